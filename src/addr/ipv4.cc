@@ -1,0 +1,69 @@
+#include "addr/ipv4.h"
+
+#include "addr/parse_error.h"
+
+namespace netledger::addr {
+
+namespace {
+constexpr std::string_view kWhat = "IPv4 address";
+}
+
+Result<Ipv4> Ipv4::parse(std::string_view text) {
+  if (text.empty()) return parseError(kWhat, text, "empty");
+  std::uint32_t value = 0;
+  std::size_t i = 0;
+  for (int octet = 0; octet < 4; ++octet) {
+    if (octet > 0) {
+      if (i >= text.size()) return parseError(kWhat, text, "expected 4 octets", i);
+      if (text[i] != '.') return parseError(kWhat, text, "expected '.'", i);
+      ++i;
+    }
+    std::size_t start = i;
+    unsigned v = 0;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9' && i - start < 4) {
+      v = v * 10 + static_cast<unsigned>(text[i] - '0');
+      ++i;
+    }
+    std::size_t digits = i - start;
+    if (digits == 0) {
+      if (i >= text.size()) return parseError(kWhat, text, "expected 4 octets", i);
+      return parseError(kWhat, text, "expected a decimal octet", i);
+    }
+    if (digits > 3 || v > 255) {
+      return parseError(kWhat, text, "octet " + std::to_string(octet + 1) + " is above 255",
+                        start);
+    }
+    if (digits > 1 && text[start] == '0') {
+      return parseError(kWhat, text,
+                        "leading zero in octet " + std::to_string(octet + 1) +
+                            " (ambiguous: octal in some tools)",
+                        start);
+    }
+    value = (value << 8) | v;
+  }
+  if (i != text.size()) return parseError(kWhat, text, "unexpected text after the address", i);
+  return Ipv4(value);
+}
+
+std::size_t Ipv4::format(char* out) const {
+  char* p = out;
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    unsigned v = (value_ >> shift) & 0xff;
+    if (v >= 100) {
+      *p++ = static_cast<char>('0' + v / 100);
+      *p++ = static_cast<char>('0' + v / 10 % 10);
+    } else if (v >= 10) {
+      *p++ = static_cast<char>('0' + v / 10);
+    }
+    *p++ = static_cast<char>('0' + v % 10);
+    if (shift > 0) *p++ = '.';
+  }
+  return static_cast<std::size_t>(p - out);
+}
+
+std::string Ipv4::toString() const {
+  char buf[16];
+  return std::string(buf, format(buf));
+}
+
+}  // namespace netledger::addr

@@ -1,0 +1,10 @@
+#include "common/clock.h"
+
+namespace netledger {
+
+SystemClock& SystemClock::instance() {
+  static SystemClock clock;
+  return clock;
+}
+
+}  // namespace netledger

@@ -1,0 +1,31 @@
+#pragma once
+// Thin wrapper over OpenSSL: the only place its headers are included.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace netledger {
+
+using Sha256Digest = std::array<std::uint8_t, 32>;
+
+Sha256Digest sha256(std::string_view data);
+
+// Fills `out` from OpenSSL's CSPRNG. Aborts if the CSPRNG cannot be seeded: handing out
+// predictable "random" MACs silently would be worse than stopping.
+void secureRandomBytes(std::span<std::uint8_t> out);
+
+// Buffered CSPRNG: one RAND_bytes call per 4 KiB instead of one per value, which is what
+// makes random MAC allocation cheap. Not thread-safe; use one per thread or under a lock.
+class SecureRandom {
+ public:
+  std::uint64_t next64();
+
+ private:
+  std::array<std::uint8_t, 4096> buffer_{};
+  std::size_t used_ = buffer_.size();
+};
+
+}  // namespace netledger

@@ -1,0 +1,103 @@
+#pragma once
+// Status and Result<T>: how every module reports failure. No exception crosses a module
+// boundary; parsers never throw on user input. Codes map 1:1 to the REST API's stable
+// `code` strings (see codeName), so a handler never has to translate.
+
+#include <cassert>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace netledger {
+
+enum class StatusCode {
+  kOk = 0,
+  kInvalidArgument,  // bad input: names the field and the value
+  kNotFound,
+  kConflict,  // in use, duplicate, overlapping, version mismatch
+  kPoolExhausted,
+  kUnauthorized,
+  kForbidden,
+  kPayloadTooLarge,
+  kUnavailable,  // retryable: store or peer away
+  kInternal,
+};
+
+// The API's stable code string for a status code ("invalid_argument", "pool_exhausted", ...).
+std::string_view codeName(StatusCode code);
+
+class [[nodiscard]] Status {
+ public:
+  Status() = default;  // OK
+  Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
+
+  static Status ok() { return Status(); }
+  static Status invalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status notFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
+  static Status conflict(std::string m) { return {StatusCode::kConflict, std::move(m)}; }
+  static Status poolExhausted(std::string m) { return {StatusCode::kPoolExhausted, std::move(m)}; }
+  static Status unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
+  static Status internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+
+  bool isOk() const { return code_ == StatusCode::kOk; }
+  explicit operator bool() const { return isOk(); }
+  StatusCode code() const { return code_; }
+  const std::string& message() const { return message_; }
+  // "invalid_argument: <message>", or "ok".
+  std::string toString() const;
+
+  // Prefixes the message with context ("cidr: ..."), keeping the code.
+  Status withContext(std::string_view context) const;
+
+ private:
+  StatusCode code_ = StatusCode::kOk;
+  std::string message_;
+};
+
+// A value or the Status saying why there is none. Accessing value() of an error is a bug
+// (asserted in debug builds).
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
+    assert(!status_.isOk() && "a Result built from a Status must carry an error");
+  }
+
+  bool isOk() const { return value_.has_value(); }
+  explicit operator bool() const { return isOk(); }
+  const Status& status() const { return status_; }
+
+  T& value() & {
+    assert(isOk());
+    return *value_;
+  }
+  const T& value() const& {
+    assert(isOk());
+    return *value_;
+  }
+  T&& value() && {
+    assert(isOk());
+    return std::move(*value_);
+  }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+
+  T valueOr(T fallback) const { return value_ ? *value_ : std::move(fallback); }
+
+ private:
+  std::optional<T> value_;
+  Status status_;
+};
+
+}  // namespace netledger
+
+// Returns early from the enclosing function when `expr` is an error Status.
+#define NL_RETURN_IF_ERROR(expr)                   \
+  do {                                             \
+    ::netledger::Status nl_status_ = (expr);       \
+    if (!nl_status_.isOk()) return nl_status_;     \
+  } while (0)
