@@ -2,13 +2,52 @@
 
 #include "addr/parse_error.h"
 
+#include <optional>
+
 namespace netledger::addr {
 
 namespace {
 constexpr std::string_view kWhat = "IPv4 address";
 }
 
+namespace {
+
+// The success path, kept free of error wording so it stays small and fast; any doubt returns
+// nullopt and the careful parser below explains what is wrong.
+std::optional<std::uint32_t> parseFast(std::string_view text) {
+  const char* p = text.data();
+  const char* end = p + text.size();
+  std::uint32_t value = 0;
+  for (int octet = 0; octet < 4; ++octet) {
+    if (p == end) return std::nullopt;
+    const char* start = p;
+    unsigned v = static_cast<unsigned char>(*p) - '0';
+    if (v > 9) return std::nullopt;
+    ++p;
+    unsigned d;
+    if (p != end && (d = static_cast<unsigned char>(*p) - '0') <= 9) {
+      v = v * 10 + d;
+      ++p;
+      if (p != end && (d = static_cast<unsigned char>(*p) - '0') <= 9) {
+        v = v * 10 + d;
+        ++p;
+      }
+    }
+    if (v > 255 || (p - start > 1 && *start == '0')) return std::nullopt;
+    value = (value << 8) | v;
+    if (octet < 3) {
+      if (p == end || *p != '.') return std::nullopt;
+      ++p;
+    }
+  }
+  if (p != end) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
 Result<Ipv4> Ipv4::parse(std::string_view text) {
+  if (auto fast = parseFast(text)) return Ipv4(*fast);
   if (text.empty()) return parseError(kWhat, text, "empty");
   std::uint32_t value = 0;
   std::size_t i = 0;

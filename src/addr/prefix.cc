@@ -103,7 +103,10 @@ Result<std::vector<Prefix>> Prefix::split(int new_length, std::size_t max_count)
   out.reserve(count);
   int step_bits = network_.width() - new_length;
   for (std::uint64_t i = 0; i < count; ++i) {
-    uint128 bits = network_.bits() + (static_cast<uint128>(i) << step_bits);
+    // step_bits is 128 only for ::/0 split into /0 (one prefix, i == 0); shifting a 128-bit
+    // value by 128 is undefined.
+    uint128 bits =
+        network_.bits() + (step_bits >= 128 ? uint128{0} : static_cast<uint128>(i) << step_bits);
     out.push_back(Prefix(IpAddress::fromBits(family(), bits), new_length));
   }
   return out;

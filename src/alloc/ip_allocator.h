@@ -28,10 +28,10 @@ inline constexpr Duration kDefaultQuarantine = std::chrono::seconds(300);
 
 // What a pool block is made of. Validated by IpAllocator::create.
 struct IpPoolLayout {
-  addr::Prefix cidr;
-  std::optional<addr::IpAddress> gateway;
-  std::vector<addr::IpRange> ranges;    // allocation ranges; empty = the whole usable CIDR
-  std::vector<addr::IpRange> reserved;  // never handed out dynamically
+  addr::Prefix cidr{};
+  std::optional<addr::IpAddress> gateway{};
+  std::vector<addr::IpRange> ranges{};  // allocation ranges; empty = the whole usable CIDR
+  std::vector<addr::IpRange> reserved{};// never handed out dynamically
   Duration quarantine = kDefaultQuarantine;  // hold time after release
 };
 

@@ -1,5 +1,8 @@
 #include "common/status.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace netledger {
 
 std::string_view codeName(StatusCode code) {
@@ -16,6 +19,11 @@ std::string_view codeName(StatusCode code) {
     case StatusCode::kInternal: return "internal";
   }
   return "internal";
+}
+
+void dieOnBadResultAccess(const Status& status) {
+  std::fprintf(stderr, "fatal: value() of an error Result: %s\n", status.toString().c_str());
+  std::abort();
 }
 
 std::string Status::toString() const {

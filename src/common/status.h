@@ -55,8 +55,11 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-// A value or the Status saying why there is none. Accessing value() of an error is a bug
-// (asserted in debug builds).
+// Aborts with the status text: accessing the value of an error Result is a programming bug, and
+// continuing with garbage would be worse than stopping (an allocator must never guess).
+[[noreturn]] void dieOnBadResultAccess(const Status& status);
+
+// A value or the Status saying why there is none. Accessing value() of an error aborts.
 template <typename T>
 class [[nodiscard]] Result {
  public:
@@ -70,15 +73,15 @@ class [[nodiscard]] Result {
   const Status& status() const { return status_; }
 
   T& value() & {
-    assert(isOk());
+    if (!value_) dieOnBadResultAccess(status_);
     return *value_;
   }
   const T& value() const& {
-    assert(isOk());
+    if (!value_) dieOnBadResultAccess(status_);
     return *value_;
   }
   T&& value() && {
-    assert(isOk());
+    if (!value_) dieOnBadResultAccess(status_);
     return std::move(*value_);
   }
   T* operator->() { return &value(); }

@@ -1,0 +1,55 @@
+# netledger: the two set-up commands are `make run` and `make test` (see README.md).
+# Each installs what it needs first (scripts/install-deps is idempotent and quick when done).
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 20
+JOBS       ?= $(shell nproc)
+SOURCES = $(shell git ls-files '*.cc' '*.h' 2>/dev/null)
+
+.PHONY: all deps build test unit-test asan-test fuzz bench run fmt clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	@cmake -G Ninja -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNETLEDGER_WERROR=ON \
+	  -DNETLEDGER_TESTS=ON -DNETLEDGER_BENCH=ON >/dev/null
+	@ninja -C $(BUILD) -j $(JOBS)
+
+# The full gate: warnings as errors, ctest, the unit tests again under ASan+UBSan, and every
+# fuzz target for a bounded time.
+test: unit-test asan-test fuzz
+	@echo "make test: all stages passed"
+
+unit-test: build
+	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+asan-test: deps
+	@cmake -G Ninja -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 \
+	  -DNETLEDGER_SANITIZE=ON -DNETLEDGER_BENCH=OFF >/dev/null
+	@ninja -C $(ASAN_BUILD) -j $(JOBS)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
+
+fuzz: deps
+	@CXX=clang++ cmake -G Ninja -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DNETLEDGER_FUZZ=ON -DNETLEDGER_TESTS=OFF -DNETLEDGER_BENCH=OFF >/dev/null
+	@ninja -C $(FUZZ_BUILD) -j $(JOBS)
+	@scripts/run-fuzzers $(FUZZ_BUILD)/bin $(FUZZ_SECONDS)
+
+bench: build
+	@python3 bench/report.py
+
+# Until netledgerd exists (issue #3), `make run` builds and tours `netledger calc`.
+run: build
+	@scripts/calc-tour $(BUILD)/bin/netledger
+
+fmt:
+	@clang-format -i $(SOURCES)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
