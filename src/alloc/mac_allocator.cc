@@ -124,8 +124,10 @@ Result<Mac> MacAllocator::allocate(TimePoint now, std::string_view instance,
     case MacStrategy::kSequential:
       return probeFrom(cursor_, space, now, true);
     case MacStrategy::kHash: {
-      std::string key(instance);
-      key += '\n';
+      // Length-prefixed so ("a\nb", "c") and ("a", "b\nc") cannot share a key.
+      std::string key = std::to_string(instance.size());
+      key += ':';
+      key += instance;
       key += interface;
       auto digest = sha256(key);
       std::uint64_t h = 0;
