@@ -95,8 +95,7 @@ void BM_Ipv6SparseAlloc(benchmark::State& state) {
     auto a = *base.plus(rng() % kRegion);
     if (pool->allocateSpecific(a, clock.now()).isOk()) ++placed;
   }
-  state.counters["ipv6_sparse_bytes_per_address"] =
-      static_cast<double>(pool->memoryBytes()) / 1e6;
+  state.counters["ipv6_sparse_bytes_per_address"] = static_cast<double>(pool->memoryBytes()) / 1e6;
   std::vector<IpAddress> round;
   round.reserve(kRegion);
   for (auto _ : state) {
@@ -161,7 +160,8 @@ std::vector<std::string> texts(Gen gen) {
 }
 
 void BM_ParseIpv4(benchmark::State& state) {
-  auto in = texts([](std::uint64_t r) { return addr::Ipv4(static_cast<std::uint32_t>(r)).toString(); });
+  auto in =
+      texts([](std::uint64_t r) { return addr::Ipv4(static_cast<std::uint32_t>(r)).toString(); });
   std::size_t i = 0;
   for (auto _ : state) {
     benchmark::DoNotOptimize(addr::Ipv4::parse(in[i++ & 4095]));

@@ -12,8 +12,8 @@
 using namespace netledger;
 using namespace netledger::alloc;
 
-#define FUZZ_CHECK(cond) \
-  do {                   \
+#define FUZZ_CHECK(cond)       \
+  do {                         \
     if (!(cond)) std::abort(); \
   } while (0)
 
@@ -23,7 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool v6 = data[0] & 1;
   const int len = v6 ? 120 + data[0] % 7 : 24 + data[0] % 7;
   auto cidr = addr::Prefix::parse(v6 ? "2001:db8::/" + std::to_string(len)
-                                     : "198.51.100.0/" + std::to_string(len)).value();
+                                     : "198.51.100.0/" + std::to_string(len))
+                  .value();
   const unsigned span = 1u << (cidr.hostBits());
   IpPoolLayout layout{.cidr = cidr, .quarantine = std::chrono::seconds(data[1] % 8)};
   auto at = [&](unsigned off) { return *cidr.first().plus(off % span); };

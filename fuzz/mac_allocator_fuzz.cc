@@ -10,8 +10,8 @@
 using namespace netledger;
 using namespace netledger::alloc;
 
-#define FUZZ_CHECK(cond) \
-  do {                   \
+#define FUZZ_CHECK(cond)       \
+  do {                         \
     if (!(cond)) std::abort(); \
   } while (0)
 
@@ -27,9 +27,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   };
   auto strategy = [](std::uint8_t b) { return static_cast<MacStrategy>(b % 3); };
   MacPoolLayout a{.prefix = addr::MacPrefix::parse("02:00:00:00:00:00/42").value(),
-                  .strategy = strategy(data[0]), .quarantine = std::chrono::seconds(data[1] % 4)};
+                  .strategy = strategy(data[0]),
+                  .quarantine = std::chrono::seconds(data[1] % 4)};
   MacPoolLayout b{.prefix = addr::MacPrefix::parse("02:00:00:00:00:00/44").value(),
-                  .strategy = strategy(data[0] / 3), .quarantine = std::chrono::seconds(2)};
+                  .strategy = strategy(data[0] / 3),
+                  .quarantine = std::chrono::seconds(2)};
   MacAllocator pa(a, registry, rnd), pb(b, registry, rnd);
   FakeClock clock;
   std::map<std::uint64_t, MacAllocator*> held;

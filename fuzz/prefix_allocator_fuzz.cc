@@ -9,8 +9,8 @@
 using namespace netledger;
 using namespace netledger::alloc;
 
-#define FUZZ_CHECK(cond) \
-  do {                   \
+#define FUZZ_CHECK(cond)       \
+  do {                         \
     if (!(cond)) std::abort(); \
   } while (0)
 

@@ -23,7 +23,7 @@ std::string_view familyName(IpFamily f);  // "IPv4" / "IPv6"
 
 class IpAddress {
  public:
-  constexpr IpAddress() = default;  // 0.0.0.0
+  constexpr IpAddress() = default;                                             // 0.0.0.0
   constexpr IpAddress(Ipv4 v4) : bits_(v4.value()), family_(IpFamily::kV4) {}  // NOLINT
   constexpr IpAddress(Ipv6 v6) : bits_(v6.value()), family_(IpFamily::kV6) {}  // NOLINT
   // `bits` must fit the family (32 bits for IPv4).

@@ -69,8 +69,7 @@ Result<Ipv4> Ipv4::parse(std::string_view text) {
       return parseError(kWhat, text, "expected a decimal octet", i);
     }
     if (digits > 3 || v > 255) {
-      return parseError(kWhat, text, "octet " + std::to_string(octet + 1) + " is above 255",
-                        start);
+      return parseError(kWhat, text, "octet " + std::to_string(octet + 1) + " is above 255", start);
     }
     if (digits > 1 && text[start] == '0') {
       return parseError(kWhat, text,

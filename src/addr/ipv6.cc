@@ -41,8 +41,8 @@ Result<Ipv6> Ipv6::parse(std::string_view text) {
     return parseError(kWhat, text, "too long (" + std::to_string(text.size()) + " characters)");
   }
   std::uint16_t groups[8] = {};
-  int count = 0;        // groups written so far
-  int gap = -1;         // index in `groups` where "::" stands
+  int count = 0;  // groups written so far
+  int gap = -1;   // index in `groups` where "::" stands
   std::size_t i = 0;
   if (text.size() >= 2 && text[0] == ':' && text[1] == ':') {
     gap = 0;
@@ -63,8 +63,7 @@ Result<Ipv6> Ipv6::parse(std::string_view text) {
       if (count > 6) return parseError(kWhat, text, "embedded IPv4 needs room for 2 groups", start);
       auto v4 = Ipv4::parse(text.substr(start));
       if (!v4) {
-        return parseError(kWhat, text, "bad embedded IPv4 (" + v4.status().message() + ")",
-                          start);
+        return parseError(kWhat, text, "bad embedded IPv4 (" + v4.status().message() + ")", start);
       }
       groups[count++] = static_cast<std::uint16_t>(v4->value() >> 16);
       groups[count++] = static_cast<std::uint16_t>(v4->value());

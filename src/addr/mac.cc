@@ -99,7 +99,8 @@ Result<Mac> parseSeparated(std::string_view text, char sep) {
       return parseError(kWhat, text, "expected two hex digits per octet", bad);
     }
     if (i < 5 && text[pos + 2] != sep) {
-      return parseError(kWhat, text, std::string("expected '") + sep + "' (separators must not be mixed)",
+      return parseError(kWhat, text,
+                        std::string("expected '") + sep + "' (separators must not be mixed)",
                         pos + 2);
     }
   }
@@ -127,8 +128,9 @@ Result<Mac> Mac::parse(std::string_view text) {
   }
   if (text[sep_pos] == '.') {
     if (text.size() != 14) {
-      return parseError(kWhat, text,
-                        "wrong length " + std::to_string(text.size()) + " for the aabb.ccdd.eeff form");
+      return parseError(
+          kWhat, text,
+          "wrong length " + std::to_string(text.size()) + " for the aabb.ccdd.eeff form");
     }
     for (int i = 0; i < 3; ++i) {
       std::size_t pos = static_cast<std::size_t>(i) * 5;
@@ -201,8 +203,8 @@ Result<MacPrefix> MacPrefix::make(Mac base, int bits) {
   if ((base.value() & suffix_mask) != 0) {
     MacPrefix hint(Mac(base.value() & ~suffix_mask), bits);
     return Status::invalidArgument("MAC prefix " + base.toString() + "/" + std::to_string(bits) +
-                                   ": bits set past the prefix; did you mean " +
-                                   hint.toString() + "?");
+                                   ": bits set past the prefix; did you mean " + hint.toString() +
+                                   "?");
   }
   if (base.isMulticast()) {
     return Status::invalidArgument("MAC prefix " + base.toString() + "/" + std::to_string(bits) +
@@ -233,7 +235,8 @@ Result<MacPrefix> MacPrefix::parse(std::string_view text) {
   while (true) {
     if (pos + 2 > octets.size()) return parseError(what, text, "expected two hex digits", pos);
     std::size_t bad = 0;
-    if (!readHex(octets, pos, 2, v, bad)) return parseError(what, text, "expected a hex digit", bad);
+    if (!readHex(octets, pos, 2, v, bad))
+      return parseError(what, text, "expected a hex digit", bad);
     ++count;
     pos += 2;
     if (pos == octets.size()) break;

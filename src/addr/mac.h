@@ -82,7 +82,9 @@ class MacPrefix {
   int bits() const { return bits_; }
   int suffixBits() const { return 48 - bits_; }
   std::uint64_t size() const { return std::uint64_t{1} << suffixBits(); }
-  bool contains(Mac m) const { return (m.value() >> suffixBits()) == (base_.value() >> suffixBits()); }
+  bool contains(Mac m) const {
+    return (m.value() >> suffixBits()) == (base_.value() >> suffixBits());
+  }
   Mac at(std::uint64_t suffix) const { return Mac(base_.value() | (suffix & (size() - 1))); }
   // A prefix is an IEEE OUI when the U/L bit is clear: generated MACs are then universal.
   bool isOui() const { return base_.isUniversal(); }

@@ -13,9 +13,9 @@ constexpr std::string_view kWhat = "prefix";
 uint128 hostMask(IpFamily family, int length) { return lowMask(familyWidth(family) - length); }
 
 Prefix Prefix::containing(IpAddress address, int length) {
-  return Prefix(IpAddress::fromBits(address.family(),
-                                    address.bits() & ~hostMask(address.family(), length)),
-                length);
+  return Prefix(
+      IpAddress::fromBits(address.family(), address.bits() & ~hostMask(address.family(), length)),
+      length);
 }
 
 Result<Prefix> Prefix::parse(std::string_view text) { return parseImpl(text, true); }
@@ -62,9 +62,7 @@ IpAddress Prefix::firstUsable() const {
   return hasNetworkAndBroadcast() ? *network_.next() : network_;
 }
 
-IpAddress Prefix::lastUsable() const {
-  return hasNetworkAndBroadcast() ? *last().prev() : last();
-}
+IpAddress Prefix::lastUsable() const { return hasNetworkAndBroadcast() ? *last().prev() : last(); }
 
 AddressCount Prefix::usableCount() const {
   if (!hasNetworkAndBroadcast()) return size();
@@ -72,8 +70,7 @@ AddressCount Prefix::usableCount() const {
 }
 
 bool Prefix::contains(const IpAddress& a) const {
-  return a.family() == family() &&
-         (a.bits() & ~hostMask(family(), length_)) == network_.bits();
+  return a.family() == family() && (a.bits() & ~hostMask(family(), length_)) == network_.bits();
 }
 
 bool Prefix::contains(const Prefix& other) const {
@@ -93,10 +90,9 @@ Result<std::vector<Prefix>> Prefix::split(int new_length, std::size_t max_count)
   }
   int extra = new_length - length_;
   if (extra >= 63 || (std::uint64_t{1} << extra) > max_count) {
-    return Status::invalidArgument("splitting " + toString() + " into /" +
-                                   std::to_string(new_length) + " gives 2^" +
-                                   std::to_string(extra) + " prefixes, more than the limit of " +
-                                   std::to_string(max_count));
+    return Status::invalidArgument(
+        "splitting " + toString() + " into /" + std::to_string(new_length) + " gives 2^" +
+        std::to_string(extra) + " prefixes, more than the limit of " + std::to_string(max_count));
   }
   std::uint64_t count = std::uint64_t{1} << extra;
   std::vector<Prefix> out;
@@ -112,9 +108,7 @@ Result<std::vector<Prefix>> Prefix::split(int new_length, std::size_t max_count)
   return out;
 }
 
-std::string Prefix::toString() const {
-  return network_.toString() + "/" + std::to_string(length_);
-}
+std::string Prefix::toString() const { return network_.toString() + "/" + std::to_string(length_); }
 
 Result<std::vector<Prefix>> summarizeRange(const IpAddress& first, const IpAddress& last) {
   if (first.family() != last.family()) {

@@ -68,7 +68,8 @@ class AddressCount {
   std::string toString() const;
   friend constexpr bool operator==(const AddressCount&, const AddressCount&) = default;
   friend constexpr std::strong_ordering operator<=>(const AddressCount& a, const AddressCount& b) {
-    if (a.full_ != b.full_) return a.full_ ? std::strong_ordering::greater : std::strong_ordering::less;
+    if (a.full_ != b.full_)
+      return a.full_ ? std::strong_ordering::greater : std::strong_ordering::less;
     return a.value_ <=> b.value_;
   }
 

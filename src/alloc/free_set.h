@@ -47,7 +47,9 @@ class FreeSet {
 class DenseFreeSet final : public FreeSet {
  public:
   DenseFreeSet(uint128 block_size, const std::vector<OffsetInterval>& allocatable);
-  bool isFree(uint128 offset) const override { return bits_.test(static_cast<std::uint64_t>(offset)); }
+  bool isFree(uint128 offset) const override {
+    return bits_.test(static_cast<std::uint64_t>(offset));
+  }
   void take(uint128 offset) override { bits_.clear(static_cast<std::uint64_t>(offset)); }
   void put(uint128 offset) override { bits_.set(static_cast<std::uint64_t>(offset)); }
   std::optional<uint128> findFreeFrom(uint128 from) const override;

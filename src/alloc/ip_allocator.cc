@@ -9,15 +9,24 @@ using addr::IpRange;
 
 std::string_view addressStateName(AddressState s) {
   switch (s) {
-    case AddressState::kFree: return "free";
-    case AddressState::kInUse: return "in_use";
-    case AddressState::kQuarantined: return "quarantined";
-    case AddressState::kReserved: return "reserved";
-    case AddressState::kGateway: return "gateway";
-    case AddressState::kNetworkAddress: return "network_address";
-    case AddressState::kBroadcastAddress: return "broadcast_address";
-    case AddressState::kOutsideRanges: return "outside_ranges";
-    case AddressState::kOutsidePool: return "outside_pool";
+    case AddressState::kFree:
+      return "free";
+    case AddressState::kInUse:
+      return "in_use";
+    case AddressState::kQuarantined:
+      return "quarantined";
+    case AddressState::kReserved:
+      return "reserved";
+    case AddressState::kGateway:
+      return "gateway";
+    case AddressState::kNetworkAddress:
+      return "network_address";
+    case AddressState::kBroadcastAddress:
+      return "broadcast_address";
+    case AddressState::kOutsideRanges:
+      return "outside_ranges";
+    case AddressState::kOutsidePool:
+      return "outside_pool";
   }
   return "unknown";
 }
@@ -159,20 +168,23 @@ AddressState IpAllocator::stateOf(const IpAddress& a) const { return classify(a)
 Status IpAllocator::unavailable(const IpAddress& a, AddressState s) const {
   std::string what = "address " + a.toString() + " ";
   switch (s) {
-    case AddressState::kInUse: return Status::conflict(what + "is in use");
+    case AddressState::kInUse:
+      return Status::conflict(what + "is in use");
     case AddressState::kQuarantined: {
       auto until = quarantinedUntil(a);
-      auto secs = until ? std::chrono::duration_cast<std::chrono::seconds>(
-                              until->time_since_epoch()).count()
-                        : 0;
+      auto secs =
+          until
+              ? std::chrono::duration_cast<std::chrono::seconds>(until->time_since_epoch()).count()
+              : 0;
       return Status::conflict(what + "is quarantined after release (until unix time " +
                               std::to_string(secs) + ")");
     }
-    case AddressState::kReserved: return Status::invalidArgument(what + "is reserved");
-    case AddressState::kGateway: return Status::invalidArgument(what + "is the gateway");
+    case AddressState::kReserved:
+      return Status::invalidArgument(what + "is reserved");
+    case AddressState::kGateway:
+      return Status::invalidArgument(what + "is the gateway");
     case AddressState::kNetworkAddress:
-      return Status::invalidArgument(what + "is the network address of " +
-                                     layout_.cidr.toString());
+      return Status::invalidArgument(what + "is the network address of " + layout_.cidr.toString());
     case AddressState::kBroadcastAddress:
       return Status::invalidArgument(what + "is the broadcast address of " +
                                      layout_.cidr.toString());
@@ -180,7 +192,8 @@ Status IpAllocator::unavailable(const IpAddress& a, AddressState s) const {
       return Status::invalidArgument(what + "is outside the pool's allocation ranges");
     case AddressState::kOutsidePool:
       return Status::invalidArgument(what + "is not in " + layout_.cidr.toString());
-    case AddressState::kFree: break;
+    case AddressState::kFree:
+      break;
   }
   return Status::internal(what + "is unexpectedly free");
 }

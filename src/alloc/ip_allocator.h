@@ -30,8 +30,8 @@ inline constexpr Duration kDefaultQuarantine = std::chrono::seconds(300);
 struct IpPoolLayout {
   addr::Prefix cidr{};
   std::optional<addr::IpAddress> gateway{};
-  std::vector<addr::IpRange> ranges{};  // allocation ranges; empty = the whole usable CIDR
-  std::vector<addr::IpRange> reserved{};// never handed out dynamically
+  std::vector<addr::IpRange> ranges{};       // allocation ranges; empty = the whole usable CIDR
+  std::vector<addr::IpRange> reserved{};     // never handed out dynamically
   Duration quarantine = kDefaultQuarantine;  // hold time after release
 };
 
@@ -58,7 +58,7 @@ struct IpPoolCounts {
   uint128 used = 0;
   uint128 quarantined = 0;
   uint128 free = 0;
-  uint128 reserved = 0;  // size - allocatable
+  uint128 reserved = 0;        // size - allocatable
   double utilization() const;  // (used + quarantined) / allocatable, 0 when nothing allocatable
 };
 

@@ -7,7 +7,9 @@ using addr::Mac;
 Status MacRegistry::claim(Mac mac, TimePoint now, bool allow_quarantined) {
   if (mac.isZero() || mac.isMulticast()) {
     return Status::invalidArgument("mac: " + mac.toString() + " is " +
-                                   (mac.isZero() ? "all-zero" : mac.isBroadcast() ? "broadcast" : "multicast") +
+                                   (mac.isZero()        ? "all-zero"
+                                    : mac.isBroadcast() ? "broadcast"
+                                                        : "multicast") +
                                    "; a station needs a unicast MAC");
   }
   sweepQuarantine(now);
@@ -66,7 +68,8 @@ MacState MacRegistry::stateOf(Mac mac) const {
 }
 
 std::size_t MacRegistry::memoryBytes() const {
-  return sizeof(*this) + entries_.bucket_count() * (sizeof(std::uint64_t) + sizeof(Duration::rep) + 1) +
+  return sizeof(*this) +
+         entries_.bucket_count() * (sizeof(std::uint64_t) + sizeof(Duration::rep) + 1) +
          expiries_.size() * sizeof(Expiry);
 }
 
@@ -80,9 +83,12 @@ Result<MacStrategy> parseMacStrategy(std::string_view text) {
 
 std::string_view macStrategyName(MacStrategy s) {
   switch (s) {
-    case MacStrategy::kRandom: return "random";
-    case MacStrategy::kSequential: return "sequential";
-    case MacStrategy::kHash: return "hash";
+    case MacStrategy::kRandom:
+      return "random";
+    case MacStrategy::kSequential:
+      return "sequential";
+    case MacStrategy::kHash:
+      return "hash";
   }
   return "random";
 }

@@ -83,7 +83,9 @@ class MacAllocator {
   // while it is free; collisions probe onward). kPoolExhausted when none is free.
   Result<addr::Mac> allocate(TimePoint now, std::string_view instance = {},
                              std::string_view interface = {});
-  Status release(addr::Mac mac, TimePoint now) { return registry_.release(mac, now, layout_.quarantine); }
+  Status release(addr::Mac mac, TimePoint now) {
+    return registry_.release(mac, now, layout_.quarantine);
+  }
 
   const MacPoolLayout& layout() const { return layout_; }
   // How many MACs the prefix spans (all-zero excluded).

@@ -30,8 +30,8 @@ Result<Prefix> PrefixAllocator::allocate(int length) {
   int width = parent_.network().width();
   if (length < parent_.length() || length > width) {
     return Status::invalidArgument("prefix_length: /" + std::to_string(length) +
-                                   " cannot be carved from " + parent_.toString() +
-                                   " (allowed /" + std::to_string(parent_.length()) + "../" +
+                                   " cannot be carved from " + parent_.toString() + " (allowed /" +
+                                   std::to_string(parent_.length()) + "../" +
                                    std::to_string(width) + ")");
   }
   // The smallest free block that can hold /length is the one with the longest length <= length.
@@ -105,7 +105,8 @@ std::vector<Prefix> PrefixAllocator::freeBlocks() const {
 addr::AddressCount PrefixAllocator::freeAddresses() const {
   uint128 total = 0;
   for (const auto& [len, nets] : free_) {
-    if (len == 0 && parent_.family() == addr::IpFamily::kV6) return addr::AddressCount::twoToThe(128);
+    if (len == 0 && parent_.family() == addr::IpFamily::kV6)
+      return addr::AddressCount::twoToThe(128);
     total += static_cast<uint128>(nets.size()) << (parent_.network().width() - len);
   }
   return total;

@@ -135,16 +135,14 @@ void addCalcCommands(CLI::App& app, const OutputFormat& format, CommandAction& a
 
   auto* prefix = calc->add_subcommand("prefix", "Network, broadcast, netmask and usable range");
   prefix->add_option("prefix", (*args)[0], "e.g. 198.51.100.0/24 or 2001:db8::/48")->required();
-  prefix->callback([&, args] {
-    action = reportOrFail(format, [args] { return describePrefix((*args)[0]); });
-  });
+  prefix->callback(
+      [&, args] { action = reportOrFail(format, [args] { return describePrefix((*args)[0]); }); });
 
   auto* mac = calc->add_subcommand("mac", "Canonical form, OUI, flags and EUI-64 of a MAC");
   mac->add_option("mac", (*args)[0], "aa:bb:cc:dd:ee:ff, aa-bb-.., aabb.ccdd.eeff, aabbccddeeff")
       ->required();
-  mac->callback([&, args] {
-    action = reportOrFail(format, [args] { return describeMac((*args)[0]); });
-  });
+  mac->callback(
+      [&, args] { action = reportOrFail(format, [args] { return describeMac((*args)[0]); }); });
 
   auto* e64 = calc->add_subcommand("eui64", "SLAAC address of a MAC in an IPv6 /64");
   e64->add_option("mac", (*args)[0], "the MAC")->required();

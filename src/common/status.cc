@@ -7,16 +7,26 @@ namespace netledger {
 
 std::string_view codeName(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "ok";
-    case StatusCode::kInvalidArgument: return "invalid_argument";
-    case StatusCode::kNotFound: return "not_found";
-    case StatusCode::kConflict: return "conflict";
-    case StatusCode::kPoolExhausted: return "pool_exhausted";
-    case StatusCode::kUnauthorized: return "unauthorized";
-    case StatusCode::kForbidden: return "forbidden";
-    case StatusCode::kPayloadTooLarge: return "payload_too_large";
-    case StatusCode::kUnavailable: return "unavailable";
-    case StatusCode::kInternal: return "internal";
+    case StatusCode::kOk:
+      return "ok";
+    case StatusCode::kInvalidArgument:
+      return "invalid_argument";
+    case StatusCode::kNotFound:
+      return "not_found";
+    case StatusCode::kConflict:
+      return "conflict";
+    case StatusCode::kPoolExhausted:
+      return "pool_exhausted";
+    case StatusCode::kUnauthorized:
+      return "unauthorized";
+    case StatusCode::kForbidden:
+      return "forbidden";
+    case StatusCode::kPayloadTooLarge:
+      return "payload_too_large";
+    case StatusCode::kUnavailable:
+      return "unavailable";
+    case StatusCode::kInternal:
+      return "internal";
   }
   return "internal";
 }

@@ -33,7 +33,9 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status ok() { return Status(); }
-  static Status invalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status invalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status notFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status conflict(std::string m) { return {StatusCode::kConflict, std::move(m)}; }
   static Status poolExhausted(std::string m) { return {StatusCode::kPoolExhausted, std::move(m)}; }
@@ -63,7 +65,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
     assert(!status_.isOk() && "a Result built from a Status must carry an error");
   }
@@ -99,8 +101,8 @@ class [[nodiscard]] Result {
 }  // namespace netledger
 
 // Returns early from the enclosing function when `expr` is an error Status.
-#define NL_RETURN_IF_ERROR(expr)                   \
-  do {                                             \
-    ::netledger::Status nl_status_ = (expr);       \
-    if (!nl_status_.isOk()) return nl_status_;     \
+#define NL_RETURN_IF_ERROR(expr)               \
+  do {                                         \
+    ::netledger::Status nl_status_ = (expr);   \
+    if (!nl_status_.isOk()) return nl_status_; \
   } while (0)

@@ -128,8 +128,8 @@ TEST(IpAllocatorTest, Ipv6UsesEveryAddressIncludingTheFirst) {
   auto a = make({.cidr = cidr("2001:db8::/126")});
   std::vector<std::string> got;
   while (auto r = a->allocateNext(clock.now())) got.push_back(r->toString());
-  EXPECT_EQ(got, (std::vector<std::string>{"2001:db8::", "2001:db8::1", "2001:db8::2",
-                                           "2001:db8::3"}));
+  EXPECT_EQ(got,
+            (std::vector<std::string>{"2001:db8::", "2001:db8::1", "2001:db8::2", "2001:db8::3"}));
 }
 
 TEST(IpAllocatorTest, RejectsInvalidLayouts) {
@@ -268,10 +268,10 @@ void runRandomOperations(const IpPoolLayout& layout, std::uint64_t seed, int ste
       }
     } else if (op < 60 && !all.empty()) {
       // A specific address, possibly one that is not allocatable at all.
-      IpAddress target = rng() % 4 == 0 ? IpAddress::fromBits(layout.cidr.family(),
-                                                              layout.cidr.first().bits() +
-                                                                  rng() % 64)
-                                        : all[rng() % all.size()];
+      IpAddress target =
+          rng() % 4 == 0
+              ? IpAddress::fromBits(layout.cidr.family(), layout.cidr.first().bits() + rng() % 64)
+              : all[rng() % all.size()];
       Status s = alloc->allocateSpecific(target, now);
       ASSERT_EQ(s.isOk(), model.isFreeAt(target, now))
           << "step " << step << " " << target.toString() << ": " << s.toString();
@@ -315,8 +315,8 @@ TEST(IpAllocatorPropertyTest, RandomSequencesMatchTheReferenceModel) {
         .quarantine = seconds(30)}},
       {"v4 /31", {.cidr = cidr("203.0.113.0/31"), .quarantine = seconds(10)}},
       {"v4 zero hold", {.cidr = cidr("203.0.113.64/27"), .quarantine = Duration::zero()}},
-      {"v6 /122", {.cidr = cidr("2001:db8::/122"), .gateway = ip("2001:db8::1"),
-                   .quarantine = seconds(45)}},
+      {"v6 /122",
+       {.cidr = cidr("2001:db8::/122"), .gateway = ip("2001:db8::1"), .quarantine = seconds(45)}},
   };
   for (const auto& c : cases) {
     for (std::uint64_t seed = 1; seed <= 6; ++seed) {
@@ -330,12 +330,12 @@ TEST(IpAllocatorPropertyTest, RandomSequencesMatchTheReferenceModel) {
 // The sparse structure (blocks over 2^24 addresses) must behave exactly like the model too;
 // the allocatable space is kept small by narrow ranges inside a huge CIDR.
 TEST(IpAllocatorPropertyTest, SparseBlocksMatchTheReferenceModel) {
-  IpPoolLayout layout{.cidr = cidr("2001:db8:1::/64"),
-                      .gateway = ip("2001:db8:1::1"),
-                      .ranges = {range("2001:db8:1::-2001:db8:1::3f"),
-                                 range("2001:db8:1::1:0-2001:db8:1::1:1f")},
-                      .reserved = {range("2001:db8:1::8-2001:db8:1::f")},
-                      .quarantine = seconds(20)};
+  IpPoolLayout layout{
+      .cidr = cidr("2001:db8:1::/64"),
+      .gateway = ip("2001:db8:1::1"),
+      .ranges = {range("2001:db8:1::-2001:db8:1::3f"), range("2001:db8:1::1:0-2001:db8:1::1:1f")},
+      .reserved = {range("2001:db8:1::8-2001:db8:1::f")},
+      .quarantine = seconds(20)};
   // The model enumerates the CIDR, so enumerate only the ranges here via a narrow twin layout.
   FakeClock clock;
   for (std::uint64_t seed = 1; seed <= 4; ++seed) {

@@ -73,8 +73,9 @@ TEST(CalcTest, OverlapSplitSummarize) {
 
   CliRun split = run({"calc", "split", "10.0.0.0/16", "--into", "18", "-o", "json"});
   ASSERT_EQ(split.code, kExitOk);
-  EXPECT_EQ(boost::json::parse(split.out),
-            boost::json::parse(R"(["10.0.0.0/18","10.0.64.0/18","10.0.128.0/18","10.0.192.0/18"])"));
+  EXPECT_EQ(
+      boost::json::parse(split.out),
+      boost::json::parse(R"(["10.0.0.0/18","10.0.64.0/18","10.0.128.0/18","10.0.192.0/18"])"));
 
   CliRun sum = run({"calc", "summarize", "198.51.100.3", "198.51.100.77"});
   ASSERT_EQ(sum.code, kExitOk);
