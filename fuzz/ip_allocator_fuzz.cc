@@ -2,20 +2,15 @@
 // against a plain set model: never a duplicate, never an excluded address, never a
 // quarantined one before its hold ends, counts always consistent.
 #include <cstdint>
-#include <cstdlib>
 #include <map>
 #include <set>
 #include <vector>
 
 #include "alloc/ip_allocator.h"
+#include "fuzz_check.h"
 
 using namespace netledger;
 using namespace netledger::alloc;
-
-#define FUZZ_CHECK(cond)       \
-  do {                         \
-    if (!(cond)) std::abort(); \
-  } while (0)
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 4) return 0;

@@ -1,18 +1,13 @@
 // Fuzzes every IP text parser: never a crash, and whatever parses must print canonically and
 // parse back to the same value (format is a fixed point).
 #include <cstdint>
-#include <cstdlib>
 #include <string_view>
 
 #include "addr/ip_range.h"
 #include "addr/prefix.h"
+#include "fuzz_check.h"
 
 using namespace netledger::addr;
-
-#define FUZZ_CHECK(cond)       \
-  do {                         \
-    if (!(cond)) std::abort(); \
-  } while (0)
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -1,19 +1,14 @@
 // Drives two MAC pools on one registry (overlapping prefixes, all strategies) plus explicit
 // claims: never a duplicate, never multicast or zero, always inside the pool's prefix.
 #include <cstdint>
-#include <cstdlib>
 #include <map>
 #include <string>
 
 #include "alloc/mac_allocator.h"
+#include "fuzz_check.h"
 
 using namespace netledger;
 using namespace netledger::alloc;
-
-#define FUZZ_CHECK(cond)       \
-  do {                         \
-    if (!(cond)) std::abort(); \
-  } while (0)
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 2) return 0;

@@ -1,17 +1,12 @@
 // Fuzzes the MAC and MAC-prefix parsers: never a crash; a parsed MAC prints canonically and
 // parses back; the modified EUI-64 round-trips the MAC bits.
 #include <cstdint>
-#include <cstdlib>
 #include <string_view>
 
 #include "addr/mac.h"
+#include "fuzz_check.h"
 
 using namespace netledger::addr;
-
-#define FUZZ_CHECK(cond)       \
-  do {                         \
-    if (!(cond)) std::abort(); \
-  } while (0)
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

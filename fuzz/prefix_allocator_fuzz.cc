@@ -1,18 +1,13 @@
 // Drives a PrefixAllocator with decoded allocate/reserve/release sequences: children are always
 // inside the parent and pairwise disjoint, and the free space adds up.
 #include <cstdint>
-#include <cstdlib>
 #include <set>
 
 #include "alloc/prefix_allocator.h"
+#include "fuzz_check.h"
 
 using namespace netledger;
 using namespace netledger::alloc;
-
-#define FUZZ_CHECK(cond)       \
-  do {                         \
-    if (!(cond)) std::abort(); \
-  } while (0)
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;
