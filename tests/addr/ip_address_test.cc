@@ -9,6 +9,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "addr/addr_test_util.h"
 #include "addr/uint128.h"
 #include "common/status.h"
 
@@ -17,11 +18,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-IpAddress ip(const std::string& text) {
-  auto r = IpAddress::parse(text);
-  EXPECT_TRUE(r.isOk()) << text << ": " << r.status().message();
-  return r.isOk() ? r.value() : IpAddress();
-}
+using testing_util::ip;
 
 TEST(IpAddressTest, DetectsFamilyFromText) {
   IpAddress v4 = ip("198.51.100.7");

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "addr/addr_test_util.h"
 #include "addr/ip_address.h"
 #include "addr/prefix.h"
 #include "addr/uint128.h"
@@ -19,17 +20,8 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-IpAddress ip(const std::string& text) {
-  auto r = IpAddress::parse(text);
-  EXPECT_TRUE(r.isOk()) << text << ": " << r.status().message();
-  return r.isOk() ? r.value() : IpAddress();
-}
-
-IpRange range(const std::string& text) {
-  auto r = IpRange::parse(text);
-  EXPECT_TRUE(r.isOk()) << text << ": " << r.status().message();
-  return r.isOk() ? r.value() : IpRange();
-}
+using testing_util::ip;
+using testing_util::range;
 
 TEST(IpRangeTest, ParsesDashForm) {
   IpRange r = range("198.51.100.10-198.51.100.20");

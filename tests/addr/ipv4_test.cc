@@ -5,16 +5,20 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <ostream>
 #include <random>
 #include <string>
+#include <string_view>
 
+#include "addr/addr_test_util.h"
 #include "common/status.h"
 
 namespace netledger::addr {
 namespace {
 
 using ::testing::HasSubstr;
+using testing_util::expectFragmentAndPosition;
+using testing_util::mutate;
+using testing_util::Rejection;
 
 TEST(Ipv4Test, ParsesAndFormatsBoundaryAndDocumentationAddresses) {
   struct Case {
@@ -59,14 +63,6 @@ TEST(Ipv4Test, OrderingIsNumeric) {
   EXPECT_EQ(Ipv4().value(), 0u);
 }
 
-struct Rejection {
-  const char* text;
-  const char* fragment;  // expected part of the detail
-  int position;          // -1: no position in the message
-};
-
-void PrintTo(const Rejection& r, std::ostream* os) { *os << '"' << r.text << '"'; }
-
 class Ipv4RejectionTest : public ::testing::TestWithParam<Rejection> {};
 
 TEST_P(Ipv4RejectionTest, RejectsWithInvalidArgumentQuotedInputAndPosition) {
@@ -76,11 +72,9 @@ TEST_P(Ipv4RejectionTest, RejectsWithInvalidArgumentQuotedInputAndPosition) {
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   const std::string& m = r.status().message();
   EXPECT_THAT(m, HasSubstr("invalid IPv4 address"));
-  EXPECT_THAT(m, HasSubstr(std::string("\"") + c.text + "\""));
-  EXPECT_THAT(m, HasSubstr(c.fragment));
-  if (c.position >= 0) {
-    EXPECT_THAT(m, HasSubstr("(at position " + std::to_string(c.position) + ")"));
-  } else {
+  EXPECT_THAT(m, HasSubstr("\"" + c.text + "\""));
+  expectFragmentAndPosition(m, c);
+  if (c.position < 0) {  // for IPv4, -1 means the message names no position at all
     EXPECT_THAT(m, ::testing::Not(HasSubstr("at position")));
   }
 }
@@ -142,27 +136,8 @@ TEST(Ipv4Test, RoundTripPropertyOverRandomValues) {
   }
 }
 
-// Mutates `text` with one to three random edits drawn from characters that matter to the parser.
-std::string mutate(std::string text, std::mt19937_64& rng) {
-  static constexpr char kAlphabet[] = "0123456789..a- /";
-  int edits = 1 + static_cast<int>(rng() % 3);
-  for (int e = 0; e < edits; ++e) {
-    char c = kAlphabet[rng() % (sizeof kAlphabet - 1)];
-    std::size_t pos = text.empty() ? 0 : rng() % (text.size() + 1);
-    switch (rng() % 3) {
-      case 0:
-        text.insert(pos, 1, c);
-        break;
-      case 1:
-        if (pos < text.size()) text.erase(pos, 1);
-        break;
-      default:
-        if (pos < text.size()) text[pos] = c;
-        break;
-    }
-  }
-  return text;
-}
+// The characters that matter to the IPv4 parser, for mutate().
+constexpr std::string_view kMutationAlphabet = "0123456789..a- /";
 
 // inet_pton(AF_INET) is the strict dotted-quad grammar (no leading zeros, exactly 4 octets), so
 // it serves as an independent oracle for both the accept and the reject decisions.
@@ -173,7 +148,7 @@ TEST(Ipv4Test, AgreesWithInetPtonOnMutatedInputs) {
     std::uint32_t v = static_cast<std::uint32_t>(rng());
     // Small octets are common in real input and make leading-zero mutations likely.
     if (rng() % 2 == 0) v &= 0x0f0f0f0fu;
-    std::string text = mutate(Ipv4(v).toString(), rng);
+    std::string text = mutate(Ipv4(v).toString(), rng, kMutationAlphabet);
     in_addr expected{};
     bool ok = inet_pton(AF_INET, text.c_str(), &expected) == 1;
     auto r = Ipv4::parse(text);

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "addr/addr_test_util.h"
 #include "addr/ip_address.h"
 #include "addr/uint128.h"
 #include "common/status.h"
@@ -19,23 +20,11 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-IpAddress ip(const std::string& text) {
-  auto r = IpAddress::parse(text);
-  EXPECT_TRUE(r.isOk()) << text << ": " << r.status().message();
-  return r.isOk() ? r.value() : IpAddress();
-}
-
-Prefix pfx(const std::string& text) {
-  auto r = Prefix::parse(text);
-  EXPECT_TRUE(r.isOk()) << text << ": " << r.status().message();
-  return r.isOk() ? r.value() : Prefix();
-}
-
-std::vector<std::string> texts(const std::vector<Prefix>& v) {
-  std::vector<std::string> out;
-  for (const auto& p : v) out.push_back(p.toString());
-  return out;
-}
+using testing_util::cidr;
+using testing_util::expectFragmentAndPosition;
+using testing_util::ip;
+using testing_util::Rejection;
+using testing_util::texts;
 
 constexpr uint128 kTwoTo64 = static_cast<uint128>(1) << 64;
 
@@ -43,26 +32,26 @@ constexpr uint128 kTwoTo64 = static_cast<uint128>(1) << 64;
 // Parsing
 
 TEST(PrefixTest, ParsesNetworkForm) {
-  Prefix p = pfx("198.51.100.0/24");
+  Prefix p = cidr("198.51.100.0/24");
   EXPECT_EQ(p.network(), ip("198.51.100.0"));
   EXPECT_EQ(p.length(), 24);
   EXPECT_EQ(p.family(), IpFamily::kV4);
   EXPECT_EQ(p.hostBits(), 8);
   EXPECT_EQ(p.toString(), "198.51.100.0/24");
 
-  Prefix q = pfx("2001:db8::/32");
+  Prefix q = cidr("2001:db8::/32");
   EXPECT_EQ(q.network(), ip("2001:db8::"));
   EXPECT_EQ(q.length(), 32);
   EXPECT_EQ(q.family(), IpFamily::kV6);
   EXPECT_EQ(q.hostBits(), 96);
   EXPECT_EQ(q.toString(), "2001:db8::/32");
 
-  EXPECT_EQ(pfx("0.0.0.0/0").toString(), "0.0.0.0/0");
-  EXPECT_EQ(pfx("::/0").toString(), "::/0");
-  EXPECT_EQ(pfx("10.0.0.1/32").toString(), "10.0.0.1/32");
-  EXPECT_EQ(pfx("2001:db8::1/128").toString(), "2001:db8::1/128");
+  EXPECT_EQ(cidr("0.0.0.0/0").toString(), "0.0.0.0/0");
+  EXPECT_EQ(cidr("::/0").toString(), "::/0");
+  EXPECT_EQ(cidr("10.0.0.1/32").toString(), "10.0.0.1/32");
+  EXPECT_EQ(cidr("2001:db8::1/128").toString(), "2001:db8::1/128");
   // Non-canonical IPv6 input is printed canonically.
-  EXPECT_EQ(pfx("2001:0DB8:0000::/48").toString(), "2001:db8::/48");
+  EXPECT_EQ(cidr("2001:0DB8:0000::/48").toString(), "2001:db8::/48");
 }
 
 TEST(PrefixTest, DefaultIsIpv4Everything) {
@@ -109,14 +98,6 @@ TEST(PrefixTest, LooseParseClearsHostBits) {
   EXPECT_FALSE(Prefix::parseLoose("10.0.0.256/8").isOk());
 }
 
-struct Rejection {
-  const char* text;
-  const char* fragment;
-  int position;  // -1: no position expected
-};
-
-void PrintTo(const Rejection& r, std::ostream* os) { *os << '"' << r.text << '"'; }
-
 class PrefixRejectionTest : public ::testing::TestWithParam<Rejection> {};
 
 TEST_P(PrefixRejectionTest, RejectsWithInvalidArgument) {
@@ -126,11 +107,7 @@ TEST_P(PrefixRejectionTest, RejectsWithInvalidArgument) {
     auto r = strict ? Prefix::parse(c.text) : Prefix::parseLoose(c.text);
     ASSERT_FALSE(r.isOk()) << "accepted \"" << c.text << "\"";
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
-    EXPECT_THAT(r.status().message(), HasSubstr(c.fragment));
-    if (c.position >= 0) {
-      EXPECT_THAT(r.status().message(),
-                  HasSubstr("(at position " + std::to_string(c.position) + ")"));
-    }
+    expectFragmentAndPosition(r.status().message(), c);
   }
 }
 
@@ -159,7 +136,7 @@ INSTANTIATE_TEST_SUITE_P(
 // Addresses and counts
 
 TEST(PrefixTest, Ipv4Slash24) {
-  Prefix p = pfx("198.51.100.0/24");
+  Prefix p = cidr("198.51.100.0/24");
   EXPECT_EQ(p.first(), ip("198.51.100.0"));
   EXPECT_EQ(p.last(), ip("198.51.100.255"));  // the broadcast address
   EXPECT_EQ(p.netmask(), ip("255.255.255.0"));
@@ -172,22 +149,22 @@ TEST(PrefixTest, Ipv4Slash24) {
 }
 
 TEST(PrefixTest, NetmasksForOddLengths) {
-  EXPECT_EQ(pfx("10.0.0.0/8").netmask(), ip("255.0.0.0"));
-  EXPECT_EQ(pfx("172.16.0.0/12").netmask(), ip("255.240.0.0"));
-  EXPECT_EQ(pfx("192.168.0.0/23").netmask(), ip("255.255.254.0"));
-  EXPECT_EQ(pfx("192.0.2.0/27").netmask(), ip("255.255.255.224"));
-  EXPECT_EQ(pfx("10.0.0.1/32").netmask(), ip("255.255.255.255"));
-  EXPECT_EQ(pfx("0.0.0.0/0").netmask(), ip("0.0.0.0"));
-  EXPECT_EQ(pfx("2001:db8::/64").netmask(), ip("ffff:ffff:ffff:ffff::"));
-  EXPECT_EQ(pfx("2001:db8::/33").netmask(), ip("ffff:ffff:8000::"));
-  EXPECT_EQ(pfx("::/0").netmask(), ip("::"));
-  EXPECT_EQ(pfx("::1/128").netmask(), ip("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"));
-  EXPECT_EQ(pfx("172.16.0.0/12").last(), ip("172.31.255.255"));
-  EXPECT_EQ(pfx("192.0.2.64/27").last(), ip("192.0.2.95"));
+  EXPECT_EQ(cidr("10.0.0.0/8").netmask(), ip("255.0.0.0"));
+  EXPECT_EQ(cidr("172.16.0.0/12").netmask(), ip("255.240.0.0"));
+  EXPECT_EQ(cidr("192.168.0.0/23").netmask(), ip("255.255.254.0"));
+  EXPECT_EQ(cidr("192.0.2.0/27").netmask(), ip("255.255.255.224"));
+  EXPECT_EQ(cidr("10.0.0.1/32").netmask(), ip("255.255.255.255"));
+  EXPECT_EQ(cidr("0.0.0.0/0").netmask(), ip("0.0.0.0"));
+  EXPECT_EQ(cidr("2001:db8::/64").netmask(), ip("ffff:ffff:ffff:ffff::"));
+  EXPECT_EQ(cidr("2001:db8::/33").netmask(), ip("ffff:ffff:8000::"));
+  EXPECT_EQ(cidr("::/0").netmask(), ip("::"));
+  EXPECT_EQ(cidr("::1/128").netmask(), ip("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"));
+  EXPECT_EQ(cidr("172.16.0.0/12").last(), ip("172.31.255.255"));
+  EXPECT_EQ(cidr("192.0.2.64/27").last(), ip("192.0.2.95"));
 }
 
 TEST(PrefixTest, Ipv4Slash31HasTwoUsableAddressesPerRfc3021) {
-  Prefix p = pfx("198.51.100.6/31");
+  Prefix p = cidr("198.51.100.6/31");
   EXPECT_FALSE(p.hasNetworkAndBroadcast());
   EXPECT_EQ(p.firstUsable(), ip("198.51.100.6"));
   EXPECT_EQ(p.lastUsable(), ip("198.51.100.7"));
@@ -197,7 +174,7 @@ TEST(PrefixTest, Ipv4Slash31HasTwoUsableAddressesPerRfc3021) {
 }
 
 TEST(PrefixTest, Ipv4Slash32IsOneHost) {
-  Prefix p = pfx("198.51.100.7/32");
+  Prefix p = cidr("198.51.100.7/32");
   EXPECT_FALSE(p.hasNetworkAndBroadcast());
   EXPECT_EQ(p.first(), ip("198.51.100.7"));
   EXPECT_EQ(p.last(), ip("198.51.100.7"));
@@ -208,12 +185,12 @@ TEST(PrefixTest, Ipv4Slash32IsOneHost) {
 }
 
 TEST(PrefixTest, Ipv4Slash30AndSlashZero) {
-  Prefix p30 = pfx("192.0.2.4/30");
+  Prefix p30 = cidr("192.0.2.4/30");
   EXPECT_EQ(p30.usableCount().toString(), "2");
   EXPECT_EQ(p30.firstUsable(), ip("192.0.2.5"));
   EXPECT_EQ(p30.lastUsable(), ip("192.0.2.6"));
 
-  Prefix all = pfx("0.0.0.0/0");
+  Prefix all = cidr("0.0.0.0/0");
   EXPECT_EQ(all.size().toString(), "4294967296");
   EXPECT_EQ(all.usableCount().toString(), "4294967294");
   EXPECT_EQ(all.last(), ip("255.255.255.255"));
@@ -221,7 +198,7 @@ TEST(PrefixTest, Ipv4Slash30AndSlashZero) {
 }
 
 TEST(PrefixTest, Ipv6Slash64HasTwoToThe64UsableAddresses) {
-  Prefix p = pfx("2001:db8::/64");
+  Prefix p = cidr("2001:db8::/64");
   EXPECT_FALSE(p.hasNetworkAndBroadcast());
   EXPECT_EQ(p.first(), ip("2001:db8::"));
   EXPECT_EQ(p.last(), ip("2001:db8::ffff:ffff:ffff:ffff"));
@@ -234,7 +211,7 @@ TEST(PrefixTest, Ipv6Slash64HasTwoToThe64UsableAddresses) {
 }
 
 TEST(PrefixTest, SizeOfWholeIpv6SpaceIsExactlyTwoTo128) {
-  Prefix p = pfx("::/0");
+  Prefix p = cidr("::/0");
   AddressCount n = p.size();
   EXPECT_TRUE(n.isTwoTo128());
   EXPECT_EQ(n.toString(), "340282366920938463463374607431768211456");
@@ -245,7 +222,7 @@ TEST(PrefixTest, SizeOfWholeIpv6SpaceIsExactlyTwoTo128) {
   EXPECT_TRUE(p.usableCount().isTwoTo128());
   EXPECT_EQ(p.last(), ip("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"));
 
-  AddressCount half = pfx("8000::/1").size();
+  AddressCount half = cidr("8000::/1").size();
   EXPECT_FALSE(half.isTwoTo128());
   EXPECT_EQ(half.toString(), "170141183460469231731687303715884105728");
   EXPECT_TRUE(half < n);
@@ -273,32 +250,32 @@ TEST(PrefixTest, HostMask) {
 }
 
 TEST(PrefixTest, ContainingClearsHostBits) {
-  EXPECT_EQ(Prefix::containing(ip("198.51.100.7"), 24), pfx("198.51.100.0/24"));
-  EXPECT_EQ(Prefix::containing(ip("198.51.100.7"), 32), pfx("198.51.100.7/32"));
-  EXPECT_EQ(Prefix::containing(ip("198.51.100.7"), 0), pfx("0.0.0.0/0"));
-  EXPECT_EQ(Prefix::containing(ip("2001:db8::ff"), 120), pfx("2001:db8::/120"));
-  EXPECT_EQ(Prefix::containing(ip("ffff::1"), 0), pfx("::/0"));
+  EXPECT_EQ(Prefix::containing(ip("198.51.100.7"), 24), cidr("198.51.100.0/24"));
+  EXPECT_EQ(Prefix::containing(ip("198.51.100.7"), 32), cidr("198.51.100.7/32"));
+  EXPECT_EQ(Prefix::containing(ip("198.51.100.7"), 0), cidr("0.0.0.0/0"));
+  EXPECT_EQ(Prefix::containing(ip("2001:db8::ff"), 120), cidr("2001:db8::/120"));
+  EXPECT_EQ(Prefix::containing(ip("ffff::1"), 0), cidr("::/0"));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Relations
 
 TEST(PrefixTest, ContainsAddresses) {
-  Prefix p = pfx("10.0.0.0/8");
+  Prefix p = cidr("10.0.0.0/8");
   EXPECT_TRUE(p.contains(ip("10.0.0.0")));
   EXPECT_TRUE(p.contains(ip("10.255.255.255")));
   EXPECT_FALSE(p.contains(ip("11.0.0.0")));
   EXPECT_FALSE(p.contains(ip("9.255.255.255")));
-  Prefix q = pfx("2001:db8::/32");
+  Prefix q = cidr("2001:db8::/32");
   EXPECT_TRUE(q.contains(ip("2001:db8:ffff::1")));
   EXPECT_FALSE(q.contains(ip("2001:db9::")));
-  EXPECT_TRUE(pfx("0.0.0.0/0").contains(ip("255.255.255.255")));
-  EXPECT_TRUE(pfx("192.0.2.1/32").contains(ip("192.0.2.1")));
-  EXPECT_FALSE(pfx("192.0.2.1/32").contains(ip("192.0.2.0")));
+  EXPECT_TRUE(cidr("0.0.0.0/0").contains(ip("255.255.255.255")));
+  EXPECT_TRUE(cidr("192.0.2.1/32").contains(ip("192.0.2.1")));
+  EXPECT_FALSE(cidr("192.0.2.1/32").contains(ip("192.0.2.0")));
 }
 
 TEST(PrefixTest, ContainsAndOverlapsPrefixes) {
-  Prefix a = pfx("10.0.0.0/8"), b = pfx("10.1.0.0/16"), c = pfx("10.2.0.0/16");
+  Prefix a = cidr("10.0.0.0/8"), b = cidr("10.1.0.0/16"), c = cidr("10.2.0.0/16");
   EXPECT_TRUE(a.contains(b));
   EXPECT_FALSE(b.contains(a));
   EXPECT_TRUE(a.contains(a));
@@ -309,15 +286,15 @@ TEST(PrefixTest, ContainsAndOverlapsPrefixes) {
   EXPECT_FALSE(c.overlaps(b));
   EXPECT_FALSE(b.contains(c));
   // Adjacent prefixes do not overlap.
-  EXPECT_FALSE(pfx("192.0.2.0/25").overlaps(pfx("192.0.2.128/25")));
-  EXPECT_TRUE(pfx("192.0.2.0/24").overlaps(pfx("192.0.2.128/25")));
-  EXPECT_TRUE(pfx("2001:db8::/32").contains(pfx("2001:db8:1::/48")));
-  EXPECT_FALSE(pfx("2001:db8:1::/48").contains(pfx("2001:db8::/32")));
-  EXPECT_TRUE(pfx("::/0").contains(pfx("2001:db8::/32")));
+  EXPECT_FALSE(cidr("192.0.2.0/25").overlaps(cidr("192.0.2.128/25")));
+  EXPECT_TRUE(cidr("192.0.2.0/24").overlaps(cidr("192.0.2.128/25")));
+  EXPECT_TRUE(cidr("2001:db8::/32").contains(cidr("2001:db8:1::/48")));
+  EXPECT_FALSE(cidr("2001:db8:1::/48").contains(cidr("2001:db8::/32")));
+  EXPECT_TRUE(cidr("::/0").contains(cidr("2001:db8::/32")));
 }
 
 TEST(PrefixTest, NeverContainsOrOverlapsAcrossFamilies) {
-  Prefix all4 = pfx("0.0.0.0/0"), all6 = pfx("::/0");
+  Prefix all4 = cidr("0.0.0.0/0"), all6 = cidr("::/0");
   EXPECT_FALSE(all4.contains(ip("::")));
   EXPECT_FALSE(all4.contains(ip("::1")));
   EXPECT_FALSE(all6.contains(ip("0.0.0.0")));
@@ -327,45 +304,45 @@ TEST(PrefixTest, NeverContainsOrOverlapsAcrossFamilies) {
   EXPECT_FALSE(all4.overlaps(all6));
   EXPECT_FALSE(all6.overlaps(all4));
   // Same bits in the other family.
-  EXPECT_FALSE(pfx("10.0.0.0/8").contains(IpAddress::fromBits(IpFamily::kV6, 0x0a000001u)));
-  EXPECT_FALSE(pfx("::/96").contains(ip("10.0.0.1")));
-  EXPECT_FALSE(pfx("::/96").overlaps(pfx("10.0.0.0/8")));
-  EXPECT_FALSE(pfx("::ffff:0:0/96").contains(ip("192.0.2.1")));
-  EXPECT_FALSE(pfx("192.0.2.0/24").overlaps(pfx("::ffff:192.0.2.0/120")));
+  EXPECT_FALSE(cidr("10.0.0.0/8").contains(IpAddress::fromBits(IpFamily::kV6, 0x0a000001u)));
+  EXPECT_FALSE(cidr("::/96").contains(ip("10.0.0.1")));
+  EXPECT_FALSE(cidr("::/96").overlaps(cidr("10.0.0.0/8")));
+  EXPECT_FALSE(cidr("::ffff:0:0/96").contains(ip("192.0.2.1")));
+  EXPECT_FALSE(cidr("192.0.2.0/24").overlaps(cidr("::ffff:192.0.2.0/120")));
 }
 
 TEST(PrefixTest, OrderingByNetworkThenLength) {
-  EXPECT_LT(pfx("10.0.0.0/8"), pfx("10.0.0.0/16"));
-  EXPECT_LT(pfx("10.0.0.0/16"), pfx("10.1.0.0/16"));
-  EXPECT_LT(pfx("255.255.255.255/32"), pfx("::/0"));
-  EXPECT_EQ(pfx("10.0.0.0/8"), Prefix::parseLoose("10.1.2.3/8").value());
-  EXPECT_NE(pfx("10.0.0.0/8"), pfx("10.0.0.0/9"));
+  EXPECT_LT(cidr("10.0.0.0/8"), cidr("10.0.0.0/16"));
+  EXPECT_LT(cidr("10.0.0.0/16"), cidr("10.1.0.0/16"));
+  EXPECT_LT(cidr("255.255.255.255/32"), cidr("::/0"));
+  EXPECT_EQ(cidr("10.0.0.0/8"), Prefix::parseLoose("10.1.2.3/8").value());
+  EXPECT_NE(cidr("10.0.0.0/8"), cidr("10.0.0.0/9"));
 }
 
 // ---------------------------------------------------------------------------------------------
 // split
 
 TEST(PrefixTest, SplitIntoQuarters) {
-  auto r = pfx("10.0.0.0/16").split(18);
+  auto r = cidr("10.0.0.0/16").split(18);
   ASSERT_TRUE(r.isOk()) << r.status().message();
   EXPECT_THAT(texts(*r),
               ElementsAre("10.0.0.0/18", "10.0.64.0/18", "10.0.128.0/18", "10.0.192.0/18"));
 
-  auto v6 = pfx("2001:db8::/32").split(34);
+  auto v6 = cidr("2001:db8::/32").split(34);
   ASSERT_TRUE(v6.isOk()) << v6.status().message();
   EXPECT_THAT(texts(*v6), ElementsAre("2001:db8::/34", "2001:db8:4000::/34", "2001:db8:8000::/34",
                                       "2001:db8:c000::/34"));
 
-  auto halves = pfx("::/0").split(1);
+  auto halves = cidr("::/0").split(1);
   ASSERT_TRUE(halves.isOk());
   EXPECT_THAT(texts(*halves), ElementsAre("::/1", "8000::/1"));
 
-  auto hosts = pfx("192.0.2.252/30").split(32);
+  auto hosts = cidr("192.0.2.252/30").split(32);
   ASSERT_TRUE(hosts.isOk());
   EXPECT_THAT(texts(*hosts),
               ElementsAre("192.0.2.252/32", "192.0.2.253/32", "192.0.2.254/32", "192.0.2.255/32"));
 
-  auto ipv6_hosts = pfx("2001:db8::fffe/127").split(128);
+  auto ipv6_hosts = cidr("2001:db8::fffe/127").split(128);
   ASSERT_TRUE(ipv6_hosts.isOk());
   EXPECT_THAT(texts(*ipv6_hosts), ElementsAre("2001:db8::fffe/128", "2001:db8::ffff/128"));
 }
@@ -373,39 +350,39 @@ TEST(PrefixTest, SplitIntoQuarters) {
 TEST(PrefixTest, SplitIntoSameLengthGivesItself) {
   for (const char* text : {"10.0.0.0/16", "0.0.0.0/0", "::/0", "2001:db8::1/128"}) {
     SCOPED_TRACE(text);
-    auto r = pfx(text).split(pfx(text).length());
+    auto r = cidr(text).split(cidr(text).length());
     ASSERT_TRUE(r.isOk()) << r.status().message();
     EXPECT_THAT(texts(*r), ElementsAre(text));
   }
 }
 
 TEST(PrefixTest, SplitRefusesShorterAndTooLongLengths) {
-  auto shorter = pfx("10.0.0.0/16").split(15);
+  auto shorter = cidr("10.0.0.0/16").split(15);
   ASSERT_FALSE(shorter.isOk());
   EXPECT_EQ(shorter.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(shorter.status().message(), HasSubstr("cannot split 10.0.0.0/16 into /15"));
   EXPECT_THAT(shorter.status().message(), HasSubstr("16..32"));
 
-  auto too_long = pfx("10.0.0.0/16").split(33);
+  auto too_long = cidr("10.0.0.0/16").split(33);
   ASSERT_FALSE(too_long.isOk());
   EXPECT_EQ(too_long.status().code(), StatusCode::kInvalidArgument);
 
-  auto too_long6 = pfx("2001:db8::/64").split(129);
+  auto too_long6 = cidr("2001:db8::/64").split(129);
   ASSERT_FALSE(too_long6.isOk());
   EXPECT_THAT(too_long6.status().message(), HasSubstr("64..128"));
 
-  EXPECT_FALSE(pfx("10.0.0.0/16").split(-1).isOk());
+  EXPECT_FALSE(cidr("10.0.0.0/16").split(-1).isOk());
 }
 
 TEST(PrefixTest, SplitRefusesMoreThanMaxCount) {
-  auto r = pfx("10.0.0.0/8").split(32);
+  auto r = cidr("10.0.0.0/8").split(32);
   ASSERT_FALSE(r.isOk());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(r.status().message(), HasSubstr("2^24 prefixes"));
   EXPECT_THAT(r.status().message(), HasSubstr("limit of 65536"));
 
   // Exactly at the default limit is allowed.
-  auto at_limit = pfx("10.0.0.0/8").split(24);
+  auto at_limit = cidr("10.0.0.0/8").split(24);
   ASSERT_TRUE(at_limit.isOk()) << at_limit.status().message();
   ASSERT_EQ(at_limit->size(), 65536u);
   EXPECT_EQ(at_limit->front().toString(), "10.0.0.0/24");
@@ -414,16 +391,16 @@ TEST(PrefixTest, SplitRefusesMoreThanMaxCount) {
   EXPECT_EQ(at_limit->back().toString(), "10.255.255.0/24");
 
   // An explicit max_count.
-  auto three = pfx("10.0.0.0/16").split(18, 3);
+  auto three = cidr("10.0.0.0/16").split(18, 3);
   ASSERT_FALSE(three.isOk());
   EXPECT_THAT(three.status().message(), HasSubstr("limit of 3"));
-  EXPECT_TRUE(pfx("10.0.0.0/16").split(18, 4).isOk());
+  EXPECT_TRUE(cidr("10.0.0.0/16").split(18, 4).isOk());
 
   // Astronomically many: refused, not attempted.
-  auto huge = pfx("::/0").split(128, SIZE_MAX);
+  auto huge = cidr("::/0").split(128, SIZE_MAX);
   ASSERT_FALSE(huge.isOk());
   EXPECT_THAT(huge.status().message(), HasSubstr("2^128"));
-  EXPECT_FALSE(pfx("2001:db8::/64").split(128).isOk());
+  EXPECT_FALSE(cidr("2001:db8::/64").split(128).isOk());
 }
 
 // ---------------------------------------------------------------------------------------------

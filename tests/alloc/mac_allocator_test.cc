@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "addr/addr_test_util.h"
 #include "common/clock.h"
 #include "common/crypto.h"
 
@@ -20,15 +21,10 @@ namespace {
 
 using addr::Mac;
 using addr::MacPrefix;
+using addr::testing_util::mac;
+using addr::testing_util::macPrefix;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-Mac mac(const char* s) { return Mac::parse(s).value(); }
-MacPrefix macPrefix(const char* s) {
-  auto p = MacPrefix::parse(s);
-  EXPECT_TRUE(p.isOk()) << s << ": " << p.status().toString();
-  return p.value();
-}
 
 MacPoolLayout layout(const char* prefix, MacStrategy strategy, Duration quarantine = seconds(300)) {
   return MacPoolLayout{.prefix = macPrefix(prefix), .strategy = strategy, .quarantine = quarantine};
@@ -91,9 +87,14 @@ TEST(MacStrategyTest, DefaultPrefixIsLocallyAdministered026e6c) {
 // ---------------------------------------------------------------------------------------------
 // MacRegistry
 
-TEST(MacRegistryTest, ClaimRejectsMulticastBroadcastAndZero) {
+// Each test starts from an empty registry and its own fake clock.
+class MacRegistryTest : public ::testing::Test {
+ protected:
   FakeClock clock;
   MacRegistry reg;
+};
+
+TEST_F(MacRegistryTest, ClaimRejectsMulticastBroadcastAndZero) {
   struct Case {
     const char* mac;
     const char* word;
@@ -111,9 +112,7 @@ TEST(MacRegistryTest, ClaimRejectsMulticastBroadcastAndZero) {
   EXPECT_EQ(reg.inUseCount(), 0u);
 }
 
-TEST(MacRegistryTest, ClaimAndDuplicateClaim) {
-  FakeClock clock;
-  MacRegistry reg;
+TEST_F(MacRegistryTest, ClaimAndDuplicateClaim) {
   Mac m = mac("52:54:00:12:34:56");
   EXPECT_EQ(reg.stateOf(m), MacState::kFree);
   EXPECT_FALSE(reg.isTaken(m));
@@ -131,9 +130,7 @@ TEST(MacRegistryTest, ClaimAndDuplicateClaim) {
   EXPECT_EQ(reg.inUseCount(), 1u);
 }
 
-TEST(MacRegistryTest, ReleaseQuarantinesUntilTheHoldEnds) {
-  FakeClock clock;
-  MacRegistry reg;
+TEST_F(MacRegistryTest, ReleaseQuarantinesUntilTheHoldEnds) {
   Mac m = mac("02:00:00:00:00:01");
   ASSERT_TRUE(reg.claim(m, clock.now()).isOk());
   ASSERT_TRUE(reg.release(m, clock.now(), seconds(60)).isOk());
@@ -159,9 +156,7 @@ TEST(MacRegistryTest, ReleaseQuarantinesUntilTheHoldEnds) {
   EXPECT_EQ(reg.sweepQuarantine(clock.now()), 0u);
 }
 
-TEST(MacRegistryTest, ClaimSweepsExpiredQuarantineFirst) {
-  FakeClock clock;
-  MacRegistry reg;
+TEST_F(MacRegistryTest, ClaimSweepsExpiredQuarantineFirst) {
   Mac m = mac("02:00:00:00:00:01");
   ASSERT_TRUE(reg.claim(m, clock.now()).isOk());
   ASSERT_TRUE(reg.release(m, clock.now(), seconds(10)).isOk());
@@ -172,9 +167,7 @@ TEST(MacRegistryTest, ClaimSweepsExpiredQuarantineFirst) {
   EXPECT_EQ(reg.quarantinedCount(), 0u);
 }
 
-TEST(MacRegistryTest, AllowQuarantinedReclaimsAndItsOldExpiryIsIgnored) {
-  FakeClock clock;
-  MacRegistry reg;
+TEST_F(MacRegistryTest, AllowQuarantinedReclaimsAndItsOldExpiryIsIgnored) {
   Mac m = mac("02:00:00:00:00:01");
   ASSERT_TRUE(reg.claim(m, clock.now()).isOk());
   ASSERT_TRUE(reg.release(m, clock.now(), seconds(10)).isOk());
@@ -198,9 +191,7 @@ TEST(MacRegistryTest, AllowQuarantinedReclaimsAndItsOldExpiryIsIgnored) {
   EXPECT_EQ(reg.stateOf(m), MacState::kFree);
 }
 
-TEST(MacRegistryTest, ZeroHoldFreesImmediately) {
-  FakeClock clock;
-  MacRegistry reg;
+TEST_F(MacRegistryTest, ZeroHoldFreesImmediately) {
   Mac m = mac("02:00:00:00:00:01");
   ASSERT_TRUE(reg.claim(m, clock.now()).isOk());
   ASSERT_TRUE(reg.release(m, clock.now(), Duration::zero()).isOk());
@@ -210,9 +201,7 @@ TEST(MacRegistryTest, ZeroHoldFreesImmediately) {
   EXPECT_TRUE(reg.claim(m, clock.now()).isOk());
 }
 
-TEST(MacRegistryTest, ReleaseOfAMacNotInUseIsNotFound) {
-  FakeClock clock;
-  MacRegistry reg;
+TEST_F(MacRegistryTest, ReleaseOfAMacNotInUseIsNotFound) {
   Mac m = mac("02:00:00:00:00:01");
   Status s = reg.release(m, clock.now(), seconds(60));
   EXPECT_EQ(s.code(), StatusCode::kNotFound);
@@ -226,9 +215,7 @@ TEST(MacRegistryTest, ReleaseOfAMacNotInUseIsNotFound) {
   EXPECT_EQ(reg.sweepQuarantine(clock.now()), 1u);
 }
 
-TEST(MacRegistryTest, ExpiriesOutOfOrderAreSweptInTimeOrder) {
-  FakeClock clock;
-  MacRegistry reg;
+TEST_F(MacRegistryTest, ExpiriesOutOfOrderAreSweptInTimeOrder) {
   Mac a = mac("02:00:00:00:00:0a"), b = mac("02:00:00:00:00:0b"), c = mac("02:00:00:00:00:0c");
   for (Mac m : {a, b, c}) ASSERT_TRUE(reg.claim(m, clock.now()).isOk());
   ASSERT_TRUE(reg.release(a, clock.now(), seconds(100)).isOk());
@@ -249,9 +236,7 @@ TEST(MacRegistryTest, ExpiriesOutOfOrderAreSweptInTimeOrder) {
   EXPECT_EQ(reg.quarantinedCount(), 0u);
 }
 
-TEST(MacRegistryTest, ForgetDropsAMacInAnyState) {
-  FakeClock clock;
-  MacRegistry reg;
+TEST_F(MacRegistryTest, ForgetDropsAMacInAnyState) {
   Mac a = mac("02:00:00:00:00:0a"), b = mac("02:00:00:00:00:0b");
   ASSERT_TRUE(reg.claim(a, clock.now()).isOk());
   ASSERT_TRUE(reg.claim(b, clock.now()).isOk());

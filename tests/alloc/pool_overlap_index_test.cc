@@ -8,18 +8,15 @@
 
 #include <gtest/gtest.h>
 
+#include "addr/addr_test_util.h"
+
 namespace netledger::alloc {
 namespace {
 
 using addr::IpAddress;
 using addr::Prefix;
-
-Prefix cidr(const char* s) {
-  auto p = Prefix::parse(s);
-  EXPECT_TRUE(p.isOk()) << s << ": " << p.status().toString();
-  return p.value();
-}
-IpAddress ip(const char* s) { return IpAddress::parse(s).value(); }
+using addr::testing_util::cidr;
+using addr::testing_util::ip;
 
 std::string poolAt(const PoolOverlapIndex& idx, const std::string& network, const char* address) {
   return idx.poolContaining(network, ip(address)).value_or("<none>");

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "addr/addr_test_util.h"
 #include "addr/uint128.h"
 
 namespace netledger::alloc {
@@ -18,18 +19,8 @@ using addr::AddressCount;
 using addr::IpAddress;
 using addr::Prefix;
 using addr::uint128;
-
-Prefix cidr(const char* s) {
-  auto p = Prefix::parse(s);
-  EXPECT_TRUE(p.isOk()) << s << ": " << p.status().toString();
-  return p.value();
-}
-
-std::vector<std::string> strings(const std::vector<Prefix>& v) {
-  std::vector<std::string> out;
-  for (const auto& p : v) out.push_back(p.toString());
-  return out;
-}
+using addr::testing_util::cidr;
+using addr::testing_util::texts;
 
 std::string allocateStr(PrefixAllocator& a, int length) {
   auto r = a.allocate(length);
@@ -39,7 +30,7 @@ std::string allocateStr(PrefixAllocator& a, int length) {
 TEST(PrefixAllocatorTest, StartsWithTheParentFree) {
   PrefixAllocator a(cidr("10.0.0.0/16"));
   EXPECT_EQ(a.parent().toString(), "10.0.0.0/16");
-  EXPECT_EQ(strings(a.freeBlocks()), std::vector<std::string>{"10.0.0.0/16"});
+  EXPECT_EQ(texts(a.freeBlocks()), std::vector<std::string>{"10.0.0.0/16"});
   EXPECT_EQ(a.freeAddresses().toString(), "65536");
   EXPECT_TRUE(a.allocated().empty());
 }
@@ -69,7 +60,7 @@ TEST(PrefixAllocatorTest, MixedSizesTakeTheSmallestFittingBlock) {
   EXPECT_EQ(allocateStr(a, 26), "10.0.2.0/26");    // from the free /23
   EXPECT_EQ(allocateStr(a, 17), "10.0.128.0/17");
   EXPECT_EQ(a.allocate(17).status().code(), StatusCode::kPoolExhausted);
-  EXPECT_EQ(strings(a.allocated()),
+  EXPECT_EQ(texts(a.allocated()),
             (std::vector<std::string>{"10.0.0.0/26", "10.0.0.64/28", "10.0.0.128/25", "10.0.1.0/24",
                                       "10.0.2.0/26", "10.0.16.0/20", "10.0.128.0/17"}));
   // 65536 - (64 + 16 + 128 + 256 + 64 + 4096 + 32768)
@@ -105,7 +96,7 @@ TEST(PrefixAllocatorTest, MixedSizesStayAlignedAndNeverOverlap) {
 TEST(PrefixAllocatorTest, ReserveExcludesTheChildAndAllocateSkipsIt) {
   PrefixAllocator a(cidr("10.0.0.0/16"));
   ASSERT_TRUE(a.reserve(cidr("10.0.5.0/24")).isOk());
-  EXPECT_EQ(strings(a.allocated()), std::vector<std::string>{"10.0.5.0/24"});
+  EXPECT_EQ(texts(a.allocated()), std::vector<std::string>{"10.0.5.0/24"});
   EXPECT_EQ(a.freeAddresses().toString(), "65280");
   // Smallest blocks first: the /24 buddy of the reserved one, then the /23 next to them.
   EXPECT_EQ(allocateStr(a, 24), "10.0.4.0/24");
@@ -140,7 +131,7 @@ TEST(PrefixAllocatorTest, ReserveOfTheWholeParentAndOfAHost) {
 TEST(PrefixAllocatorTest, ReserveOfAnOverlappingChildIsConflictNamingIt) {
   PrefixAllocator a(cidr("10.0.0.0/16"));
   ASSERT_EQ(allocateStr(a, 24), "10.0.0.0/24");
-  const auto free_before = strings(a.freeBlocks());
+  const auto free_before = texts(a.freeBlocks());
   struct Case {
     const char* child;
     const char* why;
@@ -154,8 +145,8 @@ TEST(PrefixAllocatorTest, ReserveOfAnOverlappingChildIsConflictNamingIt) {
     EXPECT_NE(s.message().find(c.child), std::string::npos) << s.message();
   }
   // Failed reservations change nothing.
-  EXPECT_EQ(strings(a.freeBlocks()), free_before);
-  EXPECT_EQ(strings(a.allocated()), std::vector<std::string>{"10.0.0.0/24"});
+  EXPECT_EQ(texts(a.freeBlocks()), free_before);
+  EXPECT_EQ(texts(a.allocated()), std::vector<std::string>{"10.0.0.0/24"});
   // The neighbour is still available.
   EXPECT_TRUE(a.reserve(cidr("10.0.1.0/24")).isOk());
 }
@@ -167,7 +158,7 @@ TEST(PrefixAllocatorTest, ReserveOutsideTheParentIsInvalidArgument) {
     EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << c;
     EXPECT_NE(s.message().find("10.0.0.0/16"), std::string::npos) << s.message();
   }
-  EXPECT_EQ(strings(a.freeBlocks()), std::vector<std::string>{"10.0.0.0/16"});
+  EXPECT_EQ(texts(a.freeBlocks()), std::vector<std::string>{"10.0.0.0/16"});
 }
 
 TEST(PrefixAllocatorTest, ReleaseMergesBuddiesBackIntoTheParent) {
@@ -182,10 +173,10 @@ TEST(PrefixAllocatorTest, ReleaseMergesBuddiesBackIntoTheParent) {
   for (std::size_t i = 0; i < got.size(); ++i) {
     ASSERT_TRUE(a.release(got[i]).isOk()) << got[i].toString();
     if (i + 1 < got.size()) {
-      EXPECT_NE(strings(a.freeBlocks()), std::vector<std::string>{"10.0.0.0/16"});
+      EXPECT_NE(texts(a.freeBlocks()), std::vector<std::string>{"10.0.0.0/16"});
     }
   }
-  EXPECT_EQ(strings(a.freeBlocks()), std::vector<std::string>{"10.0.0.0/16"});
+  EXPECT_EQ(texts(a.freeBlocks()), std::vector<std::string>{"10.0.0.0/16"});
   EXPECT_EQ(a.freeAddresses().toString(), "65536");
   EXPECT_TRUE(a.allocated().empty());
   EXPECT_EQ(allocateStr(a, 16), "10.0.0.0/16");
@@ -198,12 +189,12 @@ TEST(PrefixAllocatorTest, ReleaseMergesOnlyWithAFreeBuddy) {
   ASSERT_EQ(allocateStr(a, 24), "10.0.2.0/24");
   ASSERT_TRUE(a.release(cidr("10.0.1.0/24")).isOk());
   // 10.0.1.0/24's buddy 10.0.0.0/24 is taken: no merge.
-  EXPECT_EQ(strings(a.freeBlocks()), (std::vector<std::string>{"10.0.1.0/24", "10.0.3.0/24"}));
+  EXPECT_EQ(texts(a.freeBlocks()), (std::vector<std::string>{"10.0.1.0/24", "10.0.3.0/24"}));
   ASSERT_TRUE(a.release(cidr("10.0.2.0/24")).isOk());
   // 10.0.2.0/24 merges with 10.0.3.0/24; 10.0.2.0/23 cannot merge with the half-taken 10.0.0.0/23.
-  EXPECT_EQ(strings(a.freeBlocks()), (std::vector<std::string>{"10.0.1.0/24", "10.0.2.0/23"}));
+  EXPECT_EQ(texts(a.freeBlocks()), (std::vector<std::string>{"10.0.1.0/24", "10.0.2.0/23"}));
   ASSERT_TRUE(a.release(cidr("10.0.0.0/24")).isOk());
-  EXPECT_EQ(strings(a.freeBlocks()), std::vector<std::string>{"10.0.0.0/22"});
+  EXPECT_EQ(texts(a.freeBlocks()), std::vector<std::string>{"10.0.0.0/22"});
 }
 
 TEST(PrefixAllocatorTest, ReleaseOfSomethingNotAllocatedIsNotFound) {
@@ -217,7 +208,7 @@ TEST(PrefixAllocatorTest, ReleaseOfSomethingNotAllocatedIsNotFound) {
   EXPECT_NE(s.message().find("192.168.0.0/24"), std::string::npos);
   ASSERT_TRUE(a.release(cidr("10.0.0.0/24")).isOk());
   EXPECT_EQ(a.release(cidr("10.0.0.0/24")).code(), StatusCode::kNotFound);  // twice
-  EXPECT_EQ(strings(a.freeBlocks()), std::vector<std::string>{"10.0.0.0/16"});
+  EXPECT_EQ(texts(a.freeBlocks()), std::vector<std::string>{"10.0.0.0/16"});
 }
 
 TEST(PrefixAllocatorTest, LengthOutsideTheParentOrTheFamilyIsInvalidArgument) {
@@ -258,12 +249,12 @@ TEST(PrefixAllocatorTest, ExhaustionIsPoolExhausted) {
   // Releasing .1 and .2 does not merge them (they are not buddies) ...
   ASSERT_TRUE(a.release(cidr("10.0.0.1/32")).isOk());
   ASSERT_TRUE(a.release(cidr("10.0.0.2/32")).isOk());
-  EXPECT_EQ(strings(a.freeBlocks()), (std::vector<std::string>{"10.0.0.1/32", "10.0.0.2/32"}));
+  EXPECT_EQ(texts(a.freeBlocks()), (std::vector<std::string>{"10.0.0.1/32", "10.0.0.2/32"}));
   EXPECT_EQ(a.allocate(31).status().code(), StatusCode::kPoolExhausted);
   // ... until their buddies come back.
   ASSERT_TRUE(a.release(cidr("10.0.0.0/32")).isOk());
   ASSERT_TRUE(a.release(cidr("10.0.0.3/32")).isOk());
-  EXPECT_EQ(strings(a.freeBlocks()), std::vector<std::string>{"10.0.0.0/30"});
+  EXPECT_EQ(texts(a.freeBlocks()), std::vector<std::string>{"10.0.0.0/30"});
 }
 
 TEST(PrefixAllocatorTest, Ipv6Slash48IntoSlash64s) {
@@ -288,7 +279,7 @@ TEST(PrefixAllocatorTest, WholeAddressSpaceParents) {
   EXPECT_TRUE(v6.freeAddresses() == AddressCount(uint128{1} << 127));
   ASSERT_TRUE(v6.release(cidr("::/1")).isOk());
   EXPECT_TRUE(v6.freeAddresses().isTwoTo128());
-  EXPECT_EQ(strings(v6.freeBlocks()), std::vector<std::string>{"::/0"});
+  EXPECT_EQ(texts(v6.freeBlocks()), std::vector<std::string>{"::/0"});
 
   PrefixAllocator v4(cidr("0.0.0.0/0"));
   EXPECT_EQ(v4.freeAddresses().toString(), "4294967296");
@@ -425,7 +416,7 @@ void runPrefixProperty(const char* parent_text, std::uint64_t seed, int steps) {
       }
     }
 
-    ASSERT_EQ(strings(a.allocated()), strings({model.begin(), model.end()}));
+    ASSERT_EQ(texts(a.allocated()), texts({model.begin(), model.end()}));
     ASSERT_EQ(a.freeAddresses().toString(), std::to_string(size - modelAllocated()));
     if (step % 25 == 0) {
       checkFreeBlocks();
@@ -447,7 +438,7 @@ void runPrefixProperty(const char* parent_text, std::uint64_t seed, int steps) {
   // Releasing everything, in random order, gives back exactly the parent.
   std::shuffle(all.begin(), all.end(), rng);
   for (const auto& c : all) ASSERT_TRUE(a.release(c).isOk()) << c.toString();
-  EXPECT_EQ(strings(a.freeBlocks()), std::vector<std::string>{parent.toString()});
+  EXPECT_EQ(texts(a.freeBlocks()), std::vector<std::string>{parent.toString()});
   EXPECT_EQ(a.freeAddresses().toString(), std::to_string(size));
   EXPECT_TRUE(a.allocated().empty());
 }
