@@ -305,6 +305,13 @@ std::optional<TimePoint> IpAllocator::quarantinedUntil(const IpAddress& address)
   return TimePoint(Duration(it->second));
 }
 
+std::vector<std::pair<IpAddress, TimePoint>> IpAllocator::quarantined() const {
+  std::vector<std::pair<IpAddress, TimePoint>> out;
+  out.reserve(quarantine_.size());
+  for (const auto& [off, until] : quarantine_) out.emplace_back(addressAt(off), TimePoint(Duration(until)));
+  return out;
+}
+
 IpPoolCounts IpAllocator::counts() const {
   IpPoolCounts c;
   c.size = layout_.cidr.size();

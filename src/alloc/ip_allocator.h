@@ -93,6 +93,8 @@ class IpAllocator {
   AddressState stateOf(const addr::IpAddress& address) const;
   // When the quarantine of `address` ends, if it is quarantined.
   std::optional<TimePoint> quarantinedUntil(const addr::IpAddress& address) const;
+  // Every quarantined address with the end of its hold (to rebuild a block with a new layout).
+  std::vector<std::pair<addr::IpAddress, TimePoint>> quarantined() const;
   IpPoolCounts counts() const;
   const IpPoolLayout& layout() const { return layout_; }
   // The allocatable address intervals (ranges minus every exclusion), in order.

@@ -1,0 +1,288 @@
+#pragma once
+// The Ledger: the single writer of netledger's state. Commands are checked and applied in
+// memory under one lock (the allocators decide there, in microseconds), and their writes are
+// appended to the pending batch. A committer thread writes each batch to the Store in one
+// transaction (one fsync for many commands: group commit) and only then acknowledges the
+// commands in it. If a commit fails, every command not yet durable is failed and the
+// in-memory state is rebuilt from the store, so memory never claims what the disk does not.
+//
+// Reads are served from memory under the same lock; they may see a change a few milliseconds
+// before it is acknowledged, never one that is later lost without its writer being told.
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/unordered/unordered_flat_map.hpp>
+
+#include "addr/ip_address.h"
+#include "addr/mac.h"
+#include "alloc/ip_allocator.h"
+#include "alloc/mac_allocator.h"
+#include "alloc/pool_overlap_index.h"
+#include "alloc/prefix_allocator.h"
+#include "common/clock.h"
+#include "common/status.h"
+#include "ledger/model.h"
+#include "ledger/store.h"
+
+namespace netledger::ledger {
+
+// Who is acting: the authenticated token. Every event records `name`.
+struct Actor {
+  std::string name;
+  Role role = Role::kViewer;
+  std::vector<std::string> tenants;  // empty: every tenant
+  bool mayAccessTenant(const std::string& tenant) const;
+  static Actor system(std::string name) { return {std::move(name), Role::kAdmin, {}}; }
+};
+
+struct LedgerOptions {
+  std::int64_t retention_days = 180;
+  std::int64_t mac_quarantine_s = 300;  // for explicitly registered MACs
+  std::size_t max_batch_writes = 20000;
+};
+
+// A write's result and the ticket to wait on before telling anyone it happened.
+template <typename T>
+struct Applied {
+  T value;
+  bool created = true;  // false: an idempotent repeat returned the existing record
+  std::uint64_t ticket = 0;
+};
+
+struct PoolView {
+  PoolRecord record;
+  alloc::IpPoolCounts counts;
+  std::vector<std::string> children;
+  std::size_t bindings = 0;
+};
+
+// POST /v1/pools: either cidrs, or parent + prefix_length to carve a child.
+struct PoolCreate {
+  PoolRecord record;
+  std::optional<int> prefix_length;
+};
+
+struct PoolPatch {
+  std::optional<std::optional<addr::IpAddress>> gateway;
+  std::optional<std::vector<addr::IpRange>> ranges;
+  std::optional<std::vector<addr::IpRange>> reserved;
+  std::optional<std::string> tenant, cluster;
+  std::optional<std::optional<int>> vlan;
+  std::optional<std::optional<std::uint32_t>> vni;
+  std::optional<std::int64_t> default_ttl_s, quarantine_s;
+  std::optional<double> threshold;
+  std::optional<bool> auto_expand;
+  std::optional<int> expand_prefix_length;
+};
+
+struct AllocateRequest {
+  std::string instance;
+  std::string interface = "eth0";
+  std::vector<std::string> pools;
+  std::optional<addr::IpAddress> address;  // a specific address (in one of `pools`, or unpooled)
+  std::optional<addr::Mac> mac;            // an explicit MAC
+  std::string mac_pool;                    // or generate one from this MAC pool
+  std::string host;
+  std::optional<addr::Mac> host_mac;
+  std::string service;
+  Labels labels;
+  std::optional<std::int64_t> ttl_s;
+  bool is_static = false;
+};
+
+struct BindingFilter {
+  std::optional<addr::IpAddress> ip;
+  std::optional<addr::Mac> mac;
+  std::optional<std::string> instance, host, pool;
+  std::optional<BindingState> state;
+};
+
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  std::string next_cursor;  // "" at the end
+};
+
+// One entry of an address's, MAC's or instance's lineage.
+struct HistoryEntry {
+  EventRecord event;
+  std::optional<BindingRecord> holder;  // after the event (the released one for release/expire)
+  bool holds = false;                   // true if `holder` holds the subject after the event
+};
+
+struct LedgerStats {
+  std::uint64_t allocations = 0, releases = 0, expirations = 0;
+  std::uint64_t commits = 0, commit_failures = 0;
+  std::uint64_t last_batch_size = 0;
+  double last_commit_seconds = 0;
+  std::size_t bindings = 0;
+};
+
+class Ledger {
+ public:
+  // `store` and `clock` must outlive the Ledger.
+  Ledger(Store& store, Clock& clock, LedgerOptions options = {});
+  ~Ledger();
+  Ledger(const Ledger&) = delete;
+  Ledger& operator=(const Ledger&) = delete;
+
+  // Loads the store and starts the committer. Call once.
+  Status open();
+  // Commits what is pending, then stops the committer. Idempotent.
+  void close();
+
+  // Creates the first admin token when the store has none: with `secret` if given, else a
+  // generated one. Returns the secret when a token was created, nullopt when tokens exist.
+  Result<std::optional<std::string>> bootstrapAdminToken(const std::optional<std::string>& secret);
+
+  // ---- writes: each is applied at once in memory; acknowledge only after whenDurable ----
+  Result<Applied<PoolView>> createPool(const Actor& actor, PoolCreate create);
+  Result<Applied<PoolView>> updatePool(const Actor& actor, const std::string& name,
+                                       const PoolPatch& patch);
+  Result<Applied<PoolRecord>> deletePool(const Actor& actor, const std::string& name);
+  Result<Applied<MacPoolRecord>> createMacPool(const Actor& actor, MacPoolRecord record);
+  Result<Applied<MacPoolRecord>> deleteMacPool(const Actor& actor, const std::string& name);
+  Result<Applied<BindingRecord>> allocate(const Actor& actor, const AllocateRequest& request);
+  Result<Applied<BindingRecord>> renew(const Actor& actor, std::uint64_t id,
+                                       std::optional<std::int64_t> ttl_s);
+  Result<Applied<std::size_t>> renewHost(const Actor& actor, const std::string& host);
+  Result<Applied<BindingRecord>> release(const Actor& actor, std::uint64_t id);
+  Result<Applied<BindingRecord>> migrate(const Actor& actor, std::uint64_t id,
+                                         const std::string& host,
+                                         std::optional<addr::Mac> host_mac);
+  // Moves `ip` from its holder to binding `to` (VIP failover).
+  Result<Applied<BindingRecord>> moveAddress(const Actor& actor, const addr::IpAddress& ip,
+                                             std::uint64_t to);
+  // Returns the new token's secret (shown once) with its record.
+  Result<Applied<std::pair<TokenRecord, std::string>>> createToken(
+      const Actor& actor, const std::string& name, Role role, std::vector<std::string> tenants);
+  Result<Applied<TokenRecord>> deleteToken(const Actor& actor, const std::string& name);
+  // Expires every dynamic binding whose lease ended and drops stale quarantine rows; returns
+  // how many bindings expired. Run by the sweeper thread.
+  Result<Applied<std::size_t>> sweep();
+
+  // Calls `done` once `ticket` is durable (OK) or failed (the error), on the committer thread
+  // or, if that already happened, right away on the caller's.
+  void whenDurable(std::uint64_t ticket, std::function<void(Status)> done);
+  // Blocking form of whenDurable.
+  Status waitDurable(std::uint64_t ticket);
+
+  // ---- reads (from memory; thread-safe) ----
+  Result<TokenRecord> authenticate(const std::string& secret) const;
+  Result<PoolView> getPool(const Actor& actor, const std::string& name) const;
+  std::vector<PoolView> listPools(const Actor& actor) const;
+  Result<MacPoolRecord> getMacPool(const Actor& actor, const std::string& name) const;
+  std::vector<MacPoolRecord> listMacPools(const Actor& actor) const;
+  Result<BindingRecord> getBinding(const Actor& actor, std::uint64_t id) const;
+  // In id order; `cursor` is the last id of the previous page ("" for the first).
+  Result<Page<BindingRecord>> searchBindings(const Actor& actor, const BindingFilter& filter,
+                                             const std::string& cursor, std::size_t limit) const;
+  Result<BindingRecord> holderOfAddress(const Actor& actor, const addr::IpAddress& ip) const;
+  Result<BindingRecord> holderOfMac(const Actor& actor, addr::Mac mac) const;
+  std::vector<TokenRecord> listTokens(const Actor& actor) const;
+  LedgerStats stats() const;
+
+  // ---- history (from the store's events) ----
+  // The holder of `key` ("ip:…", "mac:…", "instance:…") at `at`: the binding, or kNotFound.
+  Result<HistoryEntry> holderAt(const std::string& key, Millis at) const;
+  // What happened to `key` in [from, to], oldest first, starting with the holder at `from`.
+  Result<std::vector<HistoryEntry>> lineage(const std::string& key, Millis from, Millis to,
+                                            std::size_t limit) const;
+  Result<std::vector<EventRecord>> audit(const EventQuery& query) const;
+  Store& store() { return store_; }
+
+ private:
+  struct PoolState {
+    PoolRecord record;
+    std::vector<std::unique_ptr<alloc::IpAllocator>> blocks;  // one per CIDR
+    std::vector<std::unique_ptr<alloc::PrefixAllocator>> carvers;  // one per CIDR
+    std::vector<std::string> children;
+    std::size_t bindings = 0;
+  };
+  struct MacPoolState {
+    MacPoolRecord record;
+    std::unique_ptr<alloc::MacAllocator> allocator;
+  };
+  // (network, address): the uniqueness key of an IP.
+  struct IpKey {
+    addr::IpAddress ip;
+    std::string network;
+    friend bool operator==(const IpKey&, const IpKey&) = default;
+  };
+  struct IpKeyHash {
+    std::size_t operator()(const IpKey& k) const noexcept;
+  };
+  struct Pending {
+    std::function<void(Status)> done;
+    std::uint64_t ticket;
+  };
+
+  // All private helpers expect mu_ held.
+  Status loadLocked();
+  void resetLocked();
+  Status addPoolStateLocked(const PoolRecord& record);
+  Result<std::unique_ptr<alloc::IpAllocator>> makeBlock(const PoolRecord& r,
+                                                        const addr::Prefix& cidr) const;
+  std::uint64_t pushLocked(std::vector<Write> writes);
+  EventRecord eventLocked(const Actor& actor, std::string op, std::string subject,
+                          std::vector<std::string> keys, std::string before, std::string after);
+  std::string networkOf(const BoundAddress& a) const;
+  void indexBindingLocked(const BindingRecord& b);
+  void unindexBindingLocked(const BindingRecord& b);
+  PoolView viewLocked(const PoolState& p) const;
+  Status checkPoolAccess(const Actor& actor, const PoolRecord& p) const;
+  Status checkBindingAccess(const Actor& actor, const BindingRecord& b) const;
+  Status requireRole(const Actor& actor, Role role, std::string_view what) const;
+  Result<BindingRecord> endBindingLocked(const Actor& actor, std::uint64_t id, bool expire,
+                                         std::vector<Write>& writes);
+  void maybeExpandLocked(PoolState& pool, std::vector<Write>& writes, const Actor& actor);
+  alloc::IpAllocator* blockFor(PoolState& pool, const addr::IpAddress& ip);
+  std::uint64_t latestTicketLocked() const { return next_ticket_ - 1; }
+  Millis nowMs() const;
+  void committerLoop();
+  void failAllLocked(const Status& why, std::vector<Pending>& to_fail);
+
+  Store& store_;
+  Clock& clock_;
+  LedgerOptions options_;
+
+  mutable std::mutex mu_;
+  std::map<std::string, PoolState> pools_;
+  std::map<std::string, MacPoolState> mac_pools_;
+  alloc::PoolOverlapIndex overlap_;
+  alloc::MacRegistry macs_;
+  std::map<std::uint64_t, BindingRecord> bindings_;
+  boost::unordered_flat_map<std::string, std::uint64_t> by_key_;  // instance\0interface
+  boost::unordered_flat_map<IpKey, std::uint64_t, IpKeyHash> by_ip_;
+  boost::unordered_flat_map<std::uint64_t, std::uint64_t> by_mac_;
+  std::map<std::string, TokenRecord> tokens_;
+  boost::unordered_flat_map<std::string, std::string> token_by_hash_;
+  std::uint64_t last_event_seq_ = 0;
+  std::uint64_t last_binding_id_ = 0;
+  LedgerStats stats_;
+
+  // Group commit.
+  std::vector<Write> pending_writes_;
+  std::uint64_t next_ticket_ = 1;      // ticket of the next command
+  std::uint64_t durable_ticket_ = 0;   // every ticket <= this is durable
+  std::uint64_t failed_below_ = 0;     // tickets < this that are not durable have failed
+  Status last_failure_;
+  std::deque<Pending> waiting_;
+  std::condition_variable work_cv_;
+  std::condition_variable durable_cv_;
+  bool stopping_ = false;
+  bool open_ = false;
+  std::thread committer_;
+};
+
+}  // namespace netledger::ledger

@@ -1,0 +1,128 @@
+#pragma once
+// The Store interface: how the Ledger persists. Small on purpose (LevelDB db.h, Kea LeaseMgr):
+// load everything at start, apply a batch atomically and durably, query and prune events,
+// snapshot. Backends (src/store/: sqlite, memory; later etcd) register by URL scheme.
+//
+// The interface lives here, beside its only consumer, so that backends depend on the ledger
+// and not the other way round.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/status.h"
+#include "ledger/model.h"
+
+namespace netledger::ledger {
+
+// Everything the ledger needs to rebuild its in-memory state.
+struct StoreState {
+  std::vector<PoolRecord> pools;
+  std::vector<MacPoolRecord> mac_pools;
+  std::vector<BindingRecord> bindings;
+  std::vector<TokenRecord> tokens;
+  std::vector<QuarantineRecord> quarantine;
+  std::uint64_t last_event_seq = 0;
+  std::uint64_t last_binding_id = 0;
+};
+
+// One write of a batch. `expected_version` makes writes conditional, so a backend shared by
+// several replicas (etcd) can refuse a batch built on stale reads: 0 means "must not exist",
+// otherwise the stored version must equal it. SQLite, the single writer, always matches.
+struct PutPool {
+  PoolRecord pool;
+  std::uint64_t expected_version;
+};
+struct DeletePool {
+  std::string name;
+  std::uint64_t expected_version;
+};
+struct PutMacPool {
+  MacPoolRecord pool;
+  std::uint64_t expected_version;
+};
+struct DeleteMacPool {
+  std::string name;
+  std::uint64_t expected_version;
+};
+struct PutBinding {
+  BindingRecord binding;
+  std::uint64_t expected_version;
+};
+struct DeleteBinding {
+  std::uint64_t id;
+  std::uint64_t expected_version;
+};
+struct PutToken {
+  TokenRecord token;
+  std::uint64_t expected_version;
+};
+struct DeleteToken {
+  std::string name;
+  std::uint64_t expected_version;
+};
+struct PutQuarantine {
+  QuarantineRecord entry;
+};
+struct DeleteQuarantine {
+  std::string kind;
+  std::string key;
+};
+struct AppendEvent {
+  EventRecord event;
+};
+using Write = std::variant<PutPool, DeletePool, PutMacPool, DeleteMacPool, PutBinding,
+                           DeleteBinding, PutToken, DeleteToken, PutQuarantine, DeleteQuarantine,
+                           AppendEvent>;
+
+struct EventQuery {
+  std::optional<std::string> key;  // history key ("ip:10.0.0.5"); any when unset
+  std::optional<std::string> op;   // exact op; any when unset
+  std::optional<std::string> actor;
+  Millis from = 0;                  // inclusive
+  Millis to = INT64_MAX;            // inclusive
+  std::uint64_t after_seq = 0;      // cursor: only events with seq > after_seq (ascending) ...
+  std::uint64_t before_seq = 0;     // ... or, when set, seq < before_seq (descending)
+  std::size_t limit = 100;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // The full state, for start-up. Called once, before any apply(). Thread-compatible.
+  virtual Result<StoreState> load() = 0;
+
+  // Applies every write or none, and returns only once the batch is durable (fsync'd for
+  // SQLite). kConflict when an expected_version does not hold (nothing applied);
+  // kUnavailable for I/O failure. Called from one thread at a time (the committer).
+  virtual Status apply(const std::vector<Write>& batch) = 0;
+
+  // Events matching `query`, ascending by seq (descending when before_seq is set).
+  // Thread-safe with respect to apply().
+  virtual Result<std::vector<EventRecord>> queryEvents(const EventQuery& query) = 0;
+
+  // Deletes events older than `before`; returns how many.
+  virtual Result<std::size_t> pruneEvents(Millis before) = 0;
+
+  // Writes a consistent copy of the whole store to `path` while serving (SQLite online
+  // backup). kInvalidArgument if the backend cannot (memory:).
+  virtual Status snapshotTo(const std::string& path) = 0;
+
+  // "sqlite:/path/to/ledger.db", "memory:".
+  virtual std::string url() const = 0;
+};
+
+using StoreFactory = std::function<Result<std::unique_ptr<Store>>(const std::string& location)>;
+
+// Registers a backend for URLs "scheme:location". Backends register from their library's
+// static initializer-free entry point (see store/registry.cc).
+void registerStoreBackend(const std::string& scheme, StoreFactory factory);
+// Opens "scheme:location"; kInvalidArgument naming the scheme when unknown.
+Result<std::unique_ptr<Store>> openStore(const std::string& url);
+
+}  // namespace netledger::ledger
