@@ -319,6 +319,7 @@ void Ledger::committerLoop() {
     }
     durable_cv_.notify_all();
     lock.unlock();
+    if (commit_observer_) commit_observer_(batch.size(), seconds, s.isOk());
     for (auto& p : ready) p.done(outcome);
     lock.lock();
   }

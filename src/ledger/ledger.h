@@ -191,6 +191,11 @@ class Ledger {
   Result<BindingRecord> holderOfMac(const Actor& actor, addr::Mac mac) const;
   std::vector<TokenRecord> listTokens(const Actor& actor) const;
   LedgerStats stats() const;
+  // Called on the committer thread after every store commit: writes in the batch, seconds the
+  // commit took, and whether it succeeded. Set before open().
+  void setCommitObserver(std::function<void(std::size_t, double, bool)> observer) {
+    commit_observer_ = std::move(observer);
+  }
 
   // ---- history (from the store's events) ----
   // The holder of `key` ("ip:…", "mac:…", "instance:…") at `at`: the binding, or kNotFound.
@@ -283,6 +288,7 @@ class Ledger {
   bool stopping_ = false;
   bool open_ = false;
   std::thread committer_;
+  std::function<void(std::size_t, double, bool)> commit_observer_;
 };
 
 }  // namespace netledger::ledger

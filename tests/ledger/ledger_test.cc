@@ -1,0 +1,328 @@
+// The Ledger over the real in-memory store (the memory: backend), with a fake clock. The
+// failure path uses the memory store's fault injection; nothing here is a mock.
+#include "ledger/ledger.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+
+#include "ledger/codec.h"
+#include "store/memory/memory_store.h"
+
+namespace netledger::ledger {
+namespace {
+
+using addr::IpAddress;
+using addr::Prefix;
+using std::chrono::seconds;
+
+Prefix cidr(const char* s) { return Prefix::parse(s).value(); }
+
+class LedgerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { reopen(); }
+  void TearDown() override {
+    if (ledger_) ledger_->close();
+  }
+  void reopen() {
+    if (ledger_) ledger_->close();
+    ledger_ = std::make_unique<Ledger>(store_, clock_);
+    ASSERT_TRUE(ledger_->open().isOk());
+  }
+  template <typename T>
+  T durable(Result<Applied<T>> r) {
+    EXPECT_TRUE(r.isOk()) << r.status().toString();
+    if (!r.isOk()) return T{};
+    EXPECT_TRUE(ledger_->waitDurable(r->ticket).isOk());
+    return std::move(r->value);
+  }
+  PoolView makePool(const char* name, const char* c, std::string tenant = "",
+                    std::int64_t quarantine = 300) {
+    PoolCreate create;
+    create.record.name = name;
+    create.record.cidrs = {cidr(c)};
+    create.record.tenant = std::move(tenant);
+    create.record.quarantine_s = quarantine;
+    return durable(ledger_->createPool(admin_, std::move(create)));
+  }
+  AllocateRequest req(std::string instance, std::vector<std::string> pools) {
+    AllocateRequest r;
+    r.instance = std::move(instance);
+    r.pools = std::move(pools);
+    return r;
+  }
+
+  FakeClock clock_;
+  store::MemoryStore store_;
+  std::unique_ptr<Ledger> ledger_;
+  Actor admin_ = Actor{"root", Role::kAdmin, {}};
+  Actor op_ = Actor{"ops", Role::kOperator, {}};
+  Actor viewer_ = Actor{"eyes", Role::kViewer, {}};
+};
+
+TEST_F(LedgerTest, AllocateIsIdempotentOnInstanceAndInterface) {
+  makePool("v4", "192.0.2.0/24");
+  auto first = ledger_->allocate(op_, req("vm-1", {"v4"}));
+  ASSERT_TRUE(first.isOk());
+  EXPECT_TRUE(first->created);
+  auto again = ledger_->allocate(op_, req("vm-1", {"v4"}));
+  ASSERT_TRUE(again.isOk());
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->value.id, first->value.id);
+  EXPECT_EQ(again->value.addresses, first->value.addresses);
+  auto other_if = req("vm-1", {"v4"});
+  other_if.interface = "eth1";
+  EXPECT_NE(ledger_->allocate(op_, other_if)->value.addresses, first->value.addresses);
+}
+
+TEST_F(LedgerTest, DualStackTakesOneAddressFromEachPool) {
+  makePool("v4", "192.0.2.0/24");
+  makePool("v6", "2001:db8::/64");
+  auto b = durable(ledger_->allocate(op_, req("vm-1", {"v4", "v6"})));
+  ASSERT_EQ(b.addresses.size(), 2u);
+  EXPECT_TRUE(b.addresses[0].ip.isV4());
+  EXPECT_TRUE(b.addresses[1].ip.isV6());
+  EXPECT_EQ(ledger_->holderOfAddress(viewer_, b.addresses[1].ip)->id, b.id);
+}
+
+TEST_F(LedgerTest, ExhaustionUndoesPartialAllocation) {
+  makePool("tiny", "192.0.2.0/30");  // two usable
+  makePool("v6", "2001:db8::/126");
+  ASSERT_TRUE(ledger_->allocate(op_, req("a", {"tiny"})).isOk());
+  ASSERT_TRUE(ledger_->allocate(op_, req("b", {"tiny"})).isOk());
+  auto c = ledger_->allocate(op_, req("c", {"v6", "tiny"}));
+  ASSERT_FALSE(c.isOk());
+  EXPECT_EQ(c.status().code(), StatusCode::kPoolExhausted);
+  // The IPv6 address taken before the IPv4 pool ran dry went back.
+  EXPECT_TRUE(ledger_->getPool(admin_, "v6")->counts.used == 0);
+}
+
+TEST_F(LedgerTest, OverlappingPoolsInOneNetworkAreRefusedNamingThePool) {
+  makePool("a", "10.0.0.0/16");
+  PoolCreate c;
+  c.record.name = "b";
+  c.record.cidrs = {cidr("10.0.128.0/17")};
+  auto r = ledger_->createPool(admin_, c);
+  ASSERT_FALSE(r.isOk());
+  EXPECT_EQ(r.status().code(), StatusCode::kConflict);
+  EXPECT_NE(r.status().message().find("pool \"a\""), std::string::npos) << r.status().message();
+  c.record.network = "blue";
+  EXPECT_TRUE(ledger_->createPool(admin_, c).isOk());
+}
+
+TEST_F(LedgerTest, ReleaseQuarantinesAddressAndMac) {
+  makePool("v4", "192.0.2.0/29", "", 60);
+  MacPoolRecord mp;
+  mp.name = "macs";
+  mp.prefix = addr::MacPrefix::parse("02:00:00:00:00:00/44").value();
+  durable(ledger_->createMacPool(admin_, mp));
+  auto r = req("vm-1", {"v4"});
+  r.mac_pool = "macs";
+  auto b = durable(ledger_->allocate(op_, r));
+  ASSERT_TRUE(b.mac.has_value());
+  auto released = durable(ledger_->release(op_, b.id));
+  EXPECT_EQ(released.state, BindingState::kReleased);
+  EXPECT_EQ(ledger_->getBinding(viewer_, b.id).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(ledger_->getPool(admin_, "v4")->counts.quarantined == 1);
+  // The quarantined address is refused explicitly, and survives a restart.
+  auto again = req("vm-2", {"v4"});
+  again.address = b.addresses[0].ip;
+  EXPECT_EQ(ledger_->allocate(op_, again).status().code(), StatusCode::kConflict);
+  reopen();
+  EXPECT_EQ(ledger_->allocate(op_, again).status().code(), StatusCode::kConflict);
+  clock_.advance(seconds(61));
+  EXPECT_TRUE(ledger_->allocate(op_, again).isOk());
+}
+
+TEST_F(LedgerTest, StateSurvivesReopen) {
+  makePool("v4", "192.0.2.0/24");
+  std::set<std::string> held;
+  for (int i = 0; i < 20; ++i) {
+    held.insert(durable(ledger_->allocate(op_, req("vm-" + std::to_string(i), {"v4"})))
+                    .addresses[0]
+                    .ip.toString());
+  }
+  reopen();
+  EXPECT_TRUE(ledger_->getPool(admin_, "v4")->counts.used == 20);
+  for (int i = 20; i < 40; ++i) {
+    auto b = durable(ledger_->allocate(op_, req("vm-" + std::to_string(i), {"v4"})));
+    EXPECT_TRUE(held.insert(b.addresses[0].ip.toString()).second) << "duplicate after reopen";
+  }
+}
+
+TEST_F(LedgerTest, FailedCommitFailsTheWriterAndRollsMemoryBack) {
+  makePool("v4", "192.0.2.0/24");
+  store_.failNextApplies(1);
+  auto r = ledger_->allocate(op_, req("vm-1", {"v4"}));
+  ASSERT_TRUE(r.isOk());  // applied in memory...
+  Status s = ledger_->waitDurable(r->ticket);
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);  // ...but never acknowledged
+  // Memory was rebuilt from the store: the binding is gone and the address free again.
+  EXPECT_EQ(ledger_->getBinding(viewer_, r->value.id).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(ledger_->getPool(admin_, "v4")->counts.used == 0);
+  auto retry = durable(ledger_->allocate(op_, req("vm-1", {"v4"})));
+  EXPECT_EQ(retry.addresses.size(), 1u);
+}
+
+TEST_F(LedgerTest, RolesAndTenantScopes) {
+  makePool("red", "192.0.2.0/24", "red");
+  makePool("blue", "198.51.100.0/24", "blue");
+  EXPECT_EQ(ledger_->allocate(viewer_, req("x", {"red"})).status().code(), StatusCode::kForbidden);
+  PoolCreate c;
+  c.record.name = "p";
+  c.record.cidrs = {cidr("203.0.113.0/24")};
+  EXPECT_EQ(ledger_->createPool(op_, c).status().code(), StatusCode::kForbidden);
+  Actor red_op{"red-op", Role::kOperator, {"red"}};
+  EXPECT_TRUE(ledger_->allocate(red_op, req("r1", {"red"})).isOk());
+  // Out-of-scope pools read as absent.
+  EXPECT_EQ(ledger_->allocate(red_op, req("r2", {"blue"})).status().code(), StatusCode::kNotFound);
+  auto blue_b = durable(ledger_->allocate(op_, req("b1", {"blue"})));
+  EXPECT_EQ(ledger_->getBinding(red_op, blue_b.id).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(ledger_->listPools(red_op).size(), 1u);
+}
+
+TEST_F(LedgerTest, MigrateAndMoveKeepHistory) {
+  makePool("v4", "192.0.2.0/24");
+  auto a = durable(ledger_->allocate(op_, req("vip-holder-a", {"v4"})));
+  auto b = durable(ledger_->allocate(op_, req("vip-holder-b", {"v4"})));
+  Millis t_alloc = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       clock_.now().time_since_epoch()).count();
+  clock_.advance(seconds(10));
+  auto migrated = durable(ledger_->migrate(op_, a.id, "node-2", std::nullopt));
+  EXPECT_EQ(migrated.host, "node-2");
+  clock_.advance(seconds(10));
+  IpAddress vip = a.addresses[0].ip;
+  auto moved = durable(ledger_->moveAddress(op_, vip, b.id));
+  EXPECT_EQ(moved.addresses.size(), 2u);
+  EXPECT_EQ(ledger_->holderOfAddress(viewer_, vip)->id, b.id);
+  // Who held the VIP just after allocation, and now?
+  auto then = ledger_->holderAt("ip:" + vip.toString(), t_alloc + 1000);
+  ASSERT_TRUE(then.isOk()) << then.status().toString();
+  EXPECT_EQ(then->holder->instance, "vip-holder-a");
+  Millis now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   clock_.now().time_since_epoch()).count();
+  auto later = ledger_->holderAt("ip:" + vip.toString(), now);
+  ASSERT_TRUE(later.isOk());
+  EXPECT_EQ(later->holder->instance, "vip-holder-b");
+  auto lineage = ledger_->lineage("ip:" + vip.toString(), 0, now, 100);
+  ASSERT_TRUE(lineage.isOk());
+  std::vector<std::string> ops;
+  for (const auto& e : *lineage) ops.push_back(e.event.op);
+  EXPECT_EQ(ops, (std::vector<std::string>{"binding.allocate", "binding.migrate", "address.move"}));
+}
+
+TEST_F(LedgerTest, SweeperExpiresLeasesButNotStaticBindings) {
+  makePool("v4", "192.0.2.0/24");
+  auto lease = req("leased", {"v4"});
+  lease.ttl_s = 30;
+  auto pinned = req("pinned", {"v4"});
+  pinned.ttl_s = 30;
+  pinned.is_static = true;
+  auto l = durable(ledger_->allocate(op_, lease));
+  auto p = durable(ledger_->allocate(op_, pinned));
+  clock_.advance(seconds(20));
+  durable(ledger_->renew(op_, l.id, std::nullopt));  // renewal keeps the 30 s lease
+  clock_.advance(seconds(20));
+  EXPECT_EQ(durable(ledger_->sweep()), 0u);
+  clock_.advance(seconds(11));
+  EXPECT_EQ(durable(ledger_->sweep()), 1u);
+  EXPECT_FALSE(ledger_->getBinding(viewer_, l.id).isOk());
+  EXPECT_TRUE(ledger_->getBinding(viewer_, p.id).isOk());
+}
+
+TEST_F(LedgerTest, ChildPoolsAreCarvedWithoutOverlapAndParentsHandOutNothing) {
+  makePool("cluster", "10.0.0.0/16");
+  std::set<std::string> seen;
+  for (int i = 0; i < 4; ++i) {
+    PoolCreate c;
+    c.record.name = "node-" + std::to_string(i);
+    c.record.parent = "cluster";
+    c.prefix_length = 24;
+    auto v = durable(ledger_->createPool(admin_, c));
+    ASSERT_EQ(v.record.cidrs.size(), 1u);
+    EXPECT_TRUE(seen.insert(v.record.cidrs[0].toString()).second);
+  }
+  EXPECT_EQ(ledger_->allocate(op_, req("x", {"cluster"})).status().code(), StatusCode::kConflict);
+  EXPECT_TRUE(ledger_->allocate(op_, req("x", {"node-0"})).isOk());
+  reopen();  // the carving survives a restart: a fifth child gets a fresh /24
+  PoolCreate c;
+  c.record.name = "node-4";
+  c.record.parent = "cluster";
+  c.prefix_length = 24;
+  auto v = durable(ledger_->createPool(admin_, c));
+  EXPECT_TRUE(seen.insert(v.record.cidrs[0].toString()).second);
+}
+
+TEST_F(LedgerTest, AutoExpandAddsAPrefixFromTheParent) {
+  makePool("cluster", "10.0.0.0/16");
+  PoolCreate c;
+  c.record.name = "node";
+  c.record.parent = "cluster";
+  c.record.auto_expand = true;
+  c.record.threshold = 0.5;
+  c.prefix_length = 29;  // 6 usable
+  durable(ledger_->createPool(admin_, c));
+  for (int i = 0; i < 3; ++i) durable(ledger_->allocate(op_, req("p" + std::to_string(i), {"node"})));
+  auto v = ledger_->getPool(admin_, "node");
+  EXPECT_EQ(v->record.cidrs.size(), 2u);
+  // Allocation keeps going past the first /29's six addresses.
+  for (int i = 3; i < 10; ++i) EXPECT_TRUE(ledger_->allocate(op_, req("p" + std::to_string(i), {"node"})).isOk());
+}
+
+TEST_F(LedgerTest, ConcurrentAllocationsNeverDuplicate) {
+  makePool("v4", "192.0.2.0/24");
+  std::mutex mu;
+  std::set<std::string> got;
+  int exhausted = 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 40; ++i) {
+        auto r = ledger_->allocate(op_, req("t" + std::to_string(t) + "-" + std::to_string(i), {"v4"}));
+        std::lock_guard lock(mu);
+        if (r.isOk()) {
+          EXPECT_TRUE(ledger_->waitDurable(r->ticket).isOk());
+          EXPECT_TRUE(got.insert(r->value.addresses[0].ip.toString()).second);
+        } else {
+          EXPECT_EQ(r.status().code(), StatusCode::kPoolExhausted);
+          ++exhausted;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(got.size(), 254u);
+  EXPECT_EQ(exhausted, 8 * 40 - 254);
+}
+
+TEST_F(LedgerTest, TokensAuthenticateByHashAndTheLastAdminStays) {
+  auto boot = ledger_->bootstrapAdminToken(std::string("s3cret"));
+  ASSERT_TRUE(boot.isOk());
+  ASSERT_TRUE(boot->has_value());  // empty store: the first admin is created
+  EXPECT_EQ(ledger_->authenticate("s3cret")->role, Role::kAdmin);
+  EXPECT_FALSE(ledger_->bootstrapAdminToken(std::nullopt)->has_value());  // only once
+  auto created = durable(ledger_->createToken(admin_, "ci", Role::kOperator, {"red"}));
+  auto t = ledger_->authenticate(created.second);
+  ASSERT_TRUE(t.isOk());
+  EXPECT_EQ(t->role, Role::kOperator);
+  EXPECT_NE(t->sha256_hex, created.second);
+  EXPECT_EQ(ledger_->authenticate("nlt_wrong").status().code(), StatusCode::kUnauthorized);
+  EXPECT_EQ(ledger_->deleteToken(admin_, "admin").status().code(), StatusCode::kConflict);
+  durable(ledger_->deleteToken(admin_, "ci"));
+  EXPECT_FALSE(ledger_->authenticate(created.second).isOk());
+  reopen();  // hashes, not secrets, are stored; authentication still works after a restart
+  EXPECT_EQ(ledger_->authenticate("s3cret")->name, "admin");
+}
+
+TEST(CodecTest, TimeRoundTrips) {
+  EXPECT_EQ(formatTime(1'700'000'000'123), "2023-11-14T22:13:20.123Z");
+  EXPECT_EQ(parseTime("2023-11-14T22:13:20.123Z").value(), 1'700'000'000'123);
+  EXPECT_EQ(parseTime("2023-11-14T23:13:20+01:00").value(), 1'700'000'000'000);
+  EXPECT_EQ(parseTime("1700000000").value(), 1'700'000'000'000);
+  EXPECT_FALSE(parseTime("yesterday").isOk());
+  EXPECT_FALSE(parseTime("2023-02-30T00:00:00Z").isOk());
+}
+
+}  // namespace
+}  // namespace netledger::ledger
