@@ -1,0 +1,229 @@
+// /v1/bindings, /v1/addresses, /v1/macs, /v1/hosts: allocation and the life of a binding.
+#include <boost/json.hpp>
+
+#include "ledger/codec.h"
+#include "server/api/common.h"
+#include "server/api/json_input.h"
+
+namespace netledger::server {
+
+namespace json = boost::json;
+using ledger::Actor;
+
+namespace {
+
+Result<ledger::AllocateRequest> parseAllocate(const JsonBody& body) {
+  NL_RETURN_IF_ERROR(body.allowOnly({"instance", "interface", "pools", "pool", "address", "mac",
+                                     "mac_pool", "host", "host_mac", "service", "labels", "ttl_s",
+                                     "static"}));
+  ledger::AllocateRequest r;
+  auto instance = body.string("instance", 253);
+  if (!instance) return instance.status();
+  r.instance = *instance;
+  if (auto v = body.optString("interface", 64); !v) return v.status();
+  else if (*v) r.interface = **v;
+  auto pools = body.stringArray("pools", 16);
+  if (!pools) return pools.status();
+  r.pools = *pools;
+  if (auto v = body.optString("pool", 63); !v) {
+    return v.status();
+  } else if (*v) {
+    if (!r.pools.empty()) return Status::invalidArgument("pool: give pool or pools, not both");
+    r.pools.push_back(**v);
+  }
+  auto address = body.optIp("address");
+  if (!address) return address.status();
+  r.address = *address;
+  auto mac = body.optMac("mac");
+  if (!mac) return mac.status();
+  r.mac = *mac;
+  if (auto v = body.optString("mac_pool", 63); !v) return v.status();
+  else if (*v) r.mac_pool = **v;
+  if (auto v = body.optString("host", 253); !v) return v.status();
+  else if (*v) r.host = **v;
+  auto host_mac = body.optMac("host_mac");
+  if (!host_mac) return host_mac.status();
+  r.host_mac = *host_mac;
+  if (auto v = body.optString("service", 253); !v) return v.status();
+  else if (*v) r.service = **v;
+  auto labels = body.stringMap("labels");
+  if (!labels) return labels.status();
+  for (auto& [k, v] : *labels) r.labels[k] = v;
+  auto ttl = body.optInt("ttl_s", 0, 3650LL * 86400);
+  if (!ttl) return ttl.status();
+  r.ttl_s = *ttl;
+  if (auto v = body.optBool("static"); !v) return v.status();
+  else r.is_static = v->value_or(false);
+  return r;
+}
+
+std::string bindingBody(const ledger::BindingRecord& b) {
+  return json::serialize(ledger::toJson(b));
+}
+
+// Runs a binding-returning ledger command and answers 200 once durable.
+template <typename Fn>
+void answerBinding(ApiContext& ctx, http::Responder res, Fn&& command) {
+  auto applied = command();
+  if (!applied) return respondError(res, applied.status());
+  respondWhenDurable(ctx, applied->ticket, std::move(res),
+                     http::Response::json(200, bindingBody(applied->value)));
+}
+
+Result<ledger::BindingFilter> parseFilter(const http::Request& req) {
+  ledger::BindingFilter f;
+  if (auto v = req.queryParam("ip")) {
+    auto ip = addr::IpAddress::parse(*v);
+    if (!ip) return ip.status().withContext("ip");
+    f.ip = *ip;
+  }
+  if (auto v = req.queryParam("mac")) {
+    auto m = addr::Mac::parse(*v);
+    if (!m) return m.status().withContext("mac");
+    f.mac = *m;
+  }
+  if (auto v = req.queryParam("instance")) f.instance = std::string(*v);
+  if (auto v = req.queryParam("host")) f.host = std::string(*v);
+  if (auto v = req.queryParam("pool")) f.pool = std::string(*v);
+  if (auto v = req.queryParam("state")) {
+    auto s = ledger::parseBindingState(*v);
+    if (!s) return s.status();
+    f.state = *s;
+  }
+  for (const auto& [k, v] : req.query) {
+    if (k != "ip" && k != "mac" && k != "instance" && k != "host" && k != "pool" && k != "state" &&
+        k != "limit" && k != "cursor") {
+      return Status::invalidArgument(k.substr(0, 40) + ": unknown query parameter (known: ip, mac, "
+                                     "instance, host, pool, state, limit, cursor)");
+    }
+  }
+  return f;
+}
+
+}  // namespace
+
+Status registerBindingRoutes(http::Router& router, ApiContext& ctx) {
+  NL_RETURN_IF_ERROR(router.add(
+      "POST", "/v1/bindings",
+      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
+        auto body = JsonBody::parse(req.body);
+        if (!body) return respondError(res, body.status());
+        auto request = parseAllocate(*body);
+        if (!request) return respondError(res, request.status());
+        auto applied = ctx.ledger.allocate(actor, *request);
+        if (!applied) return respondError(res, applied.status());
+        auto response =
+            http::Response::json(applied->created ? 201 : 200, bindingBody(applied->value));
+        response.headers.set("Location", "/v1/bindings/" + std::to_string(applied->value.id));
+        respondWhenDurable(ctx, applied->ticket, std::move(res), std::move(response));
+      })));
+  NL_RETURN_IF_ERROR(router.add(
+      "GET", "/v1/bindings",
+      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
+        auto filter = parseFilter(req);
+        if (!filter) return respondError(res, filter.status());
+        auto limit = parseLimit(req, 100, 1000);
+        if (!limit) return respondError(res, limit.status());
+        auto page = ctx.ledger.searchBindings(actor, *filter,
+                                              std::string(req.queryParam("cursor").value_or("")),
+                                              *limit);
+        if (!page) return respondError(res, page.status());
+        json::array items;
+        for (const auto& b : page->items) items.emplace_back(ledger::toJson(b));
+        json::object o{{"items", std::move(items)}};
+        o["next_cursor"] = page->next_cursor.empty() ? json::value(nullptr)
+                                                     : json::value(page->next_cursor);
+        respondJson(res, 200, o);
+      })));
+  NL_RETURN_IF_ERROR(router.add(
+      "GET", "/v1/bindings/{id}",
+      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
+        auto id = parseId("id", req.param("id"));
+        if (!id) return respondError(res, id.status());
+        auto b = ctx.ledger.getBinding(actor, *id);
+        if (!b) return respondError(res, b.status());
+        respondJson(res, 200, ledger::toJson(*b));
+      })));
+  NL_RETURN_IF_ERROR(router.add(
+      "DELETE", "/v1/bindings/{id}",
+      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
+        auto id = parseId("id", req.param("id"));
+        if (!id) return respondError(res, id.status());
+        answerBinding(ctx, std::move(res), [&] { return ctx.ledger.release(actor, *id); });
+      })));
+  NL_RETURN_IF_ERROR(router.add(
+      "POST", "/v1/bindings/{id}/renew",
+      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
+        auto id = parseId("id", req.param("id"));
+        if (!id) return respondError(res, id.status());
+        std::optional<std::int64_t> ttl;
+        if (!req.body.empty()) {
+          auto body = JsonBody::parse(req.body);
+          if (!body) return respondError(res, body.status());
+          if (Status s = body->allowOnly({"ttl_s"}); !s.isOk()) return respondError(res, s);
+          auto t = body->optInt("ttl_s", 0, 3650LL * 86400);
+          if (!t) return respondError(res, t.status());
+          ttl = *t;
+        }
+        answerBinding(ctx, std::move(res), [&] { return ctx.ledger.renew(actor, *id, ttl); });
+      })));
+  NL_RETURN_IF_ERROR(router.add(
+      "POST", "/v1/hosts/{host}/renew",
+      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
+        std::string host(req.param("host"));
+        auto applied = ctx.ledger.renewHost(actor, host);
+        if (!applied) return respondError(res, applied.status());
+        json::object o{{"host", host}, {"renewed", applied->value}};
+        respondWhenDurable(ctx, applied->ticket, std::move(res),
+                           http::Response::json(200, json::serialize(o)));
+      })));
+  NL_RETURN_IF_ERROR(router.add(
+      "POST", "/v1/bindings/{id}/migrate",
+      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
+        auto id = parseId("id", req.param("id"));
+        if (!id) return respondError(res, id.status());
+        auto body = JsonBody::parse(req.body);
+        if (!body) return respondError(res, body.status());
+        if (Status s = body->allowOnly({"host", "host_mac"}); !s.isOk()) return respondError(res, s);
+        auto host = body->string("host", 253);
+        if (!host) return respondError(res, host.status());
+        auto host_mac = body->optMac("host_mac");
+        if (!host_mac) return respondError(res, host_mac.status());
+        answerBinding(ctx, std::move(res),
+                      [&] { return ctx.ledger.migrate(actor, *id, *host, *host_mac); });
+      })));
+  NL_RETURN_IF_ERROR(router.add(
+      "POST", "/v1/addresses/{ip}/move",
+      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
+        auto ip = addr::IpAddress::parse(req.param("ip"));
+        if (!ip) return respondError(res, ip.status().withContext("ip"));
+        auto body = JsonBody::parse(req.body);
+        if (!body) return respondError(res, body.status());
+        if (Status s = body->allowOnly({"to"}); !s.isOk()) return respondError(res, s);
+        auto to_text = body->string("to", 32);
+        if (!to_text) return respondError(res, to_text.status());
+        auto to = parseId("to", *to_text);
+        if (!to) return respondError(res, to.status());
+        answerBinding(ctx, std::move(res), [&] { return ctx.ledger.moveAddress(actor, *ip, *to); });
+      })));
+  NL_RETURN_IF_ERROR(router.add(
+      "GET", "/v1/addresses/{ip}",
+      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
+        auto ip = addr::IpAddress::parse(req.param("ip"));
+        if (!ip) return respondError(res, ip.status().withContext("ip"));
+        auto b = ctx.ledger.holderOfAddress(actor, *ip);
+        if (!b) return respondError(res, b.status());
+        respondJson(res, 200, ledger::toJson(*b));
+      })));
+  return router.add(
+      "GET", "/v1/macs/{mac}",
+      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
+        auto mac = addr::Mac::parse(req.param("mac"));
+        if (!mac) return respondError(res, mac.status().withContext("mac"));
+        auto b = ctx.ledger.holderOfMac(actor, *mac);
+        if (!b) return respondError(res, b.status());
+        respondJson(res, 200, ledger::toJson(*b));
+      }));
+}
+
+}  // namespace netledger::server

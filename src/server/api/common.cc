@@ -1,0 +1,81 @@
+#include "server/api/common.h"
+
+#include <charconv>
+
+#include <boost/json.hpp>
+
+namespace netledger::server {
+
+Result<ledger::Actor> authenticate(const ApiContext& ctx, const http::Request& req) {
+  auto header = req.header("Authorization");
+  if (!header) {
+    return Status(StatusCode::kUnauthorized, "missing Authorization: Bearer <token>");
+  }
+  std::string_view h = *header;
+  constexpr std::string_view kBearer = "Bearer ";
+  if (h.size() <= kBearer.size() || !http::equalsIgnoreCase(h.substr(0, kBearer.size()), kBearer)) {
+    return Status(StatusCode::kUnauthorized, "Authorization: expected \"Bearer <token>\"");
+  }
+  auto token = ctx.ledger.authenticate(std::string(h.substr(kBearer.size())));
+  if (!token) return token.status();
+  return ledger::Actor{token->name, token->role, token->tenants};
+}
+
+void respondJson(http::Responder& res, unsigned status, const boost::json::value& body) {
+  res(http::Response::json(status, boost::json::serialize(body)));
+}
+
+void respondError(http::Responder& res, const Status& status) {
+  res(http::problemFromStatus(status));
+}
+
+void respondWhenDurable(ApiContext& ctx, std::uint64_t ticket, http::Responder res,
+                        http::Response response) {
+  // std::function needs copyable state; the Responder and response move into shared state.
+  auto state = std::make_shared<std::pair<http::Responder, http::Response>>(std::move(res),
+                                                                           std::move(response));
+  ctx.ledger.whenDurable(ticket, [state](Status s) {
+    if (s.isOk()) {
+      state->first(std::move(state->second));
+    } else {
+      state->first(http::problemFromStatus(s));
+    }
+  });
+}
+
+http::Handler withAuth(ApiContext& ctx, AuthedHandler handler) {
+  return [&ctx, handler = std::move(handler)](http::Request& req, http::Responder res) {
+    auto actor = authenticate(ctx, req);
+    if (!actor) {
+      respondError(res, actor.status());
+      return;
+    }
+    handler(req, std::move(res), *actor);
+  };
+}
+
+Result<std::uint64_t> parseId(std::string_view field, std::string_view text) {
+  std::uint64_t id = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || id == 0) {
+    std::string shown(text.substr(0, 40));
+    return Status::invalidArgument(std::string(field) + ": \"" + shown +
+                                   "\" is not a binding id (a positive integer)");
+  }
+  return id;
+}
+
+Result<std::size_t> parseLimit(const http::Request& req, std::size_t fallback, std::size_t max) {
+  auto text = req.queryParam("limit");
+  if (!text) return fallback;
+  std::size_t n = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
+  if (text->empty() || ec != std::errc() || end != text->data() + text->size() || n == 0 ||
+      n > max) {
+    return Status::invalidArgument("limit: \"" + std::string(text->substr(0, 20)) +
+                                   "\" must be 1 to " + std::to_string(max));
+  }
+  return n;
+}
+
+}  // namespace netledger::server

@@ -1,0 +1,39 @@
+#pragma once
+// What every handler does the same way: authenticate the bearer token, answer with JSON or a
+// problem, and acknowledge a write only once the ledger says it is durable.
+
+#include <functional>
+#include <memory>
+
+#include <boost/json/value.hpp>
+
+#include "ledger/ledger.h"
+#include "server/api/api.h"
+#include "server/http/message.h"
+#include "server/http/problem.h"
+#include "server/http/responder.h"
+
+namespace netledger::server {
+
+// The actor behind `Authorization: Bearer <token>`; kUnauthorized when missing or unknown.
+Result<ledger::Actor> authenticate(const ApiContext& ctx, const http::Request& req);
+
+void respondJson(http::Responder& res, unsigned status, const boost::json::value& body);
+void respondError(http::Responder& res, const Status& status);
+
+// Sends `response` once `ticket` is durable; a failed commit becomes a 503 problem instead.
+void respondWhenDurable(ApiContext& ctx, std::uint64_t ticket, http::Responder res,
+                        http::Response response);
+
+// A handler that runs only for an authenticated token.
+using AuthedHandler =
+    std::function<void(http::Request&, http::Responder, const ledger::Actor&)>;
+http::Handler withAuth(ApiContext& ctx, AuthedHandler handler);
+
+// Parses a path or query parameter that must be a binding id.
+Result<std::uint64_t> parseId(std::string_view field, std::string_view text);
+
+// limit=1..max (default `fallback`).
+Result<std::size_t> parseLimit(const http::Request& req, std::size_t fallback, std::size_t max);
+
+}  // namespace netledger::server

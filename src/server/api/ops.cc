@@ -1,0 +1,129 @@
+// Operations: /healthz, /readyz, /metrics, /v1/openapi.json, /v1/snapshot.
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+
+#include "ledger/codec.h"
+#include "server/api/common.h"
+
+namespace netledger::server {
+
+namespace json = boost::json;
+using ledger::Actor;
+
+namespace {
+
+std::string escapeLabel(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+// Pool gauges are rendered at scrape time: pools come and go at run time.
+std::string poolMetrics(ledger::Ledger& ledger) {
+  auto pools = ledger.listPools(Actor::system("metrics"));
+  std::ostringstream out;
+  out << "# HELP netledger_pool_addresses Addresses of a pool by state.\n"
+         "# TYPE netledger_pool_addresses gauge\n";
+  for (const auto& p : pools) {
+    std::string name = escapeLabel(p.record.name);
+    auto c = p.counts;
+    out << "netledger_pool_addresses{pool=\"" << name << "\",state=\"used\"} "
+        << static_cast<double>(c.used) << "\n";
+    out << "netledger_pool_addresses{pool=\"" << name << "\",state=\"free\"} "
+        << static_cast<double>(c.free) << "\n";
+    out << "netledger_pool_addresses{pool=\"" << name << "\",state=\"quarantined\"} "
+        << static_cast<double>(c.quarantined) << "\n";
+    out << "netledger_pool_addresses{pool=\"" << name << "\",state=\"allocatable\"} "
+        << static_cast<double>(c.allocatable) << "\n";
+  }
+  out << "# HELP netledger_pool_utilization Used plus quarantined over allocatable (0..1).\n"
+         "# TYPE netledger_pool_utilization gauge\n";
+  for (const auto& p : pools) {
+    out << "netledger_pool_utilization{pool=\"" << escapeLabel(p.record.name) << "\"} "
+        << p.counts.utilization() << "\n";
+  }
+  auto stats = ledger.stats();
+  out << "# HELP netledger_allocations_total Bindings allocated.\n"
+         "# TYPE netledger_allocations_total counter\n"
+      << "netledger_allocations_total " << stats.allocations << "\n"
+      << "# HELP netledger_releases_total Bindings released.\n"
+         "# TYPE netledger_releases_total counter\n"
+      << "netledger_releases_total " << stats.releases << "\n"
+      << "# HELP netledger_expirations_total Bindings expired by the sweeper.\n"
+         "# TYPE netledger_expirations_total counter\n"
+      << "netledger_expirations_total " << stats.expirations << "\n"
+      << "# HELP netledger_bindings Bindings currently held.\n"
+         "# TYPE netledger_bindings gauge\n"
+      << "netledger_bindings " << stats.bindings << "\n";
+  return out.str();
+}
+
+}  // namespace
+
+Status registerOpsRoutes(http::Router& router, ApiContext& ctx) {
+  NL_RETURN_IF_ERROR(router.add("GET", "/healthz", [](http::Request&, http::Responder res) {
+    respondJson(res, 200, json::object{{"status", "ok"}});
+  }));
+  NL_RETURN_IF_ERROR(router.add("GET", "/readyz", [&ctx](http::Request&, http::Responder res) {
+    if (!ctx.ready.load()) {
+      return respondError(res, Status::unavailable("starting: the ledger is still loading"));
+    }
+    respondJson(res, 200, json::object{{"status", "ready"}});
+  }));
+  NL_RETURN_IF_ERROR(router.add("GET", "/metrics", [&ctx](http::Request&, http::Responder res) {
+    http::Response r;
+    r.contentType = std::string(metrics::Registry::kContentType);
+    r.body = ctx.metrics.render() + poolMetrics(ctx.ledger);
+    res(std::move(r));
+  }));
+  NL_RETURN_IF_ERROR(
+      router.add("GET", "/v1/openapi.json", [&ctx](http::Request&, http::Responder res) {
+        res(http::Response::json(200, ctx.openapi));
+      }));
+  return router.add(
+      "GET", "/v1/snapshot",
+      withAuth(ctx, [&ctx](http::Request&, http::Responder res, const Actor& actor) {
+        if (actor.role != ledger::Role::kAdmin || !actor.tenants.empty()) {
+          return respondError(res, Status(StatusCode::kForbidden,
+                                          "snapshots need an admin token without tenant scope"));
+        }
+        char path[] = "/tmp/netledger-snapshot-XXXXXX";
+        int fd = mkstemp(path);
+        if (fd < 0) return respondError(res, Status::unavailable("cannot create a temporary file"));
+        ::close(fd);
+        std::remove(path);  // the backup refuses to overwrite: give it a fresh name
+        Status s = ctx.ledger.store().snapshotTo(path);
+        if (!s.isOk()) return respondError(res, s);
+        std::ifstream in(path, std::ios::binary);
+        std::ostringstream data;
+        data << in.rdbuf();
+        std::remove(path);
+        http::Response r;
+        r.contentType = "application/vnd.sqlite3";
+        r.headers.set("Content-Disposition", "attachment; filename=\"netledger-snapshot.db\"");
+        r.body = data.str();
+        res(std::move(r));
+      }));
+}
+
+Status registerApi(http::Router& router, ApiContext& ctx) {
+  NL_RETURN_IF_ERROR(registerOpsRoutes(router, ctx));
+  NL_RETURN_IF_ERROR(registerPoolRoutes(router, ctx));
+  NL_RETURN_IF_ERROR(registerMacPoolRoutes(router, ctx));
+  NL_RETURN_IF_ERROR(registerBindingRoutes(router, ctx));
+  NL_RETURN_IF_ERROR(registerHistoryRoutes(router, ctx));
+  return registerTokenRoutes(router, ctx);
+}
+
+}  // namespace netledger::server

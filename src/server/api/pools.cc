@@ -1,0 +1,190 @@
+// /v1/pools: IP pools, their hierarchy and utilization.
+#include <boost/json.hpp>
+
+#include "ledger/codec.h"
+#include "server/api/common.h"
+#include "server/api/json_input.h"
+
+namespace netledger::server {
+
+namespace json = boost::json;
+using ledger::Actor;
+
+namespace {
+
+json::object poolJson(const ledger::PoolView& v) {
+  json::object o = ledger::toJson(v.record);
+  o["utilization"] = ledger::countsToJson(v.counts);
+  o["alert"] = v.counts.utilization() >= v.record.threshold;
+  json::array children;
+  for (const auto& c : v.children) children.emplace_back(c);
+  o["children"] = std::move(children);
+  o["bindings"] = v.bindings;
+  return o;
+}
+
+// Reads the fields shared by create and patch into `r`.
+Status readPoolFields(const JsonBody& body, ledger::PoolRecord& r) {
+  if (auto v = body.optIp("gateway"); !v) {
+    return v.status();
+  } else if (*v) {
+    r.gateway = **v;
+  }
+  auto ranges = body.ranges("ranges");
+  if (!ranges) return ranges.status();
+  r.ranges = *ranges;
+  auto reserved = body.ranges("reserved");
+  if (!reserved) return reserved.status();
+  r.reserved = *reserved;
+  return Status::ok();
+}
+
+Result<ledger::PoolCreate> parseCreate(const JsonBody& body) {
+  NL_RETURN_IF_ERROR(body.allowOnly({"name", "network", "cidr", "cidrs", "gateway", "ranges",
+                                     "reserved", "tenant", "cluster", "vlan", "vni",
+                                     "default_ttl_s", "quarantine_s", "threshold", "parent",
+                                     "prefix_length", "auto_expand", "expand_prefix_length"}));
+  ledger::PoolCreate c;
+  auto& r = c.record;
+  auto name = body.string("name", 63);
+  if (!name) return name.status();
+  r.name = *name;
+  if (auto v = body.optString("network", 63); !v) return v.status();
+  else if (*v) r.network = **v;
+  if (body.has("cidr") && body.has("cidrs")) {
+    return Status::invalidArgument("cidrs: give cidr or cidrs, not both");
+  }
+  auto cidrs = body.prefixes(body.has("cidrs") ? "cidrs" : "cidr");
+  if (!cidrs) return cidrs.status();
+  r.cidrs = *cidrs;
+  NL_RETURN_IF_ERROR(readPoolFields(body, r));
+  if (auto v = body.optString("tenant", 63); !v) return v.status();
+  else if (*v) r.tenant = **v;
+  if (auto v = body.optString("cluster", 253); !v) return v.status();
+  else if (*v) r.cluster = **v;
+  if (auto v = body.optInt("vlan", 0, 4094); !v) return v.status();
+  else if (*v) r.vlan = static_cast<int>(**v);
+  if (auto v = body.optInt("vni", 0, (1 << 24) - 1); !v) return v.status();
+  else if (*v) r.vni = static_cast<std::uint32_t>(**v);
+  if (auto v = body.optInt("default_ttl_s", 0, 3650LL * 86400); !v) return v.status();
+  else if (*v) r.default_ttl_s = **v;
+  if (auto v = body.optInt("quarantine_s", 0, 365LL * 86400); !v) return v.status();
+  else if (*v) r.quarantine_s = **v;
+  if (auto v = body.optDouble("threshold", 0.01, 1.0); !v) return v.status();
+  else if (*v) r.threshold = **v;
+  if (auto v = body.optString("parent", 63); !v) return v.status();
+  else if (*v) r.parent = **v;
+  if (auto v = body.optInt("prefix_length", 0, 128); !v) return v.status();
+  else if (*v) c.prefix_length = static_cast<int>(**v);
+  if (auto v = body.optBool("auto_expand"); !v) return v.status();
+  else if (*v) r.auto_expand = **v;
+  if (auto v = body.optInt("expand_prefix_length", 0, 128); !v) return v.status();
+  else if (*v) r.expand_prefix_length = static_cast<int>(**v);
+  return c;
+}
+
+Result<ledger::PoolPatch> parsePatch(const JsonBody& body) {
+  NL_RETURN_IF_ERROR(body.allowOnly({"gateway", "ranges", "reserved", "tenant", "cluster", "vlan",
+                                     "vni", "default_ttl_s", "quarantine_s", "threshold",
+                                     "auto_expand", "expand_prefix_length"}));
+  ledger::PoolPatch p;
+  if (body.has("gateway")) {
+    auto g = body.optIp("gateway");
+    if (!g) return g.status();
+    p.gateway = *g;
+  }
+  if (body.has("ranges")) {
+    auto r = body.ranges("ranges");
+    if (!r) return r.status();
+    p.ranges = *r;
+  }
+  if (body.has("reserved")) {
+    auto r = body.ranges("reserved");
+    if (!r) return r.status();
+    p.reserved = *r;
+  }
+  if (body.has("tenant")) {
+    auto v = body.optString("tenant", 63);
+    if (!v) return v.status();
+    p.tenant = v->value_or("");
+  }
+  if (body.has("cluster")) {
+    auto v = body.optString("cluster", 253);
+    if (!v) return v.status();
+    p.cluster = v->value_or("");
+  }
+  if (body.has("vlan")) {
+    auto v = body.optInt("vlan", 0, 4094);
+    if (!v) return v.status();
+    p.vlan = *v ? std::optional<int>(static_cast<int>(**v)) : std::nullopt;
+  }
+  if (body.has("vni")) {
+    auto v = body.optInt("vni", 0, (1 << 24) - 1);
+    if (!v) return v.status();
+    p.vni = *v ? std::optional<std::uint32_t>(static_cast<std::uint32_t>(**v)) : std::nullopt;
+  }
+  if (auto v = body.optInt("default_ttl_s", 0, 3650LL * 86400); !v) return v.status();
+  else p.default_ttl_s = *v;
+  if (auto v = body.optInt("quarantine_s", 0, 365LL * 86400); !v) return v.status();
+  else p.quarantine_s = *v;
+  if (auto v = body.optDouble("threshold", 0.01, 1.0); !v) return v.status();
+  else p.threshold = *v;
+  if (auto v = body.optBool("auto_expand"); !v) return v.status();
+  else p.auto_expand = *v;
+  if (auto v = body.optInt("expand_prefix_length", 0, 128); !v) return v.status();
+  else if (*v) p.expand_prefix_length = static_cast<int>(**v);
+  return p;
+}
+
+}  // namespace
+
+Status registerPoolRoutes(http::Router& router, ApiContext& ctx) {
+  NL_RETURN_IF_ERROR(router.add(
+      "POST", "/v1/pools",
+      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
+        auto body = JsonBody::parse(req.body);
+        if (!body) return respondError(res, body.status());
+        auto create = parseCreate(*body);
+        if (!create) return respondError(res, create.status());
+        auto applied = ctx.ledger.createPool(actor, std::move(create).value());
+        if (!applied) return respondError(res, applied.status());
+        auto response = http::Response::json(201, json::serialize(poolJson(applied->value)));
+        response.headers.set("Location", "/v1/pools/" + applied->value.record.name);
+        respondWhenDurable(ctx, applied->ticket, std::move(res), std::move(response));
+      })));
+  NL_RETURN_IF_ERROR(router.add(
+      "GET", "/v1/pools",
+      withAuth(ctx, [&ctx](http::Request&, http::Responder res, const Actor& actor) {
+        json::array items;
+        for (const auto& v : ctx.ledger.listPools(actor)) items.emplace_back(poolJson(v));
+        respondJson(res, 200, json::object{{"items", std::move(items)}});
+      })));
+  NL_RETURN_IF_ERROR(router.add(
+      "GET", "/v1/pools/{name}",
+      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
+        auto v = ctx.ledger.getPool(actor, std::string(req.param("name")));
+        if (!v) return respondError(res, v.status());
+        respondJson(res, 200, poolJson(*v));
+      })));
+  NL_RETURN_IF_ERROR(router.add(
+      "PATCH", "/v1/pools/{name}",
+      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
+        auto body = JsonBody::parse(req.body);
+        if (!body) return respondError(res, body.status());
+        auto patch = parsePatch(*body);
+        if (!patch) return respondError(res, patch.status());
+        auto applied = ctx.ledger.updatePool(actor, std::string(req.param("name")), *patch);
+        if (!applied) return respondError(res, applied.status());
+        respondWhenDurable(ctx, applied->ticket, std::move(res),
+                           http::Response::json(200, json::serialize(poolJson(applied->value))));
+      })));
+  return router.add(
+      "DELETE", "/v1/pools/{name}",
+      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
+        auto applied = ctx.ledger.deletePool(actor, std::string(req.param("name")));
+        if (!applied) return respondError(res, applied.status());
+        respondWhenDurable(ctx, applied->ticket, std::move(res), http::Response::noContent());
+      }));
+}
+
+}  // namespace netledger::server

@@ -1,0 +1,176 @@
+#include "server/daemon.h"
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+#include <yaml-cpp/yaml.h>
+
+#include "ledger/ledger.h"
+#include "server/api/api.h"
+#include "server/http/server.h"
+#include "server/metrics/registry.h"
+#include "server/openapi_document.h"
+#include "store/register.h"
+
+namespace netledger::server {
+
+Status loadConfigFile(const std::string& path, DaemonConfig& c) {
+  try {
+    YAML::Node root = YAML::LoadFile(path);
+    if (!root.IsMap()) return Status::invalidArgument("config " + path + ": not a YAML mapping");
+    for (const auto& kv : root) {
+      auto key = kv.first.as<std::string>();
+      const auto& v = kv.second;
+      if (key == "listen") c.listen = v.as<std::string>();
+      else if (key == "data_dir") c.data_dir = v.as<std::string>();
+      else if (key == "store") c.store = v.as<std::string>();
+      else if (key == "tls_cert") c.tls_cert = v.as<std::string>();
+      else if (key == "tls_key") c.tls_key = v.as<std::string>();
+      else if (key == "io_threads") c.io_threads = v.as<std::size_t>();
+      else if (key == "max_body_bytes") c.max_body_bytes = v.as<std::size_t>();
+      else if (key == "retention_days") c.retention_days = v.as<std::int64_t>();
+      else if (key == "sweep_interval_ms") c.sweep_interval_ms = v.as<std::int64_t>();
+      else return Status::invalidArgument("config " + path + ": unknown key \"" + key + "\"");
+    }
+  } catch (const YAML::Exception& e) {
+    return Status::invalidArgument("config " + path + ": " + e.what());
+  }
+  if (c.io_threads == 0 || c.io_threads > 64) {
+    return Status::invalidArgument("io_threads: must be 1 to 64");
+  }
+  return Status::ok();
+}
+
+struct Daemon::Impl {
+  DaemonConfig config;
+  Clock* clock = nullptr;
+  std::unique_ptr<ledger::Store> store;
+  std::unique_ptr<ledger::Ledger> ledger;
+  metrics::Registry metrics;
+  std::atomic<bool> ready{false};
+  std::unique_ptr<ApiContext> api;
+  std::unique_ptr<http::Server> server;
+  std::string admin_token;
+  std::thread sweeper;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stopping = false;
+  bool stopped = false;
+
+  void sweepLoop() {
+    using namespace std::chrono;
+    auto last_prune = steady_clock::now() - hours(2);
+    std::unique_lock lock(mu);
+    while (!stopping) {
+      cv.wait_for(lock, milliseconds(config.sweep_interval_ms), [&] { return stopping; });
+      if (stopping) break;
+      lock.unlock();
+      (void)ledger->sweep();
+      if (steady_clock::now() - last_prune > hours(1)) {
+        auto cutoff = duration_cast<milliseconds>(clock->now().time_since_epoch()).count() -
+                      config.retention_days * 86400LL * 1000;
+        (void)store->pruneEvents(cutoff);
+        last_prune = steady_clock::now();
+      }
+      lock.lock();
+    }
+  }
+};
+
+Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Daemon::~Daemon() { stop(); }
+
+Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonConfig& config, Clock& clock) {
+  store::registerBuiltinStores();
+  auto impl = std::make_unique<Impl>();
+  impl->config = config;
+  impl->clock = &clock;
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) {
+    return Status::unavailable("data-dir " + config.data_dir + ": " + ec.message());
+  }
+  std::string url = config.store.empty() ? "sqlite:" + config.data_dir + "/ledger.db" : config.store;
+  auto store = ledger::openStore(url);
+  if (!store) return store.status();
+  impl->store = std::move(store).value();
+  ledger::LedgerOptions options;
+  options.retention_days = config.retention_days;
+  impl->ledger = std::make_unique<ledger::Ledger>(*impl->store, clock, options);
+
+  auto& commit_seconds = impl->metrics.histogram(
+      "netledger_commit_seconds", "Store commit latency (one transaction, fsync included).", {});
+  auto& batch_writes = impl->metrics.histogram(
+      "netledger_commit_batch_writes", "Writes per committed batch (group commit).", {},
+      {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384});
+  auto& commit_failures = impl->metrics.counter("netledger_commit_failures_total",
+                                                "Store commits that failed.");
+  impl->ledger->setCommitObserver(
+      [&commit_seconds, &batch_writes, &commit_failures](std::size_t writes, double s, bool ok) {
+        commit_seconds.get().observe(s);
+        batch_writes.get().observe(static_cast<double>(writes));
+        if (!ok) commit_failures.get().inc();
+      });
+  NL_RETURN_IF_ERROR(impl->ledger->open());
+
+  auto token = impl->ledger->bootstrapAdminToken(config.bootstrap_token);
+  if (!token) return token.status();
+  if (*token) {
+    impl->admin_token = **token;
+    std::string path = config.data_dir + "/admin.token";
+    ::umask(077);
+    std::ofstream out(path, std::ios::trunc);
+    out << impl->admin_token << "\n";
+    out.close();
+    ::chmod(path.c_str(), 0600);
+  }
+
+  impl->api = std::make_unique<ApiContext>(
+      ApiContext{*impl->ledger, impl->metrics, impl->ready, std::string(openapiDocument())});
+  http::Router router;
+  NL_RETURN_IF_ERROR(registerApi(router, *impl->api));
+  http::ServerOptions so;
+  so.listen = config.listen;
+  so.ioThreads = config.io_threads;
+  so.maxBodyBytes = config.max_body_bytes;
+  so.tlsCertFile = config.tls_cert;
+  so.tlsKeyFile = config.tls_key;
+  so.metrics = &impl->metrics;
+  auto server = http::Server::start(so, std::move(router));
+  if (!server) return server.status();
+  impl->server = std::move(server).value();
+  impl->ready = true;
+  Impl* raw = impl.get();
+  impl->sweeper = std::thread([raw] { raw->sweepLoop(); });
+  return std::unique_ptr<Daemon>(new Daemon(std::move(impl)));
+}
+
+std::uint16_t Daemon::port() const { return impl_->server->port(); }
+
+std::string Daemon::baseUrl() const {
+  auto ep = impl_->server->localEndpoint();
+  return std::string(impl_->server->isTls() ? "https://" : "http://") + ep.toString();
+}
+
+const std::string& Daemon::createdAdminToken() const { return impl_->admin_token; }
+
+void Daemon::stop() {
+  if (!impl_ || impl_->stopped) return;
+  impl_->stopped = true;
+  impl_->ready = false;
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->stopping = true;
+  }
+  impl_->cv.notify_all();
+  if (impl_->sweeper.joinable()) impl_->sweeper.join();
+  if (impl_->server) impl_->server->stop();  // in-flight requests finish first
+  impl_->ledger->close();                    // then the last batch is committed
+}
+
+}  // namespace netledger::server

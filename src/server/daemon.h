@@ -1,0 +1,56 @@
+#pragma once
+// netledgerd's wiring: store -> ledger -> API router -> HTTP server, plus the sweeper thread
+// (lease expiry, quarantine cleanup, audit retention). apps/netledgerd/main.cc only parses the
+// command line and waits for a signal.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace netledger::server {
+
+struct DaemonConfig {
+  std::string listen = "127.0.0.1:8080";
+  std::string data_dir = "./netledger-data";
+  std::string store;  // default: sqlite:<data_dir>/ledger.db
+  std::string tls_cert, tls_key;
+  std::size_t io_threads = 2;
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::int64_t retention_days = 180;
+  std::int64_t sweep_interval_ms = 1000;
+  std::optional<std::string> bootstrap_token;  // NETLEDGER_BOOTSTRAP_TOKEN
+};
+
+// Reads a YAML config file (keys as in DaemonConfig: listen, data_dir, store, tls_cert,
+// tls_key, io_threads, max_body_bytes, retention_days, sweep_interval_ms) over `config`.
+Status loadConfigFile(const std::string& path, DaemonConfig& config);
+
+class Daemon {
+ public:
+  // Opens the store, loads the ledger, creates the first admin token when there is none, and
+  // starts serving. `clock` must outlive the daemon.
+  static Result<std::unique_ptr<Daemon>> start(const DaemonConfig& config,
+                                               Clock& clock = SystemClock::instance());
+  ~Daemon();
+
+  std::uint16_t port() const;
+  std::string baseUrl() const;
+  // The admin secret if this start created it (first start on an empty store), else "".
+  const std::string& createdAdminToken() const;
+  // Stops accepting, finishes in-flight requests and batches, closes the store. Idempotent.
+  void stop();
+
+  struct Impl;
+
+ private:
+  explicit Daemon(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace netledger::server
