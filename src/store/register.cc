@@ -1,0 +1,40 @@
+#include "store/register.h"
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "ledger/store.h"
+#include "store/memory/memory_store.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace netledger::store {
+
+namespace {
+
+// "sqlite:/var/lib/x.db" and "sqlite:data/x.db" name paths directly; "sqlite:///var/lib/x.db"
+// (URL style) is accepted too and means the same absolute path.
+std::string sqlitePath(const std::string& location) {
+  if (location.rfind("///", 0) == 0) return location.substr(2);
+  return location;
+}
+
+}  // namespace
+
+void registerBuiltinStores() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    ledger::registerStoreBackend(
+        "sqlite", [](const std::string& location) -> Result<std::unique_ptr<ledger::Store>> {
+          auto store = SqliteStore::open(sqlitePath(location));
+          if (!store) return store.status();
+          return std::unique_ptr<ledger::Store>(std::move(*store));
+        });
+    ledger::registerStoreBackend(
+        "memory", [](const std::string&) -> Result<std::unique_ptr<ledger::Store>> {
+          return std::unique_ptr<ledger::Store>(std::make_unique<MemoryStore>());
+        });
+  });
+}
+
+}  // namespace netledger::store

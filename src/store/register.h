@@ -1,0 +1,12 @@
+#pragma once
+// Makes the built-in backends reachable through ledger::openStore(): "sqlite:PATH" and
+// "memory:". An explicit call rather than static initializers, so linking the library never
+// has hidden side effects and tests choose what is registered.
+
+namespace netledger::store {
+
+// Registers "sqlite" and "memory" with ledger::registerStoreBackend. Idempotent and
+// thread-safe; call once at start-up (netledgerd main, test main) before openStore().
+void registerBuiltinStores();
+
+}  // namespace netledger::store
