@@ -41,6 +41,8 @@ class MacRegistry {
   std::size_t inUseCount() const { return entries_.size() - quarantined_; }
   std::size_t quarantinedCount() const { return quarantined_; }
   std::size_t memoryBytes() const;
+  // Makes room for `n` MACs at once (start-up), instead of rehashing as they arrive.
+  void reserve(std::size_t n) { entries_.reserve(n); }
 
  private:
   static constexpr Duration::rep kInUse = -1;

@@ -52,13 +52,6 @@ Status validatePrintable(std::string_view field, const std::string& value, std::
 
 std::string dump(const json::object& o) { return json::serialize(o); }
 
-std::string bindingKey(const std::string& instance, const std::string& interface) {
-  std::string k = instance;
-  k += '\0';
-  k += interface;
-  return k;
-}
-
 std::vector<std::string> bindingKeys(const BindingRecord& b, bool with_addresses) {
   std::vector<std::string> keys = {"binding:" + std::to_string(b.id), "instance:" + b.instance};
   if (with_addresses) {
@@ -82,10 +75,6 @@ std::string hexOf(const Sha256Digest& d) {
 
 bool Actor::mayAccessTenant(const std::string& tenant) const {
   return tenants.empty() || std::find(tenants.begin(), tenants.end(), tenant) != tenants.end();
-}
-
-std::size_t Ledger::IpKeyHash::operator()(const IpKey& k) const noexcept {
-  return addr::IpAddressHash{}(k.ip) ^ (std::hash<std::string>{}(k.network) * 31);
 }
 
 Ledger::Ledger(Store& store, Clock& clock, LedgerOptions options)
@@ -127,10 +116,7 @@ void Ledger::resetLocked() {
   mac_pools_.clear();
   overlap_ = alloc::PoolOverlapIndex();
   macs_ = alloc::MacRegistry();
-  bindings_.clear();
-  by_key_.clear();
-  by_ip_.clear();
-  by_mac_.clear();
+  table_.clear();
   tokens_.clear();
   token_by_hash_.clear();
 }
@@ -177,8 +163,12 @@ Status Ledger::addPoolStateLocked(const PoolRecord& record) {
 }
 
 Status Ledger::loadLocked() {
+  auto t0 = std::chrono::steady_clock::now();
   auto loaded = store_.load();
   if (!loaded) return loaded.status();
+  auto t1 = std::chrono::steady_clock::now();
+  load_stats_.bindings = loaded->bindings.size();
+  load_stats_.store_seconds = std::chrono::duration<double>(t1 - t0).count();
   StoreState& s = *loaded;
   const TimePoint now = clock_.now();
 
@@ -211,6 +201,8 @@ Status Ledger::loadLocked() {
                               macs_)};
     mac_pools_.emplace(m.name, std::move(state));
   }
+  table_.reserve(s.bindings.size());
+  macs_.reserve(s.bindings.size());
   for (auto& b : s.bindings) {
     for (const auto& a : b.addresses) {
       auto pool = pools_.find(a.pool);
@@ -221,10 +213,10 @@ Status Ledger::loadLocked() {
       ++pool->second.bindings;
     }
     if (b.mac) (void)macs_.claim(*b.mac, now, true);
-    std::uint64_t id = b.id;
-    indexBindingLocked(b);
-    bindings_.emplace(id, std::move(b));
+    table_.insert(b);
   }
+  s.bindings.clear();
+  s.bindings.shrink_to_fit();
   for (const auto& t : s.tokens) {
     token_by_hash_[t.sha256_hex] = t.name;
     tokens_.emplace(t.name, t);
@@ -243,7 +235,9 @@ Status Ledger::loadLocked() {
   }
   last_event_seq_ = s.last_event_seq;
   last_binding_id_ = s.last_binding_id;
-  stats_.bindings = bindings_.size();
+  stats_.bindings = table_.size();
+  load_stats_.build_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
   return Status::ok();
 }
 
@@ -365,21 +359,9 @@ Status Ledger::checkBindingAccess(const Actor& actor, const BindingRecord& b) co
 // ---------------------------------------------------------------------------------------------
 // Indexes and views
 
-std::string Ledger::networkOf(const BoundAddress& a) const {
-  auto it = pools_.find(a.pool);
+std::string Ledger::networkOfPool(const std::string& pool) const {
+  auto it = pools_.find(pool);
   return it == pools_.end() ? std::string("default") : it->second.record.network;
-}
-
-void Ledger::indexBindingLocked(const BindingRecord& b) {
-  by_key_[bindingKey(b.instance, b.interface)] = b.id;
-  for (const auto& a : b.addresses) by_ip_[IpKey{a.ip, networkOf(a)}] = b.id;
-  if (b.mac) by_mac_[b.mac->value()] = b.id;
-}
-
-void Ledger::unindexBindingLocked(const BindingRecord& b) {
-  by_key_.erase(bindingKey(b.instance, b.interface));
-  for (const auto& a : b.addresses) by_ip_.erase(IpKey{a.ip, networkOf(a)});
-  if (b.mac) by_mac_.erase(b.mac->value());
 }
 
 alloc::IpAllocator* Ledger::blockFor(PoolState& pool, const IpAddress& ip) {
@@ -695,7 +677,13 @@ Result<Applied<PoolView>> Ledger::updatePool(const Actor& actor, const std::stri
     }
     blocks.push_back(std::move(block).value());
   }
-  for (const auto& [id, b] : bindings_) {
+  std::vector<std::uint64_t> holders;
+  table_.scan(0, [&](std::size_t slot, const BindingTable::View& v) {
+    if (table_.hasAddressInPool(slot, name)) holders.push_back(v.id);
+    return true;
+  });
+  for (auto id : holders) {
+    const BindingRecord b = *table_.get(id);
     for (const auto& a : b.addresses) {
       if (a.pool != name) continue;
       for (auto& block : blocks) {
@@ -833,8 +821,11 @@ Result<Applied<MacPoolRecord>> Ledger::deleteMacPool(const Actor& actor, const s
   std::lock_guard lock(mu_);
   auto it = mac_pools_.find(name);
   if (it == mac_pools_.end()) return Status::notFound("MAC pool \"" + name + "\" not found");
-  auto users = std::count_if(bindings_.begin(), bindings_.end(),
-                             [&](const auto& kv) { return kv.second.mac_pool == name; });
+  std::size_t users = 0;
+  table_.scan(0, [&](std::size_t, const BindingTable::View& v) {
+    users += v.mac_pool == name;
+    return true;
+  });
   if (users > 0) {
     return Status::conflict("MAC pool \"" + name + "\" has " + std::to_string(users) +
                             " bindings; release them first");
@@ -892,11 +883,10 @@ Result<Applied<BindingRecord>> Ledger::allocate(const Actor& actor, const Alloca
 
   std::lock_guard lock(mu_);
   const TimePoint now = clock_.now();
-  if (auto existing = by_key_.find(bindingKey(req.instance, req.interface));
-      existing != by_key_.end()) {
-    const BindingRecord& b = bindings_.at(existing->second);
+  if (auto existing = table_.idByKey(req.instance, req.interface)) {
+    BindingRecord b = *table_.get(*existing);
     NL_RETURN_IF_ERROR(checkBindingAccess(actor, b));
-    return Applied<BindingRecord>{b, false, latestTicketLocked()};
+    return Applied<BindingRecord>{std::move(b), false, latestTicketLocked()};
   }
 
   // Resolve the pools.
@@ -961,11 +951,10 @@ Result<Applied<BindingRecord>> Ledger::allocate(const Actor& actor, const Alloca
       if (!s.isOk()) {
         undo();
         if (s.code() == StatusCode::kConflict) {
-          auto holder = by_ip_.find(IpKey{*req.address, p->record.network});
-          if (holder != by_ip_.end()) {
+          if (auto holder = table_.idByIp(p->record.network, *req.address)) {
             return Status::conflict("address: " + req.address->toString() +
-                                    " is held by binding " + std::to_string(holder->second) +
-                                    " (" + bindings_.at(holder->second).instance + ")");
+                                    " is held by binding " + std::to_string(*holder) + " (" +
+                                    table_.get(*holder)->instance + ")");
           }
         }
         return s.withContext("address");
@@ -994,10 +983,10 @@ Result<Applied<BindingRecord>> Ledger::allocate(const Actor& actor, const Alloca
     }
   }
   if (req.address && !specific_pool) {
-    if (by_ip_.contains(IpKey{*req.address, "default"})) {
-      auto holder = by_ip_.at(IpKey{*req.address, "default"});
+    if (auto holder = table_.idByIp("default", *req.address)) {
+      undo();
       return Status::conflict("address: " + req.address->toString() + " is held by binding " +
-                              std::to_string(holder));
+                              std::to_string(*holder));
     }
     b.addresses.push_back({*req.address, ""});
   }
@@ -1005,11 +994,10 @@ Result<Applied<BindingRecord>> Ledger::allocate(const Actor& actor, const Alloca
     Status s = macs_.claim(*req.mac, now);
     if (!s.isOk()) {
       undo();
-      auto holder = by_mac_.find(req.mac->value());
-      if (holder != by_mac_.end()) {
+      if (auto holder = table_.idByMac(*req.mac)) {
         return Status::conflict("mac: " + req.mac->toString() + " is held by binding " +
-                                std::to_string(holder->second) + " (" +
-                                bindings_.at(holder->second).instance + ")");
+                                std::to_string(*holder) + " (" + table_.get(*holder)->instance +
+                                ")");
       }
       return s;
     }
@@ -1044,10 +1032,9 @@ Result<Applied<BindingRecord>> Ledger::allocate(const Actor& actor, const Alloca
   b.expires_at = (b.is_static || ttl == 0) ? 0 : b.created_at + ttl * 1000;
   b.version = 1;
   for (auto* p : pools) ++p->bindings;
-  indexBindingLocked(b);
-  bindings_.emplace(b.id, b);
+  table_.insert(b);
   ++stats_.allocations;
-  stats_.bindings = bindings_.size();
+  stats_.bindings = table_.size();
 
   std::vector<Write> writes;
   writes.push_back(PutBinding{b, 0});
@@ -1066,9 +1053,9 @@ Result<Applied<BindingRecord>> Ledger::renew(const Actor& actor, std::uint64_t i
     return Status::invalidArgument("ttl_s: must be 0 to 315360000");
   }
   std::lock_guard lock(mu_);
-  auto it = bindings_.find(id);
-  if (it == bindings_.end()) return Status::notFound("binding " + std::to_string(id) + " not found");
-  BindingRecord& b = it->second;
+  auto found = table_.get(id);
+  if (!found) return Status::notFound("binding " + std::to_string(id) + " not found");
+  BindingRecord& b = *found;
   NL_RETURN_IF_ERROR(checkBindingAccess(actor, b));
   std::string before = dump(toJson(b));
   Millis now = nowMs();
@@ -1078,6 +1065,7 @@ Result<Applied<BindingRecord>> Ledger::renew(const Actor& actor, std::uint64_t i
   if (!b.is_static && ttl_ms > 0) b.expires_at = now + ttl_ms;
   if (b.state == BindingState::kReserved) b.state = BindingState::kActive;
   b.version += 1;
+  table_.update(b);
   auto ticket = pushLocked({PutBinding{b, expected},
                             AppendEvent{eventLocked(actor, "binding.renew",
                                                     "binding:" + std::to_string(id),
@@ -1093,13 +1081,19 @@ Result<Applied<std::size_t>> Ledger::renewHost(const Actor& actor, const std::st
   Millis now = nowMs();
   std::vector<Write> writes;
   std::size_t renewed = 0;
-  for (auto& [id, b] : bindings_) {
-    if (b.host != host || !actor.mayAccessTenant(b.tenant)) continue;
+  std::vector<std::uint64_t> ids;
+  table_.scan(0, [&](std::size_t, const BindingTable::View& v) {
+    if (v.host == host && actor.mayAccessTenant(std::string(v.tenant))) ids.push_back(v.id);
+    return true;
+  });
+  for (auto id : ids) {
+    BindingRecord b = *table_.get(id);
     std::uint64_t expected = b.version;
     std::int64_t ttl_ms = b.expires_at ? b.expires_at - b.updated_at : 0;
     b.updated_at = now;
     if (!b.is_static && ttl_ms > 0) b.expires_at = now + ttl_ms;
     b.version += 1;
+    table_.update(b);
     writes.push_back(PutBinding{b, expected});
     ++renewed;
   }
@@ -1116,9 +1110,9 @@ Result<Applied<std::size_t>> Ledger::renewHost(const Actor& actor, const std::st
 
 Result<BindingRecord> Ledger::endBindingLocked(const Actor& actor, std::uint64_t id, bool expire,
                                                std::vector<Write>& writes) {
-  auto it = bindings_.find(id);
-  if (it == bindings_.end()) return Status::notFound("binding " + std::to_string(id) + " not found");
-  BindingRecord b = it->second;
+  auto found = table_.get(id);
+  if (!found) return Status::notFound("binding " + std::to_string(id) + " not found");
+  BindingRecord b = std::move(*found);
   NL_RETURN_IF_ERROR(checkBindingAccess(actor, b));
   const TimePoint now = clock_.now();
   const Millis now_ms = nowMs();
@@ -1142,9 +1136,8 @@ Result<BindingRecord> Ledger::endBindingLocked(const Actor& actor, std::uint64_t
       writes.push_back(PutQuarantine{{"mac", b.mac_pool, b.mac->toString(), now_ms + hold * 1000}});
     }
   }
-  unindexBindingLocked(b);
-  bindings_.erase(it);
-  stats_.bindings = bindings_.size();
+  table_.erase(id);
+  stats_.bindings = table_.size();
   std::string before = dump(toJson(b));
   writes.push_back(DeleteBinding{b.id, b.version});
   b.state = expire ? BindingState::kExpired : BindingState::kReleased;
@@ -1171,9 +1164,10 @@ Result<Applied<std::size_t>> Ledger::sweep() {
   std::lock_guard lock(mu_);
   Millis now = nowMs();
   std::vector<std::uint64_t> due;
-  for (const auto& [id, b] : bindings_) {
-    if (!b.is_static && b.expires_at != 0 && b.expires_at <= now) due.push_back(id);
-  }
+  table_.scan(0, [&](std::size_t, const BindingTable::View& v) {
+    if (!v.is_static && v.expires_at != 0 && v.expires_at <= now) due.push_back(v.id);
+    return true;
+  });
   std::vector<Write> writes;
   for (auto id : due) {
     if (endBindingLocked(sweeper, id, true, writes)) ++stats_.expirations;
@@ -1189,9 +1183,9 @@ Result<Applied<BindingRecord>> Ledger::migrate(const Actor& actor, std::uint64_t
   NL_RETURN_IF_ERROR(requireRole(actor, Role::kOperator, "migrate"));
   NL_RETURN_IF_ERROR(validatePrintable("host", host, 253, true));
   std::lock_guard lock(mu_);
-  auto it = bindings_.find(id);
-  if (it == bindings_.end()) return Status::notFound("binding " + std::to_string(id) + " not found");
-  BindingRecord& b = it->second;
+  auto found = table_.get(id);
+  if (!found) return Status::notFound("binding " + std::to_string(id) + " not found");
+  BindingRecord& b = *found;
   NL_RETURN_IF_ERROR(checkBindingAccess(actor, b));
   std::string before = dump(toJson(b));
   std::uint64_t expected = b.version;
@@ -1199,6 +1193,7 @@ Result<Applied<BindingRecord>> Ledger::migrate(const Actor& actor, std::uint64_t
   if (host_mac) b.host_mac = host_mac;
   b.updated_at = nowMs();
   b.version += 1;
+  table_.update(b);
   auto ticket = pushLocked({PutBinding{b, expected},
                             AppendEvent{eventLocked(actor, "binding.migrate",
                                                     "binding:" + std::to_string(id),
@@ -1211,22 +1206,13 @@ Result<Applied<BindingRecord>> Ledger::moveAddress(const Actor& actor, const IpA
                                                    std::uint64_t to) {
   NL_RETURN_IF_ERROR(requireRole(actor, Role::kOperator, "move addresses"));
   std::lock_guard lock(mu_);
-  std::uint64_t from = 0;
-  std::string network;
-  for (const auto& [key, id] : by_ip_) {
-    if (key.ip == ip) {
-      from = id;
-      network = key.network;
-      break;
-    }
-  }
-  if (from == 0) return Status::notFound("address " + ip.toString() + " is not held");
-  auto target = bindings_.find(to);
-  if (target == bindings_.end()) {
-    return Status::notFound("to: binding " + std::to_string(to) + " not found");
-  }
-  BindingRecord& a = bindings_.at(from);
-  BindingRecord& b = target->second;
+  auto holder = table_.idByIpAnyNetwork(ip);
+  if (!holder) return Status::notFound("address " + ip.toString() + " is not held");
+  std::uint64_t from = *holder;
+  auto target = table_.get(to);
+  if (!target) return Status::notFound("to: binding " + std::to_string(to) + " not found");
+  BindingRecord a = *table_.get(from);
+  BindingRecord& b = *target;
   NL_RETURN_IF_ERROR(checkBindingAccess(actor, a));
   NL_RETURN_IF_ERROR(checkBindingAccess(actor, b).withContext("to"));
   if (from == to) return Status::invalidArgument("to: binding " + std::to_string(to) +
@@ -1241,12 +1227,13 @@ Result<Applied<BindingRecord>> Ledger::moveAddress(const Actor& actor, const IpA
   BoundAddress moved = *pos;
   a.addresses.erase(pos);
   b.addresses.push_back(moved);
-  by_ip_[IpKey{ip, network}] = to;
   Millis now = nowMs();
   std::uint64_t ea = a.version, eb = b.version;
   a.version += 1;
   b.version += 1;
   a.updated_at = b.updated_at = now;
+  table_.update(a);
+  table_.update(b);
   std::vector<std::string> keys = {"ip:" + ip.toString(), "binding:" + std::to_string(from),
                                    "binding:" + std::to_string(to), "instance:" + a.instance,
                                    "instance:" + b.instance};
@@ -1260,92 +1247,75 @@ Result<Applied<BindingRecord>> Ledger::moveAddress(const Actor& actor, const IpA
 
 Result<BindingRecord> Ledger::getBinding(const Actor& actor, std::uint64_t id) const {
   std::lock_guard lock(mu_);
-  auto it = bindings_.find(id);
-  if (it == bindings_.end()) return Status::notFound("binding " + std::to_string(id) + " not found");
-  NL_RETURN_IF_ERROR(checkBindingAccess(actor, it->second));
-  return it->second;
+  auto b = table_.get(id);
+  if (!b) return Status::notFound("binding " + std::to_string(id) + " not found");
+  NL_RETURN_IF_ERROR(checkBindingAccess(actor, *b));
+  return std::move(*b);
 }
 
 Result<Page<BindingRecord>> Ledger::searchBindings(const Actor& actor, const BindingFilter& f,
                                                    const std::string& cursor,
                                                    std::size_t limit) const {
-  std::uint64_t after = 0;
+  // The cursor is the table slot to resume from: stable for bindings that exist throughout the
+  // paging, whatever is allocated or released meanwhile.
+  std::size_t start = 0;
   if (!cursor.empty()) {
     char* end = nullptr;
-    after = std::strtoull(cursor.c_str(), &end, 10);
-    if (*end != '\0' || cursor.size() > 20) {
+    start = std::strtoull(cursor.c_str(), &end, 10);
+    if (*end != '\0' || cursor.size() > 20 || !std::isdigit(static_cast<unsigned char>(cursor[0]))) {
       return Status::invalidArgument("cursor: \"" + cursor.substr(0, 32) + "\" is not valid");
     }
   }
   if (limit == 0 || limit > 1000) return Status::invalidArgument("limit: must be 1 to 1000");
-  auto matches = [&](const BindingRecord& b) {
-    if (!actor.mayAccessTenant(b.tenant)) return false;
-    if (f.ip && std::none_of(b.addresses.begin(), b.addresses.end(),
-                             [&](const BoundAddress& a) { return a.ip == *f.ip; })) {
-      return false;
-    }
-    if (f.mac && b.mac != f.mac) return false;
-    if (f.instance && b.instance != *f.instance) return false;
-    if (f.host && b.host != *f.host) return false;
-    if (f.state && b.state != *f.state) return false;
-    if (f.pool && std::none_of(b.addresses.begin(), b.addresses.end(),
-                               [&](const BoundAddress& a) { return a.pool == *f.pool; })) {
-      return false;
-    }
-    return true;
-  };
   std::lock_guard lock(mu_);
   Page<BindingRecord> page;
   // Exact-key filters use the indexes instead of a scan.
-  std::vector<std::uint64_t> candidates;
-  bool indexed = false;
-  if (f.mac) {
-    indexed = true;
-    if (auto it = by_mac_.find(f.mac->value()); it != by_mac_.end()) candidates.push_back(it->second);
-  } else if (f.ip) {
-    indexed = true;
-    for (const auto& [key, id] : by_ip_) {
-      if (key.ip == *f.ip) candidates.push_back(id);
-    }
-  }
-  if (indexed) {
-    std::sort(candidates.begin(), candidates.end());
-    for (auto id : candidates) {
-      if (id <= after) continue;
-      const auto& b = bindings_.at(id);
-      if (matches(b)) page.items.push_back(b);
-    }
+  if (f.mac || f.ip) {
+    std::optional<std::uint64_t> id = f.mac ? table_.idByMac(*f.mac) : table_.idByIpAnyNetwork(*f.ip);
+    if (!id || start > 0) return page;
+    auto b = table_.get(*id);
+    bool ok = actor.mayAccessTenant(b->tenant) && (!f.instance || b->instance == *f.instance) &&
+              (!f.host || b->host == *f.host) && (!f.state || b->state == *f.state) &&
+              (!f.ip || std::any_of(b->addresses.begin(), b->addresses.end(),
+                                    [&](const BoundAddress& a) { return a.ip == *f.ip; })) &&
+              (!f.mac || b->mac == f.mac) &&
+              (!f.pool || std::any_of(b->addresses.begin(), b->addresses.end(),
+                                      [&](const BoundAddress& a) { return a.pool == *f.pool; }));
+    if (ok) page.items.push_back(std::move(*b));
     return page;
   }
-  for (auto it = bindings_.upper_bound(after); it != bindings_.end(); ++it) {
-    if (!matches(it->second)) continue;
-    if (page.items.size() == limit) {
-      page.next_cursor = std::to_string(page.items.back().id);
-      break;
-    }
-    page.items.push_back(it->second);
-  }
+  std::size_t resume = table_.scan(start, [&](std::size_t slot, const BindingTable::View& v) {
+    if (!actor.mayAccessTenant(std::string(v.tenant))) return true;
+    if (f.instance && v.instance != *f.instance) return true;
+    if (f.host && v.host != *f.host) return true;
+    if (f.state && v.state != *f.state) return true;
+    if (f.pool && !table_.hasAddressInPool(slot, *f.pool)) return true;
+    if (page.items.size() == limit) return false;  // one more match exists: stop before it
+    page.items.push_back(*table_.get(v.id));
+    return true;
+  });
+  if (resume != BindingTable::npos) page.next_cursor = std::to_string(resume - 1);
   return page;
 }
 
 Result<BindingRecord> Ledger::holderOfAddress(const Actor& actor, const IpAddress& ip) const {
   std::lock_guard lock(mu_);
-  for (const auto& [key, id] : by_ip_) {
-    if (key.ip == ip) {
-      const auto& b = bindings_.at(id);
-      if (actor.mayAccessTenant(b.tenant)) return b;
-    }
+  auto id = table_.idByIpAnyNetwork(ip);
+  if (id) {
+    auto b = table_.get(*id);
+    if (actor.mayAccessTenant(b->tenant)) return std::move(*b);
   }
   return Status::notFound("address " + ip.toString() + " is not held");
 }
 
 Result<BindingRecord> Ledger::holderOfMac(const Actor& actor, Mac mac) const {
   std::lock_guard lock(mu_);
-  auto it = by_mac_.find(mac.value());
-  if (it == by_mac_.end() || !actor.mayAccessTenant(bindings_.at(it->second).tenant)) {
-    return Status::notFound("mac " + mac.toString() + " is not held");
+  auto id = table_.idByMac(mac);
+  if (id) {
+    auto b = table_.get(*id);
+    if (actor.mayAccessTenant(b->tenant)) return std::move(*b);
   }
-  return bindings_.at(it->second);
+  return Status::notFound("mac " + mac.toString() + " is not held");
 }
 
 LedgerStats Ledger::stats() const {

@@ -31,6 +31,7 @@
 #include "alloc/prefix_allocator.h"
 #include "common/clock.h"
 #include "common/status.h"
+#include "ledger/binding_table.h"
 #include "ledger/model.h"
 #include "ledger/store.h"
 
@@ -120,6 +121,13 @@ struct HistoryEntry {
   bool holds = false;                   // true if `holder` holds the subject after the event
 };
 
+// How long the last start-up load took, for the start-up log line.
+struct LoadStats {
+  std::size_t bindings = 0;
+  double store_seconds = 0;  // reading the store
+  double build_seconds = 0;  // rebuilding allocators and indexes
+};
+
 struct LedgerStats {
   std::uint64_t allocations = 0, releases = 0, expirations = 0;
   std::uint64_t commits = 0, commit_failures = 0;
@@ -191,6 +199,10 @@ class Ledger {
   Result<BindingRecord> holderOfMac(const Actor& actor, addr::Mac mac) const;
   std::vector<TokenRecord> listTokens(const Actor& actor) const;
   LedgerStats stats() const;
+  LoadStats loadStats() const {
+    std::lock_guard lock(mu_);
+    return load_stats_;
+  }
   // Called on the committer thread after every store commit: writes in the batch, seconds the
   // commit took, and whether it succeeded. Set before open().
   void setCommitObserver(std::function<void(std::size_t, double, bool)> observer) {
@@ -218,15 +230,6 @@ class Ledger {
     MacPoolRecord record;
     std::unique_ptr<alloc::MacAllocator> allocator;
   };
-  // (network, address): the uniqueness key of an IP.
-  struct IpKey {
-    addr::IpAddress ip;
-    std::string network;
-    friend bool operator==(const IpKey&, const IpKey&) = default;
-  };
-  struct IpKeyHash {
-    std::size_t operator()(const IpKey& k) const noexcept;
-  };
   struct Pending {
     std::function<void(Status)> done;
     std::uint64_t ticket;
@@ -241,9 +244,7 @@ class Ledger {
   std::uint64_t pushLocked(std::vector<Write> writes);
   EventRecord eventLocked(const Actor& actor, std::string op, std::string subject,
                           std::vector<std::string> keys, std::string before, std::string after);
-  std::string networkOf(const BoundAddress& a) const;
-  void indexBindingLocked(const BindingRecord& b);
-  void unindexBindingLocked(const BindingRecord& b);
+  std::string networkOfPool(const std::string& pool) const;
   PoolView viewLocked(const PoolState& p) const;
   Status checkPoolAccess(const Actor& actor, const PoolRecord& p) const;
   Status checkBindingAccess(const Actor& actor, const BindingRecord& b) const;
@@ -266,15 +267,13 @@ class Ledger {
   std::map<std::string, MacPoolState> mac_pools_;
   alloc::PoolOverlapIndex overlap_;
   alloc::MacRegistry macs_;
-  std::map<std::uint64_t, BindingRecord> bindings_;
-  boost::unordered_flat_map<std::string, std::uint64_t> by_key_;  // instance\0interface
-  boost::unordered_flat_map<IpKey, std::uint64_t, IpKeyHash> by_ip_;
-  boost::unordered_flat_map<std::uint64_t, std::uint64_t> by_mac_;
+  BindingTable table_{[this](const std::string& pool) { return networkOfPool(pool); }};
   std::map<std::string, TokenRecord> tokens_;
   boost::unordered_flat_map<std::string, std::string> token_by_hash_;
   std::uint64_t last_event_seq_ = 0;
   std::uint64_t last_binding_id_ = 0;
   LedgerStats stats_;
+  LoadStats load_stats_;
 
   // Group commit.
   std::vector<Write> pending_writes_;

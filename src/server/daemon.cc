@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <cstdio>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
@@ -117,6 +118,10 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonConfig& config, Clock&
         if (!ok) commit_failures.get().inc();
       });
   NL_RETURN_IF_ERROR(impl->ledger->open());
+  auto load = impl->ledger->loadStats();
+  std::fprintf(stderr, "netledgerd: loaded %zu bindings in %.2f s (store %.2f s, indexes %.2f s)\n",
+               load.bindings, load.store_seconds + load.build_seconds, load.store_seconds,
+               load.build_seconds);
 
   auto token = impl->ledger->bootstrapAdminToken(config.bootstrap_token);
   if (!token) return token.status();
