@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 20
 JOBS       ?= $(shell nproc)
 SOURCES = $(shell git ls-files '*.cc' '*.h' 2>/dev/null)
 
-.PHONY: all deps build test unit-test asan-test fuzz bench run fmt clean
+.PHONY: all deps build test unit-test asan-test fuzz bench run tour fmt clean
 
 all: build
 
@@ -44,8 +44,12 @@ fuzz: deps
 bench: build
 	@python3 bench/report.py
 
-# Until netledgerd exists (issue #3), `make run` builds and tours `netledger calc`.
+# Installs deps, builds, and starts netledgerd on 127.0.0.1:8080 (data in ./netledger-data),
+# printing the admin token and a CLI tour. `make tour` shows the offline `netledger calc` tools.
 run: build
+	@scripts/run-netledgerd
+
+tour: build
 	@scripts/calc-tour $(BUILD)/bin/netledger
 
 fmt:
