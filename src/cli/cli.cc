@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/calc_commands.h"
+#include "cli/client_commands.h"
 
 namespace netledger::cli {
 
@@ -31,6 +32,7 @@ int runCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
 
   CommandAction action;
   addCalcCommands(app, format, action);
+  addClientCommands(app, format, action);
   allowGlobalOptionsEverywhere(app);
 
   // CLI11 parses argv in reverse order from a vector.

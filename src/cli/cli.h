@@ -1,8 +1,19 @@
 #pragma once
 // The `netledger` command line, as a library so tests can run it in-process.
 //
-// Exit codes (documented in README): 0 success, 1 the operation failed (server error, not
-// found), 2 bad usage or bad input.
+// Exit codes (also in README), the same for every command:
+//
+//   0  success.
+//   1  the operation failed at the server or could not reach it: not found (404), conflict or
+//      pool exhausted (409), unauthorized (401), forbidden (403), server errors (5xx),
+//      connection refused, DNS or TLS failure, timeout; `import` when any pool failed.
+//   2  bad usage or bad input: unknown command or option, a missing or malformed argument
+//      (checked locally before any request), a file that cannot be read or parsed, and input
+//      the server rejected as invalid_argument (400) or payload_too_large (413).
+//
+// Errors are one line on stderr: "netledger: <detail> (<code>)", where <code> is the server's
+// problem code (invalid_argument, not_found, conflict, ...) or, for failures that never
+// reached the server, unavailable / invalid_argument.
 
 #include <ostream>
 #include <string>

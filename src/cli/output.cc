@@ -17,6 +17,45 @@ std::string scalarText(const boost::json::value& v) {
 
 }  // namespace
 
+std::string cellText(const boost::json::value& v) {
+  std::string out;
+  if (v.is_array()) {
+    for (const auto& item : v.as_array()) out += (out.empty() ? "" : ",") + scalarText(item);
+    return out.empty() ? "-" : out;
+  }
+  if (v.is_object()) {
+    for (const auto& kv : v.as_object()) {
+      out += (out.empty() ? "" : ",") + std::string(kv.key()) + "=" + scalarText(kv.value());
+    }
+    return out.empty() ? "-" : out;
+  }
+  std::string s = scalarText(v);
+  return s.empty() ? "-" : s;
+}
+
+void printTable(std::ostream& out, const std::vector<std::string>& header,
+                const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> width(header.size(), 0);
+  auto measure = [&](const std::vector<std::string>& row) {
+    for (std::size_t i = 0; i < row.size() && i < width.size(); ++i) {
+      width[i] = std::max(width[i], row[i].size());
+    }
+  };
+  measure(header);
+  for (const auto& row : rows) measure(row);
+  auto print = [&](const std::vector<std::string>& row) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size() && i < width.size(); ++i) {
+      if (i > 0) line += "  ";
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size(), ' ');
+    }
+    out << line << '\n';
+  };
+  print(header);
+  for (const auto& row : rows) print(row);
+}
+
 void printResult(std::ostream& out, OutputFormat format, const boost::json::value& result) {
   if (format == OutputFormat::kJson) {
     out << boost::json::serialize(result) << '\n';

@@ -5,6 +5,7 @@
 
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include <boost/json/value.hpp>
 
@@ -13,5 +14,14 @@ namespace netledger::cli {
 enum class OutputFormat { kTable, kJson };
 
 void printResult(std::ostream& out, OutputFormat format, const boost::json::value& result);
+
+// Aligned columns under an upper-case header row, two spaces apart, no trailing blanks: how
+// list commands print in table mode (`pool list`, `token list`, `history`).
+void printTable(std::ostream& out, const std::vector<std::string>& header,
+                const std::vector<std::vector<std::string>>& rows);
+
+// How one JSON value reads in a table cell: strings bare, null "-", booleans yes/no, arrays
+// comma-joined, objects as "k=v" pairs.
+std::string cellText(const boost::json::value& v);
 
 }  // namespace netledger::cli

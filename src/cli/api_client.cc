@@ -1,0 +1,109 @@
+#include "cli/api_client.h"
+
+#include <cstdlib>
+#include <fstream>
+
+#include <boost/json.hpp>
+
+#include "cli/cli.h"
+
+namespace netledger::cli {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? std::string(v) : std::string();
+}
+
+std::string trim(std::string s) {
+  auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!s.empty() && blank(s.back())) s.pop_back();
+  std::size_t i = 0;
+  while (i < s.size() && blank(s[i])) ++i;
+  return s.substr(i);
+}
+
+Result<std::string> readTokenFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::invalidArgument("--token-file: cannot read \"" + path + "\"");
+  std::string line;
+  std::getline(in, line);
+  line = trim(line);
+  if (line.empty()) return Status::invalidArgument("--token-file: \"" + path + "\" is empty");
+  return line;
+}
+
+bool isJson(const HttpResponse& r) {
+  auto type = r.header("Content-Type");
+  return !type || type->find("json") != std::string_view::npos;
+}
+
+}  // namespace
+
+Result<ResolvedServer> resolveServer(const ServerOptions& options) {
+  ResolvedServer r;
+  r.url = !options.server.empty() ? options.server : env("NETLEDGER_URL");
+  if (r.url.empty()) r.url = std::string(kDefaultServer);
+  if (!options.token.empty() && !options.token_file.empty()) {
+    return Status::invalidArgument("--token and --token-file: give one, not both");
+  }
+  if (!options.token.empty()) {
+    r.token = options.token;
+  } else if (!options.token_file.empty()) {
+    auto t = readTokenFile(options.token_file);
+    if (!t) return t.status();
+    r.token = *t;
+  } else {
+    r.token = trim(env("NETLEDGER_TOKEN"));
+  }
+  return r;
+}
+
+Result<std::unique_ptr<ApiClient>> ApiClient::open(const ServerOptions& options) {
+  auto resolved = resolveServer(options);
+  if (!resolved) return resolved.status();
+  HttpClientOptions http_options;
+  http_options.insecure = options.insecure;
+  auto http = HttpClient::create(resolved->url, http_options);
+  if (!http) return http.status().withContext("--server");
+  return std::unique_ptr<ApiClient>(new ApiClient(std::move(http).value(), resolved->token));
+}
+
+ApiReply ApiClient::call(std::string_view method, std::string target, const json::value* body) {
+  HttpRequest request;
+  request.method = std::string(method);
+  request.target = std::move(target);
+  request.headers.push_back({"Accept", "application/json"});
+  if (!token_.empty()) request.headers.push_back({"Authorization", "Bearer " + token_});
+  if (body) {
+    request.headers.push_back({"Content-Type", "application/json"});
+    request.body = json::serialize(*body);
+  }
+  ApiReply reply;
+  auto response = http_->send(request);
+  if (!response) {
+    reply.failure = reportFromStatus(response.status());
+    return reply;
+  }
+  reply.status = response->status;
+  reply.raw = std::move(response->body);
+  if (reply.status < 200 || reply.status > 299) {
+    response->body = reply.raw;
+    reply.failure = reportFromResponse(*response);
+    return reply;
+  }
+  if (!reply.raw.empty() && isJson(*response)) {
+    boost::system::error_code ec;
+    reply.body = json::parse(reply.raw, ec);
+    if (ec) {
+      reply.failure = FailureReport{kExitFailure, "malformed JSON from " + http_->origin() + ": " +
+                                                      ec.message() + " (internal)"};
+    }
+  }
+  return reply;
+}
+
+}  // namespace netledger::cli

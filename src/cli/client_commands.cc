@@ -1,0 +1,153 @@
+#include "cli/client_commands.h"
+
+#include <cstdio>
+
+#include <boost/json.hpp>
+
+#include "cli/cli.h"
+#include "cli/client_support.h"
+
+namespace netledger::cli {
+
+namespace json = boost::json;
+
+int usageError(std::ostream& err, std::string_view message) {
+  err << "netledger: " << message << '\n';
+  return kExitUsage;
+}
+
+int reportFailure(std::ostream& err, const FailureReport& report) {
+  err << "netledger: " << report.message << '\n';
+  return report.exit_code;
+}
+
+ApiReply callServer(const ClientEnv& env, std::string_view method, std::string target,
+                    const json::value* body) {
+  auto client = ApiClient::open(env.server);
+  if (!client) {
+    ApiReply reply;
+    reply.failure = reportFromStatus(client.status());
+    return reply;
+  }
+  return (*client)->call(method, std::move(target), body);
+}
+
+int printReply(const ClientEnv& env, std::ostream& out, std::ostream& err, const ApiReply& reply,
+               const TableRenderer& table) {
+  if (!reply.ok()) return reportFailure(err, *reply.failure);
+  if (env.format == OutputFormat::kJson) {
+    out << json::serialize(reply.body) << '\n';
+  } else {
+    table(out, reply.body);
+  }
+  return kExitOk;
+}
+
+int callAndPrint(const ClientEnv& env, std::ostream& out, std::ostream& err,
+                 std::string_view method, std::string target, const json::value* body,
+                 const TableRenderer& table) {
+  return printReply(env, out, err, callServer(env, method, std::move(target), body), table);
+}
+
+int callAndConfirmDelete(const ClientEnv& env, std::ostream& out, std::ostream& err,
+                         std::string target, std::string_view what, std::string_view name) {
+  ApiReply reply = callServer(env, "DELETE", std::move(target));
+  if (!reply.ok()) return reportFailure(err, *reply.failure);
+  if (env.format == OutputFormat::kJson) {
+    out << json::serialize(json::object{{"name", name}, {"deleted", true}}) << '\n';
+  } else {
+    out << what << " \"" << name << "\" deleted\n";
+  }
+  return kExitOk;
+}
+
+const json::value& member(const json::value& object, std::string_view key) {
+  static const json::value kNull;
+  if (!object.is_object()) return kNull;
+  auto it = object.as_object().find(key);
+  return it == object.as_object().end() ? kNull : it->value();
+}
+
+namespace {
+
+std::string percent(const json::value& fraction) {
+  if (!fraction.is_number()) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f%%", fraction.to_number<double>() * 100.0);
+  return buf;
+}
+
+// Prints `fields` of `record` (JSON key, shown key) as aligned "key  value" rows.
+void printFields(std::ostream& out, const json::value& record,
+                 std::initializer_list<std::pair<const char*, const char*>> fields) {
+  json::object rows;
+  for (const auto& [key, shown] : fields) rows[shown] = cellText(member(record, key));
+  printResult(out, OutputFormat::kTable, rows);
+}
+
+}  // namespace
+
+void printBindingTable(std::ostream& out, const json::value& binding) {
+  printFields(out, binding,
+              {{"id", "id"},
+               {"instance", "instance"},
+               {"interface", "interface"},
+               {"addresses", "addresses"},
+               {"mac", "mac"},
+               {"mac_pool", "mac_pool"},
+               {"host", "host"},
+               {"host_mac", "host_mac"},
+               {"service", "service"},
+               {"tenant", "tenant"},
+               {"labels", "labels"},
+               {"state", "state"},
+               {"static", "static"},
+               {"expires_at", "expires_at"},
+               {"created_at", "created_at"},
+               {"updated_at", "updated_at"}});
+}
+
+void printPoolTable(std::ostream& out, const json::value& pool) {
+  json::object rows;
+  for (const char* key :
+       {"name", "network", "cidrs", "gateway", "ranges", "reserved", "tenant", "cluster", "vlan",
+        "vni", "parent", "children", "auto_expand", "default_ttl_s", "quarantine_s"}) {
+    rows[key] = cellText(member(pool, key));
+  }
+  rows["threshold"] = percent(member(pool, "threshold"));
+  const json::value& u = member(pool, "utilization");
+  for (const char* key : {"size", "allocatable", "used", "free"}) {
+    rows[key] = cellText(member(u, key));
+  }
+  rows["reserved_addresses"] = cellText(member(u, "reserved"));
+  rows["quarantined"] = cellText(member(u, "quarantined"));
+  rows["utilization"] = percent(member(u, "utilization"));
+  rows["alert"] = cellText(member(pool, "alert"));
+  rows["bindings"] = cellText(member(pool, "bindings"));
+  printResult(out, OutputFormat::kTable, rows);
+}
+
+void addClientCommands(CLI::App& app, const OutputFormat& format, CommandAction& action) {
+  auto env = std::make_shared<ClientEnv>(ClientEnv{format, action, {}});
+  const std::string group = "Server connection";
+  app.add_option("--server", env->server.server,
+                 "netledgerd URL (default $NETLEDGER_URL, else http://127.0.0.1:8080)")
+      ->group(group);
+  auto* token = app.add_option("--token", env->server.token, "API token (default $NETLEDGER_TOKEN)")
+                    ->group(group);
+  app.add_option("--token-file", env->server.token_file, "Read the API token from this file")
+      ->group(group)
+      ->excludes(token);
+  app.add_flag("--insecure", env->server.insecure, "https: do not verify the server certificate")
+      ->group(group);
+
+  addPoolCommands(app, env);
+  addMacPoolCommands(app, env);
+  addBindingCommands(app, env);
+  addLookupCommands(app, env);
+  addTokenCommands(app, env);
+  addSnapshotCommands(app, env);
+  addImportCommands(app, env);
+}
+
+}  // namespace netledger::cli

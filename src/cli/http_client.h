@@ -1,0 +1,82 @@
+#pragma once
+// A small synchronous HTTP/1.1 client for the CLI: one kept-alive connection to one server,
+// reused across calls, over plain TCP or TLS. Beast, Asio and OpenSSL stay inside
+// http_client.cc; callers see strings and Result.
+//
+// Not thread-safe: one client per thread (the CLI is single-threaded).
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace netledger::cli {
+
+struct HttpHeader {
+  std::string name;
+  std::string value;
+};
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  // Path and query relative to the base URL's path, e.g. "/v1/pools?limit=10". Must already be
+  // percent-encoded (see encodePathSegment / encodeQueryValue).
+  std::string target;
+  std::vector<HttpHeader> headers;
+  std::string body;
+};
+
+struct HttpResponse {
+  unsigned status = 0;
+  std::vector<HttpHeader> headers;
+  std::string body;
+
+  // The first header named `name` (case-insensitive), or nullopt.
+  std::optional<std::string_view> header(std::string_view name) const;
+};
+
+struct HttpClientOptions {
+  // https only: skip certificate and host name verification (self-signed test servers).
+  bool insecure = false;
+  // DNS resolution, TCP connect and the TLS handshake, each.
+  std::chrono::milliseconds connect_timeout{5000};
+  // Writing the request and reading the whole response, together.
+  std::chrono::milliseconds request_timeout{30000};
+};
+
+class HttpClient {
+ public:
+  // Parses `base_url` ("http://host[:port][/prefix]" or "https://..."); no connection is made
+  // until the first request. invalid_argument for a malformed URL or another scheme.
+  static Result<std::unique_ptr<HttpClient>> create(std::string_view base_url,
+                                                    HttpClientOptions options = {});
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // Sends `request` on the kept-alive connection, (re)connecting when needed. Every HTTP status
+  // is a success here: the caller interprets 4xx/5xx. Errors are transport failures and carry
+  // kUnavailable (DNS, refused, TLS, timeout, connection lost) or kInvalidArgument (a method
+  // Beast does not know). Never throws.
+  Result<HttpResponse> send(const HttpRequest& request);
+
+  // "http://127.0.0.1:8080": how messages name the server.
+  const std::string& origin() const;
+
+ private:
+  struct Impl;
+  explicit HttpClient(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Percent-encodes one path segment ("/" included), keeping ':' and '@' so IPv6 addresses and
+// MACs stay readable.
+std::string encodePathSegment(std::string_view segment);
+// Percent-encodes a query parameter key or value ('+', '&', '=' included).
+std::string encodeQueryValue(std::string_view value);
+
+}  // namespace netledger::cli
