@@ -11,6 +11,7 @@ import platform
 import re
 import subprocess
 import sys
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "build", "bin")
@@ -26,6 +27,10 @@ TARGETS = {
     "ipv4_pool_bits_per_address": ("<=", 2.2, 2),
     "parse_ipv4_per_s": (">=", 20_000_000, 2),
     "parse_mac_per_s": (">=", 20_000_000, 2),
+    "api_durable_alloc_per_s": (">=", 20_000, 3),
+    "api_alloc_p99_ms": ("<=", 20, 3),
+    "restart_1m_bindings_s": ("<=", 3, 3),
+    "bytes_per_binding": ("<=", 300, 3),
 }
 
 # Google Benchmark binaries and the figures each publishes as user counters.
@@ -61,6 +66,97 @@ def run_google_benchmark(binary):
                 if isinstance(value, (int, float)) and key not in ("real_time", "cpu_time"):
                     figures[key] = value
     return figures
+
+
+class Netledgerd:
+    """A netledgerd on a fresh port, with `token` as its bootstrap admin token."""
+
+    def __init__(self, data_dir, token="bench-token"):
+        import tempfile
+        self.port_file = tempfile.mktemp(prefix="netledgerd-port-")
+        env = dict(os.environ, NETLEDGER_BOOTSTRAP_TOKEN=token)
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(
+            [os.path.join(BIN, "netledgerd"), "--listen", "127.0.0.1:0", "--data-dir", data_dir,
+             "--port-file", self.port_file], env=env, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        while not os.path.exists(self.port_file):
+            if self.proc.poll() is not None:
+                sys.exit("netledgerd exited during start-up")
+            time.sleep(0.01)
+        self.ready_after = time.monotonic() - self.started
+        with open(self.port_file) as f:
+            self.port = int(f.read())
+        os.remove(self.port_file)
+        self.token = token
+
+    def rss_bytes(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        return 0
+
+    def request(self, method, path, body=None):
+        import urllib.request
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", method=method,
+                                     data=body.encode() if body else None,
+                                     headers={"Authorization": f"Bearer {self.token}"})
+        with urllib.request.urlopen(req) as r:
+            return r.status
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+
+
+def median(values):
+    values = sorted(values)
+    return values[len(values) // 2]
+
+
+def run_api_benchmarks():
+    """Durable allocations through the real server: 64 keep-alive connections, fsync'd commits."""
+    import tempfile
+    rates, p99s = [], []
+    for _ in range(3):
+        with tempfile.TemporaryDirectory(prefix="netledger-bench-") as d:
+            server = Netledgerd(d)
+            server.request("POST", "/v1/pools", '{"name":"bench","cidr":"10.0.0.0/8"}')
+            out = subprocess.run(
+                [os.path.join(BIN, "http_load"), "--url",
+                 f"http://127.0.0.1:{server.port}/v1/bindings", "--method", "POST",
+                 "--body-template", '{"instance":"vm-{n}","pools":["bench"]}',
+                 "--connections", "64", "--requests", "1000", "--header",
+                 f"Authorization: Bearer {server.token}"],
+                check=True, capture_output=True, text=True).stdout
+            server.stop()
+            got = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
+            if int(got.get("non_2xx", "1")) != 0 or int(got.get("errors", "1")) != 0:
+                sys.exit("api benchmark: requests failed:\n" + out)
+            rates.append(float(got["requests_per_s"]))
+            p99s.append(float(got["p99_ms"]))
+    return {"api_durable_alloc_per_s": median(rates), "api_alloc_p99_ms": median(p99s)}
+
+
+def run_restart_benchmarks(count=1_000_000):
+    """Start-up time and resident memory with a million bindings (seeded through the Store)."""
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix="netledger-empty-") as empty:
+        server = Netledgerd(empty)
+        baseline = server.rss_bytes()
+        server.stop()
+    with tempfile.TemporaryDirectory(prefix="netledger-1m-") as d:
+        subprocess.run([os.path.join(BIN, "seed_store"), d, str(count)], check=True,
+                       capture_output=True)
+        times, rss = [], []
+        for _ in range(3):
+            server = Netledgerd(d)
+            times.append(server.ready_after)
+            rss.append(server.rss_bytes())
+            server.stop()
+    return {"restart_1m_bindings_s": median(times),
+            "bytes_per_binding": (median(rss) - baseline) / count}
 
 
 def fmt(value):
@@ -112,6 +208,8 @@ def main():
     figures = {}
     for binary in BINARIES:
         figures.update(run_google_benchmark(binary))
+    figures.update(run_api_benchmarks())
+    figures.update(run_restart_benchmarks())
     missed = []
     for name in sorted(figures):
         value = figures[name]
