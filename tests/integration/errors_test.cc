@@ -1,0 +1,264 @@
+// Every error code of the API: an RFC 9457 problem naming the field, and no state change.
+#include <string>
+#include <vector>
+
+#include "integration/harness.h"
+
+namespace netledger::it {
+namespace {
+
+class ErrorTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    ServerTest::SetUp();
+    createPool(obj({{"name", "main"}, {"cidr", "192.0.2.0/24"}}));
+    createPool(obj({{"name", "tiny"}, {"cidr", "198.51.100.0/30"}}));  // two usable addresses
+    mustPost("/v1/mac-pools", obj({{"name", "macs"}, {"prefix", "52:54:00"}}));
+    held_ = str(allocate(obj({{"instance", "held"},
+                              {"pool", "main"},
+                              {"address", "192.0.2.10"},
+                              {"mac", "02:00:00:00:00:10"}})),
+                "id");
+    allocate(obj({{"instance", "tiny-1"}, {"pool", "tiny"}}));
+    allocate(obj({{"instance", "tiny-2"}, {"pool", "tiny"}}));
+    viewer_ = createToken("viewer", "viewer");
+  }
+
+  struct Case {
+    std::string method, target, body;
+    unsigned status;
+    std::string code, detail;
+    std::string token = "admin";  // "admin", "viewer", "none" or a literal secret
+  };
+
+  void check(const std::vector<Case>& cases) {
+    const std::string before = fingerprint();
+    for (const auto& c : cases) {
+      SCOPED_TRACE(c.method + " " + c.target + " " + c.body.substr(0, 200) + " (token " + c.token +
+                   ")");
+      HttpClient client(server_.port());
+      if (c.token == "admin")
+        client.setToken(server_.adminToken());
+      else if (c.token == "viewer")
+        client.setToken(viewer_);
+      else if (c.token != "none")
+        client.setToken(c.token);
+      std::string err;
+      auto r = client.tryRequest(c.method, c.target, c.body, {}, &err);
+      ASSERT_TRUE(r) << err;
+      EXPECT_TRUE(isProblem(*r, c.status, c.code, c.detail));
+      EXPECT_EQ(fingerprint(), before) << "the refused request changed the state";
+    }
+  }
+
+  std::string held_, viewer_;
+};
+
+TEST_F(ErrorTest, InvalidArgumentNamesTheField) {
+  const std::string v = R"("name":"v","cidr":"203.0.113.0/24")";
+  check({
+      {"POST", "/v1/pools", R"({"name":"x",)", 400, "invalid_argument", "body: malformed JSON"},
+      {"POST", "/v1/pools", "", 400, "invalid_argument", "body: empty"},
+      {"POST", "/v1/pools", "[1,2]", 400, "invalid_argument", "body: must be a JSON object"},
+      {"POST", "/v1/pools", "{" + v + R"(,"vlan":"x"})", 400, "invalid_argument",
+       "vlan: must be an integer"},
+      {"POST", "/v1/pools", "{" + v + R"(,"vlan":5000})", 400, "invalid_argument",
+       "vlan: must be 0 to 4094 (got 5000)"},
+      {"POST", "/v1/pools", "{" + v + R"(,"vni":16777216})", 400, "invalid_argument", "vni:"},
+      {"POST", "/v1/pools", "{" + v + R"(,"threshold":1.5})", 400, "invalid_argument",
+       "threshold:"},
+      {"POST", "/v1/pools", "{" + v + R"(,"quarantine_s":-1})", 400, "invalid_argument",
+       "quarantine_s:"},
+      {"POST", "/v1/pools", "{" + v + R"(,"auto_expand":"yes"})", 400, "invalid_argument",
+       "auto_expand: must be true or false"},
+      {"POST", "/v1/pools", "{" + v + R"(,"pool_name":"x"})", 400, "invalid_argument",
+       "pool_name: unknown field"},
+      {"POST", "/v1/pools", R"({"name":"v","cidr":"203.0.113.5/24"})", 400, "invalid_argument",
+       "did you mean 203.0.113.0/24"},
+      {"POST", "/v1/pools", R"({"name":"v","cidr":"203.0.113.0/33"})", 400, "invalid_argument",
+       "cidr"},
+      {"POST", "/v1/pools", R"({"name":"v","cidr":"not-a-cidr"})", 400, "invalid_argument", "cidr"},
+      {"POST", "/v1/pools", R"({"name":"v"})", 400, "invalid_argument", "cidr: required"},
+      {"POST", "/v1/pools", R"({"cidr":"203.0.113.0/24"})", 400, "invalid_argument",
+       "name: required"},
+      {"POST", "/v1/pools", R"({"name":"bad name!","cidr":"203.0.113.0/24"})", 400,
+       "invalid_argument", "name:"},
+      {"POST", "/v1/pools", "{" + v + R"(,"gateway":"198.51.100.1"})", 400, "invalid_argument",
+       "gateway:"},
+      {"POST", "/v1/pools", "{" + v + R"(,"reserved":["203.0.113.300"]})", 400, "invalid_argument",
+       "reserved"},
+      {"POST", "/v1/pools", "{" + v + R"(,"ranges":["198.51.100.1-198.51.100.9"]})", 400,
+       "invalid_argument", "ranges:"},
+      {"POST", "/v1/pools", "{" + v + R"(,"prefix_length":24})", 400, "invalid_argument",
+       "prefix_length:"},
+      {"PATCH", "/v1/pools/main", R"({"vlan":-1})", 400, "invalid_argument", "vlan:"},
+      {"PATCH", "/v1/pools/main", R"({"cidr":"192.0.2.0/23"})", 400, "invalid_argument",
+       "cidr: unknown field"},
+      {"PATCH", "/v1/pools/main", R"({"threshold":"high"})", 400, "invalid_argument",
+       "threshold: must be a number"},
+      {"POST", "/v1/mac-pools", R"({"name":"m2","prefix":"gg:00:00"})", 400, "invalid_argument",
+       "prefix"},
+      {"POST", "/v1/mac-pools", R"({"name":"m2","strategy":"fancy"})", 400, "invalid_argument",
+       "fancy"},
+      {"POST", "/v1/bindings", R"({"instance":"i","pool":"main","mac":"zz:zz:zz:zz:zz:zz"})", 400,
+       "invalid_argument", "mac:"},
+      {"POST", "/v1/bindings", R"({"instance":"i","pool":"main","mac":"01:00:5e:00:00:01"})", 400,
+       "invalid_argument", "mac:"},
+      {"POST", "/v1/bindings", R"({"instance":"i","pool":"main","host_mac":"12345"})", 400,
+       "invalid_argument", "host_mac:"},
+      {"POST", "/v1/bindings", R"({"instance":"i","pool":"main","ttl_s":-1})", 400,
+       "invalid_argument", "ttl_s:"},
+      {"POST", "/v1/bindings", R"({"instance":"i","pool":"main","address":"192.0.2.999"})", 400,
+       "invalid_argument", "address:"},
+      {"POST", "/v1/bindings", R"({"instance":"i","pool":"main","address":"198.51.100.1"})", 400,
+       "invalid_argument", "address: 198.51.100.1 is not in the requested pools"},
+      {"POST", "/v1/bindings", R"({"instance":"i","pool":"main","address":"192.0.2.255"})", 400,
+       "invalid_argument", "address: address 192.0.2.255 is the broadcast address"},
+      {"POST", "/v1/bindings", R"({"instance":"i","pool":"main","address":"192.0.2.0"})", 400,
+       "invalid_argument", "network address"},
+      {"POST", "/v1/bindings", R"({"instance":"i"})", 400, "invalid_argument", "pools:"},
+      {"POST", "/v1/bindings", R"({"pool":"main"})", 400, "invalid_argument", "instance: required"},
+      {"POST", "/v1/bindings", R"({"instance":7,"pool":"main"})", 400, "invalid_argument",
+       "instance: must be a string"},
+      {"POST", "/v1/bindings", R"({"instance":"i","pools":"main"})", 400, "invalid_argument",
+       "pools: must be an array"},
+      {"POST", "/v1/bindings", R"({"instance":"i","pool":"main","pools":["main"]})", 400,
+       "invalid_argument", "pool"},
+      {"POST", "/v1/bindings", R"({"instance":"i","pool":"main","labels":{"a":1}})", 400,
+       "invalid_argument", "labels.a:"},
+      {"POST", "/v1/bindings", R"({"instance":"i","pool":"main","static":"yes"})", 400,
+       "invalid_argument", "static:"},
+      {"POST", "/v1/bindings",
+       R"({"instance":"i","pool":"main","mac":"02:00:00:00:00:99","mac_pool":"macs"})", 400,
+       "invalid_argument", "mac:"},
+      {"POST", "/v1/bindings", R"({"instance":"i\u0001","pool":"main"})", 400, "invalid_argument",
+       "instance:"},
+      {"GET", "/v1/bindings?limit=0", "", 400, "invalid_argument", "limit:"},
+      {"GET", "/v1/bindings?limit=abc", "", 400, "invalid_argument", "limit:"},
+      {"GET", "/v1/bindings?color=red", "", 400, "invalid_argument",
+       "color: unknown query parameter"},
+      {"GET", "/v1/bindings?ip=1.2.3", "", 400, "invalid_argument", "ip"},
+      {"GET", "/v1/bindings?state=sleeping", "", 400, "invalid_argument", "sleeping"},
+      {"GET", "/v1/bindings?cursor=xyz", "", 400, "invalid_argument", "cursor:"},
+      {"GET", "/v1/bindings/abc", "", 400, "invalid_argument", "id:"},
+      {"GET", "/v1/bindings/0", "", 400, "invalid_argument", "id:"},
+      {"POST", "/v1/bindings/" + held_ + "/renew", R"({"ttl_s":"long"})", 400, "invalid_argument",
+       "ttl_s:"},
+      {"POST", "/v1/bindings/" + held_ + "/migrate", "{}", 400, "invalid_argument",
+       "host: required"},
+      {"POST", "/v1/addresses/192.0.2.10/move", R"({"to":5})", 400, "invalid_argument",
+       "to: must be a string"},
+      {"POST", "/v1/addresses/192.0.2.10/move", R"({"to":")" + held_ + R"("})", 400,
+       "invalid_argument", "to:"},
+      {"GET", "/v1/addresses/192.0.2", "", 400, "invalid_argument", "ip"},
+      {"GET", "/v1/macs/02:00", "", 400, "invalid_argument", "mac"},
+      {"GET", "/v1/history?ip=192.0.2.10&at=yesterday", "", 400, "invalid_argument", "at"},
+      {"GET", "/v1/history?at=2026-01-01T00:00:00Z", "", 400, "invalid_argument",
+       "exactly one of ip, mac or instance"},
+      {"GET", "/v1/history?ip=192.0.2.10&at=1700000000&from=1600000000", "", 400,
+       "invalid_argument", "at:"},
+      {"GET", "/v1/history?ip=192.0.2.10&from=1700000001&to=1700000000", "", 400,
+       "invalid_argument", "from:"},
+      {"GET", "/v1/bindings?limit=1001", "", 400, "invalid_argument", "limit:"},
+      {"GET", "/v1/audit?cursor=-1", "", 400, "invalid_argument", "cursor:"},
+      {"POST", "/v1/tokens", R"({"name":"t","role":"root"})", 400, "invalid_argument", "root"},
+      {"POST", "/v1/tokens", R"({"name":"t","tenants":"red"})", 400, "invalid_argument",
+       "tenants:"},
+  });
+}
+
+TEST_F(ErrorTest, UnauthorizedForbiddenNotFoundMethodNotAllowed) {
+  check({
+      {"GET", "/v1/pools", "", 401, "unauthorized", "Authorization", "none"},
+      {"POST", "/v1/bindings", R"({"instance":"x","pool":"main"})", 401, "unauthorized",
+       "Authorization", "none"},
+      {"GET", "/v1/pools", "", 401, "unauthorized", "unknown or revoked", "nlt_not-a-token"},
+      {"POST", "/v1/pools", R"({"name":"v","cidr":"203.0.113.0/24"})", 403, "forbidden",
+       "needs role admin", "viewer"},
+      {"POST", "/v1/bindings", R"({"instance":"x","pool":"main"})", 403, "forbidden",
+       "needs role operator", "viewer"},
+      {"DELETE", "/v1/bindings/" + held_, "", 403, "forbidden", "viewer", "viewer"},
+      {"GET", "/v1/tokens", "", 403, "forbidden", "admin", "viewer"},
+      {"GET", "/v1/pools/nope", "", 404, "not_found", "nope"},
+      {"PATCH", "/v1/pools/nope", R"({"vlan":1})", 404, "not_found", "nope"},
+      {"DELETE", "/v1/pools/nope", "", 404, "not_found", "nope"},
+      {"GET", "/v1/mac-pools/nope", "", 404, "not_found", "nope"},
+      {"GET", "/v1/bindings/999999", "", 404, "not_found", "999999"},
+      {"DELETE", "/v1/bindings/999999", "", 404, "not_found", "999999"},
+      {"POST", "/v1/bindings/999999/renew", "", 404, "not_found", "999999"},
+      {"POST", "/v1/bindings/999999/migrate", R"({"host":"h"})", 404, "not_found", "999999"},
+      {"POST", "/v1/bindings", R"({"instance":"x","pool":"nope"})", 404, "not_found",
+       "pools: pool \"nope\" not found"},
+      {"POST", "/v1/bindings", R"({"instance":"x","pool":"main","mac_pool":"nope"})", 404,
+       "not_found", "mac_pool:"},
+      {"POST", "/v1/pools", R"({"name":"c","parent":"nope","prefix_length":26})", 404, "not_found",
+       "parent:"},
+      {"POST", "/v1/addresses/203.0.113.1/move", R"({"to":")" + held_ + R"("})", 404, "not_found",
+       "203.0.113.1"},
+      {"POST", "/v1/addresses/192.0.2.10/move", R"({"to":"999999"})", 404, "not_found",
+       "to: binding 999999"},
+      {"GET", "/v1/addresses/203.0.113.1", "", 404, "not_found", "203.0.113.1"},
+      {"GET", "/v1/macs/02:00:00:00:00:77", "", 404, "not_found", "02:00:00:00:00:77"},
+      {"DELETE", "/v1/tokens/nope", "", 404, "not_found", "nope"},
+      {"GET", "/v1/nothing-here", "", 404, "not_found", "/v1/nothing-here"},
+      {"PUT", "/v1/pools/main", R"({})", 405, "method_not_allowed", "PUT"},
+      {"DELETE", "/v1/pools", "", 405, "method_not_allowed", "DELETE"},
+      {"POST", "/healthz", "", 405, "method_not_allowed", "POST"},
+  });
+  // 405 carries Allow; 401 carries WWW-Authenticate.
+  auto r = api_->request("PUT", "/v1/pools/main", "{}");
+  EXPECT_EQ(r.header("Allow"), "DELETE, GET, PATCH");
+  EXPECT_EQ(api_->request("DELETE", "/v1/pools").header("Allow"), "GET, POST");
+  EXPECT_EQ(api_->request("PATCH", "/v1/bindings/" + held_, "{}").header("Allow"), "DELETE, GET");
+  HttpClient anon(server_.port());
+  EXPECT_EQ(anon.get("/v1/pools").header("WWW-Authenticate"), "Bearer");
+}
+
+TEST_F(ErrorTest, ConflictsAndExhaustion) {
+  check({
+      {"POST", "/v1/pools", R"({"name":"overlap","cidr":"192.0.2.128/25"})", 409, "conflict",
+       "pool \"main\""},
+      {"POST", "/v1/pools", R"({"name":"wide","cidrs":["203.0.113.0/24","198.51.100.0/24"]})", 409,
+       "conflict", "pool \"tiny\""},
+      {"POST", "/v1/pools", R"({"name":"main","cidr":"203.0.113.0/24"})", 409, "conflict",
+       "exists"},
+      {"POST", "/v1/mac-pools", R"({"name":"macs"})", 409, "conflict", "exists"},
+      {"POST", "/v1/bindings", R"({"instance":"other","pool":"main","address":"192.0.2.10"})", 409,
+       "conflict", "192.0.2.10 is held by binding " + held_},
+      {"POST", "/v1/bindings", R"({"instance":"other","pool":"main","mac":"02:00:00:00:00:10"})",
+       409, "conflict", "held by binding " + held_},
+      {"POST", "/v1/bindings", R"({"instance":"tiny-3","pool":"tiny"})", 409, "pool_exhausted",
+       "pool \"tiny\" is exhausted"},
+      {"POST", "/v1/bindings", R"({"instance":"ds","pools":["main","tiny"]})", 409,
+       "pool_exhausted", "tiny"},
+      {"DELETE", "/v1/pools/main", "", 409, "conflict", "bindings"},
+      {"POST", "/v1/tokens", R"({"name":"viewer"})", 409, "conflict", "viewer"},
+  });
+  // A different network may reuse the CIDR.
+  EXPECT_EQ(api_->post("/v1/pools",
+                       obj({{"name", "main-b"}, {"network", "blue"}, {"cidr", "192.0.2.0/24"}}))
+                .status,
+            201u);
+  // The dual-stack attempt above took nothing from "main".
+  EXPECT_EQ(num(mustGet("/v1/pools/main").at("utilization"), "used"), 1);
+}
+
+TEST_F(ErrorTest, PayloadTooLarge) {
+  const std::string before = fingerprint();
+  std::string big = R"({"name":"big","cidr":"203.0.113.0/24","cluster":")";
+  big.append(2 * 1024 * 1024, 'x');
+  big += "\"}";
+  HttpClient client(server_.port(), server_.adminToken());
+  std::string err;
+  auto r = client.tryRequest("POST", "/v1/pools", big, {}, &err);
+  ASSERT_TRUE(r) << err;
+  EXPECT_TRUE(isProblem(*r, 413, "payload_too_large", "bytes"));
+  // The connection is closed after a 413; the next request uses a new one and works.
+  auto after = client.get("/v1/pools");
+  EXPECT_EQ(after.status, 200u);
+  EXPECT_EQ(fingerprint(), before);
+  EXPECT_TRUE(isProblem(api_->get("/v1/pools/big"), 404, "not_found"));
+}
+
+}  // namespace
+}  // namespace netledger::it
