@@ -89,6 +89,7 @@ BindingTable::Binding BindingTable::compact(const BindingRecord& r) {
   b.mac = r.mac ? r.mac->value() : 0;
   b.host_mac = r.host_mac ? r.host_mac->value() : 0;
   b.expires_at = r.expires_at;
+  b.ttl_s = static_cast<std::int32_t>(r.ttl_s);
   b.created_at = r.created_at;
   b.updated_at = r.updated_at;
   b.address_count = static_cast<std::uint8_t>(r.addresses.size());
@@ -126,6 +127,7 @@ BindingRecord BindingTable::expand(const Binding& b) const {
   if (b.mac) r.mac = addr::Mac(b.mac);
   if (b.host_mac) r.host_mac = addr::Mac(b.host_mac);
   r.expires_at = b.expires_at;
+  r.ttl_s = b.ttl_s;
   r.created_at = b.created_at;
   r.updated_at = b.updated_at;
   for (std::size_t i = 0; i < b.address_count; ++i) {
@@ -251,23 +253,6 @@ std::optional<std::uint64_t> BindingTable::idByIp(std::string_view network,
                                 static_cast<std::uint64_t>(ip.bits()), *net, 6});
   if (it == by_ipv6_.end()) return std::nullopt;
   return slots_[it->second].id;
-}
-
-std::optional<std::uint64_t> BindingTable::idByIpAnyNetwork(const addr::IpAddress& ip) const {
-  // Networks are few; try each known symbol that has been used as a network.
-  if (auto id = idByIp("default", ip)) return id;
-  for (const auto& [key, slot] : by_ipv4_) {
-    if (ip.isV4() && (key & 0xffffffffu) == static_cast<std::uint64_t>(ip.bits())) {
-      return slots_[slot].id;
-    }
-  }
-  for (const auto& [key, slot] : by_ipv6_) {
-    if (ip.isV6() && key.lo == static_cast<std::uint64_t>(ip.bits()) &&
-        key.hi == static_cast<std::uint64_t>(ip.bits() >> 64)) {
-      return slots_[slot].id;
-    }
-  }
-  return std::nullopt;
 }
 
 std::optional<std::uint64_t> BindingTable::idByMac(addr::Mac mac) const {

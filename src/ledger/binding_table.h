@@ -61,8 +61,6 @@ class BindingTable {
   bool contains(std::uint64_t id) const { return by_id_.contains(id); }
   std::optional<std::uint64_t> idByKey(std::string_view instance, std::string_view interface) const;
   std::optional<std::uint64_t> idByIp(std::string_view network, const addr::IpAddress& ip) const;
-  // The holder of `ip` in any network (the first found).
-  std::optional<std::uint64_t> idByIpAnyNetwork(const addr::IpAddress& ip) const;
   std::optional<std::uint64_t> idByMac(addr::Mac mac) const;
 
   // Light views for scans, without building a BindingRecord per binding.
@@ -102,6 +100,7 @@ class BindingTable {
     bool is_static = false;
     std::uint8_t address_count = 0;
     std::uint32_t version = 0;
+    std::int32_t ttl_s = 0;  // at most 10 years: fits
     std::uint64_t mac = 0, host_mac = 0;
     Millis expires_at = 0, created_at = 0, updated_at = 0;
     CompactAddress first;

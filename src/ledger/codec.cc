@@ -163,6 +163,7 @@ json::object toJson(const BindingRecord& b) {
   o["state"] = std::string(bindingStateName(b.state));
   o["static"] = b.is_static;
   putTime(o, "expires_at", b.expires_at);
+  o["ttl_s"] = b.ttl_s;
   putTime(o, "created_at", b.created_at);
   putTime(o, "updated_at", b.updated_at);
   o["version"] = b.version;
@@ -247,6 +248,9 @@ Result<BindingRecord> bindingFromJson(const json::value& v) {
     b.is_static = it->value().as_bool();
   }
   if (auto t = parseTime(str("expires_at"))) b.expires_at = *t;
+  if (auto it = o.find("ttl_s"); it != o.end() && it->value().is_int64()) {
+    b.ttl_s = it->value().as_int64();
+  }
   if (auto t = parseTime(str("created_at"))) b.created_at = *t;
   if (auto t = parseTime(str("updated_at"))) b.updated_at = *t;
   return b;

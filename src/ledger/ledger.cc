@@ -359,6 +359,16 @@ Status Ledger::checkBindingAccess(const Actor& actor, const BindingRecord& b) co
 // ---------------------------------------------------------------------------------------------
 // Indexes and views
 
+std::vector<std::uint64_t> Ledger::holdersOfIpLocked(const IpAddress& ip) const {
+  std::set<std::string> networks = {"default"};
+  for (const auto& [name, p] : pools_) networks.insert(p.record.network);
+  std::vector<std::uint64_t> out;
+  for (const auto& n : networks) {
+    if (auto id = table_.idByIp(n, ip)) out.push_back(*id);
+  }
+  return out;
+}
+
 std::string Ledger::networkOfPool(const std::string& pool) const {
   auto it = pools_.find(pool);
   return it == pools_.end() ? std::string("default") : it->second.record.network;
@@ -550,7 +560,7 @@ Result<Applied<PoolView>> Ledger::createPool(const Actor& actor, PoolCreate crea
           r.cidrs.push_back(*carved);
           break;
         }
-        last = carved.status();
+        if (carved.status().code() != StatusCode::kPoolExhausted) last = carved.status();
       }
       if (r.cidrs.empty()) {
         if (last.code() == StatusCode::kPoolExhausted) return last;
@@ -725,6 +735,12 @@ Result<Applied<PoolRecord>> Ledger::deletePool(const Actor& actor, const std::st
                             it->second.children.front() + ", ...); delete them first");
   }
   PoolRecord r = it->second.record;
+  std::vector<Write> writes;
+  for (const auto& block : it->second.blocks) {
+    for (const auto& [ip, until] : block->quarantined()) {
+      writes.push_back(DeleteQuarantine{"ip", ip.toString(), name});
+    }
+  }
   if (r.parent.empty()) {
     for (const auto& cidr : r.cidrs) overlap_.remove(r.network, cidr);
   } else if (auto parent = pools_.find(r.parent); parent != pools_.end()) {
@@ -737,9 +753,10 @@ Result<Applied<PoolRecord>> Ledger::deletePool(const Actor& actor, const std::st
     }
   }
   pools_.erase(it);
-  auto ticket = pushLocked({DeletePool{name, r.version},
-                            AppendEvent{eventLocked(actor, "pool.delete", "pool:" + name, {},
-                                                    dump(toJson(r)), "")}});
+  writes.push_back(DeletePool{name, r.version});
+  writes.push_back(AppendEvent{eventLocked(actor, "pool.delete", "pool:" + name, {},
+                                           dump(toJson(r)), "")});
+  auto ticket = pushLocked(std::move(writes));
   return Applied<PoolRecord>{r, true, ticket};
 }
 
@@ -1029,7 +1046,8 @@ Result<Applied<BindingRecord>> Ledger::allocate(const Actor& actor, const Alloca
   b.is_static = req.is_static;
   b.created_at = b.updated_at = nowMs();
   std::int64_t ttl = req.ttl_s ? *req.ttl_s : (pools.empty() ? 0 : pools.front()->record.default_ttl_s);
-  b.expires_at = (b.is_static || ttl == 0) ? 0 : b.created_at + ttl * 1000;
+  b.ttl_s = b.is_static ? 0 : ttl;
+  b.expires_at = b.ttl_s == 0 ? 0 : b.created_at + b.ttl_s * 1000;
   b.version = 1;
   for (auto* p : pools) ++p->bindings;
   table_.insert(b);
@@ -1059,10 +1077,10 @@ Result<Applied<BindingRecord>> Ledger::renew(const Actor& actor, std::uint64_t i
   NL_RETURN_IF_ERROR(checkBindingAccess(actor, b));
   std::string before = dump(toJson(b));
   Millis now = nowMs();
-  std::int64_t ttl_ms = ttl_s ? *ttl_s * 1000 : (b.expires_at ? b.expires_at - b.updated_at : 0);
+  if (ttl_s && !b.is_static) b.ttl_s = *ttl_s;
   std::uint64_t expected = b.version;
   b.updated_at = now;
-  if (!b.is_static && ttl_ms > 0) b.expires_at = now + ttl_ms;
+  b.expires_at = b.ttl_s > 0 ? now + b.ttl_s * 1000 : 0;
   if (b.state == BindingState::kReserved) b.state = BindingState::kActive;
   b.version += 1;
   table_.update(b);
@@ -1089,9 +1107,8 @@ Result<Applied<std::size_t>> Ledger::renewHost(const Actor& actor, const std::st
   for (auto id : ids) {
     BindingRecord b = *table_.get(id);
     std::uint64_t expected = b.version;
-    std::int64_t ttl_ms = b.expires_at ? b.expires_at - b.updated_at : 0;
     b.updated_at = now;
-    if (!b.is_static && ttl_ms > 0) b.expires_at = now + ttl_ms;
+    if (b.ttl_s > 0) b.expires_at = now + b.ttl_s * 1000;
     b.version += 1;
     table_.update(b);
     writes.push_back(PutBinding{b, expected});
@@ -1142,6 +1159,7 @@ Result<BindingRecord> Ledger::endBindingLocked(const Actor& actor, std::uint64_t
   writes.push_back(DeleteBinding{b.id, b.version});
   b.state = expire ? BindingState::kExpired : BindingState::kReleased;
   b.updated_at = now_ms;
+  b.version += 1;
   writes.push_back(AppendEvent{eventLocked(actor, expire ? "binding.expire" : "binding.release",
                                            "binding:" + std::to_string(b.id), bindingKeys(b, true),
                                            std::move(before), dump(toJson(b)))});
@@ -1191,7 +1209,7 @@ Result<Applied<BindingRecord>> Ledger::migrate(const Actor& actor, std::uint64_t
   std::uint64_t expected = b.version;
   b.host = host;
   if (host_mac) b.host_mac = host_mac;
-  b.updated_at = nowMs();
+  b.updated_at = nowMs();  // a migration is not a renewal: the lease end stays
   b.version += 1;
   table_.update(b);
   auto ticket = pushLocked({PutBinding{b, expected},
@@ -1206,9 +1224,14 @@ Result<Applied<BindingRecord>> Ledger::moveAddress(const Actor& actor, const IpA
                                                    std::uint64_t to) {
   NL_RETURN_IF_ERROR(requireRole(actor, Role::kOperator, "move addresses"));
   std::lock_guard lock(mu_);
-  auto holder = table_.idByIpAnyNetwork(ip);
-  if (!holder) return Status::notFound("address " + ip.toString() + " is not held");
-  std::uint64_t from = *holder;
+  auto holders = holdersOfIpLocked(ip);
+  if (holders.empty()) return Status::notFound("address " + ip.toString() + " is not held");
+  if (holders.size() > 1) {
+    return Status::conflict("address " + ip.toString() + " is held in " +
+                            std::to_string(holders.size()) +
+                            " networks; move it with the binding's own pools instead");
+  }
+  std::uint64_t from = holders.front();
   auto target = table_.get(to);
   if (!target) return Status::notFound("to: binding " + std::to_string(to) + " not found");
   BindingRecord a = *table_.get(from);
@@ -1271,9 +1294,20 @@ Result<Page<BindingRecord>> Ledger::searchBindings(const Actor& actor, const Bin
   Page<BindingRecord> page;
   // Exact-key filters use the indexes instead of a scan.
   if (f.mac || f.ip) {
-    std::optional<std::uint64_t> id = f.mac ? table_.idByMac(*f.mac) : table_.idByIpAnyNetwork(*f.ip);
-    if (!id || start > 0) return page;
-    auto b = table_.get(*id);
+    std::vector<std::uint64_t> ids;
+    if (f.mac) {
+      if (auto id = table_.idByMac(*f.mac)) ids.push_back(*id);
+    } else {
+      ids = holdersOfIpLocked(*f.ip);
+    }
+    std::sort(ids.begin(), ids.end());
+    // Few candidates (one per network): the cursor is simply how many were already returned.
+    for (std::size_t i = start; i < ids.size(); ++i) {
+      if (page.items.size() == limit) {
+        page.next_cursor = std::to_string(i);
+        break;
+      }
+      auto b = table_.get(ids[i]);
     bool ok = actor.mayAccessTenant(b->tenant) && (!f.instance || b->instance == *f.instance) &&
               (!f.host || b->host == *f.host) && (!f.state || b->state == *f.state) &&
               (!f.ip || std::any_of(b->addresses.begin(), b->addresses.end(),
@@ -1281,7 +1315,8 @@ Result<Page<BindingRecord>> Ledger::searchBindings(const Actor& actor, const Bin
               (!f.mac || b->mac == f.mac) &&
               (!f.pool || std::any_of(b->addresses.begin(), b->addresses.end(),
                                       [&](const BoundAddress& a) { return a.pool == *f.pool; }));
-    if (ok) page.items.push_back(std::move(*b));
+      if (ok) page.items.push_back(std::move(*b));
+    }
     return page;
   }
   std::size_t resume = table_.scan(start, [&](std::size_t slot, const BindingTable::View& v) {
@@ -1300,9 +1335,8 @@ Result<Page<BindingRecord>> Ledger::searchBindings(const Actor& actor, const Bin
 
 Result<BindingRecord> Ledger::holderOfAddress(const Actor& actor, const IpAddress& ip) const {
   std::lock_guard lock(mu_);
-  auto id = table_.idByIpAnyNetwork(ip);
-  if (id) {
-    auto b = table_.get(*id);
+  for (auto id : holdersOfIpLocked(ip)) {
+    auto b = table_.get(id);
     if (actor.mayAccessTenant(b->tenant)) return std::move(*b);
   }
   return Status::notFound("address " + ip.toString() + " is not held");

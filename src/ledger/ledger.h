@@ -245,6 +245,8 @@ class Ledger {
   EventRecord eventLocked(const Actor& actor, std::string op, std::string subject,
                           std::vector<std::string> keys, std::string before, std::string after);
   std::string networkOfPool(const std::string& pool) const;
+  // The bindings holding `ip`, one per network at most, in network-name order.
+  std::vector<std::uint64_t> holdersOfIpLocked(const addr::IpAddress& ip) const;
   PoolView viewLocked(const PoolState& p) const;
   Status checkPoolAccess(const Actor& actor, const PoolRecord& p) const;
   Status checkBindingAccess(const Actor& actor, const BindingRecord& b) const;

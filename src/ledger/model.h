@@ -79,6 +79,7 @@ struct BindingRecord {
   BindingState state = BindingState::kActive;
   bool is_static = false;
   Millis expires_at = 0;  // 0: never
+  std::int64_t ttl_s = 0;  // the lease length a renewal grants (0: no lease)
   Millis created_at = 0;
   Millis updated_at = 0;
   std::uint64_t version = 0;

@@ -71,6 +71,7 @@ struct PutQuarantine {
 struct DeleteQuarantine {
   std::string kind;
   std::string key;
+  std::string pool;  // the same address may be quarantined in pools of several networks
 };
 struct AppendEvent {
   EventRecord event;

@@ -294,24 +294,31 @@ TEST_P(StoreConformanceTest, QuarantinePutReplacesAndDeleteRemoves) {
                       ledger::PutQuarantine{{"mac", "macs", "02:42:ac:10:00:07", 200}},
                       ledger::PutQuarantine{{"ip", "lab", "2001:db8:20::7", 300}}}));
   EXPECT_EQ(load().quarantine.size(), 3u);
-  // Same kind and key: replaced (the pool may change too).
-  NL_ASSERT_OK(apply({ledger::PutQuarantine{{"ip", "lab2", "10.20.0.7", 150}}}));
+  // Same kind, pool and key: replaced.
+  NL_ASSERT_OK(apply({ledger::PutQuarantine{{"ip", "lab", "10.20.0.7", 150}}}));
   StoreState s = load();
   ASSERT_EQ(s.quarantine.size(), 3u);
   auto it = std::find_if(s.quarantine.begin(), s.quarantine.end(),
                          [](auto& q) { return q.key == "10.20.0.7"; });
   ASSERT_NE(it, s.quarantine.end());
   EXPECT_EQ(it->until, 150);
-  EXPECT_EQ(it->pool, "lab2");
-  // Kind is part of the key: deleting ("mac", ip) removes nothing.
-  NL_ASSERT_OK(apply({ledger::DeleteQuarantine{"mac", "10.20.0.7"}}));
-  EXPECT_EQ(load().quarantine.size(), 3u);
-  NL_ASSERT_OK(apply({ledger::DeleteQuarantine{"ip", "10.20.0.7"},
-                      ledger::DeleteQuarantine{"mac", "02:42:ac:10:00:07"},
-                      ledger::DeleteQuarantine{"ip", "never-there"}}));
+  // The same address in a pool of another network is a row of its own.
+  NL_ASSERT_OK(apply({ledger::PutQuarantine{{"ip", "lab-blue", "10.20.0.7", 175}}}));
+  EXPECT_EQ(load().quarantine.size(), 4u);
+  // Kind and pool are part of the key: these remove nothing.
+  NL_ASSERT_OK(apply({ledger::DeleteQuarantine{"mac", "10.20.0.7", "lab"},
+                      ledger::DeleteQuarantine{"ip", "10.20.0.7", "elsewhere"}}));
+  EXPECT_EQ(load().quarantine.size(), 4u);
+  NL_ASSERT_OK(apply({ledger::DeleteQuarantine{"ip", "10.20.0.7", "lab"},
+                      ledger::DeleteQuarantine{"mac", "02:42:ac:10:00:07", "macs"},
+                      ledger::DeleteQuarantine{"ip", "never-there", "lab"}}));
   s = load();
-  ASSERT_EQ(s.quarantine.size(), 1u);
-  EXPECT_EQ(s.quarantine[0].key, "2001:db8:20::7");
+  ASSERT_EQ(s.quarantine.size(), 2u);
+  for (const auto& q : s.quarantine) {
+    EXPECT_TRUE((q.key == "2001:db8:20::7" && q.pool == "lab") ||
+                (q.key == "10.20.0.7" && q.pool == "lab-blue"))
+        << q.key << " " << q.pool;
+  }
 }
 
 // --- durability across reopen ---

@@ -206,10 +206,10 @@ void MemoryStore::applyValidated(const std::vector<Write>& batch) {
                    [&](const ledger::PutToken& w) { tokens_[w.token.name] = w.token; },
                    [&](const ledger::DeleteToken& w) { tokens_.erase(w.name); },
                    [&](const ledger::PutQuarantine& w) {
-                     quarantine_[{w.entry.kind, w.entry.key}] = w.entry;
+                     quarantine_[{w.entry.kind, w.entry.pool, w.entry.key}] = w.entry;
                    },
                    [&](const ledger::DeleteQuarantine& w) {
-                     quarantine_.erase({w.kind, w.key});
+                     quarantine_.erase({w.kind, w.pool, w.key});
                    },
                    [&](const ledger::AppendEvent& w) { appendEvent(w.event); },
                },

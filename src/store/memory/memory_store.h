@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <tuple>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -57,7 +58,8 @@ class MemoryStore final : public ledger::Store {
   std::map<std::string, ledger::MacPoolRecord> mac_pools_;
   std::map<std::uint64_t, ledger::BindingRecord> bindings_;
   std::map<std::string, ledger::TokenRecord> tokens_;
-  std::map<std::pair<std::string, std::string>, ledger::QuarantineRecord> quarantine_;
+  // (kind, pool, key): one address may be quarantined in pools of several networks.
+  std::map<std::tuple<std::string, std::string, std::string>, ledger::QuarantineRecord> quarantine_;
   std::map<std::uint64_t, ledger::EventRecord> events_;
   std::map<std::string, std::set<std::uint64_t>> event_keys_;  // history key -> seqs
   std::uint64_t last_binding_id_ = 0;  // high-water marks: survive deletes and pruning

@@ -95,9 +95,31 @@ CREATE TABLE event_keys (
 ) WITHOUT ROWID;
 )sql";
 
+// 2: the same address can be quarantined in pools of different networks (overlapping pools
+// are allowed across networks), so a quarantine row is keyed by its pool too.
+constexpr const char* kMigration2 = R"sql(
+CREATE TABLE quarantine_v2 (
+  kind  TEXT NOT NULL,
+  key   TEXT NOT NULL,
+  pool  TEXT NOT NULL,
+  until INTEGER NOT NULL,
+  PRIMARY KEY (kind, pool, key)
+) WITHOUT ROWID;
+INSERT INTO quarantine_v2 (kind, key, pool, until) SELECT kind, key, pool, until FROM quarantine;
+DROP TABLE quarantine;
+ALTER TABLE quarantine_v2 RENAME TO quarantine;
+)sql";
+
+// 3: a binding's lease length, so renewing keeps it whatever else changed the binding.
+constexpr const char* kMigration3 = R"sql(
+ALTER TABLE bindings ADD COLUMN ttl_s INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 // Append migration N+1 here; never edit or reorder a released one.
 constexpr Migration kMigrations[] = {
     {1, kMigration1},
+    {2, kMigration2},
+    {3, kMigration3},
 };
 
 bool isEmpty(Connection& db) {

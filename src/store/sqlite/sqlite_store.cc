@@ -60,17 +60,18 @@ constexpr std::int64_t kParallelLoadMinimum = 20'000;
 
 constexpr const char* kBindingColumns =
     "id, instance, interface, mac, mac_pool, addresses, host, host_mac, service, tenant, labels, "
-    "state, is_static, expires_at, created_at, updated_at, version";
+    "state, is_static, expires_at, created_at, updated_at, version, ttl_s";
 constexpr const char* kInsertBinding =
     "INSERT INTO bindings (id, instance, interface, mac, mac_pool, addresses, host, host_mac, "
-    "service, tenant, labels, state, is_static, expires_at, created_at, updated_at, version) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
+    "service, tenant, labels, state, is_static, expires_at, created_at, updated_at, version, "
+    "ttl_s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+    "?18)";
 constexpr const char* kUpdateBinding =
     "UPDATE bindings SET instance = ?2, interface = ?3, mac = ?4, mac_pool = ?5, addresses = ?6, "
     "host = ?7, host_mac = ?8, service = ?9, tenant = ?10, labels = ?11, state = ?12, "
-    "is_static = ?13, expires_at = ?14, created_at = ?15, updated_at = ?16, version = ?17 "
-    "WHERE id = ?1 AND version = ?18";
-constexpr int kBindingExpected = 18;
+    "is_static = ?13, expires_at = ?14, created_at = ?15, updated_at = ?16, version = ?17, "
+    "ttl_s = ?18 WHERE id = ?1 AND version = ?19";
+constexpr int kBindingExpected = 19;
 constexpr const char* kDeleteBinding = "DELETE FROM bindings WHERE id = ?1 AND version = ?2";
 
 constexpr const char* kInsertToken =
@@ -84,7 +85,8 @@ constexpr const char* kDeleteToken = "DELETE FROM tokens WHERE name = ?1 AND ver
 
 constexpr const char* kPutQuarantine =
     "INSERT OR REPLACE INTO quarantine (kind, key, pool, until) VALUES (?1, ?2, ?3, ?4)";
-constexpr const char* kDeleteQuarantine = "DELETE FROM quarantine WHERE kind = ?1 AND key = ?2";
+constexpr const char* kDeleteQuarantine =
+    "DELETE FROM quarantine WHERE kind = ?1 AND key = ?2 AND pool = ?3";
 
 constexpr const char* kEventColumns =
     "seq, time, actor, op, subject, keys, before_json, after_json";
@@ -153,6 +155,7 @@ void bindBinding(Statement& s, const ledger::BindingRecord& b) {
   s.bind(15, b.created_at);
   s.bind(16, b.updated_at);
   s.bind(17, b.version);
+  s.bind(18, b.ttl_s);
 }
 
 void bindToken(Statement& s, const ledger::TokenRecord& t) {
@@ -191,6 +194,7 @@ Status decodeBinding(const Statement& s, ledger::BindingRecord& b) {
   b.created_at = s.int64(14);
   b.updated_at = s.int64(15);
   b.version = s.uint64(16);
+  b.ttl_s = s.int64(17);
   return Status::ok();
 }
 
@@ -528,6 +532,7 @@ Status SqliteStore::Impl::writeAll(const std::vector<Write>& batch) {
               Statement& s = w.delete_quarantine;
               s.bind(1, x.kind);
               s.bind(2, x.key);
+              s.bind(3, x.pool);
               return stepDone(s, "delete quarantine " + x.kind + " " + x.key);
             },
             [&](const ledger::AppendEvent& x) {
@@ -750,8 +755,11 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
                                *mode + ")");
   }
   // FULL: the WAL is fsync'd at every commit, so an acknowledged batch survives power loss.
-  // The cache keeps the B-tree interior pages of a million bindings resident.
-  NL_RETURN_IF_ERROR(c.exec("PRAGMA synchronous = FULL; PRAGMA cache_size = -16384"));
+  // The cache keeps the B-tree interior pages of a million bindings resident. The size limit
+  // lets the WAL shrink back after a burst of large batches (it never does by default).
+  NL_RETURN_IF_ERROR(
+      c.exec("PRAGMA synchronous = FULL; PRAGMA cache_size = -16384;"
+             "PRAGMA journal_size_limit = 67108864"));
   NL_RETURN_IF_ERROR(sqlite::migrate(c, nowMillis()));
   NL_RETURN_IF_ERROR(impl->prepareWriteStatements());
 
