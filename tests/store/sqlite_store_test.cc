@@ -166,7 +166,7 @@ INSERT INTO mac_pools VALUES ('macs', '52:54:00/24', 'sequential', 60, 1, 1, 2);
 INSERT INTO bindings VALUES (17, 'vm-17', 'eth0', 2886795269, 'macs',
   'lab|10.9.0.17,lab|fd00:9::17', 'h1', NULL, 'svc', 'acme', '{"app":"db"}', 1, 0, 0, 5, 6, 2);
 INSERT INTO tokens VALUES ('ci', 'abc', 'admin', '["acme"]', 3, 1);
-INSERT INTO quarantine VALUES ('ip', 'lab', '10.9.0.3', 99);
+INSERT INTO quarantine (kind, pool, key, until) VALUES ('ip', 'lab', '10.9.0.3', 99);
 INSERT INTO events VALUES (9, 50, 'alice', 'binding.allocate', 'binding:17',
   '["ip:10.9.0.17"]', '', '{}');
 INSERT INTO event_keys VALUES ('ip:10.9.0.17', 9);
@@ -199,6 +199,11 @@ TEST(SqliteStoreTest, OpensADatabaseCreatedAtVersion1) {
   EXPECT_EQ(b.addresses.size(), 2u);
   EXPECT_EQ(b.labels.at("app"), "db");
   EXPECT_EQ(b.state, ledger::BindingState::kActive);
+  EXPECT_EQ(b.ttl_s, 0);                    // added by migration 3
+  ASSERT_EQ(state->quarantine.size(), 1u);  // carried through migration 2's new key
+  EXPECT_EQ(state->quarantine[0].pool, "lab");
+  EXPECT_EQ(state->quarantine[0].key, "10.9.0.3");
+  EXPECT_EQ(state->quarantine[0].until, 99);
   ASSERT_EQ(state->tokens.size(), 1u);
   EXPECT_EQ(state->tokens[0].role, ledger::Role::kAdmin);
   EXPECT_EQ(state->mac_pools[0].strategy, alloc::MacStrategy::kSequential);

@@ -122,6 +122,7 @@ inline ledger::BindingRecord fullBinding(std::uint64_t id) {
   b.state = ledger::BindingState::kReserved;
   b.is_static = true;
   b.expires_at = 1'800'000'000'000;
+  b.ttl_s = 3600;
   b.created_at = 1'700'000'000'000;
   b.updated_at = 1'700'000'000'999;
   b.version = 1;
@@ -258,7 +259,7 @@ inline std::string render(const ledger::BindingRecord& b) {
     << "\n service=" << b.service << "\n tenant=" << b.tenant << "\n labels=";
   for (const auto& [k, v] : b.labels) o << "{" << k << "=" << v << "}";
   o << "\n state=" << ledger::bindingStateName(b.state) << "\n static=" << b.is_static
-    << "\n expires=" << b.expires_at << "\n created=" << b.created_at
+    << "\n expires=" << b.expires_at << "\n ttl=" << b.ttl_s << "\n created=" << b.created_at
     << "\n updated=" << b.updated_at << "\n version=" << b.version << "\n";
   return o.str();
 }

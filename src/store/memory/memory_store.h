@@ -5,11 +5,11 @@
 
 #include <cstdint>
 #include <map>
-#include <tuple>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
