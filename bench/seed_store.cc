@@ -28,7 +28,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch()).count();
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
   ledger::PoolRecord pool;
   pool.name = "bench";
   pool.cidrs = {addr::Prefix::parse("10.0.0.0/8").value()};
@@ -47,8 +48,8 @@ int main(int argc, char** argv) {
     token.sha256_hex += kHex[b & 15];
   }
   token.version = 1;
-  Status s = (*store)->apply({ledger::PutPool{pool, 0}, ledger::PutMacPool{macs, 0},
-                              ledger::PutToken{token, 0}});
+  Status s = (*store)->apply(
+      {ledger::PutPool{pool, 0}, ledger::PutMacPool{macs, 0}, ledger::PutToken{token, 0}});
   if (!s.isOk()) {
     std::fprintf(stderr, "seed_store: %s\n", s.toString().c_str());
     return 1;

@@ -308,7 +308,8 @@ std::optional<TimePoint> IpAllocator::quarantinedUntil(const IpAddress& address)
 std::vector<std::pair<IpAddress, TimePoint>> IpAllocator::quarantined() const {
   std::vector<std::pair<IpAddress, TimePoint>> out;
   out.reserve(quarantine_.size());
-  for (const auto& [off, until] : quarantine_) out.emplace_back(addressAt(off), TimePoint(Duration(until)));
+  for (const auto& [off, until] : quarantine_)
+    out.emplace_back(addressAt(off), TimePoint(Duration(until)));
   return out;
 }
 

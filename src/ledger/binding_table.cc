@@ -71,8 +71,7 @@ BindingTable::IpKey BindingTable::ipKey(const CompactAddress& a) {
 }
 
 BindingTable::BindingTable(std::function<std::string(const std::string&)> network_of)
-    : network_of_(std::move(network_of)),
-      by_key_(0, SlotKeyHash{this}, SlotKeyEq{this}) {}
+    : network_of_(std::move(network_of)), by_key_(0, SlotKeyHash{this}, SlotKeyEq{this}) {}
 
 BindingTable::Binding BindingTable::compact(const BindingRecord& r) {
   Binding b;

@@ -134,7 +134,9 @@ class BindingTable {
     const BindingTable* table;
     bool operator()(std::uint32_t a, std::uint32_t b) const noexcept { return a == b; }
     bool operator()(const KeyView& k, std::uint32_t slot) const noexcept;
-    bool operator()(std::uint32_t slot, const KeyView& k) const noexcept { return (*this)(k, slot); }
+    bool operator()(std::uint32_t slot, const KeyView& k) const noexcept {
+      return (*this)(k, slot);
+    }
   };
 
   Binding compact(const BindingRecord& r);

@@ -174,8 +174,9 @@ Status Ledger::loadLocked() {
 
   // Parents before children, whatever order the store returns.
   std::vector<PoolRecord> ordered = s.pools;
-  std::stable_sort(ordered.begin(), ordered.end(),
-                   [](const auto& a, const auto& b) { return a.parent.empty() > b.parent.empty(); });
+  std::stable_sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) {
+    return a.parent.empty() > b.parent.empty();
+  });
   std::set<std::string> done;
   while (done.size() < ordered.size()) {
     std::size_t progress = done.size();
@@ -195,10 +196,10 @@ Status Ledger::loadLocked() {
     if (done.size() == progress) return Status::internal("store: pool parents form a cycle");
   }
   for (const auto& m : s.mac_pools) {
-    MacPoolState state{m, std::make_unique<alloc::MacAllocator>(
-                              alloc::MacPoolLayout{m.prefix, m.strategy,
-                                                   std::chrono::seconds(m.quarantine_s)},
-                              macs_)};
+    MacPoolState state{
+        m, std::make_unique<alloc::MacAllocator>(
+               alloc::MacPoolLayout{m.prefix, m.strategy, std::chrono::seconds(m.quarantine_s)},
+               macs_)};
     mac_pools_.emplace(m.name, std::move(state));
   }
   table_.reserve(s.bindings.size());
@@ -454,9 +455,9 @@ Result<Applied<std::pair<TokenRecord, std::string>>> Ledger::createToken(
   TokenRecord t{name, hexOf(sha256(secret)), role, std::move(tenants), nowMs(), 1};
   tokens_.emplace(name, t);
   token_by_hash_[t.sha256_hex] = name;
-  auto ticket = pushLocked({PutToken{t, 0}, AppendEvent{eventLocked(actor, "token.create",
-                                                                    "token:" + name, {}, "",
-                                                                    dump(toJson(t)))}});
+  auto ticket = pushLocked(
+      {PutToken{t, 0},
+       AppendEvent{eventLocked(actor, "token.create", "token:" + name, {}, "", dump(toJson(t)))}});
   return Applied<std::pair<TokenRecord, std::string>>{{t, secret}, true, ticket};
 }
 
@@ -469,16 +470,17 @@ Result<Applied<TokenRecord>> Ledger::deleteToken(const Actor& actor, const std::
     auto admins = std::count_if(tokens_.begin(), tokens_.end(),
                                 [](const auto& kv) { return kv.second.role == Role::kAdmin; });
     if (admins == 1) {
-      return Status::conflict("token \"" + name + "\" is the last admin token; create another "
+      return Status::conflict("token \"" + name +
+                              "\" is the last admin token; create another "
                               "admin token before revoking it");
     }
   }
   TokenRecord t = it->second;
   token_by_hash_.erase(t.sha256_hex);
   tokens_.erase(it);
-  auto ticket = pushLocked({DeleteToken{name, t.version},
-                            AppendEvent{eventLocked(actor, "token.revoke", "token:" + name, {},
-                                                    dump(toJson(t)), "")}});
+  auto ticket = pushLocked(
+      {DeleteToken{name, t.version},
+       AppendEvent{eventLocked(actor, "token.revoke", "token:" + name, {}, dump(toJson(t)), "")}});
   return Applied<TokenRecord>{t, true, ticket};
 }
 
@@ -501,8 +503,8 @@ Result<Applied<PoolView>> Ledger::createPool(const Actor& actor, PoolCreate crea
   if (!r.tenant.empty()) NL_RETURN_IF_ERROR(validateName("tenant", r.tenant));
   if (!actor.mayAccessTenant(r.tenant)) {
     return Status(StatusCode::kForbidden, "tenant: token \"" + actor.name +
-                                              "\" may not create pools for tenant \"" +
-                                              r.tenant + "\"");
+                                              "\" may not create pools for tenant \"" + r.tenant +
+                                              "\"");
   }
   NL_RETURN_IF_ERROR(validatePrintable("cluster", r.cluster, 253, false));
   if (r.threshold <= 0 || r.threshold > 1) {
@@ -528,8 +530,7 @@ Result<Applied<PoolView>> Ledger::createPool(const Actor& actor, PoolCreate crea
   if (pools_.contains(r.name)) return Status::conflict("name: pool \"" + r.name + "\" exists");
   if (!r.parent.empty()) {
     auto parent_it = pools_.find(r.parent);
-    if (parent_it == pools_.end() ||
-        !actor.mayAccessTenant(parent_it->second.record.tenant)) {
+    if (parent_it == pools_.end() || !actor.mayAccessTenant(parent_it->second.record.tenant)) {
       return Status::notFound("parent: pool \"" + r.parent + "\" not found");
     }
     PoolState& parent = parent_it->second;
@@ -570,8 +571,8 @@ Result<Applied<PoolView>> Ledger::createPool(const Actor& actor, PoolCreate crea
     } else {
       if (r.cidrs.empty()) return Status::invalidArgument("cidr: required (or prefix_length)");
       for (const auto& cidr : r.cidrs) {
-        Status reserved = Status::invalidArgument("cidr: " + cidr.toString() +
-                                                  " is not inside parent pool \"" + r.parent + "\"");
+        Status reserved = Status::invalidArgument(
+            "cidr: " + cidr.toString() + " is not inside parent pool \"" + r.parent + "\"");
         for (auto& carver : parent.carvers) {
           if (carver->parent().contains(cidr)) reserved = carver->reserve(cidr);
         }
@@ -616,8 +617,7 @@ Result<Applied<PoolView>> Ledger::createPool(const Actor& actor, PoolCreate crea
       if (!inside) {
         undoCarve();
         return Status::invalidArgument(std::string(list == &r.ranges ? "ranges" : "reserved") +
-                                       ": " + range.toString() +
-                                       " is not inside the pool's CIDR");
+                                       ": " + range.toString() + " is not inside the pool's CIDR");
       }
     }
   }
@@ -628,9 +628,9 @@ Result<Applied<PoolView>> Ledger::createPool(const Actor& actor, PoolCreate crea
     return s;
   }
   PoolView view = viewLocked(pools_.at(r.name));
-  auto ticket = pushLocked({PutPool{r, 0}, AppendEvent{eventLocked(actor, "pool.create",
-                                                                   "pool:" + r.name, {}, "",
-                                                                   dump(toJson(r)))}});
+  auto ticket = pushLocked(
+      {PutPool{r, 0},
+       AppendEvent{eventLocked(actor, "pool.create", "pool:" + r.name, {}, "", dump(toJson(r)))}});
   return Applied<PoolView>{std::move(view), true, ticket};
 }
 
@@ -714,9 +714,9 @@ Result<Applied<PoolView>> Ledger::updatePool(const Actor& actor, const std::stri
   pool.record = r;
   pool.blocks = std::move(blocks);
   PoolView view = viewLocked(pool);
-  auto ticket = pushLocked({PutPool{r, expected},
-                            AppendEvent{eventLocked(actor, "pool.update", "pool:" + name, {},
-                                                    std::move(before), dump(toJson(r)))}});
+  auto ticket = pushLocked(
+      {PutPool{r, expected}, AppendEvent{eventLocked(actor, "pool.update", "pool:" + name, {},
+                                                     std::move(before), dump(toJson(r)))}});
   return Applied<PoolView>{std::move(view), true, ticket};
 }
 
@@ -754,8 +754,8 @@ Result<Applied<PoolRecord>> Ledger::deletePool(const Actor& actor, const std::st
   }
   pools_.erase(it);
   writes.push_back(DeletePool{name, r.version});
-  writes.push_back(AppendEvent{eventLocked(actor, "pool.delete", "pool:" + name, {},
-                                           dump(toJson(r)), "")});
+  writes.push_back(
+      AppendEvent{eventLocked(actor, "pool.delete", "pool:" + name, {}, dump(toJson(r)), "")});
   auto ticket = pushLocked(std::move(writes));
   return Applied<PoolRecord>{r, true, ticket};
 }
@@ -785,9 +785,8 @@ void Ledger::maybeExpandLocked(PoolState& pool, std::vector<Write>& writes, cons
     pool.blocks.push_back(std::move(block).value());
     pool.carvers.push_back(std::make_unique<alloc::PrefixAllocator>(*carved));
     writes.push_back(PutPool{pool.record, expected});
-    writes.push_back(AppendEvent{eventLocked(actor, "pool.expand", "pool:" + pool.record.name,
-                                             {}, std::move(before),
-                                             dump(toJson(pool.record)))});
+    writes.push_back(AppendEvent{eventLocked(actor, "pool.expand", "pool:" + pool.record.name, {},
+                                             std::move(before), dump(toJson(pool.record)))});
     return;
   }
 }
@@ -827,9 +826,9 @@ Result<Applied<MacPoolRecord>> Ledger::createMacPool(const Actor& actor, MacPool
                                          alloc::MacPoolLayout{r.prefix, r.strategy,
                                                               std::chrono::seconds(r.quarantine_s)},
                                          macs_)});
-  auto ticket = pushLocked({PutMacPool{r, 0}, AppendEvent{eventLocked(actor, "macpool.create",
-                                                                      "macpool:" + r.name, {}, "",
-                                                                      dump(toJson(r)))}});
+  auto ticket = pushLocked(
+      {PutMacPool{r, 0}, AppendEvent{eventLocked(actor, "macpool.create", "macpool:" + r.name, {},
+                                                 "", dump(toJson(r)))}});
   return Applied<MacPoolRecord>{r, true, ticket};
 }
 
@@ -850,8 +849,8 @@ Result<Applied<MacPoolRecord>> Ledger::deleteMacPool(const Actor& actor, const s
   MacPoolRecord r = it->second.record;
   mac_pools_.erase(it);
   auto ticket = pushLocked({DeleteMacPool{name, r.version},
-                            AppendEvent{eventLocked(actor, "macpool.delete", "macpool:" + name,
-                                                    {}, dump(toJson(r)), "")}});
+                            AppendEvent{eventLocked(actor, "macpool.delete", "macpool:" + name, {},
+                                                    dump(toJson(r)), "")}});
   return Applied<MacPoolRecord>{r, true, ticket};
 }
 
@@ -887,8 +886,9 @@ Result<Applied<BindingRecord>> Ledger::allocate(const Actor& actor, const Alloca
     return Status::invalidArgument("ttl_s: must be 0 to 315360000");
   }
   if (req.pools.empty() && !req.address && !req.mac && req.mac_pool.empty()) {
-    return Status::invalidArgument("pools: give at least one pool, an address, a mac or a "
-                                   "mac_pool");
+    return Status::invalidArgument(
+        "pools: give at least one pool, an address, a mac or a "
+        "mac_pool");
   }
   if (req.mac && !req.mac_pool.empty()) {
     return Status::invalidArgument("mac: give either mac or mac_pool, not both");
@@ -917,8 +917,10 @@ Result<Applied<BindingRecord>> Ledger::allocate(const Actor& actor, const Alloca
       return Status::invalidArgument("pools: \"" + name + "\" is listed twice");
     }
     if (!it->second.children.empty()) {
-      return Status::conflict("pools: \"" + name + "\" is a parent pool; allocate from one of "
-                              "its children (" + it->second.children.front() + ", ...)");
+      return Status::conflict("pools: \"" + name +
+                              "\" is a parent pool; allocate from one of "
+                              "its children (" +
+                              it->second.children.front() + ", ...)");
     }
     pools.push_back(&it->second);
   }
@@ -931,8 +933,8 @@ Result<Applied<BindingRecord>> Ledger::allocate(const Actor& actor, const Alloca
   }
   if (tenant.empty() && actor.tenants.size() == 1) tenant = actor.tenants.front();
   if (!actor.mayAccessTenant(tenant)) {
-    return Status(StatusCode::kForbidden, "token \"" + actor.name +
-                                              "\" may not create bindings outside its tenants");
+    return Status(StatusCode::kForbidden,
+                  "token \"" + actor.name + "\" may not create bindings outside its tenants");
   }
   // A specific address goes to the listed pool that contains it; with no pools, to the managed
   // pool that contains it, else it is recorded as unpooled.
@@ -969,9 +971,9 @@ Result<Applied<BindingRecord>> Ledger::allocate(const Actor& actor, const Alloca
         undo();
         if (s.code() == StatusCode::kConflict) {
           if (auto holder = table_.idByIp(p->record.network, *req.address)) {
-            return Status::conflict("address: " + req.address->toString() +
-                                    " is held by binding " + std::to_string(*holder) + " (" +
-                                    table_.get(*holder)->instance + ")");
+            return Status::conflict("address: " + req.address->toString() + " is held by binding " +
+                                    std::to_string(*holder) + " (" + table_.get(*holder)->instance +
+                                    ")");
           }
         }
         return s.withContext("address");
@@ -1045,7 +1047,8 @@ Result<Applied<BindingRecord>> Ledger::allocate(const Actor& actor, const Alloca
   b.state = BindingState::kActive;
   b.is_static = req.is_static;
   b.created_at = b.updated_at = nowMs();
-  std::int64_t ttl = req.ttl_s ? *req.ttl_s : (pools.empty() ? 0 : pools.front()->record.default_ttl_s);
+  std::int64_t ttl =
+      req.ttl_s ? *req.ttl_s : (pools.empty() ? 0 : pools.front()->record.default_ttl_s);
   b.ttl_s = b.is_static ? 0 : ttl;
   b.expires_at = b.ttl_s == 0 ? 0 : b.created_at + b.ttl_s * 1000;
   b.version = 1;
@@ -1056,9 +1059,9 @@ Result<Applied<BindingRecord>> Ledger::allocate(const Actor& actor, const Alloca
 
   std::vector<Write> writes;
   writes.push_back(PutBinding{b, 0});
-  writes.push_back(AppendEvent{eventLocked(actor, "binding.allocate",
-                                           "binding:" + std::to_string(b.id), bindingKeys(b, true),
-                                           "", dump(toJson(b)))});
+  writes.push_back(
+      AppendEvent{eventLocked(actor, "binding.allocate", "binding:" + std::to_string(b.id),
+                              bindingKeys(b, true), "", dump(toJson(b)))});
   for (auto* p : pools) maybeExpandLocked(*p, writes, actor);
   auto ticket = pushLocked(std::move(writes));
   return Applied<BindingRecord>{std::move(b), true, ticket};
@@ -1084,11 +1087,10 @@ Result<Applied<BindingRecord>> Ledger::renew(const Actor& actor, std::uint64_t i
   if (b.state == BindingState::kReserved) b.state = BindingState::kActive;
   b.version += 1;
   table_.update(b);
-  auto ticket = pushLocked({PutBinding{b, expected},
-                            AppendEvent{eventLocked(actor, "binding.renew",
-                                                    "binding:" + std::to_string(id),
-                                                    bindingKeys(b, false), std::move(before),
-                                                    dump(toJson(b)))}});
+  auto ticket = pushLocked(
+      {PutBinding{b, expected},
+       AppendEvent{eventLocked(actor, "binding.renew", "binding:" + std::to_string(id),
+                               bindingKeys(b, false), std::move(before), dump(toJson(b)))}});
   return Applied<BindingRecord>{b, true, ticket};
 }
 
@@ -1119,8 +1121,8 @@ Result<Applied<std::size_t>> Ledger::renewHost(const Actor& actor, const std::st
   after["renewed"] = renewed;
   // One event for the whole heartbeat: a node's bulk renew is one act, and a per-binding event
   // every interval would drown the audit log.
-  writes.push_back(AppendEvent{eventLocked(actor, "host.renew", "host:" + host, {}, "",
-                                           dump(after))});
+  writes.push_back(
+      AppendEvent{eventLocked(actor, "host.renew", "host:" + host, {}, "", dump(after))});
   auto ticket = pushLocked(std::move(writes));
   return Applied<std::size_t>{renewed, true, ticket};
 }
@@ -1139,8 +1141,8 @@ Result<BindingRecord> Ledger::endBindingLocked(const Actor& actor, std::uint64_t
     --pool->second.bindings;
     if (auto* block = blockFor(pool->second, a.ip); block && block->release(a.ip, now).isOk()) {
       if (pool->second.record.quarantine_s > 0) {
-        writes.push_back(PutQuarantine{{"ip", a.pool, a.ip.toString(),
-                                        now_ms + pool->second.record.quarantine_s * 1000}});
+        writes.push_back(PutQuarantine{
+            {"ip", a.pool, a.ip.toString(), now_ms + pool->second.record.quarantine_s * 1000}});
       }
     }
   }
@@ -1212,11 +1214,10 @@ Result<Applied<BindingRecord>> Ledger::migrate(const Actor& actor, std::uint64_t
   b.updated_at = nowMs();  // a migration is not a renewal: the lease end stays
   b.version += 1;
   table_.update(b);
-  auto ticket = pushLocked({PutBinding{b, expected},
-                            AppendEvent{eventLocked(actor, "binding.migrate",
-                                                    "binding:" + std::to_string(id),
-                                                    bindingKeys(b, true), std::move(before),
-                                                    dump(toJson(b)))}});
+  auto ticket = pushLocked(
+      {PutBinding{b, expected},
+       AppendEvent{eventLocked(actor, "binding.migrate", "binding:" + std::to_string(id),
+                               bindingKeys(b, true), std::move(before), dump(toJson(b)))}});
   return Applied<BindingRecord>{b, true, ticket};
 }
 
@@ -1238,8 +1239,9 @@ Result<Applied<BindingRecord>> Ledger::moveAddress(const Actor& actor, const IpA
   BindingRecord& b = *target;
   NL_RETURN_IF_ERROR(checkBindingAccess(actor, a));
   NL_RETURN_IF_ERROR(checkBindingAccess(actor, b).withContext("to"));
-  if (from == to) return Status::invalidArgument("to: binding " + std::to_string(to) +
-                                                 " already holds " + ip.toString());
+  if (from == to)
+    return Status::invalidArgument("to: binding " + std::to_string(to) + " already holds " +
+                                   ip.toString());
   if (a.tenant != b.tenant) {
     return Status::invalidArgument("to: binding " + std::to_string(to) +
                                    " belongs to another tenant");
@@ -1260,11 +1262,10 @@ Result<Applied<BindingRecord>> Ledger::moveAddress(const Actor& actor, const IpA
   std::vector<std::string> keys = {"ip:" + ip.toString(), "binding:" + std::to_string(from),
                                    "binding:" + std::to_string(to), "instance:" + a.instance,
                                    "instance:" + b.instance};
-  auto ticket = pushLocked({PutBinding{a, ea}, PutBinding{b, eb},
-                            AppendEvent{eventLocked(actor, "address.move",
-                                                    "binding:" + std::to_string(to),
-                                                    std::move(keys), std::move(before),
-                                                    dump(toJson(b)))}});
+  auto ticket =
+      pushLocked({PutBinding{a, ea}, PutBinding{b, eb},
+                  AppendEvent{eventLocked(actor, "address.move", "binding:" + std::to_string(to),
+                                          std::move(keys), std::move(before), dump(toJson(b)))}});
   return Applied<BindingRecord>{b, true, ticket};
 }
 
@@ -1285,7 +1286,8 @@ Result<Page<BindingRecord>> Ledger::searchBindings(const Actor& actor, const Bin
   if (!cursor.empty()) {
     char* end = nullptr;
     start = std::strtoull(cursor.c_str(), &end, 10);
-    if (*end != '\0' || cursor.size() > 20 || !std::isdigit(static_cast<unsigned char>(cursor[0]))) {
+    if (*end != '\0' || cursor.size() > 20 ||
+        !std::isdigit(static_cast<unsigned char>(cursor[0]))) {
       return Status::invalidArgument("cursor: \"" + cursor.substr(0, 32) + "\" is not valid");
     }
   }
@@ -1308,13 +1310,13 @@ Result<Page<BindingRecord>> Ledger::searchBindings(const Actor& actor, const Bin
         break;
       }
       auto b = table_.get(ids[i]);
-    bool ok = actor.mayAccessTenant(b->tenant) && (!f.instance || b->instance == *f.instance) &&
-              (!f.host || b->host == *f.host) && (!f.state || b->state == *f.state) &&
-              (!f.ip || std::any_of(b->addresses.begin(), b->addresses.end(),
-                                    [&](const BoundAddress& a) { return a.ip == *f.ip; })) &&
-              (!f.mac || b->mac == f.mac) &&
-              (!f.pool || std::any_of(b->addresses.begin(), b->addresses.end(),
-                                      [&](const BoundAddress& a) { return a.pool == *f.pool; }));
+      bool ok = actor.mayAccessTenant(b->tenant) && (!f.instance || b->instance == *f.instance) &&
+                (!f.host || b->host == *f.host) && (!f.state || b->state == *f.state) &&
+                (!f.ip || std::any_of(b->addresses.begin(), b->addresses.end(),
+                                      [&](const BoundAddress& a) { return a.ip == *f.ip; })) &&
+                (!f.mac || b->mac == f.mac) &&
+                (!f.pool || std::any_of(b->addresses.begin(), b->addresses.end(),
+                                        [&](const BoundAddress& a) { return a.pool == *f.pool; }));
       if (ok) page.items.push_back(std::move(*b));
     }
     return page;

@@ -221,7 +221,7 @@ class Ledger {
  private:
   struct PoolState {
     PoolRecord record;
-    std::vector<std::unique_ptr<alloc::IpAllocator>> blocks;  // one per CIDR
+    std::vector<std::unique_ptr<alloc::IpAllocator>> blocks;       // one per CIDR
     std::vector<std::unique_ptr<alloc::PrefixAllocator>> carvers;  // one per CIDR
     std::vector<std::string> children;
     std::size_t bindings = 0;
@@ -279,9 +279,9 @@ class Ledger {
 
   // Group commit.
   std::vector<Write> pending_writes_;
-  std::uint64_t next_ticket_ = 1;      // ticket of the next command
-  std::uint64_t durable_ticket_ = 0;   // every ticket <= this is durable
-  std::uint64_t failed_below_ = 0;     // tickets < this that are not durable have failed
+  std::uint64_t next_ticket_ = 1;     // ticket of the next command
+  std::uint64_t durable_ticket_ = 0;  // every ticket <= this is durable
+  std::uint64_t failed_below_ = 0;    // tickets < this that are not durable have failed
   Status last_failure_;
   std::deque<Pending> waiting_;
   std::condition_variable work_cv_;

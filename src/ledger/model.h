@@ -78,7 +78,7 @@ struct BindingRecord {
   Labels labels;
   BindingState state = BindingState::kActive;
   bool is_static = false;
-  Millis expires_at = 0;  // 0: never
+  Millis expires_at = 0;   // 0: never
   std::int64_t ttl_s = 0;  // the lease length a renewal grants (0: no lease)
   Millis created_at = 0;
   Millis updated_at = 0;
@@ -111,8 +111,8 @@ struct EventRecord {
   std::uint64_t seq = 0;
   Millis time = 0;
   std::string actor;
-  std::string op;  // "pool.create", "binding.allocate", "binding.release", ...
-  std::string subject;  // "pool:NAME", "binding:ID", "token:NAME", ...
+  std::string op;                 // "pool.create", "binding.allocate", "binding.release", ...
+  std::string subject;            // "pool:NAME", "binding:ID", "token:NAME", ...
   std::vector<std::string> keys;  // history keys: "ip:ADDR", "mac:MAC", "instance:NAME"
   std::string before;
   std::string after;

@@ -76,18 +76,18 @@ struct DeleteQuarantine {
 struct AppendEvent {
   EventRecord event;
 };
-using Write = std::variant<PutPool, DeletePool, PutMacPool, DeleteMacPool, PutBinding,
-                           DeleteBinding, PutToken, DeleteToken, PutQuarantine, DeleteQuarantine,
-                           AppendEvent>;
+using Write =
+    std::variant<PutPool, DeletePool, PutMacPool, DeleteMacPool, PutBinding, DeleteBinding,
+                 PutToken, DeleteToken, PutQuarantine, DeleteQuarantine, AppendEvent>;
 
 struct EventQuery {
   std::optional<std::string> key;  // history key ("ip:10.0.0.5"); any when unset
   std::optional<std::string> op;   // exact op; any when unset
   std::optional<std::string> actor;
-  Millis from = 0;                  // inclusive
-  Millis to = INT64_MAX;            // inclusive
-  std::uint64_t after_seq = 0;      // cursor: only events with seq > after_seq (ascending) ...
-  std::uint64_t before_seq = 0;     // ... or, when set, seq < before_seq (descending)
+  Millis from = 0;               // inclusive
+  Millis to = INT64_MAX;         // inclusive
+  std::uint64_t after_seq = 0;   // cursor: only events with seq > after_seq (ascending) ...
+  std::uint64_t before_seq = 0;  // ... or, when set, seq < before_seq (descending)
   std::size_t limit = 100;
 };
 

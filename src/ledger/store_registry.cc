@@ -36,8 +36,8 @@ Result<std::unique_ptr<Store>> openStore(const std::string& url) {
     if (it == r.factories.end()) {
       std::string known;
       for (const auto& [name, f] : r.factories) known += (known.empty() ? "" : ", ") + name;
-      return Status::invalidArgument("store: unknown backend \"" + scheme + "\" (known: " +
-                                     known + ")");
+      return Status::invalidArgument("store: unknown backend \"" + scheme + "\" (known: " + known +
+                                     ")");
     }
     factory = it->second;
   }

@@ -3,8 +3,8 @@
 #include <sys/stat.h>
 
 #include <chrono>
-#include <cstdio>
 #include <condition_variable>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -27,16 +27,26 @@ Status loadConfigFile(const std::string& path, DaemonConfig& c) {
     for (const auto& kv : root) {
       auto key = kv.first.as<std::string>();
       const auto& v = kv.second;
-      if (key == "listen") c.listen = v.as<std::string>();
-      else if (key == "data_dir") c.data_dir = v.as<std::string>();
-      else if (key == "store") c.store = v.as<std::string>();
-      else if (key == "tls_cert") c.tls_cert = v.as<std::string>();
-      else if (key == "tls_key") c.tls_key = v.as<std::string>();
-      else if (key == "io_threads") c.io_threads = v.as<std::size_t>();
-      else if (key == "max_body_bytes") c.max_body_bytes = v.as<std::size_t>();
-      else if (key == "retention_days") c.retention_days = v.as<std::int64_t>();
-      else if (key == "sweep_interval_ms") c.sweep_interval_ms = v.as<std::int64_t>();
-      else return Status::invalidArgument("config " + path + ": unknown key \"" + key + "\"");
+      if (key == "listen")
+        c.listen = v.as<std::string>();
+      else if (key == "data_dir")
+        c.data_dir = v.as<std::string>();
+      else if (key == "store")
+        c.store = v.as<std::string>();
+      else if (key == "tls_cert")
+        c.tls_cert = v.as<std::string>();
+      else if (key == "tls_key")
+        c.tls_key = v.as<std::string>();
+      else if (key == "io_threads")
+        c.io_threads = v.as<std::size_t>();
+      else if (key == "max_body_bytes")
+        c.max_body_bytes = v.as<std::size_t>();
+      else if (key == "retention_days")
+        c.retention_days = v.as<std::int64_t>();
+      else if (key == "sweep_interval_ms")
+        c.sweep_interval_ms = v.as<std::int64_t>();
+      else
+        return Status::invalidArgument("config " + path + ": unknown key \"" + key + "\"");
     }
   } catch (const YAML::Exception& e) {
     return Status::invalidArgument("config " + path + ": " + e.what());
@@ -96,7 +106,8 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonConfig& config, Clock&
   if (ec) {
     return Status::unavailable("data-dir " + config.data_dir + ": " + ec.message());
   }
-  std::string url = config.store.empty() ? "sqlite:" + config.data_dir + "/ledger.db" : config.store;
+  std::string url =
+      config.store.empty() ? "sqlite:" + config.data_dir + "/ledger.db" : config.store;
   auto store = ledger::openStore(url);
   if (!store) return store.status();
   impl->store = std::move(store).value();
@@ -109,8 +120,8 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonConfig& config, Clock&
   auto& batch_writes = impl->metrics.histogram(
       "netledger_commit_batch_writes", "Writes per committed batch (group commit).", {},
       {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384});
-  auto& commit_failures = impl->metrics.counter("netledger_commit_failures_total",
-                                                "Store commits that failed.");
+  auto& commit_failures =
+      impl->metrics.counter("netledger_commit_failures_total", "Store commits that failed.");
   impl->ledger->setCommitObserver(
       [&commit_seconds, &batch_writes, &commit_failures](std::size_t writes, double s, bool ok) {
         commit_seconds.get().observe(s);

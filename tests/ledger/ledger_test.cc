@@ -186,8 +186,9 @@ TEST_F(LedgerTest, MigrateAndMoveKeepHistory) {
   makePool("v4", "192.0.2.0/24");
   auto a = durable(ledger_->allocate(op_, req("vip-holder-a", {"v4"})));
   auto b = durable(ledger_->allocate(op_, req("vip-holder-b", {"v4"})));
-  Millis t_alloc = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       clock_.now().time_since_epoch()).count();
+  Millis t_alloc =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch())
+          .count();
   clock_.advance(seconds(10));
   auto migrated = durable(ledger_->migrate(op_, a.id, "node-2", std::nullopt));
   EXPECT_EQ(migrated.host, "node-2");
@@ -200,8 +201,9 @@ TEST_F(LedgerTest, MigrateAndMoveKeepHistory) {
   auto then = ledger_->holderAt("ip:" + vip.toString(), t_alloc + 1000);
   ASSERT_TRUE(then.isOk()) << then.status().toString();
   EXPECT_EQ(then->holder->instance, "vip-holder-a");
-  Millis now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                   clock_.now().time_since_epoch()).count();
+  Millis now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch())
+          .count();
   auto later = ledger_->holderAt("ip:" + vip.toString(), now);
   ASSERT_TRUE(later.isOk());
   EXPECT_EQ(later->holder->instance, "vip-holder-b");
@@ -263,11 +265,13 @@ TEST_F(LedgerTest, AutoExpandAddsAPrefixFromTheParent) {
   c.record.threshold = 0.5;
   c.prefix_length = 29;  // 6 usable
   durable(ledger_->createPool(admin_, c));
-  for (int i = 0; i < 3; ++i) durable(ledger_->allocate(op_, req("p" + std::to_string(i), {"node"})));
+  for (int i = 0; i < 3; ++i)
+    durable(ledger_->allocate(op_, req("p" + std::to_string(i), {"node"})));
   auto v = ledger_->getPool(admin_, "node");
   EXPECT_EQ(v->record.cidrs.size(), 2u);
   // Allocation keeps going past the first /29's six addresses.
-  for (int i = 3; i < 10; ++i) EXPECT_TRUE(ledger_->allocate(op_, req("p" + std::to_string(i), {"node"})).isOk());
+  for (int i = 3; i < 10; ++i)
+    EXPECT_TRUE(ledger_->allocate(op_, req("p" + std::to_string(i), {"node"})).isOk());
 }
 
 TEST_F(LedgerTest, ConcurrentAllocationsNeverDuplicate) {
@@ -279,7 +283,8 @@ TEST_F(LedgerTest, ConcurrentAllocationsNeverDuplicate) {
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 40; ++i) {
-        auto r = ledger_->allocate(op_, req("t" + std::to_string(t) + "-" + std::to_string(i), {"v4"}));
+        auto r =
+            ledger_->allocate(op_, req("t" + std::to_string(t) + "-" + std::to_string(i), {"v4"}));
         std::lock_guard lock(mu);
         if (r.isOk()) {
           EXPECT_TRUE(ledger_->waitDurable(r->ticket).isOk());

@@ -13,15 +13,17 @@ using ledger::Actor;
 namespace {
 
 Result<ledger::AllocateRequest> parseAllocate(const JsonBody& body) {
-  NL_RETURN_IF_ERROR(body.allowOnly({"instance", "interface", "pools", "pool", "address", "mac",
-                                     "mac_pool", "host", "host_mac", "service", "labels", "ttl_s",
-                                     "static"}));
+  NL_RETURN_IF_ERROR(
+      body.allowOnly({"instance", "interface", "pools", "pool", "address", "mac", "mac_pool",
+                      "host", "host_mac", "service", "labels", "ttl_s", "static"}));
   ledger::AllocateRequest r;
   auto instance = body.string("instance", 253);
   if (!instance) return instance.status();
   r.instance = *instance;
-  if (auto v = body.optString("interface", 64); !v) return v.status();
-  else if (*v) r.interface = **v;
+  if (auto v = body.optString("interface", 64); !v)
+    return v.status();
+  else if (*v)
+    r.interface = **v;
   auto pools = body.stringArray("pools", 16);
   if (!pools) return pools.status();
   r.pools = *pools;
@@ -37,23 +39,31 @@ Result<ledger::AllocateRequest> parseAllocate(const JsonBody& body) {
   auto mac = body.optMac("mac");
   if (!mac) return mac.status();
   r.mac = *mac;
-  if (auto v = body.optString("mac_pool", 63); !v) return v.status();
-  else if (*v) r.mac_pool = **v;
-  if (auto v = body.optString("host", 253); !v) return v.status();
-  else if (*v) r.host = **v;
+  if (auto v = body.optString("mac_pool", 63); !v)
+    return v.status();
+  else if (*v)
+    r.mac_pool = **v;
+  if (auto v = body.optString("host", 253); !v)
+    return v.status();
+  else if (*v)
+    r.host = **v;
   auto host_mac = body.optMac("host_mac");
   if (!host_mac) return host_mac.status();
   r.host_mac = *host_mac;
-  if (auto v = body.optString("service", 253); !v) return v.status();
-  else if (*v) r.service = **v;
+  if (auto v = body.optString("service", 253); !v)
+    return v.status();
+  else if (*v)
+    r.service = **v;
   auto labels = body.stringMap("labels");
   if (!labels) return labels.status();
   for (auto& [k, v] : *labels) r.labels[k] = v;
   auto ttl = body.optInt("ttl_s", 0, 3650LL * 86400);
   if (!ttl) return ttl.status();
   r.ttl_s = *ttl;
-  if (auto v = body.optBool("static"); !v) return v.status();
-  else r.is_static = v->value_or(false);
+  if (auto v = body.optBool("static"); !v)
+    return v.status();
+  else
+    r.is_static = v->value_or(false);
   return r;
 }
 
@@ -93,7 +103,8 @@ Result<ledger::BindingFilter> parseFilter(const http::Request& req) {
   for (const auto& [k, v] : req.query) {
     if (k != "ip" && k != "mac" && k != "instance" && k != "host" && k != "pool" && k != "state" &&
         k != "limit" && k != "cursor") {
-      return Status::invalidArgument(k.substr(0, 40) + ": unknown query parameter (known: ip, mac, "
+      return Status::invalidArgument(k.substr(0, 40) +
+                                     ": unknown query parameter (known: ip, mac, "
                                      "instance, host, pool, state, limit, cursor)");
     }
   }
@@ -117,33 +128,32 @@ Status registerBindingRoutes(http::Router& router, ApiContext& ctx) {
         response.headers.set("Location", "/v1/bindings/" + std::to_string(applied->value.id));
         respondWhenDurable(ctx, applied->ticket, std::move(res), std::move(response));
       })));
-  NL_RETURN_IF_ERROR(router.add(
-      "GET", "/v1/bindings",
-      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-        auto filter = parseFilter(req);
-        if (!filter) return respondError(res, filter.status());
-        auto limit = parseLimit(req, 100, 1000);
-        if (!limit) return respondError(res, limit.status());
-        auto page = ctx.ledger.searchBindings(actor, *filter,
-                                              std::string(req.queryParam("cursor").value_or("")),
-                                              *limit);
-        if (!page) return respondError(res, page.status());
-        json::array items;
-        for (const auto& b : page->items) items.emplace_back(ledger::toJson(b));
-        json::object o{{"items", std::move(items)}};
-        o["next_cursor"] = page->next_cursor.empty() ? json::value(nullptr)
-                                                     : json::value(page->next_cursor);
-        respondJson(res, 200, o);
-      })));
-  NL_RETURN_IF_ERROR(router.add(
-      "GET", "/v1/bindings/{id}",
-      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-        auto id = parseId("id", req.param("id"));
-        if (!id) return respondError(res, id.status());
-        auto b = ctx.ledger.getBinding(actor, *id);
-        if (!b) return respondError(res, b.status());
-        respondJson(res, 200, ledger::toJson(*b));
-      })));
+  NL_RETURN_IF_ERROR(
+      router.add("GET", "/v1/bindings",
+                 withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
+                   auto filter = parseFilter(req);
+                   if (!filter) return respondError(res, filter.status());
+                   auto limit = parseLimit(req, 100, 1000);
+                   if (!limit) return respondError(res, limit.status());
+                   auto page = ctx.ledger.searchBindings(
+                       actor, *filter, std::string(req.queryParam("cursor").value_or("")), *limit);
+                   if (!page) return respondError(res, page.status());
+                   json::array items;
+                   for (const auto& b : page->items) items.emplace_back(ledger::toJson(b));
+                   json::object o{{"items", std::move(items)}};
+                   o["next_cursor"] = page->next_cursor.empty() ? json::value(nullptr)
+                                                                : json::value(page->next_cursor);
+                   respondJson(res, 200, o);
+                 })));
+  NL_RETURN_IF_ERROR(
+      router.add("GET", "/v1/bindings/{id}",
+                 withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
+                   auto id = parseId("id", req.param("id"));
+                   if (!id) return respondError(res, id.status());
+                   auto b = ctx.ledger.getBinding(actor, *id);
+                   if (!b) return respondError(res, b.status());
+                   respondJson(res, 200, ledger::toJson(*b));
+                 })));
   NL_RETURN_IF_ERROR(router.add(
       "DELETE", "/v1/bindings/{id}",
       withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
@@ -167,31 +177,32 @@ Status registerBindingRoutes(http::Router& router, ApiContext& ctx) {
         }
         answerBinding(ctx, std::move(res), [&] { return ctx.ledger.renew(actor, *id, ttl); });
       })));
-  NL_RETURN_IF_ERROR(router.add(
-      "POST", "/v1/hosts/{host}/renew",
-      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-        std::string host(req.param("host"));
-        auto applied = ctx.ledger.renewHost(actor, host);
-        if (!applied) return respondError(res, applied.status());
-        json::object o{{"host", host}, {"renewed", applied->value}};
-        respondWhenDurable(ctx, applied->ticket, std::move(res),
-                           http::Response::json(200, json::serialize(o)));
-      })));
-  NL_RETURN_IF_ERROR(router.add(
-      "POST", "/v1/bindings/{id}/migrate",
-      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-        auto id = parseId("id", req.param("id"));
-        if (!id) return respondError(res, id.status());
-        auto body = JsonBody::parse(req.body);
-        if (!body) return respondError(res, body.status());
-        if (Status s = body->allowOnly({"host", "host_mac"}); !s.isOk()) return respondError(res, s);
-        auto host = body->string("host", 253);
-        if (!host) return respondError(res, host.status());
-        auto host_mac = body->optMac("host_mac");
-        if (!host_mac) return respondError(res, host_mac.status());
-        answerBinding(ctx, std::move(res),
-                      [&] { return ctx.ledger.migrate(actor, *id, *host, *host_mac); });
-      })));
+  NL_RETURN_IF_ERROR(
+      router.add("POST", "/v1/hosts/{host}/renew",
+                 withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
+                   std::string host(req.param("host"));
+                   auto applied = ctx.ledger.renewHost(actor, host);
+                   if (!applied) return respondError(res, applied.status());
+                   json::object o{{"host", host}, {"renewed", applied->value}};
+                   respondWhenDurable(ctx, applied->ticket, std::move(res),
+                                      http::Response::json(200, json::serialize(o)));
+                 })));
+  NL_RETURN_IF_ERROR(
+      router.add("POST", "/v1/bindings/{id}/migrate",
+                 withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
+                   auto id = parseId("id", req.param("id"));
+                   if (!id) return respondError(res, id.status());
+                   auto body = JsonBody::parse(req.body);
+                   if (!body) return respondError(res, body.status());
+                   if (Status s = body->allowOnly({"host", "host_mac"}); !s.isOk())
+                     return respondError(res, s);
+                   auto host = body->string("host", 253);
+                   if (!host) return respondError(res, host.status());
+                   auto host_mac = body->optMac("host_mac");
+                   if (!host_mac) return respondError(res, host_mac.status());
+                   answerBinding(ctx, std::move(res),
+                                 [&] { return ctx.ledger.migrate(actor, *id, *host, *host_mac); });
+                 })));
   NL_RETURN_IF_ERROR(router.add(
       "POST", "/v1/addresses/{ip}/move",
       withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
@@ -206,15 +217,15 @@ Status registerBindingRoutes(http::Router& router, ApiContext& ctx) {
         if (!to) return respondError(res, to.status());
         answerBinding(ctx, std::move(res), [&] { return ctx.ledger.moveAddress(actor, *ip, *to); });
       })));
-  NL_RETURN_IF_ERROR(router.add(
-      "GET", "/v1/addresses/{ip}",
-      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-        auto ip = addr::IpAddress::parse(req.param("ip"));
-        if (!ip) return respondError(res, ip.status().withContext("ip"));
-        auto b = ctx.ledger.holderOfAddress(actor, *ip);
-        if (!b) return respondError(res, b.status());
-        respondJson(res, 200, ledger::toJson(*b));
-      })));
+  NL_RETURN_IF_ERROR(
+      router.add("GET", "/v1/addresses/{ip}",
+                 withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
+                   auto ip = addr::IpAddress::parse(req.param("ip"));
+                   if (!ip) return respondError(res, ip.status().withContext("ip"));
+                   auto b = ctx.ledger.holderOfAddress(actor, *ip);
+                   if (!b) return respondError(res, b.status());
+                   respondJson(res, 200, ledger::toJson(*b));
+                 })));
   return router.add(
       "GET", "/v1/macs/{mac}",
       withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {

@@ -33,7 +33,7 @@ void respondWhenDurable(ApiContext& ctx, std::uint64_t ticket, http::Responder r
                         http::Response response) {
   // std::function needs copyable state; the Responder and response move into shared state.
   auto state = std::make_shared<std::pair<http::Responder, http::Response>>(std::move(res),
-                                                                           std::move(response));
+                                                                            std::move(response));
   ctx.ledger.whenDurable(ticket, [state](Status s) {
     if (s.isOk()) {
       state->first(std::move(state->second));

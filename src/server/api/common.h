@@ -26,8 +26,7 @@ void respondWhenDurable(ApiContext& ctx, std::uint64_t ticket, http::Responder r
                         http::Response response);
 
 // A handler that runs only for an authenticated token.
-using AuthedHandler =
-    std::function<void(http::Request&, http::Responder, const ledger::Actor&)>;
+using AuthedHandler = std::function<void(http::Request&, http::Responder, const ledger::Actor&)>;
 http::Handler withAuth(ApiContext& ctx, AuthedHandler handler);
 
 // Parses a path or query parameter that must be a binding id.

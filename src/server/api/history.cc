@@ -137,9 +137,9 @@ Status registerHistoryRoutes(http::Router& router, ApiContext& ctx) {
           std::uint64_t seq = 0;
           auto [end, ec] = std::from_chars(c->data(), c->data() + c->size(), seq);
           if (ec != std::errc() || end != c->data() + c->size() || seq == 0) {
-            return respondError(res, Status::invalidArgument("cursor: \"" +
-                                                             std::string(c->substr(0, 24)) +
-                                                             "\" is not valid"));
+            return respondError(
+                res, Status::invalidArgument("cursor: \"" + std::string(c->substr(0, 24)) +
+                                             "\" is not valid"));
           }
           q.before_seq = seq;
         }

@@ -11,8 +11,8 @@ namespace json = boost::json;
 Status badField(std::string_view field, std::string_view what, const json::value& got) {
   std::string shown = json::serialize(got);
   if (shown.size() > 64) shown = shown.substr(0, 64) + "...";
-  return Status::invalidArgument(std::string(field) + ": " + std::string(what) + " (got " +
-                                 shown + ")");
+  return Status::invalidArgument(std::string(field) + ": " + std::string(what) + " (got " + shown +
+                                 ")");
 }
 
 Result<JsonBody> JsonBody::parse(std::string_view body) {
@@ -105,8 +105,8 @@ Result<std::optional<double>> JsonBody::optDouble(std::string_view field, double
   if (!v->is_number()) return badField(field, "must be a number", *v);
   double d = v->to_number<double>();
   if (!(d >= min && d <= max)) {
-    return badField(field, "must be between " + std::to_string(min) + " and " +
-                               std::to_string(max), *v);
+    return badField(field, "must be between " + std::to_string(min) + " and " + std::to_string(max),
+                    *v);
   }
   return std::optional<double>(d);
 }
@@ -125,8 +125,8 @@ Result<std::vector<std::string>> JsonBody::stringArray(std::string_view field,
   if (!v || v->is_null()) return out;
   if (!v->is_array()) return badField(field, "must be an array of strings", *v);
   if (v->as_array().size() > max_items) {
-    return Status::invalidArgument(std::string(field) + ": more than " +
-                                   std::to_string(max_items) + " items");
+    return Status::invalidArgument(std::string(field) + ": more than " + std::to_string(max_items) +
+                                   " items");
   }
   for (const auto& item : v->as_array()) {
     if (!item.is_string() || item.as_string().size() > 1024) {
@@ -180,7 +180,8 @@ Result<std::vector<addr::IpRange>> JsonBody::ranges(std::string_view field) cons
   auto* v = find(field);
   if (!v || v->is_null()) return out;
   if (!v->is_array()) return badField(field, "must be an array of \"A-B\" or \"A\" strings", *v);
-  if (v->as_array().size() > 4096) return Status::invalidArgument(std::string(field) + ": too many items");
+  if (v->as_array().size() > 4096)
+    return Status::invalidArgument(std::string(field) + ": too many items");
   for (const auto& item : v->as_array()) {
     // Accept {"start": A, "end": B} as well as "A-B", as NetBox and Kea users write both.
     if (item.is_object()) {

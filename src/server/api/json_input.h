@@ -31,7 +31,8 @@ class JsonBody {
   // True if the field is present and null (PATCH: "clear this").
   bool isNull(std::string_view field) const;
 
-  Result<std::optional<std::string>> optString(std::string_view field, std::size_t max = 1024) const;
+  Result<std::optional<std::string>> optString(std::string_view field,
+                                               std::size_t max = 1024) const;
   Result<std::string> string(std::string_view field, std::size_t max = 1024) const;
   Result<std::optional<std::int64_t>> optInt(std::string_view field, std::int64_t min,
                                              std::int64_t max) const;

@@ -32,8 +32,10 @@ Result<ledger::MacPoolRecord> parseCreate(const JsonBody& body) {
     if (!s) return s.status();
     r.strategy = *s;
   }
-  if (auto v = body.optInt("quarantine_s", 0, 365LL * 86400); !v) return v.status();
-  else if (*v) r.quarantine_s = **v;
+  if (auto v = body.optInt("quarantine_s", 0, 365LL * 86400); !v)
+    return v.status();
+  else if (*v)
+    r.quarantine_s = **v;
   return r;
 }
 
@@ -53,20 +55,21 @@ Status registerMacPoolRoutes(http::Router& router, ApiContext& ctx) {
         response.headers.set("Location", "/v1/mac-pools/" + applied->value.name);
         respondWhenDurable(ctx, applied->ticket, std::move(res), std::move(response));
       })));
-  NL_RETURN_IF_ERROR(router.add(
-      "GET", "/v1/mac-pools",
-      withAuth(ctx, [&ctx](http::Request&, http::Responder res, const Actor& actor) {
-        json::array items;
-        for (const auto& p : ctx.ledger.listMacPools(actor)) items.emplace_back(ledger::toJson(p));
-        respondJson(res, 200, json::object{{"items", std::move(items)}});
-      })));
-  NL_RETURN_IF_ERROR(router.add(
-      "GET", "/v1/mac-pools/{name}",
-      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-        auto p = ctx.ledger.getMacPool(actor, std::string(req.param("name")));
-        if (!p) return respondError(res, p.status());
-        respondJson(res, 200, ledger::toJson(*p));
-      })));
+  NL_RETURN_IF_ERROR(
+      router.add("GET", "/v1/mac-pools",
+                 withAuth(ctx, [&ctx](http::Request&, http::Responder res, const Actor& actor) {
+                   json::array items;
+                   for (const auto& p : ctx.ledger.listMacPools(actor))
+                     items.emplace_back(ledger::toJson(p));
+                   respondJson(res, 200, json::object{{"items", std::move(items)}});
+                 })));
+  NL_RETURN_IF_ERROR(
+      router.add("GET", "/v1/mac-pools/{name}",
+                 withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
+                   auto p = ctx.ledger.getMacPool(actor, std::string(req.param("name")));
+                   if (!p) return respondError(res, p.status());
+                   respondJson(res, 200, ledger::toJson(*p));
+                 })));
   return router.add(
       "DELETE", "/v1/mac-pools/{name}",
       withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {

@@ -1,8 +1,8 @@
 // Operations: /healthz, /readyz, /metrics, /v1/openapi.json, /v1/snapshot.
+#include <unistd.h>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
-#include <unistd.h>
 
 #include <boost/json.hpp>
 

@@ -40,17 +40,19 @@ Status readPoolFields(const JsonBody& body, ledger::PoolRecord& r) {
 }
 
 Result<ledger::PoolCreate> parseCreate(const JsonBody& body) {
-  NL_RETURN_IF_ERROR(body.allowOnly({"name", "network", "cidr", "cidrs", "gateway", "ranges",
-                                     "reserved", "tenant", "cluster", "vlan", "vni",
-                                     "default_ttl_s", "quarantine_s", "threshold", "parent",
-                                     "prefix_length", "auto_expand", "expand_prefix_length"}));
+  NL_RETURN_IF_ERROR(
+      body.allowOnly({"name", "network", "cidr", "cidrs", "gateway", "ranges", "reserved", "tenant",
+                      "cluster", "vlan", "vni", "default_ttl_s", "quarantine_s", "threshold",
+                      "parent", "prefix_length", "auto_expand", "expand_prefix_length"}));
   ledger::PoolCreate c;
   auto& r = c.record;
   auto name = body.string("name", 63);
   if (!name) return name.status();
   r.name = *name;
-  if (auto v = body.optString("network", 63); !v) return v.status();
-  else if (*v) r.network = **v;
+  if (auto v = body.optString("network", 63); !v)
+    return v.status();
+  else if (*v)
+    r.network = **v;
   if (body.has("cidr") && body.has("cidrs")) {
     return Status::invalidArgument("cidrs: give cidr or cidrs, not both");
   }
@@ -58,28 +60,50 @@ Result<ledger::PoolCreate> parseCreate(const JsonBody& body) {
   if (!cidrs) return cidrs.status();
   r.cidrs = *cidrs;
   NL_RETURN_IF_ERROR(readPoolFields(body, r));
-  if (auto v = body.optString("tenant", 63); !v) return v.status();
-  else if (*v) r.tenant = **v;
-  if (auto v = body.optString("cluster", 253); !v) return v.status();
-  else if (*v) r.cluster = **v;
-  if (auto v = body.optInt("vlan", 0, 4094); !v) return v.status();
-  else if (*v) r.vlan = static_cast<int>(**v);
-  if (auto v = body.optInt("vni", 0, (1 << 24) - 1); !v) return v.status();
-  else if (*v) r.vni = static_cast<std::uint32_t>(**v);
-  if (auto v = body.optInt("default_ttl_s", 0, 3650LL * 86400); !v) return v.status();
-  else if (*v) r.default_ttl_s = **v;
-  if (auto v = body.optInt("quarantine_s", 0, 365LL * 86400); !v) return v.status();
-  else if (*v) r.quarantine_s = **v;
-  if (auto v = body.optDouble("threshold", 0.01, 1.0); !v) return v.status();
-  else if (*v) r.threshold = **v;
-  if (auto v = body.optString("parent", 63); !v) return v.status();
-  else if (*v) r.parent = **v;
-  if (auto v = body.optInt("prefix_length", 0, 128); !v) return v.status();
-  else if (*v) c.prefix_length = static_cast<int>(**v);
-  if (auto v = body.optBool("auto_expand"); !v) return v.status();
-  else if (*v) r.auto_expand = **v;
-  if (auto v = body.optInt("expand_prefix_length", 0, 128); !v) return v.status();
-  else if (*v) r.expand_prefix_length = static_cast<int>(**v);
+  if (auto v = body.optString("tenant", 63); !v)
+    return v.status();
+  else if (*v)
+    r.tenant = **v;
+  if (auto v = body.optString("cluster", 253); !v)
+    return v.status();
+  else if (*v)
+    r.cluster = **v;
+  if (auto v = body.optInt("vlan", 0, 4094); !v)
+    return v.status();
+  else if (*v)
+    r.vlan = static_cast<int>(**v);
+  if (auto v = body.optInt("vni", 0, (1 << 24) - 1); !v)
+    return v.status();
+  else if (*v)
+    r.vni = static_cast<std::uint32_t>(**v);
+  if (auto v = body.optInt("default_ttl_s", 0, 3650LL * 86400); !v)
+    return v.status();
+  else if (*v)
+    r.default_ttl_s = **v;
+  if (auto v = body.optInt("quarantine_s", 0, 365LL * 86400); !v)
+    return v.status();
+  else if (*v)
+    r.quarantine_s = **v;
+  if (auto v = body.optDouble("threshold", 0.01, 1.0); !v)
+    return v.status();
+  else if (*v)
+    r.threshold = **v;
+  if (auto v = body.optString("parent", 63); !v)
+    return v.status();
+  else if (*v)
+    r.parent = **v;
+  if (auto v = body.optInt("prefix_length", 0, 128); !v)
+    return v.status();
+  else if (*v)
+    c.prefix_length = static_cast<int>(**v);
+  if (auto v = body.optBool("auto_expand"); !v)
+    return v.status();
+  else if (*v)
+    r.auto_expand = **v;
+  if (auto v = body.optInt("expand_prefix_length", 0, 128); !v)
+    return v.status();
+  else if (*v)
+    r.expand_prefix_length = static_cast<int>(**v);
   return c;
 }
 
@@ -123,16 +147,26 @@ Result<ledger::PoolPatch> parsePatch(const JsonBody& body) {
     if (!v) return v.status();
     p.vni = *v ? std::optional<std::uint32_t>(static_cast<std::uint32_t>(**v)) : std::nullopt;
   }
-  if (auto v = body.optInt("default_ttl_s", 0, 3650LL * 86400); !v) return v.status();
-  else p.default_ttl_s = *v;
-  if (auto v = body.optInt("quarantine_s", 0, 365LL * 86400); !v) return v.status();
-  else p.quarantine_s = *v;
-  if (auto v = body.optDouble("threshold", 0.01, 1.0); !v) return v.status();
-  else p.threshold = *v;
-  if (auto v = body.optBool("auto_expand"); !v) return v.status();
-  else p.auto_expand = *v;
-  if (auto v = body.optInt("expand_prefix_length", 0, 128); !v) return v.status();
-  else if (*v) p.expand_prefix_length = static_cast<int>(**v);
+  if (auto v = body.optInt("default_ttl_s", 0, 3650LL * 86400); !v)
+    return v.status();
+  else
+    p.default_ttl_s = *v;
+  if (auto v = body.optInt("quarantine_s", 0, 365LL * 86400); !v)
+    return v.status();
+  else
+    p.quarantine_s = *v;
+  if (auto v = body.optDouble("threshold", 0.01, 1.0); !v)
+    return v.status();
+  else
+    p.threshold = *v;
+  if (auto v = body.optBool("auto_expand"); !v)
+    return v.status();
+  else
+    p.auto_expand = *v;
+  if (auto v = body.optInt("expand_prefix_length", 0, 128); !v)
+    return v.status();
+  else if (*v)
+    p.expand_prefix_length = static_cast<int>(**v);
   return p;
 }
 
@@ -152,20 +186,21 @@ Status registerPoolRoutes(http::Router& router, ApiContext& ctx) {
         response.headers.set("Location", "/v1/pools/" + applied->value.record.name);
         respondWhenDurable(ctx, applied->ticket, std::move(res), std::move(response));
       })));
-  NL_RETURN_IF_ERROR(router.add(
-      "GET", "/v1/pools",
-      withAuth(ctx, [&ctx](http::Request&, http::Responder res, const Actor& actor) {
-        json::array items;
-        for (const auto& v : ctx.ledger.listPools(actor)) items.emplace_back(poolJson(v));
-        respondJson(res, 200, json::object{{"items", std::move(items)}});
-      })));
-  NL_RETURN_IF_ERROR(router.add(
-      "GET", "/v1/pools/{name}",
-      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-        auto v = ctx.ledger.getPool(actor, std::string(req.param("name")));
-        if (!v) return respondError(res, v.status());
-        respondJson(res, 200, poolJson(*v));
-      })));
+  NL_RETURN_IF_ERROR(
+      router.add("GET", "/v1/pools",
+                 withAuth(ctx, [&ctx](http::Request&, http::Responder res, const Actor& actor) {
+                   json::array items;
+                   for (const auto& v : ctx.ledger.listPools(actor))
+                     items.emplace_back(poolJson(v));
+                   respondJson(res, 200, json::object{{"items", std::move(items)}});
+                 })));
+  NL_RETURN_IF_ERROR(
+      router.add("GET", "/v1/pools/{name}",
+                 withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
+                   auto v = ctx.ledger.getPool(actor, std::string(req.param("name")));
+                   if (!v) return respondError(res, v.status());
+                   respondJson(res, 200, poolJson(*v));
+                 })));
   NL_RETURN_IF_ERROR(router.add(
       "PATCH", "/v1/pools/{name}",
       withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {

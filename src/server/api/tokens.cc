@@ -11,36 +11,36 @@ namespace json = boost::json;
 using ledger::Actor;
 
 Status registerTokenRoutes(http::Router& router, ApiContext& ctx) {
-  NL_RETURN_IF_ERROR(router.add(
-      "POST", "/v1/tokens",
-      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-        auto body = JsonBody::parse(req.body);
-        if (!body) return respondError(res, body.status());
-        if (Status s = body->allowOnly({"name", "role", "tenants"}); !s.isOk()) {
-          return respondError(res, s);
-        }
-        auto name = body->string("name", 63);
-        if (!name) return respondError(res, name.status());
-        auto role_text = body->optString("role", 16);
-        if (!role_text) return respondError(res, role_text.status());
-        auto role = ledger::parseRole(role_text->value_or("viewer"));
-        if (!role) return respondError(res, role.status());
-        auto tenants = body->stringArray("tenants", 64);
-        if (!tenants) return respondError(res, tenants.status());
-        auto applied = ctx.ledger.createToken(actor, *name, *role, *tenants);
-        if (!applied) return respondError(res, applied.status());
-        json::object o = ledger::toJson(applied->value.first);
-        o["secret"] = applied->value.second;
-        respondWhenDurable(ctx, applied->ticket, std::move(res),
-                           http::Response::json(201, json::serialize(o)));
-      })));
+  NL_RETURN_IF_ERROR(
+      router.add("POST", "/v1/tokens",
+                 withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
+                   auto body = JsonBody::parse(req.body);
+                   if (!body) return respondError(res, body.status());
+                   if (Status s = body->allowOnly({"name", "role", "tenants"}); !s.isOk()) {
+                     return respondError(res, s);
+                   }
+                   auto name = body->string("name", 63);
+                   if (!name) return respondError(res, name.status());
+                   auto role_text = body->optString("role", 16);
+                   if (!role_text) return respondError(res, role_text.status());
+                   auto role = ledger::parseRole(role_text->value_or("viewer"));
+                   if (!role) return respondError(res, role.status());
+                   auto tenants = body->stringArray("tenants", 64);
+                   if (!tenants) return respondError(res, tenants.status());
+                   auto applied = ctx.ledger.createToken(actor, *name, *role, *tenants);
+                   if (!applied) return respondError(res, applied.status());
+                   json::object o = ledger::toJson(applied->value.first);
+                   o["secret"] = applied->value.second;
+                   respondWhenDurable(ctx, applied->ticket, std::move(res),
+                                      http::Response::json(201, json::serialize(o)));
+                 })));
   NL_RETURN_IF_ERROR(router.add(
       "GET", "/v1/tokens",
       withAuth(ctx, [&ctx](http::Request&, http::Responder res, const Actor& actor) {
         if (actor.role != ledger::Role::kAdmin) {
-          return respondError(res, Status(StatusCode::kForbidden,
-                                          "token \"" + actor.name + "\" may not list tokens: "
-                                          "needs role admin"));
+          return respondError(res, Status(StatusCode::kForbidden, "token \"" + actor.name +
+                                                                      "\" may not list tokens: "
+                                                                      "needs role admin"));
         }
         json::array items;
         for (const auto& t : ctx.ledger.listTokens(actor)) items.emplace_back(ledger::toJson(t));

@@ -65,17 +65,6 @@ class ServerExchange final : public detail::Exchange {
   std::uint64_t sequence_;
 };
 
-Status parseTarget(std::string_view target, Request& request) {
-  auto url = boost::urls::parse_origin_form(target);
-  if (!url) return Status::invalidArgument("malformed request target");
-  request.path = url->path();
-  auto segments = url->segments();
-  request.segments.reserve(segments.size());
-  for (std::string segment : segments) request.segments.push_back(std::move(segment));
-  for (auto param : url->params()) request.query.emplace(param.key, param.value);
-  return Status::ok();
-}
-
 // Fields the server owns: a handler setting them would corrupt the framing.
 bool isServerOwnedField(std::string_view name) {
   return equalsIgnoreCase(name, "Content-Length") || equalsIgnoreCase(name, "Content-Type") ||
@@ -435,6 +424,17 @@ Status loadTlsContext(net::ssl::context& context, const std::string& certFile,
   if (ec) return Status::invalidArgument("tls-cert " + certFile + ": " + ec.message());
   context.use_private_key_file(keyFile, net::ssl::context::pem, ec);
   if (ec) return Status::invalidArgument("tls-key " + keyFile + ": " + ec.message());
+  return Status::ok();
+}
+
+Status parseTarget(std::string_view target, Request& request) {
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url) return Status::invalidArgument("malformed request target");
+  request.path = url->path();
+  auto segments = url->segments();
+  request.segments.reserve(segments.size());
+  for (std::string segment : segments) request.segments.push_back(std::move(segment));
+  for (auto param : url->params()) request.query.emplace(param.key, param.value);
   return Status::ok();
 }
 

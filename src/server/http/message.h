@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/status.h"
+
 namespace netledger::http {
 
 // Header fields in arrival order. Names compare case-insensitively (RFC 9110 §5.1); a name may
@@ -83,5 +85,10 @@ struct Response {
   static Response text(unsigned status, std::string body);  // text/plain; charset=utf-8
   static Response noContent();                              // 204
 };
+
+// Fills request.path, .segments and .query from an origin-form target ("/v1/pools?limit=2"),
+// percent-decoding with Boost.URL. The server uses it for every request; in-process callers
+// (the API fuzzer) use it to see requests exactly as the server would.
+Status parseTarget(std::string_view target, Request& request);
 
 }  // namespace netledger::http

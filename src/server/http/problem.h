@@ -34,6 +34,9 @@ Response problemFromStatus(const Status& status, const boost::json::object& extr
 // internal (and ok, see above) 500.
 unsigned httpStatusFor(StatusCode code);
 
+// `in` with every invalid UTF-8 sequence replaced by U+FFFD.
+std::string toValidUtf8(std::string_view in);
+
 // "pool_exhausted" -> "Pool exhausted".
 std::string titleForCode(std::string_view code);
 
