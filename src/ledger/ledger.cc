@@ -1085,13 +1085,22 @@ Result<Applied<BindingRecord>> Ledger::renew(const Actor& actor, std::uint64_t i
   b.updated_at = now;
   b.expires_at = b.ttl_s > 0 ? now + b.ttl_s * 1000 : 0;
   if (b.state == BindingState::kReserved) b.state = BindingState::kActive;
+  return commitBindingUpdateLocked(actor, "binding.renew", std::move(b), expected,
+                                   std::move(before), false);
+}
+
+Applied<BindingRecord> Ledger::commitBindingUpdateLocked(const Actor& actor, std::string op,
+                                                         BindingRecord b, std::uint64_t expected,
+                                                         std::string before, bool address_keys) {
   b.version += 1;
   table_.update(b);
-  auto ticket = pushLocked(
-      {PutBinding{b, expected},
-       AppendEvent{eventLocked(actor, "binding.renew", "binding:" + std::to_string(id),
-                               bindingKeys(b, false), std::move(before), dump(toJson(b)))}});
-  return Applied<BindingRecord>{b, true, ticket};
+  std::string subject = "binding:" + std::to_string(b.id);
+  auto keys = bindingKeys(b, address_keys);
+  auto ticket =
+      pushLocked({PutBinding{b, expected},
+                  AppendEvent{eventLocked(actor, std::move(op), std::move(subject), std::move(keys),
+                                          std::move(before), dump(toJson(b)))}});
+  return Applied<BindingRecord>{std::move(b), true, ticket};
 }
 
 Result<Applied<std::size_t>> Ledger::renewHost(const Actor& actor, const std::string& host) {
@@ -1212,13 +1221,8 @@ Result<Applied<BindingRecord>> Ledger::migrate(const Actor& actor, std::uint64_t
   b.host = host;
   if (host_mac) b.host_mac = host_mac;
   b.updated_at = nowMs();  // a migration is not a renewal: the lease end stays
-  b.version += 1;
-  table_.update(b);
-  auto ticket = pushLocked(
-      {PutBinding{b, expected},
-       AppendEvent{eventLocked(actor, "binding.migrate", "binding:" + std::to_string(id),
-                               bindingKeys(b, true), std::move(before), dump(toJson(b)))}});
-  return Applied<BindingRecord>{b, true, ticket};
+  return commitBindingUpdateLocked(actor, "binding.migrate", std::move(b), expected,
+                                   std::move(before), true);
 }
 
 Result<Applied<BindingRecord>> Ledger::moveAddress(const Actor& actor, const IpAddress& ip,

@@ -253,6 +253,11 @@ class Ledger {
   Status requireRole(const Actor& actor, Role role, std::string_view what) const;
   Result<BindingRecord> endBindingLocked(const Actor& actor, std::uint64_t id, bool expire,
                                          std::vector<Write>& writes);
+  // Bumps the version, re-indexes, and queues the write with its audit event (`address_keys`:
+  // whether the event joins the IP and MAC histories).
+  Applied<BindingRecord> commitBindingUpdateLocked(const Actor& actor, std::string op,
+                                                   BindingRecord b, std::uint64_t expected,
+                                                   std::string before, bool address_keys);
   void maybeExpandLocked(PoolState& pool, std::vector<Write>& writes, const Actor& actor);
   alloc::IpAllocator* blockFor(PoolState& pool, const addr::IpAddress& ip);
   std::uint64_t latestTicketLocked() const { return next_ticket_ - 1; }

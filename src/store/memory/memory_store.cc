@@ -1,4 +1,5 @@
 #include "store/memory/memory_store.h"
+#include "store/overloaded.h"
 
 #include <algorithm>
 #include <optional>
@@ -14,13 +15,6 @@ using ledger::EventRecord;
 using ledger::Write;
 
 namespace {
-
-template <typename... Fs>
-struct Overloaded : Fs... {
-  using Fs::operator()...;
-};
-template <typename... Fs>
-Overloaded(Fs...) -> Overloaded<Fs...>;
 
 using Overlay = std::optional<std::uint64_t>;  // a version written earlier in the batch, or gone
 

@@ -1,4 +1,5 @@
 #include "store/sqlite/sqlite_store.h"
+#include "store/overloaded.h"
 
 #include <algorithm>
 #include <chrono>
@@ -28,13 +29,6 @@ using sqlite::ScopedReset;
 using sqlite::Statement;
 
 namespace {
-
-template <typename... Fs>
-struct Overloaded : Fs... {
-  using Fs::operator()...;
-};
-template <typename... Fs>
-Overloaded(Fs...) -> Overloaded<Fs...>;
 
 // Numbered parameters (?N) let one bind function serve both the INSERT and the UPDATE of a
 // table; the UPDATE's extra last parameter is the expected version.
