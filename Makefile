@@ -38,10 +38,11 @@ asan-test: deps
 fuzz: deps
 	@CXX=clang++ cmake -G Ninja -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DNETLEDGER_FUZZ=ON -DNETLEDGER_TESTS=OFF -DNETLEDGER_BENCH=OFF >/dev/null
-	@ninja -C $(FUZZ_BUILD) -j $(JOBS)
+	@ninja -C $(FUZZ_BUILD) -j $(JOBS) fuzzers
 	@scripts/run-fuzzers $(FUZZ_BUILD)/bin $(FUZZ_SECONDS)
 
 bench: build
+	@ninja -C $(BUILD) -j $(JOBS) alloc_bench store_bench http_load seed_store
 	@python3 bench/report.py
 
 # Installs deps, builds, and starts netledgerd on 127.0.0.1:8080 (data in ./netledger-data),
