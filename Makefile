@@ -6,7 +6,13 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 20
 JOBS       ?= $(shell nproc)
+# Line tables only: enough for symbolized sanitizer and crash stack traces, and about half the
+# compile time of full -g on these template-heavy (Boost) translation units.
+DEBUG_INFO ?= -g1
 SOURCES = $(shell git ls-files '*.cc' '*.h' 2>/dev/null)
+# The unit-test binaries (one per library); the ASan stage builds only these. The integration
+# suite drives the release netledgerd binary in the unit-test stage.
+UNIT_TESTS = common_test addr_test alloc_test ledger_test store_test cli_test server_test
 
 .PHONY: all deps build test unit-test asan-test fuzz bench run tour fmt clean
 
@@ -17,6 +23,7 @@ deps:
 
 build: deps
 	@cmake -G Ninja -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNETLEDGER_WERROR=ON \
+	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$(DEBUG_INFO) -O2 -DNDEBUG" \
 	  -DNETLEDGER_TESTS=ON -DNETLEDGER_BENCH=ON >/dev/null
 	@ninja -C $(BUILD) -j $(JOBS)
 
@@ -30,13 +37,15 @@ unit-test: build
 
 asan-test: deps
 	@cmake -G Ninja -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 \
+	  -DCMAKE_CXX_FLAGS_DEBUG="$(DEBUG_INFO)" \
 	  -DNETLEDGER_SANITIZE=ON -DNETLEDGER_BENCH=OFF >/dev/null
-	@ninja -C $(ASAN_BUILD) -j $(JOBS)
+	@ninja -C $(ASAN_BUILD) -j $(JOBS) $(UNIT_TESTS)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
+	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) -LE integration
 
 fuzz: deps
 	@CXX=clang++ cmake -G Ninja -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$(DEBUG_INFO) -O1 -DNDEBUG" \
 	  -DNETLEDGER_FUZZ=ON -DNETLEDGER_TESTS=OFF -DNETLEDGER_BENCH=OFF >/dev/null
 	@ninja -C $(FUZZ_BUILD) -j $(JOBS) fuzzers
 	@scripts/run-fuzzers $(FUZZ_BUILD)/bin $(FUZZ_SECONDS)
