@@ -333,7 +333,9 @@ TEST_P(StoreConformanceTest, ReopenGivesIdenticalState) {
                                                 {"ip:10.20.0.5", "instance:vm-1"})}}));
   std::string state = render(load());
   std::string events = renderAll(query({}));
-  if (!reopen()) GTEST_SKIP() << "memory: nothing to reopen";
+  // sqlite: a new connection to the same file; memory: nothing to reopen, so this checks that
+  // loading again gives the same state (still a real assertion, not a skip).
+  (void)reopen();
   EXPECT_EQ(render(load()), state);
   EXPECT_EQ(renderAll(query({})), events);
   EXPECT_EQ(renderAll(query(Query().key("instance:vm-1"))), render(query({})[1]));
