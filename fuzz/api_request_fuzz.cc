@@ -64,10 +64,10 @@ struct World {
     std::condition_variable cv;
     std::optional<http::Response> got;
     router.handle(req, http::Responder::fromCallback([&](http::Response r) {
-      std::lock_guard lock(mu);
-      got = std::move(r);
-      cv.notify_all();
-    }));
+                    std::lock_guard lock(mu);
+                    got = std::move(r);
+                    cv.notify_all();
+                  }));
     std::unique_lock lock(mu);
     bool answered = cv.wait_for(lock, std::chrono::seconds(10), [&] { return got.has_value(); });
     FUZZ_CHECK(answered);  // a request must never hang

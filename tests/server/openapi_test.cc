@@ -3,8 +3,8 @@
 // in the binary must be the file on disk, and the operations marked `security: []` must be
 // exactly those that answer without a bearer token.
 #include <algorithm>
-#include <cctype>
 #include <atomic>
+#include <cctype>
 #include <fstream>
 #include <memory>
 #include <set>
@@ -13,8 +13,8 @@
 #include <utility>
 #include <vector>
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 #include "common/clock.h"
 #include "ledger/ledger.h"
@@ -55,7 +55,7 @@ std::string upper(std::string s) {
 // The HTTP methods a Path Item may hold (OpenAPI 3.0.3 §4.7.9); its other members
 // (parameters, summary, description, servers, $ref) are not operations.
 bool isOperationKey(std::string_view key) {
-  static const std::set<std::string_view> kMethods = {"get",    "put",     "post", "delete",
+  static const std::set<std::string_view> kMethods = {"get",     "put",  "post",  "delete",
                                                       "options", "head", "patch", "trace"};
   return kMethods.contains(key);
 }
@@ -148,8 +148,8 @@ class OpenApiTest : public ::testing::Test {
     req.path = path;
     req.target = path;
     unsigned status = 0;
-    router_.handle(req, http::Responder::fromCallback(
-                            [&status](http::Response r) { status = r.status; }));
+    router_.handle(
+        req, http::Responder::fromCallback([&status](http::Response r) { status = r.status; }));
     return status;
   }
 
@@ -167,16 +167,16 @@ class OpenApiTest : public ::testing::Test {
 TEST_F(OpenApiTest, EveryRouteIsDocumented) {
   auto docs = documented();
   for (const auto& op : routed()) {
-    EXPECT_TRUE(docs.contains(op)) << op.first << " " << op.second
-                                   << " is routed but missing from docs/api/openapi.json";
+    EXPECT_TRUE(docs.contains(op))
+        << op.first << " " << op.second << " is routed but missing from docs/api/openapi.json";
   }
 }
 
 TEST_F(OpenApiTest, EveryDocumentedOperationIsRouted) {
   auto routes = routed();
   for (const auto& op : documented()) {
-    EXPECT_TRUE(routes.contains(op)) << op.first << " " << op.second
-                                     << " is in docs/api/openapi.json but not routed";
+    EXPECT_TRUE(routes.contains(op))
+        << op.first << " " << op.second << " is in docs/api/openapi.json but not routed";
   }
   EXPECT_EQ(routes.size(), router_.routes().size()) << "a route is registered twice";
 }
