@@ -6,21 +6,10 @@
 #include <boost/json.hpp>
 
 #include "cli/cli.h"
+#include "cli/cli_run.h"
 
 namespace netledger::cli {
 namespace {
-
-struct CliRun {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-CliRun run(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  int code = runCli(args, out, err);
-  return {code, out.str(), err.str()};
-}
 
 boost::json::object runJson(std::vector<std::string> args) {
   args.push_back("-o");

@@ -12,6 +12,7 @@
 #include <boost/json.hpp>
 
 #include "cli/cli.h"
+#include "cli/cli_run.h"
 #include "fake_http_server.h"
 
 namespace netledger::cli {
@@ -22,18 +23,6 @@ using testing::FakeHttpServer;
 using testing::jsonResponse;
 using testing::problemResponse;
 using testing::SeenRequest;
-
-struct CliRun {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-CliRun run(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  int code = runCli(args, out, err);
-  return {code, out.str(), err.str()};
-}
 
 // Runs against `server` with a token, so no environment is involved.
 CliRun runAt(const FakeHttpServer& server, std::vector<std::string> args) {
