@@ -1068,13 +1068,14 @@ Result<Applied<BindingRecord>> Ledger::allocate(const Actor& actor, const Alloca
   stats_.bindings = table_.size();
 
   std::vector<Write> writes;
+  std::string json = dump(toJson(b));  // the audit event's "after" and the API's answer
   writes.push_back(PutBinding{b, 0});
   writes.push_back(
       AppendEvent{eventLocked(actor, "binding.allocate", "binding:" + std::to_string(b.id),
-                              bindingKeys(b, true), "", dump(toJson(b)))});
+                              bindingKeys(b, true), "", json)});
   for (auto* p : pools) maybeExpandLocked(*p, writes, actor);
   auto ticket = pushLocked(std::move(writes));
-  return Applied<BindingRecord>{std::move(b), true, ticket};
+  return Applied<BindingRecord>{std::move(b), true, ticket, std::move(json)};
 }
 
 Result<Applied<BindingRecord>> Ledger::renew(const Actor& actor, std::uint64_t id,

@@ -58,6 +58,9 @@ struct Applied {
   T value;
   bool created = true;  // false: an idempotent repeat returned the existing record
   std::uint64_t ticket = 0;
+  // The value as JSON when the command already serialized it for its audit event, so the API
+  // answers with the same bytes instead of building them twice ("" when not available).
+  std::string json{};
 };
 
 struct PoolView {

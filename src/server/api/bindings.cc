@@ -123,8 +123,9 @@ Status registerBindingRoutes(http::Router& router, ApiContext& ctx) {
         if (!request) return respondError(res, request.status());
         auto applied = ctx.ledger.allocate(actor, *request);
         if (!applied) return respondError(res, applied.status());
-        auto response =
-            http::Response::json(applied->created ? 201 : 200, bindingBody(applied->value));
+        auto response = http::Response::json(
+            applied->created ? 201 : 200,
+            applied->json.empty() ? bindingBody(applied->value) : std::move(applied->json));
         response.headers.set("Location", "/v1/bindings/" + std::to_string(applied->value.id));
         respondWhenDurable(ctx, applied->ticket, std::move(res), std::move(response));
       })));
