@@ -28,6 +28,7 @@ struct World {
   FakeClock clock;
   std::unique_ptr<ledger::Store> store;
   std::unique_ptr<ledger::Ledger> ledger;
+  std::unique_ptr<engine::Engine> engine;
   metrics::Registry metrics;
   std::atomic<bool> ready{true};
   std::unique_ptr<server::ApiContext> ctx;
@@ -39,8 +40,13 @@ struct World {
     ledger = std::make_unique<ledger::Ledger>(*store, clock);
     FUZZ_CHECK(ledger->open().isOk());
     FUZZ_CHECK(ledger->bootstrapAdminToken(std::string("fuzz-admin")).isOk());
+    // The engine without its worker: observations are queued (bounded), conflicts listed.
+    engine::EngineOptions engine_options;
+    engine_options.queue_max = 10'000;
+    engine = std::make_unique<engine::Engine>(*ledger, clock, engine_options);
+    FUZZ_CHECK(engine->open().isOk());
     ctx = std::make_unique<server::ApiContext>(
-        server::ApiContext{*ledger, metrics, ready, "{\"openapi\":\"3.0.3\"}"});
+        server::ApiContext{*ledger, metrics, ready, "{\"openapi\":\"3.0.3\"}", engine.get()});
     FUZZ_CHECK(server::registerApi(router, *ctx).isOk());
     // Something to act on: a pool, a MAC pool and a binding.
     call("POST", "/v1/pools", R"({"name":"p","cidr":"192.0.2.0/28","gateway":"192.0.2.1"})");
@@ -96,6 +102,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (target.rfind("/v1/snapshot", 0) == 0) return 0;
 
   http::Response r = world().call(method, target, body, authenticated);
+  // Whatever was accepted goes through the engine's rules too (they must not crash either).
+  world().engine->processQueued();
+  world().engine->tick();
   FUZZ_CHECK(r.status >= 200 && r.status < 500);
   if (r.status >= 400) {
     FUZZ_CHECK(r.contentType == "application/problem+json");

@@ -116,6 +116,7 @@ json::object toJson(const PoolRecord& p) {
   o["threshold"] = p.threshold;
   o["parent"] = p.parent.empty() ? json::value(nullptr) : json::value(p.parent);
   o["auto_expand"] = p.auto_expand;
+  o["external"] = p.external;
   o["expand_prefix_length"] = p.expand_prefix_length;
   o["version"] = p.version;
   putTime(o, "created_at", p.created_at);

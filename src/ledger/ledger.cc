@@ -129,6 +129,7 @@ void Ledger::resetLocked() {
   table_.clear();
   tokens_.clear();
   token_by_hash_.clear();
+  documents_.clear();
 }
 
 Result<std::unique_ptr<alloc::IpAllocator>> Ledger::makeBlock(const PoolRecord& r,
@@ -163,7 +164,7 @@ Status Ledger::addPoolStateLocked(const PoolRecord& record) {
       return Status::notFound("parent: pool \"" + record.parent + "\" not found");
     }
     parent->second.children.push_back(record.name);
-  } else {
+  } else if (!record.external) {
     for (const auto& cidr : record.cidrs) {
       NL_RETURN_IF_ERROR(overlap_.add(record.network, cidr, record.name));
     }
@@ -243,6 +244,10 @@ Status Ledger::loadLocked() {
     } else if (auto mac = Mac::parse(q.key); mac && macs_.claim(*mac, now).isOk()) {
       (void)macs_.release(*mac, now, until - now);
     }
+  }
+  for (auto& d : s.documents) {
+    std::string kind = d.kind, key = d.key;
+    documents_[kind].emplace(std::move(key), std::move(d));
   }
   last_event_seq_ = s.last_event_seq;
   last_binding_id_ = s.last_binding_id;
@@ -325,6 +330,13 @@ void Ledger::committerLoop() {
     durable_cv_.notify_all();
     lock.unlock();
     if (commit_observer_) commit_observer_(batch.size(), seconds, s.isOk());
+    if (event_listener_ && s.isOk()) {
+      std::vector<const EventRecord*> events;
+      for (const Write& w : batch) {
+        if (const auto* e = std::get_if<AppendEvent>(&w)) events.push_back(&e->event);
+      }
+      if (!events.empty()) event_listener_(events);
+    }
     for (auto& p : ready) p.done(outcome);
     lock.lock();
   }
@@ -532,6 +544,9 @@ Result<Applied<PoolView>> Ledger::createPool(const Actor& actor, PoolCreate crea
   if (r.vni && *r.vni >= (1u << 24)) {
     return Status::invalidArgument("vni: " + std::to_string(*r.vni) + " is outside 0..16777215");
   }
+  if (r.external && (!r.parent.empty() || r.auto_expand)) {
+    return Status::invalidArgument("external: an external pool has no parent and does not expand");
+  }
   if (r.auto_expand && r.parent.empty()) {
     return Status::invalidArgument("auto_expand: needs a parent pool to take prefixes from");
   }
@@ -595,7 +610,7 @@ Result<Applied<PoolView>> Ledger::createPool(const Actor& actor, PoolCreate crea
     }
     if (r.cidrs.empty()) return Status::invalidArgument("cidr: required");
     for (std::size_t i = 0; i < r.cidrs.size(); ++i) {
-      NL_RETURN_IF_ERROR(overlap_.check(r.network, r.cidrs[i]));
+      if (!r.external) NL_RETURN_IF_ERROR(overlap_.check(r.network, r.cidrs[i]));
       for (std::size_t j = 0; j < i; ++j) {
         if (r.cidrs[i].overlaps(r.cidrs[j])) {
           return Status::invalidArgument("cidrs: " + r.cidrs[i].toString() + " overlaps " +
@@ -752,7 +767,9 @@ Result<Applied<PoolRecord>> Ledger::deletePool(const Actor& actor, const std::st
     }
   }
   if (r.parent.empty()) {
-    for (const auto& cidr : r.cidrs) overlap_.remove(r.network, cidr);
+    if (!r.external) {
+      for (const auto& cidr : r.cidrs) overlap_.remove(r.network, cidr);
+    }
   } else if (auto parent = pools_.find(r.parent); parent != pools_.end()) {
     auto& kids = parent->second.children;
     kids.erase(std::remove(kids.begin(), kids.end(), name), kids.end());
@@ -925,6 +942,11 @@ Result<Applied<BindingRecord>> Ledger::allocate(const Actor& actor, const Alloca
     }
     if (std::find(pools.begin(), pools.end(), &it->second) != pools.end()) {
       return Status::invalidArgument("pools: \"" + name + "\" is listed twice");
+    }
+    if (it->second.record.external) {
+      return Status::conflict("pools: \"" + name +
+                              "\" is external (another control plane's range); netledger "
+                              "records it but does not allocate from it");
     }
     if (!it->second.children.empty()) {
       return Status::conflict("pools: \"" + name +
@@ -1368,6 +1390,188 @@ Result<BindingRecord> Ledger::holderOfMac(const Actor& actor, Mac mac) const {
   return Status::notFound("mac " + mac.toString() + " is not held");
 }
 
+// ---------------------------------------------------------------------------------------------
+// Consistency-engine support
+
+Result<Applied<BindingRecord>> Ledger::reassignAddress(const Actor& actor, std::uint64_t id,
+                                                       const IpAddress& ip) {
+  NL_RETURN_IF_ERROR(requireRole(actor, Role::kOperator, "reassign addresses"));
+  std::lock_guard lock(mu_);
+  auto found = table_.get(id);
+  if (!found) return Status::notFound("binding " + std::to_string(id) + " not found");
+  BindingRecord b = std::move(*found);
+  NL_RETURN_IF_ERROR(checkBindingAccess(actor, b));
+  if (b.is_static) {
+    return Status::conflict("binding " + std::to_string(id) +
+                            " is static: its addresses are never moved automatically");
+  }
+  auto pos = std::find_if(b.addresses.begin(), b.addresses.end(),
+                          [&](const BoundAddress& a) { return a.ip == ip; });
+  if (pos == b.addresses.end()) {
+    return Status::invalidArgument("ip: binding " + std::to_string(id) + " does not hold " +
+                                   ip.toString());
+  }
+  auto pool = pools_.find(pos->pool);
+  if (pool == pools_.end()) {
+    return Status::conflict("ip: " + ip.toString() +
+                            " is not from a pool; there is nothing to reassign from");
+  }
+  const TimePoint now = clock_.now();
+  // Take the new address first, so it cannot be the contested one.
+  std::optional<IpAddress> fresh;
+  for (auto& block : pool->second.blocks) {
+    if (auto next = block->allocateNext(now)) {
+      fresh = *next;
+      break;
+    }
+  }
+  if (!fresh) return Status::poolExhausted("pool \"" + pool->first + "\" is exhausted");
+  std::vector<Write> writes;
+  if (auto* block = blockFor(pool->second, ip); block && block->release(ip, now).isOk()) {
+    if (pool->second.record.quarantine_s > 0) {
+      writes.push_back(PutQuarantine{
+          {"ip", pos->pool, ip.toString(), nowMs() + pool->second.record.quarantine_s * 1000}});
+    }
+  }
+  std::string before = dump(toJson(b));
+  const std::uint64_t expected = b.version;
+  pos->ip = *fresh;
+  b.version += 1;
+  b.updated_at = nowMs();
+  table_.update(b);
+  auto keys = bindingKeys(b, true);
+  keys.push_back("ip:" + ip.toString());
+  writes.push_back(PutBinding{b, expected});
+  writes.push_back(
+      AppendEvent{eventLocked(actor, "binding.reassign", "binding:" + std::to_string(b.id),
+                              std::move(keys), std::move(before), dump(toJson(b)))});
+  auto ticket = pushLocked(std::move(writes));
+  return Applied<BindingRecord>{std::move(b), true, ticket};
+}
+
+Result<Applied<DocumentRecord>> Ledger::putDocument(const Actor& actor, DocumentRecord document,
+                                                    const std::string& op,
+                                                    const std::string& subject,
+                                                    std::vector<std::string> keys) {
+  if (document.kind.empty() || document.key.empty()) {
+    return Status::invalidArgument("document: kind and key must not be empty");
+  }
+  std::lock_guard lock(mu_);
+  auto& table = documents_[document.kind];
+  auto it = table.find(document.key);
+  const std::uint64_t expected = it == table.end() ? 0 : it->second.version;
+  std::string before = it == table.end() ? std::string() : it->second.body;
+  document.version = expected + 1;
+  document.updated_at = nowMs();
+  std::vector<Write> writes;
+  writes.push_back(PutDocument{document, expected});
+  if (!op.empty()) {
+    writes.push_back(AppendEvent{
+        eventLocked(actor, op, subject, std::move(keys), std::move(before), document.body)});
+  }
+  table[document.key] = document;
+  auto ticket = pushLocked(std::move(writes));
+  return Applied<DocumentRecord>{std::move(document), expected == 0, ticket};
+}
+
+Result<Applied<DocumentRecord>> Ledger::deleteDocument(const Actor& actor, const std::string& kind,
+                                                       const std::string& key,
+                                                       const std::string& op,
+                                                       const std::string& subject) {
+  std::lock_guard lock(mu_);
+  auto table = documents_.find(kind);
+  if (table == documents_.end() || !table->second.contains(key)) {
+    return Status::notFound(kind + " \"" + key + "\" not found");
+  }
+  DocumentRecord old = std::move(table->second.at(key));
+  table->second.erase(key);
+  std::vector<Write> writes;
+  writes.push_back(DeleteDocument{kind, key, old.version});
+  if (!op.empty()) {
+    writes.push_back(AppendEvent{eventLocked(actor, op, subject, {}, old.body, "")});
+  }
+  auto ticket = pushLocked(std::move(writes));
+  return Applied<DocumentRecord>{std::move(old), true, ticket};
+}
+
+std::vector<DocumentRecord> Ledger::documents(const std::string& kind) const {
+  std::lock_guard lock(mu_);
+  std::vector<DocumentRecord> out;
+  if (auto it = documents_.find(kind); it != documents_.end()) {
+    for (const auto& [key, d] : it->second) out.push_back(d);
+  }
+  return out;
+}
+
+std::optional<DocumentRecord> Ledger::document(const std::string& kind,
+                                               const std::string& key) const {
+  std::lock_guard lock(mu_);
+  auto it = documents_.find(kind);
+  if (it == documents_.end()) return std::nullopt;
+  auto d = it->second.find(key);
+  if (d == it->second.end()) return std::nullopt;
+  return d->second;
+}
+
+BindingBrief Ledger::briefLocked(std::uint64_t id) const {
+  BindingBrief brief;
+  auto b = table_.get(id);
+  if (!b) return brief;
+  brief.id = b->id;
+  brief.instance = std::move(b->instance);
+  brief.host = std::move(b->host);
+  brief.mac = b->mac;
+  brief.state = b->state;
+  brief.is_static = b->is_static;
+  brief.expires_at = b->expires_at;
+  brief.updated_at = b->updated_at;
+  return brief;
+}
+
+std::vector<WireFacts> Ledger::lookupWire(std::span<const WireQuery> queries) const {
+  std::lock_guard lock(mu_);
+  std::vector<WireFacts> out(queries.size());
+  for (std::size_t i = 0; i < queries.size(); ++i) {
+    const WireQuery& q = queries[i];
+    WireFacts& f = out[i];
+    if (auto id = table_.idByMac(q.mac)) f.mac_holder = briefLocked(*id);
+    if (!q.ip) continue;
+    if (auto id = table_.idByIp(q.network, *q.ip)) {
+      f.ip_holder = f.mac_holder && f.mac_holder->id == *id ? f.mac_holder : briefLocked(*id);
+    }
+    for (const auto& [name, p] : pools_) {
+      if (p.record.network != q.network) continue;
+      f.network_managed = true;
+      if (!p.children.empty()) continue;  // a parent: the address belongs to a child
+      if (p.record.external) {
+        f.external = f.external || std::any_of(p.record.cidrs.begin(), p.record.cidrs.end(),
+                                               [&](const Prefix& c) { return c.contains(*q.ip); });
+        continue;
+      }
+      bool inside = std::any_of(p.record.cidrs.begin(), p.record.cidrs.end(),
+                                [&](const Prefix& c) { return c.contains(*q.ip); });
+      if (!inside) continue;
+      f.pool = name;
+      f.gateway = p.record.gateway == q.ip;
+      f.reserved = std::any_of(p.record.reserved.begin(), p.record.reserved.end(),
+                               [&](const addr::IpRange& r) { return r.contains(*q.ip); });
+      break;
+    }
+  }
+  return out;
+}
+
+std::pair<std::vector<std::uint64_t>, std::size_t> Ledger::bindingsUnchangedSince(
+    Millis before, std::size_t cursor, std::size_t limit) const {
+  std::lock_guard lock(mu_);
+  std::vector<std::uint64_t> ids;
+  std::size_t next = table_.scan(cursor, [&](std::size_t, const BindingTable::View& v) {
+    if (v.state == BindingState::kActive && v.updated_at < before) ids.push_back(v.id);
+    return ids.size() < limit;
+  });
+  return {std::move(ids), next == BindingTable::npos ? 0 : next};
+}
+
 LedgerStats Ledger::stats() const {
   std::lock_guard lock(mu_);
   return stats_;
@@ -1397,6 +1601,12 @@ HistoryEntry entryOf(const EventRecord& e, const std::string& key) {
   h.event = e;
   h.holder = bindingOf(e.after.empty() ? e.before : e.after);
   h.holds = endsHolding(e);
+  // An address taken away by the event (a reassignment) is not held by its "after" binding.
+  if (h.holds && h.holder && key.rfind("ip:", 0) == 0) {
+    const std::string_view ip = std::string_view(key).substr(3);
+    h.holds = std::any_of(h.holder->addresses.begin(), h.holder->addresses.end(),
+                          [&](const BoundAddress& a) { return a.ip.toString() == ip; });
+  }
   // A move takes the address from the "before" binding: for that binding's keys it ends.
   if (e.op == "address.move" && key.rfind("instance:", 0) == 0) {
     auto before = bindingOf(e.before);

@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -124,6 +125,36 @@ struct HistoryEntry {
   bool holds = false;                   // true if `holder` holds the subject after the event
 };
 
+// What the ledger knows about a binding, briefly: what the consistency engine compares
+// observations with.
+struct BindingBrief {
+  std::uint64_t id = 0;
+  std::string instance;
+  std::string host;
+  std::optional<addr::Mac> mac;
+  BindingState state = BindingState::kActive;
+  bool is_static = false;
+  Millis expires_at = 0;
+  Millis updated_at = 0;
+};
+
+// One observed (network, ip, mac) to look up.
+struct WireQuery {
+  std::string_view network;
+  std::optional<addr::IpAddress> ip;
+  addr::Mac mac;
+};
+
+struct WireFacts {
+  std::optional<BindingBrief> ip_holder;   // the binding holding the ip in that network
+  std::optional<BindingBrief> mac_holder;  // the binding holding the mac
+  std::string pool;                        // the leaf pool of the network containing the ip
+  bool network_managed = false;            // the network has pools at all
+  bool gateway = false;                    // the ip is `pool`'s gateway
+  bool reserved = false;                   // the ip is in one of `pool`'s reserved ranges
+  bool external = false;  // the ip is in an external pool (another control plane's station)
+};
+
 // How long the last start-up load took, for the start-up log line.
 struct LoadStats {
   std::size_t bindings = 0;
@@ -178,6 +209,25 @@ class Ledger {
   Result<Applied<std::pair<TokenRecord, std::string>>> createToken(
       const Actor& actor, const std::string& name, Role role, std::vector<std::string> tenants);
   Result<Applied<TokenRecord>> deleteToken(const Actor& actor, const std::string& name);
+  // Takes `ip` away from dynamic binding `id` and gives it a fresh address from the same pool;
+  // `ip` goes to quarantine (the consistency engine's quarantine_and_reassign). kConflict for a
+  // static binding (never moved automatically); pool_exhausted leaves the binding unchanged.
+  Result<Applied<BindingRecord>> reassignAddress(const Actor& actor, std::uint64_t id,
+                                                 const addr::IpAddress& ip);
+
+  // Documents: durable records of the subsystems above the ledger (see DocumentRecord). The
+  // ledger versions them (version = previous + 1; created at 1) and commits them like any
+  // other write. `op` non-empty records an audit event (subject, keys, before/after = the old
+  // and new bodies); empty for frequent bookkeeping that is not worth an event. Roles are the
+  // caller's business: these take the actor only to name it in the event.
+  Result<Applied<DocumentRecord>> putDocument(const Actor& actor, DocumentRecord document,
+                                              const std::string& op, const std::string& subject,
+                                              std::vector<std::string> keys = {});
+  // kNotFound when absent.
+  Result<Applied<DocumentRecord>> deleteDocument(const Actor& actor, const std::string& kind,
+                                                 const std::string& key, const std::string& op,
+                                                 const std::string& subject);
+
   // Expires every dynamic binding whose lease ended and drops stale quarantine rows; returns
   // how many bindings expired. Run by the sweeper thread.
   Result<Applied<std::size_t>> sweep();
@@ -201,6 +251,15 @@ class Ledger {
   Result<BindingRecord> holderOfAddress(const Actor& actor, const addr::IpAddress& ip) const;
   Result<BindingRecord> holderOfMac(const Actor& actor, addr::Mac mac) const;
   std::vector<TokenRecord> listTokens(const Actor& actor) const;
+  // Every document of `kind`, in key order.
+  std::vector<DocumentRecord> documents(const std::string& kind) const;
+  std::optional<DocumentRecord> document(const std::string& kind, const std::string& key) const;
+  // One lookup per query, all under one lock (the engine's batches).
+  std::vector<WireFacts> lookupWire(std::span<const WireQuery> queries) const;
+  // Active bindings last changed before `before`, visiting from `cursor` (0 first); at most
+  // `limit` ids, and the cursor to continue from (0 at the end).
+  std::pair<std::vector<std::uint64_t>, std::size_t> bindingsUnchangedSince(
+      Millis before, std::size_t cursor, std::size_t limit) const;
   LedgerStats stats() const;
   LoadStats loadStats() const {
     std::lock_guard lock(mu_);
@@ -210,6 +269,12 @@ class Ledger {
   // commit took, and whether it succeeded. Set before open().
   void setCommitObserver(std::function<void(std::size_t, double, bool)> observer) {
     commit_observer_ = std::move(observer);
+  }
+  // Called on the committer thread with the events of every durable commit, in seq order:
+  // the one feed for the event stream, webhooks and the engine. Must return quickly (queue the
+  // work). Set before open().
+  void setEventListener(std::function<void(std::span<const EventRecord* const>)> listener) {
+    event_listener_ = std::move(listener);
   }
 
   // ---- history (from the store's events) ----
@@ -248,6 +313,7 @@ class Ledger {
   EventRecord eventLocked(const Actor& actor, std::string op, std::string subject,
                           std::vector<std::string> keys, std::string before, std::string after);
   std::string networkOfPool(const std::string& pool) const;
+  BindingBrief briefLocked(std::uint64_t id) const;
   // The bindings holding `ip`, one per network at most, in network-name order.
   std::vector<std::uint64_t> holdersOfIpLocked(const addr::IpAddress& ip) const;
   PoolView viewLocked(const PoolState& p) const;
@@ -298,6 +364,8 @@ class Ledger {
   bool open_ = false;
   std::thread committer_;
   std::function<void(std::size_t, double, bool)> commit_observer_;
+  std::function<void(std::span<const EventRecord* const>)> event_listener_;
+  std::map<std::string, std::map<std::string, DocumentRecord>> documents_;  // kind -> key ->
 };
 
 }  // namespace netledger::ledger

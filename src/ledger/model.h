@@ -36,6 +36,10 @@ struct PoolRecord {
   double threshold = 0.85;  // utilization alert threshold
   std::string parent;       // carved from this pool (a container)
   bool auto_expand = false;
+  // A range another control plane hands out (an imported IPPool of another cluster): recorded
+  // so overlaps and collisions with it are seen, never allocated from, exempt from the
+  // no-overlap rule.
+  bool external = false;
   int expand_prefix_length = 0;  // size of the prefix added on expansion (0: the first CIDR's)
   std::uint64_t version = 0;
   Millis created_at = 0;
@@ -104,6 +108,17 @@ struct QuarantineRecord {
   std::string pool;  // pool (ip) or MAC pool ("" for MACs registered explicitly)
   std::string key;   // canonical address text
   Millis until = 0;
+};
+
+// A generic durable record for the subsystems above the ledger (conflicts, webhook
+// subscriptions, remediation policies): `kind` names the subsystem's table, `key` the record,
+// `body` is its JSON text. The Ledger stores and versions them; it does not interpret them.
+struct DocumentRecord {
+  std::string kind;  // "conflict", "webhook", "policy", ...
+  std::string key;
+  std::string body;
+  std::uint64_t version = 0;
+  Millis updated_at = 0;
 };
 
 // One audit event: every mutation, with before and after (JSON text, "" when absent).

@@ -26,6 +26,7 @@ struct StoreState {
   std::vector<BindingRecord> bindings;
   std::vector<TokenRecord> tokens;
   std::vector<QuarantineRecord> quarantine;
+  std::vector<DocumentRecord> documents;
   std::uint64_t last_event_seq = 0;
   std::uint64_t last_binding_id = 0;
 };
@@ -73,12 +74,21 @@ struct DeleteQuarantine {
   std::string key;
   std::string pool;  // the same address may be quarantined in pools of several networks
 };
+struct PutDocument {
+  DocumentRecord document;
+  std::uint64_t expected_version;
+};
+struct DeleteDocument {
+  std::string kind;
+  std::string key;
+  std::uint64_t expected_version;
+};
 struct AppendEvent {
   EventRecord event;
 };
-using Write =
-    std::variant<PutPool, DeletePool, PutMacPool, DeleteMacPool, PutBinding, DeleteBinding,
-                 PutToken, DeleteToken, PutQuarantine, DeleteQuarantine, AppendEvent>;
+using Write = std::variant<PutPool, DeletePool, PutMacPool, DeleteMacPool, PutBinding,
+                           DeleteBinding, PutToken, DeleteToken, PutQuarantine, DeleteQuarantine,
+                           PutDocument, DeleteDocument, AppendEvent>;
 
 struct EventQuery {
   std::optional<std::string> key;  // history key ("ip:10.0.0.5"); any when unset

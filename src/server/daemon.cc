@@ -20,6 +20,56 @@
 
 namespace netledger::server {
 
+namespace {
+
+Status loadEngineConfig(const std::string& path, const YAML::Node& node, engine::EngineOptions& e) {
+  if (!node.IsMap()) return Status::invalidArgument("config " + path + ": engine: not a mapping");
+  auto seconds = [](const YAML::Node& v) { return v.as<std::int64_t>() * 1000; };
+  for (const auto& kv : node) {
+    auto key = kv.first.as<std::string>();
+    const auto& v = kv.second;
+    if (key == "duplicate_window_s") {
+      e.duplicate_window_ms = seconds(v);
+    } else if (key == "flap_changes") {
+      e.flap_changes = v.as<int>();
+    } else if (key == "flap_window_s") {
+      e.flap_window_ms = seconds(v);
+    } else if (key == "quiet_period_s") {
+      e.quiet_period_ms = seconds(v);
+    } else if (key == "never_seen_s") {
+      e.never_seen_ms = seconds(v);
+    } else if (key == "drift_confirmations") {
+      e.drift_confirmations = v.as<int>();
+    } else if (key == "evidence_max") {
+      e.evidence_max = v.as<std::size_t>();
+    } else if (key == "policies") {
+      if (!v.IsMap()) {
+        return Status::invalidArgument("config " + path + ": engine.policies: not a mapping");
+      }
+      for (const auto& p : v) {
+        auto kind = engine::parseConflictKind(p.first.as<std::string>());
+        if (!kind) return kind.status().withContext("config " + path + ": engine.policies");
+        auto policy = engine::parsePolicy(p.second.as<std::string>());
+        if (!policy) return policy.status().withContext("config " + path + ": engine.policies");
+        NL_RETURN_IF_ERROR(engine::checkPolicy(*kind, *policy));
+        e.policies[*kind] = *policy;
+      }
+    } else {
+      return Status::invalidArgument("config " + path + ": unknown key \"engine." + key + "\"");
+    }
+  }
+  if (e.duplicate_window_ms <= 0 || e.flap_window_ms <= 0 || e.quiet_period_ms <= 0 ||
+      e.never_seen_ms <= 0 || e.flap_changes < 1 || e.drift_confirmations < 1 ||
+      e.evidence_max < 1) {
+    return Status::invalidArgument("config " + path +
+                                   ": engine: windows, periods and counts "
+                                   "must be positive");
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
 Status loadConfigFile(const std::string& path, DaemonConfig& c) {
   try {
     YAML::Node root = YAML::LoadFile(path);
@@ -45,6 +95,8 @@ Status loadConfigFile(const std::string& path, DaemonConfig& c) {
         c.retention_days = v.as<std::int64_t>();
       else if (key == "sweep_interval_ms")
         c.sweep_interval_ms = v.as<std::int64_t>();
+      else if (key == "engine")
+        NL_RETURN_IF_ERROR(loadEngineConfig(path, v, c.engine));
       else
         return Status::invalidArgument("config " + path + ": unknown key \"" + key + "\"");
     }
@@ -62,6 +114,7 @@ struct Daemon::Impl {
   Clock* clock = nullptr;
   std::unique_ptr<ledger::Store> store;
   std::unique_ptr<ledger::Ledger> ledger;
+  std::unique_ptr<engine::Engine> engine;
   metrics::Registry metrics;
   std::atomic<bool> ready{false};
   std::unique_ptr<ApiContext> api;
@@ -146,8 +199,12 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonConfig& config, Clock&
     ::chmod(path.c_str(), 0600);
   }
 
-  impl->api = std::make_unique<ApiContext>(
-      ApiContext{*impl->ledger, impl->metrics, impl->ready, std::string(openapiDocument())});
+  impl->engine = std::make_unique<engine::Engine>(*impl->ledger, clock, config.engine);
+  NL_RETURN_IF_ERROR(impl->engine->open());
+  impl->engine->start();
+  impl->api =
+      std::make_unique<ApiContext>(ApiContext{*impl->ledger, impl->metrics, impl->ready,
+                                              std::string(openapiDocument()), impl->engine.get()});
   http::Router router;
   NL_RETURN_IF_ERROR(registerApi(router, *impl->api));
   http::ServerOptions so;
@@ -186,6 +243,7 @@ void Daemon::stop() {
   impl_->cv.notify_all();
   if (impl_->sweeper.joinable()) impl_->sweeper.join();
   if (impl_->server) impl_->server->stop();  // in-flight requests finish first
+  if (impl_->engine) impl_->engine->stop();  // its last write-back goes into the last batch
   impl_->ledger->close();                    // then the last batch is committed
 }
 

@@ -16,5 +16,9 @@ std::string macPoolRecordName(const std::string& name) { return "mac pool \"" + 
 std::string bindingRecordName(std::uint64_t id) { return "binding " + std::to_string(id); }
 std::string tokenRecordName(const std::string& name) { return "token \"" + name + "\""; }
 std::string eventRecordName(std::uint64_t seq) { return "event " + std::to_string(seq); }
+std::string documentRecordName(const std::string& kind, const std::string& key) {
+  return kind + " \"" + key + "\"";
+}
+std::string documentId(const std::string& kind, const std::string& key) { return kind + "/" + key; }
 
 }  // namespace netledger::store

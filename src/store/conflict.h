@@ -22,5 +22,8 @@ std::string macPoolRecordName(const std::string& name);
 std::string bindingRecordName(std::uint64_t id);
 std::string tokenRecordName(const std::string& name);
 std::string eventRecordName(std::uint64_t seq);
+std::string documentRecordName(const std::string& kind, const std::string& key);
+// The single-column key a backend stores a document under: "kind/key".
+std::string documentId(const std::string& kind, const std::string& key);
 
 }  // namespace netledger::store

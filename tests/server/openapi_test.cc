@@ -100,8 +100,9 @@ class OpenApiTest : public ::testing::Test {
     ASSERT_TRUE(opened.isOk()) << opened.status().message();
     store_ = std::move(opened).value();
     ledger_ = std::make_unique<ledger::Ledger>(*store_, clock_);
+    engine_ = std::make_unique<engine::Engine>(*ledger_, clock_);
     ctx_ = std::make_unique<ApiContext>(
-        ApiContext{*ledger_, metrics_, ready_, std::string(openapiDocument())});
+        ApiContext{*ledger_, metrics_, ready_, std::string(openapiDocument()), engine_.get()});
     Status s = registerApi(router_, *ctx_);
     ASSERT_TRUE(s.isOk()) << s.message();
 
@@ -156,6 +157,7 @@ class OpenApiTest : public ::testing::Test {
   FakeClock clock_;
   std::unique_ptr<ledger::Store> store_;
   std::unique_ptr<ledger::Ledger> ledger_;
+  std::unique_ptr<engine::Engine> engine_;
   metrics::Registry metrics_;
   std::atomic<bool> ready_{true};
   std::unique_ptr<ApiContext> ctx_;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "engine/engine.h"
 #include "ledger/ledger.h"
 #include "server/http/router.h"
 #include "server/metrics/registry.h"
@@ -21,6 +22,7 @@ struct ApiContext {
   std::atomic<bool>& ready;
   // The OpenAPI document served at /v1/openapi.json.
   std::string openapi;
+  engine::Engine* engine;  // the consistency engine (/v1/observations, /v1/conflicts, ...)
 };
 
 Status registerApi(http::Router& router, ApiContext& ctx);
@@ -32,5 +34,6 @@ Status registerBindingRoutes(http::Router& router, ApiContext& ctx);
 Status registerHistoryRoutes(http::Router& router, ApiContext& ctx);
 Status registerTokenRoutes(http::Router& router, ApiContext& ctx);
 Status registerOpsRoutes(http::Router& router, ApiContext& ctx);
+Status registerConsistencyRoutes(http::Router& router, ApiContext& ctx);
 
 }  // namespace netledger::server

@@ -123,6 +123,7 @@ Status registerApi(http::Router& router, ApiContext& ctx) {
   NL_RETURN_IF_ERROR(registerMacPoolRoutes(router, ctx));
   NL_RETURN_IF_ERROR(registerBindingRoutes(router, ctx));
   NL_RETURN_IF_ERROR(registerHistoryRoutes(router, ctx));
+  NL_RETURN_IF_ERROR(registerConsistencyRoutes(router, ctx));
   return registerTokenRoutes(router, ctx);
 }
 

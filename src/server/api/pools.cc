@@ -40,10 +40,10 @@ Status readPoolFields(const JsonBody& body, ledger::PoolRecord& r) {
 }
 
 Result<ledger::PoolCreate> parseCreate(const JsonBody& body) {
-  NL_RETURN_IF_ERROR(
-      body.allowOnly({"name", "network", "cidr", "cidrs", "gateway", "ranges", "reserved", "tenant",
-                      "cluster", "vlan", "vni", "default_ttl_s", "quarantine_s", "threshold",
-                      "parent", "prefix_length", "auto_expand", "expand_prefix_length"}));
+  NL_RETURN_IF_ERROR(body.allowOnly(
+      {"name", "network", "cidr", "cidrs", "gateway", "ranges", "reserved", "tenant", "cluster",
+       "vlan", "vni", "default_ttl_s", "quarantine_s", "threshold", "parent", "prefix_length",
+       "auto_expand", "expand_prefix_length", "external"}));
   ledger::PoolCreate c;
   auto& r = c.record;
   auto name = body.string("name", 63);
@@ -100,6 +100,10 @@ Result<ledger::PoolCreate> parseCreate(const JsonBody& body) {
     return v.status();
   else if (*v)
     r.auto_expand = **v;
+  if (auto v = body.optBool("external"); !v)
+    return v.status();
+  else if (*v)
+    r.external = **v;
   if (auto v = body.optInt("expand_prefix_length", 0, 128); !v)
     return v.status();
   else if (*v)

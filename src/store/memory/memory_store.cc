@@ -99,7 +99,7 @@ struct EventSeqs {
 }  // namespace
 
 struct MemoryStore::Validation {
-  std::map<std::string, Overlay> pools, mac_pools, tokens;
+  std::map<std::string, Overlay> pools, mac_pools, tokens, documents;
   std::map<std::uint64_t, Overlay> bindings;
   std::set<std::uint64_t> events;
 };
@@ -113,6 +113,7 @@ Result<ledger::StoreState> MemoryStore::load() {
   for (const auto& [id, binding] : bindings_) state.bindings.push_back(binding);
   for (const auto& [name, token] : tokens_) state.tokens.push_back(token);
   for (const auto& [key, entry] : quarantine_) state.quarantine.push_back(entry);
+  for (const auto& [id, doc] : documents_) state.documents.push_back(doc);
   state.last_binding_id = last_binding_id_;
   state.last_event_seq = last_event_seq_;
   return state;
@@ -170,6 +171,17 @@ Status MemoryStore::validate(const std::vector<Write>& batch) const {
             },
             [&](const ledger::PutQuarantine&) { return Status::ok(); },
             [&](const ledger::DeleteQuarantine&) { return Status::ok(); },
+            [&](const ledger::PutDocument& w) {
+              const auto& d = w.document;
+              return checkPut(documents_, v.documents, documentId(d.kind, d.key),
+                              w.expected_version, d.version,
+                              [&] { return documentRecordName(d.kind, d.key); });
+            },
+            [&](const ledger::DeleteDocument& w) {
+              return checkDelete(documents_, v.documents, documentId(w.kind, w.key),
+                                 w.expected_version,
+                                 [&] { return documentRecordName(w.kind, w.key); });
+            },
             [&](const ledger::AppendEvent& w) {
               std::uint64_t seq = w.event.seq;
               if (seq == 0) return Status::invalidArgument("event: seq must be set (> 0)");
@@ -187,27 +199,32 @@ Status MemoryStore::validate(const std::vector<Write>& batch) const {
 
 void MemoryStore::applyValidated(const std::vector<Write>& batch) {
   for (const Write& write : batch) {
-    std::visit(Overloaded{
-                   [&](const ledger::PutPool& w) { pools_[w.pool.name] = w.pool; },
-                   [&](const ledger::DeletePool& w) { pools_.erase(w.name); },
-                   [&](const ledger::PutMacPool& w) { mac_pools_[w.pool.name] = w.pool; },
-                   [&](const ledger::DeleteMacPool& w) { mac_pools_.erase(w.name); },
-                   [&](const ledger::PutBinding& w) {
-                     bindings_[w.binding.id] = w.binding;
-                     last_binding_id_ = std::max(last_binding_id_, w.binding.id);
-                   },
-                   [&](const ledger::DeleteBinding& w) { bindings_.erase(w.id); },
-                   [&](const ledger::PutToken& w) { tokens_[w.token.name] = w.token; },
-                   [&](const ledger::DeleteToken& w) { tokens_.erase(w.name); },
-                   [&](const ledger::PutQuarantine& w) {
-                     quarantine_[{w.entry.kind, w.entry.pool, w.entry.key}] = w.entry;
-                   },
-                   [&](const ledger::DeleteQuarantine& w) {
-                     quarantine_.erase({w.kind, w.pool, w.key});
-                   },
-                   [&](const ledger::AppendEvent& w) { appendEvent(w.event); },
-               },
-               write);
+    std::visit(
+        Overloaded{
+            [&](const ledger::PutPool& w) { pools_[w.pool.name] = w.pool; },
+            [&](const ledger::DeletePool& w) { pools_.erase(w.name); },
+            [&](const ledger::PutMacPool& w) { mac_pools_[w.pool.name] = w.pool; },
+            [&](const ledger::DeleteMacPool& w) { mac_pools_.erase(w.name); },
+            [&](const ledger::PutBinding& w) {
+              bindings_[w.binding.id] = w.binding;
+              last_binding_id_ = std::max(last_binding_id_, w.binding.id);
+            },
+            [&](const ledger::DeleteBinding& w) { bindings_.erase(w.id); },
+            [&](const ledger::PutToken& w) { tokens_[w.token.name] = w.token; },
+            [&](const ledger::DeleteToken& w) { tokens_.erase(w.name); },
+            [&](const ledger::PutQuarantine& w) {
+              quarantine_[{w.entry.kind, w.entry.pool, w.entry.key}] = w.entry;
+            },
+            [&](const ledger::DeleteQuarantine& w) {
+              quarantine_.erase({w.kind, w.pool, w.key});
+            },
+            [&](const ledger::PutDocument& w) {
+              documents_[documentId(w.document.kind, w.document.key)] = w.document;
+            },
+            [&](const ledger::DeleteDocument& w) { documents_.erase(documentId(w.kind, w.key)); },
+            [&](const ledger::AppendEvent& w) { appendEvent(w.event); },
+        },
+        write);
   }
 }
 

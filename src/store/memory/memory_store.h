@@ -60,6 +60,7 @@ class MemoryStore final : public ledger::Store {
   std::map<std::string, ledger::TokenRecord> tokens_;
   // (kind, pool, key): one address may be quarantined in pools of several networks.
   std::map<std::tuple<std::string, std::string, std::string>, ledger::QuarantineRecord> quarantine_;
+  std::map<std::string, ledger::DocumentRecord> documents_;  // by documentId(kind, key)
   std::map<std::uint64_t, ledger::EventRecord> events_;
   std::map<std::string, std::set<std::uint64_t>> event_keys_;  // history key -> seqs
   std::uint64_t last_binding_id_ = 0;  // high-water marks: survive deletes and pruning

@@ -316,6 +316,7 @@ std::string encodePoolData(const ledger::PoolRecord& pool) {
   o["threshold"] = pool.threshold;
   o["parent"] = pool.parent;
   o["auto_expand"] = pool.auto_expand;
+  if (pool.external) o["external"] = true;
   o["expand_prefix_length"] = pool.expand_prefix_length;
   return json::serialize(o);
 }
@@ -353,6 +354,7 @@ Status decodePoolData(std::string_view text, ledger::PoolRecord& pool) {
   NL_RETURN_IF_ERROR(readDouble(*o, "threshold", pool.threshold));
   NL_RETURN_IF_ERROR(readString(*o, "parent", pool.parent));
   NL_RETURN_IF_ERROR(readBool(*o, "auto_expand", pool.auto_expand));
+  if (o->contains("external")) NL_RETURN_IF_ERROR(readBool(*o, "external", pool.external));
   std::int64_t expand = pool.expand_prefix_length;
   NL_RETURN_IF_ERROR(readInt(*o, "expand_prefix_length", expand));
   pool.expand_prefix_length = static_cast<int>(expand);

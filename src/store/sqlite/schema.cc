@@ -115,11 +115,26 @@ constexpr const char* kMigration3 = R"sql(
 ALTER TABLE bindings ADD COLUMN ttl_s INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// 4: documents, the generic records of the subsystems above the ledger (conflicts, webhook
+// subscriptions, remediation policies). One table keyed by "kind/key" rather than a table per
+// subsystem: they are few, small and always loaded whole.
+constexpr const char* kMigration4 = R"sql(
+CREATE TABLE documents (
+  id         TEXT PRIMARY KEY,
+  kind       TEXT NOT NULL,
+  key        TEXT NOT NULL,
+  version    INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  body       TEXT NOT NULL
+) WITHOUT ROWID;
+)sql";
+
 // Append migration N+1 here; never edit or reorder a released one.
 constexpr Migration kMigrations[] = {
     {1, kMigration1},
     {2, kMigration2},
     {3, kMigration3},
+    {4, kMigration4},
 };
 
 bool isEmpty(Connection& db) {

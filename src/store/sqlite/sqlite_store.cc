@@ -82,6 +82,14 @@ constexpr const char* kPutQuarantine =
 constexpr const char* kDeleteQuarantine =
     "DELETE FROM quarantine WHERE kind = ?1 AND key = ?2 AND pool = ?3";
 
+constexpr const char* kInsertDocument =
+    "INSERT INTO documents (id, kind, key, version, updated_at, body) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+constexpr const char* kUpdateDocument =
+    "UPDATE documents SET kind = ?2, key = ?3, version = ?4, updated_at = ?5, body = ?6 "
+    "WHERE id = ?1 AND version = ?7";
+constexpr int kDocumentExpected = 7;
+constexpr const char* kDeleteDocument = "DELETE FROM documents WHERE id = ?1 AND version = ?2";
 constexpr const char* kEventColumns =
     "seq, time, actor, op, subject, keys, before_json, after_json";
 constexpr const char* kInsertEvent =
@@ -104,6 +112,7 @@ constexpr VersionedTable kPools{"pools", "name"};
 constexpr VersionedTable kMacPools{"mac_pools", "name"};
 constexpr VersionedTable kBindings{"bindings", "id"};
 constexpr VersionedTable kTokens{"tokens", "name"};
+constexpr VersionedTable kDocuments{"documents", "id"};
 
 void bindOptionalMac(Statement& s, int index, const std::optional<addr::Mac>& mac) {
   if (mac) {
@@ -293,6 +302,7 @@ struct SqliteStore::Impl {
     Statement insert_binding, update_binding, delete_binding;
     Statement insert_token, update_token, delete_token;
     Statement put_quarantine, delete_quarantine;
+    Statement insert_document, update_document, delete_document;
     Statement insert_event, insert_event_key;
     Statement raise_meta;
   } w;
@@ -355,6 +365,9 @@ Status SqliteStore::Impl::prepareWriteStatements() {
       {&w.delete_token, kDeleteToken},
       {&w.put_quarantine, kPutQuarantine},
       {&w.delete_quarantine, kDeleteQuarantine},
+      {&w.insert_document, kInsertDocument},
+      {&w.update_document, kUpdateDocument},
+      {&w.delete_document, kDeleteDocument},
       {&w.insert_event, kInsertEvent},
       {&w.insert_event_key, kInsertEventKey},
       {&w.raise_meta, kRaiseMeta},
@@ -529,6 +542,30 @@ Status SqliteStore::Impl::writeAll(const std::vector<Write>& batch) {
               s.bind(3, x.pool);
               return stepDone(s, "delete quarantine " + x.kind + " " + x.key);
             },
+            [&](const ledger::PutDocument& x) {
+              const auto& d = x.document;
+              const std::string id = documentId(d.kind, d.key);
+              return put(
+                  kDocuments, w.insert_document, w.update_document, kDocumentExpected,
+                  x.expected_version,
+                  [&](Statement& s) {
+                    s.bind(1, id);
+                    s.bind(2, d.kind);
+                    s.bind(3, d.key);
+                    s.bind(4, d.version);
+                    s.bind(5, d.updated_at);
+                    s.bind(6, d.body);
+                  },
+                  [&](Statement& s) { s.bind(1, id); },
+                  [&] { return documentRecordName(d.kind, d.key); });
+            },
+            [&](const ledger::DeleteDocument& x) {
+              const std::string id = documentId(x.kind, x.key);
+              return remove(
+                  kDocuments, w.delete_document, x.expected_version,
+                  [&](Statement& s) { s.bind(1, id); },
+                  [&] { return documentRecordName(x.kind, x.key); });
+            },
             [&](const ledger::AppendEvent& x) {
               max_event_seq = std::max(max_event_seq, x.event.seq);
               return appendEvent(x.event);
@@ -662,6 +699,18 @@ Status SqliteStore::Impl::loadSmallTables(ledger::StoreState& state) {
     q.until = quarantine->int64(3);
   }
   if (rc != SQLITE_DONE) return db.error(rc, "load quarantine");
+  auto documents =
+      db.prepare("SELECT kind, key, version, updated_at, body FROM documents ORDER BY id");
+  if (!documents) return documents.status();
+  while ((rc = documents->step()) == SQLITE_ROW) {
+    ledger::DocumentRecord& d = state.documents.emplace_back();
+    d.kind.assign(documents->text(0));
+    d.key.assign(documents->text(1));
+    d.version = documents->uint64(2);
+    d.updated_at = documents->int64(3);
+    d.body.assign(documents->text(4));
+  }
+  if (rc != SQLITE_DONE) return db.error(rc, "load documents");
   return Status::ok();
 }
 

@@ -1,0 +1,826 @@
+#include "engine/engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <limits>
+
+#include <boost/json.hpp>
+
+#include "ledger/codec.h"
+
+namespace netledger::engine {
+namespace json = boost::json;
+using ledger::Actor;
+using ledger::Applied;
+using ledger::DocumentRecord;
+
+namespace {
+
+constexpr const char* kConflictDoc = "conflict";
+constexpr const char* kPolicyDoc = "policy";
+
+const Actor& engineActor() {
+  static const Actor actor = Actor::system("engine");
+  return actor;
+}
+
+bool isLinkLocal(const addr::IpAddress& ip) {
+  if (ip.isV4()) return (ip.bits() >> 16) == 0xa9fe;  // 169.254.0.0/16
+  return (ip.bits() >> 118) == 0x3fa;                 // fe80::/10
+}
+
+bool isUnspecified(const addr::IpAddress& ip) { return ip.bits() == 0; }
+
+std::string percent(double fraction) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f%%", fraction * 100);
+  return buf;
+}
+
+std::string seconds(Millis ms) { return std::to_string(ms / 1000) + " s"; }
+
+bool matches(const ConflictFilter& f, const Conflict& c) {
+  if (f.kind && c.kind != *f.kind) return false;
+  if (f.status && c.status != *f.status) return false;
+  if (f.min_severity && c.severity < *f.min_severity) return false;
+  if (f.network && c.network != *f.network) return false;
+  if (f.subject && c.subject != *f.subject) return false;
+  if (f.ip && c.ip != *f.ip) return false;
+  if (f.mac && c.mac != *f.mac && std::find(c.macs.begin(), c.macs.end(), *f.mac) == c.macs.end()) {
+    return false;
+  }
+  if (f.binding_id && c.binding_id != f.binding_id) return false;
+  return true;
+}
+
+}  // namespace
+
+std::size_t Engine::IpKeyHash::operator()(const IpKey& k) const noexcept {
+  std::size_t h = std::hash<std::string>()(k.network);
+  auto bits = k.ip.bits();
+  h ^= std::hash<std::uint64_t>()(static_cast<std::uint64_t>(bits)) + 0x9e3779b97f4a7c15ULL +
+       (h << 6) + (h >> 2);
+  h ^= std::hash<std::uint64_t>()(static_cast<std::uint64_t>(bits >> 64)) + (h << 6) + (h >> 2);
+  return h;
+}
+
+Engine::Engine(ledger::Ledger& ledger, Clock& clock, EngineOptions options)
+    : ledger_(ledger), clock_(clock), options_(std::move(options)) {
+  policies_ = options_.policies;
+}
+
+Engine::~Engine() { stop(); }
+
+Millis Engine::nowMs() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch())
+      .count();
+}
+
+Status Engine::open() {
+  std::lock_guard lock(mu_);
+  for (const auto& d : ledger_.documents(kConflictDoc)) {
+    json::error_code ec;
+    auto v = json::parse(d.body, ec);
+    if (ec) return Status::internal("conflict " + d.key + ": stored body is not JSON");
+    auto c = conflictFromJson(v);
+    if (!c) return c.status().withContext("conflict " + d.key);
+    next_id_ = std::max(next_id_, c->id + 1);
+    if (c->status != ConflictStatus::kResolved) {
+      unresolved_[{c->kind, c->network, c->subject}] = c->id;
+    }
+    conflicts_.emplace(c->id, std::move(*c));
+  }
+  for (const auto& d : ledger_.documents(kPolicyDoc)) {
+    auto kind = parseConflictKind(d.key);
+    auto policy = parsePolicy(d.body);
+    if (kind && policy) policies_[*kind] = *policy;
+  }
+  return Status::ok();
+}
+
+void Engine::start() {
+  std::lock_guard lock(queue_mu_);
+  if (worker_.joinable()) return;
+  stopping_ = false;
+  worker_ = std::thread([this] { workerLoop(); });
+}
+
+void Engine::stop() {
+  {
+    std::lock_guard lock(queue_mu_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+  std::lock_guard lock(mu_);
+  flushDirty();
+}
+
+Status Engine::submit(std::vector<Observation> batch) {
+  if (batch.empty()) return Status::ok();
+  {
+    std::lock_guard lock(queue_mu_);
+    if (queued_ + batch.size() > options_.queue_max) {
+      std::lock_guard stats_lock(mu_);
+      stats_.dropped += batch.size();
+      return Status::unavailable("the engine is busy (" + std::to_string(queued_) +
+                                 " observations queued); retry shortly");
+    }
+    queued_ += batch.size();
+    ++submitted_batches_;
+    queue_.push_back(std::move(batch));
+  }
+  queue_cv_.notify_one();
+  return Status::ok();
+}
+
+void Engine::drain() {
+  std::unique_lock lock(queue_mu_);
+  const std::uint64_t target = submitted_batches_;
+  drained_cv_.wait(lock, [&] { return processed_batches_ >= target || !worker_.joinable(); });
+}
+
+void Engine::processQueued() {
+  std::unique_lock lock(queue_mu_);
+  while (!queue_.empty()) {
+    std::vector<Observation> batch = std::move(queue_.front());
+    queue_.pop_front();
+    lock.unlock();
+    process(batch);
+    lock.lock();
+    queued_ -= batch.size();
+    ++processed_batches_;
+  }
+  drained_cv_.notify_all();
+}
+
+void Engine::workerLoop() {
+  auto next_tick = std::chrono::steady_clock::now();
+  std::unique_lock lock(queue_mu_);
+  while (true) {
+    queue_cv_.wait_until(lock, next_tick, [&] { return stopping_ || !queue_.empty(); });
+    if (stopping_) break;
+    while (!queue_.empty()) {
+      std::vector<Observation> batch = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      process(batch);
+      lock.lock();
+      queued_ -= batch.size();
+      ++processed_batches_;
+      drained_cv_.notify_all();
+      if (stopping_) break;
+    }
+    if (std::chrono::steady_clock::now() >= next_tick) {
+      lock.unlock();
+      tick();
+      lock.lock();
+      next_tick = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.tick_ms);
+    }
+  }
+  processed_batches_ = submitted_batches_;
+  drained_cv_.notify_all();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Detection
+
+void Engine::process(const std::vector<Observation>& batch) {
+  std::vector<ledger::WireQuery> queries;
+  queries.reserve(batch.size());
+  for (const auto& o : batch) queries.push_back({o.network, o.ip, o.mac});
+  auto facts = ledger_.lookupWire(queries);
+  for (std::size_t i = 0; i < batch.size(); ++i) inspect(batch[i], facts[i]);
+  std::lock_guard lock(mu_);
+  stats_.observations += batch.size();
+  ++stats_.batches;
+}
+
+void Engine::inspect(const Observation& o, const ledger::WireFacts& facts) {
+  observed_networks_.insert(o.network);
+  MacTrack& track = macs_[o.mac.value()];
+  checkFlapping(o, track);
+  if (o.ip && !isUnspecified(*o.ip)) checkIp(o, facts);
+  checkMac(o, facts, track);
+}
+
+void Engine::checkFlapping(const Observation& o, MacTrack& track) {
+  if (o.host.empty() && o.interface.empty()) return;
+  std::string location = o.host + "|" + o.interface;
+  if (track.location.empty() || track.location == location) {
+    track.location = std::move(location);
+    return;
+  }
+  std::string from = track.location;
+  track.location = location;
+  track.changes.push_back(o.time);
+  while (!track.changes.empty() && track.changes.front() < o.time - options_.flap_window_ms) {
+    track.changes.pop_front();
+  }
+  if (static_cast<int>(track.changes.size()) <= options_.flap_changes) return;
+  Finding f{ConflictKind::kMacFlapping};
+  f.network = o.network;
+  f.mac = o.mac.toString();
+  f.subject = "mac:" + f.mac;
+  f.message = f.mac + " moved " + std::to_string(track.changes.size()) + " times in " +
+              seconds(options_.flap_window_ms) + " (last: " + from + " -> " + location + ")";
+  f.details["changes"] = track.changes.size();
+  f.details["from"] = from;
+  f.details["to"] = location;
+  f.evidence = &o;
+  raise(std::move(f));
+}
+
+void Engine::checkIp(const Observation& o, const ledger::WireFacts& facts) {
+  const addr::IpAddress& ip = *o.ip;
+  const std::string ip_text = ip.toString();
+  IpTrack& track = ips_[IpKey{o.network, ip}];
+  const Millis window_start = o.time - options_.duplicate_window_ms;
+  std::erase_if(track.claims, [&](const IpClaim& c) { return c.last < window_start; });
+  if (claimsAddress(o)) {
+    auto it = std::find_if(track.claims.begin(), track.claims.end(),
+                           [&](const IpClaim& c) { return c.mac == o.mac; });
+    if (it == track.claims.end()) {
+      track.claims.push_back({o.mac, o.time});
+    } else {
+      it->last = std::max(it->last, o.time);
+    }
+  }
+  // Two stations claiming one address; a probe (ARP probe, DAD) for an address another
+  // station claims is the same conflict one step earlier.
+  const bool other_claims = std::any_of(track.claims.begin(), track.claims.end(),
+                                        [&](const IpClaim& c) { return c.mac != o.mac; });
+  if (other_claims && (claimsAddress(o) || probesAddress(o))) {
+    Finding f{ConflictKind::kDuplicateIp};
+    f.network = o.network;
+    f.ip = ip_text;
+    f.subject = "ip:" + ip_text;
+    for (const auto& c : track.claims) f.macs.push_back(c.mac.toString());
+    if (probesAddress(o)) f.macs.push_back(o.mac.toString());
+    std::sort(f.macs.begin(), f.macs.end());
+    f.macs.erase(std::unique(f.macs.begin(), f.macs.end()), f.macs.end());
+    if (facts.ip_holder) {
+      f.binding_id = facts.ip_holder->id;
+      if (facts.ip_holder->mac) f.mac = facts.ip_holder->mac->toString();
+    }
+    f.pool = facts.pool;
+    std::string list;
+    for (const auto& m : f.macs) list += (list.empty() ? "" : ", ") + m;
+    f.message = ip_text + " is claimed by " + std::to_string(f.macs.size()) + " MACs (" + list +
+                ")" + (probesAddress(o) ? " — a probe met an address in use" : "");
+    f.evidence = &o;
+    raise(std::move(f));
+  }
+  if (!claimsAddress(o)) return;
+
+  if (facts.ip_holder) {
+    const ledger::BindingBrief& h = *facts.ip_holder;
+    if (h.mac && *h.mac != o.mac) {
+      Finding f{ConflictKind::kBindingMismatch};
+      f.network = o.network;
+      f.ip = ip_text;
+      f.subject = "ip:" + ip_text;
+      f.mac = o.mac.toString();
+      f.binding_id = h.id;
+      f.pool = facts.pool;
+      f.details["bound_mac"] = h.mac->toString();
+      f.details["seen_mac"] = f.mac;
+      f.message = ip_text + " is bound to " + h.mac->toString() + " (binding " +
+                  std::to_string(h.id) + ", " + h.instance + ") but was seen with " + f.mac;
+      f.evidence = &o;
+      raise(std::move(f));
+      return;
+    }
+    binding_seen_[h.id] = o.time;
+    if (!h.is_static && h.expires_at != 0 && h.expires_at < o.time) {
+      Finding f{ConflictKind::kStaleBinding};
+      f.network = o.network;
+      f.ip = ip_text;
+      f.mac = o.mac.toString();
+      f.subject = "binding:" + std::to_string(h.id);
+      f.binding_id = h.id;
+      f.pool = facts.pool;
+      f.message = "binding " + std::to_string(h.id) + " (" + h.instance + ") expired at " +
+                  ledger::formatTime(h.expires_at) + " without a renewal, yet " + ip_text +
+                  " is still in use";
+      f.evidence = &o;
+      raise(std::move(f));
+    }
+    return;
+  }
+  if (isLinkLocal(ip) || !facts.network_managed || facts.gateway || facts.reserved ||
+      facts.external) {
+    return;
+  }
+  Finding f{ConflictKind::kUnknownStation};
+  f.network = o.network;
+  f.ip = ip_text;
+  f.mac = o.mac.toString();
+  f.subject = "ip:" + ip_text;
+  f.pool = facts.pool;
+  f.message = facts.pool.empty() ? ip_text + " (" + f.mac + ") is in managed network \"" +
+                                       o.network + "\" but outside every pool"
+                                 : ip_text + " (" + f.mac + ") is in pool \"" + facts.pool +
+                                       "\" but the ledger never gave it out";
+  f.evidence = &o;
+  raise(std::move(f));
+}
+
+void Engine::checkMac(const Observation& o, const ledger::WireFacts& facts, MacTrack& track) {
+  if (!facts.mac_holder) return;
+  const ledger::BindingBrief& h = *facts.mac_holder;
+  if (!o.ip || (facts.ip_holder && facts.ip_holder->id == h.id)) binding_seen_[h.id] = o.time;
+  if (h.host.empty() || o.host.empty() || o.host == h.host) {
+    track.drift_host.clear();
+    track.drift_count = 0;
+    return;
+  }
+  if (track.drift_host != o.host) {
+    track.drift_host = o.host;
+    track.drift_count = 0;
+  }
+  ++track.drift_count;
+  Finding f{ConflictKind::kMacDrift};
+  f.network = o.network;
+  f.mac = o.mac.toString();
+  f.subject = "mac:" + f.mac;
+  if (o.ip) f.ip = o.ip->toString();
+  f.binding_id = h.id;
+  f.details["recorded_host"] = h.host;
+  f.details["seen_host"] = o.host;
+  f.details["confirmations"] = track.drift_count;
+  f.message = f.mac + " (binding " + std::to_string(h.id) + ", " + h.instance +
+              ") is recorded on host \"" + h.host + "\" but was seen on \"" + o.host + "\"";
+  f.evidence = &o;
+  raise(std::move(f));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conflicts
+
+Policy Engine::policyLocked(ConflictKind kind) const {
+  auto it = policies_.find(kind);
+  return it == policies_.end() ? Policy::kAlert : it->second;
+}
+
+std::uint64_t Engine::persistLocked(const Conflict& c, const std::string& op,
+                                    const std::string& actor) {
+  DocumentRecord d{kConflictDoc, std::to_string(c.id), json::serialize(toJson(c))};
+  auto applied = ledger_.putDocument(Actor::system(actor), std::move(d), op,
+                                     "conflict:" + std::to_string(c.id));
+  dirty_.erase(c.id);
+  return applied ? applied->ticket : 0;
+}
+
+std::uint64_t Engine::raise(Finding f) {
+  std::lock_guard lock(mu_);
+  const Millis now = f.evidence != nullptr ? f.evidence->time : nowMs();
+  auto key = std::make_tuple(f.kind, f.network, f.subject);
+  auto appendEvidence = [&](Conflict& c) {
+    if (f.evidence == nullptr) return;
+    c.evidence.push_back(toJson(*f.evidence));
+    if (c.evidence.size() > options_.evidence_max) c.evidence.erase(c.evidence.begin());
+  };
+  if (auto it = unresolved_.find(key); it != unresolved_.end()) {
+    Conflict& c = conflicts_.at(it->second);
+    if (f.counts) ++c.count;
+    c.last_seen = std::max(c.last_seen, now);
+    for (auto& m : f.macs) {
+      if (std::find(c.macs.begin(), c.macs.end(), m) == c.macs.end()) c.macs.push_back(m);
+    }
+    if (!f.details.empty()) c.details = std::move(f.details);
+    if (f.severity) c.severity = *f.severity;
+    if (!f.message.empty()) c.message = std::move(f.message);
+    appendEvidence(c);
+    dirty_.insert(c.id);
+    // A drift confirmed after the conflict opened may now meet the migration policy.
+    if (c.kind == ConflictKind::kMacDrift && c.remediation.action.empty()) remediate(c, f.evidence);
+    return c.id;
+  }
+  Conflict c;
+  c.id = next_id_++;
+  c.kind = f.kind;
+  c.severity = f.severity.value_or(defaultSeverity(f.kind));
+  c.network = std::move(f.network);
+  c.subject = std::move(f.subject);
+  c.ip = std::move(f.ip);
+  c.mac = std::move(f.mac);
+  c.macs = std::move(f.macs);
+  c.binding_id = f.binding_id;
+  c.pool = std::move(f.pool);
+  c.message = std::move(f.message);
+  c.details = std::move(f.details);
+  c.first_seen = c.last_seen = now;
+  c.count = 1;
+  c.policy = policyLocked(c.kind);
+  appendEvidence(c);
+  // An address nobody holds whose last holder had this very MAC: the lease ran out but the
+  // station kept the address (stale), rather than a stranger (unknown).
+  if (c.kind == ConflictKind::kUnknownStation && !c.ip.empty()) {
+    ledger::EventQuery q;
+    q.key = "ip:" + c.ip;
+    q.before_seq = std::numeric_limits<std::uint64_t>::max();
+    q.limit = 1;
+    auto last = ledger_.audit(q);
+    if (last && !last->empty() &&
+        (last->front().op == "binding.expire" || last->front().op == "binding.release")) {
+      json::error_code ec;
+      auto before = json::parse(last->front().before, ec);
+      auto held = ec ? Result<ledger::BindingRecord>(Status::invalidArgument("x"))
+                     : ledger::bindingFromJson(before);
+      if (held && held->mac && held->mac->toString() == c.mac) {
+        c.kind = ConflictKind::kStaleBinding;
+        c.severity = defaultSeverity(c.kind);
+        c.binding_id = held->id;
+        c.policy = policyLocked(c.kind);
+        c.message = "binding " + std::to_string(held->id) + " (" + held->instance + ") ended (" +
+                    last->front().op + " at " + ledger::formatTime(last->front().time) + ") yet " +
+                    c.ip + " is still in use by its MAC " + c.mac;
+        key = std::make_tuple(c.kind, c.network, c.subject);
+        if (auto it = unresolved_.find(key); it != unresolved_.end()) {
+          Conflict& open = conflicts_.at(it->second);
+          ++open.count;
+          open.last_seen = std::max(open.last_seen, now);
+          dirty_.insert(open.id);
+          --next_id_;
+          return open.id;
+        }
+      }
+    }
+  }
+  unresolved_[key] = c.id;
+  ++stats_.opened;
+  auto [it, inserted] = conflicts_.emplace(c.id, std::move(c));
+  Conflict& stored = it->second;
+  persistLocked(stored, "conflict.opened", "engine");
+  remediate(stored, f.evidence);
+  return stored.id;
+}
+
+void Engine::remediate(Conflict& c, const Observation* trigger) {
+  const Millis now = trigger != nullptr ? trigger->time : nowMs();
+  auto record = [&](std::string action, bool ok, std::string result) {
+    c.remediation = {std::move(action), std::move(result), now, ok};
+    ok ? ++stats_.remediations : ++stats_.remediation_failures;
+  };
+  if (c.policy == Policy::kQuarantineAndReassign && c.kind == ConflictKind::kDuplicateIp) {
+    if (!c.binding_id) {
+      record("quarantine_and_reassign", false, "no binding holds " + c.ip + "; alert only");
+    } else if (auto ip = addr::IpAddress::parse(c.ip); ip) {
+      auto done = ledger_.reassignAddress(engineActor(), *c.binding_id, *ip);
+      if (done) {
+        std::string fresh;
+        for (const auto& a : done->value.addresses) {
+          if (a.ip.family() == ip->family()) fresh = a.ip.toString();
+        }
+        record("quarantine_and_reassign", true,
+               "binding " + std::to_string(*c.binding_id) + " moved from " + c.ip + " to " + fresh +
+                   "; " + c.ip + " quarantined");
+        c.details["reassigned_to"] = fresh;
+      } else if (done.status().code() == StatusCode::kConflict &&
+                 done.status().message().find("static") != std::string::npos) {
+        record("quarantine_and_reassign", false,
+               "binding " + std::to_string(*c.binding_id) + " is static: never moved, alert only");
+      } else {
+        record("quarantine_and_reassign", false, done.status().message());
+      }
+    }
+    persistLocked(c, "conflict.remediated", "engine");
+    return;
+  }
+  if (c.policy == Policy::kRecordMigration && c.kind == ConflictKind::kMacDrift && c.binding_id) {
+    const json::value* confirmations = c.details.if_contains("confirmations");
+    const json::value* host = c.details.if_contains("seen_host");
+    if (confirmations == nullptr || host == nullptr || !host->is_string() ||
+        confirmations->to_number<int>() < options_.drift_confirmations) {
+      return;  // not confirmed yet: wait for the new host to see it again
+    }
+    std::string new_host(host->get_string());
+    auto done = ledger_.migrate(engineActor(), *c.binding_id, new_host, std::nullopt);
+    if (done) {
+      record("record_migration", true,
+             "binding " + std::to_string(*c.binding_id) + " recorded on host \"" + new_host + "\"");
+      persistLocked(c, "conflict.remediated", "engine");
+      c.status = ConflictStatus::kResolved;
+      c.resolved_by = "engine";
+      c.resolved_at = now;
+      c.resolution = "migration recorded";
+      unresolved_.erase({c.kind, c.network, c.subject});
+      ++stats_.resolved;
+      persistLocked(c, "conflict.resolved", "engine");
+    } else {
+      record("record_migration", false, done.status().message());
+      persistLocked(c, "conflict.remediated", "engine");
+    }
+  }
+}
+
+Result<Applied<Conflict>> Engine::transition(const Actor& actor, std::uint64_t id,
+                                             ConflictStatus to, const std::string& note) {
+  if (note.size() > 1024) return Status::invalidArgument("note: longer than 1024 bytes");
+  std::lock_guard lock(mu_);
+  auto it = conflicts_.find(id);
+  if (it == conflicts_.end()) {
+    return Status::notFound("conflict " + std::to_string(id) + " not found");
+  }
+  Conflict& c = it->second;
+  // Idempotent: acknowledging an acknowledged (or resolved) conflict, or resolving a resolved
+  // one, changes nothing.
+  if (c.status == to || c.status == ConflictStatus::kResolved) {
+    return Applied<Conflict>{c, false, 0};
+  }
+  const Millis now = nowMs();
+  std::string op;
+  if (to == ConflictStatus::kAcknowledged) {
+    c.acknowledged_by = actor.name;
+    c.acknowledged_at = now;
+    op = "conflict.acknowledged";
+  } else {
+    c.resolved_by = actor.name;
+    c.resolved_at = now;
+    c.resolution = note.empty() ? "resolved by " + actor.name : note;
+    unresolved_.erase({c.kind, c.network, c.subject});
+    ++stats_.resolved;
+    op = "conflict.resolved";
+  }
+  c.status = to;
+  std::uint64_t ticket = persistLocked(c, op, actor.name);
+  return Applied<Conflict>{c, true, ticket};
+}
+
+Result<Applied<Conflict>> Engine::acknowledge(const Actor& actor, std::uint64_t id,
+                                              const std::string& note) {
+  return transition(actor, id, ConflictStatus::kAcknowledged, note);
+}
+
+Result<Applied<Conflict>> Engine::resolve(const Actor& actor, std::uint64_t id,
+                                          const std::string& note) {
+  return transition(actor, id, ConflictStatus::kResolved, note);
+}
+
+Result<ledger::Page<Conflict>> Engine::list(const ConflictFilter& filter, const std::string& cursor,
+                                            std::size_t limit) const {
+  std::uint64_t below = std::numeric_limits<std::uint64_t>::max();
+  if (!cursor.empty()) {
+    try {
+      std::size_t used = 0;
+      below = std::stoull(cursor, &used);
+      if (used != cursor.size()) throw std::invalid_argument(cursor);
+    } catch (...) {
+      return Status::invalidArgument("cursor: \"" + cursor + "\" is not a cursor of this list");
+    }
+  }
+  std::lock_guard lock(mu_);
+  ledger::Page<Conflict> page;
+  for (auto it = std::make_reverse_iterator(conflicts_.lower_bound(below)); it != conflicts_.rend();
+       ++it) {
+    if (!matches(filter, it->second)) continue;
+    if (page.items.size() == limit) {
+      page.next_cursor = std::to_string(page.items.back().id);
+      break;
+    }
+    page.items.push_back(it->second);
+  }
+  return page;
+}
+
+Result<Conflict> Engine::get(std::uint64_t id) const {
+  std::lock_guard lock(mu_);
+  auto it = conflicts_.find(id);
+  if (it == conflicts_.end()) {
+    return Status::notFound("conflict " + std::to_string(id) + " not found");
+  }
+  return it->second;
+}
+
+std::map<ConflictKind, Policy> Engine::policies() const {
+  std::lock_guard lock(mu_);
+  std::map<ConflictKind, Policy> out;
+  for (ConflictKind k : kAllConflictKinds) out[k] = policyLocked(k);
+  return out;
+}
+
+Result<std::uint64_t> Engine::setPolicies(const Actor& actor,
+                                          const std::map<ConflictKind, Policy>& changes) {
+  for (const auto& [kind, policy] : changes) NL_RETURN_IF_ERROR(checkPolicy(kind, policy));
+  std::lock_guard lock(mu_);
+  std::uint64_t ticket = 0;
+  for (const auto& [kind, policy] : changes) {
+    policies_[kind] = policy;
+    DocumentRecord d{kPolicyDoc, std::string(conflictKindName(kind)),
+                     std::string(policyName(policy))};
+    auto applied = ledger_.putDocument(actor, std::move(d), "policy.update",
+                                       "policy:" + std::string(conflictKindName(kind)));
+    if (!applied) return applied.status();
+    ticket = applied->ticket;
+  }
+  return ticket;
+}
+
+EngineStats Engine::stats() const {
+  EngineStats s;
+  {
+    std::lock_guard lock(mu_);
+    s = stats_;
+    for (const auto& [key, id] : unresolved_) {
+      ++s.open_by_kind[std::string(conflictKindName(std::get<0>(key)))];
+    }
+  }
+  std::lock_guard lock(queue_mu_);
+  s.queued = queued_;
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Periodic checks
+
+void Engine::tick() {
+  const Millis now = nowMs();
+  checkPools(now);
+  if (now - last_never_seen_check_ >= 60'000) {
+    last_never_seen_check_ = now;
+    checkNeverSeen(now);
+  }
+  std::lock_guard lock(mu_);
+  resolveQuiet(now);
+  flushDirty();
+  if (now - last_prune_ >= 60'000) {
+    last_prune_ = now;
+    // Forget what can no longer matter: claims and locations older than every window, and
+    // resolved conflicts past their retention.
+    const Millis horizon = now - std::max(options_.duplicate_window_ms, options_.flap_window_ms);
+    boost::unordered::erase_if(ips_, [&](const auto& kv) {
+      return std::all_of(kv.second.claims.begin(), kv.second.claims.end(),
+                         [&](const IpClaim& c) { return c.last < horizon; });
+    });
+    for (auto it = conflicts_.begin(); it != conflicts_.end();) {
+      const Conflict& c = it->second;
+      if (c.status == ConflictStatus::kResolved &&
+          c.resolved_at < now - options_.resolved_retention_ms) {
+        (void)ledger_.deleteDocument(engineActor(), kConflictDoc, std::to_string(c.id), "", "");
+        it = conflicts_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+}
+
+void Engine::flushDirty() {
+  for (auto id : std::set<std::uint64_t>(dirty_)) {
+    if (auto it = conflicts_.find(id); it != conflicts_.end()) persistLocked(it->second, "", "");
+  }
+  dirty_.clear();
+}
+
+void Engine::resolveQuiet(Millis now) {
+  std::vector<std::uint64_t> quiet;
+  for (const auto& [key, id] : unresolved_) {
+    const Conflict& c = conflicts_.at(id);
+    // Pool conditions resolve when the condition ends (checkPools), not by silence.
+    if (c.kind == ConflictKind::kPoolOverlap || c.kind == ConflictKind::kPoolUtilization) continue;
+    if (c.last_seen < now - options_.quiet_period_ms) quiet.push_back(id);
+  }
+  for (auto id : quiet) {
+    Conflict& c = conflicts_.at(id);
+    c.status = ConflictStatus::kResolved;
+    c.resolved_by = "engine";
+    c.resolved_at = now;
+    c.resolution = "no new evidence for " + seconds(options_.quiet_period_ms);
+    unresolved_.erase({c.kind, c.network, c.subject});
+    ++stats_.resolved;
+    persistLocked(c, "conflict.resolved", "engine");
+  }
+}
+
+void Engine::checkPools(Millis now) {
+  auto pools = ledger_.listPools(engineActor());
+  std::set<std::tuple<ConflictKind, std::string, std::string>> active;
+  for (const auto& p : pools) {
+    if (!p.children.empty()) continue;  // parents are containers: their children are measured
+    const auto& counts = p.counts;
+    if (counts.allocatable == 0) continue;
+    const double used = static_cast<double>(counts.used + counts.quarantined);
+    const double utilization = counts.utilization();
+    auto& samples = pool_samples_[p.record.name];
+    samples.push_back({now, used});
+    while (samples.size() > 2 && samples.front().at < now - options_.forecast_window_ms) {
+      samples.pop_front();
+    }
+    if (utilization < p.record.threshold) continue;
+    const double free = static_cast<double>(counts.free);
+    const double span_s = static_cast<double>(now - samples.front().at) / 1000.0;
+    const double rate = span_s > 0 ? (used - samples.front().used) / span_s : 0;  // per second
+    Finding f{ConflictKind::kPoolUtilization};
+    f.network = p.record.network;
+    f.pool = p.record.name;
+    f.subject = "pool:" + p.record.name;
+    f.counts = false;
+    f.details["utilization"] = utilization;
+    f.details["threshold"] = p.record.threshold;
+    f.details["used"] = used;
+    f.details["free"] = free;
+    f.details["allocations_per_hour"] = rate * 3600;
+    std::string forecast = "no exhaustion forecast (allocation rate not rising)";
+    if (rate > 0) {
+      const double eta_s = free / rate;
+      f.details["exhaustion_in_s"] = eta_s;
+      f.details["exhaustion_at"] = ledger::formatTime(now + static_cast<Millis>(eta_s * 1000));
+      forecast = "exhausted in about " + std::to_string(static_cast<long long>(eta_s / 60)) +
+                 " min at the current rate";
+    }
+    f.severity = utilization >= 0.95 || (rate > 0 && free / rate < 3600) ? Severity::kCritical
+                                                                         : Severity::kWarning;
+    f.message = "pool \"" + p.record.name + "\" is " + percent(utilization) + " used (threshold " +
+                percent(p.record.threshold) + "); " + forecast;
+    active.insert({f.kind, f.network, f.subject});
+    raise(std::move(f));
+  }
+  // Overlaps: pools of one network whose ranges meet, from different clusters (control planes).
+  for (std::size_t i = 0; i < pools.size(); ++i) {
+    for (std::size_t j = i + 1; j < pools.size(); ++j) {
+      const auto& a = pools[i].record;
+      const auto& b = pools[j].record;
+      if (a.network != b.network || a.parent == b.name || b.parent == a.name) continue;
+      if (a.cluster == b.cluster && !a.external && !b.external) continue;
+      std::string where;
+      for (const auto& x : a.cidrs) {
+        for (const auto& y : b.cidrs) {
+          if (x.overlaps(y)) where = x.toString() + " and " + y.toString();
+        }
+      }
+      if (where.empty()) continue;
+      Finding f{ConflictKind::kPoolOverlap};
+      f.network = a.network;
+      f.subject = "pools:" + std::min(a.name, b.name) + "," + std::max(a.name, b.name);
+      f.pool = a.name;
+      f.counts = false;
+      f.details["pools"] = json::array{json::string(a.name), json::string(b.name)};
+      f.details["clusters"] = json::array{json::string(a.cluster), json::string(b.cluster)};
+      f.message = "pools \"" + a.name + "\" (cluster \"" + a.cluster + "\") and \"" + b.name +
+                  "\" (cluster \"" + b.cluster + "\") overlap: " + where;
+      active.insert({f.kind, f.network, f.subject});
+      raise(std::move(f));
+    }
+  }
+  // Conditions that ended resolve at once.
+  std::lock_guard lock(mu_);
+  std::vector<std::uint64_t> ended;
+  for (const auto& [key, id] : unresolved_) {
+    auto kind = std::get<0>(key);
+    if ((kind == ConflictKind::kPoolUtilization || kind == ConflictKind::kPoolOverlap) &&
+        !active.contains(key)) {
+      ended.push_back(id);
+    }
+  }
+  for (auto id : ended) {
+    Conflict& c = conflicts_.at(id);
+    c.status = ConflictStatus::kResolved;
+    c.resolved_by = "engine";
+    c.resolved_at = now;
+    c.resolution = c.kind == ConflictKind::kPoolUtilization ? "utilization below the threshold"
+                                                            : "the pools no longer overlap";
+    unresolved_.erase({c.kind, c.network, c.subject});
+    ++stats_.resolved;
+    persistLocked(c, "conflict.resolved", "engine");
+  }
+}
+
+void Engine::checkNeverSeen(Millis now) {
+  if (observed_networks_.empty()) return;  // nobody watches the wire: silence means nothing
+  std::map<std::string, std::string> network_of_pool;
+  for (const auto& p : ledger_.listPools(engineActor())) {
+    network_of_pool[p.record.name] = p.record.network;
+  }
+  auto [ids, next] =
+      ledger_.bindingsUnchangedSince(now - options_.never_seen_ms, never_seen_cursor_, 50'000);
+  never_seen_cursor_ = next;
+  std::size_t raised = 0;
+  for (auto id : ids) {
+    auto seen = binding_seen_.find(id);
+    if (seen != binding_seen_.end() && seen->second >= now - options_.never_seen_ms) continue;
+    auto b = ledger_.getBinding(engineActor(), id);
+    if (!b || b->is_static || b->addresses.empty()) continue;
+    if (b->updated_at >= now - options_.never_seen_ms) continue;
+    const auto& first = b->addresses.front();
+    auto network = network_of_pool.find(first.pool);
+    const std::string net = network == network_of_pool.end() ? "default" : network->second;
+    if (!observed_networks_.contains(net)) continue;
+    Finding f{ConflictKind::kStaleBinding};
+    f.network = net;
+    f.subject = "binding:" + std::to_string(id);
+    f.binding_id = id;
+    f.ip = first.ip.toString();
+    if (b->mac) f.mac = b->mac->toString();
+    f.pool = first.pool;
+    f.counts = false;
+    f.message = "binding " + std::to_string(id) + " (" + b->instance + ", " + f.ip +
+                ") is active but has not been seen on the wire for " +
+                seconds(options_.never_seen_ms);
+    raise(std::move(f));
+    if (++raised >= 1000) break;  // bounded work per round; the rest next round
+  }
+}
+
+}  // namespace netledger::engine

@@ -1,0 +1,215 @@
+#pragma once
+// The consistency engine: observations (what the wire says) against the ledger (what was
+// decided) and the configuration (pools) -> conflicts, remediation, and the events that tell
+// people. One worker thread does all detection, so the detection state needs no locks and the
+// API threads only ever queue observations (submit never waits for the ledger).
+//
+// Conflicts are ledger documents (kind "conflict"): opening, acknowledging, resolving and
+// remediating one is an audited ledger event ("conflict.opened", ...), which is how the event
+// stream and webhooks learn of it. Counters and evidence of an open conflict are written back
+// at most once per tick, without an event.
+//
+// Thread safety: submit(), the conflict queries and the ack/resolve/policy commands are safe
+// from any thread. process() and tick() are the worker's; tests call them directly with a
+// FakeClock instead of start().
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include <boost/unordered/unordered_flat_map.hpp>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "engine/conflict.h"
+#include "engine/observation.h"
+#include "ledger/ledger.h"
+
+namespace netledger::engine {
+
+struct EngineOptions {
+  Millis duplicate_window_ms = 10'000;    // two MACs claiming an IP within this: duplicate_ip
+  int flap_changes = 3;                   // more than this many host/port changes ...
+  Millis flap_window_ms = 10'000;         // ... within this: mac_flapping
+  Millis quiet_period_ms = 300'000;       // no new evidence for this long: resolved
+  Millis never_seen_ms = 86'400'000;      // active, never seen since its last change: stale
+  int drift_confirmations = 2;            // sightings from the new host before record_migration
+  std::size_t evidence_max = 20;          // observations kept per conflict
+  std::size_t queue_max = 200'000;        // queued observations before submit refuses
+  Millis tick_ms = 1'000;                 // periodic checks and write-back
+  Millis forecast_window_ms = 3'600'000;  // allocation rate for the exhaustion forecast
+  Millis resolved_retention_ms = 30LL * 86'400'000;  // resolved conflicts are then forgotten
+  std::map<ConflictKind, Policy> policies;           // unset kinds: alert
+};
+
+struct ConflictFilter {
+  std::optional<ConflictKind> kind;
+  std::optional<ConflictStatus> status;
+  std::optional<Severity> min_severity;
+  std::optional<std::string> network, subject, ip, mac;
+  std::optional<std::uint64_t> binding_id;
+};
+
+struct EngineStats {
+  std::uint64_t observations = 0;  // processed
+  std::uint64_t dropped = 0;       // refused by submit (queue full)
+  std::uint64_t batches = 0;
+  std::size_t queued = 0;
+  std::uint64_t opened = 0, resolved = 0, remediations = 0, remediation_failures = 0;
+  std::map<std::string, std::size_t> open_by_kind;  // not yet resolved, by kind name
+};
+
+class Engine {
+ public:
+  // `ledger` and `clock` must outlive the engine.
+  Engine(ledger::Ledger& ledger, Clock& clock, EngineOptions options = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Loads conflicts and policies from the ledger's documents (policies stored there win over
+  // the options'). Call once, after the ledger is open.
+  Status open();
+  // Starts / stops the worker (idempotent; stop processes nothing further).
+  void start();
+  void stop();
+
+  // Queues observations for the worker. kUnavailable, nothing queued, when the queue would
+  // exceed queue_max (the client should retry later).
+  Status submit(std::vector<Observation> batch);
+  // Blocks until everything queued before the call has been processed (tests, benchmarks).
+  void drain();
+
+  // Processes everything queued on the caller's thread (tests and fuzzing without start()).
+  void processQueued();
+
+  // The worker's steps, public for tests with a fake clock.
+  void process(const std::vector<Observation>& batch);
+  void tick();
+
+  // ---- conflicts (thread-safe) ----
+  // Newest first; `cursor` is the last id of the previous page ("" for the first).
+  Result<ledger::Page<Conflict>> list(const ConflictFilter& filter, const std::string& cursor,
+                                      std::size_t limit) const;
+  Result<Conflict> get(std::uint64_t id) const;
+  // open -> acknowledged (an acknowledged or resolved conflict stays as it is: idempotent).
+  Result<ledger::Applied<Conflict>> acknowledge(const ledger::Actor& actor, std::uint64_t id,
+                                                const std::string& note);
+  // open|acknowledged -> resolved; new evidence afterwards opens a new conflict.
+  Result<ledger::Applied<Conflict>> resolve(const ledger::Actor& actor, std::uint64_t id,
+                                            const std::string& note);
+
+  // ---- policies ----
+  std::map<ConflictKind, Policy> policies() const;
+  // Sets the given kinds' policies (durably, audited as "policy.update"); checkPolicy errors
+  // name the kind. Returns the ticket to wait on.
+  Result<std::uint64_t> setPolicies(const ledger::Actor& actor,
+                                    const std::map<ConflictKind, Policy>& changes);
+
+  EngineStats stats() const;
+  const EngineOptions& options() const { return options_; }
+  // The engine clock's now, in unix milliseconds (fills observations without a time).
+  Millis now() const { return nowMs(); }
+
+ private:
+  // Detection state, touched by the worker only.
+  struct IpClaim {
+    addr::Mac mac;
+    Millis last = 0;
+  };
+  struct IpTrack {
+    std::vector<IpClaim> claims;  // distinct MACs, newest sighting each
+  };
+  struct MacTrack {
+    std::string location;  // host|interface last seen at
+    std::deque<Millis> changes;
+    std::string drift_host;  // a host other than the binding's, seen claiming it
+    int drift_count = 0;
+  };
+  struct IpKey {
+    std::string network;
+    addr::IpAddress ip;
+    friend bool operator==(const IpKey&, const IpKey&) = default;
+  };
+  struct IpKeyHash {
+    std::size_t operator()(const IpKey& k) const noexcept;
+  };
+  struct PoolSample {
+    Millis at;
+    double used;
+  };
+  // What a detection rule asks for: raise() opens a conflict or adds to the open one.
+  struct Finding {
+    explicit Finding(ConflictKind k) : kind(k) {}
+    ConflictKind kind;
+    std::string network, subject, ip, mac, pool, message;
+    std::optional<std::uint64_t> binding_id;
+    std::vector<std::string> macs;
+    boost::json::object details;
+    const Observation* evidence = nullptr;
+    bool counts = true;  // false: a periodic re-check, not new evidence
+    std::optional<Severity> severity;
+  };
+
+  void inspect(const Observation& o, const ledger::WireFacts& facts);
+  void checkFlapping(const Observation& o, MacTrack& track);
+  void checkIp(const Observation& o, const ledger::WireFacts& facts);
+  void checkMac(const Observation& o, const ledger::WireFacts& facts, MacTrack& track);
+  void checkPools(Millis now);
+  void checkNeverSeen(Millis now);
+  void resolveQuiet(Millis now);
+  void flushDirty();
+
+  // Returns the conflict's id. Requires mu_ not held.
+  std::uint64_t raise(Finding finding);
+  void remediate(Conflict& c, const Observation* trigger);
+  Result<ledger::Applied<Conflict>> transition(const ledger::Actor& actor, std::uint64_t id,
+                                               ConflictStatus to, const std::string& note);
+  // Persists `c` with an audit event named `op` ("" for none). Requires mu_ held.
+  std::uint64_t persistLocked(const Conflict& c, const std::string& op, const std::string& actor);
+  Policy policyLocked(ConflictKind kind) const;
+  Millis nowMs() const;
+  void workerLoop();
+
+  ledger::Ledger& ledger_;
+  Clock& clock_;
+  EngineOptions options_;
+
+  // Worker-only detection state.
+  boost::unordered_flat_map<IpKey, IpTrack, IpKeyHash> ips_;
+  boost::unordered_flat_map<std::uint64_t, MacTrack> macs_;
+  boost::unordered_flat_map<std::uint64_t, Millis> binding_seen_;  // binding id -> last seen
+  std::set<std::string> observed_networks_;
+  std::map<std::string, std::deque<PoolSample>> pool_samples_;
+  std::size_t never_seen_cursor_ = 0;
+  Millis last_never_seen_check_ = 0;
+  Millis last_prune_ = 0;
+
+  // Conflicts and policies: shared with API threads.
+  mutable std::mutex mu_;
+  std::map<std::uint64_t, Conflict> conflicts_;
+  std::map<std::tuple<ConflictKind, std::string, std::string>, std::uint64_t> unresolved_;
+  std::set<std::uint64_t> dirty_;
+  std::map<ConflictKind, Policy> policies_;
+  std::uint64_t next_id_ = 1;
+  EngineStats stats_;
+
+  // The queue between submit() and the worker.
+  mutable std::mutex queue_mu_;
+  std::condition_variable queue_cv_, drained_cv_;
+  std::deque<std::vector<Observation>> queue_;
+  std::size_t queued_ = 0;
+  std::uint64_t submitted_batches_ = 0, processed_batches_ = 0;
+  bool stopping_ = false;
+  std::thread worker_;
+};
+
+}  // namespace netledger::engine

@@ -1,0 +1,169 @@
+#include "engine/observation.h"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+#include "ledger/codec.h"
+
+namespace netledger::engine {
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::array<std::pair<Source, std::string_view>, 6> kSources = {{
+    {Source::kArp, "arp"},
+    {Source::kNdp, "ndp"},
+    {Source::kDhcp, "dhcp"},
+    {Source::kAgent, "agent"},
+    {Source::kPcap, "pcap"},
+    {Source::kApi, "api"},
+}};
+
+constexpr std::array<std::pair<FrameKind, std::string_view>, 8> kKinds = {{
+    {FrameKind::kUnknown, "unknown"},
+    {FrameKind::kRequest, "request"},
+    {FrameKind::kReply, "reply"},
+    {FrameKind::kProbe, "probe"},
+    {FrameKind::kAnnouncement, "announcement"},
+    {FrameKind::kNs, "ns"},
+    {FrameKind::kNa, "na"},
+    {FrameKind::kDad, "dad"},
+}};
+
+template <typename Enum, std::size_t N>
+std::string_view nameOf(const std::array<std::pair<Enum, std::string_view>, N>& table, Enum e) {
+  for (const auto& [value, name] : table) {
+    if (value == e) return name;
+  }
+  return "unknown";
+}
+
+template <typename Enum, std::size_t N>
+Result<Enum> parseOf(const std::array<std::pair<Enum, std::string_view>, N>& table,
+                     std::string_view text, std::string_view what) {
+  std::string allowed;
+  for (const auto& [value, name] : table) {
+    if (name == text) return value;
+    if (!allowed.empty()) allowed += "|";
+    allowed += name;
+  }
+  return Status::invalidArgument(std::string(what) + " \"" + std::string(text) +
+                                 "\" is not one of " + allowed);
+}
+
+// A printable string field of at most `max` bytes.
+Result<std::string> stringField(const json::object& o, std::string_view name,
+                                const std::string& where, std::size_t max) {
+  const json::value* v = o.if_contains(name);
+  if (v == nullptr || v->is_null()) return std::string();
+  if (!v->is_string()) {
+    return Status::invalidArgument(where + "." + std::string(name) + ": must be a string");
+  }
+  const auto& s = v->get_string();
+  if (s.size() > max) {
+    return Status::invalidArgument(where + "." + std::string(name) + ": longer than " +
+                                   std::to_string(max) + " bytes");
+  }
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) {
+      return Status::invalidArgument(where + "." + std::string(name) +
+                                     ": control characters are not allowed");
+    }
+  }
+  return std::string(s);
+}
+
+}  // namespace
+
+std::string_view sourceName(Source s) { return nameOf(kSources, s); }
+Result<Source> parseSource(std::string_view text) { return parseOf(kSources, text, "source"); }
+std::string_view frameKindName(FrameKind k) { return nameOf(kKinds, k); }
+Result<FrameKind> parseFrameKind(std::string_view text) { return parseOf(kKinds, text, "kind"); }
+
+json::object toJson(const Observation& o) {
+  json::object j;
+  if (o.ip) j["ip"] = o.ip->toString();
+  j["mac"] = o.mac.toString();
+  j["network"] = o.network;
+  if (!o.host.empty()) j["host"] = o.host;
+  if (!o.interface.empty()) j["interface"] = o.interface;
+  if (o.vlan) j["vlan"] = *o.vlan;
+  j["source"] = sourceName(o.source);
+  if (o.kind != FrameKind::kUnknown) j["kind"] = frameKindName(o.kind);
+  j["time"] = ledger::formatTime(o.time);
+  return j;
+}
+
+Result<Observation> observationFromJson(const json::value& v, const std::string& where,
+                                        Millis now) {
+  if (!v.is_object()) return Status::invalidArgument(where + ": must be an object");
+  const json::object& o = v.get_object();
+  static constexpr std::string_view kKnown[] = {"ip",   "mac",    "network", "host", "interface",
+                                                "vlan", "source", "kind",    "time"};
+  for (const auto& field : o) {
+    if (std::find(std::begin(kKnown), std::end(kKnown), field.key()) == std::end(kKnown)) {
+      return Status::invalidArgument(where + "." + std::string(field.key()) + ": unknown field");
+    }
+  }
+  Observation obs;
+  const json::value* mac = o.if_contains("mac");
+  if (mac == nullptr || !mac->is_string()) {
+    return Status::invalidArgument(where + ".mac: required, a MAC address string");
+  }
+  auto parsed_mac = addr::Mac::parse(mac->get_string());
+  if (!parsed_mac) return parsed_mac.status().withContext(where + ".mac");
+  obs.mac = *parsed_mac;
+  if (const json::value* ip = o.if_contains("ip"); ip != nullptr && !ip->is_null()) {
+    if (!ip->is_string()) return Status::invalidArgument(where + ".ip: must be a string");
+    auto parsed = addr::IpAddress::parse(ip->get_string());
+    if (!parsed) return parsed.status().withContext(where + ".ip");
+    obs.ip = *parsed;
+  }
+  auto network = stringField(o, "network", where, 63);
+  if (!network) return network.status();
+  if (!network->empty()) obs.network = std::move(*network);
+  auto host = stringField(o, "host", where, 253);
+  if (!host) return host.status();
+  obs.host = std::move(*host);
+  auto interface = stringField(o, "interface", where, 64);
+  if (!interface) return interface.status();
+  obs.interface = std::move(*interface);
+  if (const json::value* vlan = o.if_contains("vlan"); vlan != nullptr && !vlan->is_null()) {
+    if (!vlan->is_int64() || vlan->get_int64() < 0 || vlan->get_int64() > 4094) {
+      return Status::invalidArgument(where + ".vlan: must be an integer 0 to 4094");
+    }
+    obs.vlan = static_cast<int>(vlan->get_int64());
+  }
+  if (auto source = stringField(o, "source", where, 16); !source) {
+    return source.status();
+  } else if (!source->empty()) {
+    auto parsed = parseSource(*source);
+    if (!parsed) return parsed.status().withContext(where);
+    obs.source = *parsed;
+  }
+  if (auto kind = stringField(o, "kind", where, 16); !kind) {
+    return kind.status();
+  } else if (!kind->empty()) {
+    auto parsed = parseFrameKind(*kind);
+    if (!parsed) return parsed.status().withContext(where);
+    obs.kind = *parsed;
+  }
+  if (obs.kind != FrameKind::kUnknown && !obs.ip) {
+    return Status::invalidArgument(where + ".ip: required for kind \"" +
+                                   std::string(frameKindName(obs.kind)) + "\"");
+  }
+  if (const json::value* time = o.if_contains("time"); time != nullptr && !time->is_null()) {
+    if (!time->is_string()) {
+      return Status::invalidArgument(where + ".time: must be an RFC 3339 string");
+    }
+    auto t = ledger::parseTime(time->get_string());
+    if (!t) return t.status().withContext(where + ".time");
+    obs.time = *t;
+  } else {
+    obs.time = now;
+  }
+  return obs;
+}
+
+}  // namespace netledger::engine

@@ -1,0 +1,245 @@
+// /v1/observations, /v1/conflicts and /v1/policies: the consistency engine's API.
+#include <boost/json.hpp>
+
+#include "engine/engine.h"
+#include "ledger/codec.h"
+#include "server/api/common.h"
+#include "server/api/json_input.h"
+
+namespace netledger::server {
+
+namespace json = boost::json;
+using ledger::Actor;
+
+namespace {
+
+constexpr std::size_t kMaxObservations = 10'000;
+// 10,000 observations of ~200 bytes, with room for pretty-printed JSON.
+constexpr std::size_t kObservationsBodyLimit = 8u << 20;
+
+Status requireOperator(const Actor& actor, std::string_view what) {
+  if (actor.role >= ledger::Role::kOperator) return Status::ok();
+  return Status(StatusCode::kForbidden, "token \"" + actor.name + "\" may not " +
+                                            std::string(what) + ": needs role operator");
+}
+
+// The body is either {"observations": [...]} or a bare array.
+Result<std::vector<engine::Observation>> parseObservations(std::string_view body,
+                                                           ledger::Millis now) {
+  if (body.empty()) return Status::invalidArgument("body: empty; send {\"observations\": [...]}");
+  json::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec) return Status::invalidArgument("body: malformed JSON: " + ec.message());
+  const json::array* items = nullptr;
+  if (v.is_array()) {
+    items = &v.get_array();
+  } else if (v.is_object()) {
+    const json::object& o = v.get_object();
+    for (const auto& field : o) {
+      if (field.key() != "observations") {
+        return Status::invalidArgument(std::string(field.key()) + ": unknown field");
+      }
+    }
+    const json::value* list = o.if_contains("observations");
+    if (list == nullptr || !list->is_array()) {
+      return Status::invalidArgument("observations: required, an array");
+    }
+    items = &list->get_array();
+  } else {
+    return Status::invalidArgument("body: must be an object or an array");
+  }
+  if (items->size() > kMaxObservations) {
+    return Status::invalidArgument("observations: " + std::to_string(items->size()) +
+                                   " in one batch; at most " + std::to_string(kMaxObservations));
+  }
+  std::vector<engine::Observation> out;
+  out.reserve(items->size());
+  for (std::size_t i = 0; i < items->size(); ++i) {
+    auto o =
+        engine::observationFromJson((*items)[i], "observations[" + std::to_string(i) + "]", now);
+    if (!o) return o.status();
+    out.push_back(std::move(*o));
+  }
+  return out;
+}
+
+// A tenant-limited token sees the conflicts of its tenants' bindings and pools only.
+bool visibleTo(ApiContext& ctx, const Actor& actor, const engine::Conflict& c) {
+  if (actor.tenants.empty()) return true;
+  if (c.binding_id && ctx.ledger.getBinding(actor, *c.binding_id).isOk()) return true;
+  if (!c.pool.empty() && ctx.ledger.getPool(actor, c.pool).isOk()) return true;
+  return false;
+}
+
+Result<engine::ConflictFilter> parseFilter(const http::Request& req) {
+  engine::ConflictFilter f;
+  if (auto v = req.queryParam("kind")) {
+    auto k = engine::parseConflictKind(*v);
+    if (!k) return k.status();
+    f.kind = *k;
+  }
+  if (auto v = req.queryParam("status")) {
+    auto s = engine::parseConflictStatus(*v);
+    if (!s) return s.status();
+    f.status = *s;
+  }
+  if (auto v = req.queryParam("severity")) {
+    auto s = engine::parseSeverity(*v);
+    if (!s) return s.status();
+    f.min_severity = *s;
+  }
+  if (auto v = req.queryParam("network")) f.network = std::string(*v);
+  if (auto v = req.queryParam("subject")) f.subject = std::string(*v);
+  if (auto v = req.queryParam("ip")) {
+    auto ip = addr::IpAddress::parse(*v);
+    if (!ip) return ip.status().withContext("ip");
+    f.ip = ip->toString();
+  }
+  if (auto v = req.queryParam("mac")) {
+    auto mac = addr::Mac::parse(*v);
+    if (!mac) return mac.status().withContext("mac");
+    f.mac = mac->toString();
+  }
+  if (auto v = req.queryParam("binding_id")) {
+    auto id = parseId("binding_id", *v);
+    if (!id) return id.status();
+    f.binding_id = *id;
+  }
+  return f;
+}
+
+http::Handler transitionHandler(ApiContext& ctx, bool resolve) {
+  return withAuth(ctx, [&ctx, resolve](http::Request& req, http::Responder res,
+                                       const Actor& actor) {
+    if (Status s = requireOperator(actor, resolve ? "resolve conflicts" : "acknowledge conflicts");
+        !s.isOk()) {
+      return respondError(res, s);
+    }
+    auto id = parseId("id", req.param("id"));
+    if (!id) return respondError(res, id.status());
+    std::string note;
+    if (!req.body.empty()) {
+      auto body = JsonBody::parse(req.body);
+      if (!body) return respondError(res, body.status());
+      if (Status s = body->allowOnly({"note"}); !s.isOk()) return respondError(res, s);
+      auto n = body->optString("note", 1024);
+      if (!n) return respondError(res, n.status());
+      note = n->value_or("");
+    }
+    auto current = ctx.engine->get(*id);
+    if (!current || !visibleTo(ctx, actor, *current)) {
+      return respondError(res, Status::notFound("conflict " + std::to_string(*id) + " not found"));
+    }
+    auto applied =
+        resolve ? ctx.engine->resolve(actor, *id, note) : ctx.engine->acknowledge(actor, *id, note);
+    if (!applied) return respondError(res, applied.status());
+    auto response = http::Response::json(200, json::serialize(engine::toJson(applied->value)));
+    if (!applied->created) return res(std::move(response));
+    respondWhenDurable(ctx, applied->ticket, std::move(res), std::move(response));
+  });
+}
+
+}  // namespace
+
+Status registerConsistencyRoutes(http::Router& router, ApiContext& ctx) {
+  NL_RETURN_IF_ERROR(
+      router.add("POST", "/v1/observations",
+                 withAuth(ctx,
+                          [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
+                            if (Status s = requireOperator(actor, "post observations"); !s.isOk()) {
+                              return respondError(res, s);
+                            }
+                            auto batch = parseObservations(req.body, ctx.engine->now());
+                            if (!batch) return respondError(res, batch.status());
+                            const std::size_t n = batch->size();
+                            if (Status s = ctx.engine->submit(std::move(*batch)); !s.isOk()) {
+                              auto problem = http::problemFromStatus(s);
+                              problem.headers.set("Retry-After", "1");
+                              return res(std::move(problem));
+                            }
+                            respondJson(res, 202, json::object{{"accepted", n}});
+                          }),
+                 http::RouteOptions{kObservationsBodyLimit}));
+  NL_RETURN_IF_ERROR(router.add(
+      "GET", "/v1/conflicts",
+      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
+        auto filter = parseFilter(req);
+        if (!filter) return respondError(res, filter.status());
+        auto limit = parseLimit(req, 100, 1000);
+        if (!limit) return respondError(res, limit.status());
+        std::string cursor(req.queryParam("cursor").value_or(""));
+        json::array items;
+        std::string next;
+        // Tenant filtering happens after the engine's page, so page until full or done.
+        while (items.size() < *limit) {
+          auto page = ctx.engine->list(*filter, cursor, *limit - items.size());
+          if (!page) return respondError(res, page.status());
+          for (const auto& c : page->items) {
+            if (visibleTo(ctx, actor, c)) items.emplace_back(engine::toJson(c));
+          }
+          next = page->next_cursor;
+          if (next.empty()) break;
+          cursor = next;
+        }
+        respondJson(res, 200, json::object{{"items", std::move(items)}, {"next_cursor", next}});
+      })));
+  NL_RETURN_IF_ERROR(
+      router.add("GET", "/v1/conflicts/{id}",
+                 withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
+                   auto id = parseId("id", req.param("id"));
+                   if (!id) return respondError(res, id.status());
+                   auto c = ctx.engine->get(*id);
+                   if (!c || !visibleTo(ctx, actor, *c)) {
+                     return respondError(
+                         res, Status::notFound("conflict " + std::to_string(*id) + " not found"));
+                   }
+                   respondJson(res, 200, engine::toJson(*c));
+                 })));
+  NL_RETURN_IF_ERROR(router.add("POST", "/v1/conflicts/{id}/ack", transitionHandler(ctx, false)));
+  NL_RETURN_IF_ERROR(
+      router.add("POST", "/v1/conflicts/{id}/resolve", transitionHandler(ctx, true)));
+
+  auto policiesJson = [&ctx] {
+    json::object o;
+    for (const auto& [kind, policy] : ctx.engine->policies()) {
+      o[engine::conflictKindName(kind)] = engine::policyName(policy);
+    }
+    return o;
+  };
+  NL_RETURN_IF_ERROR(
+      router.add("GET", "/v1/policies",
+                 withAuth(ctx, [policiesJson](http::Request&, http::Responder res, const Actor&) {
+                   respondJson(res, 200, policiesJson());
+                 })));
+  return router.add(
+      "PUT", "/v1/policies",
+      withAuth(ctx, [&ctx, policiesJson](http::Request& req, http::Responder res,
+                                         const Actor& actor) {
+        if (actor.role != ledger::Role::kAdmin) {
+          return respondError(res, Status(StatusCode::kForbidden,
+                                          "token \"" + actor.name +
+                                              "\" may not change policies: needs role admin"));
+        }
+        auto body = JsonBody::parse(req.body);
+        if (!body) return respondError(res, body.status());
+        std::map<engine::ConflictKind, engine::Policy> changes;
+        json::error_code ec;
+        json::value v = json::parse(req.body, ec);
+        for (const auto& field : v.get_object()) {
+          auto kind = engine::parseConflictKind(field.key());
+          if (!kind) return respondError(res, kind.status().withContext(field.key()));
+          if (!field.value().is_string()) {
+            return respondError(res, badField(field.key(), "must be a policy name", field.value()));
+          }
+          auto policy = engine::parsePolicy(field.value().get_string());
+          if (!policy) return respondError(res, policy.status().withContext(field.key()));
+          changes[*kind] = *policy;
+        }
+        auto ticket = ctx.engine->setPolicies(actor, changes);
+        if (!ticket) return respondError(res, ticket.status());
+        respondWhenDurable(ctx, *ticket, std::move(res),
+                           http::Response::json(200, json::serialize(policiesJson())));
+      }));
+}
+
+}  // namespace netledger::server
