@@ -16,6 +16,8 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -282,6 +284,8 @@ int main(int argc, char** argv) {
   app.add_option("--url", url, "http://host:port/path?query or https://...")->required();
   app.add_option("--method", config.method, "request method")->capture_default_str();
   app.add_option("--body-template", bodyTemplate, "request body; {n} becomes a unique counter");
+  std::string bodyFile;
+  app.add_option("--body-file", bodyFile, "request body read from a file, sent as is (batches)");
   app.add_option("--connections", connections, "concurrent connections")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -309,6 +313,15 @@ int main(int argc, char** argv) {
   config.target = parsed->encoded_target().empty() ? "/" : std::string(parsed->encoded_target());
   config.bodyParts = splitTemplate(bodyTemplate);
   config.hasBody = !bodyTemplate.empty();
+  if (!bodyFile.empty()) {
+    std::ifstream in(bodyFile, std::ios::binary);
+    if (!in) {
+      std::fprintf(stderr, "http_load: cannot read --body-file %s\n", bodyFile.c_str());
+      return 1;
+    }
+    config.bodyParts = {std::string(std::istreambuf_iterator<char>(in), {})};
+    config.hasBody = true;
+  }
   config.timeout = std::chrono::seconds(timeoutSeconds);
   for (const std::string& h : config.headers) {
     if (h.find(':') == std::string::npos || h.find_first_of("\r\n") != std::string::npos) {

@@ -31,6 +31,8 @@ TARGETS = {
     "api_alloc_p99_ms": ("<=", 20, 3),
     "restart_1m_bindings_s": ("<=", 3, 3),
     "bytes_per_binding": ("<=", 300, 3),
+    "observations_ingest_per_s": (">=", 50_000, 4),
+    "observation_to_conflict_ms": ("<", 1_000, 4),
 }
 
 # Google Benchmark binaries and the figures each publishes as user counters.
@@ -139,6 +141,98 @@ def run_api_benchmarks():
     return {"api_durable_alloc_per_s": median(rates), "api_alloc_p99_ms": median(p99s)}
 
 
+def run_consistency_benchmarks(stations=2000, batch=1000, seconds=8.0):
+    """Observations through the API into the engine, and how long a fresh conflict takes to show.
+
+    `stations` bound VMs are ARPing (batches of `batch` observations posted back to back by 8
+    keep-alive connections for about `seconds`); ingest is what the engine judged per second,
+    start to drain, not just what the API queued. Meanwhile a probe posts a duplicate-IP pair
+    for a new address every 200 ms and polls /v1/conflicts until it is listed."""
+    import tempfile
+    import threading
+    import urllib.request
+    with tempfile.TemporaryDirectory(prefix="netledger-obs-") as d:
+        server = Netledgerd(d)
+        server.request("POST", "/v1/pools", '{"name":"obs","cidr":"10.64.0.0/16"}')
+        server.request("POST", "/v1/mac-pools", '{"name":"obsmac","prefix":"02:42:00:00:00:00/24"}')
+
+        def call(method, path, body=None):
+            req = urllib.request.Request(f"http://127.0.0.1:{server.port}{path}", method=method,
+                                         data=body.encode() if body else None,
+                                         headers={"Authorization": f"Bearer {server.token}"})
+            with urllib.request.urlopen(req) as r:
+                return json.loads(r.read() or b"null")
+
+        bound = []
+        for i in range(stations):
+            b = call("POST", "/v1/bindings", json.dumps(
+                {"instance": f"vm-{i}", "pools": ["obs"], "mac_pool": "obsmac", "host": "node-1"}))
+            bound.append((b["addresses"][0], b["mac"]))
+        body = json.dumps({"observations": [
+            {"ip": ip, "mac": mac, "host": "node-1", "interface": "tap0", "source": "agent",
+             "kind": "reply"} for ip, mac in bound[:batch]]})
+        body_file = os.path.join(d, "batch.json")
+        with open(body_file, "w") as f:
+            f.write(body)
+
+        def judged():
+            with urllib.request.urlopen(urllib.request.Request(
+                    f"http://127.0.0.1:{server.port}/metrics")) as r:
+                for line in r.read().decode().splitlines():
+                    if line.startswith("netledger_observations_total "):
+                        return float(line.split()[1])
+            return 0.0
+
+        latencies = []
+        stop = threading.Event()
+
+        def probe():
+            n = 0
+            while not stop.is_set():
+                n += 1
+                ip = f"10.64.250.{n % 250 + 1}" if n < 250 else f"10.64.251.{n % 250 + 1}"
+                pair = json.dumps({"observations": [
+                    {"ip": ip, "mac": "02:00:00:00:aa:01", "kind": "reply"},
+                    {"ip": ip, "mac": "02:00:00:00:bb:02", "kind": "announcement"}]})
+                t0 = time.monotonic()
+                call("POST", "/v1/observations", pair)
+                while time.monotonic() - t0 < 10:
+                    page = call("GET", f"/v1/conflicts?kind=duplicate_ip&ip={ip}")
+                    if page["items"]:
+                        latencies.append((time.monotonic() - t0) * 1000)
+                        break
+                    time.sleep(0.002)
+                stop.wait(0.2)
+
+        requests = max(1, int(seconds * 60 / 8))  # about `seconds` at ~60 batches/s
+        before = judged()
+        t0 = time.monotonic()
+        prober = threading.Thread(target=probe)
+        prober.start()
+        out = subprocess.run(
+            [os.path.join(BIN, "http_load"), "--url",
+             f"http://127.0.0.1:{server.port}/v1/observations", "--method", "POST",
+             "--body-file", body_file, "--connections", "8", "--requests", str(requests),
+             "--header", f"Authorization: Bearer {server.token}"],
+            check=True, capture_output=True, text=True).stdout
+        got = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
+        accepted = (int(got["requests"]) - int(got.get("non_2xx", "0"))) * batch
+        # Ingest counts only what the engine has judged: wait for the queue to drain.
+        while judged() - before < accepted and time.monotonic() - t0 < 120:
+            time.sleep(0.01)
+        elapsed = time.monotonic() - t0
+        stop.set()
+        prober.join()
+        server.stop()
+        if not latencies:
+            sys.exit("consistency benchmark: no probe conflict was ever listed")
+        latencies.sort()
+        return {"observations_ingest_per_s": accepted / elapsed,
+                "observation_to_conflict_ms": median(latencies),
+                "observation_to_conflict_p99_ms": latencies[min(len(latencies) - 1,
+                                                                int(len(latencies) * 0.99))]}
+
+
 def run_restart_benchmarks(count=1_000_000):
     """Start-up time and resident memory with a million bindings (seeded through the Store)."""
     import tempfile
@@ -209,6 +303,7 @@ def main():
     for binary in BINARIES:
         figures.update(run_google_benchmark(binary))
     figures.update(run_api_benchmarks())
+    figures.update(run_consistency_benchmarks())
     figures.update(run_restart_benchmarks())
     missed = []
     for name in sorted(figures):

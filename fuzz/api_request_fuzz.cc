@@ -14,6 +14,8 @@
 #include "fuzz_check.h"
 #include "ledger/ledger.h"
 #include "server/api/api.h"
+#include "server/events/event_hub.h"
+#include "server/webhooks/dispatcher.h"
 #include "server/http/message.h"
 #include "server/http/problem.h"
 #include "server/http/router.h"
@@ -29,6 +31,8 @@ struct World {
   std::unique_ptr<ledger::Store> store;
   std::unique_ptr<ledger::Ledger> ledger;
   std::unique_ptr<engine::Engine> engine;
+  std::unique_ptr<server::EventHub> hub;
+  std::unique_ptr<webhooks::Dispatcher> dispatcher;
   metrics::Registry metrics;
   std::atomic<bool> ready{true};
   std::unique_ptr<server::ApiContext> ctx;
@@ -45,8 +49,13 @@ struct World {
     engine_options.queue_max = 10'000;
     engine = std::make_unique<engine::Engine>(*ledger, clock, engine_options);
     FUZZ_CHECK(engine->open().isOk());
+    hub = std::make_unique<server::EventHub>(*ledger, ledger->lastEventSeq());
+    // Never started: subscriptions are recorded, nothing is ever sent anywhere.
+    dispatcher = std::make_unique<webhooks::Dispatcher>();
     ctx = std::make_unique<server::ApiContext>(
-        server::ApiContext{*ledger, metrics, ready, "{\"openapi\":\"3.0.3\"}", engine.get()});
+        server::ApiContext{*ledger, metrics, ready, "{\"openapi\":\"3.0.3\"}", engine.get(),
+                           hub.get(), dispatcher.get(), nullptr});
+    FUZZ_CHECK(server::loadWebhooks(*ctx).isOk());
     FUZZ_CHECK(server::registerApi(router, *ctx).isOk());
     // Something to act on: a pool, a MAC pool and a binding.
     call("POST", "/v1/pools", R"({"name":"p","cidr":"192.0.2.0/28","gateway":"192.0.2.1"})");

@@ -198,7 +198,7 @@ void Engine::process(const std::vector<Observation>& batch) {
 }
 
 void Engine::inspect(const Observation& o, const ledger::WireFacts& facts) {
-  observed_networks_.insert(o.network);
+  if (!observed_since_.contains(o.network)) observed_since_.emplace(o.network, nowMs());
   MacTrack& track = macs_[o.mac.value()];
   checkFlapping(o, track);
   if (o.ip && !isUnspecified(*o.ip)) checkIp(o, facts);
@@ -331,7 +331,15 @@ void Engine::checkMac(const Observation& o, const ledger::WireFacts& facts, MacT
   if (!facts.mac_holder) return;
   const ledger::BindingBrief& h = *facts.mac_holder;
   if (!o.ip || (facts.ip_holder && facts.ip_holder->id == h.id)) binding_seen_[h.id] = o.time;
-  if (h.host.empty() || o.host.empty() || o.host == h.host) {
+  std::string recorded = h.host;
+  if (!recorded.empty() && !o.host.empty() && o.host != recorded) {
+    // The facts were looked up for the whole batch: a migration recorded since (for an earlier
+    // sighting in this batch, or by an API client) is not in them. Ask again before calling it
+    // a drift; drift sightings are rare enough for the lookup.
+    auto now_recorded = ledger_.getBinding(engineActor(), h.id);
+    recorded = now_recorded ? now_recorded->host : std::string();
+  }
+  if (recorded.empty() || o.host.empty() || o.host == recorded) {
     track.drift_host.clear();
     track.drift_count = 0;
     return;
@@ -347,11 +355,11 @@ void Engine::checkMac(const Observation& o, const ledger::WireFacts& facts, MacT
   f.subject = "mac:" + f.mac;
   if (o.ip) f.ip = o.ip->toString();
   f.binding_id = h.id;
-  f.details["recorded_host"] = h.host;
+  f.details["recorded_host"] = recorded;
   f.details["seen_host"] = o.host;
   f.details["confirmations"] = track.drift_count;
   f.message = f.mac + " (binding " + std::to_string(h.id) + ", " + h.instance +
-              ") is recorded on host \"" + h.host + "\" but was seen on \"" + o.host + "\"";
+              ") is recorded on host \"" + recorded + "\" but was seen on \"" + o.host + "\"";
   f.evidence = &o;
   raise(std::move(f));
 }
@@ -437,11 +445,15 @@ std::uint64_t Engine::raise(Finding f) {
         c.message = "binding " + std::to_string(held->id) + " (" + held->instance + ") ended (" +
                     last->front().op + " at " + ledger::formatTime(last->front().time) + ") yet " +
                     c.ip + " is still in use by its MAC " + c.mac;
+        // The binding is the subject, as for an expired lease seen before the sweep: one
+        // conflict for one stale binding, whichever way it was noticed.
+        c.subject = "binding:" + std::to_string(held->id);
         key = std::make_tuple(c.kind, c.network, c.subject);
         if (auto it = unresolved_.find(key); it != unresolved_.end()) {
           Conflict& open = conflicts_.at(it->second);
           ++open.count;
           open.last_seen = std::max(open.last_seen, now);
+          appendEvidence(open);
           dirty_.insert(open.id);
           --next_id_;
           return open.id;
@@ -743,7 +755,11 @@ void Engine::checkPools(Millis now) {
       const auto& a = pools[i].record;
       const auto& b = pools[j].record;
       if (a.network != b.network || a.parent == b.name || b.parent == a.name) continue;
-      if (a.cluster == b.cluster && !a.external && !b.external) continue;
+      // Only another control plane's range makes an overlap: an external pool over a managed
+      // one, or external pools of different clusters. Managed pools meet only by carving (the
+      // ledger refuses other overlaps), at any depth; one cluster's own imports are its business.
+      if (!a.external && !b.external) continue;
+      if (a.external && b.external && a.cluster == b.cluster) continue;
       std::string where;
       for (const auto& x : a.cidrs) {
         for (const auto& y : b.cidrs) {
@@ -788,7 +804,7 @@ void Engine::checkPools(Millis now) {
 }
 
 void Engine::checkNeverSeen(Millis now) {
-  if (observed_networks_.empty()) return;  // nobody watches the wire: silence means nothing
+  if (observed_since_.empty()) return;  // nobody watches the wire: silence means nothing
   std::map<std::string, std::string> network_of_pool;
   for (const auto& p : ledger_.listPools(engineActor())) {
     network_of_pool[p.record.name] = p.record.network;
@@ -806,7 +822,12 @@ void Engine::checkNeverSeen(Millis now) {
     const auto& first = b->addresses.front();
     auto network = network_of_pool.find(first.pool);
     const std::string net = network == network_of_pool.end() ? "default" : network->second;
-    if (!observed_networks_.contains(net)) continue;
+    // Silence means something only on a wire watched for the whole period (not, say, a minute
+    // after a restart, before the quiet stations have spoken).
+    auto watched = observed_since_.find(net);
+    if (watched == observed_since_.end() || watched->second > now - options_.never_seen_ms) {
+      continue;
+    }
     Finding f{ConflictKind::kStaleBinding};
     f.network = net;
     f.subject = "binding:" + std::to_string(id);

@@ -187,7 +187,9 @@ class Engine {
   boost::unordered_flat_map<IpKey, IpTrack, IpKeyHash> ips_;
   boost::unordered_flat_map<std::uint64_t, MacTrack> macs_;
   boost::unordered_flat_map<std::uint64_t, Millis> binding_seen_;  // binding id -> last seen
-  std::set<std::string> observed_networks_;
+  // Network -> when the engine first saw an observation from it: a binding is only "never
+  // seen" after its network's wire has been watched for never_seen_ms.
+  std::map<std::string, Millis> observed_since_;
   std::map<std::string, std::deque<PoolSample>> pool_samples_;
   std::size_t never_seen_cursor_ = 0;
   Millis last_never_seen_check_ = 0;

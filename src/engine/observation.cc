@@ -48,7 +48,7 @@ Result<Enum> parseOf(const std::array<std::pair<Enum, std::string_view>, N>& tab
     if (!allowed.empty()) allowed += "|";
     allowed += name;
   }
-  return Status::invalidArgument(std::string(what) + " \"" + std::string(text) +
+  return Status::invalidArgument(std::string(what) + ": \"" + std::string(text) +
                                  "\" is not one of " + allowed);
 }
 
@@ -139,14 +139,16 @@ Result<Observation> observationFromJson(const json::value& v, const std::string&
     return source.status();
   } else if (!source->empty()) {
     auto parsed = parseSource(*source);
-    if (!parsed) return parsed.status().withContext(where);
+    // The message names the field: "observations[3].source: ...".
+    if (!parsed) return Status::invalidArgument(where + "." + parsed.status().message());
     obs.source = *parsed;
   }
   if (auto kind = stringField(o, "kind", where, 16); !kind) {
     return kind.status();
   } else if (!kind->empty()) {
     auto parsed = parseFrameKind(*kind);
-    if (!parsed) return parsed.status().withContext(where);
+    // The message names the field: "observations[3].kind: ...".
+    if (!parsed) return Status::invalidArgument(where + "." + parsed.status().message());
     obs.kind = *parsed;
   }
   if (obs.kind != FrameKind::kUnknown && !obs.ip) {

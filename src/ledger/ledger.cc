@@ -1452,7 +1452,8 @@ Result<Applied<BindingRecord>> Ledger::reassignAddress(const Actor& actor, std::
 Result<Applied<DocumentRecord>> Ledger::putDocument(const Actor& actor, DocumentRecord document,
                                                     const std::string& op,
                                                     const std::string& subject,
-                                                    std::vector<std::string> keys) {
+                                                    std::vector<std::string> keys,
+                                                    std::optional<std::string> audit_body) {
   if (document.kind.empty() || document.key.empty()) {
     return Status::invalidArgument("document: kind and key must not be empty");
   }
@@ -1461,13 +1462,15 @@ Result<Applied<DocumentRecord>> Ledger::putDocument(const Actor& actor, Document
   auto it = table.find(document.key);
   const std::uint64_t expected = it == table.end() ? 0 : it->second.version;
   std::string before = it == table.end() ? std::string() : it->second.body;
+  if (audit_body && it != table.end()) before = "";  // the old body may hold the secret too
   document.version = expected + 1;
   document.updated_at = nowMs();
   std::vector<Write> writes;
   writes.push_back(PutDocument{document, expected});
   if (!op.empty()) {
     writes.push_back(AppendEvent{
-        eventLocked(actor, op, subject, std::move(keys), std::move(before), document.body)});
+        eventLocked(actor, op, subject, std::move(keys), std::move(before),
+                    audit_body ? std::move(*audit_body) : document.body)});
   }
   table[document.key] = document;
   auto ticket = pushLocked(std::move(writes));
@@ -1477,7 +1480,8 @@ Result<Applied<DocumentRecord>> Ledger::putDocument(const Actor& actor, Document
 Result<Applied<DocumentRecord>> Ledger::deleteDocument(const Actor& actor, const std::string& kind,
                                                        const std::string& key,
                                                        const std::string& op,
-                                                       const std::string& subject) {
+                                                       const std::string& subject,
+                                                       std::optional<std::string> audit_body) {
   std::lock_guard lock(mu_);
   auto table = documents_.find(kind);
   if (table == documents_.end() || !table->second.contains(key)) {
@@ -1488,7 +1492,8 @@ Result<Applied<DocumentRecord>> Ledger::deleteDocument(const Actor& actor, const
   std::vector<Write> writes;
   writes.push_back(DeleteDocument{kind, key, old.version});
   if (!op.empty()) {
-    writes.push_back(AppendEvent{eventLocked(actor, op, subject, {}, old.body, "")});
+    writes.push_back(AppendEvent{
+        eventLocked(actor, op, subject, {}, audit_body ? std::move(*audit_body) : old.body, "")});
   }
   auto ticket = pushLocked(std::move(writes));
   return Applied<DocumentRecord>{std::move(old), true, ticket};

@@ -219,14 +219,17 @@ class Ledger {
   // ledger versions them (version = previous + 1; created at 1) and commits them like any
   // other write. `op` non-empty records an audit event (subject, keys, before/after = the old
   // and new bodies); empty for frequent bookkeeping that is not worth an event. Roles are the
-  // caller's business: these take the actor only to name it in the event.
+  // caller's business: these take the actor only to name it in the event. `audit_body`, when
+  // given, is what the event records instead of the body (a body holding a secret).
   Result<Applied<DocumentRecord>> putDocument(const Actor& actor, DocumentRecord document,
                                               const std::string& op, const std::string& subject,
-                                              std::vector<std::string> keys = {});
-  // kNotFound when absent.
+                                              std::vector<std::string> keys = {},
+                                              std::optional<std::string> audit_body = {});
+  // kNotFound when absent. `audit_body` as for putDocument (the "before" of the event).
   Result<Applied<DocumentRecord>> deleteDocument(const Actor& actor, const std::string& kind,
                                                  const std::string& key, const std::string& op,
-                                                 const std::string& subject);
+                                                 const std::string& subject,
+                                                 std::optional<std::string> audit_body = {});
 
   // Expires every dynamic binding whose lease ended and drops stale quarantine rows; returns
   // how many bindings expired. Run by the sweeper thread.
@@ -261,6 +264,11 @@ class Ledger {
   std::pair<std::vector<std::uint64_t>, std::size_t> bindingsUnchangedSince(
       Millis before, std::size_t cursor, std::size_t limit) const;
   LedgerStats stats() const;
+  // The seq of the last event created (durable once its command is acknowledged).
+  std::uint64_t lastEventSeq() const {
+    std::lock_guard lock(mu_);
+    return last_event_seq_;
+  }
   LoadStats loadStats() const {
     std::lock_guard lock(mu_);
     return load_stats_;

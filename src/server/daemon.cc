@@ -13,9 +13,11 @@
 
 #include "ledger/ledger.h"
 #include "server/api/api.h"
+#include "server/events/event_hub.h"
 #include "server/http/server.h"
 #include "server/metrics/registry.h"
 #include "server/openapi_document.h"
+#include "server/webhooks/dispatcher.h"
 #include "store/register.h"
 
 namespace netledger::server {
@@ -115,6 +117,11 @@ struct Daemon::Impl {
   std::unique_ptr<ledger::Store> store;
   std::unique_ptr<ledger::Ledger> ledger;
   std::unique_ptr<engine::Engine> engine;
+  std::unique_ptr<EventHub> events;
+  std::unique_ptr<webhooks::Dispatcher> webhooks;
+  // Set once the event stream and webhooks are ready; read by the ledger's committer thread.
+  std::atomic<EventHub*> live_events{nullptr};
+  std::atomic<ApiContext*> live_api{nullptr};
   metrics::Registry metrics;
   std::atomic<bool> ready{false};
   std::unique_ptr<ApiContext> api;
@@ -129,12 +136,17 @@ struct Daemon::Impl {
   void sweepLoop() {
     using namespace std::chrono;
     auto last_prune = steady_clock::now() - hours(2);
+    auto last_heartbeat = steady_clock::now();
     std::unique_lock lock(mu);
     while (!stopping) {
       cv.wait_for(lock, milliseconds(config.sweep_interval_ms), [&] { return stopping; });
       if (stopping) break;
       lock.unlock();
       (void)ledger->sweep();
+      if (steady_clock::now() - last_heartbeat > seconds(15)) {
+        if (auto* hub = live_events.load()) hub->heartbeat();  // SSE keep-alives; drops gone clients
+        last_heartbeat = steady_clock::now();
+      }
       if (steady_clock::now() - last_prune > hours(1)) {
         auto cutoff = duration_cast<milliseconds>(clock->now().time_since_epoch()).count() -
                       config.retention_days * 86400LL * 1000;
@@ -181,6 +193,13 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonConfig& config, Clock&
         batch_writes.get().observe(static_cast<double>(writes));
         if (!ok) commit_failures.get().inc();
       });
+  // Committed events fan out to the event stream and the webhooks. Both are set up here, before
+  // open() starts the committer; the API context they need is filled in below.
+  Impl* raw_impl = impl.get();
+  impl->ledger->setEventListener([raw_impl](std::span<const ledger::EventRecord* const> events) {
+    if (auto* hub = raw_impl->live_events.load()) hub->publish(events);
+    if (auto* api = raw_impl->live_api.load()) publishToWebhooks(*api, events);
+  });
   NL_RETURN_IF_ERROR(impl->ledger->open());
   auto load = impl->ledger->loadStats();
   std::fprintf(stderr, "netledgerd: loaded %zu bindings in %.2f s (store %.2f s, indexes %.2f s)\n",
@@ -202,9 +221,15 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonConfig& config, Clock&
   impl->engine = std::make_unique<engine::Engine>(*impl->ledger, clock, config.engine);
   NL_RETURN_IF_ERROR(impl->engine->open());
   impl->engine->start();
-  impl->api =
-      std::make_unique<ApiContext>(ApiContext{*impl->ledger, impl->metrics, impl->ready,
-                                              std::string(openapiDocument()), impl->engine.get()});
+  impl->webhooks = std::make_unique<webhooks::Dispatcher>(config.webhooks);
+  impl->events = std::make_unique<EventHub>(*impl->ledger, impl->ledger->lastEventSeq());
+  impl->api = std::make_unique<ApiContext>(ApiContext{
+      *impl->ledger, impl->metrics, impl->ready, std::string(openapiDocument()),
+      impl->engine.get(), impl->events.get(), impl->webhooks.get(), nullptr});
+  NL_RETURN_IF_ERROR(loadWebhooks(*impl->api));
+  impl->webhooks->start();
+  impl->live_api = impl->api.get();  // from now on committed events reach both
+  impl->live_events = impl->events.get();
   http::Router router;
   NL_RETURN_IF_ERROR(registerApi(router, *impl->api));
   http::ServerOptions so;
@@ -245,6 +270,9 @@ void Daemon::stop() {
   if (impl_->server) impl_->server->stop();  // in-flight requests finish first
   if (impl_->engine) impl_->engine->stop();  // its last write-back goes into the last batch
   impl_->ledger->close();                    // then the last batch is committed
+  impl_->live_api = nullptr;
+  impl_->live_events = nullptr;
+  if (impl_->webhooks) impl_->webhooks->stop();
 }
 
 }  // namespace netledger::server

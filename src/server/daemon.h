@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "engine/engine.h"
+#include "server/webhooks/dispatcher.h"
 
 namespace netledger::server {
 
@@ -27,6 +28,7 @@ struct DaemonConfig {
   std::int64_t sweep_interval_ms = 1000;
   std::optional<std::string> bootstrap_token;  // NETLEDGER_BOOTSTRAP_TOKEN
   engine::EngineOptions engine;                // the `engine:` section
+  webhooks::Options webhooks;                  // delivery limits (queue, attempts, timeouts)
 };
 
 // Reads a YAML config file (keys as in DaemonConfig: listen, data_dir, store, tls_cert,

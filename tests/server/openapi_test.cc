@@ -19,6 +19,8 @@
 #include "common/clock.h"
 #include "ledger/ledger.h"
 #include "ledger/store.h"
+#include "server/events/event_hub.h"
+#include "server/webhooks/dispatcher.h"
 #include "server/api/api.h"
 #include "server/http/message.h"
 #include "server/http/responder.h"
@@ -101,8 +103,11 @@ class OpenApiTest : public ::testing::Test {
     store_ = std::move(opened).value();
     ledger_ = std::make_unique<ledger::Ledger>(*store_, clock_);
     engine_ = std::make_unique<engine::Engine>(*ledger_, clock_);
+    hub_ = std::make_unique<EventHub>(*ledger_, 0);
+    webhooks_ = std::make_unique<webhooks::Dispatcher>();  // never started: no deliveries
     ctx_ = std::make_unique<ApiContext>(
-        ApiContext{*ledger_, metrics_, ready_, std::string(openapiDocument()), engine_.get()});
+        ApiContext{*ledger_, metrics_, ready_, std::string(openapiDocument()), engine_.get(),
+                   hub_.get(), webhooks_.get(), nullptr});
     Status s = registerApi(router_, *ctx_);
     ASSERT_TRUE(s.isOk()) << s.message();
 
@@ -158,6 +163,8 @@ class OpenApiTest : public ::testing::Test {
   std::unique_ptr<ledger::Store> store_;
   std::unique_ptr<ledger::Ledger> ledger_;
   std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<EventHub> hub_;
+  std::unique_ptr<webhooks::Dispatcher> webhooks_;
   metrics::Registry metrics_;
   std::atomic<bool> ready_{true};
   std::unique_ptr<ApiContext> ctx_;

@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
+#include <span>
 #include <string>
 
 #include "common/status.h"
@@ -13,7 +15,14 @@
 #include "server/http/router.h"
 #include "server/metrics/registry.h"
 
+namespace netledger::webhooks {
+class Dispatcher;
+}
+
 namespace netledger::server {
+
+class EventHub;
+struct WebhookDirectory;
 
 struct ApiContext {
   ledger::Ledger& ledger;
@@ -23,6 +32,10 @@ struct ApiContext {
   // The OpenAPI document served at /v1/openapi.json.
   std::string openapi;
   engine::Engine* engine;  // the consistency engine (/v1/observations, /v1/conflicts, ...)
+  EventHub* events;        // the event stream (/v1/events)
+  webhooks::Dispatcher* webhooks;  // deliveries (/v1/webhooks); never started in tests/fuzzing
+  // Which event types some subscription wants (webhooks.cc); made by loadWebhooks.
+  std::shared_ptr<WebhookDirectory> webhook_directory;
 };
 
 Status registerApi(http::Router& router, ApiContext& ctx);
@@ -35,5 +48,12 @@ Status registerHistoryRoutes(http::Router& router, ApiContext& ctx);
 Status registerTokenRoutes(http::Router& router, ApiContext& ctx);
 Status registerOpsRoutes(http::Router& router, ApiContext& ctx);
 Status registerConsistencyRoutes(http::Router& router, ApiContext& ctx);
+Status registerEventRoutes(http::Router& router, ApiContext& ctx);
+Status registerWebhookRoutes(http::Router& router, ApiContext& ctx);
+
+// Loads the stored webhook subscriptions into ctx.webhooks (call before serving).
+Status loadWebhooks(ApiContext& ctx);
+// Hands committed ledger events to the webhook dispatcher (from the ledger's event listener).
+void publishToWebhooks(ApiContext& ctx, std::span<const ledger::EventRecord* const> events);
 
 }  // namespace netledger::server

@@ -69,6 +69,38 @@ std::string poolMetrics(ledger::Ledger& ledger) {
   return out.str();
 }
 
+// The consistency engine's counters and open conflicts, rendered at scrape time.
+std::string engineMetrics(const engine::Engine* engine) {
+  if (engine == nullptr) return "";
+  auto s = engine->stats();
+  std::ostringstream out;
+  out << "# HELP netledger_observations_total Observations judged by the engine.\n"
+         "# TYPE netledger_observations_total counter\n"
+      << "netledger_observations_total " << s.observations << "\n"
+      << "# HELP netledger_observations_dropped_total Observations refused: engine queue full.\n"
+         "# TYPE netledger_observations_dropped_total counter\n"
+      << "netledger_observations_dropped_total " << s.dropped << "\n"
+      << "# HELP netledger_observations_queued Observations waiting for the engine.\n"
+         "# TYPE netledger_observations_queued gauge\n"
+      << "netledger_observations_queued " << s.queued << "\n"
+      << "# HELP netledger_conflicts_opened_total Conflicts opened.\n"
+         "# TYPE netledger_conflicts_opened_total counter\n"
+      << "netledger_conflicts_opened_total " << s.opened << "\n"
+      << "# HELP netledger_remediations_total Remediation actions, by outcome.\n"
+         "# TYPE netledger_remediations_total counter\n"
+      << "netledger_remediations_total{outcome=\"ok\"} " << s.remediations << "\n"
+      << "netledger_remediations_total{outcome=\"failed\"} " << s.remediation_failures << "\n"
+      << "# HELP netledger_conflicts_unresolved Open or acknowledged conflicts, by kind.\n"
+         "# TYPE netledger_conflicts_unresolved gauge\n";
+  for (engine::ConflictKind k : engine::kAllConflictKinds) {
+    std::string name(engine::conflictKindName(k));
+    auto it = s.open_by_kind.find(name);
+    out << "netledger_conflicts_unresolved{kind=\"" << name << "\"} "
+        << (it == s.open_by_kind.end() ? 0 : it->second) << "\n";
+  }
+  return out.str();
+}
+
 }  // namespace
 
 Status registerOpsRoutes(http::Router& router, ApiContext& ctx) {
@@ -84,7 +116,7 @@ Status registerOpsRoutes(http::Router& router, ApiContext& ctx) {
   NL_RETURN_IF_ERROR(router.add("GET", "/metrics", [&ctx](http::Request&, http::Responder res) {
     http::Response r;
     r.contentType = std::string(metrics::Registry::kContentType);
-    r.body = ctx.metrics.render() + poolMetrics(ctx.ledger);
+    r.body = ctx.metrics.render() + poolMetrics(ctx.ledger) + engineMetrics(ctx.engine);
     res(std::move(r));
   }));
   NL_RETURN_IF_ERROR(
@@ -124,6 +156,8 @@ Status registerApi(http::Router& router, ApiContext& ctx) {
   NL_RETURN_IF_ERROR(registerBindingRoutes(router, ctx));
   NL_RETURN_IF_ERROR(registerHistoryRoutes(router, ctx));
   NL_RETURN_IF_ERROR(registerConsistencyRoutes(router, ctx));
+  NL_RETURN_IF_ERROR(registerEventRoutes(router, ctx));
+  NL_RETURN_IF_ERROR(registerWebhookRoutes(router, ctx));
   return registerTokenRoutes(router, ctx);
 }
 

@@ -1,0 +1,103 @@
+// GET /v1/events: the ledger's events (bindings, pools, conflicts, ...) as server-sent events,
+// resumable with Last-Event-ID (the event's seq). Filters: ?types=binding.*,conflict.opened.
+#include <boost/json.hpp>
+
+#include "ledger/codec.h"
+#include "server/api/common.h"
+#include "server/events/event_hub.h"
+
+namespace netledger::server {
+
+namespace json = boost::json;
+using ledger::Actor;
+
+namespace {
+
+// "binding.*" matches "binding.allocate"; "*" everything; otherwise exact.
+bool typeMatches(std::string_view pattern, std::string_view type) {
+  if (pattern == "*") return true;
+  if (pattern.size() >= 2 && pattern.substr(pattern.size() - 2) == ".*") {
+    return type.substr(0, pattern.size() - 1) == pattern.substr(0, pattern.size() - 1);
+  }
+  return pattern == type;
+}
+
+Result<std::vector<std::string>> parseTypes(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    std::string_view t = text.substr(0, comma);
+    if (t.empty() || t.size() > 64 ||
+        t.find_first_not_of("abcdefghijklmnopqrstuvwxyz_.*") != std::string_view::npos) {
+      return Status::invalidArgument("types: \"" + std::string(t) +
+                                     "\" is not an event type pattern (e.g. binding.*)");
+    }
+    out.emplace_back(t);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+// A tenant-limited token sees the events of records of its tenants only.
+bool visibleTo(const Actor& actor, const ledger::EventRecord& e) {
+  if (actor.tenants.empty()) return true;
+  const std::string& text = e.after.empty() ? e.before : e.after;
+  json::error_code ec;
+  auto v = json::parse(text, ec);
+  if (ec || !v.is_object()) return false;
+  const json::value* tenant = v.get_object().if_contains("tenant");
+  if (tenant == nullptr || !tenant->is_string()) return false;
+  return actor.mayAccessTenant(std::string(tenant->get_string()));
+}
+
+std::string frame(const ledger::EventRecord& e) {
+  std::string out = "id: " + std::to_string(e.seq) + "\nevent: " + e.op + "\ndata: ";
+  out += json::serialize(ledger::toJson(e));  // serialized JSON has no raw newlines
+  out += "\n\n";
+  return out;
+}
+
+}  // namespace
+
+Status registerEventRoutes(http::Router& router, ApiContext& ctx) {
+  return router.add(
+      "GET", "/v1/events",
+      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
+        std::vector<std::string> types;
+        if (auto t = req.queryParam("types")) {
+          auto parsed = parseTypes(*t);
+          if (!parsed) return respondError(res, parsed.status());
+          types = std::move(*parsed);
+        }
+        std::uint64_t after = 0;
+        auto last = req.header("Last-Event-ID");
+        if (!last) last = req.queryParam("last_event_id");
+        if (last && !last->empty()) {
+          auto id = parseId("Last-Event-ID", *last);
+          if (!id) return respondError(res, id.status());
+          after = *id;
+        }
+        http::Response r;
+        r.status = 200;
+        r.contentType = "text/event-stream";
+        r.headers.set("Cache-Control", "no-cache");
+        r.headers.set("X-Accel-Buffering", "no");  // tell proxies not to buffer the stream
+        r.body = "retry: 2000\n\n";
+        EventHub* hub = ctx.events;
+        r.onStream = [hub, types = std::move(types), after,
+                      actor](std::shared_ptr<http::StreamWriter> writer) {
+          hub->subscribe(after, [writer, types, actor](const ledger::EventRecord* e) {
+            if (!writer->isOpen()) return false;
+            if (e == nullptr) return writer->write(": keep-alive\n\n");
+            bool wanted = types.empty();
+            for (const auto& t : types) wanted = wanted || typeMatches(t, e->op);
+            if (!wanted || !visibleTo(actor, *e)) return true;
+            return writer->write(frame(*e));
+          });
+        };
+        res(std::move(r));
+      }));
+}
+
+}  // namespace netledger::server
