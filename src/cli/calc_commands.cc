@@ -6,6 +6,7 @@
 #include "addr/mac.h"
 #include "addr/prefix.h"
 #include "cli/cli.h"
+#include "vendor/oui_registry.h"
 
 namespace netledger::cli {
 
@@ -70,6 +71,14 @@ Result<json::value> describeMac(const std::string& text) {
   o["eui64_interface_id"] = m->modifiedEui64String();
   auto link_local = addr::slaacAddress(Prefix::parse("fe80::/64").value(), *m);
   o["ipv6_link_local"] = link_local->toString();
+  // From Debian's ieee-data (built-in hypervisor OUIs only when it is missing); null when the
+  // registry has nothing to say, so the table shows "-".
+  vendor::MacVendor v = vendor::defaultRegistry().lookup(*m);
+  auto orNull = [](std::string_view s) { return s.empty() ? json::value() : json::value(s); };
+  o["vendor"] = orNull(v.organization);
+  o["registry"] = orNull(v.registry);
+  o["virtual_platform"] = orNull(v.virtual_platform);
+  o["locally_administered"] = v.locally_administered;
   return json::value(std::move(o));
 }
 
@@ -138,7 +147,7 @@ void addCalcCommands(CLI::App& app, const OutputFormat& format, CommandAction& a
   prefix->callback(
       [&, args] { action = reportOrFail(format, [args] { return describePrefix((*args)[0]); }); });
 
-  auto* mac = calc->add_subcommand("mac", "Canonical form, OUI, flags and EUI-64 of a MAC");
+  auto* mac = calc->add_subcommand("mac", "Canonical form, vendor, flags and EUI-64 of a MAC");
   mac->add_option("mac", (*args)[0], "aa:bb:cc:dd:ee:ff, aa-bb-.., aabb.ccdd.eeff, aabbccddeeff")
       ->required();
   mac->callback(

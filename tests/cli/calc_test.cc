@@ -51,6 +51,34 @@ TEST(CalcTest, Mac) {
   EXPECT_EQ(o["eui64_interface_id"], "021a:2bff:fe3c:4d5e");
 }
 
+// Vendors come from the installed ieee-data (scripts/install-deps installs it).
+TEST(CalcTest, MacVendorAndVirtualPlatform) {
+  auto vmware = runJson({"calc", "mac", "00:50:56:aa:bb:cc"});
+  EXPECT_EQ(vmware["vendor"], "VMware, Inc.");
+  EXPECT_EQ(vmware["registry"], "MA-L");
+  EXPECT_EQ(vmware["virtual_platform"], "VMware");
+  EXPECT_EQ(vmware["locally_administered"], false);
+
+  auto qemu = runJson({"calc", "mac", "52:54:00:12:34:56"});
+  EXPECT_TRUE(qemu["vendor"].is_null());
+  EXPECT_TRUE(qemu["registry"].is_null());
+  EXPECT_EQ(qemu["virtual_platform"], "QEMU/KVM");
+  EXPECT_EQ(qemu["locally_administered"], true);
+  EXPECT_EQ(qemu["administration"], "local");
+
+  auto mas = runJson({"calc", "mac", "70:b3:d5:f2:f0:01"});
+  EXPECT_EQ(mas["vendor"], "TELEPLATFORMS");
+  EXPECT_EQ(mas["registry"], "MA-S");
+  EXPECT_TRUE(mas["virtual_platform"].is_null());
+
+  CliRun table = run({"calc", "mac", "00:16:3e:00:00:01"});
+  ASSERT_EQ(table.code, kExitOk) << table.err;
+  EXPECT_NE(table.out.find("vendor                Xensource, Inc.\n"), std::string::npos)
+      << table.out;
+  EXPECT_NE(table.out.find("virtual_platform      Xen\n"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("locally_administered  no\n"), std::string::npos) << table.out;
+}
+
 TEST(CalcTest, Eui64) {
   auto o = runJson({"calc", "eui64", "00:1a:2b:3c:4d:5e", "--prefix", "2001:db8::/64"});
   EXPECT_EQ(o["address"], "2001:db8::21a:2bff:fe3c:4d5e");
