@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace netledger {
@@ -12,6 +13,9 @@ namespace netledger {
 using Sha256Digest = std::array<std::uint8_t, 32>;
 
 Sha256Digest sha256(std::string_view data);
+
+// HMAC-SHA256 of `data` keyed with `key`, as 64 lower-case hex digits (webhook signatures).
+std::string hmacSha256Hex(std::string_view key, std::string_view data);
 
 // Fills `out` from OpenSSL's CSPRNG. Aborts if the CSPRNG cannot be seeded: handing out
 // predictable "random" MACs silently would be worse than stopping.

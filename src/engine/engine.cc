@@ -573,6 +573,8 @@ Result<Applied<Conflict>> Engine::resolve(const Actor& actor, std::uint64_t id,
 
 Result<ledger::Page<Conflict>> Engine::list(const ConflictFilter& filter, const std::string& cursor,
                                             std::size_t limit) const {
+  // (An empty page would have no last id to continue from.)
+  if (limit == 0) return Status::invalidArgument("limit: must be at least 1");
   std::uint64_t below = std::numeric_limits<std::uint64_t>::max();
   if (!cursor.empty()) {
     try {

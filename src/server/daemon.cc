@@ -19,6 +19,7 @@
 #include "server/openapi_document.h"
 #include "server/webhooks/dispatcher.h"
 #include "store/register.h"
+#include "vendor/oui_registry.h"
 
 namespace netledger::server {
 
@@ -218,6 +219,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonConfig& config, Clock&
     ::chmod(path.c_str(), 0600);
   }
 
+  (void)vendor::defaultRegistry();  // load the IEEE registry now, not on the first request
   impl->engine = std::make_unique<engine::Engine>(*impl->ledger, clock, config.engine);
   NL_RETURN_IF_ERROR(impl->engine->open());
   impl->engine->start();

@@ -68,7 +68,7 @@ Result<ledger::AllocateRequest> parseAllocate(const JsonBody& body) {
 }
 
 std::string bindingBody(const ledger::BindingRecord& b) {
-  return json::serialize(ledger::toJson(b));
+  return json::serialize(bindingJson(b));
 }
 
 // Runs a binding-returning ledger command and answers 200 once durable.
@@ -125,7 +125,8 @@ Status registerBindingRoutes(http::Router& router, ApiContext& ctx) {
         if (!applied) return respondError(res, applied.status());
         auto response = http::Response::json(
             applied->created ? 201 : 200,
-            applied->json.empty() ? bindingBody(applied->value) : std::move(applied->json));
+            applied->json.empty() ? bindingBody(applied->value)
+                                  : withMacVendor(std::move(applied->json), applied->value.mac));
         response.headers.set("Location", "/v1/bindings/" + std::to_string(applied->value.id));
         respondWhenDurable(ctx, applied->ticket, std::move(res), std::move(response));
       })));
@@ -140,7 +141,7 @@ Status registerBindingRoutes(http::Router& router, ApiContext& ctx) {
                        actor, *filter, std::string(req.queryParam("cursor").value_or("")), *limit);
                    if (!page) return respondError(res, page.status());
                    json::array items;
-                   for (const auto& b : page->items) items.emplace_back(ledger::toJson(b));
+                   for (const auto& b : page->items) items.emplace_back(bindingJson(b));
                    json::object o{{"items", std::move(items)}};
                    o["next_cursor"] = page->next_cursor.empty() ? json::value(nullptr)
                                                                 : json::value(page->next_cursor);
@@ -153,7 +154,7 @@ Status registerBindingRoutes(http::Router& router, ApiContext& ctx) {
                    if (!id) return respondError(res, id.status());
                    auto b = ctx.ledger.getBinding(actor, *id);
                    if (!b) return respondError(res, b.status());
-                   respondJson(res, 200, ledger::toJson(*b));
+                   respondJson(res, 200, bindingJson(*b));
                  })));
   NL_RETURN_IF_ERROR(router.add(
       "DELETE", "/v1/bindings/{id}",
@@ -225,7 +226,7 @@ Status registerBindingRoutes(http::Router& router, ApiContext& ctx) {
                    if (!ip) return respondError(res, ip.status().withContext("ip"));
                    auto b = ctx.ledger.holderOfAddress(actor, *ip);
                    if (!b) return respondError(res, b.status());
-                   respondJson(res, 200, ledger::toJson(*b));
+                   respondJson(res, 200, bindingJson(*b));
                  })));
   return router.add(
       "GET", "/v1/macs/{mac}",
@@ -234,7 +235,7 @@ Status registerBindingRoutes(http::Router& router, ApiContext& ctx) {
         if (!mac) return respondError(res, mac.status().withContext("mac"));
         auto b = ctx.ledger.holderOfMac(actor, *mac);
         if (!b) return respondError(res, b.status());
-        respondJson(res, 200, ledger::toJson(*b));
+        respondJson(res, 200, bindingJson(*b));
       }));
 }
 

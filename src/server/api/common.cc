@@ -1,10 +1,44 @@
 #include "server/api/common.h"
 
+#include "ledger/codec.h"
+#include "vendor/oui_registry.h"
+
 #include <charconv>
 
 #include <boost/json.hpp>
 
 namespace netledger::server {
+
+namespace {
+boost::json::value vendorValue(addr::Mac mac) {
+  return boost::json::parse(vendor::vendorJson(vendor::defaultRegistry().lookup(mac)));
+}
+}  // namespace
+
+boost::json::object bindingJson(const ledger::BindingRecord& b) {
+  boost::json::object o = ledger::toJson(b);
+  if (b.mac) o["mac_vendor"] = vendorValue(*b.mac);
+  return o;
+}
+
+std::string withMacVendor(std::string binding_json, const std::optional<addr::Mac>& mac) {
+  if (!mac || binding_json.empty() || binding_json.back() != '}') return binding_json;
+  binding_json.pop_back();
+  binding_json += ",\"mac_vendor\":";
+  binding_json += vendor::vendorJson(vendor::defaultRegistry().lookup(*mac));
+  binding_json += '}';
+  return binding_json;
+}
+
+boost::json::object vendorsOf(const std::vector<std::string>& macs) {
+  boost::json::object out;
+  for (const auto& text : macs) {
+    if (out.contains(text)) continue;
+    if (auto mac = addr::Mac::parse(text)) out[text] = vendorValue(*mac);
+  }
+  return out;
+}
+
 
 Result<ledger::Actor> authenticate(const ApiContext& ctx, const http::Request& req) {
   auto header = req.header("Authorization");

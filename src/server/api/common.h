@@ -29,6 +29,14 @@ void respondWhenDurable(ApiContext& ctx, std::uint64_t ticket, http::Responder r
 using AuthedHandler = std::function<void(http::Request&, http::Responder, const ledger::Actor&)>;
 http::Handler withAuth(ApiContext& ctx, AuthedHandler handler);
 
+// A binding as the API shows it: the ledger's record plus `mac_vendor` (IEEE registry
+// organization, virtual-NIC platform, locally administered flag) when it has a MAC.
+boost::json::object bindingJson(const ledger::BindingRecord& b);
+// The same for a binding already serialized (the allocation path reuses its audit JSON).
+std::string withMacVendor(std::string binding_json, const std::optional<addr::Mac>& mac);
+// {"aa:bb:..": {vendor}, ...} for each distinct MAC, for conflicts and observations.
+boost::json::object vendorsOf(const std::vector<std::string>& macs);
+
 // Parses a path or query parameter that must be a binding id.
 Result<std::uint64_t> parseId(std::string_view field, std::string_view text);
 

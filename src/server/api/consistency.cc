@@ -108,6 +108,21 @@ Result<engine::ConflictFilter> parseFilter(const http::Request& req) {
   return f;
 }
 
+// A conflict as the API shows it: with the vendor of every MAC it mentions.
+json::object conflictJson(const engine::Conflict& c) {
+  json::object o = engine::toJson(c);
+  std::vector<std::string> macs = c.macs;
+  if (!c.mac.empty()) macs.push_back(c.mac);
+  for (const auto& e : c.evidence) {
+    if (const auto* m = e.is_object() ? e.get_object().if_contains("mac") : nullptr;
+        m != nullptr && m->is_string()) {
+      macs.emplace_back(m->get_string());
+    }
+  }
+  o["mac_vendors"] = vendorsOf(macs);
+  return o;
+}
+
 http::Handler transitionHandler(ApiContext& ctx, bool resolve) {
   return withAuth(ctx, [&ctx, resolve](http::Request& req, http::Responder res,
                                        const Actor& actor) {
@@ -133,7 +148,7 @@ http::Handler transitionHandler(ApiContext& ctx, bool resolve) {
     auto applied =
         resolve ? ctx.engine->resolve(actor, *id, note) : ctx.engine->acknowledge(actor, *id, note);
     if (!applied) return respondError(res, applied.status());
-    auto response = http::Response::json(200, json::serialize(engine::toJson(applied->value)));
+    auto response = http::Response::json(200, json::serialize(conflictJson(applied->value)));
     if (!applied->created) return res(std::move(response));
     respondWhenDurable(ctx, applied->ticket, std::move(res), std::move(response));
   });
@@ -175,7 +190,7 @@ Status registerConsistencyRoutes(http::Router& router, ApiContext& ctx) {
           auto page = ctx.engine->list(*filter, cursor, *limit - items.size());
           if (!page) return respondError(res, page.status());
           for (const auto& c : page->items) {
-            if (visibleTo(ctx, actor, c)) items.emplace_back(engine::toJson(c));
+            if (visibleTo(ctx, actor, c)) items.emplace_back(conflictJson(c));
           }
           next = page->next_cursor;
           if (next.empty()) break;
@@ -193,7 +208,7 @@ Status registerConsistencyRoutes(http::Router& router, ApiContext& ctx) {
                      return respondError(
                          res, Status::notFound("conflict " + std::to_string(*id) + " not found"));
                    }
-                   respondJson(res, 200, engine::toJson(*c));
+                   respondJson(res, 200, conflictJson(*c));
                  })));
   NL_RETURN_IF_ERROR(router.add("POST", "/v1/conflicts/{id}/ack", transitionHandler(ctx, false)));
   NL_RETURN_IF_ERROR(
