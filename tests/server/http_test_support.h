@@ -44,6 +44,15 @@ class BasicTestClient {
   template <class... Args>
   explicit BasicTestClient(Args&&... args) : stream_(context_, std::forward<Args>(args)...) {}
 
+  // Before connect(): shrinks the socket's receive buffer (a slow reader fills up sooner).
+  beast::error_code setReceiveBuffer(int bytes) {
+    beast::error_code ec;
+    tcp::socket& socket = lowest().socket();
+    if (!socket.is_open()) socket.open(tcp::v4(), ec);
+    if (!ec) socket.set_option(net::socket_base::receive_buffer_size(bytes), ec);
+    return ec;
+  }
+
   beast::error_code connect(std::uint16_t port) {
     beast::error_code ec = run([&](auto done) {
       lowest().async_connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port),
@@ -91,6 +100,28 @@ class BasicTestClient {
                         [done](beast::error_code e, std::size_t) { done(e); });
     });
     return {ec, parser.release()};
+  }
+
+  // For a streamed response: reads the header into `parser` (then, on each call to readSome,
+  // the body as it arrives; parser.is_done() once the body is complete).
+  beast::error_code readHeader(bhttp::response_parser<bhttp::string_body>& parser) {
+    return run([&](auto done) {
+      bhttp::async_read_header(stream_, buffer_, parser,
+                               [done](beast::error_code e, std::size_t) { done(e); });
+    });
+  }
+  beast::error_code readSome(bhttp::response_parser<bhttp::string_body>& parser) {
+    return run([&](auto done) {
+      bhttp::async_read_some(stream_, buffer_, parser,
+                             [done](beast::error_code e, std::size_t) { done(e); });
+    });
+  }
+
+  // Closes the connection from the client side (a browser tab going away).
+  void close() {
+    beast::error_code ignored;
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest().close();
   }
 
   HttpResponse request(bhttp::verb method, const std::string& target, std::string body = {},

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -12,6 +13,7 @@
 
 #include "server/http/problem.h"
 #include "server/http/server_core.h"
+#include "server/http/stream_channel.h"
 
 namespace netledger::http {
 namespace {
@@ -95,7 +97,16 @@ class Connection final : public ConnectionBase,
  public:
   template <class... StreamArgs>
   Connection(Server::Core& core, net::io_context& context, StreamArgs&&... streamArgs)
-      : core_(core), context_(context), stream_(std::forward<StreamArgs>(streamArgs)...) {}
+      : core_(core),
+        context_(context),
+        stream_(std::forward<StreamArgs>(streamArgs)...),
+        streamTimer_(context) {}
+
+  ~Connection() override {
+    // However the connection ends (even with its io_context destroyed under it), a producer
+    // still holding the writer must see write() fail.
+    if (channel_) channel_->shutdown();
+  }
 
   net::io_context& context() override { return context_; }
 
@@ -121,6 +132,13 @@ class Connection final : public ConnectionBase,
 
   void onServerStopping() override {
     if (state_ == State::kStarting) return closeNow();
+    if (state_ == State::kStreaming && channel_) {
+      // A stream has no natural end to wait for: end it now, and stop counting as active so
+      // it does not hold the drain for its whole deadline.
+      deactivate();
+      channel_->shutdown();
+      return pumpStream();
+    }
     // Idle between requests: nothing to finish. A request already arriving is served (with
     // Connection: close), and so is one in a handler or being written.
     if (state_ == State::kReadingHeader && !parser_->got_some() && buffer_.size() == 0) {
@@ -136,6 +154,8 @@ class Connection final : public ConnectionBase,
     reply(std::move(response), !keepAlive_ || core_.stopping.load());
   }
 
+  void onStreamReady() override { pumpStream(); }
+
  private:
   enum class State {
     kStarting,
@@ -143,6 +163,8 @@ class Connection final : public ConnectionBase,
     kReadingBody,
     kInHandler,
     kWriting,
+    kStreaming,     // a streaming response: headers written or being written, then the body
+    kEndingStream,  // its body is complete; waiting for the input watch to stop
     kLingering,
     kClosed
   };
@@ -288,15 +310,14 @@ class Connection final : public ConnectionBase,
     core_.metrics.recordRequest(route_ != nullptr ? std::string_view(route_->pattern) : "unmatched",
                                 method, status,
                                 std::chrono::duration<double>(Clock::now() - started_).count());
+    if (response.onStream && status != 204 && status != 304)
+      return startStream(std::move(response));
 
     response_ = {};
     response_.version(version_);
     response_.result(status);
     response_.set(bhttp::field::server, kServerName);
-    for (const auto& [name, value] : response.headers) {
-      if (isServerOwnedField(name) || hasLineBreak(name) || hasLineBreak(value)) continue;
-      response_.insert(name, value);
-    }
+    copyHandlerHeaders(response, response_);
     if (status != 204 && status != 304) {
       response_.set(bhttp::field::content_type, response.contentType.empty()
                                                     ? std::string_view("application/octet-stream")
@@ -313,6 +334,168 @@ class Connection final : public ConnectionBase,
                        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                          self->onWrite(ec);
                        });
+  }
+
+  template <class Message>
+  static void copyHandlerHeaders(const Response& response, Message& message) {
+    for (const auto& [name, value] : response.headers) {
+      if (isServerOwnedField(name) || hasLineBreak(name) || hasLineBreak(value)) continue;
+      message.insert(name, value);
+    }
+  }
+
+  // A streaming response: the header now, the body as the producer writes it. HTTP/1.1 gets
+  // chunked coding, so a client can tell a complete stream from a cut one; HTTP/1.0 knows no
+  // chunks, so its body ends when the connection does. Either way the connection closes after
+  // the stream, which is why the header says `Connection: close` from the start.
+  void startStream(Response&& response) {
+    streamHeader_ = {};
+    streamHeader_.version(version_);
+    streamHeader_.result(response.status);
+    streamHeader_.set(bhttp::field::server, kServerName);
+    copyHandlerHeaders(response, streamHeader_);
+    streamHeader_.set(bhttp::field::content_type, response.contentType.empty()
+                                                      ? std::string_view("application/octet-stream")
+                                                      : std::string_view(response.contentType));
+    // Caches and buffering proxies would otherwise hold events back.
+    streamHeader_.set(bhttp::field::cache_control, "no-cache");
+    if (!streamHeader_.count("X-Accel-Buffering")) streamHeader_.set("X-Accel-Buffering", "no");
+    chunked_ = version_ >= 11;
+    if (chunked_) streamHeader_.chunked(true);
+    if (isHead_) {
+      // Headers only; the response is complete, so keep-alive can go on.
+      closeAfterWrite_ = !keepAlive_ || core_.stopping.load();
+    } else {
+      closeAfterWrite_ = true;
+      channel_ = std::make_shared<StreamChannel>(this->weak_from_this(), context_, core_.gate,
+                                                 core_.options.maxStreamQueueBytes);
+      if (!response.body.empty()) (void)channel_->write(std::move(response.body));
+      onStream_ = std::move(response.onStream);
+    }
+    streamHeader_.keep_alive(!closeAfterWrite_);
+    state_ = State::kStreaming;
+    streamSerializer_.emplace(streamHeader_);
+    lowest().expires_after(core_.options.readTimeout);
+    bhttp::async_write_header(stream_, *streamSerializer_,
+                              [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                                self->onStreamHeader(ec);
+                              });
+  }
+
+  void onStreamHeader(beast::error_code ec) {
+    if (state_ == State::kClosed) return;
+    if (isHead_) return onWrite(ec);
+    exchange_.reset();
+    if (ec) return closeNow();
+    // The stream may stay open for hours: no idle or read deadline applies from here on.
+    lowest().expires_never();
+    streamReady_ = true;
+    if (core_.stopping.load()) channel_->shutdown();
+    watchInput();
+    if (channel_->isOpen()) {
+      auto onStream = std::move(onStream_);
+      onStream_ = nullptr;
+      try {
+        onStream(std::make_shared<StreamHandle>(channel_));
+      } catch (...) {
+        // The handle died with the exception, which ended the stream like close().
+      }
+    }
+    pumpStream();
+  }
+
+  // Keeps a read outstanding for the whole stream: a client that goes away is seen at once
+  // (end of stream or reset), not at the next write, which may be minutes away. A client has
+  // nothing to say on a stream, so whatever it sends is discarded.
+  void watchInput() {
+    watchPending_ = true;
+    stream_.async_read_some(net::buffer(scratch_),
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                              self->watchPending_ = false;
+                              if (self->state_ == State::kClosed) return;
+                              if (self->state_ == State::kEndingStream)
+                                return self->closeGracefully();
+                              if (ec) return self->closeNow();
+                              self->watchInput();
+                            });
+  }
+
+  // Sends whatever the producer queued; ends or aborts the stream when the channel says so.
+  // Runs after every write completes and whenever the producer signals, so at most one write is
+  // in flight and bytes go out in the order they were written.
+  void pumpStream() {
+    if (state_ != State::kStreaming || !streamReady_ || streamWriting_) return;
+    StreamChannel::Batch batch = channel_->take();
+    if (batch.abort) return closeNow();
+    if (!batch.chunks.empty()) return writeStreamBatch(std::move(batch));
+    if (batch.end) endStream();
+  }
+
+  void writeStreamBatch(StreamChannel::Batch&& batch) {
+    streamBatch_ = std::move(batch.chunks);
+    streamBatchBytes_ = batch.bytes;
+    streamBuffers_.clear();
+    for (const std::string& chunk : streamBatch_) streamBuffers_.push_back(net::buffer(chunk));
+    auto done = [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+      self->onStreamBatchWritten(ec);
+    };
+    startStreamWrite();
+    if (chunked_) {
+      net::async_write(stream_, bhttp::make_chunk(streamBuffers_), std::move(done));
+    } else {
+      net::async_write(stream_, streamBuffers_, std::move(done));
+    }
+  }
+
+  void onStreamBatchWritten(beast::error_code ec) {
+    finishStreamWrite();
+    if (state_ == State::kClosed) return;
+    if (ec) return closeNow();
+    channel_->written(streamBatchBytes_);
+    streamBatch_.clear();
+    streamBuffers_.clear();
+    pumpStream();
+  }
+
+  // The producer closed (or the server is stopping): finish the body, then close.
+  void endStream() {
+    deactivate();
+    if (!chunked_) return finishStream();
+    startStreamWrite();
+    net::async_write(stream_, lastChunk_,
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->finishStreamWrite();
+                       if (self->state_ == State::kClosed) return;
+                       if (ec) return self->closeNow();
+                       self->finishStream();
+                     });
+  }
+
+  void finishStream() {
+    state_ = State::kEndingStream;
+    // The graceful close reads the socket itself; the watch must end first (two reads at once
+    // are not allowed on a stream). Its handler continues with closeGracefully().
+    if (!watchPending_) return closeGracefully();
+    beast::error_code ignored;
+    socket().cancel(ignored);
+  }
+
+  // Timeouts do not apply to a stream, but one write that makes no progress for readTimeout
+  // means the client has stopped reading (or vanished without a reset): close it rather than
+  // hold the connection forever when the producer writes too little to hit the queue bound.
+  void startStreamWrite() {
+    streamWriting_ = true;
+    std::uint64_t generation = ++streamWriteGeneration_;
+    streamTimer_.expires_after(core_.options.readTimeout);
+    streamTimer_.async_wait([self = this->shared_from_this(), generation](beast::error_code ec) {
+      if (ec || self->state_ == State::kClosed) return;
+      if (self->streamWriting_ && generation == self->streamWriteGeneration_) self->closeNow();
+    });
+  }
+
+  void finishStreamWrite() {
+    streamWriting_ = false;
+    streamTimer_.cancel();
   }
 
   void onWrite(beast::error_code ec) {
@@ -359,6 +542,8 @@ class Connection final : public ConnectionBase,
     state_ = State::kClosed;
     deactivate();
     exchange_.reset();
+    if (channel_) channel_->shutdown();
+    streamTimer_.cancel();
     beast::error_code ignored;
     socket().shutdown(tcp::socket::shutdown_both, ignored);
     lowest().close();
@@ -392,6 +577,23 @@ class Connection final : public ConnectionBase,
   std::uint64_t sequence_ = 0;
   Clock::time_point started_;
   Clock::time_point lingerDeadline_;
+
+  // A streaming response (kStreaming).
+  bhttp::response<bhttp::empty_body> streamHeader_;
+  std::optional<bhttp::response_serializer<bhttp::empty_body>> streamSerializer_;
+  std::shared_ptr<StreamChannel> channel_;
+  std::function<void(std::shared_ptr<StreamWriter>)> onStream_;
+  std::vector<std::string> streamBatch_;  // the bytes being written
+  std::vector<net::const_buffer> streamBuffers_;
+  std::size_t streamBatchBytes_ = 0;
+  decltype(bhttp::make_chunk_last()) lastChunk_ = bhttp::make_chunk_last();
+  std::array<char, 512> scratch_{};
+  net::steady_timer streamTimer_;
+  std::uint64_t streamWriteGeneration_ = 0;
+  bool chunked_ = false;
+  bool streamReady_ = false;  // the header is out
+  bool streamWriting_ = false;
+  bool watchPending_ = false;
 };
 
 template <class Stream, class... StreamArgs>

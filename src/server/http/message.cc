@@ -74,4 +74,12 @@ Response Response::noContent() {
   return r;
 }
 
+Response Response::eventStream(std::function<void(std::shared_ptr<StreamWriter>)> onStream) {
+  Response r;
+  r.status = 200;
+  r.contentType = "text/event-stream";
+  r.onStream = std::move(onStream);
+  return r;
+}
+
 }  // namespace netledger::http

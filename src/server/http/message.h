@@ -4,7 +4,9 @@
 // a handler test can build by hand.
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -72,6 +74,23 @@ struct Request {
   std::string_view param(const std::string& name) const;
 };
 
+// A response body produced over time (server-sent events). Thread-safe.
+//
+// The server keeps its own reference while the connection streams; when the producer drops every
+// reference it holds, the stream ends as if close() had been called, so a forgotten writer cannot
+// hold a connection open forever.
+class StreamWriter {
+ public:
+  virtual ~StreamWriter() = default;
+  // Queues bytes for the client. Returns false once the stream is closed (client gone,
+  // server stopping, or more than the bound is queued because the client reads too slowly —
+  // the stream is then closed); the producer should stop and drop its reference.
+  virtual bool write(std::string data) = 0;
+  // Ends the response; the connection is then closed. Idempotent.
+  virtual void close() = 0;
+  virtual bool isOpen() const = 0;
+};
+
 struct Response {
   unsigned status = 200;
   // Sent as Content-Type unless the response has no body by definition (1xx, 204, 304).
@@ -80,10 +99,19 @@ struct Response {
   // itself and drops those names from here.
   Headers headers;
   std::string body;
+  // Set: a streaming response. The server sends the status and headers (Content-Type from
+  // above, `Cache-Control: no-cache`, chunked transfer coding for HTTP/1.1, a close-delimited
+  // body for HTTP/1.0, `Connection: close`), then `body` if non-empty, then calls onStream once
+  // on the connection's I/O thread, holding no server lock, with the writer for the rest of the
+  // body. It is not called for HEAD (headers only), for 204/304, or when the client is gone
+  // before the headers are out. It must not block: it hands the writer to a producer.
+  std::function<void(std::shared_ptr<StreamWriter>)> onStream;
 
   static Response json(unsigned status, std::string body);
   static Response text(unsigned status, std::string body);  // text/plain; charset=utf-8
   static Response noContent();                              // 204
+  // 200 text/event-stream whose body is produced by `onStream` (see above).
+  static Response eventStream(std::function<void(std::shared_ptr<StreamWriter>)> onStream);
 };
 
 // Fills request.path, .segments and .query from an origin-form target ("/v1/pools?limit=2"),

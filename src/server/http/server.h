@@ -10,14 +10,21 @@
 //    the rest of the stream cannot be trusted to be in sync;
 //  - idle and read timeouts close stalled connections (slowloris);
 //  - optional TLS (PEM certificate chain and key files);
-//  - graceful stop: stop accepting, let requests in progress finish up to a deadline, close.
+//  - graceful stop: stop accepting, let requests in progress finish up to a deadline, close;
+//  - streaming responses (Response::onStream, server-sent events): the body is produced over
+//    time from any thread through a StreamWriter. A read stays outstanding on the socket so a
+//    client that leaves is noticed at once; the queue of unsent bytes is bounded and a client
+//    reading too slowly is cut off; idle/read timeouts do not apply while the stream is open,
+//    but a single write that makes no progress for readTimeout closes it; stop() ends streams
+//    at once instead of waiting for them.
 //
 // Every response carries Content-Type, Content-Length and `Server: netledgerd` (204/304 carry
 // neither Content-Type nor Content-Length, as RFC 9110 §8.6 requires).
 //
 // With a metrics registry it records netledger_http_requests_total{route,method,status},
 // netledger_http_request_duration_seconds{route,method} (header received -> response handed to
-// the connection) and netledger_http_connections; `route` is the matched pattern or "unmatched".
+// the connection; for a stream, when its headers go out) and netledger_http_connections;
+// `route` is the matched pattern or "unmatched".
 
 #include <chrono>
 #include <cstddef>
@@ -49,6 +56,9 @@ struct ServerOptions {
   // After a response that closes the connection, unread input is drained for up to this long so
   // the client reads the response instead of a TCP reset.
   std::chrono::milliseconds closeLinger{2'000};
+  // Largest number of bytes a streaming response may have queued but not yet written to the
+  // socket; a write beyond it closes the stream (the client reads too slowly).
+  std::size_t maxStreamQueueBytes = 4 * 1024 * 1024;
   // Both set: serve TLS with this PEM certificate chain and private key. Both empty: plain HTTP.
   std::string tlsCertFile;
   std::string tlsKeyFile;

@@ -47,10 +47,12 @@ inline thread_local const net::io_context* tRunningContext = nullptr;
 class ConnectionBase {
  public:
   virtual ~ConnectionBase() = default;
-  // All three run on the connection's own thread (post them there).
+  // All of these run on the connection's own thread (post them there).
   virtual void onServerStopping() = 0;  // close if idle; otherwise finish and then close
   virtual void forceClose() = 0;
   virtual void deliver(std::uint64_t sequence, Response&& response) = 0;
+  // A streaming response's producer queued bytes or ended the stream (stream_channel.h).
+  virtual void onStreamReady() = 0;
 
   virtual net::io_context& context() = 0;
 };
