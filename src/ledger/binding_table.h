@@ -1,6 +1,6 @@
 #pragma once
 // The in-memory home of every binding and its indexes, laid out for a million bindings: 112
-// bytes per binding in fixed-size chunks plus ~30 bytes of indexes, against ~850 for
+// bytes per binding in fixed-size chunks plus ~40 bytes of indexes, against ~850 for
 // BindingRecords in std containers. Strings that repeat (interface, host, service, tenant, pool
 // and network names) are interned as 32-bit symbols; the instance name is stored inline when
 // short; the first address is stored inline; the fields most bindings leave empty (service,
