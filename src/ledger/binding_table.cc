@@ -1,6 +1,7 @@
 #include "ledger/binding_table.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace netledger::ledger {
 
@@ -22,6 +23,68 @@ std::optional<Symbol> SymbolTable::find(std::string_view s) const {
   return it->second;
 }
 
+std::size_t SymbolTable::memoryBytes() const {
+  std::size_t bytes = names_.size() * sizeof(std::string) +
+                      ids_.bucket_count() * (sizeof(std::string_view) + sizeof(Symbol) + 1);
+  for (const auto& n : names_) {
+    if (n.capacity() > 15) bytes += n.capacity() + 1;  // beyond the small-string buffer
+  }
+  return bytes;
+}
+
+// ---- CompactString ----
+
+CompactString::CompactString(std::string_view s) {
+  if (s.size() <= kInlineCapacity) {
+    std::memcpy(raw_, s.data(), s.size());
+    raw_[kTagByte] = static_cast<char>(s.size());
+    return;
+  }
+  char* data = new char[s.size()];
+  std::memcpy(data, s.data(), s.size());
+  std::memcpy(raw_, &data, sizeof(data));
+  for (std::size_t i = 0; i < 7; ++i) raw_[8 + i] = static_cast<char>(s.size() >> (8 * i));
+  raw_[kTagByte] = static_cast<char>(kHeapTag);
+}
+
+CompactString::CompactString(CompactString&& other) noexcept {
+  std::memcpy(raw_, other.raw_, sizeof(raw_));
+  other.raw_[kTagByte] = 0;  // now empty: the heap block (if any) is ours
+}
+
+CompactString& CompactString::operator=(CompactString&& other) noexcept {
+  if (this != &other) {
+    release();
+    std::memcpy(raw_, other.raw_, sizeof(raw_));
+    other.raw_[kTagByte] = 0;
+  }
+  return *this;
+}
+
+std::size_t CompactString::size() const {
+  if (!onHeap()) return static_cast<unsigned char>(raw_[kTagByte]);
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < 7; ++i) {
+    n |= std::size_t{static_cast<unsigned char>(raw_[8 + i])} << (8 * i);
+  }
+  return n;
+}
+
+const char* CompactString::heapData() const {
+  const char* data;
+  std::memcpy(&data, raw_, sizeof(data));
+  return data;
+}
+
+std::string_view CompactString::view() const {
+  return onHeap() ? std::string_view(heapData(), size()) : std::string_view(raw_, size());
+}
+
+void CompactString::release() {
+  if (onHeap()) delete[] heapData();
+  raw_[kTagByte] = 0;
+}
+
 // ---- hashing ----
 
 namespace {
@@ -35,161 +98,177 @@ std::size_t mix(std::uint64_t x) {
   return static_cast<std::size_t>(x);
 }
 
-std::size_t hashKey(std::string_view instance, Symbol interface) {
-  return mix(std::hash<std::string_view>{}(instance) ^ (std::uint64_t{interface} << 40));
-}
-
 }  // namespace
 
-std::size_t BindingTable::IpKeyHash::operator()(const IpKey& k) const noexcept {
-  return mix(k.hi * 31 ^ k.lo ^ (std::uint64_t{k.network} << 8) ^ k.family);
+std::size_t BindingTable::hashOf(const IdKey& k) { return mix(k.id); }
+
+std::size_t BindingTable::hashOf(const NameKey& k) {
+  return mix(std::hash<std::string_view>{}(k.instance) ^ (std::uint64_t{k.interface} << 40));
 }
 
-std::size_t BindingTable::SlotKeyHash::operator()(std::uint32_t slot) const noexcept {
-  const auto& b = table->slots_[slot];
-  return hashKey(b.instance, b.interface);
+std::size_t BindingTable::hashOf(const MacKey& k) { return mix(k.mac); }
+
+std::size_t BindingTable::hashOf(const IpKey& k) {
+  return mix(k.lo ^ mix(k.hi ^ (std::uint64_t{k.network} << 1) ^ std::uint64_t{k.v6}));
 }
 
-std::size_t BindingTable::SlotKeyHash::operator()(const KeyView& k) const noexcept {
-  return hashKey(k.instance, k.interface);
+template <typename Key>
+void BindingTable::put(Index<Key>& index, const Key& key, std::uint32_t entry) {
+  if (auto it = index.find(key); it != index.end()) index.erase(it);
+  index.insert(entry);
 }
 
-bool BindingTable::SlotKeyEq::operator()(const KeyView& k, std::uint32_t slot) const noexcept {
-  const auto& b = table->slots_[slot];
-  return b.interface == k.interface && b.instance == k.instance;
+template <typename Key>
+void BindingTable::drop(Index<Key>& index, const Key& key, std::uint32_t entry) {
+  if (auto it = index.find(key); it != index.end() && *it == entry) index.erase(it);
 }
 
 // ---- conversion ----
 
 addr::IpAddress BindingTable::CompactAddress::ip() const {
   addr::uint128 bits = (static_cast<addr::uint128>(hi) << 64) | lo;
-  return addr::IpAddress::fromBits(family == 4 ? addr::IpFamily::kV4 : addr::IpFamily::kV6, bits);
+  return addr::IpAddress::fromBits(v6 ? addr::IpFamily::kV6 : addr::IpFamily::kV4, bits);
 }
 
 BindingTable::IpKey BindingTable::ipKey(const CompactAddress& a) {
-  return IpKey{a.hi, a.lo, a.network, a.family};
+  return IpKey{a.hi, a.lo, a.network, a.v6 != 0};
 }
 
 BindingTable::BindingTable(std::function<std::string(const std::string&)> network_of)
-    : network_of_(std::move(network_of)), by_key_(0, SlotKeyHash{this}, SlotKeyEq{this}) {}
+    : network_of_(std::move(network_of)),
+      by_id_(0, EntryHash<IdKey>{this}, EntryEq<IdKey>{this}),
+      by_key_(0, EntryHash<NameKey>{this}, EntryEq<NameKey>{this}),
+      by_mac_(0, EntryHash<MacKey>{this}, EntryEq<MacKey>{this}),
+      by_ip_(0, EntryHash<IpKey>{this}, EntryEq<IpKey>{this}) {}
 
 BindingTable::Binding BindingTable::compact(const BindingRecord& r) {
   Binding b;
   b.id = r.id;
-  b.instance = r.instance;
+  b.instance = CompactString(r.instance);
   b.interface = symbols_.intern(r.interface);
   b.host = symbols_.intern(r.host);
-  b.service = symbols_.intern(r.service);
   b.tenant = symbols_.intern(r.tenant);
   b.mac_pool = symbols_.intern(r.mac_pool);
-  b.state = r.state;
+  b.state = static_cast<std::uint8_t>(r.state);
   b.is_static = r.is_static;
   b.version = static_cast<std::uint32_t>(r.version);
   b.mac = r.mac ? r.mac->value() : 0;
-  b.host_mac = r.host_mac ? r.host_mac->value() : 0;
   b.expires_at = r.expires_at;
   b.ttl_s = static_cast<std::int32_t>(r.ttl_s);
   b.created_at = r.created_at;
   b.updated_at = r.updated_at;
-  b.address_count = static_cast<std::uint8_t>(r.addresses.size());
+  Symbol service = symbols_.intern(r.service);
+  std::uint64_t host_mac = r.host_mac ? r.host_mac->value() : 0;
+  if (service != 0 || host_mac != 0 || r.addresses.size() > 1 || !r.labels.empty()) {
+    b.extra = std::make_unique<Extra>();
+    b.extra->service = service;
+    b.extra->host_mac = host_mac;
+    b.extra->labels = r.labels;
+    if (r.addresses.size() > 1) b.extra->more.reserve(r.addresses.size() - 1);
+  }
   for (std::size_t i = 0; i < r.addresses.size(); ++i) {
     const auto& a = r.addresses[i];
     CompactAddress c;
     c.hi = static_cast<std::uint64_t>(a.ip.bits() >> 64);
     c.lo = static_cast<std::uint64_t>(a.ip.bits());
-    c.family = a.ip.isV4() ? 4 : 6;
+    c.v6 = a.ip.isV4() ? 0 : 1;
     c.pool = symbols_.intern(a.pool);
     c.network = symbols_.intern(network_of_(a.pool));
     if (i == 0) {
       b.first = c;
+      b.has_first = 1;
     } else {
-      if (!b.more) b.more = std::make_unique<std::vector<CompactAddress>>();
-      b.more->push_back(c);
+      b.extra->more.push_back(c);
     }
   }
-  if (!r.labels.empty()) b.labels = std::make_unique<Labels>(r.labels);
   return b;
 }
 
 BindingRecord BindingTable::expand(const Binding& b) const {
   BindingRecord r;
   r.id = b.id;
-  r.instance = b.instance;
+  r.instance = b.instance.view();
   r.interface = symbols_.name(b.interface);
   r.host = symbols_.name(b.host);
-  r.service = symbols_.name(b.service);
   r.tenant = symbols_.name(b.tenant);
   r.mac_pool = symbols_.name(b.mac_pool);
-  r.state = b.state;
+  r.state = static_cast<BindingState>(b.state);
   r.is_static = b.is_static;
   r.version = b.version;
   if (b.mac) r.mac = addr::Mac(b.mac);
-  if (b.host_mac) r.host_mac = addr::Mac(b.host_mac);
   r.expires_at = b.expires_at;
   r.ttl_s = b.ttl_s;
   r.created_at = b.created_at;
   r.updated_at = b.updated_at;
-  for (std::size_t i = 0; i < b.address_count; ++i) {
+  const std::size_t n = b.addressCount();
+  r.addresses.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
     const auto& a = b.address(i);
     r.addresses.push_back({a.ip(), symbols_.name(a.pool)});
   }
-  if (b.labels) r.labels = *b.labels;
+  if (b.extra) {
+    r.service = symbols_.name(b.extra->service);
+    if (b.extra->host_mac) r.host_mac = addr::Mac(b.extra->host_mac);
+    r.labels = b.extra->labels;
+  }
   return r;
 }
 
 // ---- indexes ----
 
 void BindingTable::index(std::uint32_t slot) {
-  const Binding& b = slots_[slot];
-  by_id_[b.id] = slot;
-  by_key_.insert(slot);
-  for (std::size_t i = 0; i < b.address_count; ++i) {
-    const auto& a = b.address(i);
-    if (a.family == 4) {
-      by_ipv4_[(std::uint64_t{a.network} << 32) | a.lo] = slot;
+  const Binding& b = at(slot);
+  put(by_id_, IdKey{b.id}, slot);
+  put(by_key_, NameKey{b.instance.view(), b.interface}, slot);
+  for (std::size_t i = 0; i < b.addressCount(); ++i) {
+    const IpKey key = ipKey(b.address(i));
+    if (slot < kRefSlots && i < kRefAddresses) {
+      by_ip_more_.erase(key);
+      put(by_ip_, key, static_cast<std::uint32_t>(slot << 3 | i));
     } else {
-      by_ipv6_[ipKey(a)] = slot;
+      if (auto it = by_ip_.find(key); it != by_ip_.end()) by_ip_.erase(it);
+      by_ip_more_[key] = slot;
     }
   }
-  if (b.mac) by_mac_[b.mac] = slot;
+  if (b.mac) put(by_mac_, MacKey{b.mac}, slot);
 }
 
 void BindingTable::unindex(std::uint32_t slot) {
-  const Binding& b = slots_[slot];
-  by_id_.erase(b.id);
-  by_key_.erase(slot);
-  for (std::size_t i = 0; i < b.address_count; ++i) {
-    const auto& a = b.address(i);
-    // Only drop index entries that still point here (a moved address points elsewhere).
-    if (a.family == 4) {
-      auto it = by_ipv4_.find((std::uint64_t{a.network} << 32) | a.lo);
-      if (it != by_ipv4_.end() && it->second == slot) by_ipv4_.erase(it);
-    } else {
-      auto it = by_ipv6_.find(ipKey(a));
-      if (it != by_ipv6_.end() && it->second == slot) by_ipv6_.erase(it);
+  const Binding& b = at(slot);
+  // Only drop index entries that still point here (a moved address points elsewhere).
+  drop(by_id_, IdKey{b.id}, slot);
+  drop(by_key_, NameKey{b.instance.view(), b.interface}, slot);
+  for (std::size_t i = 0; i < b.addressCount(); ++i) {
+    const IpKey key = ipKey(b.address(i));
+    if (auto it = by_ip_.find(key); it != by_ip_.end()) {
+      if ((*it >> 3) == slot) by_ip_.erase(it);
+    } else if (auto more = by_ip_more_.find(key);
+               more != by_ip_more_.end() && more->second == slot) {
+      by_ip_more_.erase(more);
     }
   }
-  if (b.mac) {
-    auto it = by_mac_.find(b.mac);
-    if (it != by_mac_.end() && it->second == slot) by_mac_.erase(it);
-  }
+  if (b.mac) drop(by_mac_, MacKey{b.mac}, slot);
 }
 
 void BindingTable::reserve(std::size_t n) {
   by_id_.reserve(n);
   by_key_.reserve(n);
-  by_ipv4_.reserve(n);
+  by_ip_.reserve(n);
   by_mac_.reserve(n);
+  chunks_.reserve((n + kChunkSlots - 1) >> kChunkShift);
 }
 
 void BindingTable::clear() {
-  slots_.clear();
-  free_slots_.clear();
+  // Indexes first: their hash functors read the slots.
   by_id_.clear();
   by_key_.clear();
-  by_ipv4_.clear();
-  by_ipv6_.clear();
+  by_ip_.clear();
+  by_ip_more_.clear();
   by_mac_.clear();
+  chunks_.clear();
+  chunks_.shrink_to_fit();
+  slot_count_ = 0;
+  free_slots_.clear();
 }
 
 void BindingTable::insert(const BindingRecord& r) {
@@ -197,85 +276,87 @@ void BindingTable::insert(const BindingRecord& r) {
   if (!free_slots_.empty()) {
     slot = free_slots_.back();
     free_slots_.pop_back();
-    slots_[slot] = compact(r);
   } else {
-    slot = static_cast<std::uint32_t>(slots_.size());
-    slots_.push_back(compact(r));
+    slot = static_cast<std::uint32_t>(slot_count_);
+    if ((slot_count_ >> kChunkShift) == chunks_.size()) {
+      chunks_.push_back(std::make_unique<Binding[]>(kChunkSlots));
+    }
+    ++slot_count_;
   }
+  at(slot) = compact(r);
   index(slot);
 }
 
 void BindingTable::update(const BindingRecord& r) {
-  auto it = by_id_.find(r.id);
-  if (it == by_id_.end()) return insert(r);
-  std::uint32_t slot = it->second;
-  unindex(slot);
-  slots_[slot] = compact(r);
-  index(slot);
+  std::size_t slot = slotOf(r.id);
+  if (slot == npos) return insert(r);
+  unindex(static_cast<std::uint32_t>(slot));
+  at(slot) = compact(r);
+  index(static_cast<std::uint32_t>(slot));
 }
 
 bool BindingTable::erase(std::uint64_t id) {
-  auto it = by_id_.find(id);
-  if (it == by_id_.end()) return false;
-  std::uint32_t slot = it->second;
-  unindex(slot);
-  slots_[slot] = Binding();
-  free_slots_.push_back(slot);
+  std::size_t slot = slotOf(id);
+  if (slot == npos) return false;
+  unindex(static_cast<std::uint32_t>(slot));
+  at(slot) = Binding();
+  free_slots_.push_back(static_cast<std::uint32_t>(slot));
   return true;
 }
 
+std::size_t BindingTable::slotOf(std::uint64_t id) const {
+  auto it = by_id_.find(IdKey{id});
+  return it == by_id_.end() ? npos : *it;
+}
+
 std::optional<BindingRecord> BindingTable::get(std::uint64_t id) const {
-  auto it = by_id_.find(id);
-  if (it == by_id_.end()) return std::nullopt;
-  return expand(slots_[it->second]);
+  std::size_t slot = slotOf(id);
+  if (slot == npos) return std::nullopt;
+  return expand(at(slot));
 }
 
 std::optional<std::uint64_t> BindingTable::idByKey(std::string_view instance,
                                                    std::string_view interface) const {
   auto sym = symbols_.find(interface);
   if (!sym) return std::nullopt;
-  auto it = by_key_.find(KeyView{instance, *sym});
+  auto it = by_key_.find(NameKey{instance, *sym});
   if (it == by_key_.end()) return std::nullopt;
-  return slots_[*it].id;
+  return at(*it).id;
 }
 
 std::optional<std::uint64_t> BindingTable::idByIp(std::string_view network,
                                                   const addr::IpAddress& ip) const {
   auto net = symbols_.find(network);
   if (!net) return std::nullopt;
-  if (ip.isV4()) {
-    auto it = by_ipv4_.find((std::uint64_t{*net} << 32) | static_cast<std::uint64_t>(ip.bits()));
-    if (it == by_ipv4_.end()) return std::nullopt;
-    return slots_[it->second].id;
-  }
-  auto it = by_ipv6_.find(IpKey{static_cast<std::uint64_t>(ip.bits() >> 64),
-                                static_cast<std::uint64_t>(ip.bits()), *net, 6});
-  if (it == by_ipv6_.end()) return std::nullopt;
-  return slots_[it->second].id;
+  const IpKey key{static_cast<std::uint64_t>(ip.bits() >> 64),
+                  static_cast<std::uint64_t>(ip.bits()), *net, !ip.isV4()};
+  if (auto it = by_ip_.find(key); it != by_ip_.end()) return at(*it >> 3).id;
+  if (auto it = by_ip_more_.find(key); it != by_ip_more_.end()) return at(it->second).id;
+  return std::nullopt;
 }
 
 std::optional<std::uint64_t> BindingTable::idByMac(addr::Mac mac) const {
-  auto it = by_mac_.find(mac.value());
+  auto it = by_mac_.find(MacKey{mac.value()});
   if (it == by_mac_.end()) return std::nullopt;
-  return slots_[it->second].id;
+  return at(*it).id;
 }
 
 std::size_t BindingTable::scan(std::size_t start,
                                const std::function<bool(std::size_t, const View&)>& fn) const {
-  for (std::size_t slot = start; slot < slots_.size(); ++slot) {
-    const Binding& b = slots_[slot];
+  for (std::size_t slot = start; slot < slot_count_; ++slot) {
+    const Binding& b = at(slot);
     if (b.id == 0) continue;
     View v{b.id,
-           b.instance,
+           b.instance.view(),
            symbols_.name(b.host),
            symbols_.name(b.tenant),
            symbols_.name(b.mac_pool),
            b.mac,
-           b.state,
-           b.is_static,
+           static_cast<BindingState>(b.state),
+           b.is_static != 0,
            b.expires_at,
            b.updated_at,
-           b.address_count};
+           b.addressCount()};
     if (!fn(slot, v)) return slot + 1;
   }
   return npos;
@@ -284,30 +365,44 @@ std::size_t BindingTable::scan(std::size_t start,
 bool BindingTable::hasAddressInPool(std::size_t slot, std::string_view pool) const {
   auto sym = symbols_.find(pool);
   if (!sym) return false;
-  const Binding& b = slots_[slot];
-  for (std::size_t i = 0; i < b.address_count; ++i) {
+  const Binding& b = at(slot);
+  for (std::size_t i = 0; i < b.addressCount(); ++i) {
     if (b.address(i).pool == *sym) return true;
   }
   return false;
 }
 
 bool BindingTable::hasAddress(std::size_t slot, const addr::IpAddress& ip) const {
-  const Binding& b = slots_[slot];
-  for (std::size_t i = 0; i < b.address_count; ++i) {
+  const Binding& b = at(slot);
+  for (std::size_t i = 0; i < b.addressCount(); ++i) {
     if (b.address(i).ip() == ip) return true;
   }
   return false;
 }
 
 std::size_t BindingTable::memoryBytes() const {
-  std::size_t per_slot = sizeof(Binding);
-  std::size_t bytes = slots_.size() * per_slot;
-  bytes += by_id_.bucket_count() * (sizeof(std::uint64_t) + sizeof(std::uint32_t) + 1);
-  bytes += by_key_.bucket_count() * (sizeof(std::uint32_t) + 1);
-  bytes += by_ipv4_.bucket_count() * (sizeof(std::uint64_t) + sizeof(std::uint32_t) + 1);
-  bytes += by_ipv6_.bucket_count() * (sizeof(IpKey) + sizeof(std::uint32_t) + 1);
-  bytes += by_mac_.bucket_count() * (sizeof(std::uint64_t) + sizeof(std::uint32_t) + 1);
-  return bytes;
+  std::size_t bytes = chunks_.capacity() * sizeof(chunks_[0]) +
+                      chunks_.size() * kChunkSlots * sizeof(Binding) +
+                      free_slots_.capacity() * sizeof(std::uint32_t);
+  for (std::size_t slot = 0; slot < slot_count_; ++slot) {
+    const Binding& b = at(slot);
+    bytes += b.instance.heapBytes();
+    if (b.extra) {
+      bytes += sizeof(Extra) + b.extra->more.capacity() * sizeof(CompactAddress);
+      // A std::map node: the pair plus the tree links.
+      for (const auto& [k, v] : b.extra->labels) {
+        bytes += 32 + sizeof(std::pair<const std::string, std::string>);
+        if (k.capacity() > 15) bytes += k.capacity() + 1;
+        if (v.capacity() > 15) bytes += v.capacity() + 1;
+      }
+    }
+  }
+  const std::size_t entry = sizeof(std::uint32_t) + 1;  // the element and its metadata byte
+  bytes += (by_id_.bucket_count() + by_key_.bucket_count() + by_ip_.bucket_count() +
+            by_mac_.bucket_count()) *
+           entry;
+  bytes += by_ip_more_.bucket_count() * (sizeof(std::pair<IpKey, std::uint32_t>) + 1);
+  return bytes + symbols_.memoryBytes();
 }
 
 }  // namespace netledger::ledger

@@ -227,8 +227,18 @@ Status Ledger::loadLocked() {
     if (b.mac) (void)macs_.claim(*b.mac, now, true);
     table_.insert(b);
   }
+#ifdef __GLIBC__
+  // The store may decode records on helper threads. Freed here, their memory would sit in those
+  // threads' malloc arenas as fast-bin chunks, later merged into the arena's top, which
+  // malloc_trim never returns for a non-main arena (~40 bytes per binding). Without fast bins
+  // each free coalesces at once and the arena trims its top as it shrinks.
+  mallopt(M_MXFAST, 0);
+#endif
   s.bindings.clear();
   s.bindings.shrink_to_fit();
+#ifdef __GLIBC__
+  mallopt(M_MXFAST, 64 * sizeof(std::size_t) / 4);  // glibc's default (DEFAULT_MXFAST)
+#endif
   for (const auto& t : s.tokens) {
     token_by_hash_[t.sha256_hex] = t.name;
     tokens_.emplace(t.name, t);
