@@ -17,7 +17,8 @@ std::string hmacSha256Hex(std::string_view key, std::string_view data) {
   static const unsigned char kEmpty = 0;
   const void* k = key.empty() ? static_cast<const void*>(&kEmpty) : key.data();
   if (HMAC(EVP_sha256(), k, static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len) == nullptr) {
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out,
+           &len) == nullptr) {
     std::fprintf(stderr, "netledger: HMAC-SHA256 failed\n");
     std::abort();
   }

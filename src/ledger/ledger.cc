@@ -1478,9 +1478,8 @@ Result<Applied<DocumentRecord>> Ledger::putDocument(const Actor& actor, Document
   std::vector<Write> writes;
   writes.push_back(PutDocument{document, expected});
   if (!op.empty()) {
-    writes.push_back(AppendEvent{
-        eventLocked(actor, op, subject, std::move(keys), std::move(before),
-                    audit_body ? std::move(*audit_body) : document.body)});
+    writes.push_back(AppendEvent{eventLocked(actor, op, subject, std::move(keys), std::move(before),
+                                             audit_body ? std::move(*audit_body) : document.body)});
   }
   table[document.key] = document;
   auto ticket = pushLocked(std::move(writes));

@@ -145,7 +145,8 @@ struct Daemon::Impl {
       lock.unlock();
       (void)ledger->sweep();
       if (steady_clock::now() - last_heartbeat > seconds(15)) {
-        if (auto* hub = live_events.load()) hub->heartbeat();  // SSE keep-alives; drops gone clients
+        if (auto* hub = live_events.load())
+          hub->heartbeat();  // SSE keep-alives; drops gone clients
         last_heartbeat = steady_clock::now();
       }
       if (steady_clock::now() - last_prune > hours(1)) {
@@ -225,9 +226,9 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonConfig& config, Clock&
   impl->engine->start();
   impl->webhooks = std::make_unique<webhooks::Dispatcher>(config.webhooks);
   impl->events = std::make_unique<EventHub>(*impl->ledger, impl->ledger->lastEventSeq());
-  impl->api = std::make_unique<ApiContext>(ApiContext{
-      *impl->ledger, impl->metrics, impl->ready, std::string(openapiDocument()),
-      impl->engine.get(), impl->events.get(), impl->webhooks.get(), nullptr});
+  impl->api = std::make_unique<ApiContext>(
+      ApiContext{*impl->ledger, impl->metrics, impl->ready, std::string(openapiDocument()),
+                 impl->engine.get(), impl->events.get(), impl->webhooks.get(), nullptr});
   NL_RETURN_IF_ERROR(loadWebhooks(*impl->api));
   impl->webhooks->start();
   impl->live_api = impl->api.get();  // from now on committed events reach both

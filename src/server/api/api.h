@@ -31,8 +31,8 @@ struct ApiContext {
   std::atomic<bool>& ready;
   // The OpenAPI document served at /v1/openapi.json.
   std::string openapi;
-  engine::Engine* engine;  // the consistency engine (/v1/observations, /v1/conflicts, ...)
-  EventHub* events;        // the event stream (/v1/events)
+  engine::Engine* engine;          // the consistency engine (/v1/observations, /v1/conflicts, ...)
+  EventHub* events;                // the event stream (/v1/events)
   webhooks::Dispatcher* webhooks;  // deliveries (/v1/webhooks); never started in tests/fuzzing
   // Which event types some subscription wants (webhooks.cc); made by loadWebhooks.
   std::shared_ptr<WebhookDirectory> webhook_directory;

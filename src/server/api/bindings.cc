@@ -67,9 +67,7 @@ Result<ledger::AllocateRequest> parseAllocate(const JsonBody& body) {
   return r;
 }
 
-std::string bindingBody(const ledger::BindingRecord& b) {
-  return json::serialize(bindingJson(b));
-}
+std::string bindingBody(const ledger::BindingRecord& b) { return json::serialize(bindingJson(b)); }
 
 // Runs a binding-returning ledger command and answers 200 once durable.
 template <typename Fn>

@@ -39,7 +39,6 @@ boost::json::object vendorsOf(const std::vector<std::string>& macs) {
   return out;
 }
 
-
 Result<ledger::Actor> authenticate(const ApiContext& ctx, const http::Request& req) {
   auto header = req.header("Authorization");
   if (!header) {

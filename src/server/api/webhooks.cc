@@ -57,8 +57,7 @@ Status checkFilter(const std::string& f) {
   if (f.empty() || f.size() > 64 ||
       f.find_first_not_of("abcdefghijklmnopqrstuvwxyz_.*") != std::string::npos ||
       (f.find('*') != std::string::npos && f != "*" &&
-       (f.size() < 3 || f.compare(f.size() - 2, 2, ".*") != 0 ||
-        f.find('*') != f.size() - 1))) {
+       (f.size() < 3 || f.compare(f.size() - 2, 2, ".*") != 0 || f.find('*') != f.size() - 1))) {
     return Status::invalidArgument("events: \"" + f +
                                    "\" is not an event filter (e.g. conflict.opened, binding.*, "
                                    "pool.utilization, *)");
@@ -163,7 +162,8 @@ void publishToWebhooks(ApiContext& ctx, std::span<const ledger::EventRecord* con
     // A conflict kind whose policy is "none" is recorded but tells no one.
     if (e->op.rfind("conflict.", 0) == 0 && data.is_object()) {
       const json::value* r = data.get_object().if_contains("remediation");
-      const json::value* policy = r && r->is_object() ? r->get_object().if_contains("policy") : nullptr;
+      const json::value* policy =
+          r && r->is_object() ? r->get_object().if_contains("policy") : nullptr;
       if (policy && policy->is_string() && policy->get_string() == "none") continue;
     }
     body["data"] = std::move(data);
@@ -219,8 +219,7 @@ Status registerWebhookRoutes(http::Router& router, ApiContext& ctx) {
         ledger::DocumentRecord doc{kWebhookDoc, id, json::serialize(o)};
         // The audit event (and so the event stream) must not carry the secret.
         auto applied = ctx.ledger.putDocument(actor, std::move(doc), "webhook.create",
-                                              "webhook:" + id, {},
-                                              json::serialize(publicView(o)));
+                                              "webhook:" + id, {}, json::serialize(publicView(o)));
         if (!applied) return respondError(res, applied.status());
         auto sub = subscriptionOf(o);
         {
@@ -231,20 +230,20 @@ Status registerWebhookRoutes(http::Router& router, ApiContext& ctx) {
         respondWhenDurable(ctx, applied->ticket, std::move(res),
                            http::Response::json(201, json::serialize(o)));
       })));
-  NL_RETURN_IF_ERROR(router.add(
-      "GET", "/v1/webhooks",
-      withAuth(ctx, [&ctx](http::Request&, http::Responder res, const Actor& actor) {
-        if (Status s = requireAdmin(actor, "list webhooks"); !s.isOk()) {
-          return respondError(res, s);
-        }
-        json::array items;
-        for (const auto& d : ctx.ledger.documents(kWebhookDoc)) {
-          json::error_code ec;
-          auto v = json::parse(d.body, ec);
-          if (!ec && v.is_object()) items.emplace_back(publicView(v.get_object()));
-        }
-        respondJson(res, 200, json::object{{"items", std::move(items)}});
-      })));
+  NL_RETURN_IF_ERROR(
+      router.add("GET", "/v1/webhooks",
+                 withAuth(ctx, [&ctx](http::Request&, http::Responder res, const Actor& actor) {
+                   if (Status s = requireAdmin(actor, "list webhooks"); !s.isOk()) {
+                     return respondError(res, s);
+                   }
+                   json::array items;
+                   for (const auto& d : ctx.ledger.documents(kWebhookDoc)) {
+                     json::error_code ec;
+                     auto v = json::parse(d.body, ec);
+                     if (!ec && v.is_object()) items.emplace_back(publicView(v.get_object()));
+                   }
+                   respondJson(res, 200, json::object{{"items", std::move(items)}});
+                 })));
   NL_RETURN_IF_ERROR(router.add(
       "GET", "/v1/webhooks/{id}",
       withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
@@ -261,24 +260,24 @@ Status registerWebhookRoutes(http::Router& router, ApiContext& ctx) {
         }
         respondJson(res, 200, publicView(v.get_object()));
       })));
-  NL_RETURN_IF_ERROR(router.add(
-      "GET", "/v1/webhooks/{id}/deliveries",
-      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-        if (Status s = requireAdmin(actor, "read webhook deliveries"); !s.isOk()) {
-          return respondError(res, s);
-        }
-        std::string id(req.param("id"));
-        if (!ctx.ledger.document(kWebhookDoc, id)) {
-          return respondError(res, Status::notFound("webhook \"" + id + "\" not found"));
-        }
-        auto limit = parseLimit(req, 100, 1000);
-        if (!limit) return respondError(res, limit.status());
-        json::array items;
-        for (const auto& d : ctx.webhooks->deliveries(id, *limit)) {
-          items.emplace_back(deliveryJson(d));
-        }
-        respondJson(res, 200, json::object{{"items", std::move(items)}});
-      })));
+  NL_RETURN_IF_ERROR(
+      router.add("GET", "/v1/webhooks/{id}/deliveries",
+                 withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
+                   if (Status s = requireAdmin(actor, "read webhook deliveries"); !s.isOk()) {
+                     return respondError(res, s);
+                   }
+                   std::string id(req.param("id"));
+                   if (!ctx.ledger.document(kWebhookDoc, id)) {
+                     return respondError(res, Status::notFound("webhook \"" + id + "\" not found"));
+                   }
+                   auto limit = parseLimit(req, 100, 1000);
+                   if (!limit) return respondError(res, limit.status());
+                   json::array items;
+                   for (const auto& d : ctx.webhooks->deliveries(id, *limit)) {
+                     items.emplace_back(deliveryJson(d));
+                   }
+                   respondJson(res, 200, json::object{{"items", std::move(items)}});
+                 })));
   return router.add(
       "DELETE", "/v1/webhooks/{id}",
       withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {

@@ -239,8 +239,7 @@ void Dispatcher::attempt(Job& job) {
     if (t.https) {
       net::ssl::context ctx(net::ssl::context::tls_client);
       ctx.set_default_verify_paths();
-      ctx.set_verify_mode(options_.insecure_tls ? net::ssl::verify_none
-                                                : net::ssl::verify_peer);
+      ctx.set_verify_mode(options_.insecure_tls ? net::ssl::verify_none : net::ssl::verify_peer);
       beast::ssl_stream<beast::tcp_stream> stream(io, ctx);
       if (!options_.insecure_tls) {
         stream.set_verify_callback(net::ssl::host_name_verification(t.host));
@@ -262,8 +261,7 @@ void Dispatcher::attempt(Job& job) {
     d.status = 0;
     d.error = e.what();
   }
-  d.duration_ms =
-      std::chrono::duration<double, std::milli>(SteadyClock::now() - started).count();
+  d.duration_ms = std::chrono::duration<double, std::milli>(SteadyClock::now() - started).count();
 }
 
 void Dispatcher::logLocked(const Delivery& d) {

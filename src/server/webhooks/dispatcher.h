@@ -21,8 +21,8 @@ namespace netledger::webhooks {
 
 struct Subscription {
   std::string id;
-  std::string url;     // http://host[:port]/path or https://...
-  std::string secret;  // the HMAC key
+  std::string url;                  // http://host[:port]/path or https://...
+  std::string secret;               // the HMAC key
   std::vector<std::string> events;  // filters: "conflict.opened", "binding.*", "*"
   bool active = true;
 };
