@@ -200,6 +200,7 @@ void Engine::process(const std::vector<Observation>& batch) {
 void Engine::inspect(const Observation& o, const ledger::WireFacts& facts) {
   if (!observed_since_.contains(o.network)) observed_since_.emplace(o.network, nowMs());
   MacTrack& track = macs_[o.mac.value()];
+  track.last = std::max(track.last, o.time);
   checkFlapping(o, track);
   if (o.ip && !isUnspecified(*o.ip)) checkIp(o, facts);
   checkMac(o, facts, track);
@@ -390,8 +391,19 @@ std::uint64_t Engine::raise(Finding f) {
     c.evidence.push_back(toJson(*f.evidence));
     if (c.evidence.size() > options_.evidence_max) c.evidence.erase(c.evidence.begin());
   };
-  if (auto it = unresolved_.find(key); it != unresolved_.end()) {
-    Conflict& c = conflicts_.at(it->second);
+  auto found = unresolved_.find(key);
+  if (found == unresolved_.end()) {
+    if (auto alias = aliases_.find(key); alias != aliases_.end()) {
+      auto c = conflicts_.find(alias->second);
+      if (c != conflicts_.end() && c->second.status != ConflictStatus::kResolved) {
+        found = unresolved_.find({c->second.kind, c->second.network, c->second.subject});
+      } else {
+        aliases_.erase(alias);
+      }
+    }
+  }
+  if (found != unresolved_.end()) {
+    Conflict& c = conflicts_.at(found->second);
     if (f.counts) ++c.count;
     c.last_seen = std::max(c.last_seen, now);
     for (auto& m : f.macs) {
@@ -426,13 +438,15 @@ std::uint64_t Engine::raise(Finding f) {
   // An address nobody holds whose last holder had this very MAC: the lease ran out but the
   // station kept the address (stale), rather than a stranger (unknown).
   if (c.kind == ConflictKind::kUnknownStation && !c.ip.empty()) {
+    const auto original_key = key;
     ledger::EventQuery q;
     q.key = "ip:" + c.ip;
     q.before_seq = std::numeric_limits<std::uint64_t>::max();
     q.limit = 1;
     auto last = ledger_.audit(q);
     if (last && !last->empty() &&
-        (last->front().op == "binding.expire" || last->front().op == "binding.release")) {
+        (last->front().op == "binding.expire" || last->front().op == "binding.release" ||
+         last->front().op == "binding.reassign")) {
       json::error_code ec;
       auto before = json::parse(last->front().before, ec);
       auto held = ec ? Result<ledger::BindingRecord>(Status::invalidArgument("x"))
@@ -456,8 +470,10 @@ std::uint64_t Engine::raise(Finding f) {
           appendEvidence(open);
           dirty_.insert(open.id);
           --next_id_;
+          aliases_[original_key] = open.id;
           return open.id;
         }
+        aliases_[original_key] = c.id;
       }
     }
   }
@@ -664,6 +680,10 @@ void Engine::tick() {
     // Forget what can no longer matter: claims and locations older than every window, and
     // resolved conflicts past their retention.
     const Millis horizon = now - std::max(options_.duplicate_window_ms, options_.flap_window_ms);
+    const Millis idle = now - std::max<Millis>(3'600'000, options_.flap_window_ms);
+    boost::unordered::erase_if(macs_, [&](const auto& kv) { return kv.second.last < idle; });
+    const Millis unseen = now - options_.never_seen_ms;
+    boost::unordered::erase_if(binding_seen_, [&](const auto& kv) { return kv.second < unseen; });
     boost::unordered::erase_if(ips_, [&](const auto& kv) {
       return std::all_of(kv.second.claims.begin(), kv.second.claims.end(),
                          [&](const IpClaim& c) { return c.last < horizon; });
@@ -710,6 +730,11 @@ void Engine::resolveQuiet(Millis now) {
 
 void Engine::checkPools(Millis now) {
   auto pools = ledger_.listPools(engineActor());
+  // Samples of deleted pools go with them.
+  std::erase_if(pool_samples_, [&](const auto& kv) {
+    return std::none_of(pools.begin(), pools.end(),
+                        [&](const ledger::PoolView& p) { return p.record.name == kv.first; });
+  });
   std::set<std::tuple<ConflictKind, std::string, std::string>> active;
   for (const auto& p : pools) {
     if (!p.children.empty()) continue;  // parents are containers: their children are measured

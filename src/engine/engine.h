@@ -133,6 +133,7 @@ class Engine {
     std::deque<Millis> changes;
     std::string drift_host;  // a host other than the binding's, seen claiming it
     int drift_count = 0;
+    Millis last = 0;  // last sighting, for pruning
   };
   struct IpKey {
     std::string network;
@@ -200,6 +201,9 @@ class Engine {
   std::map<std::uint64_t, Conflict> conflicts_;
   std::map<std::tuple<ConflictKind, std::string, std::string>, std::uint64_t> unresolved_;
   std::set<std::uint64_t> dirty_;
+  // unknown_station keys already rewritten to a stale_binding conflict (id): later sightings
+  // go straight there instead of asking the store's history again.
+  std::map<std::tuple<ConflictKind, std::string, std::string>, std::uint64_t> aliases_;
   std::map<ConflictKind, Policy> policies_;
   std::uint64_t next_id_ = 1;
   EngineStats stats_;

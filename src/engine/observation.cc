@@ -4,6 +4,8 @@
 #include <array>
 #include <utility>
 
+#include <boost/json/parse.hpp>
+
 #include "ledger/codec.h"
 
 namespace netledger::engine {
@@ -166,6 +168,44 @@ Result<Observation> observationFromJson(const json::value& v, const std::string&
     obs.time = now;
   }
   return obs;
+}
+
+Result<std::vector<Observation>> observationsFromJson(std::string_view body, Millis now,
+                                                      std::size_t max) {
+  if (body.empty()) return Status::invalidArgument("body: empty; send {\"observations\": [...]}");
+  json::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec) return Status::invalidArgument("body: malformed JSON: " + ec.message());
+  const json::array* items = nullptr;
+  if (v.is_array()) {
+    items = &v.get_array();
+  } else if (v.is_object()) {
+    const json::object& o = v.get_object();
+    for (const auto& field : o) {
+      if (field.key() != "observations") {
+        return Status::invalidArgument(std::string(field.key()) + ": unknown field");
+      }
+    }
+    const json::value* list = o.if_contains("observations");
+    if (list == nullptr || !list->is_array()) {
+      return Status::invalidArgument("observations: required, an array");
+    }
+    items = &list->get_array();
+  } else {
+    return Status::invalidArgument("body: must be an object or an array");
+  }
+  if (items->size() > max) {
+    return Status::invalidArgument("observations: " + std::to_string(items->size()) +
+                                   " in one batch; at most " + std::to_string(max));
+  }
+  std::vector<Observation> out;
+  out.reserve(items->size());
+  for (std::size_t i = 0; i < items->size(); ++i) {
+    auto o = observationFromJson((*items)[i], "observations[" + std::to_string(i) + "]", now);
+    if (!o) return o.status();
+    out.push_back(std::move(*o));
+  }
+  return out;
 }
 
 }  // namespace netledger::engine

@@ -65,4 +65,9 @@ boost::json::object toJson(const Observation& o);
 Result<Observation> observationFromJson(const boost::json::value& v, const std::string& where,
                                         Millis now);
 
+// A POST /v1/observations body: {"observations": [...]} or a bare array of at most `max`.
+// Errors name the field ("observations[3].mac: ...").
+Result<std::vector<Observation>> observationsFromJson(std::string_view body, Millis now,
+                                                      std::size_t max);
+
 }  // namespace netledger::engine

@@ -1562,6 +1562,7 @@ std::vector<WireFacts> Ledger::lookupWire(std::span<const WireQuery> queries) co
                                                [&](const Prefix& c) { return c.contains(*q.ip); });
         continue;
       }
+      if (!f.pool.empty()) continue;  // keep looking for external pools only
       bool inside = std::any_of(p.record.cidrs.begin(), p.record.cidrs.end(),
                                 [&](const Prefix& c) { return c.contains(*q.ip); });
       if (!inside) continue;
@@ -1569,7 +1570,6 @@ std::vector<WireFacts> Ledger::lookupWire(std::span<const WireQuery> queries) co
       f.gateway = p.record.gateway == q.ip;
       f.reserved = std::any_of(p.record.reserved.begin(), p.record.reserved.end(),
                                [&](const addr::IpRange& r) { return r.contains(*q.ip); });
-      break;
     }
   }
   return out;

@@ -23,46 +23,6 @@ Status requireOperator(const Actor& actor, std::string_view what) {
                                             std::string(what) + ": needs role operator");
 }
 
-// The body is either {"observations": [...]} or a bare array.
-Result<std::vector<engine::Observation>> parseObservations(std::string_view body,
-                                                           ledger::Millis now) {
-  if (body.empty()) return Status::invalidArgument("body: empty; send {\"observations\": [...]}");
-  json::error_code ec;
-  json::value v = json::parse(body, ec);
-  if (ec) return Status::invalidArgument("body: malformed JSON: " + ec.message());
-  const json::array* items = nullptr;
-  if (v.is_array()) {
-    items = &v.get_array();
-  } else if (v.is_object()) {
-    const json::object& o = v.get_object();
-    for (const auto& field : o) {
-      if (field.key() != "observations") {
-        return Status::invalidArgument(std::string(field.key()) + ": unknown field");
-      }
-    }
-    const json::value* list = o.if_contains("observations");
-    if (list == nullptr || !list->is_array()) {
-      return Status::invalidArgument("observations: required, an array");
-    }
-    items = &list->get_array();
-  } else {
-    return Status::invalidArgument("body: must be an object or an array");
-  }
-  if (items->size() > kMaxObservations) {
-    return Status::invalidArgument("observations: " + std::to_string(items->size()) +
-                                   " in one batch; at most " + std::to_string(kMaxObservations));
-  }
-  std::vector<engine::Observation> out;
-  out.reserve(items->size());
-  for (std::size_t i = 0; i < items->size(); ++i) {
-    auto o =
-        engine::observationFromJson((*items)[i], "observations[" + std::to_string(i) + "]", now);
-    if (!o) return o.status();
-    out.push_back(std::move(*o));
-  }
-  return out;
-}
-
 // A tenant-limited token sees the conflicts of its tenants' bindings and pools only.
 bool visibleTo(ApiContext& ctx, const Actor& actor, const engine::Conflict& c) {
   if (actor.tenants.empty()) return true;
@@ -157,24 +117,25 @@ http::Handler transitionHandler(ApiContext& ctx, bool resolve) {
 }  // namespace
 
 Status registerConsistencyRoutes(http::Router& router, ApiContext& ctx) {
-  NL_RETURN_IF_ERROR(
-      router.add("POST", "/v1/observations",
-                 withAuth(ctx,
-                          [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-                            if (Status s = requireOperator(actor, "post observations"); !s.isOk()) {
-                              return respondError(res, s);
-                            }
-                            auto batch = parseObservations(req.body, ctx.engine->now());
-                            if (!batch) return respondError(res, batch.status());
-                            const std::size_t n = batch->size();
-                            if (Status s = ctx.engine->submit(std::move(*batch)); !s.isOk()) {
-                              auto problem = http::problemFromStatus(s);
-                              problem.headers.set("Retry-After", "1");
-                              return res(std::move(problem));
-                            }
-                            respondJson(res, 202, json::object{{"accepted", n}});
-                          }),
-                 http::RouteOptions{kObservationsBodyLimit}));
+  NL_RETURN_IF_ERROR(router.add(
+      "POST", "/v1/observations",
+      withAuth(ctx,
+               [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
+                 if (Status s = requireOperator(actor, "post observations"); !s.isOk()) {
+                   return respondError(res, s);
+                 }
+                 auto batch =
+                     engine::observationsFromJson(req.body, ctx.engine->now(), kMaxObservations);
+                 if (!batch) return respondError(res, batch.status());
+                 const std::size_t n = batch->size();
+                 if (Status s = ctx.engine->submit(std::move(*batch)); !s.isOk()) {
+                   auto problem = http::problemFromStatus(s);
+                   problem.headers.set("Retry-After", "1");
+                   return res(std::move(problem));
+                 }
+                 respondJson(res, 202, json::object{{"accepted", n}});
+               }),
+      http::RouteOptions{kObservationsBodyLimit}));
   NL_RETURN_IF_ERROR(router.add(
       "GET", "/v1/conflicts",
       withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
