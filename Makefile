@@ -51,7 +51,7 @@ fuzz: deps
 	@scripts/run-fuzzers $(FUZZ_BUILD)/bin $(FUZZ_SECONDS)
 
 bench: build
-	@ninja -C $(BUILD) -j $(JOBS) alloc_bench store_bench http_load seed_store
+	@ninja -C $(BUILD) -j $(JOBS) alloc_bench store_bench http_load seed_store pcap_gen
 	@python3 bench/report.py
 
 # Installs deps, builds, and starts netledgerd on 127.0.0.1:8080 (data in ./netledger-data),

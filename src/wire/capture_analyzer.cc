@@ -29,22 +29,27 @@ inline std::size_t mix(std::uint64_t a, std::uint64_t b) {
 }
 
 // An address on a segment: the identity of a station's IP.
+// Two 64-bit halves rather than a uint128: 8-byte alignment keeps the key at 24 bytes.
 struct IpKey {
-  uint128 bits = 0;
+  std::uint64_t hi = 0;
+  std::uint64_t lo = 0;
   Segment segment;
   IpFamily family = IpFamily::kV4;
+  IpKey() = default;
+  IpKey(uint128 bits, Segment seg, IpFamily fam)
+      : hi(static_cast<std::uint64_t>(bits >> 64)),
+        lo(static_cast<std::uint64_t>(bits)),
+        segment(seg),
+        family(fam) {}
   friend bool operator==(const IpKey&, const IpKey&) = default;
-  IpAddress address() const { return IpAddress::fromBits(family, bits); }
+  IpAddress address() const { return IpAddress::fromBits(family, (uint128{hi} << 64) | lo); }
   std::uint64_t meta() const {
     return (std::uint64_t{segment.vlan} << 24) | (std::uint64_t{segment.outer_vlan} << 8) |
            static_cast<std::uint8_t>(family);
   }
 };
 struct IpKeyHash {
-  std::size_t operator()(const IpKey& k) const noexcept {
-    return mix(static_cast<std::uint64_t>(k.bits) ^ k.meta(),
-               static_cast<std::uint64_t>(k.bits >> 64));
-  }
+  std::size_t operator()(const IpKey& k) const noexcept { return mix(k.lo ^ k.meta(), k.hi); }
 };
 
 struct PairKey {
@@ -76,8 +81,8 @@ struct IpState {
   std::uint64_t last_request_us = 0;  // the latest ARP request asking for this address
   std::uint64_t probe_us = 0;         // the pending probe (DAD or ARP)
   Mac probe_mac;
-  std::array<std::uint64_t, kChangeRing> changes{};  // times of the latest claimant changes
-  std::uint32_t change_total = 0;
+  std::uint32_t change_total = 0;  // claimant changes (their times: State::changes)
+  std::uint32_t current_pair = 0;  // index of (this address, current) in pair_states
   bool claimed = false;
   bool requested = false;
   bool probe_pending = false;
@@ -153,7 +158,13 @@ struct CaptureAnalyzer::State {
   AnalyzerOptions options;
   FrameCounts counts;
   boost::unordered_flat_map<IpKey, IpState, IpKeyHash> ips;
-  boost::unordered_flat_map<PairKey, PairState, PairKeyHash> pairs;
+  // (address, MAC) -> index into pair_states. The indirection lets a repeated claim by the
+  // current claimant (most frames) skip the pair lookup: IpState keeps the index.
+  boost::unordered_flat_map<PairKey, std::uint32_t, PairKeyHash> pairs;
+  std::vector<PairState> pair_states;
+  // Times of the latest claimant changes, only for addresses that ever changed (few): kept
+  // out of IpState so the common entry stays small and cache-friendly.
+  boost::unordered_flat_map<IpKey, std::array<std::uint64_t, kChangeRing>, IpKeyHash> changes;
   boost::unordered_flat_map<MacKey, std::uint32_t, MacKeyHash> ipv4_per_mac;
   boost::unordered_flat_map<FindingKey, Evidence, FindingKeyHash> open;
 
@@ -180,7 +191,9 @@ struct CaptureAnalyzer::State {
   void newPair(const IpKey& k, Mac mac, std::uint64_t t);
 
   std::vector<Finding> report() const;
-  Finding toFinding(const FindingKey& key, const Evidence& e) const;
+  // `claimants`: every MAC that claimed the address, for per-address findings.
+  Finding toFinding(const FindingKey& key, const Evidence& e,
+                    const std::vector<Mac>* claimants) const;
   Finding newStations() const;
 };
 
@@ -241,13 +254,22 @@ void CaptureAnalyzer::State::newPair(const IpKey& k, Mac mac, std::uint64_t t) {
 
 void CaptureAnalyzer::State::claim(const IpKey& k, Mac mac, std::uint64_t t, Via via) {
   IpState& s = ips[k];
-  auto [pair, fresh] = pairs.try_emplace(PairKey{k, mac.value()});
+  if (s.claimed && s.current == mac && !s.probe_pending) {
+    PairState& p = pair_states[s.current_pair];
+    p.last_us = t;
+    ++p.frames;
+    s.current_last_us = t;
+    return;
+  }
+  auto [pair, fresh] =
+      pairs.try_emplace(PairKey{k, mac.value()}, static_cast<std::uint32_t>(pair_states.size()));
   if (fresh) {
-    pair->second.first_us = t;
+    pair_states.push_back(PairState{t, t, 0});
     newPair(k, mac, t);
   }
-  pair->second.last_us = t;
-  ++pair->second.frames;
+  std::uint32_t index = pair->second;
+  pair_states[index].last_us = t;
+  ++pair_states[index].frames;
 
   if (s.probe_pending) {
     if (s.probe_mac != mac && elapsed(t, s.probe_us) <= options.window_us) {
@@ -258,6 +280,7 @@ void CaptureAnalyzer::State::claim(const IpKey& k, Mac mac, std::uint64_t t, Via
   if (!s.claimed || s.current == mac) {
     s.claimed = true;
     s.current = mac;
+    s.current_pair = index;
     s.current_last_us = t;
     return;
   }
@@ -276,12 +299,14 @@ void CaptureAnalyzer::State::claim(const IpKey& k, Mac mac, std::uint64_t t, Via
     }
   }
   std::uint32_t n = s.change_total++;
-  s.changes[n % kChangeRing] = t;
+  auto& ring = changes[k];
+  ring[n % kChangeRing] = t;
   std::uint32_t burst = options.flap_changes;
-  if (n >= burst && elapsed(t, s.changes[(n - burst) % kChangeRing]) <= options.window_us) {
+  if (n >= burst && elapsed(t, ring[(n - burst) % kChangeRing]) <= options.window_us) {
     hitPair(FindingKind::kMacFlapping, k, s.current, mac, t);
   }
   s.current = mac;
+  s.current_pair = index;
   s.current_last_us = t;
 }
 
@@ -302,7 +327,8 @@ void CaptureAnalyzer::State::probe(const IpKey& k, Mac mac, std::uint64_t t) {
   s.probe_us = t;
 }
 
-Finding CaptureAnalyzer::State::toFinding(const FindingKey& key, const Evidence& e) const {
+Finding CaptureAnalyzer::State::toFinding(const FindingKey& key, const Evidence& e,
+                                          const std::vector<Mac>* claimants) const {
   Finding f;
   f.kind = key.kind;
   f.severity = severityOf(key.kind);
@@ -311,8 +337,12 @@ Finding CaptureAnalyzer::State::toFinding(const FindingKey& key, const Evidence&
   f.first_us = e.first_us;
   f.last_us = e.last_us;
   f.macs.assign(e.macs.begin(), e.macs.begin() + e.mac_count);
-  std::string window = seconds(options.window_us);
   std::string more = e.more_macs ? " and more" : "";
+  if (claimants != nullptr) {
+    f.macs = *claimants;
+    more.clear();
+  }
+  std::string window = seconds(options.window_us);
   switch (key.kind) {
     case FindingKind::kDuplicateIp:
       f.ip = key.ip.address();
@@ -363,7 +393,8 @@ Finding CaptureAnalyzer::State::newStations() const {
   f.count = pairs.size();
   std::vector<Station> all;
   all.reserve(pairs.size());
-  for (const auto& [k, p] : pairs) {
+  for (const auto& [k, index] : pairs) {
+    const PairState& p = pair_states[index];
     all.push_back({k.ip.address(), Mac(k.mac), k.ip.segment, p.first_us, p.last_us, p.frames});
   }
   auto older = [](const Station& a, const Station& b) {
@@ -377,7 +408,7 @@ Finding CaptureAnalyzer::State::newStations() const {
   if (!f.stations.empty()) {
     f.first_us = f.stations.front().first_us;
   }
-  for (const auto& [k, p] : pairs) f.last_us = std::max(f.last_us, p.first_us);
+  for (const PairState& p : pair_states) f.last_us = std::max(f.last_us, p.first_us);
   f.detail = std::to_string(f.count) + " (IP, MAC) pair(s) first seen in this capture";
   return f;
 }
@@ -398,9 +429,9 @@ std::vector<Finding> CaptureAnalyzer::State::report() const {
     }
   }
   if (!claimants.empty() || !claimed_by.empty()) {
-    for (const auto& [k, p] : pairs) {
+    for (const auto& [k, index] : pairs) {
       if (auto it = claimants.find(k.ip); it != claimants.end()) {
-        it->second.emplace_back(p.first_us, Mac(k.mac));
+        it->second.emplace_back(pair_states[index].first_us, Mac(k.mac));
       }
       if (k.ip.family != IpFamily::kV4) continue;
       if (auto it = claimed_by.find(MacKey{k.mac, k.ip.segment}); it != claimed_by.end()) {
@@ -409,14 +440,14 @@ std::vector<Finding> CaptureAnalyzer::State::report() const {
     }
   }
   for (const auto& [key, e] : open) {
-    Finding f = toFinding(key, e);
+    std::vector<Mac> macs;
     bool per_ip = key.kind == FindingKind::kDuplicateIp || key.kind == FindingKind::kMacFlapping;
     if (auto it = claimants.find(key.ip); per_ip && it != claimants.end()) {
       auto list = it->second;
       std::sort(list.begin(), list.end());
-      f.macs.clear();
-      for (const auto& [first, mac] : list) f.macs.push_back(mac);
+      for (const auto& [first, mac] : list) macs.push_back(mac);
     }
+    Finding f = toFinding(key, e, per_ip ? &macs : nullptr);
     if (key.kind == FindingKind::kArpPoisoning) {
       if (auto it = claimed_by.find(MacKey{key.mac, key.ip.segment}); it != claimed_by.end()) {
         f.ips = it->second;
@@ -462,7 +493,8 @@ std::vector<Finding> CaptureAnalyzer::findings() const { return state_->report()
 std::vector<Station> CaptureAnalyzer::stations() const {
   std::vector<Station> out;
   out.reserve(state_->pairs.size());
-  for (const auto& [k, p] : state_->pairs) {
+  for (const auto& [k, index] : state_->pairs) {
+    const PairState& p = state_->pair_states[index];
     out.push_back({k.ip.address(), Mac(k.mac), k.ip.segment, p.first_us, p.last_us, p.frames});
   }
   std::sort(out.begin(), out.end(), [](const Station& a, const Station& b) {

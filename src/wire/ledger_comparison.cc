@@ -114,6 +114,12 @@ std::vector<Finding> compareWithLedger(std::span<const Station> stations,
 
   std::vector<Finding> out;
   for (auto& [ip, f] : per_ip) {
+    // One MAC seen on two VLANs is listed once, at its first place.
+    std::vector<Mac> unique;
+    for (const Mac& m : f.macs) {
+      if (std::find(unique.begin(), unique.end(), m) == unique.end()) unique.push_back(m);
+    }
+    f.macs = std::move(unique);
     f.detail += macList(f.macs);
     out.push_back(std::move(f));
   }

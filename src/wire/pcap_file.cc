@@ -3,7 +3,9 @@
 #include <pcap/pcap.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 namespace netledger::wire {
 
@@ -17,7 +19,12 @@ std::string linkTypeText(int dlt) {
 
 }  // namespace
 
+// libpcap reads each record with two fread calls; a 1 MiB stdio buffer (instead of 4 KiB)
+// cuts the read system calls 256-fold, which is a third of the time on a large capture.
+constexpr std::size_t kReadBuffer = 1 << 20;
+
 struct PcapReader::Handle {
+  std::unique_ptr<char[]> buffer;  // the FILE's buffer: outlives the pcap_t that closes it
   pcap_t* pcap = nullptr;
   ~Handle() {
     if (pcap != nullptr) pcap_close(pcap);
@@ -32,10 +39,18 @@ PcapReader::~PcapReader() = default;
 Result<std::unique_ptr<PcapReader>> PcapReader::open(const std::string& path) {
   char errbuf[PCAP_ERRBUF_SIZE] = {};
   auto handle = std::make_unique<Handle>();
+  FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    return Status::invalidArgument("\"" + path +
+                                   "\": cannot read capture: " + std::strerror(errno));
+  }
+  handle->buffer = std::make_unique<char[]>(kReadBuffer);
+  std::setvbuf(file, handle->buffer.get(), _IOFBF, kReadBuffer);
   // Ask for microseconds whatever the file stores, so nanosecond captures read the same.
   handle->pcap =
-      pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, errbuf);
+      pcap_fopen_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
   if (handle->pcap == nullptr) {
+    std::fclose(file);
     return Status::invalidArgument("\"" + path + "\": cannot read capture: " + errbuf);
   }
   int dlt = pcap_datalink(handle->pcap);
