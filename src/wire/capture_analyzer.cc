@@ -75,17 +75,24 @@ struct MacKeyHash {
 };
 
 // What is known about one address on one segment.
+// What is known about one address on one segment. 40 bytes, so key and value share one cache
+// line: the repeated claim of the current claimant (most frames) touches nothing else.
 struct IpState {
-  Mac current;                        // the latest claimant
-  std::uint64_t current_last_us = 0;  // its latest claim
-  std::uint64_t last_request_us = 0;  // the latest ARP request asking for this address
-  std::uint64_t probe_us = 0;         // the pending probe (DAD or ARP)
-  Mac probe_mac;
-  std::uint32_t change_total = 0;  // claimant changes (their times: State::changes)
-  std::uint32_t current_pair = 0;  // index of (this address, current) in pair_states
+  Mac current;                         // the latest claimant
+  std::uint64_t current_last_us = 0;   // its latest claim
+  std::uint64_t last_request_us = 0;   // the latest ARP request asking for this address
+  std::uint32_t change_total = 0;      // claimant changes (their times: State::changes)
+  std::uint32_t current_pair = 0;      // index of (this address, current) in pair_states
+  std::uint32_t unsettled_frames = 0;  // claims by current not yet added to its PairState
   bool claimed = false;
   bool requested = false;
-  bool probe_pending = false;
+  bool probe_pending = false;  // details in State::probes
+};
+
+// A probe (DAD or ARP) waiting for a defence.
+struct Probe {
+  std::uint64_t us = 0;
+  Mac mac;
 };
 
 struct PairState {
@@ -165,6 +172,7 @@ struct CaptureAnalyzer::State {
   // Times of the latest claimant changes, only for addresses that ever changed (few): kept
   // out of IpState so the common entry stays small and cache-friendly.
   boost::unordered_flat_map<IpKey, std::array<std::uint64_t, kChangeRing>, IpKeyHash> changes;
+  boost::unordered_flat_map<IpKey, Probe, IpKeyHash> probes;
   boost::unordered_flat_map<MacKey, std::uint32_t, MacKeyHash> ipv4_per_mac;
   boost::unordered_flat_map<FindingKey, Evidence, FindingKeyHash> open;
 
@@ -189,6 +197,23 @@ struct CaptureAnalyzer::State {
   void probe(const IpKey& k, Mac mac, std::uint64_t t);
   void request(const IpKey& k, std::uint64_t t);
   void newPair(const IpKey& k, Mac mac, std::uint64_t t);
+  // Adds the current claimant's unsettled claims to its PairState.
+  void settle(IpState& s) {
+    PairState& p = pair_states[s.current_pair];
+    p.frames += s.unsettled_frames;
+    p.last_us = std::max(p.last_us, s.current_last_us);
+    s.unsettled_frames = 0;
+  }
+  // pair_states with every unsettled claim added: what reports read.
+  std::vector<PairState> settledPairs() const {
+    std::vector<PairState> out = pair_states;
+    for (const auto& [k, s] : ips) {
+      if (!s.claimed) continue;
+      out[s.current_pair].frames += s.unsettled_frames;
+      out[s.current_pair].last_us = std::max(out[s.current_pair].last_us, s.current_last_us);
+    }
+    return out;
+  }
 
   std::vector<Finding> report() const;
   // `claimants`: every MAC that claimed the address, for per-address findings.
@@ -255,12 +280,11 @@ void CaptureAnalyzer::State::newPair(const IpKey& k, Mac mac, std::uint64_t t) {
 void CaptureAnalyzer::State::claim(const IpKey& k, Mac mac, std::uint64_t t, Via via) {
   IpState& s = ips[k];
   if (s.claimed && s.current == mac && !s.probe_pending) {
-    PairState& p = pair_states[s.current_pair];
-    p.last_us = t;
-    ++p.frames;
+    ++s.unsettled_frames;
     s.current_last_us = t;
     return;
   }
+  if (s.claimed) settle(s);
   auto [pair, fresh] =
       pairs.try_emplace(PairKey{k, mac.value()}, static_cast<std::uint32_t>(pair_states.size()));
   if (fresh) {
@@ -272,8 +296,9 @@ void CaptureAnalyzer::State::claim(const IpKey& k, Mac mac, std::uint64_t t, Via
   ++pair_states[index].frames;
 
   if (s.probe_pending) {
-    if (s.probe_mac != mac && elapsed(t, s.probe_us) <= options.window_us) {
-      hitPair(FindingKind::kDadConflict, k, s.probe_mac, mac, t);
+    const Probe& p = probes[k];
+    if (p.mac != mac && elapsed(t, p.us) <= options.window_us) {
+      hitPair(FindingKind::kDadConflict, k, p.mac, mac, t);
     }
     s.probe_pending = false;
   }
@@ -317,14 +342,14 @@ void CaptureAnalyzer::State::probe(const IpKey& k, Mac mac, std::uint64_t t) {
     s.probe_pending = false;
     return;
   }
-  if (s.probe_pending && s.probe_mac != mac && elapsed(t, s.probe_us) <= options.window_us) {
-    hitPair(FindingKind::kDadConflict, k, s.probe_mac, mac, t);
+  Probe& p = probes[k];
+  if (s.probe_pending && p.mac != mac && elapsed(t, p.us) <= options.window_us) {
+    hitPair(FindingKind::kDadConflict, k, p.mac, mac, t);
     s.probe_pending = false;
     return;
   }
   s.probe_pending = true;
-  s.probe_mac = mac;
-  s.probe_us = t;
+  p = Probe{t, mac};
 }
 
 Finding CaptureAnalyzer::State::toFinding(const FindingKey& key, const Evidence& e,
@@ -393,8 +418,9 @@ Finding CaptureAnalyzer::State::newStations() const {
   f.count = pairs.size();
   std::vector<Station> all;
   all.reserve(pairs.size());
+  std::vector<PairState> settled = settledPairs();
   for (const auto& [k, index] : pairs) {
-    const PairState& p = pair_states[index];
+    const PairState& p = settled[index];
     all.push_back({k.ip.address(), Mac(k.mac), k.ip.segment, p.first_us, p.last_us, p.frames});
   }
   auto older = [](const Station& a, const Station& b) {
@@ -493,8 +519,9 @@ std::vector<Finding> CaptureAnalyzer::findings() const { return state_->report()
 std::vector<Station> CaptureAnalyzer::stations() const {
   std::vector<Station> out;
   out.reserve(state_->pairs.size());
+  std::vector<PairState> settled = state_->settledPairs();
   for (const auto& [k, index] : state_->pairs) {
-    const PairState& p = state_->pair_states[index];
+    const PairState& p = settled[index];
     out.push_back({k.ip.address(), Mac(k.mac), k.ip.segment, p.first_us, p.last_us, p.frames});
   }
   std::sort(out.begin(), out.end(), [](const Station& a, const Station& b) {

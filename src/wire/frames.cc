@@ -77,32 +77,40 @@ inline bool isSolicitedNodeGroup(Ipv6 a) {
   return (a.value() >> 24) == (kGroup >> 24);
 }
 
-// RFC 1071 one's-complement sum. Adding 32-bit big-endian words into 64 bits and folding at
-// the end gives the same 16-bit result as adding 16-bit words, at half the additions.
-std::uint64_t sumWords(const std::uint8_t* p, std::size_t len, std::uint64_t sum) {
-  for (; len >= 4; p += 4, len -= 4) sum += load32(p);
-  if (len >= 2) {
-    sum += std::uint64_t{load16(p)} << 16;
-    p += 2;
-    len -= 2;
-    if (len == 1) sum += std::uint64_t{p[0]} << 8;
-  } else if (len == 1) {
-    sum += std::uint64_t{p[0]} << 24;
+// RFC 1071 one's-complement sum. The sum is byte-order independent (RFC 1071 2(B)): native
+// 64-bit words are added with end-around carry and the folded result is swapped once, which
+// is a quarter of the additions and none of the per-word byte swaps.
+std::uint64_t addNative(const std::uint8_t* p, std::size_t len, std::uint64_t sum) {
+  unsigned __int128 acc = sum;
+  for (; len >= 8; p += 8, len -= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, sizeof w);
+    acc += w;
   }
-  return sum;
+  if (len > 0) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, p, len);
+    acc += w;
+  }
+  std::uint64_t lo = static_cast<std::uint64_t>(acc);
+  std::uint64_t folded = lo + static_cast<std::uint64_t>(acc >> 64);
+  return folded + (folded < lo ? 1 : 0);
 }
 std::uint16_t fold(std::uint64_t sum) {
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<std::uint16_t>(sum);
+  sum = (sum & 0xffffffff) + (sum >> 32);
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<std::uint16_t>((sum & 0xffff) + (sum >> 16));
 }
 
-// The one's-complement sum of the IPv6 pseudo-header (RFC 8200 8.1) and the ICMPv6 message.
-// `ip` points at the IPv6 header, `icmp` at the message of `len` bytes.
+// The one's-complement sum of the IPv6 pseudo-header (RFC 8200 8.1) and the ICMPv6 message,
+// as a big-endian value. `ip` points at the IPv6 header, `icmp` at the message of `len` bytes.
 std::uint16_t icmpv6Sum(const std::uint8_t* ip, const std::uint8_t* icmp, std::size_t len) {
-  std::uint64_t sum = sumWords(ip + 8, 32, 0);  // source and destination addresses
-  sum += len;
+  std::uint64_t native = addNative(icmp, len, addNative(ip + 8, 32, 0));  // addresses, message
+  std::uint64_t sum = __builtin_bswap16(fold(native));
+  sum += (len >> 16) + (len & 0xffff);  // upper-layer packet length
   sum += kNextHeaderIcmpv6;
-  return fold(sumWords(icmp, len, sum));
+  return fold(sum);
 }
 
 ParseError parseArp(const std::uint8_t* a, std::size_t avail, Frame& out) {
@@ -120,7 +128,7 @@ ParseError parseArp(const std::uint8_t* a, std::size_t avail, Frame& out) {
   out.target_ip = Ipv4(load32(a + 24));
   if (op == 1 && out.sender_ip.value() == 0) {
     out.kind = FrameKind::kArpProbe;
-  } else if (out.sender_ip == out.target_ip) {
+  } else if (out.sender_ip == out.target_ip && out.sender_ip.value() != 0) {
     out.kind = FrameKind::kArpAnnouncement;
   } else {
     out.kind = op == 1 ? FrameKind::kArpRequest : FrameKind::kArpReply;

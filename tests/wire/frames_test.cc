@@ -258,6 +258,17 @@ TEST(FrameParseTest, ArpHeaderErrors) {
   }
 }
 
+TEST(FrameParseTest, ReplyFromZeroAddressIsNoAnnouncementAndClaimsNothing) {
+  // Found by the fuzzer: sender IP == target IP == 0.0.0.0 in a reply.
+  auto f = concat({hex("ff ff ff ff ff ff  52 54 00 ab cd ef  08 06"),
+                   hex("00 01 08 00 06 04 00 02  52 54 00 ab cd ef  00 00 00 00"
+                       "00 00 00 00 00 00  00 00 00 00"),
+                   kPad18});
+  Frame r = parsed(f);
+  EXPECT_EQ(r.kind, FrameKind::kArpReply);
+  EXPECT_FALSE(claimOf(r));
+}
+
 TEST(FrameParseTest, OtherTrafficIsNotArpOrNdp) {
   Frame out;
   auto ipv4 = concat(
