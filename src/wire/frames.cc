@@ -337,48 +337,47 @@ FrameBytes buildArp(const ArpFields& a) {
   return f;
 }
 
-FrameBytes buildArpRequest(Mac sender_mac, Ipv4 sender_ip, Ipv4 target_ip, Vlan vlan) {
+namespace {
+
+// An ARP frame `mac` sends about itself: Ethernet source and sender hardware address agree.
+ArpFields arpFrom(Mac mac, std::uint16_t op, Mac eth_dst, Vlan vlan) {
   ArpFields a;
-  a.op = 1;
-  a.eth_src = a.sender_mac = sender_mac;
-  a.eth_dst = kBroadcast;
+  a.op = op;
+  a.eth_src = a.sender_mac = mac;
+  a.eth_dst = eth_dst;
+  a.vlan = vlan;
+  return a;
+}
+
+}  // namespace
+
+FrameBytes buildArpRequest(Mac sender_mac, Ipv4 sender_ip, Ipv4 target_ip, Vlan vlan) {
+  ArpFields a = arpFrom(sender_mac, 1, kBroadcast, vlan);
   a.sender_ip = sender_ip;
   a.target_ip = target_ip;
-  a.vlan = vlan;
   return buildArp(a);
 }
 
 FrameBytes buildArpReply(Mac sender_mac, Ipv4 sender_ip, Mac target_mac, Ipv4 target_ip,
                          Vlan vlan) {
-  ArpFields a;
-  a.op = 2;
-  a.eth_src = a.sender_mac = sender_mac;
-  a.eth_dst = a.target_mac = target_mac;
+  ArpFields a = arpFrom(sender_mac, 2, target_mac, vlan);
   a.sender_ip = sender_ip;
+  a.target_mac = target_mac;
   a.target_ip = target_ip;
-  a.vlan = vlan;
   return buildArp(a);
 }
 
 FrameBytes buildArpProbe(Mac mac, Ipv4 probed, Vlan vlan) {
-  ArpFields a;
-  a.op = 1;
-  a.eth_src = a.sender_mac = mac;
-  a.eth_dst = kBroadcast;
-  a.target_ip = probed;
-  a.vlan = vlan;
+  ArpFields a = arpFrom(mac, 1, kBroadcast, vlan);
+  a.target_ip = probed;  // sender IP and target hardware address stay zero (RFC 5227 2.1.1)
   return buildArp(a);
 }
 
 FrameBytes buildArpAnnouncement(Mac mac, Ipv4 ip, AnnouncementForm form, Vlan vlan) {
   bool reply = form == AnnouncementForm::kReply;
-  ArpFields a;
-  a.op = reply ? 2 : 1;
-  a.eth_src = a.sender_mac = mac;
-  a.eth_dst = kBroadcast;
+  ArpFields a = arpFrom(mac, reply ? 2 : 1, kBroadcast, vlan);
   a.target_mac = reply ? mac : Mac();
   a.sender_ip = a.target_ip = ip;
-  a.vlan = vlan;
   return buildArp(a);
 }
 
@@ -410,27 +409,31 @@ FrameBytes buildNdp(const NdpFields& n) {
   return f;
 }
 
-FrameBytes buildNeighborSolicitation(Mac src_mac, Ipv6 src_ip, Ipv6 target, Vlan vlan) {
-  NdpFields n;
-  n.ip_dst = solicitedNodeGroup(target);
-  n.eth_dst = multicastMac(n.ip_dst);
-  n.eth_src = src_mac;
-  n.ip_src = src_ip;
-  n.target = target;
-  n.link_addr = src_mac;
-  n.vlan = vlan;
-  return buildNdp(n);
-}
+namespace {
 
-FrameBytes buildDadProbe(Mac mac, Ipv6 target, Vlan vlan) {
+// An NS from `mac` for `target`, to the target's solicited-node group.
+NdpFields solicitationFor(Mac mac, Ipv6 target, Vlan vlan) {
   NdpFields n;
   n.ip_dst = solicitedNodeGroup(target);
   n.eth_dst = multicastMac(n.ip_dst);
   n.eth_src = mac;
-  n.ip_src = Ipv6(0);  // unspecified, and no SLLA (RFC 4861 7.2.2)
   n.target = target;
   n.vlan = vlan;
+  return n;
+}
+
+}  // namespace
+
+FrameBytes buildNeighborSolicitation(Mac src_mac, Ipv6 src_ip, Ipv6 target, Vlan vlan) {
+  NdpFields n = solicitationFor(src_mac, target, vlan);
+  n.ip_src = src_ip;
+  n.link_addr = src_mac;
   return buildNdp(n);
+}
+
+FrameBytes buildDadProbe(Mac mac, Ipv6 target, Vlan vlan) {
+  // From the unspecified address, and so without SLLA (RFC 4861 7.2.2).
+  return buildNdp(solicitationFor(mac, target, vlan));
 }
 
 FrameBytes buildNeighborAdvertisement(Mac mac, Ipv6 target, std::uint8_t flags,

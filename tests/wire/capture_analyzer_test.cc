@@ -147,14 +147,19 @@ TEST(CaptureAnalyzerTest, CleanCaptureHasOnlyNewStations) {
   EXPECT_EQ(stations[1].last_us, at(20));
 }
 
-TEST(CaptureAnalyzerTest, DuplicateIpCountsSwitchesWithinTheWindow) {
-  Scenario s;
+// 192.0.2.10 claimed by A at 0 s, B at 1 s, A at 5 s, B at 30 s and A at 31 s.
+void addAlternatingClaims(Scenario& s) {
   auto from = [](addr::Mac m) { return buildArpRequest(m, v4("192.0.2.10"), v4("192.0.2.1")); };
   s.add(0, announce(A, "192.0.2.10"));
   s.add(1, from(B));   // A claimed 1 s ago: a switch
   s.add(5, from(A));   // B 4 s ago: a switch
   s.add(30, from(B));  // A 25 s ago: a change of address, not a conflict
   s.add(31, from(A));  // B 1 s ago: a switch
+}
+
+TEST(CaptureAnalyzerTest, DuplicateIpCountsSwitchesWithinTheWindow) {
+  Scenario s;
+  addAlternatingClaims(s);
   EXPECT_EQ(describeAll(s.analyze().findings()),
             (std::vector<std::string>{
                 "error duplicate_ip ip=192.0.2.10 macs=52:54:00:00:00:0a,52:54:00:00:00:0b "
@@ -164,12 +169,7 @@ TEST(CaptureAnalyzerTest, DuplicateIpCountsSwitchesWithinTheWindow) {
 
 TEST(CaptureAnalyzerTest, WindowOptionNarrowsDuplicates) {
   Scenario s;
-  auto from = [](addr::Mac m) { return buildArpRequest(m, v4("192.0.2.10"), v4("192.0.2.1")); };
-  s.add(0, from(A));
-  s.add(1, from(B));
-  s.add(5, from(A));
-  s.add(30, from(B));
-  s.add(31, from(A));
+  addAlternatingClaims(s);
   AnalyzerOptions options;
   options.window_us = 2'000'000;
   auto findings = s.analyze(options).findings();

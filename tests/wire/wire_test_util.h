@@ -22,26 +22,17 @@
 
 namespace netledger::wire::testing_util {
 
-inline addr::Mac mac(std::string_view text) {
-  auto m = addr::Mac::parse(text);
-  EXPECT_TRUE(m.isOk()) << text;
-  return m.valueOr(addr::Mac());
+// The value `text` parses to; a test failure (and a zero value) when it does not parse.
+template <typename T>
+T parsed(std::string_view text) {
+  auto r = T::parse(text);
+  EXPECT_TRUE(r.isOk()) << text;
+  return r.valueOr(T());
 }
-inline addr::Ipv4 v4(std::string_view text) {
-  auto a = addr::Ipv4::parse(text);
-  EXPECT_TRUE(a.isOk()) << text;
-  return a.valueOr(addr::Ipv4());
-}
-inline addr::Ipv6 v6(std::string_view text) {
-  auto a = addr::Ipv6::parse(text);
-  EXPECT_TRUE(a.isOk()) << text;
-  return a.valueOr(addr::Ipv6());
-}
-inline addr::IpAddress ip(std::string_view text) {
-  auto a = addr::IpAddress::parse(text);
-  EXPECT_TRUE(a.isOk()) << text;
-  return a.valueOr(addr::IpAddress());
-}
+inline addr::Mac mac(std::string_view text) { return parsed<addr::Mac>(text); }
+inline addr::Ipv4 v4(std::string_view text) { return parsed<addr::Ipv4>(text); }
+inline addr::Ipv6 v6(std::string_view text) { return parsed<addr::Ipv6>(text); }
+inline addr::IpAddress ip(std::string_view text) { return parsed<addr::IpAddress>(text); }
 
 // "ff ff 00 01 ..." (any whitespace, pairs of hex digits) to bytes.
 inline std::vector<std::uint8_t> hex(std::string_view text) {
