@@ -164,6 +164,7 @@ std::string macList(const std::vector<Mac>& macs) {
 struct CaptureAnalyzer::State {
   AnalyzerOptions options;
   FrameCounts counts;
+  Frame scratch;
   boost::unordered_flat_map<IpKey, IpState, IpKeyHash> ips;
   // (address, MAC) -> index into pair_states. The indirection lets a repeated claim by the
   // current claimant (most frames) skip the pair lookup: IpState keeps the index.
@@ -496,7 +497,7 @@ CaptureAnalyzer::CaptureAnalyzer(CaptureAnalyzer&&) noexcept = default;
 CaptureAnalyzer& CaptureAnalyzer::operator=(CaptureAnalyzer&&) noexcept = default;
 
 ParseError CaptureAnalyzer::addFrame(std::span<const std::uint8_t> bytes, std::uint64_t time_us) {
-  Frame frame;
+  Frame& frame = state_->scratch;  // reused: no per-frame initialization
   ParseError e = parseFrame(bytes, frame);
   if (e != ParseError::kOk) {
     ++state_->counts.frames;

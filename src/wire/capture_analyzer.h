@@ -54,6 +54,7 @@ class CaptureAnalyzer {
  public:
   explicit CaptureAnalyzer(AnalyzerOptions options = {});
   ~CaptureAnalyzer();
+  // Movable; a moved-from analyzer may only be destroyed or assigned to.
   CaptureAnalyzer(CaptureAnalyzer&&) noexcept;
   CaptureAnalyzer& operator=(CaptureAnalyzer&&) noexcept;
 

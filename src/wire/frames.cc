@@ -272,7 +272,16 @@ std::string_view parseErrorName(ParseError error) {
 }
 
 ParseError parseFrame(std::span<const std::uint8_t> bytes, Frame& out) {
-  out = Frame{};
+  // Field by field rather than `out = Frame{}`: GCC turns that into `rep stos`, whose start-up
+  // cost was a sixth of the whole analysis.
+  out.vlan = out.outer_vlan = 0;
+  out.vlan_tags = 0;
+  out.arp_op = 0;
+  out.sender_mac = out.target_mac = out.link_addr = Mac();
+  out.sender_ip = out.target_ip = Ipv4();
+  out.ip_src = out.ip_dst = out.target = Ipv6();
+  out.has_link_addr = false;
+  out.na_flags = 0;
   const std::uint8_t* p = bytes.data();
   std::size_t n = bytes.size();
   if (n < kEthernetHeader) return ParseError::kTruncated;
