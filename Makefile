@@ -13,7 +13,7 @@ SOURCES = $(shell git ls-files '*.cc' '*.h' 2>/dev/null)
 # The unit-test binaries (one per library); the ASan stage builds only these. The integration
 # suite drives the release netledgerd binary in the unit-test stage.
 UNIT_TESTS = common_test addr_test alloc_test ledger_test store_test cli_test server_test \
-             engine_test vendor_test
+             engine_test vendor_test wire_test
 
 .PHONY: all deps build test unit-test asan-test fuzz bench run tour fmt clean
 
@@ -52,7 +52,8 @@ fuzz: deps
 	@scripts/run-fuzzers $(FUZZ_BUILD)/bin $(FUZZ_SECONDS)
 
 bench: build
-	@ninja -C $(BUILD) -j $(JOBS) alloc_bench store_bench http_load seed_store vendor_bench
+	@ninja -C $(BUILD) -j $(JOBS) alloc_bench store_bench http_load seed_store vendor_bench \
+	  pcap_gen
 	@python3 bench/report.py
 
 # Installs deps, builds, and starts netledgerd on 127.0.0.1:8080 (data in ./netledger-data),

@@ -4,13 +4,16 @@ the measured block of docs/PERFORMANCE.md (between the bench:results markers).
 
 Every figure is the median of repeated runs measured in this one invocation (the machine is
 noisy: medians and same-run ratios, never a best case)."""
+import argparse
 import datetime
 import json
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -34,6 +37,8 @@ TARGETS = {
     "observations_ingest_per_s": (">=", 50_000, 4),
     "observation_to_conflict_ms": ("<", 1_000, 4),
     "oui_load_ms": ("<=", 50, 4),
+    "pcap_frames_per_s": (">=", 5_000_000, 4),
+    "pcap_vs_arpwatch_cpu_ratio": ("<=", 1.0, 4),
 }
 
 # Google Benchmark binaries and the figures each publishes as user counters.
@@ -254,6 +259,59 @@ def run_restart_benchmarks(count=1_000_000):
             "bytes_per_binding": (median(rss) - baseline) / count}
 
 
+def child_cpu_seconds(cmd):
+    """Runs `cmd` to completion and returns the user + system CPU seconds it used (wait4: the
+    child's own rusage, not this script's)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd)}: exit {proc.returncode}")
+    return usage.ru_utime + usage.ru_stime
+
+
+def offline_arpwatch(capture, dat):
+    """arpwatch reading a capture: -d (no fork, no mail: reports on stdout, syslog lines on
+    stderr), -N (no bogon reports), -f a fresh arp.dat. arpwatch resolves the host name of
+    every address it reports; it runs in a network namespace of its own so those DNS queries
+    never leave the machine (and fail at once instead of costing seconds each)."""
+    arpwatch = shutil.which("arpwatch", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
+    if not arpwatch:
+        sys.exit("arpwatch is not installed (scripts/install-deps)")
+    for unshare in (["unshare", "-n"], ["unshare", "-rn"]):
+        if subprocess.run(unshare + ["true"], capture_output=True).returncode == 0:
+            return unshare + [arpwatch, "-d", "-N", "-r", capture, "-f", dat]
+    sys.exit("arpwatch comparison: `unshare -n` needs root or unprivileged user namespaces")
+
+
+# What bench/pcap_gen seeds; analyze-pcap must report every one of them.
+SEEDED_FINDINGS = {"duplicate_ip", "mac_flapping", "dad_conflict", "arp_poisoning",
+                   "ethernet_arp_mismatch", "new_station"}
+
+
+def run_pcap_benchmarks(frames=1_000_000):
+    """`netledger analyze-pcap` on the seeded 1 M-frame capture, and arpwatch on the same file in
+    the same run: frames per CPU second, and the ratio of the two CPU times (medians of 3)."""
+    with tempfile.TemporaryDirectory(prefix="netledger-pcap-") as d:
+        capture = os.path.join(d, "seeded.pcap")
+        subprocess.run([os.path.join(BIN, "pcap_gen"), capture, str(frames)], check=True,
+                       capture_output=True)
+        analyze = [os.path.join(BIN, "netledger"), "analyze-pcap", capture, "-o", "json"]
+        report = json.loads(subprocess.run(analyze, check=True, capture_output=True,
+                                           text=True).stdout)
+        missing = SEEDED_FINDINGS - {f["kind"] for f in report["findings"]}
+        if missing:
+            sys.exit(f"analyze-pcap missed seeded anomalies: {sorted(missing)}")
+        ours, theirs = [], []
+        for _ in range(3):
+            ours.append(child_cpu_seconds(analyze))
+            dat = os.path.join(d, "arp.dat")
+            open(dat, "w").close()  # arpwatch wants an existing (empty) database
+            theirs.append(child_cpu_seconds(offline_arpwatch(capture, dat)))
+    return {"pcap_frames_per_s": frames / median(ours),
+            "pcap_vs_arpwatch_cpu_ratio": median(ours) / median(theirs)}
+
+
 def fmt(value):
     if value >= 1000:
         return f"{value:,.0f}"
@@ -279,33 +337,70 @@ def cpu_model():
     return platform.processor() or "unknown CPU"
 
 
-def update_doc(figures):
+def table_row(name, value):
+    target, met = verdict(name, value)
+    return f"| `{name}` | {fmt(value)} | {unit_of(name)} | {target} | {met} |"
+
+
+def update_doc(figures, only=None):
+    """Rewrites the results block. With `only` (a partial run), the other rows and the header
+    stay as they were and a note says what was re-measured when."""
     with open(DOC) as f:
         doc = f.read()
     begin, end = "<!-- bench:results:begin -->", "<!-- bench:results:end -->"
     if begin not in doc or end not in doc:
         sys.exit(f"{DOC}: markers {begin} / {end} missing")
-    lines = [begin,
-             f"Measured {datetime.date.today().isoformat()} with `make bench` on {cpu_model()}, "
-             f"{os.cpu_count()} cores, {platform.system()} {platform.release()}; "
-             f"median of {REPETITIONS} repetitions.", "",
-             "| figure | value | unit | target | met |", "|---|---:|---|---|---|"]
-    for name in sorted(figures, key=lambda n: (n not in TARGETS, n)):
-        target, met = verdict(name, figures[name])
-        lines.append(f"| `{name}` | {fmt(figures[name])} | {unit_of(name)} | {target} | {met} |")
-    lines.append(end)
+    today = datetime.date.today().isoformat()
+    if only:
+        old = doc[doc.index(begin) + len(begin):doc.index(end)].strip("\n").split("\n")
+        head = [line for line in old if not line.startswith("|") and
+                not line.startswith("Re-measured") and line]
+        rows = {m.group(1): line for line in old
+                if (m := re.match(r"\| `([a-z0-9_]+)` \|", line))}
+        rows.update({name: table_row(name, value) for name, value in figures.items()})
+        names = sorted(rows, key=lambda n: (n not in TARGETS, n))
+        notes = [line for line in old if line.startswith("Re-measured") and
+                 not any(f"`{n}`" in line for n in figures)]
+        notes.append(f"Re-measured {today} with `python3 bench/report.py --only "
+                     f"{','.join(only)}`: " + ", ".join(f"`{n}`" for n in sorted(figures)) + ".")
+        lines = [begin] + head + ["", "| figure | value | unit | target | met |",
+                                  "|---|---:|---|---|---|"]
+        lines += [rows[n] for n in names] + [""] + notes + [end]
+    else:
+        lines = [begin,
+                 f"Measured {today} with `make bench` on {cpu_model()}, "
+                 f"{os.cpu_count()} cores, {platform.system()} {platform.release()}; "
+                 f"median of {REPETITIONS} repetitions.", "",
+                 "| figure | value | unit | target | met |", "|---|---:|---|---|---|"]
+        for name in sorted(figures, key=lambda n: (n not in TARGETS, n)):
+            lines.append(table_row(name, figures[name]))
+        lines.append(end)
     doc = doc[:doc.index(begin)] + "\n".join(lines) + doc[doc.index(end) + len(end):]
     with open(DOC, "w") as f:
         f.write(doc)
 
 
+GROUPS = {
+    "micro": lambda: {k: v for b in BINARIES for k, v in run_google_benchmark(b).items()},
+    "api": run_api_benchmarks,
+    "consistency": run_consistency_benchmarks,
+    "restart": run_restart_benchmarks,
+    "pcap": run_pcap_benchmarks,
+}
+
+
 def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", help="comma-separated groups to run (" + ",".join(GROUPS) +
+                        "); the other rows of docs/PERFORMANCE.md are kept")
+    args = parser.parse_args()
+    only = args.only.split(",") if args.only else None
+    if only and not set(only) <= set(GROUPS):
+        parser.error(f"--only: unknown group in {args.only!r}")
     figures = {}
-    for binary in BINARIES:
-        figures.update(run_google_benchmark(binary))
-    figures.update(run_api_benchmarks())
-    figures.update(run_consistency_benchmarks())
-    figures.update(run_restart_benchmarks())
+    for group, run in GROUPS.items():
+        if not only or group in only:
+            figures.update(run())
     missed = []
     for name in sorted(figures):
         value = figures[name]
@@ -314,9 +409,9 @@ def main():
         if verdict(name, figures[name])[1] == "**NO**":
             missed.append(name)
     for name in TARGETS:
-        if name not in figures:
+        if name not in figures and not only:
             missed.append(name + " (not measured)")
-    update_doc(figures)
+    update_doc(figures, only)
     if missed:
         print("targets missed: " + ", ".join(missed), file=sys.stderr)
         sys.exit(1)

@@ -73,14 +73,25 @@ Result<std::unique_ptr<ApiClient>> ApiClient::open(const ServerOptions& options)
 }
 
 ApiReply ApiClient::call(std::string_view method, std::string target, const json::value* body) {
+  if (!body) return send(method, std::move(target), nullptr);
+  std::string text = json::serialize(*body);
+  return send(method, std::move(target), &text);
+}
+
+ApiReply ApiClient::callWithJsonText(std::string_view method, std::string target,
+                                     std::string json_body) {
+  return send(method, std::move(target), &json_body);
+}
+
+ApiReply ApiClient::send(std::string_view method, std::string target, std::string* json_body) {
   HttpRequest request;
   request.method = std::string(method);
   request.target = std::move(target);
   request.headers.push_back({"Accept", "application/json"});
   if (!token_.empty()) request.headers.push_back({"Authorization", "Bearer " + token_});
-  if (body) {
+  if (json_body) {
     request.headers.push_back({"Content-Type", "application/json"});
-    request.body = json::serialize(*body);
+    request.body = std::move(*json_body);
   }
   ApiReply reply;
   auto response = http_->send(request);

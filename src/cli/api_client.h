@@ -53,12 +53,16 @@ class ApiClient {
   // else, including a transport failure or a 2xx with malformed JSON, sets `failure`.
   ApiReply call(std::string_view method, std::string target,
                 const boost::json::value* body = nullptr);
+  // Like call, with a body that is already serialized JSON (large batches built elsewhere).
+  ApiReply callWithJsonText(std::string_view method, std::string target, std::string json_body);
 
   const std::string& origin() const { return http_->origin(); }
 
  private:
   ApiClient(std::unique_ptr<HttpClient> http, std::string token)
       : http_(std::move(http)), token_(std::move(token)) {}
+  // Sends *json_body (moved from) when not null.
+  ApiReply send(std::string_view method, std::string target, std::string* json_body);
   std::unique_ptr<HttpClient> http_;
   std::string token_;
 };

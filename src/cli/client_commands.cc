@@ -148,6 +148,7 @@ void addClientCommands(CLI::App& app, const OutputFormat& format, CommandAction&
   addTokenCommands(app, env);
   addSnapshotCommands(app, env);
   addImportCommands(app, env);
+  addPcapCommands(app, env);
 }
 
 }  // namespace netledger::cli

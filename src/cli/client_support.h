@@ -67,5 +67,6 @@ void addLookupCommands(CLI::App& app, const ClientEnvPtr& env);
 void addTokenCommands(CLI::App& app, const ClientEnvPtr& env);
 void addSnapshotCommands(CLI::App& app, const ClientEnvPtr& env);
 void addImportCommands(CLI::App& app, const ClientEnvPtr& env);
+void addPcapCommands(CLI::App& app, const ClientEnvPtr& env);
 
 }  // namespace netledger::cli
