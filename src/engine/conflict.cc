@@ -3,6 +3,7 @@
 #include <array>
 #include <utility>
 
+#include "engine/enum_names.h"
 #include "ledger/codec.h"
 
 namespace netledger::engine {
@@ -10,8 +11,9 @@ namespace json = boost::json;
 
 namespace {
 
-template <typename Enum, std::size_t N>
-using Names = std::array<std::pair<Enum, std::string_view>, N>;
+using detail::nameOf;
+using detail::Names;
+using detail::parseOf;
 
 constexpr Names<ConflictKind, 8> kKinds = {{
     {ConflictKind::kDuplicateIp, "duplicate_ip"},
@@ -40,26 +42,6 @@ constexpr Names<Policy, 4> kPolicies = {{
     {Policy::kQuarantineAndReassign, "quarantine_and_reassign"},
     {Policy::kRecordMigration, "record_migration"},
 }};
-
-template <typename Enum, std::size_t N>
-std::string_view nameOf(const Names<Enum, N>& table, Enum e) {
-  for (const auto& [value, name] : table) {
-    if (value == e) return name;
-  }
-  return "unknown";
-}
-
-template <typename Enum, std::size_t N>
-Result<Enum> parseOf(const Names<Enum, N>& table, std::string_view text, std::string_view what) {
-  std::string allowed;
-  for (const auto& [value, name] : table) {
-    if (name == text) return value;
-    if (!allowed.empty()) allowed += "|";
-    allowed += name;
-  }
-  return Status::invalidArgument(std::string(what) + ": \"" + std::string(text) +
-                                 "\" is not one of " + allowed);
-}
 
 std::string str(const json::object& o, std::string_view key) {
   const json::value* v = o.if_contains(key);

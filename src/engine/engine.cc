@@ -143,15 +143,17 @@ void Engine::drain() {
 
 void Engine::processQueued() {
   std::unique_lock lock(queue_mu_);
-  while (!queue_.empty()) {
-    std::vector<Observation> batch = std::move(queue_.front());
-    queue_.pop_front();
-    lock.unlock();
-    process(batch);
-    lock.lock();
-    queued_ -= batch.size();
-    ++processed_batches_;
-  }
+  while (!queue_.empty()) processFrontLocked(lock);
+}
+
+void Engine::processFrontLocked(std::unique_lock<std::mutex>& lock) {
+  std::vector<Observation> batch = std::move(queue_.front());
+  queue_.pop_front();
+  lock.unlock();
+  process(batch);
+  lock.lock();
+  queued_ -= batch.size();
+  ++processed_batches_;
   drained_cv_.notify_all();
 }
 
@@ -161,17 +163,7 @@ void Engine::workerLoop() {
   while (true) {
     queue_cv_.wait_until(lock, next_tick, [&] { return stopping_ || !queue_.empty(); });
     if (stopping_) break;
-    while (!queue_.empty()) {
-      std::vector<Observation> batch = std::move(queue_.front());
-      queue_.pop_front();
-      lock.unlock();
-      process(batch);
-      lock.lock();
-      queued_ -= batch.size();
-      ++processed_batches_;
-      drained_cv_.notify_all();
-      if (stopping_) break;
-    }
+    while (!queue_.empty() && !stopping_) processFrontLocked(lock);
     if (std::chrono::steady_clock::now() >= next_tick) {
       lock.unlock();
       tick();

@@ -179,6 +179,8 @@ class Engine {
   Policy policyLocked(ConflictKind kind) const;
   Millis nowMs() const;
   void workerLoop();
+  // Pops and processes the oldest queued batch; `lock` holds queue_mu_ (released meanwhile).
+  void processFrontLocked(std::unique_lock<std::mutex>& lock);
 
   ledger::Ledger& ledger_;
   Clock& clock_;

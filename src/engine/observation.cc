@@ -6,6 +6,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include "engine/enum_names.h"
 #include "ledger/codec.h"
 
 namespace netledger::engine {
@@ -13,7 +14,11 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::array<std::pair<Source, std::string_view>, 6> kSources = {{
+using detail::nameOf;
+using detail::Names;
+using detail::parseOf;
+
+constexpr Names<Source, 6> kSources = {{
     {Source::kArp, "arp"},
     {Source::kNdp, "ndp"},
     {Source::kDhcp, "dhcp"},
@@ -22,7 +27,7 @@ constexpr std::array<std::pair<Source, std::string_view>, 6> kSources = {{
     {Source::kApi, "api"},
 }};
 
-constexpr std::array<std::pair<FrameKind, std::string_view>, 8> kKinds = {{
+constexpr Names<FrameKind, 8> kKinds = {{
     {FrameKind::kUnknown, "unknown"},
     {FrameKind::kRequest, "request"},
     {FrameKind::kReply, "reply"},
@@ -32,27 +37,6 @@ constexpr std::array<std::pair<FrameKind, std::string_view>, 8> kKinds = {{
     {FrameKind::kNa, "na"},
     {FrameKind::kDad, "dad"},
 }};
-
-template <typename Enum, std::size_t N>
-std::string_view nameOf(const std::array<std::pair<Enum, std::string_view>, N>& table, Enum e) {
-  for (const auto& [value, name] : table) {
-    if (value == e) return name;
-  }
-  return "unknown";
-}
-
-template <typename Enum, std::size_t N>
-Result<Enum> parseOf(const std::array<std::pair<Enum, std::string_view>, N>& table,
-                     std::string_view text, std::string_view what) {
-  std::string allowed;
-  for (const auto& [value, name] : table) {
-    if (name == text) return value;
-    if (!allowed.empty()) allowed += "|";
-    allowed += name;
-  }
-  return Status::invalidArgument(std::string(what) + ": \"" + std::string(text) +
-                                 "\" is not one of " + allowed);
-}
 
 // A printable string field of at most `max` bytes.
 Result<std::string> stringField(const json::object& o, std::string_view name,
