@@ -194,7 +194,8 @@ TEST(WebhookUrlTest, ValidateUrl) {
   EXPECT_TRUE(validateUrl("http://[2001:db8::1]:8080").isOk());
   for (std::string_view bad :
        {"", "/relative", "ftp://192.0.2.1/", "http://", "http:///path", "http://user:pw@192.0.2.1/",
-        "http://192.0.2.1/#frag", "http://192.0.2.1:0/", "not a url"}) {
+        "http://192.0.2.1/#frag", "http://192.0.2.1:0/", "http://192.0.2.1:65536/",
+        "http://a%0d%0aInjected:%20x/", "http://192.0.2.12.1/hook", "not a url"}) {
     Status s = validateUrl(bad);
     EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << bad;
     EXPECT_NE(s.message().find("url"), std::string::npos) << s.message();

@@ -36,6 +36,11 @@ std::string lowerCase(std::string_view s) {
   return out;
 }
 
+bool isHostNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '-' || c == '_';
+}
+
 // Retry-After as delta-seconds (RFC 9110 §10.2.3). The HTTP-date form is ignored: the
 // exponential backoff applies then.
 std::chrono::milliseconds parseRetryAfter(std::string_view value) {
@@ -231,12 +236,38 @@ Result<PostTarget> parsePostUrl(std::string_view text) {
   if (u.has_userinfo()) return bad("user info is not supported");
   PostTarget t;
   t.tls = scheme == "https";
+  // With an authority the path is empty or starts with '/' (RFC 3986 §3.3); anything else
+  // means the host was not parsed the way a reader of the URL would expect.
+  if (!u.encoded_path().empty() && !u.encoded_path().starts_with('/')) return bad("invalid host");
+  switch (u.host_type()) {
+    case boost::urls::host_type::ipv6:
+      t.host = u.host_ipv6_address().to_string();
+      break;
+    case boost::urls::host_type::ipv4:
+      t.host = u.host_ipv4_address().to_string();
+      break;
+    case boost::urls::host_type::name:
+      // A DNS name, taken as written: percent-decoding could smuggle bytes (CR, LF) into the
+      // Host header, and no resolvable name needs it.
+      t.host = std::string(u.encoded_host());
+      if (!std::all_of(t.host.begin(), t.host.end(), isHostNameChar)) {
+        return bad("host must be a DNS name or an IP address");
+      }
+      break;
+    default:
+      return bad("unsupported host");
+  }
+  unsigned port = t.tls ? 443 : 80;
+  if (u.has_port()) {
+    std::string_view text = u.port();
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || port == 0 ||
+        port > 65535) {
+      return bad("port must be 1-65535");
+    }
+  }
+  t.port = std::to_string(port);
   bool v6 = u.host_type() == boost::urls::host_type::ipv6;
-  if (u.host_type() == boost::urls::host_type::ipvfuture) return bad("unsupported host");
-  t.host = v6 ? u.host_ipv6_address().to_string() : std::string(u.host_address());
-  if (u.has_port() && u.port().empty()) return bad("empty port");
-  if (u.has_port() && u.port_number() == 0) return bad("port must be 1-65535");
-  t.port = u.has_port() ? std::string(u.port()) : std::string(t.tls ? "443" : "80");
   t.hostHeader = v6 ? "[" + t.host + "]" : t.host;
   if (u.has_port()) t.hostHeader += ":" + t.port;
   t.target = u.encoded_path().empty() ? "/" : std::string(u.encoded_path());
