@@ -1,7 +1,6 @@
 #include "common/crypto.h"
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <cstdio>
@@ -9,28 +8,6 @@
 #include <cstring>
 
 namespace netledger {
-
-std::string hmacSha256Hex(std::string_view key, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  // An empty key is legal for HMAC; OpenSSL wants a non-null pointer for it.
-  static const unsigned char kEmpty = 0;
-  const void* k = key.empty() ? static_cast<const void*>(&kEmpty) : key.data();
-  if (HMAC(EVP_sha256(), k, static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out,
-           &len) == nullptr) {
-    std::fprintf(stderr, "netledger: HMAC-SHA256 failed\n");
-    std::abort();
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(len * 2);
-  for (unsigned i = 0; i < len; ++i) {
-    hex += kHex[out[i] >> 4];
-    hex += kHex[out[i] & 15];
-  }
-  return hex;
-}
 
 Sha256Digest sha256(std::string_view data) {
   Sha256Digest digest{};
@@ -40,6 +17,37 @@ Sha256Digest sha256(std::string_view data) {
     std::abort();
   }
   return digest;
+}
+
+Sha256Digest hmacSha256(std::string_view key, std::string_view data) {
+  Sha256Digest digest{};
+  std::size_t len = 0;
+  // EVP_Q_mac rejects a null key pointer even with length 0; an empty HMAC key is valid.
+  static const unsigned char kEmpty = 0;
+  const void* keyBytes = key.empty() ? &kEmpty : static_cast<const void*>(key.data());
+  if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, keyBytes, key.size(),
+                reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest.data(),
+                digest.size(), &len) == nullptr ||
+      len != digest.size()) {
+    std::fprintf(stderr, "fatal: OpenSSL HMAC-SHA256 failed\n");
+    std::abort();
+  }
+  return digest;
+}
+
+std::string hmacSha256Hex(std::string_view key, std::string_view data) {
+  return toHex(hmacSha256(key, data));
+}
+
+std::string toHex(std::span<const std::uint8_t> bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (std::uint8_t b : bytes) {
+    out += kDigits[b >> 4];
+    out += kDigits[b & 0x0f];
+  }
+  return out;
 }
 
 void secureRandomBytes(std::span<std::uint8_t> out) {

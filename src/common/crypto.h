@@ -14,8 +14,13 @@ using Sha256Digest = std::array<std::uint8_t, 32>;
 
 Sha256Digest sha256(std::string_view data);
 
-// HMAC-SHA256 of `data` keyed with `key`, as 64 lower-case hex digits (webhook signatures).
+// HMAC-SHA256 (RFC 2104) of `data` under `key`; any key length, including empty.
+Sha256Digest hmacSha256(std::string_view key, std::string_view data);
+// The same as 64 lower-case hex digits (how webhook signatures travel).
 std::string hmacSha256Hex(std::string_view key, std::string_view data);
+
+// Lower-case hex of a byte string.
+std::string toHex(std::span<const std::uint8_t> bytes);
 
 // Fills `out` from OpenSSL's CSPRNG. Aborts if the CSPRNG cannot be seeded: handing out
 // predictable "random" MACs silently would be worse than stopping.

@@ -30,39 +30,7 @@ Status requireAdmin(const Actor& actor, std::string_view what) {
 std::string randomHex(std::size_t bytes) {
   std::vector<std::uint8_t> raw(bytes);
   secureRandomBytes(raw);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (auto b : raw) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
-}
-
-Status checkUrl(const std::string& url) {
-  bool scheme = url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
-  if (!scheme) return Status::invalidArgument("url: must start with http:// or https://");
-  if (url.size() > 2048) return Status::invalidArgument("url: longer than 2048 bytes");
-  if (url.find_first_of(" \t\r\n\"<>\\") != std::string::npos) {
-    return Status::invalidArgument("url: \"" + url + "\" contains characters a URL cannot");
-  }
-  std::string_view rest = std::string_view(url).substr(url.find("//") + 2);
-  if (rest.empty() || rest.front() == '/' || rest.front() == ':') {
-    return Status::invalidArgument("url: \"" + url + "\" has no host");
-  }
-  return Status::ok();
-}
-
-Status checkFilter(const std::string& f) {
-  if (f.empty() || f.size() > 64 ||
-      f.find_first_not_of("abcdefghijklmnopqrstuvwxyz_.*") != std::string::npos ||
-      (f.find('*') != std::string::npos && f != "*" &&
-       (f.size() < 3 || f.compare(f.size() - 2, 2, ".*") != 0 || f.find('*') != f.size() - 1))) {
-    return Status::invalidArgument("events: \"" + f +
-                                   "\" is not an event filter (e.g. conflict.opened, binding.*, "
-                                   "pool.utilization, *)");
-  }
-  return Status::ok();
+  return toHex(raw);
 }
 
 json::object publicView(const json::object& stored) {
@@ -189,7 +157,9 @@ Status registerWebhookRoutes(http::Router& router, ApiContext& ctx) {
         }
         auto url = body->string("url", 4096);
         if (!url) return respondError(res, url.status());
-        if (Status s = checkUrl(*url); !s.isOk()) return respondError(res, s);
+        if (Status s = webhooks::validateUrl(*url); !s.isOk()) {
+          return respondError(res, s);
+        }
         auto events = body->stringArray("events", 32);
         if (!events) return respondError(res, events.status());
         if (events->empty()) {
@@ -197,7 +167,9 @@ Status registerWebhookRoutes(http::Router& router, ApiContext& ctx) {
                                        "events: give at least one filter (e.g. conflict.opened)"));
         }
         for (const auto& f : *events) {
-          if (Status s = checkFilter(f); !s.isOk()) return respondError(res, s);
+          if (Status s = webhooks::validateFilter(f); !s.isOk()) {
+            return respondError(res, s);
+          }
         }
         auto secret = body->optString("secret", 256);
         if (!secret) return respondError(res, secret.status());

@@ -103,8 +103,9 @@ struct Response {
   // above, `Cache-Control: no-cache`, chunked transfer coding for HTTP/1.1, a close-delimited
   // body for HTTP/1.0, `Connection: close`), then `body` if non-empty, then calls onStream once
   // on the connection's I/O thread, holding no server lock, with the writer for the rest of the
-  // body. It is not called for HEAD (headers only), for 204/304, or when the client is gone
-  // before the headers are out. It must not block: it hands the writer to a producer.
+  // body. It is not called for HEAD (headers only), for 204/304, or when the stream is over
+  // before the headers are out (client gone, server stopping, `body` alone over the queue
+  // bound). It must not block: it hands the writer to a producer.
   std::function<void(std::shared_ptr<StreamWriter>)> onStream;
 
   static Response json(unsigned status, std::string body);

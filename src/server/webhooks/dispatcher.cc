@@ -1,293 +1,408 @@
 #include "server/webhooks/dispatcher.h"
 
 #include <algorithm>
+#include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <random>
-
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-#include <boost/url/parse.hpp>
+#include <thread>
 
 #include "common/crypto.h"
+#include "server/webhooks/http_post.h"
 
 namespace netledger::webhooks {
+namespace {
 
-namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
-using tcp = net::ip::tcp;
 using SteadyClock = std::chrono::steady_clock;
+
+// A delivery that is not finished: waiting for its first attempt, in flight, or waiting for a
+// retry.
+struct Pending {
+  std::uint64_t id = 0;  // also the publish order
+  std::string type;
+  std::string eventId;
+  std::shared_ptr<const std::string> body;  // shared by the deliveries of one publish()
+  int attempts = 0;                         // made so far
+};
+
+struct Hook {
+  Subscription subscription;
+  // Distinguishes a subscription removed and added again from the one an in-flight result
+  // belongs to.
+  std::uint64_t generation = 0;
+  std::deque<Pending> fresh;                                // never attempted, in publish order
+  std::multimap<SteadyClock::time_point, Pending> retries;  // by due time
+  std::optional<Pending> current;                           // in flight (at most one)
+  std::deque<Delivery> log;                                 // oldest first
+};
+
+std::int64_t wallClockMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool isSuccess(unsigned status) { return status >= 200 && status < 300; }
+
+// No response at all, a server error, or an explicit "try later".
+bool isRetryable(unsigned status) {
+  return status == 0 || status >= 500 || status == 408 || status == 429;
+}
+
+bool isNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
+}
+
+bool matchesAny(const std::vector<std::string>& filters, std::string_view type) {
+  return std::any_of(filters.begin(), filters.end(),
+                     [&](const std::string& f) { return eventMatches(f, type); });
+}
+
+}  // namespace
 
 bool eventMatches(std::string_view filter, std::string_view type) {
   if (filter == "*") return true;
-  if (filter.size() >= 2 && filter.substr(filter.size() - 2) == ".*") {
-    std::string_view prefix = filter.substr(0, filter.size() - 1);  // keeps the dot
-    return type.size() > prefix.size() && type.substr(0, prefix.size()) == prefix;
+  if (filter.ends_with(".*")) {
+    std::string_view prefix = filter.substr(0, filter.size() - 1);  // keeps the '.'
+    return prefix.size() > 1 && type.size() > prefix.size() && type.starts_with(prefix);
   }
-  return filter == type;
+  return !filter.empty() && filter == type;
 }
 
 std::string signatureHeader(std::string_view secret, std::string_view body) {
   return "sha256=" + hmacSha256Hex(secret, body);
 }
 
-namespace {
-
-std::int64_t nowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+Status validateUrl(std::string_view url) {
+  auto target = parsePostUrl(url);
+  return target ? Status::ok() : target.status();
 }
 
-struct Target {
-  bool https = false;
-  std::string host, port, target, host_header;
+Status validateFilter(std::string_view filter) {
+  auto bad = [&](std::string_view why) {
+    return Status::invalidArgument("events: \"" + std::string(filter.substr(0, 100)) +
+                                   "\": " + std::string(why) +
+                                   " (expected \"*\", \"prefix.*\" or an event type)");
+  };
+  if (filter == "*") return Status::ok();
+  std::string_view name = filter.ends_with(".*") ? filter.substr(0, filter.size() - 2) : filter;
+  if (name.empty()) return bad("empty");
+  if (name.size() > 200) return bad("too long");
+  if (!std::all_of(name.begin(), name.end(), isNameChar)) return bad("invalid character");
+  if (name.front() == '.' || name.back() == '.') return bad("must not start or end with '.'");
+  return Status::ok();
+}
+
+struct Dispatcher::Impl {
+  explicit Impl(Options o) : options(std::move(o)) {
+    options.max_attempts = std::max(1, options.max_attempts);
+    options.workers = std::max(1, options.workers);
+  }
+
+  // What the scheduler hands to the poster, taken under the lock and sent outside it.
+  struct Launch {
+    std::string hookId;
+    std::uint64_t generation;
+    Subscription subscription;
+    Pending item;
+  };
+
+  void runScheduler();
+  std::vector<Launch> takeDue(SteadyClock::time_point now, SteadyClock::time_point& wakeAt);
+  void launch(Launch launch);
+  void complete(const std::string& hookId, std::uint64_t generation, std::int64_t startedMs,
+                PostResult result, bool permanent);
+  std::chrono::milliseconds backoff(int attempts, std::chrono::milliseconds retryAfter);
+  void appendLog(Hook& hook, Delivery delivery);
+  void dropWaiting(Hook& hook, const std::string& webhookId, std::string_view why);
+  void dropAll(Hook& hook, const std::string& webhookId, std::string_view why);
+  void drop(Hook& hook, const std::string& webhookId, const Pending& item, std::string_view why);
+
+  Options options;
+  mutable std::mutex mutex;  // guards everything below except poster and scheduler
+  std::condition_variable wake;
+  std::map<std::string, Hook> hooks;
+  std::uint64_t nextDeliveryId = 1;
+  std::uint64_t nextGeneration = 1;
+  Stats stats;
+  bool running = false;
+  bool stopping = false;
+  std::mt19937_64 random{std::random_device{}()};
+  // Created by start() before the scheduler thread, destroyed by stop() after it is joined;
+  // only that thread uses it in between.
+  std::unique_ptr<HttpPoster> poster;
+  std::thread scheduler;
 };
 
-bool parseTarget(const std::string& url, Target& t, std::string& error) {
-  auto u = boost::urls::parse_uri(url);
-  if (!u || (u->scheme() != "http" && u->scheme() != "https") || u->host().empty()) {
-    error = "not an http(s) URL";
-    return false;
+void Dispatcher::Impl::runScheduler() {
+  std::unique_lock lock(mutex);
+  while (!stopping) {
+    auto wakeAt = SteadyClock::time_point::max();
+    std::vector<Launch> due = takeDue(SteadyClock::now(), wakeAt);
+    if (!due.empty()) {
+      // Signing and handing over happen outside the lock: publish() must never wait on them.
+      lock.unlock();
+      for (Launch& l : due) launch(std::move(l));
+      lock.lock();
+      continue;
+    }
+    if (wakeAt == SteadyClock::time_point::max()) {
+      wake.wait(lock);
+    } else {
+      wake.wait_until(lock, wakeAt);
+    }
   }
-  t.https = u->scheme() == "https";
-  t.host = u->host_address();
-  t.port = u->has_port() ? std::string(u->port()) : (t.https ? "443" : "80");
-  t.target = u->encoded_target().empty() ? "/" : std::string(u->encoded_target());
-  t.host_header = u->encoded_host_and_port();
-  return true;
 }
 
-// One POST; fills status (0 when no answer) and error.
-template <class Stream>
-void exchange(Stream& stream, const Target& t, const bhttp::request<bhttp::string_body>& req,
-              std::chrono::milliseconds timeout, unsigned& status, std::string& error) {
-  beast::get_lowest_layer(stream).expires_after(timeout);
-  bhttp::write(stream, req);
-  beast::flat_buffer buffer;
-  bhttp::response_parser<bhttp::string_body> parser;
-  parser.body_limit(64 * 1024);  // the answer is not interesting; do not let it be huge
-  beast::get_lowest_layer(stream).expires_after(timeout);
-  bhttp::read(stream, buffer, parser);
-  status = parser.get().result_int();
-  (void)t;
-  (void)error;
+// For each subscription with nothing in flight: the oldest delivery that may go now. A due
+// retry older than the next fresh delivery goes first (order where possible); one not yet due
+// does not hold the fresh ones back.
+std::vector<Dispatcher::Impl::Launch> Dispatcher::Impl::takeDue(SteadyClock::time_point now,
+                                                                SteadyClock::time_point& wakeAt) {
+  std::vector<Launch> due;
+  for (auto& [id, hook] : hooks) {
+    if (hook.current || !hook.subscription.active) continue;
+    auto retry = hook.retries.begin();
+    bool retryDue = retry != hook.retries.end() && retry->first <= now;
+    if (retryDue && (hook.fresh.empty() || retry->second.id < hook.fresh.front().id)) {
+      hook.current = std::move(retry->second);
+      hook.retries.erase(retry);
+    } else if (!hook.fresh.empty()) {
+      hook.current = std::move(hook.fresh.front());
+      hook.fresh.pop_front();
+    } else {
+      if (retry != hook.retries.end()) wakeAt = std::min(wakeAt, retry->first);
+      continue;
+    }
+    due.push_back(Launch{id, hook.generation, hook.subscription, *hook.current});
+  }
+  return due;
 }
 
-}  // namespace
+void Dispatcher::Impl::launch(Launch l) {
+  std::int64_t startedMs = wallClockMs();
+  auto target = parsePostUrl(l.subscription.url);
+  if (!target) {
+    PostResult result;
+    result.error = target.status().message();
+    return complete(l.hookId, l.generation, startedMs, std::move(result), /*permanent=*/true);
+  }
+  HttpPoster::Headers headers = {
+      {"Content-Type", "application/json"},
+      {"User-Agent", "netledgerd"},
+      {"X-Netledger-Event", l.item.type},
+      {"X-Netledger-Delivery", std::to_string(l.item.id)},
+      {"X-Netledger-Signature", signatureHeader(l.subscription.secret, *l.item.body)},
+  };
+  poster->post(*target, std::move(headers), l.item.body,
+               [this, hookId = std::move(l.hookId), generation = l.generation,
+                startedMs](PostResult result) {
+                 complete(hookId, generation, startedMs, std::move(result), false);
+               });
+}
 
-Dispatcher::Dispatcher(Options options) : options_(options) {}
+void Dispatcher::Impl::complete(const std::string& hookId, std::uint64_t generation,
+                                std::int64_t startedMs, PostResult result, bool permanent) {
+  std::lock_guard lock(mutex);
+  auto it = hooks.find(hookId);
+  // Removed (and maybe re-added) meanwhile: remove() has already accounted for it.
+  if (it == hooks.end() || it->second.generation != generation || !it->second.current) return;
+  Hook& hook = it->second;
+  Pending item = std::move(*hook.current);
+  hook.current.reset();
+  ++item.attempts;
+
+  Delivery d;
+  d.id = item.id;
+  d.webhook_id = hookId;
+  d.event_type = item.type;
+  d.event_id = item.eventId;
+  d.attempt = item.attempts;
+  d.time_ms = startedMs;
+  d.status = result.status;
+  d.error = std::move(result.error);
+  d.duration_ms = result.durationMs;
+  bool retry = !permanent && !isSuccess(result.status) && isRetryable(result.status) &&
+               item.attempts < options.max_attempts;
+  if (isSuccess(result.status)) {
+    d.outcome = "delivered";
+    ++stats.delivered;
+    --stats.queued;
+  } else if (retry && hook.subscription.active) {
+    d.outcome = "retrying";
+    ++stats.retries;
+    auto due = SteadyClock::now() + backoff(item.attempts, result.retryAfter);
+    hook.retries.emplace(due, std::move(item));
+  } else if (retry) {
+    d.outcome = "dropped";
+    d.error += "; subscription deactivated";
+    ++stats.dropped;
+    --stats.queued;
+  } else {
+    d.outcome = "failed";
+    ++stats.failed;
+    --stats.queued;
+  }
+  appendLog(hook, std::move(d));
+  wake.notify_one();
+}
+
+std::chrono::milliseconds Dispatcher::Impl::backoff(int attempts,
+                                                    std::chrono::milliseconds retryAfter) {
+  double cap = static_cast<double>(options.max_backoff.count());
+  double base = std::min(cap, static_cast<double>(options.initial_backoff.count()) *
+                                  std::ldexp(1.0, std::min(attempts - 1, 62)));
+  // "Equal jitter": half fixed, half random, so the wait still grows with every attempt.
+  double jittered = base * std::uniform_real_distribution<double>(0.5, 1.0)(random);
+  auto delay = std::chrono::milliseconds(static_cast<std::int64_t>(jittered));
+  return std::min(std::max(delay, retryAfter), options.max_backoff);
+}
+
+void Dispatcher::Impl::appendLog(Hook& hook, Delivery delivery) {
+  if (options.log_per_webhook == 0) return;
+  hook.log.push_back(std::move(delivery));
+  while (hook.log.size() > options.log_per_webhook) hook.log.pop_front();
+}
+
+void Dispatcher::Impl::drop(Hook& hook, const std::string& webhookId, const Pending& item,
+                            std::string_view why) {
+  Delivery d;
+  d.id = item.id;
+  d.webhook_id = webhookId;
+  d.event_type = item.type;
+  d.event_id = item.eventId;
+  d.attempt = item.attempts;
+  d.time_ms = wallClockMs();
+  d.error = std::string(why);
+  d.outcome = "dropped";
+  ++stats.dropped;
+  appendLog(hook, std::move(d));
+}
+
+// Drops the deliveries that are queued but not in flight.
+void Dispatcher::Impl::dropWaiting(Hook& hook, const std::string& webhookId, std::string_view why) {
+  for (const Pending& item : hook.fresh) drop(hook, webhookId, item, why);
+  for (const auto& [due, item] : hook.retries) drop(hook, webhookId, item, why);
+  stats.queued -= hook.fresh.size() + hook.retries.size();
+  hook.fresh.clear();
+  hook.retries.clear();
+}
+
+// Drops every unfinished delivery; a result still arriving for the one in flight is ignored.
+void Dispatcher::Impl::dropAll(Hook& hook, const std::string& webhookId, std::string_view why) {
+  dropWaiting(hook, webhookId, why);
+  if (!hook.current) return;
+  drop(hook, webhookId, *hook.current, why);
+  --stats.queued;
+  hook.current.reset();
+}
+
+Dispatcher::Dispatcher(Options options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 
 Dispatcher::~Dispatcher() { stop(); }
 
 void Dispatcher::start() {
-  std::lock_guard lock(mu_);
-  if (!workers_.empty()) return;
-  stopping_ = false;
-  for (int i = 0; i < std::max(1, options_.workers); ++i) {
-    workers_.emplace_back([this] { workerLoop(); });
-  }
+  Impl& impl = *impl_;
+  std::lock_guard lock(impl.mutex);
+  if (impl.running) return;
+  PosterOptions posterOptions;
+  posterOptions.threads = static_cast<std::size_t>(impl.options.workers);
+  posterOptions.timeout = impl.options.timeout;
+  posterOptions.insecureTls = impl.options.insecure_tls;
+  posterOptions.caFile = impl.options.ca_file;
+  impl.poster = std::make_unique<HttpPoster>(std::move(posterOptions));
+  impl.stopping = false;
+  impl.running = true;
+  impl.scheduler = std::thread([&impl] { impl.runScheduler(); });
 }
 
 void Dispatcher::stop() {
+  Impl& impl = *impl_;
   {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
+    std::lock_guard lock(impl.mutex);
+    if (!impl.running || impl.stopping) return;
+    impl.stopping = true;
+    impl.wake.notify_all();
   }
-  cv_.notify_all();
-  for (auto& w : workers_) {
-    if (w.joinable()) w.join();
-  }
-  workers_.clear();
-  std::lock_guard lock(mu_);
-  for (auto& job : queue_) {
-    job.delivery.outcome = "dropped";
-    job.delivery.error = "server stopping";
-    logLocked(job.delivery);
-    ++stats_.dropped;
-  }
-  queue_.clear();
+  impl.scheduler.join();
+  // Not under the lock: a delivery callback that is running needs it to finish. Afterwards no
+  // callback runs again, so whatever is still in flight can be accounted for below.
+  impl.poster->stop();
+  std::unique_ptr<HttpPoster> poster = std::move(impl.poster);
+  std::lock_guard lock(impl.mutex);
+  for (auto& [id, hook] : impl.hooks) impl.dropAll(hook, id, "dispatcher stopped");
+  impl.stats.queued = 0;
+  impl.running = false;
+  impl.stopping = false;
 }
 
 void Dispatcher::upsert(Subscription s) {
-  std::lock_guard lock(mu_);
-  subscriptions_[s.id] = std::move(s);
+  Impl& impl = *impl_;
+  std::lock_guard lock(impl.mutex);
+  auto [it, inserted] = impl.hooks.try_emplace(s.id);
+  Hook& hook = it->second;
+  if (inserted) hook.generation = impl.nextGeneration++;
+  hook.subscription = std::move(s);
+  // The attempt in flight, if any, still completes and is logged; it is not retried.
+  if (!hook.subscription.active) impl.dropWaiting(hook, it->first, "subscription deactivated");
+  impl.wake.notify_one();
 }
 
 void Dispatcher::remove(const std::string& id) {
-  std::lock_guard lock(mu_);
-  subscriptions_.erase(id);
-  log_.erase(id);
+  Impl& impl = *impl_;
+  std::lock_guard lock(impl.mutex);
+  auto it = impl.hooks.find(id);
+  if (it == impl.hooks.end()) return;
+  impl.dropAll(it->second, id, "subscription removed");
+  impl.hooks.erase(it);
 }
 
 void Dispatcher::publish(const std::string& type, const std::string& event_id,
                          const std::string& body) {
-  bool queued = false;
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& [id, s] : subscriptions_) {
-      if (!s.active) continue;
-      bool wanted = false;
-      for (const auto& f : s.events) wanted = wanted || eventMatches(f, type);
-      if (!wanted) continue;
-      Job job;
-      job.delivery.id = next_delivery_++;
-      job.delivery.webhook_id = id;
-      job.delivery.event_type = type;
-      job.delivery.event_id = event_id;
-      job.delivery.time_ms = nowMs();
-      job.url = s.url;
-      job.secret = s.secret;
-      job.body = body;
-      job.due = SteadyClock::now();
-      if (queue_.size() >= options_.max_queue) {
-        job.delivery.outcome = "dropped";
-        job.delivery.error = "delivery queue full (" + std::to_string(options_.max_queue) + ")";
-        logLocked(job.delivery);
-        ++stats_.dropped;
-        continue;
-      }
-      // New jobs are due now: after every job already due, before retries scheduled later.
-      auto pos = std::upper_bound(queue_.begin(), queue_.end(), job.due,
-                                  [](auto due, const Job& j) { return due < j.due; });
-      queue_.insert(pos, std::move(job));
-      queued = true;
-    }
-  }
-  if (queued) cv_.notify_one();
-}
-
-void Dispatcher::workerLoop() {
-  std::minstd_rand jitter(std::random_device{}());
-  std::unique_lock lock(mu_);
-  while (true) {
-    if (stopping_) return;
-    if (queue_.empty()) {
-      cv_.wait(lock);
+  Impl& impl = *impl_;
+  std::shared_ptr<const std::string> shared;
+  bool added = false;
+  std::lock_guard lock(impl.mutex);
+  for (auto& [id, hook] : impl.hooks) {
+    if (!hook.subscription.active || !matchesAny(hook.subscription.events, type)) continue;
+    Pending item{impl.nextDeliveryId++, type, event_id, nullptr, 0};
+    if (impl.stats.queued >= impl.options.max_queue) {
+      impl.drop(hook, id, item,
+                "queue full (" + std::to_string(impl.options.max_queue) + " deliveries pending)");
       continue;
     }
-    if (queue_.front().due > SteadyClock::now()) {
-      cv_.wait_until(lock, queue_.front().due);
-      continue;
-    }
-    Job job = std::move(queue_.front());
-    queue_.pop_front();
-    lock.unlock();
-    attempt(job);
-    lock.lock();
-    Delivery& d = job.delivery;
-    const bool ok = d.status >= 200 && d.status < 300;
-    const bool retryable = d.status == 0 || d.status >= 500 || d.status == 408 || d.status == 429;
-    if (ok) {
-      d.outcome = "delivered";
-      ++stats_.delivered;
-    } else if (retryable && d.attempt < options_.max_attempts && !stopping_) {
-      d.outcome = "retrying";
-      ++stats_.retries;
-      auto base = options_.initial_backoff * (1LL << std::min(d.attempt - 1, 20));
-      auto capped = std::min<std::chrono::milliseconds>(
-          std::chrono::duration_cast<std::chrono::milliseconds>(base), options_.max_backoff);
-      // +-20% so receivers coming back are not hit by every retry at the same instant.
-      double factor = 0.8 + 0.4 * (static_cast<double>(jitter() % 1000) / 1000.0);
-      job.due = SteadyClock::now() +
-                std::chrono::milliseconds(static_cast<std::int64_t>(capped.count() * factor));
-    } else {
-      d.outcome = "failed";
-      ++stats_.failed;
-    }
-    logLocked(d);
-    if (d.outcome == "retrying") {
-      auto pos = std::upper_bound(queue_.begin(), queue_.end(), job.due,
-                                  [](auto due, const Job& j) { return due < j.due; });
-      queue_.insert(pos, std::move(job));
-      cv_.notify_one();
-    }
+    if (!shared) shared = std::make_shared<const std::string>(body);
+    item.body = shared;
+    hook.fresh.push_back(std::move(item));
+    ++impl.stats.queued;
+    added = true;
   }
-}
-
-void Dispatcher::attempt(Job& job) {
-  Delivery& d = job.delivery;
-  ++d.attempt;
-  d.status = 0;
-  d.error.clear();
-  d.time_ms = nowMs();
-  const auto started = SteadyClock::now();
-  Target t;
-  if (!parseTarget(job.url, t, d.error)) {
-    d.duration_ms = 0;
-    d.status = 400;  // not retryable: the URL will not get better
-    return;
-  }
-  bhttp::request<bhttp::string_body> req{bhttp::verb::post, t.target, 11};
-  req.set(bhttp::field::host, t.host_header);
-  req.set(bhttp::field::user_agent, "netledgerd");
-  req.set(bhttp::field::content_type, "application/json");
-  req.set("X-Netledger-Signature", signatureHeader(job.secret, job.body));
-  req.set("X-Netledger-Event", d.event_type);
-  req.set("X-Netledger-Delivery", std::to_string(d.id));
-  req.keep_alive(false);
-  req.body() = job.body;
-  req.prepare_payload();
-  try {
-    net::io_context io;
-    tcp::resolver resolver(io);
-    auto endpoints = resolver.resolve(t.host, t.port);
-    if (t.https) {
-      net::ssl::context ctx(net::ssl::context::tls_client);
-      ctx.set_default_verify_paths();
-      ctx.set_verify_mode(options_.insecure_tls ? net::ssl::verify_none : net::ssl::verify_peer);
-      beast::ssl_stream<beast::tcp_stream> stream(io, ctx);
-      if (!options_.insecure_tls) {
-        stream.set_verify_callback(net::ssl::host_name_verification(t.host));
-      }
-      SSL_set_tlsext_host_name(stream.native_handle(), t.host.c_str());
-      beast::get_lowest_layer(stream).expires_after(options_.timeout);
-      beast::get_lowest_layer(stream).connect(endpoints);
-      beast::get_lowest_layer(stream).expires_after(options_.timeout);
-      stream.handshake(net::ssl::stream_base::client);
-      exchange(stream, t, req, options_.timeout, d.status, d.error);
-    } else {
-      beast::tcp_stream stream(io);
-      stream.expires_after(options_.timeout);
-      stream.connect(endpoints);
-      exchange(stream, t, req, options_.timeout, d.status, d.error);
-    }
-    if (d.status < 200 || d.status >= 300) d.error = "HTTP " + std::to_string(d.status);
-  } catch (const std::exception& e) {
-    d.status = 0;
-    d.error = e.what();
-  }
-  d.duration_ms = std::chrono::duration<double, std::milli>(SteadyClock::now() - started).count();
-}
-
-void Dispatcher::logLocked(const Delivery& d) {
-  auto& log = log_[d.webhook_id];
-  log.push_front(d);
-  while (log.size() > options_.log_per_webhook) log.pop_back();
+  if (added) impl.wake.notify_one();
 }
 
 std::vector<Delivery> Dispatcher::deliveries(const std::string& webhook_id,
                                              std::size_t limit) const {
-  std::lock_guard lock(mu_);
+  const Impl& impl = *impl_;
+  std::lock_guard lock(impl.mutex);
   std::vector<Delivery> out;
-  auto it = log_.find(webhook_id);
-  if (it == log_.end()) return out;
-  for (const auto& d : it->second) {
-    if (out.size() == limit) break;
-    out.push_back(d);
+  auto it = impl.hooks.find(webhook_id);
+  if (it == impl.hooks.end()) return out;
+  const auto& log = it->second.log;
+  out.reserve(std::min(limit, log.size()));
+  for (auto entry = log.rbegin(); entry != log.rend() && out.size() < limit; ++entry) {
+    out.push_back(*entry);
   }
   return out;
 }
 
 Stats Dispatcher::stats() const {
-  std::lock_guard lock(mu_);
-  Stats s = stats_;
-  s.queued = queue_.size();
-  return s;
+  const Impl& impl = *impl_;
+  std::lock_guard lock(impl.mutex);
+  return impl.stats;
 }
 
 }  // namespace netledger::webhooks

@@ -1,61 +1,100 @@
 #pragma once
-// Webhook delivery: signed JSON POSTs of ledger events to subscribers' URLs, with retries and
-// exponential backoff, off the ledger's threads. publish() only queues (it is called from the
-// ledger's committer thread); a small pool of workers delivers whatever is due, so a dead or
-// slow receiver delays nobody else's deliveries beyond a worker's timeout.
+// Webhooks: ledger events delivered as signed HTTP POSTs to subscribers' URLs.
 //
-// Beast, Asio and OpenSSL stay inside dispatcher.cc.
+// The dispatcher sits behind the ledger's commit thread, so publish() never waits for the
+// network: it only queues. Deliveries run asynchronously on a few I/O threads; a receiver that
+// is slow, down or never answers costs one socket and its timeout, never a thread, so it cannot
+// delay deliveries to anyone else.
+//
+// Delivery contract (what a receiver sees):
+//   POST <url>
+//   Content-Type: application/json
+//   User-Agent: netledgerd
+//   X-Netledger-Event: <event type>
+//   X-Netledger-Delivery: <delivery id>     (the same on every retry of one delivery)
+//   X-Netledger-Signature: sha256=<hex HMAC-SHA256 of the exact body bytes, keyed by the secret>
+// 2xx is success. No response (connection error, timeout), 5xx, 408 and 429 are retried with
+// exponential backoff (initial_backoff * 2^(attempt-1), capped at max_backoff, jittered down by
+// up to half so receivers recovering from an outage are not hit in lockstep; a Retry-After in
+// seconds on 429/503 lengthens the wait, still capped), up to max_attempts in all. Anything
+// else (other 4xx, 3xx: redirects are not followed) fails at once.
+//
+// Ordering: at most one delivery per subscription is in flight, and new deliveries start in
+// publish order, so a healthy receiver sees events in order. A delivery waiting to be retried
+// does not hold back the ones after it (a dead receiver must not stall its own queue for the
+// whole backoff either), so after a failure order is best effort; receivers dedupe and order by
+// the event id in the body.
 
 #include <chrono>
-#include <condition_variable>
+#include <cstddef>
 #include <cstdint>
-#include <deque>
-#include <map>
-#include <mutex>
+#include <memory>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
+
+#include "common/status.h"
 
 namespace netledger::webhooks {
 
 struct Subscription {
   std::string id;
-  std::string url;                  // http://host[:port]/path or https://...
-  std::string secret;               // the HMAC key
-  std::vector<std::string> events;  // filters: "conflict.opened", "binding.*", "*"
+  std::string url;  // http:// or https:// (see validateUrl)
+  std::string secret;
+  // Event type filters: "conflict.opened" (exact), "binding.*" (every type starting with
+  // "binding."), "*" (everything). An empty list matches nothing.
+  std::vector<std::string> events;
   bool active = true;
 };
 
+// One attempt (or a drop) in a subscription's delivery log.
 struct Delivery {
-  std::uint64_t id = 0;  // the same across the retries of one delivery
+  std::uint64_t id = 0;  // the delivery (shared by its attempts): X-Netledger-Delivery
   std::string webhook_id, event_type, event_id;
-  int attempt = 0;
-  std::int64_t time_ms = 0;
-  unsigned status = 0;  // 0: no HTTP answer
-  std::string error;
+  int attempt = 0;           // 1-based; 0 for a delivery dropped before any attempt
+  std::int64_t time_ms = 0;  // when the attempt started (Unix epoch, milliseconds)
+  unsigned status = 0;       // HTTP status; 0: no response
+  std::string error;         // why it did not succeed; empty when delivered
   double duration_ms = 0;
   std::string outcome;  // "delivered" | "retrying" | "failed" | "dropped"
 };
 
 struct Options {
-  std::size_t max_queue = 10'000;
+  // Deliveries not yet finished (waiting, in flight or waiting for a retry) across all
+  // subscriptions; beyond it new deliveries are dropped.
+  std::size_t max_queue = 10000;
   int max_attempts = 8;
-  std::chrono::milliseconds initial_backoff{1000}, max_backoff{300'000}, timeout{5000};
+  std::chrono::milliseconds initial_backoff{1000}, max_backoff{300000}, timeout{5000};
+  // I/O threads. Deliveries are asynchronous, so this bounds CPU, not concurrency.
   int workers = 2;
-  std::size_t log_per_webhook = 200;
-  bool insecure_tls = false;  // tests only: accept any certificate
+  std::size_t log_per_webhook = 200;  // newest attempts kept per subscription
+  // https without certificate verification. For tests only.
+  bool insecure_tls = false;
+  // PEM file of extra trusted CA certificates, on top of the system's.
+  std::string ca_file;
 };
 
 struct Stats {
-  std::uint64_t delivered = 0, failed = 0, retries = 0, dropped = 0;
-  std::size_t queued = 0;
+  std::uint64_t delivered = 0;
+  std::uint64_t failed = 0;   // gave up: a final error or attempts exhausted
+  std::uint64_t retries = 0;  // attempts scheduled again after a retryable failure
+  // Abandoned without a final answer: queue full, subscription removed or deactivated with
+  // deliveries pending, dispatcher stopped.
+  std::uint64_t dropped = 0;
+  std::size_t queued = 0;  // not finished yet (waiting, in flight, waiting for a retry)
 };
 
-// Exact type, "prefix.*" (any type starting with "prefix."), or "*".
+// Whether an event type matches one filter: exact, "prefix.*" or "*".
 bool eventMatches(std::string_view filter, std::string_view type);
-// "sha256=<hex HMAC-SHA256 of body keyed with secret>".
+// "sha256=<hex HMAC-SHA256 of body keyed by secret>": the X-Netledger-Signature value.
 std::string signatureHeader(std::string_view secret, std::string_view body);
+
+// For the API: invalid_argument naming the problem unless `url` is an absolute http or https
+// URL with a host (no user info, no fragment).
+Status validateUrl(std::string_view url);
+// For the API: invalid_argument unless `filter` is "*", "prefix.*" or an exact type made of
+// letters, digits, '.', '_' and '-'.
+Status validateFilter(std::string_view filter);
 
 class Dispatcher {
  public:
@@ -64,43 +103,34 @@ class Dispatcher {
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
 
+  // Starts the I/O threads and the scheduler; deliveries published before start() wait for it.
+  // Idempotent; may follow stop().
   void start();
-  // Bounded: workers finish their current attempt (at most one timeout); what is still queued
-  // is dropped and counted.
+  // Returns within a bounded time (not waiting for receivers): deliveries in flight are
+  // abandoned, and every unfinished delivery is counted and logged as "dropped". Idempotent.
+  // Must not be called from a delivery thread.
   void stop();
 
+  // Adds or replaces a subscription by id. Pending deliveries follow the new URL and secret;
+  // deactivating drops them. The URL is checked when a delivery is made: an invalid one fails
+  // that delivery (check with validateUrl first).
   void upsert(Subscription s);
+  // Removes a subscription, its pending deliveries (counted as dropped) and its log. Unknown
+  // ids are ignored.
   void remove(const std::string& id);
 
-  // Never blocks: one delivery per active subscription whose filters match `type`; dropped
-  // (counted, logged "dropped") when the queue is full.
+  // Never blocks the caller (called from the ledger's commit thread): enqueues one delivery
+  // per active matching subscription; when the queue is full the delivery is dropped and
+  // counted (and logged as "dropped"). Thread-safe.
   void publish(const std::string& type, const std::string& event_id, const std::string& body);
 
-  // Newest first.
+  // The subscription's newest `limit` log entries, newest first; empty for an unknown id.
   std::vector<Delivery> deliveries(const std::string& webhook_id, std::size_t limit) const;
   Stats stats() const;
 
  private:
-  struct Job {
-    Delivery delivery;
-    std::string url, secret, body;
-    std::chrono::steady_clock::time_point due;
-  };
-
-  void workerLoop();
-  void attempt(Job& job);
-  void logLocked(const Delivery& d);
-
-  Options options_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::map<std::string, Subscription> subscriptions_;
-  std::deque<Job> queue_;  // kept ordered by due time (retries are inserted in place)
-  std::map<std::string, std::deque<Delivery>> log_;
-  Stats stats_;
-  std::uint64_t next_delivery_ = 1;
-  bool stopping_ = false;
-  std::vector<std::thread> workers_;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace netledger::webhooks
