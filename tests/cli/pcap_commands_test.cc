@@ -289,7 +289,8 @@ TEST(ImportPcapTest, PostsObservationsInBatches) {
       "network":"lab","host":"node-1","interface":"eth0","source":"pcap","kind":"request",
       "time":"2026-11-22T10:00:00.123Z"})"));
   auto last = json::parse(seen[2].body).at("observations").as_array();
-  EXPECT_EQ(last[0], json::parse(R"({"mac":"52:54:00:00:00:0b","network":"lab",
+  // A probe's ip is the address it asks about (the prober holds none yet).
+  EXPECT_EQ(last[0], json::parse(R"({"ip":"192.0.2.11","mac":"52:54:00:00:00:0b","network":"lab",
       "host":"node-1","interface":"eth0","vlan":30,"source":"pcap","kind":"probe",
       "time":"2026-11-22T10:00:30.000Z"})"));
   EXPECT_EQ(last[1].at("kind"), "na");
