@@ -17,7 +17,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "build", "bin")
+# NETLEDGER_BIN: another build directory's bin/ (e.g. a ccache dev build); default build/bin.
+BIN = os.environ.get("NETLEDGER_BIN", os.path.join(ROOT, "build", "bin"))
 DOC = os.path.join(ROOT, "docs", "PERFORMANCE.md")
 REPETITIONS = int(os.environ.get("BENCH_REPETITIONS", "5"))
 

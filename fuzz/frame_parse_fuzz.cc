@@ -80,7 +80,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       break;
   }
   Observation o = toObservation(f, 1'795'341'600'000'000ull);
-  FUZZ_CHECK(o.kind == f.kind && o.ip.has_value() == claim.has_value());
+  FUZZ_CHECK(o.kind == f.kind);
+  // A claim's address, or for a probe the address it asks about; nothing otherwise.
+  if (f.kind == FrameKind::kArpProbe) {
+    FUZZ_CHECK(o.ip == addr::IpAddress(f.target_ip));
+  } else if (f.kind == FrameKind::kDadProbe) {
+    FUZZ_CHECK(o.ip == addr::IpAddress(f.target));
+  } else {
+    FUZZ_CHECK(o.ip.has_value() == claim.has_value() && (!claim || o.ip == claim->ip));
+  }
 
   FrameBytes again = rebuild(f);
   Frame g;
