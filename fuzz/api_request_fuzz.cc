@@ -15,11 +15,11 @@
 #include "ledger/ledger.h"
 #include "server/api/api.h"
 #include "server/events/event_hub.h"
-#include "server/webhooks/dispatcher.h"
 #include "server/http/message.h"
 #include "server/http/problem.h"
 #include "server/http/router.h"
 #include "server/metrics/registry.h"
+#include "server/webhooks/dispatcher.h"
 #include "store/register.h"
 
 using namespace netledger;

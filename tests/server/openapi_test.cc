@@ -19,14 +19,14 @@
 #include "common/clock.h"
 #include "ledger/ledger.h"
 #include "ledger/store.h"
-#include "server/events/event_hub.h"
-#include "server/webhooks/dispatcher.h"
 #include "server/api/api.h"
+#include "server/events/event_hub.h"
 #include "server/http/message.h"
 #include "server/http/responder.h"
 #include "server/http/router.h"
 #include "server/metrics/registry.h"
 #include "server/openapi_document.h"
+#include "server/webhooks/dispatcher.h"
 #include "store/register.h"
 
 #ifndef NETLEDGER_SOURCE_DIR
@@ -105,9 +105,9 @@ class OpenApiTest : public ::testing::Test {
     engine_ = std::make_unique<engine::Engine>(*ledger_, clock_);
     hub_ = std::make_unique<EventHub>(*ledger_, 0);
     webhooks_ = std::make_unique<webhooks::Dispatcher>();  // never started: no deliveries
-    ctx_ = std::make_unique<ApiContext>(
-        ApiContext{*ledger_, metrics_, ready_, std::string(openapiDocument()), engine_.get(),
-                   hub_.get(), webhooks_.get(), nullptr});
+    ctx_ = std::make_unique<ApiContext>(ApiContext{*ledger_, metrics_, ready_,
+                                                   std::string(openapiDocument()), engine_.get(),
+                                                   hub_.get(), webhooks_.get(), nullptr});
     Status s = registerApi(router_, *ctx_);
     ASSERT_TRUE(s.isOk()) << s.message();
 
