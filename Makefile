@@ -4,7 +4,7 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
-FUZZ_SECONDS ?= 20
+FUZZ_SECONDS ?= 15
 JOBS       ?= $(shell nproc)
 # Line tables only: enough for symbolized sanitizer and crash stack traces, and about half the
 # compile time of full -g on these template-heavy (Boost) translation units.
