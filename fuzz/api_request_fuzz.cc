@@ -54,7 +54,7 @@ struct World {
     dispatcher = std::make_unique<webhooks::Dispatcher>();
     ctx = std::make_unique<server::ApiContext>(
         server::ApiContext{*ledger, metrics, ready, "{\"openapi\":\"3.0.3\"}", engine.get(),
-                           hub.get(), dispatcher.get(), nullptr});
+                           hub.get(), dispatcher.get()});
     FUZZ_CHECK(server::loadWebhooks(*ctx).isOk());
     FUZZ_CHECK(server::registerApi(router, *ctx).isOk());
     // Something to act on: a pool, a MAC pool and a binding.

@@ -228,7 +228,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonConfig& config, Clock&
   impl->events = std::make_unique<EventHub>(*impl->ledger, impl->ledger->lastEventSeq());
   impl->api = std::make_unique<ApiContext>(
       ApiContext{*impl->ledger, impl->metrics, impl->ready, std::string(openapiDocument()),
-                 impl->engine.get(), impl->events.get(), impl->webhooks.get(), nullptr});
+                 impl->engine.get(), impl->events.get(), impl->webhooks.get()});
   NL_RETURN_IF_ERROR(loadWebhooks(*impl->api));
   impl->webhooks->start();
   impl->live_api = impl->api.get();  // from now on committed events reach both

@@ -107,7 +107,7 @@ class OpenApiTest : public ::testing::Test {
     webhooks_ = std::make_unique<webhooks::Dispatcher>();  // never started: no deliveries
     ctx_ = std::make_unique<ApiContext>(ApiContext{*ledger_, metrics_, ready_,
                                                    std::string(openapiDocument()), engine_.get(),
-                                                   hub_.get(), webhooks_.get(), nullptr});
+                                                   hub_.get(), webhooks_.get()});
     Status s = registerApi(router_, *ctx_);
     ASSERT_TRUE(s.isOk()) << s.message();
 

@@ -244,6 +244,19 @@ TEST(WebhookDispatcherTest, DeliversTheSignedBodyWithItsHeaders) {
   EXPECT_EQ(stats.failed + stats.retries + stats.dropped, 0u);
 }
 
+TEST(WebhookDispatcherTest, WantsSaysWhetherAnActiveSubscriptionMatches) {
+  Dispatcher dispatcher(fastOptions());  // never started: nothing is sent
+  EXPECT_FALSE(dispatcher.wants("conflict.opened"));
+  dispatcher.upsert(subscription("b", "http://127.0.0.1:9/h", {"binding.*"}));
+  Subscription paused = subscription("p", "http://127.0.0.1:9/h", {"*"});
+  paused.active = false;
+  dispatcher.upsert(paused);
+  EXPECT_TRUE(dispatcher.wants("binding.allocate"));
+  EXPECT_FALSE(dispatcher.wants("conflict.opened")) << "only the paused subscription matches";
+  dispatcher.remove("b");
+  EXPECT_FALSE(dispatcher.wants("binding.allocate"));
+}
+
 TEST(WebhookDispatcherTest, FiltersChooseTheSubscriptions) {
   Receiver receiver;
   Dispatcher dispatcher(fastOptions());

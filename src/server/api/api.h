@@ -22,7 +22,6 @@ class Dispatcher;
 namespace netledger::server {
 
 class EventHub;
-struct WebhookDirectory;
 
 struct ApiContext {
   ledger::Ledger& ledger;
@@ -34,8 +33,6 @@ struct ApiContext {
   engine::Engine* engine;          // the consistency engine (/v1/observations, /v1/conflicts, ...)
   EventHub* events;                // the event stream (/v1/events)
   webhooks::Dispatcher* webhooks;  // deliveries (/v1/webhooks); never started in tests/fuzzing
-  // Which event types some subscription wants (webhooks.cc); made by loadWebhooks.
-  std::shared_ptr<WebhookDirectory> webhook_directory;
 };
 
 Status registerApi(http::Router& router, ApiContext& ctx);

@@ -5,6 +5,7 @@
 #include "ledger/codec.h"
 #include "server/api/common.h"
 #include "server/events/event_hub.h"
+#include "server/webhooks/dispatcher.h"
 
 namespace netledger::server {
 
@@ -13,25 +14,13 @@ using ledger::Actor;
 
 namespace {
 
-// "binding.*" matches "binding.allocate"; "*" everything; otherwise exact.
-bool typeMatches(std::string_view pattern, std::string_view type) {
-  if (pattern == "*") return true;
-  if (pattern.size() >= 2 && pattern.substr(pattern.size() - 2) == ".*") {
-    return type.substr(0, pattern.size() - 1) == pattern.substr(0, pattern.size() - 1);
-  }
-  return pattern == type;
-}
-
+// Comma-separated event-type filters, the same syntax as webhook filters.
 Result<std::vector<std::string>> parseTypes(std::string_view text) {
   std::vector<std::string> out;
   while (!text.empty()) {
     auto comma = text.find(',');
     std::string_view t = text.substr(0, comma);
-    if (t.empty() || t.size() > 64 ||
-        t.find_first_not_of("abcdefghijklmnopqrstuvwxyz_.*") != std::string_view::npos) {
-      return Status::invalidArgument("types: \"" + std::string(t) +
-                                     "\" is not an event type pattern (e.g. binding.*)");
-    }
+    if (Status s = webhooks::validateFilter(t); !s.isOk()) return s.withContext("types");
     out.emplace_back(t);
     if (comma == std::string_view::npos) break;
     text.remove_prefix(comma + 1);
@@ -91,7 +80,7 @@ Status registerEventRoutes(http::Router& router, ApiContext& ctx) {
             if (!writer->isOpen()) return false;
             if (e == nullptr) return writer->write(": keep-alive\n\n");
             bool wanted = types.empty();
-            for (const auto& t : types) wanted = wanted || typeMatches(t, e->op);
+            for (const auto& t : types) wanted = wanted || webhooks::eventMatches(t, e->op);
             if (!wanted || !visibleTo(actor, *e)) return true;
             return writer->write(frame(*e));
           });

@@ -1,8 +1,6 @@
 // /v1/webhooks: subscriptions to ledger events (admin only), their delivery log, and the
 // adapter that turns committed ledger events into signed webhook deliveries.
 #include <array>
-#include <mutex>
-#include <shared_mutex>
 
 #include <boost/json.hpp>
 
@@ -75,47 +73,25 @@ json::object deliveryJson(const webhooks::Delivery& d) {
 
 }  // namespace
 
-// The event filters of every subscription, so events nobody wants are not even serialized.
-struct WebhookDirectory {
-  mutable std::shared_mutex mu;
-  std::map<std::string, std::vector<std::string>> filters;  // id -> filters
-  bool wants(std::string_view type) const {
-    std::shared_lock lock(mu);
-    for (const auto& [id, list] : filters) {
-      for (const auto& f : list) {
-        if (webhooks::eventMatches(f, type)) return true;
-      }
-    }
-    return false;
-  }
-};
-
 Status loadWebhooks(ApiContext& ctx) {
-  if (ctx.webhook_directory == nullptr) {
-    ctx.webhook_directory = std::make_shared<WebhookDirectory>();
-  }
   for (const auto& d : ctx.ledger.documents(kWebhookDoc)) {
     json::error_code ec;
     auto v = json::parse(d.body, ec);
     if (ec || !v.is_object()) return Status::internal("webhook " + d.key + ": stored body is bad");
     auto s = subscriptionOf(v.get_object());
     if (!s) return s.status();
-    {
-      std::unique_lock lock(ctx.webhook_directory->mu);
-      ctx.webhook_directory->filters[s->id] = s->events;
-    }
     ctx.webhooks->upsert(std::move(*s));
   }
   return Status::ok();
 }
 
 void publishToWebhooks(ApiContext& ctx, std::span<const ledger::EventRecord* const> events) {
-  if (ctx.webhooks == nullptr || ctx.webhook_directory == nullptr) return;
+  if (ctx.webhooks == nullptr) return;
   for (const ledger::EventRecord* e : events) {
     const bool utilization = e->op == "conflict.opened" &&
                              e->after.find("\"kind\":\"pool_utilization\"") != std::string::npos;
-    if (!ctx.webhook_directory->wants(e->op) &&
-        !(utilization && ctx.webhook_directory->wants("pool.utilization"))) {
+    // Bodies nobody would receive are not even built (this runs on the commit thread).
+    if (!ctx.webhooks->wants(e->op) && !(utilization && ctx.webhooks->wants("pool.utilization"))) {
       continue;
     }
     json::object body;
@@ -194,10 +170,6 @@ Status registerWebhookRoutes(http::Router& router, ApiContext& ctx) {
                                               "webhook:" + id, {}, json::serialize(publicView(o)));
         if (!applied) return respondError(res, applied.status());
         auto sub = subscriptionOf(o);
-        {
-          std::unique_lock lock(ctx.webhook_directory->mu);
-          ctx.webhook_directory->filters[id] = *events;
-        }
         ctx.webhooks->upsert(std::move(*sub));
         respondWhenDurable(ctx, applied->ticket, std::move(res),
                            http::Response::json(201, json::serialize(o)));
@@ -266,10 +238,6 @@ Status registerWebhookRoutes(http::Router& router, ApiContext& ctx) {
         auto applied = ctx.ledger.deleteDocument(actor, kWebhookDoc, id, "webhook.delete",
                                                  "webhook:" + id, audit);
         if (!applied) return respondError(res, applied.status());
-        {
-          std::unique_lock lock(ctx.webhook_directory->mu);
-          ctx.webhook_directory->filters.erase(id);
-        }
         ctx.webhooks->remove(id);
         respondWhenDurable(ctx, applied->ticket, std::move(res), http::Response::noContent());
       }));

@@ -384,6 +384,15 @@ void Dispatcher::publish(const std::string& type, const std::string& event_id,
   if (added) impl.wake.notify_one();
 }
 
+bool Dispatcher::wants(std::string_view type) const {
+  const Impl& impl = *impl_;
+  std::lock_guard lock(impl.mutex);
+  for (const auto& [id, hook] : impl.hooks) {
+    if (hook.subscription.active && matchesAny(hook.subscription.events, type)) return true;
+  }
+  return false;
+}
+
 std::vector<Delivery> Dispatcher::deliveries(const std::string& webhook_id,
                                              std::size_t limit) const {
   const Impl& impl = *impl_;

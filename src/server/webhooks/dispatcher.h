@@ -124,6 +124,10 @@ class Dispatcher {
   // counted (and logged as "dropped"). Thread-safe.
   void publish(const std::string& type, const std::string& event_id, const std::string& body);
 
+  // Whether some active subscription's filters match `type`: lets the caller skip building
+  // bodies nobody would receive. Thread-safe.
+  bool wants(std::string_view type) const;
+
   // The subscription's newest `limit` log entries, newest first; empty for an unknown id.
   std::vector<Delivery> deliveries(const std::string& webhook_id, std::size_t limit) const;
   Stats stats() const;
