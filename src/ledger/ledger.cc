@@ -320,6 +320,15 @@ void Ledger::committerLoop() {
     auto t0 = std::chrono::steady_clock::now();
     Status s = store_.apply(batch);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    // Listeners hear of a batch before its writers are acknowledged: whoever got an answer can
+    // rely on the event stream already having the event (and on a resume not repeating it).
+    if (event_listener_ && s.isOk()) {
+      std::vector<const EventRecord*> events;
+      for (const Write& w : batch) {
+        if (const auto* e = std::get_if<AppendEvent>(&w)) events.push_back(&e->event);
+      }
+      if (!events.empty()) event_listener_(events);
+    }
     lock.lock();
     std::vector<Pending> ready;
     Status outcome = s;
@@ -340,13 +349,6 @@ void Ledger::committerLoop() {
     durable_cv_.notify_all();
     lock.unlock();
     if (commit_observer_) commit_observer_(batch.size(), seconds, s.isOk());
-    if (event_listener_ && s.isOk()) {
-      std::vector<const EventRecord*> events;
-      for (const Write& w : batch) {
-        if (const auto* e = std::get_if<AppendEvent>(&w)) events.push_back(&e->event);
-      }
-      if (!events.empty()) event_listener_(events);
-    }
     for (auto& p : ready) p.done(outcome);
     lock.lock();
   }

@@ -278,7 +278,8 @@ class Ledger {
   void setCommitObserver(std::function<void(std::size_t, double, bool)> observer) {
     commit_observer_ = std::move(observer);
   }
-  // Called on the committer thread with the events of every durable commit, in seq order:
+  // Called on the committer thread with the events of every durable commit, in seq order,
+  // before the batch's writers are acknowledged (so waitDurable/whenDurable imply it ran):
   // the one feed for the event stream, webhooks and the engine. Must return quickly (queue the
   // work). Set before open().
   void setEventListener(std::function<void(std::span<const EventRecord* const>)> listener) {
