@@ -1,8 +1,11 @@
 #include "cli/http_client.h"
 
 #include <poll.h>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <cctype>
 #include <exception>
 #include <limits>
@@ -107,6 +110,8 @@ struct HttpClient::Impl {
   std::unique_ptr<beast::tcp_stream> plain;
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
   beast::flat_buffer buffer;
+  // The socket of an open stream(), for abortStream() on another thread; -1 when none.
+  std::atomic<int> stream_fd{-1};
 
   bool connected() const { return plain || secure; }
 
@@ -306,6 +311,75 @@ struct HttpClient::Impl {
     }
     return std::move(x.response);
   }
+
+  template <typename Stream>
+  Result<unsigned> streamOn(Stream& stream, const bhttp::request<bhttp::string_body>& message,
+                            const std::function<bool(std::string_view)>& on_data,
+                            std::chrono::milliseconds idle_timeout, std::string* error_body) {
+    beast::error_code ec;
+    lowest().expires_after(options.request_timeout);
+    bhttp::async_write(stream, message, [&](const beast::error_code& e, std::size_t) { ec = e; });
+    drain();
+    if (ec) return Status::unavailable("sending to " + url.origin + " failed: " + describe(ec));
+    bhttp::response_parser<bhttp::buffer_body> parser;
+    parser.body_limit((std::numeric_limits<std::uint64_t>::max)());
+    parser.header_limit(64 * 1024);
+    bhttp::async_read_header(stream, buffer, parser,
+                             [&](const beast::error_code& e, std::size_t) { ec = e; });
+    drain();
+    if (ec) return Status::unavailable(url.origin + ": no response header: " + describe(ec));
+    const unsigned status = parser.get().result_int();
+    std::array<char, 8192> chunk;
+    while (!parser.is_done()) {
+      parser.get().body().data = chunk.data();
+      parser.get().body().size = chunk.size();
+      lowest().expires_after(status == 200 ? idle_timeout : options.request_timeout);
+      bhttp::async_read_some(stream, buffer, parser,
+                             [&](const beast::error_code& e, std::size_t) { ec = e; });
+      drain();
+      if (ec == bhttp::error::need_buffer) ec = {};
+      const std::size_t n = chunk.size() - parser.get().body().size;
+      if (status != 200) {
+        if (error_body != nullptr && error_body->size() < 64 * 1024) {
+          error_body->append(chunk.data(), n);
+        }
+      } else if (n > 0 && !on_data(std::string_view(chunk.data(), n))) {
+        break;
+      }
+      if (ec == bhttp::error::end_of_stream || ec == asio::error::eof) break;
+      if (ec) {
+        return Status::unavailable(
+            url.origin + ": stream ended: " +
+            (ec == beast::error::timeout
+                 ? "nothing for " + std::to_string(idle_timeout.count() / 1000) + " s"
+                 : ec.message()));
+      }
+    }
+    return status;
+  }
+
+  Result<unsigned> stream(const HttpRequest& request,
+                          const std::function<bool(std::string_view)>& on_data,
+                          std::chrono::milliseconds idle_timeout, std::string* error_body) {
+    bhttp::verb verb = bhttp::string_to_verb(request.method);
+    if (verb == bhttp::verb::unknown) {
+      return Status::invalidArgument("HTTP method \"" + request.method + "\" is not known");
+    }
+    bhttp::request<bhttp::string_body> message{verb, url.path_prefix + request.target, 11};
+    message.set(bhttp::field::host, url.host_header);
+    message.set(bhttp::field::user_agent, "netledger/0.1.0");
+    for (const auto& h : request.headers) message.set(h.name, h.value);
+    message.body() = request.body;
+    message.prepare_payload();
+    close();
+    NL_RETURN_IF_ERROR(connect());
+    stream_fd.store(lowest().socket().native_handle());
+    auto result = secure ? streamOn(*secure, message, on_data, idle_timeout, error_body)
+                         : streamOn(*plain, message, on_data, idle_timeout, error_body);
+    stream_fd.store(-1);
+    close();
+    return result;
+  }
 };
 
 HttpClient::HttpClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -342,6 +416,29 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& request) {
     }
     return Status::unavailable(impl_->url.origin + ": " + e.what());
   }
+}
+
+Result<unsigned> HttpClient::stream(const HttpRequest& request,
+                                    const std::function<bool(std::string_view)>& on_data,
+                                    std::chrono::milliseconds idle_timeout,
+                                    std::string* error_body) {
+  try {
+    return impl_->stream(request, on_data, idle_timeout, error_body);
+  } catch (const std::exception& e) {
+    impl_->stream_fd.store(-1);
+    try {
+      impl_->close();
+    } catch (...) {  // already failing; report the first error
+    }
+    return Status::unavailable(impl_->url.origin + ": " + e.what());
+  }
+}
+
+void HttpClient::abortStream() {
+  // shutdown(2) on a socket another thread reads wakes that read with end-of-file; the fd
+  // stays open (and owned by the reader) until it closes it.
+  const int fd = impl_->stream_fd.load();
+  if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
 }
 
 const std::string& HttpClient::origin() const { return impl_->url.origin; }

@@ -6,6 +6,7 @@
 // Not thread-safe: one client per thread (the CLI is single-threaded).
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -63,6 +64,20 @@ class HttpClient {
   // kUnavailable (DNS, refused, TLS, timeout, connection lost) or kInvalidArgument (a method
   // Beast does not know). Never throws.
   Result<HttpResponse> send(const HttpRequest& request);
+
+  // For long-lived responses (server-sent events): sends `request` on a fresh connection and,
+  // when the answer is 200, hands its body to `on_data` piece by piece as it arrives, until the
+  // server ends it, `on_data` returns false, nothing arrives for `idle_timeout`, or
+  // abortStream() is called. Returns the response status (any status: a non-200 answer's body is
+  // read into `error_body` when given) or kUnavailable for transport failures. The connection
+  // is closed afterwards either way.
+  Result<unsigned> stream(const HttpRequest& request,
+                          const std::function<bool(std::string_view)>& on_data,
+                          std::chrono::milliseconds idle_timeout,
+                          std::string* error_body = nullptr);
+  // Ends a stream() running on another thread (it returns kUnavailable). Thread-safe; a no-op
+  // when no stream is open.
+  void abortStream();
 
   // "http://127.0.0.1:8080": how messages name the server.
   const std::string& origin() const;

@@ -309,14 +309,26 @@ Family<Histogram>& Registry::histogram(std::string name, std::string help,
 
 void Registry::gaugeCallback(std::string name, std::string help, std::function<double()> fn,
                              std::vector<std::pair<std::string, std::string>> labels) {
+  callback(MetricType::kGauge, std::move(name), std::move(help), std::move(fn), std::move(labels));
+}
+
+void Registry::counterCallback(std::string name, std::string help, std::function<double()> fn,
+                               std::vector<std::pair<std::string, std::string>> labels) {
+  callback(MetricType::kCounter, std::move(name), std::move(help), std::move(fn),
+           std::move(labels));
+}
+
+void Registry::callback(MetricType type, std::string name, std::string help,
+                        std::function<double()> fn,
+                        std::vector<std::pair<std::string, std::string>> labels) {
   std::vector<std::string> names;
   std::vector<std::string_view> values;
   for (const auto& [k, v] : labels) {
     names.push_back(k);
     values.push_back(v);
   }
-  auto& family = findOrAdd<Family<CallbackGauge>>(std::move(name), std::move(help),
-                                                  MetricType::kGauge, std::move(names), {});
+  auto& family = findOrAdd<Family<CallbackGauge>>(std::move(name), std::move(help), type,
+                                                  std::move(names), {});
   bool created = false;
   family.child(values, [&] {
     created = true;

@@ -198,6 +198,10 @@ class Registry {
   // label names but different label values make one family with several samples.
   void gaugeCallback(std::string name, std::string help, std::function<double()> fn,
                      std::vector<std::pair<std::string, std::string>> labels = {});
+  // The same for a counter kept elsewhere (an atomic of another module): `fn` must never
+  // decrease.
+  void counterCallback(std::string name, std::string help, std::function<double()> fn,
+                       std::vector<std::pair<std::string, std::string>> labels = {});
 
   // The whole registry in text exposition format 0.0.4, families in registration order.
   std::string render() const;
@@ -206,6 +210,8 @@ class Registry {
   static constexpr std::string_view kContentType = "text/plain; version=0.0.4; charset=utf-8";
 
  private:
+  void callback(MetricType type, std::string name, std::string help, std::function<double()> fn,
+                std::vector<std::pair<std::string, std::string>> labels);
   template <typename F>
   F& findOrAdd(std::string name, std::string help, MetricType type,
                std::vector<std::string> labelNames, std::vector<double> buckets);

@@ -1,0 +1,102 @@
+#include "agent/jobs.h"
+
+#include <boost/json.hpp>
+
+namespace netledger::agent {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string_view str(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
+}
+
+std::optional<std::uint64_t> idOf(const json::object& o) {
+  std::string_view text = str(o, "id");
+  if (text.empty() || text.size() > 20) return std::nullopt;
+  std::uint64_t id = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const std::uint64_t digit = static_cast<std::uint64_t>(c - '0');
+    if (id > (UINT64_MAX - digit) / 10) return std::nullopt;
+    id = id * 10 + digit;
+  }
+  return id;
+}
+
+std::optional<std::vector<addr::IpAddress>> addressesOf(const json::object& o) {
+  const json::value* v = o.if_contains("addresses");
+  if (v == nullptr || !v->is_array()) return std::nullopt;
+  std::vector<addr::IpAddress> out;
+  for (const json::value& a : v->get_array()) {
+    if (!a.is_string()) return std::nullopt;
+    auto ip = addr::IpAddress::parse(a.get_string());
+    if (!ip) return std::nullopt;
+    out.push_back(*ip);
+  }
+  return out;
+}
+
+std::optional<Job> scanJob(const json::object& after) {
+  ScanJob job;
+  job.id = std::string(str(after, "id"));
+  if (job.id.empty() || job.id.size() > 64) return std::nullopt;
+  const json::value* rate = after.if_contains("rate_per_s");
+  if (rate != nullptr && rate->is_int64()) {
+    const auto r = rate->get_int64();
+    if (r < 1 || r > 10'000) return std::nullopt;
+    job.rate_per_s = static_cast<int>(r);
+  }
+  const json::value* list = after.if_contains("addresses");
+  if (list == nullptr || !list->is_array()) return std::nullopt;
+  for (const json::value& item : list->get_array()) {
+    if (!item.is_object()) return std::nullopt;
+    auto first = addr::IpAddress::parse(str(item.get_object(), "start"));
+    auto last = addr::IpAddress::parse(str(item.get_object(), "end"));
+    if (!first || !last) return std::nullopt;
+    auto range = addr::IpRange::make(*first, *last);
+    if (!range) return std::nullopt;
+    const addr::uint128 n = range->last().bits() - range->first().bits();
+    if (n >= kMaxScanAddresses ||
+        job.size + static_cast<std::uint64_t>(n) + 1 > kMaxScanAddresses) {
+      return std::nullopt;
+    }
+    job.size += static_cast<std::uint64_t>(n) + 1;
+    job.ranges.push_back(*range);
+  }
+  return job;
+}
+
+}  // namespace
+
+std::optional<Job> jobForEvent(std::string_view op, std::string_view data,
+                               const std::string& node) {
+  json::error_code ec;
+  json::value v = json::parse(data, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  const json::value* after_v = v.get_object().if_contains("after");
+  if (after_v == nullptr || !after_v->is_object()) return std::nullopt;
+  const json::object& after = after_v->get_object();
+  if (op == "scan.requested") {
+    if (str(after, "via") != node) return std::nullopt;
+    return scanJob(after);
+  }
+  if (str(after, "host") != node) return std::nullopt;
+  auto id = idOf(after);
+  auto addresses = addressesOf(after);
+  if (!id || !addresses || addresses->empty()) return std::nullopt;
+  if (op == "binding.allocate" || op == "binding.reassign") {
+    if (str(after, "state") != "reserved") return std::nullopt;
+    return ProbeJob{*id, std::move(*addresses)};
+  }
+  if (op == "binding.migrate" || op == "address.move") {
+    auto mac = addr::Mac::parse(str(after, "mac"));
+    if (!mac || str(after, "state") != "active") return std::nullopt;
+    return AnnounceJob{*id, *mac, std::move(*addresses)};
+  }
+  return std::nullopt;
+}
+
+}  // namespace netledger::agent

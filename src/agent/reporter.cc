@@ -1,0 +1,176 @@
+#include "agent/reporter.h"
+
+#include <algorithm>
+#include <random>
+
+#include <boost/json.hpp>
+
+namespace netledger::agent {
+
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+
+std::string observationBatchJson(const std::vector<AgentObservation>& batch,
+                                 const std::string& network, const std::string& host) {
+  json::array items;
+  items.reserve(batch.size());
+  for (const AgentObservation& a : batch) {
+    const wire::Observation& o = a.observation;
+    json::object item;
+    if (o.ip) item["ip"] = o.ip->toString();
+    item["mac"] = o.mac.toString();
+    item["network"] = network;
+    item["host"] = host;
+    if (!a.interface.empty()) item["interface"] = a.interface;
+    if (o.vlan) item["vlan"] = *o.vlan;
+    item["source"] = wire::isArp(o.kind) ? "arp" : "ndp";
+    item["kind"] = wire::frameKindName(o.kind);
+    item["time"] = wire::formatRfc3339Millis(o.time_us);
+    items.emplace_back(std::move(item));
+  }
+  return json::serialize(json::object{{"observations", std::move(items)}});
+}
+
+Reporter::Reporter(const AgentConfig& config, Send send)
+    : config_(config), send_(std::move(send)) {}
+
+Reporter::~Reporter() { stop(); }
+
+std::string Reporter::keyOf(const AgentObservation& a) {
+  const wire::Observation& o = a.observation;
+  std::string k = o.ip ? o.ip->toString() : std::string();
+  k += '|';
+  k += static_cast<char>('0' + static_cast<int>(o.kind));
+  k += '|';
+  k += std::to_string(o.vlan.value_or(0));
+  k += '|';
+  k += a.interface;
+  return k;
+}
+
+bool Reporter::offer(AgentObservation o) {
+  std::string key = keyOf(o);
+  std::unique_lock lock(mu_);
+  auto last = last_by_mac_.find(o.observation.mac);
+  if (last != last_by_mac_.end() && last->second == key) {
+    counters_.coalesced.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+  if (queue_.size() + retry_.size() >= config_.queue_max) {
+    counters_.dropped_full.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  last_by_mac_.insert_or_assign(o.observation.mac, std::move(key));
+  queue_.push_back(std::move(o));
+  counters_.queued.fetch_add(1, std::memory_order_relaxed);
+  const bool full_batch = queue_.size() >= config_.batch_max;
+  lock.unlock();
+  if (full_batch) cv_.notify_one();
+  return true;
+}
+
+std::size_t Reporter::depth() const {
+  std::lock_guard lock(mu_);
+  return queue_.size() + retry_.size();
+}
+
+Status Reporter::flushOnce() {
+  std::vector<AgentObservation> batch;
+  {
+    std::lock_guard lock(mu_);
+    if (!retry_.empty()) {
+      batch.swap(retry_);
+    } else {
+      const std::size_t n = std::min(queue_.size(), config_.batch_max);
+      batch.reserve(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        // Leaving the queue: a repeat of it is news again.
+        auto last = last_by_mac_.find(queue_.front().observation.mac);
+        if (last != last_by_mac_.end() && last->second == keyOf(queue_.front())) {
+          last_by_mac_.erase(last);
+        }
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+  }
+  if (batch.empty()) return Status::ok();
+  auto status = send_(observationBatchJson(batch, config_.network, config_.node));
+  const bool delivered = status.isOk() && *status < 300;
+  const bool refused =
+      status.isOk() && *status >= 400 && *status < 500 && *status != 429 && *status != 408;
+  reachable_.store(delivered || refused);  // the server took it (or judged it)
+  if (delivered) {
+    counters_.sent.fetch_add(batch.size(), std::memory_order_relaxed);
+    counters_.batches.fetch_add(1, std::memory_order_relaxed);
+    return Status::ok();
+  }
+  if (refused) {
+    // Invalid for the server: retrying cannot help. Count, drop, go on.
+    counters_.rejected.fetch_add(batch.size(), std::memory_order_relaxed);
+    return Status::invalidArgument("server refused a batch of " + std::to_string(batch.size()) +
+                                   " observations with HTTP " + std::to_string(*status));
+  }
+  counters_.send_failures.fetch_add(1, std::memory_order_relaxed);
+  {
+    std::lock_guard lock(mu_);
+    retry_ = std::move(batch);
+  }
+  return status.isOk() ? Status::unavailable("server answered HTTP " + std::to_string(*status))
+                       : status.status();
+}
+
+void Reporter::start() {
+  std::lock_guard lock(mu_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void Reporter::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (!thread_.joinable()) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void Reporter::run() {
+  std::mt19937_64 rng(std::random_device{}());
+  Millis backoff(0);
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      // Wait for a full batch, or for the first waiting observation to be batch_interval old
+      // (approximated by waiting batch_interval after something is there), or for stop.
+      cv_.wait_for(lock, backoff.count() > 0 ? backoff : config_.batch_interval,
+                   [&] { return stopping_ || queue_.size() >= config_.batch_max; });
+      if (stopping_) break;
+      if (queue_.empty() && retry_.empty()) {
+        cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (stopping_) break;
+        // Give the first observation's batch its time to fill.
+        cv_.wait_for(lock, config_.batch_interval,
+                     [&] { return stopping_ || queue_.size() >= config_.batch_max; });
+        if (stopping_) break;
+      }
+    }
+    Status s = flushOnce();
+    if (s.code() == StatusCode::kUnavailable) {
+      // The server is away or overloaded: back off exponentially (100 ms .. 5 s, jittered).
+      Millis next = backoff.count() == 0 ? Millis(100) : std::min(backoff * 2, Millis(5000));
+      std::uniform_int_distribution<long long> jitter(next.count() / 2, next.count());
+      backoff = Millis(jitter(rng));
+    } else {
+      backoff = Millis(0);
+    }
+  }
+  // Last words: one attempt for what is left, so a clean stop loses nothing the server takes.
+  for (int i = 0; i < 4 && depth() > 0; ++i) {
+    if (!flushOnce().isOk()) break;
+  }
+}
+
+}  // namespace netledger::agent
