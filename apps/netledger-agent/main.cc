@@ -100,7 +100,9 @@ int main(int argc, char** argv) {
                config.server, a.metricsPort());
   if (!port_file.empty()) {
     std::ofstream(port_file + ".tmp") << a.metricsPort() << "\n";
-    std::filesystem::rename(port_file + ".tmp", port_file);
+    std::error_code ec;
+    std::filesystem::rename(port_file + ".tmp", port_file, ec);
+    if (ec) spdlog::error("--port-file {}: {}", port_file, ec.message());
   }
   int sig = 0;
   sigwait(&signals, &sig);

@@ -63,9 +63,10 @@ bool Reporter::offer(AgentObservation o) {
   last_by_mac_.insert_or_assign(o.observation.mac, std::move(key));
   queue_.push_back(std::move(o));
   counters_.queued.fetch_add(1, std::memory_order_relaxed);
-  const bool full_batch = queue_.size() >= config_.batch_max;
+  // Wake the sender for the first observation (its batch clock starts) and for a full batch.
+  const bool wake = queue_.size() == 1 || queue_.size() >= config_.batch_max;
   lock.unlock();
-  if (full_batch) cv_.notify_one();
+  if (wake) cv_.notify_one();
   return true;
 }
 

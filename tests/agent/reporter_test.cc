@@ -152,6 +152,9 @@ TEST(ReporterTest, BackgroundThreadSendsWithinTheBatchInterval) {
     return 202u;
   });
   r.start();
+  // Idle first (longer than the interval), as after start-up: the first observation must wake
+  // the sender.
+  std::this_thread::sleep_for(Millis(100));
   r.offer(obs("192.0.2.10", "02:00:00:00:00:01", "p1"));
   std::unique_lock lock(mu);
   EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return !bodies.empty(); }));
