@@ -33,6 +33,7 @@ NODE_NS = TAG + "n"
 NODE = "node-1"
 TOKEN = "netns-admin-token-" + TAG
 CLONE_NEWNET = 0x40000000
+UNIT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../docs/deploy/netledger-agent.service")
 libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -200,7 +201,7 @@ class Lab:
         port_file = os.path.join(run_dir, "agent.port")
         if os.path.exists(port_file):
             os.remove(port_file)
-        caps = "-all,+net_raw,+net_admin"
+        caps = "-all," + ",".join("+" + c for c in unit_capabilities())
         # `ip netns exec` also mounts the node namespace's /sys, where the agent reads its
         # bridge's ports, as it would on a real node.
         cmd = ["ip", "netns", "exec", NODE_NS, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
@@ -244,6 +245,14 @@ class Lab:
                     return
             time.sleep(0.1)
         raise AssertionError(f"agent does not snoop {ports}: {self.agent_get('/healthz')}")
+
+
+def unit_capabilities():
+    """The capabilities the systemd unit grants (AmbientCapabilities), as setpriv names them."""
+    for line in open(UNIT):
+        if line.startswith("AmbientCapabilities="):
+            return [c.lower().removeprefix("cap_") for c in line.split("=", 1)[1].split()]
+    raise AssertionError("the unit grants no capabilities")
 
 
 def arping(ns, target, count=1, extra=()):
@@ -462,6 +471,18 @@ for i in range(3000):
         arping(vm, "192.0.2.1")
         self.api.wait_conflict("unknown_station", lambda c: c.get("ip") == "192.0.2.35")
         self.lab.remove_vm(vm)
+
+    def test_systemd_unit_is_valid_and_minimal(self):
+        self.assertEqual(sorted(unit_capabilities()), ["net_admin", "net_raw"])
+        unit_dir = os.path.join(self.lab.tmp, "unit")
+        os.makedirs(unit_dir, exist_ok=True)
+        text = open(UNIT).read().replace("/usr/local/bin/netledger-agent",
+                                         os.path.join(self.lab.tmp, "netledger-agent"))
+        path = os.path.join(unit_dir, "netledger-agent.service")
+        with open(path, "w") as f:
+            f.write(text)
+        p = subprocess.run(["systemd-analyze", "verify", path], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
 
     # g (last: it stops the agent) ------------------------------------------------------------
     def test_z_heartbeats_stop_dynamic_bindings_expire(self):
