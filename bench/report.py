@@ -43,7 +43,7 @@ TARGETS = {
 }
 
 # Google Benchmark binaries and the figures each publishes as user counters.
-BINARIES = ["alloc_bench", "vendor_bench"]
+BINARIES = ["alloc_bench", "vendor_bench", "agent_bench"]
 
 
 def unit_of(name):

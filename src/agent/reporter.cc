@@ -36,20 +36,13 @@ Reporter::Reporter(const AgentConfig& config, Send send)
 
 Reporter::~Reporter() { stop(); }
 
-std::string Reporter::keyOf(const AgentObservation& a) {
+Reporter::Sighting Reporter::sightingOf(const AgentObservation& a) {
   const wire::Observation& o = a.observation;
-  std::string k = o.ip ? o.ip->toString() : std::string();
-  k += '|';
-  k += static_cast<char>('0' + static_cast<int>(o.kind));
-  k += '|';
-  k += std::to_string(o.vlan.value_or(0));
-  k += '|';
-  k += a.interface;
-  return k;
+  return Sighting{o.ip, o.kind, o.vlan, a.interface};
 }
 
 bool Reporter::offer(AgentObservation o) {
-  std::string key = keyOf(o);
+  Sighting key = sightingOf(o);
   std::unique_lock lock(mu_);
   auto last = last_by_mac_.find(o.observation.mac);
   if (last != last_by_mac_.end() && last->second == key) {
@@ -87,7 +80,7 @@ Status Reporter::flushOnce() {
       for (std::size_t i = 0; i < n; ++i) {
         // Leaving the queue: a repeat of it is news again.
         auto last = last_by_mac_.find(queue_.front().observation.mac);
-        if (last != last_by_mac_.end() && last->second == keyOf(queue_.front())) {
+        if (last != last_by_mac_.end() && last->second == sightingOf(queue_.front())) {
           last_by_mac_.erase(last);
         }
         batch.push_back(std::move(queue_.front()));

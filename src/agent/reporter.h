@@ -20,6 +20,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -69,7 +70,15 @@ class Reporter {
   Status flushOnce();
 
  private:
-  static std::string keyOf(const AgentObservation& o);
+  // What makes two observations of one MAC the same news (no allocation: ports fit in SSO).
+  struct Sighting {
+    std::optional<addr::IpAddress> ip;
+    wire::FrameKind kind = wire::FrameKind::kArpRequest;
+    std::optional<std::uint16_t> vlan;
+    std::string interface;
+    friend bool operator==(const Sighting&, const Sighting&) = default;
+  };
+  static Sighting sightingOf(const AgentObservation& o);
   void run();
 
   const AgentConfig& config_;
@@ -78,7 +87,7 @@ class Reporter {
   std::condition_variable cv_;
   std::deque<AgentObservation> queue_;
   // Per MAC, the key of its last observation still in the queue.
-  boost::unordered_flat_map<addr::Mac, std::string, addr::MacHash> last_by_mac_;
+  boost::unordered_flat_map<addr::Mac, Sighting, addr::MacHash> last_by_mac_;
   std::vector<AgentObservation> retry_;  // a batch the server could not take
   ReporterCounters counters_;
   std::atomic<bool> reachable_{false};
