@@ -19,6 +19,7 @@
 #include "server/http/problem.h"
 #include "server/http/router.h"
 #include "server/metrics/registry.h"
+#include "server/probe/probe_coordinator.h"
 #include "server/webhooks/dispatcher.h"
 #include "store/register.h"
 
@@ -33,6 +34,7 @@ struct World {
   std::unique_ptr<engine::Engine> engine;
   std::unique_ptr<server::EventHub> hub;
   std::unique_ptr<webhooks::Dispatcher> dispatcher;
+  std::unique_ptr<server::ProbeCoordinator> probes;
   metrics::Registry metrics;
   std::atomic<bool> ready{true};
   std::unique_ptr<server::ApiContext> ctx;
@@ -52,9 +54,13 @@ struct World {
     hub = std::make_unique<server::EventHub>(*ledger, ledger->lastEventSeq());
     // Never started: subscriptions are recorded, nothing is ever sent anywhere.
     dispatcher = std::make_unique<webhooks::Dispatcher>();
+    // Probed allocations answer at once (202, reserved): a request must never wait here.
+    server::ProbeOptions probe_options;
+    probe_options.max_wait = std::chrono::milliseconds(0);
+    probes = std::make_unique<server::ProbeCoordinator>(*ledger, engine.get(), probe_options);
     ctx = std::make_unique<server::ApiContext>(
         server::ApiContext{*ledger, metrics, ready, "{\"openapi\":\"3.0.3\"}", engine.get(),
-                           hub.get(), dispatcher.get()});
+                           hub.get(), dispatcher.get(), probes.get()});
     FUZZ_CHECK(server::loadWebhooks(*ctx).isOk());
     FUZZ_CHECK(server::registerApi(router, *ctx).isOk());
     // Something to act on: a pool, a MAC pool and a binding.

@@ -67,6 +67,7 @@ Result<std::unique_ptr<ApiClient>> ApiClient::open(const ServerOptions& options)
   if (!resolved) return resolved.status();
   HttpClientOptions http_options;
   http_options.insecure = options.insecure;
+  http_options.request_timeout = options.request_timeout;
   auto http = HttpClient::create(resolved->url, http_options);
   if (!http) return http.status().withContext("--server");
   return std::unique_ptr<ApiClient>(new ApiClient(std::move(http).value(), resolved->token));

@@ -3,6 +3,7 @@
 // NETLEDGER_TOKEN), sends JSON with the bearer token over one kept-alive connection, and turns
 // every failure into a FailureReport (problem_report.h).
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +24,9 @@ struct ServerOptions {
   std::string token;       // --token; empty: --token-file, else $NETLEDGER_TOKEN
   std::string token_file;  // --token-file: the token is the file's first line
   bool insecure = false;   // --insecure: https without certificate verification
+  // Writing a request and reading its whole response. Not a flag: commands whose answer the
+  // server may hold back on purpose (`alloc --probe`) raise it.
+  std::chrono::milliseconds request_timeout{30000};
 };
 
 struct ResolvedServer {

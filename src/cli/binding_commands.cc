@@ -35,8 +35,14 @@ struct AllocArgs {
   std::vector<std::string> pools, labels;
   long long ttl = 0;
   bool is_static = false;
+  bool probe = false;
+  int probe_timeout = 0;
   CLI::Option* ttl_opt = nullptr;
+  CLI::Option* probe_timeout_opt = nullptr;
 };
+
+// The server's default wait for a probe (POST /v1/bindings probe_timeout_s).
+constexpr int kServerProbeTimeoutS = 30;
 
 Result<json::object> allocBody(const AllocArgs& a) {
   json::object o;
@@ -78,6 +84,16 @@ Result<json::object> allocBody(const AllocArgs& a) {
   }
   if (a.ttl_opt->count() > 0) o["ttl_s"] = a.ttl;
   if (a.is_static) o["static"] = true;
+  if (a.probe_timeout_opt->count() > 0 && !a.probe) {
+    return Status::invalidArgument("--probe-timeout: only with --probe");
+  }
+  if (a.probe) {
+    if (a.host.empty()) {
+      return Status::invalidArgument("--probe: needs --host (the host's agent does the probe)");
+    }
+    o["probe"] = true;
+    if (a.probe_timeout_opt->count() > 0) o["probe_timeout_s"] = a.probe_timeout;
+  }
   return o;
 }
 
@@ -98,12 +114,32 @@ void addAlloc(CLI::App& app, const ClientEnvPtr& env) {
   a->ttl_opt = c->add_option("--ttl", a->ttl, "Lease TTL in seconds (0: no expiry)")
                    ->check(CLI::NonNegativeNumber);
   c->add_flag("--static", a->is_static, "Pin the binding: never expires, never auto-moved");
+  c->add_flag("--probe", a->probe,
+              "Probe before use: the host's agent checks the addresses on the wire first");
+  a->probe_timeout_opt =
+      c->add_option("--probe-timeout", a->probe_timeout,
+                    "Seconds to wait for the probe (1-120, default 30); then the binding is "
+                    "shown still reserved")
+          ->check(CLI::Range(1, 120));
   c->callback([env, a] {
     env->action = [env, a](std::ostream& out, std::ostream& err) {
       auto body = allocBody(*a);
       if (!body) return usageError(err, body.status().message());
       json::value v(std::move(body).value());
-      return callAndPrint(*env, out, err, "POST", "/v1/bindings", &v, printBindingTable);
+      ClientEnv call_env = *env;
+      if (a->probe) {
+        // The server holds the answer back for up to the probe timeout; leave room past it.
+        int wait = a->probe_timeout_opt->count() > 0 ? a->probe_timeout : kServerProbeTimeoutS;
+        call_env.server.request_timeout = std::chrono::seconds(wait + 15);
+      }
+      ApiReply reply = callServer(call_env, "POST", "/v1/bindings", &v);
+      int code = printReply(call_env, out, err, reply, printBindingTable);
+      if (code == kExitOk && reply.status == 202) {
+        err << "netledger: no probe outcome within the timeout; binding "
+            << cellText(member(reply.body, "id"))
+            << " is still reserved (its agent may still activate it)\n";
+      }
+      return code;
     };
   });
 }

@@ -149,6 +149,7 @@ void addClientCommands(CLI::App& app, const OutputFormat& format, CommandAction&
   addSnapshotCommands(app, env);
   addImportCommands(app, env);
   addPcapCommands(app, env);
+  addScanCommands(app, env);
 }
 
 }  // namespace netledger::cli

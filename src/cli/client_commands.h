@@ -1,6 +1,6 @@
 #pragma once
 // The REST client commands of `netledger`: pool, macpool, alloc, release, renew, migrate, move,
-// who-has, history, token, snapshot, import ippool. Each talks to one netledgerd given by
+// who-has, history, token, snapshot, import ippool, scan. Each talks to one netledgerd given by
 // --server (default $NETLEDGER_URL, else http://127.0.0.1:8080) with the bearer token from
 // --token, --token-file or $NETLEDGER_TOKEN. Exit codes are those of cli.h.
 

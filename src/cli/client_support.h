@@ -68,5 +68,6 @@ void addTokenCommands(CLI::App& app, const ClientEnvPtr& env);
 void addSnapshotCommands(CLI::App& app, const ClientEnvPtr& env);
 void addImportCommands(CLI::App& app, const ClientEnvPtr& env);
 void addPcapCommands(CLI::App& app, const ClientEnvPtr& env);
+void addScanCommands(CLI::App& app, const ClientEnvPtr& env);
 
 }  // namespace netledger::cli

@@ -929,6 +929,12 @@ Result<Applied<BindingRecord>> Ledger::allocate(const Actor& actor, const Alloca
         "pools: give at least one pool, an address, a mac or a "
         "mac_pool");
   }
+  if (req.probe && req.host.empty()) {
+    return Status::invalidArgument("host: required with probe (the host's agent does the probe)");
+  }
+  if (req.probe && req.pools.empty() && !req.address) {
+    return Status::invalidArgument("probe: there is no address to probe (give pools or address)");
+  }
   if (req.mac && !req.mac_pool.empty()) {
     return Status::invalidArgument("mac: give either mac or mac_pool, not both");
   }
@@ -1088,7 +1094,7 @@ Result<Applied<BindingRecord>> Ledger::allocate(const Actor& actor, const Alloca
   b.service = req.service;
   b.tenant = tenant;
   b.labels = req.labels;
-  b.state = BindingState::kActive;
+  b.state = req.probe ? BindingState::kReserved : BindingState::kActive;
   b.is_static = req.is_static;
   b.created_at = b.updated_at = nowMs();
   std::int64_t ttl =
@@ -1129,9 +1135,29 @@ Result<Applied<BindingRecord>> Ledger::renew(const Actor& actor, std::uint64_t i
   std::uint64_t expected = b.version;
   b.updated_at = now;
   b.expires_at = b.ttl_s > 0 ? now + b.ttl_s * 1000 : 0;
-  if (b.state == BindingState::kReserved) b.state = BindingState::kActive;
+  // No state change: a reserved binding is still being probed, and only the probe's outcome
+  // (activate) may put it in use. Agents heartbeat all their bindings, probed or not.
   return commitBindingUpdateLocked(actor, "binding.renew", std::move(b), expected,
                                    std::move(before), false);
+}
+
+Result<Applied<BindingRecord>> Ledger::activate(const Actor& actor, std::uint64_t id) {
+  NL_RETURN_IF_ERROR(requireRole(actor, Role::kOperator, "activate bindings"));
+  std::lock_guard lock(mu_);
+  auto found = table_.get(id);
+  if (!found) return Status::notFound("binding " + std::to_string(id) + " not found");
+  BindingRecord& b = *found;
+  NL_RETURN_IF_ERROR(checkBindingAccess(actor, b));
+  if (b.state != BindingState::kReserved) {
+    return Applied<BindingRecord>{std::move(b), false, latestTicketLocked()};
+  }
+  std::string before = dump(toJson(b));
+  const std::uint64_t expected = b.version;
+  b.state = BindingState::kActive;
+  b.updated_at = nowMs();
+  // The addresses join their histories here: from now on the binding really uses them.
+  return commitBindingUpdateLocked(actor, "binding.activate", std::move(b), expected,
+                                   std::move(before), true);
 }
 
 Applied<BindingRecord> Ledger::commitBindingUpdateLocked(const Actor& actor, std::string op,

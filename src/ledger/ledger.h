@@ -103,6 +103,9 @@ struct AllocateRequest {
   Labels labels;
   std::optional<std::int64_t> ttl_s;
   bool is_static = false;
+  // Probe before use: the binding starts `reserved` and only activate() makes it `active`,
+  // once the host's agent found every address free on the wire. Needs `host`.
+  bool probe = false;
 };
 
 struct BindingFilter {
@@ -195,9 +198,14 @@ class Ledger {
   Result<Applied<MacPoolRecord>> createMacPool(const Actor& actor, MacPoolRecord record);
   Result<Applied<MacPoolRecord>> deleteMacPool(const Actor& actor, const std::string& name);
   Result<Applied<BindingRecord>> allocate(const Actor& actor, const AllocateRequest& request);
+  // Renewals extend the lease but never change the state: a reserved binding stays reserved
+  // until activate() (its agent heartbeats while it still probes).
   Result<Applied<BindingRecord>> renew(const Actor& actor, std::uint64_t id,
                                        std::optional<std::int64_t> ttl_s);
   Result<Applied<std::size_t>> renewHost(const Actor& actor, const std::string& host);
+  // reserved -> active (event "binding.activate"): the probe found the addresses free. An
+  // active binding is returned as it is (created = false, no event); kNotFound when absent.
+  Result<Applied<BindingRecord>> activate(const Actor& actor, std::uint64_t id);
   Result<Applied<BindingRecord>> release(const Actor& actor, std::uint64_t id);
   Result<Applied<BindingRecord>> migrate(const Actor& actor, std::uint64_t id,
                                          const std::string& host,
@@ -210,8 +218,10 @@ class Ledger {
       const Actor& actor, const std::string& name, Role role, std::vector<std::string> tenants);
   Result<Applied<TokenRecord>> deleteToken(const Actor& actor, const std::string& name);
   // Takes `ip` away from dynamic binding `id` and gives it a fresh address from the same pool;
-  // `ip` goes to quarantine (the consistency engine's quarantine_and_reassign). kConflict for a
-  // static binding (never moved automatically); pool_exhausted leaves the binding unchanged.
+  // `ip` goes to quarantine (the consistency engine's quarantine_and_reassign, and a probe that
+  // found `ip` in use). The state is kept (a reserved binding stays reserved and is probed
+  // again). kConflict for a static binding (never moved automatically); pool_exhausted leaves
+  // the binding unchanged.
   Result<Applied<BindingRecord>> reassignAddress(const Actor& actor, std::uint64_t id,
                                                  const addr::IpAddress& ip);
 

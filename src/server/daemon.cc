@@ -17,6 +17,7 @@
 #include "server/http/server.h"
 #include "server/metrics/registry.h"
 #include "server/openapi_document.h"
+#include "server/probe/probe_coordinator.h"
 #include "server/webhooks/dispatcher.h"
 #include "store/register.h"
 #include "vendor/oui_registry.h"
@@ -98,6 +99,8 @@ Status loadConfigFile(const std::string& path, DaemonConfig& c) {
         c.retention_days = v.as<std::int64_t>();
       else if (key == "sweep_interval_ms")
         c.sweep_interval_ms = v.as<std::int64_t>();
+      else if (key == "probe_attempts")
+        c.probe_attempts = v.as<int>();
       else if (key == "engine")
         NL_RETURN_IF_ERROR(loadEngineConfig(path, v, c.engine));
       else
@@ -108,6 +111,9 @@ Status loadConfigFile(const std::string& path, DaemonConfig& c) {
   }
   if (c.io_threads == 0 || c.io_threads > 64) {
     return Status::invalidArgument("io_threads: must be 1 to 64");
+  }
+  if (c.probe_attempts < 1 || c.probe_attempts > 16) {
+    return Status::invalidArgument("probe_attempts: must be 1 to 16");
   }
   return Status::ok();
 }
@@ -120,6 +126,7 @@ struct Daemon::Impl {
   std::unique_ptr<engine::Engine> engine;
   std::unique_ptr<EventHub> events;
   std::unique_ptr<webhooks::Dispatcher> webhooks;
+  std::unique_ptr<ProbeCoordinator> probes;
   // Set once the event stream and webhooks are ready; read by the ledger's committer thread.
   std::atomic<EventHub*> live_events{nullptr};
   std::atomic<ApiContext*> live_api{nullptr};
@@ -226,9 +233,14 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonConfig& config, Clock&
   impl->engine->start();
   impl->webhooks = std::make_unique<webhooks::Dispatcher>(config.webhooks);
   impl->events = std::make_unique<EventHub>(*impl->ledger, impl->ledger->lastEventSeq());
+  ProbeOptions probe_options;
+  probe_options.attempts = config.probe_attempts;
+  impl->probes =
+      std::make_unique<ProbeCoordinator>(*impl->ledger, impl->engine.get(), probe_options);
+  impl->probes->start();
   impl->api = std::make_unique<ApiContext>(
       ApiContext{*impl->ledger, impl->metrics, impl->ready, std::string(openapiDocument()),
-                 impl->engine.get(), impl->events.get(), impl->webhooks.get()});
+                 impl->engine.get(), impl->events.get(), impl->webhooks.get(), impl->probes.get()});
   NL_RETURN_IF_ERROR(loadWebhooks(*impl->api));
   impl->webhooks->start();
   impl->live_api = impl->api.get();  // from now on committed events reach both
@@ -270,6 +282,9 @@ void Daemon::stop() {
   }
   impl_->cv.notify_all();
   if (impl_->sweeper.joinable()) impl_->sweeper.join();
+  // Allocations waiting for a probe are answered now (202, still reserved), so the server's
+  // drain does not wait out their probe timeouts.
+  if (impl_->probes) impl_->probes->stop();
   if (impl_->server) impl_->server->stop();  // in-flight requests finish first
   if (impl_->engine) impl_->engine->stop();  // its last write-back goes into the last batch
   impl_->ledger->close();                    // then the last batch is committed

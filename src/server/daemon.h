@@ -27,14 +27,16 @@ struct DaemonConfig {
   std::int64_t retention_days = 180;
   std::int64_t sweep_interval_ms = 1000;
   std::optional<std::string> bootstrap_token;  // NETLEDGER_BOOTSTRAP_TOKEN
-  engine::EngineOptions engine;                // the `engine:` section
-  webhooks::Options webhooks;                  // delivery limits (queue, attempts, timeouts)
+  int probe_attempts = 3;        // addresses found in use before a probed allocation gives up
+  engine::EngineOptions engine;  // the `engine:` section
+  webhooks::Options webhooks;    // delivery limits (queue, attempts, timeouts)
 };
 
 // Reads a YAML config file (keys as in DaemonConfig: listen, data_dir, store, tls_cert,
-// tls_key, io_threads, max_body_bytes, retention_days, sweep_interval_ms, and an `engine:` map
-// with duplicate_window_s, flap_changes, flap_window_s, quiet_period_s, never_seen_s,
-// drift_confirmations, evidence_max and `policies:` {kind: policy}) over `config`.
+// tls_key, io_threads, max_body_bytes, retention_days, sweep_interval_ms, probe_attempts (1 to
+// 16), and an `engine:` map with duplicate_window_s, flap_changes, flap_window_s,
+// quiet_period_s, never_seen_s, drift_confirmations, evidence_max and `policies:` {kind:
+// policy}) over `config`.
 Status loadConfigFile(const std::string& path, DaemonConfig& config);
 
 class Daemon {

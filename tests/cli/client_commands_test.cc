@@ -57,6 +57,14 @@ TEST(ClientArgsTest, LocalUsageErrorsExitTwoWithoutCallingTheServer) {
   expectUsageError({"alloc", "vm1", "--mac", "aa:bb:cc:dd:ee:ff", "--mac-pool", "m"}, "excludes");
   expectUsageError({"alloc", "vm1", "--mac", "not-a-mac"}, "--mac");
   expectUsageError({"alloc", "vm1", "--address", "10.0.0.300"}, "--address");
+  expectUsageError({"alloc", "vm1", "--probe"}, "--probe: needs --host");
+  expectUsageError({"alloc", "vm1", "--host", "h1", "--probe-timeout", "5"},
+                   "--probe-timeout: only with --probe");
+  expectUsageError({"alloc", "vm1", "--host", "h1", "--probe", "--probe-timeout", "121"},
+                   "--probe-timeout");
+  expectUsageError({"scan"}, "pool is required");
+  expectUsageError({"scan", "vms"}, "--via is required");
+  expectUsageError({"scan", "vms", "--via", "n1", "--rate", "0"}, "--rate");
   expectUsageError({"release", "abc"}, "\"abc\" is not a binding id");
   expectUsageError({"release", "0"}, "is not a binding id");
   expectUsageError({"renew"}, "give a binding ID or --host");
@@ -247,6 +255,21 @@ TEST(ClientCommandsTest, AllocBuildsTheBindingRequest) {
   EXPECT_NE(r.out.find("addresses   192.0.2.10,2001:db8::a\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("labels      app=web\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("state       active\n"), std::string::npos) << r.out;
+}
+
+TEST(ClientCommandsTest, AllocWithProbeAsksForItAndSaysWhenItIsStillReserved) {
+  std::string reserved = kBindingJson;
+  reserved.replace(reserved.find("\"active\""), 8, "\"reserved\"");
+  FakeHttpServer server([&](const SeenRequest&) { return jsonResponse(202, reserved); });
+  CliRun r = runAt(server, {"alloc", "vm1", "--pool", "blue", "--host", "h1", "--probe",
+                            "--probe-timeout", "5"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  auto seen = server.requests();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(json::parse(seen[0].body), json::parse(R"({"instance":"vm1","pools":["blue"],
+      "host":"h1","probe":true,"probe_timeout_s":5})"));
+  EXPECT_NE(r.out.find("state       reserved\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("binding 7 is still reserved"), std::string::npos) << r.err;
 }
 
 TEST(ClientCommandsTest, BindingLifecycleTargets) {

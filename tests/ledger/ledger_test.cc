@@ -274,6 +274,69 @@ TEST_F(LedgerTest, AutoExpandAddsAPrefixFromTheParent) {
     EXPECT_TRUE(ledger_->allocate(op_, req("p" + std::to_string(i), {"node"})).isOk());
 }
 
+TEST_F(LedgerTest, ProbedAllocationStaysReservedUntilActivated) {
+  makePool("v4", "192.0.2.0/24");
+  auto r = req("vm-1", {"v4"});
+  r.probe = true;
+  auto no_host = ledger_->allocate(op_, r);
+  ASSERT_FALSE(no_host.isOk());
+  EXPECT_EQ(no_host.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(no_host.status().message().find("host"), std::string::npos);
+  EXPECT_EQ(ledger_->stats().bindings, 0u);
+
+  r.host = "node-1";
+  r.ttl_s = 60;
+  auto b = durable(ledger_->allocate(op_, r));
+  EXPECT_EQ(b.state, BindingState::kReserved);
+  // Heartbeats (one and bulk) extend the lease of a binding still being probed, nothing more.
+  clock_.advance(seconds(10));
+  auto renewed = durable(ledger_->renew(op_, b.id, std::nullopt));
+  EXPECT_EQ(renewed.state, BindingState::kReserved);
+  EXPECT_GT(renewed.expires_at, b.expires_at);
+  EXPECT_EQ(durable(ledger_->renewHost(op_, "node-1")), 1u);
+  EXPECT_EQ(ledger_->getBinding(viewer_, b.id)->state, BindingState::kReserved);
+
+  EXPECT_EQ(ledger_->activate(viewer_, b.id).status().code(), StatusCode::kForbidden);
+  EXPECT_EQ(ledger_->activate(op_, 999).status().code(), StatusCode::kNotFound);
+  auto active = durable(ledger_->activate(op_, b.id));
+  EXPECT_EQ(active.state, BindingState::kActive);
+  EXPECT_EQ(active.addresses, b.addresses);
+  EventQuery q;
+  q.op = "binding.activate";
+  auto events = ledger_->audit(q);
+  ASSERT_TRUE(events.isOk());
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_NE(events->front().before.find("\"state\":\"reserved\""), std::string::npos);
+  EXPECT_NE(events->front().after.find("\"state\":\"active\""), std::string::npos);
+  // Activating again is a no-op, not a second event.
+  auto again = ledger_->activate(op_, b.id);
+  ASSERT_TRUE(again.isOk());
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(ledger_->audit(q)->size(), 1u);
+  // The state survives a restart.
+  reopen();
+  EXPECT_EQ(ledger_->getBinding(viewer_, b.id)->state, BindingState::kActive);
+}
+
+TEST_F(LedgerTest, ReassignKeepsAReservedBindingReservedAndQuarantinesTheAddress) {
+  makePool("v4", "192.0.2.0/29");
+  auto r = req("vm-1", {"v4"});
+  r.probe = true;
+  r.host = "node-1";
+  auto b = durable(ledger_->allocate(op_, r));
+  const IpAddress first = b.addresses.at(0).ip;
+  auto moved = durable(ledger_->reassignAddress(op_, b.id, first));
+  EXPECT_EQ(moved.state, BindingState::kReserved);
+  ASSERT_EQ(moved.addresses.size(), 1u);
+  EXPECT_NE(moved.addresses[0].ip, first);
+  EXPECT_TRUE(ledger_->getPool(viewer_, "v4")->counts.quarantined == 1);
+  auto specific = req("vm-2", {"v4"});
+  specific.address = first;
+  EXPECT_EQ(ledger_->allocate(op_, specific).status().code(), StatusCode::kConflict);
+  // A later renewal still does not activate it.
+  EXPECT_EQ(durable(ledger_->renew(op_, b.id, std::nullopt)).state, BindingState::kReserved);
+}
+
 TEST_F(LedgerTest, ConcurrentAllocationsNeverDuplicate) {
   makePool("v4", "192.0.2.0/24");
   std::mutex mu;

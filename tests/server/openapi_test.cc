@@ -26,6 +26,7 @@
 #include "server/http/router.h"
 #include "server/metrics/registry.h"
 #include "server/openapi_document.h"
+#include "server/probe/probe_coordinator.h"
 #include "server/webhooks/dispatcher.h"
 #include "store/register.h"
 
@@ -105,9 +106,10 @@ class OpenApiTest : public ::testing::Test {
     engine_ = std::make_unique<engine::Engine>(*ledger_, clock_);
     hub_ = std::make_unique<EventHub>(*ledger_, 0);
     webhooks_ = std::make_unique<webhooks::Dispatcher>();  // never started: no deliveries
+    probes_ = std::make_unique<ProbeCoordinator>(*ledger_, engine_.get());
     ctx_ = std::make_unique<ApiContext>(ApiContext{*ledger_, metrics_, ready_,
                                                    std::string(openapiDocument()), engine_.get(),
-                                                   hub_.get(), webhooks_.get()});
+                                                   hub_.get(), webhooks_.get(), probes_.get()});
     Status s = registerApi(router_, *ctx_);
     ASSERT_TRUE(s.isOk()) << s.message();
 
@@ -165,6 +167,7 @@ class OpenApiTest : public ::testing::Test {
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<EventHub> hub_;
   std::unique_ptr<webhooks::Dispatcher> webhooks_;
+  std::unique_ptr<ProbeCoordinator> probes_;
   metrics::Registry metrics_;
   std::atomic<bool> ready_{true};
   std::unique_ptr<ApiContext> ctx_;

@@ -22,6 +22,7 @@ class Dispatcher;
 namespace netledger::server {
 
 class EventHub;
+class ProbeCoordinator;
 
 struct ApiContext {
   ledger::Ledger& ledger;
@@ -33,6 +34,7 @@ struct ApiContext {
   engine::Engine* engine;          // the consistency engine (/v1/observations, /v1/conflicts, ...)
   EventHub* events;                // the event stream (/v1/events)
   webhooks::Dispatcher* webhooks;  // deliveries (/v1/webhooks); never started in tests/fuzzing
+  ProbeCoordinator* probes;        // probe before use (POST /v1/bindings with probe, .../probe)
 };
 
 Status registerApi(http::Router& router, ApiContext& ctx);
@@ -47,6 +49,7 @@ Status registerOpsRoutes(http::Router& router, ApiContext& ctx);
 Status registerConsistencyRoutes(http::Router& router, ApiContext& ctx);
 Status registerEventRoutes(http::Router& router, ApiContext& ctx);
 Status registerWebhookRoutes(http::Router& router, ApiContext& ctx);
+Status registerScanRoutes(http::Router& router, ApiContext& ctx);
 
 // Loads the stored webhook subscriptions into ctx.webhooks (call before serving).
 Status loadWebhooks(ApiContext& ctx);

@@ -1,9 +1,15 @@
-// /v1/bindings, /v1/addresses, /v1/macs, /v1/hosts: allocation and the life of a binding.
+// /v1/bindings, /v1/addresses, /v1/macs, /v1/hosts: allocation and the life of a binding,
+// including probe before use (an allocation that waits for the host agent's probe, and the
+// agent's reports at /v1/bindings/{id}/probe; the progress lives in ProbeCoordinator).
+#include <chrono>
+#include <memory>
+
 #include <boost/json.hpp>
 
 #include "ledger/codec.h"
 #include "server/api/common.h"
 #include "server/api/json_input.h"
+#include "server/probe/probe_coordinator.h"
 
 namespace netledger::server {
 
@@ -12,11 +18,19 @@ using ledger::Actor;
 
 namespace {
 
-Result<ledger::AllocateRequest> parseAllocate(const JsonBody& body) {
-  NL_RETURN_IF_ERROR(
-      body.allowOnly({"instance", "interface", "pools", "pool", "address", "mac", "mac_pool",
-                      "host", "host_mac", "service", "labels", "ttl_s", "static"}));
-  ledger::AllocateRequest r;
+constexpr std::int64_t kDefaultProbeTimeoutS = 30;
+
+struct AllocateCall {
+  ledger::AllocateRequest request;
+  std::chrono::seconds probe_timeout{kDefaultProbeTimeoutS};
+};
+
+Result<AllocateCall> parseAllocate(const JsonBody& body) {
+  NL_RETURN_IF_ERROR(body.allowOnly({"instance", "interface", "pools", "pool", "address", "mac",
+                                     "mac_pool", "host", "host_mac", "service", "labels", "ttl_s",
+                                     "static", "probe", "probe_timeout_s"}));
+  AllocateCall call;
+  ledger::AllocateRequest& r = call.request;
   auto instance = body.string("instance", 253);
   if (!instance) return instance.status();
   r.instance = *instance;
@@ -64,7 +78,18 @@ Result<ledger::AllocateRequest> parseAllocate(const JsonBody& body) {
     return v.status();
   else
     r.is_static = v->value_or(false);
-  return r;
+  if (auto v = body.optBool("probe"); !v)
+    return v.status();
+  else
+    r.probe = v->value_or(false);
+  auto timeout = body.optInt("probe_timeout_s", 1, 120);
+  if (!timeout) return timeout.status();
+  if (*timeout) {
+    // Refused rather than ignored: a client that sets it believes it is probing.
+    if (!r.probe) return Status::invalidArgument("probe_timeout_s: only with \"probe\": true");
+    call.probe_timeout = std::chrono::seconds(**timeout);
+  }
+  return call;
 }
 
 std::string bindingBody(const ledger::BindingRecord& b) { return json::serialize(bindingJson(b)); }
@@ -109,6 +134,88 @@ Result<ledger::BindingFilter> parseFilter(const http::Request& req) {
   return f;
 }
 
+std::string locationOf(std::uint64_t id) { return "/v1/bindings/" + std::to_string(id); }
+
+// The answer to a probed allocation, once its probe's outcome is known (see ProbeCoordinator).
+http::Response probeOutcomeResponse(const ProbeOutcome& o) {
+  auto withLocation = [&](http::Response r) {
+    r.headers.set("Location", locationOf(o.binding_id));
+    return r;
+  };
+  switch (o.kind) {
+    case ProbeOutcomeKind::kActivated:
+      return withLocation(http::Response::json(201, bindingBody(*o.binding)));
+    case ProbeOutcomeKind::kExhausted: {
+      json::array answered;
+      for (const auto& a : o.in_use) {
+        answered.emplace_back(
+            json::object{{"address", a.ip.toString()}, {"mac", a.mac.toString()}});
+      }
+      return http::problemFromStatus(o.error,
+                                     json::object{{"binding_id", std::to_string(o.binding_id)},
+                                                  {"in_use", std::move(answered)}});
+    }
+    case ProbeOutcomeKind::kTimedOut:
+    case ProbeOutcomeKind::kShutdown:
+      break;
+  }
+  if (!o.binding) {
+    return http::problemFromStatus(Status::conflict("binding " + std::to_string(o.binding_id) +
+                                                    " was released before its probe finished"));
+  }
+  // Still reserved: accepted, not finished; the client polls the Location.
+  const bool active = o.binding->state == ledger::BindingState::kActive;
+  return withLocation(http::Response::json(active ? 201 : 202, bindingBody(*o.binding)));
+}
+
+void allocateWithProbe(ApiContext& ctx, const Actor& actor, const AllocateCall& call,
+                       http::Responder res) {
+  if (ctx.probes == nullptr) {
+    return respondError(res, Status::unavailable("probe: not available on this server"));
+  }
+  // The waiter owns the Responder from here on (it is called exactly once, maybe right away).
+  auto responder = std::make_shared<http::Responder>(std::move(res));
+  auto applied = ctx.probes->allocate(
+      actor, call.request, call.probe_timeout, [&ctx, responder](ProbeOutcome outcome) {
+        respondWhenDurable(ctx, outcome.ticket, std::move(*responder),
+                           probeOutcomeResponse(outcome));
+      });
+  if (!applied) return respondError(*responder, applied.status());
+  if (applied->created) return;  // the waiter answers
+  auto response = http::Response::json(200, bindingBody(applied->value));
+  response.headers.set("Location", locationOf(applied->value.id));
+  respondWhenDurable(ctx, applied->ticket, std::move(*responder), std::move(response));
+}
+
+Result<ProbeReport> parseProbeReport(const JsonBody& body) {
+  NL_RETURN_IF_ERROR(body.allowOnly({"address", "result", "mac", "interface"}));
+  ProbeReport r;
+  auto address = body.optIp("address");
+  if (!address) return address.status();
+  if (!*address) return Status::invalidArgument("address: required");
+  r.address = **address;
+  auto result = body.string("result", 16);
+  if (!result) return result.status();
+  if (*result != "free" && *result != "in_use") {
+    return Status::invalidArgument("result: must be \"free\" or \"in_use\" (got \"" + *result +
+                                   "\")");
+  }
+  r.in_use = *result == "in_use";
+  auto mac = body.optMac("mac");
+  if (!mac) return mac.status();
+  r.mac = *mac;
+  if (r.in_use && !r.mac) return Status::invalidArgument("mac: required when result is in_use");
+  if (r.mac && (r.mac->isMulticast() || r.mac->isZero())) {
+    return Status::invalidArgument("mac: " + r.mac->toString() +
+                                   " is not a unicast station address");
+  }
+  if (auto v = body.optString("interface", 64); !v)
+    return v.status();
+  else if (*v)
+    r.interface = **v;
+  return r;
+}
+
 }  // namespace
 
 Status registerBindingRoutes(http::Router& router, ApiContext& ctx) {
@@ -117,16 +224,36 @@ Status registerBindingRoutes(http::Router& router, ApiContext& ctx) {
       withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
         auto body = JsonBody::parse(req.body);
         if (!body) return respondError(res, body.status());
-        auto request = parseAllocate(*body);
-        if (!request) return respondError(res, request.status());
-        auto applied = ctx.ledger.allocate(actor, *request);
+        auto call = parseAllocate(*body);
+        if (!call) return respondError(res, call.status());
+        if (call->request.probe) return allocateWithProbe(ctx, actor, *call, std::move(res));
+        auto applied = ctx.ledger.allocate(actor, call->request);
         if (!applied) return respondError(res, applied.status());
         auto response = http::Response::json(
             applied->created ? 201 : 200,
             applied->json.empty() ? bindingBody(applied->value)
                                   : withMacVendor(std::move(applied->json), applied->value.mac));
-        response.headers.set("Location", "/v1/bindings/" + std::to_string(applied->value.id));
+        response.headers.set("Location", locationOf(applied->value.id));
         respondWhenDurable(ctx, applied->ticket, std::move(res), std::move(response));
+      })));
+  NL_RETURN_IF_ERROR(router.add(
+      "POST", "/v1/bindings/{id}/probe",
+      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
+        if (actor.role < ledger::Role::kOperator) {
+          return respondError(res, Status(StatusCode::kForbidden,
+                                          "token \"" + actor.name +
+                                              "\" may not report probes: needs role operator"));
+        }
+        auto id = parseId("id", req.param("id"));
+        if (!id) return respondError(res, id.status());
+        auto body = JsonBody::parse(req.body);
+        if (!body) return respondError(res, body.status());
+        auto report = parseProbeReport(*body);
+        if (!report) return respondError(res, report.status());
+        if (ctx.probes == nullptr) {
+          return respondError(res, Status::unavailable("probe: not available on this server"));
+        }
+        answerBinding(ctx, std::move(res), [&] { return ctx.probes->report(actor, *id, *report); });
       })));
   NL_RETURN_IF_ERROR(
       router.add("GET", "/v1/bindings",

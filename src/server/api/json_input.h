@@ -45,6 +45,9 @@ class JsonBody {
   Result<std::vector<addr::IpRange>> ranges(std::string_view field) const;
   // An object of string values.
   Result<std::vector<std::pair<std::string, std::string>>> stringMap(std::string_view field) const;
+  // The field's raw value (nullptr when absent), for nested structures the typed accessors do
+  // not cover; the caller then names the offending element itself ("answered[3].ip: ...").
+  const boost::json::value* value(std::string_view field) const { return find(field); }
 
  private:
   explicit JsonBody(boost::json::object o) : object_(std::move(o)) {}

@@ -158,6 +158,7 @@ Status registerApi(http::Router& router, ApiContext& ctx) {
   NL_RETURN_IF_ERROR(registerConsistencyRoutes(router, ctx));
   NL_RETURN_IF_ERROR(registerEventRoutes(router, ctx));
   NL_RETURN_IF_ERROR(registerWebhookRoutes(router, ctx));
+  NL_RETURN_IF_ERROR(registerScanRoutes(router, ctx));
   return registerTokenRoutes(router, ctx);
 }
 
