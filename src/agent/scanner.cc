@@ -17,7 +17,8 @@ class ScanWatch final : public FrameWatcher {
   explicit ScanWatch(const std::vector<addr::IpRange>& ranges) : ranges_(ranges) {}
   void onFrame(const wire::Frame& frame, const std::string&) override {
     auto claim = wire::claimOf(frame);
-    if (!claim) return;
+    // Only stations can hold addresses: a multicast or zero source is garbage, not an answer.
+    if (!claim || claim->mac.isMulticast() || claim->mac.isZero()) return;
     bool inside = std::any_of(ranges_.begin(), ranges_.end(),
                               [&](const addr::IpRange& r) { return r.contains(claim->ip); });
     if (!inside) return;

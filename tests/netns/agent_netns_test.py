@@ -472,6 +472,58 @@ for i in range(3000):
         self.api.wait_conflict("unknown_station", lambda c: c.get("ip") == "192.0.2.35")
         self.lab.remove_vm(vm)
 
+    # h ----------------------------------------------------------------------------------------
+    def test_h_scan_finds_unknown_stations_and_silent_bindings(self):
+        unknown, p1 = self.lab.add_vm("h1", "02:00:00:00:08:01", v4="192.0.2.38")
+        bound, p2 = self.lab.add_vm("h2", "02:00:00:00:08:02", v4="192.0.2.39")
+        self.api.ok("POST", "/v1/bindings", {"instance": "vm-h2", "pool": "vms",
+                                             "address": "192.0.2.39", "host": NODE,
+                                             "mac": "02:00:00:00:08:02"})
+        silent = self.api.ok("POST", "/v1/bindings", {"instance": "vm-h3", "pool": "vms",
+                                                      "address": "192.0.2.37", "host": NODE,
+                                                      "mac": "02:00:00:00:08:03"})
+        self.lab.wait_ports([p1, p2])
+        env = dict(os.environ, NETLEDGER_URL=self.api.base, NETLEDGER_TOKEN=TOKEN)
+        p = subprocess.run([os.path.join(BIN, "netledger"), "scan", "vms", "--via", NODE,
+                            "--rate", "500", "--timeout", "30", "-o", "json"],
+                           capture_output=True, text=True, env=env, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        scan = json.loads(p.stdout)
+        self.assertEqual(scan["state"], "done", scan)
+        self.assertEqual(scan["probed"], 31)  # .10-.40, every address once
+        unknown_ips = {u["ip"]: u["mac"] for u in scan["unknown_stations"]}
+        self.assertEqual(unknown_ips.get("192.0.2.38"), "02:00:00:00:08:01", scan)
+        self.assertNotIn("192.0.2.39", unknown_ips)
+        silent_ips = {b["ip"] for b in scan["silent_bindings"]}
+        self.assertIn("192.0.2.37", silent_ips)
+        self.assertNotIn("192.0.2.39", silent_ips)
+        self.api.wait_conflict("unknown_station", lambda c: c.get("ip") == "192.0.2.38")
+        # The table form an operator reads names both.
+        p = subprocess.run([os.path.join(BIN, "netledger"), "scan", "vms", "--via", NODE,
+                            "--rate", "1000"], capture_output=True, text=True, env=env, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("192.0.2.38", p.stdout)
+        self.assertIn("192.0.2.37", p.stdout)
+        del silent
+        self.lab.remove_vm(unknown)
+        self.lab.remove_vm(bound)
+
+    # b, IPv6 -----------------------------------------------------------------------------------
+    def test_b2_ipv6_probe_is_dad(self):
+        # A squatter on the first address of the IPv6 pool (its own DAD done long ago).
+        squatter, port = self.lab.add_vm("b3", "02:00:00:00:0b:03", v6="2001:db8::10")
+        self.lab.wait_ports([port])
+        status, b = self.api.call("POST", "/v1/bindings", {
+            "instance": "vm-b2", "pools": ["vms6"], "host": NODE, "probe": True,
+            "mac": "02:00:00:00:0b:98", "probe_timeout_s": 10})
+        self.assertEqual(status, 201, b)
+        self.assertEqual(b["state"], "active")
+        v6 = [a for a in b["addresses"] if ":" in a]
+        self.assertEqual(len(v6), 1, b)
+        self.assertNotEqual(v6[0], "2001:db8::10")  # DAD met the squatter; another was tried
+        self.api.wait_conflict("unknown_station", lambda c: c.get("ip") == "2001:db8::10")
+        self.lab.remove_vm(squatter)
+
     def test_systemd_unit_is_valid_and_minimal(self):
         self.assertEqual(sorted(unit_capabilities()), ["net_admin", "net_raw"])
         unit_dir = os.path.join(self.lab.tmp, "unit")
@@ -504,8 +556,13 @@ for i in range(3000):
             while self.api.call("GET", f"/v1/bindings/{b['id']}")[0] != 404:
                 self.assertLess(time.monotonic() - t0, 6, "binding should expire after its TTL")
                 time.sleep(0.1)
-            entries = self.api.ok("GET", f"/v1/history?instance={b['instance']}")["entries"]
-            self.assertEqual(entries[-1]["op"], "binding.expire", entries)
+            # (History reads the store: the expiry event lands with its commit, a moment later.)
+            while True:
+                entries = self.api.ok("GET", f"/v1/history?instance={b['instance']}")["entries"]
+                if entries[-1]["op"] == "binding.expire":
+                    break
+                self.assertLess(time.monotonic() - t0, 8, entries)
+                time.sleep(0.05)
         self.assertEqual(self.api.ok("GET", f"/v1/bindings/{pinned['id']}")["state"], "active")
         agent.send_signal(signal.SIGCONT)
 
