@@ -281,7 +281,7 @@ struct HttpClient::Impl {
     return x;
   }
 
-  Result<HttpResponse> send(const HttpRequest& request) {
+  Result<bhttp::request<bhttp::string_body>> messageOf(const HttpRequest& request) const {
     bhttp::verb verb = bhttp::string_to_verb(request.method);
     if (verb == bhttp::verb::unknown) {
       return Status::invalidArgument("HTTP method \"" + request.method + "\" is not known");
@@ -293,6 +293,14 @@ struct HttpClient::Impl {
     for (const auto& h : request.headers) message.set(h.name, h.value);
     message.body() = request.body;
     message.prepare_payload();
+    return message;
+  }
+
+  Result<HttpResponse> send(const HttpRequest& request) {
+    auto built = messageOf(request);
+    if (!built) return built.status();
+    const auto& message = *built;
+    const bhttp::verb verb = message.method();
 
     bool reused = connected();
     if (reused && idleConnectionIsStale()) {
@@ -361,16 +369,9 @@ struct HttpClient::Impl {
   Result<unsigned> stream(const HttpRequest& request,
                           const std::function<bool(std::string_view)>& on_data,
                           std::chrono::milliseconds idle_timeout, std::string* error_body) {
-    bhttp::verb verb = bhttp::string_to_verb(request.method);
-    if (verb == bhttp::verb::unknown) {
-      return Status::invalidArgument("HTTP method \"" + request.method + "\" is not known");
-    }
-    bhttp::request<bhttp::string_body> message{verb, url.path_prefix + request.target, 11};
-    message.set(bhttp::field::host, url.host_header);
-    message.set(bhttp::field::user_agent, "netledger/0.1.0");
-    for (const auto& h : request.headers) message.set(h.name, h.value);
-    message.body() = request.body;
-    message.prepare_payload();
+    auto built = messageOf(request);
+    if (!built) return built.status();
+    const auto& message = *built;
     close();
     NL_RETURN_IF_ERROR(connect());
     stream_fd.store(lowest().socket().native_handle());

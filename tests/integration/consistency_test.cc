@@ -360,68 +360,20 @@ TEST_F(ConsistencyTest, BadObservationsAreRefusedWithTheFieldAndChangeNothing) {
   EXPECT_EQ(fingerprint(), before);
 }
 
-// Reads server-sent events from /v1/events over a raw socket until `want` events arrived.
-std::vector<std::pair<std::string, std::string>> readEvents(std::uint16_t port,
-                                                            const std::string& token,
-                                                            const std::string& last_event_id,
-                                                            std::size_t want) {
-  asio::io_context io;
-  tcp::socket s(io);
-  s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-  std::string req = "GET /v1/events?types=binding.* HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
-                    token + "\r\nAccept: text/event-stream\r\n";
-  if (!last_event_id.empty()) req += "Last-Event-ID: " + last_event_id + "\r\n";
-  req += "\r\n";
-  asio::write(s, asio::buffer(req));
-  boost::beast::flat_buffer buffer;
-  bhttp::response_parser<bhttp::buffer_body> parser;
-  parser.body_limit(boost::none);
-  boost::beast::error_code ec;
-  bhttp::read_header(s, buffer, parser, ec);
-  if (ec) throw std::runtime_error("events: " + ec.message());
-  std::string text;
-  std::vector<std::pair<std::string, std::string>> events;  // (id, event)
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  char chunk[4096];
-  while (events.size() < want && std::chrono::steady_clock::now() < deadline) {
-    parser.get().body().data = chunk;
-    parser.get().body().size = sizeof chunk;
-    bhttp::read_some(s, buffer, parser, ec);
-    if (ec && ec != bhttp::error::need_buffer) break;
-    text.append(chunk, sizeof chunk - parser.get().body().size);
-    std::size_t end;
-    while ((end = text.find("\n\n")) != std::string::npos) {
-      std::string block = text.substr(0, end);
-      text.erase(0, end + 2);
-      std::string id, event;
-      std::size_t pos = 0;
-      while (pos < block.size()) {
-        std::size_t nl = block.find('\n', pos);
-        std::string line =
-            block.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-        if (line.rfind("id: ", 0) == 0) id = line.substr(4);
-        if (line.rfind("event: ", 0) == 0) event = line.substr(7);
-        pos = nl == std::string::npos ? block.size() : nl + 1;
-      }
-      if (!id.empty()) events.emplace_back(id, event);
-    }
-  }
-  return events;
-}
-
 TEST_F(ConsistencyTest, EventStreamDeliversLiveAndResumesAfterLastEventId) {
   const std::string start = std::to_string(num(items(mustGet("/v1/audit?limit=1")).at(0), "seq"));
-  std::vector<std::pair<std::string, std::string>> live;
-  std::thread reader([&] { live = readEvents(server_.port(), server_.adminToken(), "", 2); });
+  std::vector<SseEvent> live;
+  std::thread reader(
+      [&] { live = readSseEvents(server_.port(), server_.adminToken(), "binding.*", "", 2); });
   std::this_thread::sleep_for(300ms);  // let the subscription start before the events
   allocate(obj({{"instance", "sse-1"}, {"pools", json::array{"lab"}}}));
   allocate(obj({{"instance", "sse-2"}, {"pools", json::array{"lab"}}}));
   reader.join();
   ASSERT_EQ(live.size(), 2u);
-  EXPECT_EQ(live[0].second, "binding.allocate");
-  EXPECT_LT(std::stoull(live[0].first), std::stoull(live[1].first));
+  EXPECT_EQ(live[0].event, "binding.allocate");
+  EXPECT_LT(std::stoull(live[0].id), std::stoull(live[1].id));
   // Missed while away: resuming from before them replays both, in order, then stops there.
-  auto replay = readEvents(server_.port(), server_.adminToken(), start, 2);
+  auto replay = readSseEvents(server_.port(), server_.adminToken(), "binding.*", start, 2);
   ASSERT_EQ(replay.size(), 2u);
   EXPECT_EQ(replay, live);
 }

@@ -555,4 +555,55 @@ std::string ServerTest::fingerprint() {
   return f;
 }
 
+std::vector<SseEvent> readSseEvents(std::uint16_t port, const std::string& token,
+                                    const std::string& types, const std::string& last_event_id,
+                                    std::size_t want) {
+  namespace bhttp = boost::beast::http;
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket s(io);
+  s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  std::string req = "GET /v1/events" + (types.empty() ? std::string() : "?types=" + types) +
+                    " HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nAuthorization: "
+                    "Bearer " +
+                    token + "\r\n";
+  if (!last_event_id.empty()) req += "Last-Event-ID: " + last_event_id + "\r\n";
+  req += "\r\n";
+  boost::asio::write(s, boost::asio::buffer(req));
+  boost::beast::flat_buffer buffer;
+  bhttp::response_parser<bhttp::buffer_body> parser;
+  parser.body_limit(boost::none);
+  boost::beast::error_code ec;
+  bhttp::read_header(s, buffer, parser, ec);
+  if (ec) throw std::runtime_error("events: " + ec.message());
+  std::string text;
+  std::vector<SseEvent> events;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  char chunk[4096];
+  while (events.size() < want && std::chrono::steady_clock::now() < deadline) {
+    parser.get().body().data = chunk;
+    parser.get().body().size = sizeof chunk;
+    bhttp::read_some(s, buffer, parser, ec);
+    if (ec && ec != bhttp::error::need_buffer) break;
+    text.append(chunk, sizeof chunk - parser.get().body().size);
+    std::size_t end;
+    while ((end = text.find("\n\n")) != std::string::npos) {
+      std::string block = text.substr(0, end);
+      text.erase(0, end + 2);
+      SseEvent e;
+      std::size_t pos = 0;
+      while (pos < block.size()) {
+        std::size_t nl = block.find('\n', pos);
+        std::string line =
+            block.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+        if (line.rfind("id: ", 0) == 0) e.id = line.substr(4);
+        if (line.rfind("event: ", 0) == 0) e.event = line.substr(7);
+        if (line.rfind("data: ", 0) == 0) e.data = line.substr(6);
+        pos = nl == std::string::npos ? block.size() : nl + 1;
+      }
+      if (!e.id.empty()) events.push_back(std::move(e));
+    }
+  }
+  return events;
+}
+
 }  // namespace netledger::it

@@ -194,4 +194,18 @@ class ServerTest : public ::testing::Test {
   std::unique_ptr<HttpClient> api_;
 };
 
+// One server-sent event as /v1/events frames it.
+struct SseEvent {
+  std::string id;
+  std::string event;
+  std::string data;
+  friend bool operator==(const SseEvent&, const SseEvent&) = default;
+};
+
+// Reads /v1/events?types=`types` (all when empty) from 127.0.0.1:`port` over a raw socket,
+// resuming after `last_event_id` when given, until `want` events arrived or 10 s passed.
+std::vector<SseEvent> readSseEvents(std::uint16_t port, const std::string& token,
+                                    const std::string& types, const std::string& last_event_id,
+                                    std::size_t want);
+
 }  // namespace netledger::it

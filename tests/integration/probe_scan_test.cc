@@ -304,56 +304,6 @@ TEST_F(ProbeTest, BadProbeInputIsRefusedNamingTheFieldAndChangesNothing) {
 // ---------------------------------------------------------------------------------------------
 // Scans
 
-// The events of `types` after `after_seq`, read from /v1/events until `want` arrived: (event
-// type, data).
-std::vector<std::pair<std::string, json::value>> readEvents(std::uint16_t port,
-                                                            const std::string& token,
-                                                            const std::string& types,
-                                                            const std::string& after_seq,
-                                                            std::size_t want) {
-  asio::io_context io;
-  tcp::socket s(io);
-  s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-  std::string req = "GET /v1/events?types=" + types +
-                    " HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nAuthorization: Bearer " +
-                    token + "\r\nLast-Event-ID: " + after_seq + "\r\n\r\n";
-  asio::write(s, asio::buffer(req));
-  boost::beast::flat_buffer buffer;
-  bhttp::response_parser<bhttp::buffer_body> parser;
-  parser.body_limit(boost::none);
-  boost::beast::error_code ec;
-  bhttp::read_header(s, buffer, parser, ec);
-  if (ec) throw std::runtime_error("events: " + ec.message());
-  std::string text;
-  std::vector<std::pair<std::string, json::value>> events;
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  char chunk[4096];
-  while (events.size() < want && std::chrono::steady_clock::now() < deadline) {
-    parser.get().body().data = chunk;
-    parser.get().body().size = sizeof chunk;
-    bhttp::read_some(s, buffer, parser, ec);
-    if (ec && ec != bhttp::error::need_buffer) break;
-    text.append(chunk, sizeof chunk - parser.get().body().size);
-    std::size_t end;
-    while ((end = text.find("\n\n")) != std::string::npos) {
-      std::string block = text.substr(0, end);
-      text.erase(0, end + 2);
-      std::string event, data;
-      std::size_t pos = 0;
-      while (pos < block.size()) {
-        std::size_t nl = block.find('\n', pos);
-        std::string line =
-            block.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-        if (line.rfind("event: ", 0) == 0) event = line.substr(7);
-        if (line.rfind("data: ", 0) == 0) data = line.substr(6);
-        pos = nl == std::string::npos ? block.size() : nl + 1;
-      }
-      if (!event.empty()) events.emplace_back(event, parseJson(data));
-    }
-  }
-  return events;
-}
-
 class ScanTest : public ProbeTest {
  protected:
   void SetUp() override {
@@ -401,11 +351,12 @@ TEST_F(ScanTest, AScanIsRequestedOnTheEventStreamAndItsResultComparedWithTheLedg
             R"({"start":"192.0.2.211","end":"192.0.2.254"}])");
 
   // The agent learns of it from the event stream: scan.requested carrying the scan.
-  auto events = readEvents(server_.port(), server_.adminToken(), "scan.*", start, 1);
+  auto events = readSseEvents(server_.port(), server_.adminToken(), "scan.*", start, 1);
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0].first, "scan.requested");
-  EXPECT_EQ(str(events[0].second.at("after"), "id"), id);
-  EXPECT_EQ(events[0].second.at("after").at("addresses"), scan.at("addresses"));
+  EXPECT_EQ(events[0].event, "scan.requested");
+  const json::value data = parseJson(events[0].data);
+  EXPECT_EQ(str(data.at("after"), "id"), id);
+  EXPECT_EQ(data.at("after").at("addresses"), scan.at("addresses"));
 
   auto done = api_->post(
       "/v1/scans/" + id + "/result",
