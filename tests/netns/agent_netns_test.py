@@ -174,14 +174,16 @@ class Lab:
                 out += f"--- {name} (last 40 lines)\n" + "".join(open(path).readlines()[-40:])
         return out
 
-    def start_server(self):
+    def start_server(self, port=0):
         cfg = os.path.join(self.tmp, "netledgerd.yaml")
         with open(cfg, "w") as f:
             f.write("sweep_interval_ms: 200\n")
         env = dict(os.environ, NETLEDGER_BOOTSTRAP_TOKEN=TOKEN)
         port_file = os.path.join(self.tmp, "server.port")
-        log = open(os.path.join(self.tmp, "netledgerd.log"), "w")
-        p = subprocess.Popen([os.path.join(BIN, "netledgerd"), "--listen", "127.0.0.1:0",
+        if os.path.exists(port_file):
+            os.remove(port_file)
+        log = open(os.path.join(self.tmp, "netledgerd.log"), "a")
+        p = subprocess.Popen([os.path.join(BIN, "netledgerd"), "--listen", f"127.0.0.1:{port}",
                               "--data-dir", os.path.join(self.tmp, "data"), "--config", cfg,
                               "--port-file", port_file], stdout=log, stderr=subprocess.STDOUT,
                              env=env)
@@ -535,6 +537,35 @@ for i in range(3000):
             f.write(text)
         p = subprocess.run(["systemd-analyze", "verify", path], capture_output=True, text=True)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
+    # the server goes away and comes back ------------------------------------------------------
+    def test_y_agent_rides_out_a_server_restart(self):
+        vm, port = self.lab.add_vm("y1", "02:00:00:00:07:01", v4="192.0.2.36")
+        self.lab.wait_ports([port])
+        server = self.lab.procs["netledgerd"]
+        server_port = int(self.api.base.rsplit(":", 1)[1])
+        server.terminate()
+        server.wait(10)
+        # Seen while the server is away: queued, not lost.
+        arping(vm, "192.0.2.1")
+        time.sleep(1.0)
+        _, health = self.lab.agent_get("/healthz")
+        self.assertFalse(json.loads(health)["server"]["event_stream"], health)
+        self.assertGreater(self.lab.agent_metric("netledger_agent_observation_send_failures_total"),
+                           0)
+        self.lab.start_server(port=server_port)
+        self.api.wait_conflict("unknown_station", lambda c: c.get("ip") == "192.0.2.36",
+                               timeout=15)
+        # The event stream is back too: a probed allocation completes end to end.
+        t0 = time.monotonic()
+        while not json.loads(self.lab.agent_get("/healthz")[1])["server"]["event_stream"]:
+            self.assertLess(time.monotonic() - t0, 15, "the event stream did not reconnect")
+            time.sleep(0.1)
+        status, b = self.api.call("POST", "/v1/bindings", {
+            "instance": "vm-y", "pool": "vms", "host": NODE, "probe": True, "probe_timeout_s": 10})
+        self.assertEqual(status, 201, b)
+        self.assertEqual(b["state"], "active")
+        self.lab.remove_vm(vm)
 
     # g (last: it stops the agent) ------------------------------------------------------------
     def test_z_heartbeats_stop_dynamic_bindings_expire(self):
