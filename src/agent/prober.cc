@@ -12,7 +12,11 @@ ProbeWatch::ProbeWatch(addr::IpAddress target, std::vector<addr::Mac> own_macs)
 
 std::optional<addr::Mac> ProbeWatch::answerOf(const wire::Frame& f, const addr::IpAddress& target,
                                               const std::vector<addr::Mac>& own) {
-  auto ours = [&](addr::Mac m) { return std::find(own.begin(), own.end(), m) != own.end(); };
+  // Our own frames are no answer, and neither is a multicast or zero "station": no station can
+  // hold an address with those (and the server would refuse to record them).
+  auto ours = [&](addr::Mac m) {
+    return m.isMulticast() || m.isZero() || std::find(own.begin(), own.end(), m) != own.end();
+  };
   if (wire::isArp(f.kind)) {
     if (!target.isV4()) return std::nullopt;
     const addr::Ipv4 t = target.v4();
