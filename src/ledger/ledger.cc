@@ -1296,6 +1296,51 @@ Result<Applied<BindingRecord>> Ledger::migrate(const Actor& actor, std::uint64_t
                                    std::move(before), true);
 }
 
+Result<Applied<BindingRecord>> Ledger::updateBinding(const Actor& actor, std::uint64_t id,
+                                                     const BindingUpdate& update) {
+  NL_RETURN_IF_ERROR(requireRole(actor, Role::kOperator, "update bindings"));
+  if (update.host) NL_RETURN_IF_ERROR(validatePrintable("host", *update.host, 253, true));
+  std::lock_guard lock(mu_);
+  auto found = table_.get(id);
+  if (!found) return Status::notFound("binding " + std::to_string(id) + " not found");
+  BindingRecord& b = *found;
+  NL_RETURN_IF_ERROR(checkBindingAccess(actor, b));
+  std::string before = dump(toJson(b));
+  std::uint64_t expected = b.version;
+  const TimePoint now = clock_.now();
+  const Millis now_ms = nowMs();
+  std::vector<Write> quarantine;
+  if (update.mac && update.mac != b.mac) {
+    if (Status s = macs_.claim(*update.mac, now); !s.isOk()) {
+      if (auto holder = table_.idByMac(*update.mac)) {
+        return Status::conflict("mac: " + update.mac->toString() + " is held by binding " +
+                                std::to_string(*holder) + " (" + table_.get(*holder)->instance +
+                                ")");
+      }
+      return s.withContext("mac");
+    }
+    if (b.mac) {
+      std::int64_t hold = options_.mac_quarantine_s;
+      if (auto mp = mac_pools_.find(b.mac_pool); mp != mac_pools_.end()) {
+        hold = mp->second.record.quarantine_s;
+      }
+      if (macs_.release(*b.mac, now, std::chrono::seconds(hold)).isOk() && hold > 0) {
+        quarantine.push_back(
+            PutQuarantine{{"mac", b.mac_pool, b.mac->toString(), now_ms + hold * 1000}});
+      }
+    }
+    b.mac = update.mac;
+    b.mac_pool.clear();  // no longer the pool's: an observed MAC
+  }
+  if (update.host) b.host = *update.host;
+  if (update.host_mac) b.host_mac = update.host_mac;
+  b.updated_at = now_ms;
+  auto applied = commitBindingUpdateLocked(actor, "binding.update", std::move(b), expected,
+                                           std::move(before), true);
+  if (!quarantine.empty()) (void)pushLocked(std::move(quarantine));
+  return applied;
+}
+
 Result<Applied<BindingRecord>> Ledger::moveAddress(const Actor& actor, const IpAddress& ip,
                                                    std::uint64_t to) {
   NL_RETURN_IF_ERROR(requireRole(actor, Role::kOperator, "move addresses"));

@@ -90,6 +90,13 @@ struct PoolPatch {
   std::optional<int> expand_prefix_length;
 };
 
+// The fields PATCH /v1/bindings/{id} may change.
+struct BindingUpdate {
+  std::optional<std::string> host;
+  std::optional<addr::Mac> mac;
+  std::optional<addr::Mac> host_mac;
+};
+
 struct AllocateRequest {
   std::string instance;
   std::string interface = "eth0";
@@ -210,6 +217,12 @@ class Ledger {
   Result<Applied<BindingRecord>> migrate(const Actor& actor, std::uint64_t id,
                                          const std::string& host,
                                          std::optional<addr::Mac> host_mac);
+  // Records facts learnt after allocation (the CNI chained plugin: the pod interface's MAC and
+  // its node), audited as binding.update. A new MAC is claimed like an explicit one at
+  // allocation (kConflict naming the holder when another binding has it); the old one, if any,
+  // is released with its usual quarantine. Unset fields stay as they are.
+  Result<Applied<BindingRecord>> updateBinding(const Actor& actor, std::uint64_t id,
+                                               const BindingUpdate& update);
   // Moves `ip` from its holder to binding `to` (VIP failover).
   Result<Applied<BindingRecord>> moveAddress(const Actor& actor, const addr::IpAddress& ip,
                                              std::uint64_t to);

@@ -216,6 +216,31 @@ Result<ProbeReport> parseProbeReport(const JsonBody& body) {
   return r;
 }
 
+// PATCH /v1/bindings/{id}: facts learnt after allocation (the CNI chained plugin's pod MAC
+// and node). A MAC must be a unicast station address, as the wire will show it.
+Result<ledger::BindingUpdate> parseUpdate(const JsonBody& body) {
+  NL_RETURN_IF_ERROR(body.allowOnly({"mac", "host", "host_mac"}));
+  ledger::BindingUpdate u;
+  if (auto v = body.optString("host", 253); !v)
+    return v.status();
+  else if (*v)
+    u.host = **v;
+  auto mac = body.optMac("mac");
+  if (!mac) return mac.status();
+  if (*mac && ((*mac)->isMulticast() || (*mac)->isZero())) {
+    return Status::invalidArgument("mac: " + (*mac)->toString() +
+                                   " is not a unicast station address");
+  }
+  u.mac = *mac;
+  auto host_mac = body.optMac("host_mac");
+  if (!host_mac) return host_mac.status();
+  u.host_mac = *host_mac;
+  if (!u.mac && !u.host && !u.host_mac) {
+    return Status::invalidArgument("body: give at least one of mac, host, host_mac");
+  }
+  return u;
+}
+
 }  // namespace
 
 Status registerBindingRoutes(http::Router& router, ApiContext& ctx) {
@@ -329,6 +354,18 @@ Status registerBindingRoutes(http::Router& router, ApiContext& ctx) {
                    if (!host_mac) return respondError(res, host_mac.status());
                    answerBinding(ctx, std::move(res),
                                  [&] { return ctx.ledger.migrate(actor, *id, *host, *host_mac); });
+                 })));
+  NL_RETURN_IF_ERROR(
+      router.add("PATCH", "/v1/bindings/{id}",
+                 withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
+                   auto id = parseId("id", req.param("id"));
+                   if (!id) return respondError(res, id.status());
+                   auto body = JsonBody::parse(req.body);
+                   if (!body) return respondError(res, body.status());
+                   auto update = parseUpdate(*body);
+                   if (!update) return respondError(res, update.status());
+                   answerBinding(ctx, std::move(res),
+                                 [&] { return ctx.ledger.updateBinding(actor, *id, *update); });
                  })));
   NL_RETURN_IF_ERROR(router.add(
       "POST", "/v1/addresses/{ip}/move",

@@ -1,0 +1,334 @@
+#!/usr/bin/env python3
+"""netledger-cni driven by the reference CNI plugins (Debian containernetworking-plugins): #6.
+
+Topology, all created here and deleted afterwards: a node namespace holding netledgerd (on its
+loopback) and whatever the plugins create there (the bridge plugin's cni bridge, ptp's host
+veths); sandbox namespaces for the "pods". The plugins run via `ip netns exec NODE` so their
+bridges and host-side interfaces land in the node namespace, never in the root namespace; the
+sandbox is CNI_NETNS=/var/run/netns/NAME. Only documentation prefixes, no route out (ipMasq
+off, no uplink in the node namespace).
+
+The test process enters the node namespace (setns) to reach netledgerd, as the agent test does.
+Needs root. Run by ctest: NETLEDGER_BIN_DIR names the build's bin/.
+"""
+import concurrent.futures
+import ctypes
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+BIN = os.path.abspath(os.environ.get("NETLEDGER_BIN_DIR",
+                                     os.path.join(os.path.dirname(__file__), "../../build/bin")))
+CNI_DIR = os.environ.get("CNI_PLUGIN_DIR", "/usr/lib/cni")
+TAG = "nc%05d" % (os.getpid() % 100000)
+NODE_NS = TAG + "n"
+NODE = "node-1"
+TOKEN = "cni-netns-admin-token-" + TAG
+CLONE_NEWNET = 0x40000000
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def run(*args, ns=None, check=True, timeout=60, env=None, stdin=None):
+    cmd = (["ip", "netns", "exec", ns] if ns else []) + [str(a) for a in args]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, input=stdin)
+    if check and p.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} -> {p.returncode}: {p.stderr.strip()} {p.stdout}")
+    return p
+
+
+def setns(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if libc.setns(fd, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "setns " + path)
+    finally:
+        os.close(fd)
+
+
+class Lab:
+    def __init__(self):
+        self.tmp = tempfile.mkdtemp(prefix="netledger-cni-")
+        self.sandboxes = []
+        self.server = None
+        self.port = 0
+        self.token_file = os.path.join(self.tmp, "token")
+        with open(self.token_file, "w") as f:
+            f.write(TOKEN + "\n")
+        os.chmod(self.token_file, 0o600)
+        self.root_ns = os.open("/proc/self/ns/net", os.O_RDONLY)
+
+    def up(self):
+        run("ip", "netns", "add", NODE_NS)
+        run("ip", "link", "set", "lo", "up", ns=NODE_NS)
+        setns(f"/var/run/netns/{NODE_NS}")
+        self.start_server()
+
+    def start_server(self, port=0):
+        port_file = os.path.join(self.tmp, "port")
+        if os.path.exists(port_file):
+            os.unlink(port_file)
+        env = dict(os.environ, NETLEDGER_BOOTSTRAP_TOKEN=TOKEN)
+        log = open(os.path.join(self.tmp, "netledgerd.log"), "a")
+        self.server = subprocess.Popen(
+            [os.path.join(BIN, "netledgerd"), "--listen", f"127.0.0.1:{port}", "--data-dir",
+             os.path.join(self.tmp, "data"), "--port-file", port_file],
+            stdout=log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + 20
+        while not (os.path.exists(port_file) and os.path.getsize(port_file) > 0):
+            if time.monotonic() > deadline or self.server.poll() is not None:
+                raise RuntimeError("netledgerd did not start: " +
+                                   open(os.path.join(self.tmp, "netledgerd.log")).read()[-2000:])
+            time.sleep(0.02)
+        with open(port_file) as f:
+            self.port = int(f.read().strip())
+
+    def stop_server(self):
+        if self.server and self.server.poll() is None:
+            self.server.send_signal(signal.SIGTERM)
+            self.server.wait(timeout=20)
+        self.server = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def down(self):
+        self.stop_server()
+        for ns in self.sandboxes:
+            run("ip", "netns", "del", ns, check=False)
+        run("ip", "netns", "del", NODE_NS, check=False)
+        libc.setns(self.root_ns, CLONE_NEWNET)
+        if os.environ.get("KEEP_TMP"):
+            print("kept", self.tmp)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def sandbox(self, i):
+        ns = f"{TAG}s{i}"
+        run("ip", "netns", "add", ns)
+        run("ip", "link", "set", "lo", "up", ns=ns)
+        self.sandboxes.append(ns)
+        return ns
+
+    def api(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        req.add_header("Authorization", "Bearer " + TOKEN)
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                text = r.read().decode()
+                return r.status, (json.loads(text) if text else None)
+        except urllib.error.HTTPError as e:
+            text = e.read().decode()
+            return e.code, (json.loads(text) if text.startswith("{") else text)
+
+    def live_bindings(self, instance):
+        status, out = self.api("GET", "/v1/bindings?limit=1000&instance=" + instance)
+        assert status == 200, out
+        return [b for b in out["items"] if b["state"] in ("reserved", "active")]
+
+    def plugin(self, plugin, command, ns, conf, ifname="eth0", container=None):
+        """Execs a plugin as a runtime does; returns (exit code, parsed stdout or None)."""
+        env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
+               "CNI_COMMAND": command, "CNI_CONTAINERID": container or ns,
+               "CNI_NETNS": f"/var/run/netns/{ns}", "CNI_IFNAME": ifname,
+               "CNI_PATH": f"{CNI_DIR}:{BIN}"}
+        path = os.path.join(BIN if plugin == "netledger-cni" else CNI_DIR, plugin)
+        p = run(path, ns=NODE_NS, check=False, env=env, stdin=json.dumps(conf))
+        out = json.loads(p.stdout) if p.stdout.strip() else None
+        return p.returncode, out
+
+    def add_chain(self, main_conf, ns, chained_conf):
+        """A two-plugin conflist by hand: the main plugin (IPAM netledger-cni), then netledger-cni
+        chained with the main plugin's result as prevResult."""
+        rc, result = self.plugin(main_conf["type"], "ADD", ns, main_conf)
+        if rc != 0:
+            return rc, result
+        conf = dict(chained_conf, prevResult=result)
+        return self.plugin("netledger-cni", "ADD", ns, conf)
+
+
+def mac_of(ns, ifname="eth0"):
+    return json.loads(run("ip", "-j", "link", "show", ifname, ns=ns).stdout)[0]["address"]
+
+
+def v4_of(ns, ifname="eth0"):
+    info = json.loads(run("ip", "-j", "-4", "addr", "show", ifname, ns=ns).stdout)[0]
+    return [a["local"] for a in info["addr_info"]]
+
+
+class CniNetnsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if os.geteuid() != 0:
+            raise unittest.SkipTest("needs root")
+        for p in ("bridge", "ptp"):
+            if not os.access(os.path.join(CNI_DIR, p), os.X_OK):
+                raise AssertionError(f"{CNI_DIR}/{p} missing: install containernetworking-plugins")
+        cls.lab = Lab()
+        try:
+            cls.lab.up()
+            status, out = cls.lab.api("POST", "/v1/pools", {
+                "name": "pods-v4", "cidr": "198.51.100.0/24", "gateway": "198.51.100.1"})
+            assert status == 201, out
+        except BaseException:
+            cls.lab.down()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.lab.down()
+
+    def bridge_conf(self, version="1.0.0"):
+        return {"cniVersion": version, "name": "podnet", "type": "bridge", "bridge": "cni0",
+                "isGateway": True, "ipMasq": False,
+                "ipam": {"type": "netledger-cni", "server": self.lab.url,
+                         "tokenFile": self.lab.token_file, "pools": ["pods-v4"], "host": NODE,
+                         "routes": [{"dst": "198.51.100.0/24"}],
+                         "dns": {"nameservers": ["198.51.100.53"]}}}
+
+    def chained_conf(self, version="1.0.0"):
+        return {"cniVersion": version, "name": "podnet", "type": "netledger-cni",
+                "server": self.lab.url, "tokenFile": self.lab.token_file, "host": NODE}
+
+    def test_1_bridge_50_sandboxes(self):
+        lab = self.lab
+        names = [lab.sandbox(i) for i in range(50)]
+        t0 = time.monotonic()
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(
+                lambda ns: lab.add_chain(self.bridge_conf(), ns, self.chained_conf()), names))
+        elapsed = time.monotonic() - t0
+        print(f"\n50 bridge ADDs (8 at a time) in {elapsed:.2f} s", flush=True)
+        for ns, (rc, out) in zip(names, results):
+            self.assertEqual(rc, 0, f"{ns}: {out}")
+        addresses = {}
+        for ns, (rc, out) in zip(names, results):
+            ips = [ip["address"] for ip in out["ips"]]
+            self.assertEqual(len(ips), 1, out)
+            self.assertTrue(ips[0].startswith("198.51.100.") and ips[0].endswith("/24"), ips)
+            self.assertEqual(out["ips"][0]["gateway"], "198.51.100.1")
+            self.assertEqual(v4_of(ns), [ips[0].split("/")[0]])
+            addresses[ns] = ips[0].split("/")[0]
+        self.assertEqual(len(set(addresses.values())), 50, "addresses must be unique")
+        # The ledger: one active binding per sandbox, with the pod interface's MAC and the node.
+        for ns in names:
+            live = lab.live_bindings(ns)
+            self.assertEqual(len(live), 1, live)
+            b = live[0]
+            self.assertEqual(b["addresses"], [addresses[ns]])
+            self.assertEqual(b["mac"], mac_of(ns))
+            self.assertEqual(b["host"], NODE)
+            self.assertEqual(b["interface"], "eth0")
+        # Connectivity: every sandbox reaches the gateway (the bridge), pairs reach each other.
+        for ns in names:
+            run("ping", "-c1", "-W2", "198.51.100.1", ns=ns)
+        for a, b in zip(names[0:50:7], names[3:50:7]):
+            run("ping", "-c1", "-W2", addresses[b], ns=a)
+        # Repeated ADD (IPAM, same container and ifname) answers the same address.
+        rc, again = lab.plugin("netledger-cni", "ADD", names[0], self.bridge_conf())
+        self.assertEqual(rc, 0, again)
+        self.assertEqual(again["ips"][0]["address"], addresses[names[0]] + "/24")
+        self.assertEqual(again["routes"], [{"dst": "198.51.100.0/24"}])
+        self.assertEqual(again["dns"], {"nameservers": ["198.51.100.53"]})
+        self.assertEqual(len(lab.live_bindings(names[0])), 1)
+        # CHECK agrees with the runtime's result; a wrong prevResult is a mismatch.
+        conf = dict(self.bridge_conf(), prevResult=results[0][1])
+        rc, out = lab.plugin("bridge", "CHECK", names[0], conf)
+        self.assertEqual(rc, 0, out)
+        # DEL through the bridge releases; a second DEL and an unknown container succeed.
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            dels = list(pool.map(lambda ns: lab.plugin("bridge", "DEL", ns, self.bridge_conf()),
+                                 names))
+        for ns, (rc, out) in zip(names, dels):
+            self.assertEqual(rc, 0, f"{ns}: {out}")
+            self.assertEqual(lab.live_bindings(ns), [])
+        rc, out = lab.plugin("netledger-cni", "DEL", names[0], self.bridge_conf())
+        self.assertEqual(rc, 0, out)
+        rc, out = lab.plugin("netledger-cni", "DEL", names[0], self.bridge_conf(),
+                             container="never-seen")
+        self.assertEqual(rc, 0, out)
+
+    def test_2_server_down_is_retryable_and_leaks_nothing(self):
+        lab = self.lab
+        ns = lab.sandbox(100)
+        port = lab.port
+        lab.stop_server()
+        t0 = time.monotonic()
+        rc, out = lab.plugin("bridge", "ADD", ns, self.bridge_conf())
+        self.assertNotEqual(rc, 0)
+        self.assertEqual(out["code"], 11, out)
+        self.assertLess(time.monotonic() - t0, 15)
+        # The runtime cleans up with DEL; while the server is away that is retryable too.
+        rc, out = lab.plugin("bridge", "DEL", ns, self.bridge_conf())
+        self.assertNotEqual(rc, 0)
+        self.assertEqual(out["code"], 11, out)
+        lab.start_server(port)
+        self.assertEqual(lab.live_bindings(ns), [])
+        rc, out = lab.plugin("bridge", "DEL", ns, self.bridge_conf())
+        self.assertEqual(rc, 0, out)
+        # Back: the retried ADD works.
+        rc, out = lab.add_chain(self.bridge_conf(), ns, self.chained_conf())
+        self.assertEqual(rc, 0, out)
+        self.assertEqual(len(lab.live_bindings(ns)), 1)
+        rc, out = lab.plugin("bridge", "DEL", ns, self.bridge_conf())
+        self.assertEqual(rc, 0, out)
+        self.assertEqual(lab.live_bindings(ns), [])
+
+    def test_3_ptp_with_host_local_syntax(self):
+        lab = self.lab
+        conf = {"cniVersion": "0.4.0", "name": "ptpnet", "type": "ptp", "ipMasq": False,
+                "ipam": {"type": "netledger-cni", "server": lab.url, "tokenFile": lab.token_file,
+                         "host": NODE,
+                         "ranges": [[{"subnet": "203.0.113.0/24", "rangeStart": "203.0.113.10",
+                                      "rangeEnd": "203.0.113.50", "gateway": "203.0.113.1"}]]}}
+        names = [lab.sandbox(200 + i) for i in range(3)]
+        addrs = []
+        for ns in names:
+            rc, out = lab.add_chain(conf, ns, dict(self.chained_conf("0.4.0"), name="ptpnet"))
+            self.assertEqual(rc, 0, out)
+            ip = out["ips"][0]
+            self.assertEqual(ip["version"], "4")
+            a = ip["address"].split("/")[0]
+            self.assertTrue(10 <= int(a.split(".")[3]) <= 50, ip)
+            addrs.append(a)
+            run("ping", "-c1", "-W2", "203.0.113.1", ns=ns)
+            self.assertEqual(lab.live_bindings(ns)[0]["mac"], mac_of(ns))
+        self.assertEqual(len(set(addrs)), 3)
+        status, pool = lab.api("GET", "/v1/pools/ptpnet-203-0-113-0-24")
+        self.assertEqual(status, 200, pool)
+        self.assertEqual(pool["ranges"], ["203.0.113.10-203.0.113.50"])
+        for ns in names:
+            rc, out = lab.plugin("ptp", "DEL", ns, conf)
+            self.assertEqual(rc, 0, out)
+            self.assertEqual(lab.live_bindings(ns), [])
+
+    def test_4_errors(self):
+        lab = self.lab
+        ns = lab.sandbox(300)
+        bad = self.bridge_conf()
+        bad["ipam"] = dict(bad["ipam"], pools="pods-v4")
+        rc, out = lab.plugin("netledger-cni", "ADD", ns, bad)
+        self.assertEqual((rc != 0, out["code"]), (True, 7), out)
+        self.assertIn("pools", out["msg"])
+        rc, out = lab.plugin("netledger-cni", "ADD", ns, dict(self.bridge_conf(), cniVersion="9.9.9"))
+        self.assertEqual(out["code"], 1, out)
+        missing = dict(self.bridge_conf())
+        missing["ipam"] = dict(missing["ipam"], pools=["no-such-pool"])
+        rc, out = lab.plugin("netledger-cni", "ADD", ns, missing)
+        self.assertEqual(out["code"], 7, out)
+        rc, out = lab.plugin("netledger-cni", "VERSION", ns, {"cniVersion": "1.0.0"})
+        self.assertEqual(out["supportedVersions"], ["0.3.1", "0.4.0", "1.0.0"])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
