@@ -1300,17 +1300,31 @@ Result<Applied<BindingRecord>> Ledger::updateBinding(const Actor& actor, std::ui
                                                      const BindingUpdate& update) {
   NL_RETURN_IF_ERROR(requireRole(actor, Role::kOperator, "update bindings"));
   if (update.host) NL_RETURN_IF_ERROR(validatePrintable("host", *update.host, 253, true));
+  if (update.mac && (update.mac->isMulticast() || update.mac->isZero())) {
+    return Status::invalidArgument("mac: " + update.mac->toString() +
+                                   " is not a unicast station address");
+  }
   std::lock_guard lock(mu_);
   auto found = table_.get(id);
   if (!found) return Status::notFound("binding " + std::to_string(id) + " not found");
-  BindingRecord& b = *found;
+  BindingRecord b = std::move(*found);
   NL_RETURN_IF_ERROR(checkBindingAccess(actor, b));
+  const bool new_mac = update.mac && update.mac != b.mac;
+  const bool new_host = update.host && *update.host != b.host;
+  const bool new_host_mac = update.host_mac && update.host_mac != b.host_mac;
+  // The chained CNI plugin repeats its PATCH on every repeated ADD: facts already recorded are
+  // no change, and no audit event.
+  if (!new_mac && !new_host && !new_host_mac) {
+    return Applied<BindingRecord>{std::move(b), false, latestTicketLocked()};
+  }
   std::string before = dump(toJson(b));
-  std::uint64_t expected = b.version;
+  const std::uint64_t expected = b.version;
   const TimePoint now = clock_.now();
   const Millis now_ms = nowMs();
-  std::vector<Write> quarantine;
-  if (update.mac && update.mac != b.mac) {
+  std::vector<Write> writes;
+  std::optional<Mac> old_mac;
+  if (new_mac) {
+    // Claimed before anything else changes: a refusal leaves memory as it was.
     if (Status s = macs_.claim(*update.mac, now); !s.isOk()) {
       if (auto holder = table_.idByMac(*update.mac)) {
         return Status::conflict("mac: " + update.mac->toString() + " is held by binding " +
@@ -1320,12 +1334,15 @@ Result<Applied<BindingRecord>> Ledger::updateBinding(const Actor& actor, std::ui
       return s.withContext("mac");
     }
     if (b.mac) {
+      old_mac = b.mac;
       std::int64_t hold = options_.mac_quarantine_s;
       if (auto mp = mac_pools_.find(b.mac_pool); mp != mac_pools_.end()) {
         hold = mp->second.record.quarantine_s;
       }
+      // The old MAC's quarantine goes in the binding update's own batch: a crash cannot keep
+      // one without the other.
       if (macs_.release(*b.mac, now, std::chrono::seconds(hold)).isOk() && hold > 0) {
-        quarantine.push_back(
+        writes.push_back(
             PutQuarantine{{"mac", b.mac_pool, b.mac->toString(), now_ms + hold * 1000}});
       }
     }
@@ -1334,11 +1351,20 @@ Result<Applied<BindingRecord>> Ledger::updateBinding(const Actor& actor, std::ui
   }
   if (update.host) b.host = *update.host;
   if (update.host_mac) b.host_mac = update.host_mac;
+  // Not a renewal (the lease end stays) and not an activation (a reserved binding is still
+  // being probed; only the probe's outcome puts it in use).
+  b.version += 1;
   b.updated_at = now_ms;
-  auto applied = commitBindingUpdateLocked(actor, "binding.update", std::move(b), expected,
-                                           std::move(before), true);
-  if (!quarantine.empty()) (void)pushLocked(std::move(quarantine));
-  return applied;
+  table_.update(b);
+  auto keys = bindingKeys(b, true);
+  // The old MAC's history ends here: its lineage must show where it went.
+  if (old_mac) keys.push_back("mac:" + old_mac->toString());
+  writes.push_back(PutBinding{b, expected});
+  writes.push_back(
+      AppendEvent{eventLocked(actor, "binding.update", "binding:" + std::to_string(b.id),
+                              std::move(keys), std::move(before), dump(toJson(b)))});
+  auto ticket = pushLocked(std::move(writes));
+  return Applied<BindingRecord>{std::move(b), true, ticket};
 }
 
 Result<Applied<BindingRecord>> Ledger::moveAddress(const Actor& actor, const IpAddress& ip,

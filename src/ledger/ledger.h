@@ -220,7 +220,10 @@ class Ledger {
   // Records facts learnt after allocation (the CNI chained plugin: the pod interface's MAC and
   // its node), audited as binding.update. A new MAC is claimed like an explicit one at
   // allocation (kConflict naming the holder when another binding has it); the old one, if any,
-  // is released with its usual quarantine. Unset fields stay as they are.
+  // is released with its usual quarantine, written in the same batch as the binding. Unset
+  // fields stay as they are; the state does not change (a reserved binding stays reserved) and
+  // neither does the lease end. Fields equal to what is recorded are no change (changed =
+  // false, no event). kInvalidArgument for a multicast or all-zero MAC.
   Result<Applied<BindingRecord>> updateBinding(const Actor& actor, std::uint64_t id,
                                                const BindingUpdate& update);
   // Moves `ip` from its holder to binding `to` (VIP failover).

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <set>
 #include <thread>
 
@@ -14,6 +15,7 @@ namespace netledger::ledger {
 namespace {
 
 using addr::IpAddress;
+using addr::Mac;
 using addr::Prefix;
 using std::chrono::seconds;
 
@@ -335,6 +337,201 @@ TEST_F(LedgerTest, ReassignKeepsAReservedBindingReservedAndQuarantinesTheAddress
   EXPECT_EQ(ledger_->allocate(op_, specific).status().code(), StatusCode::kConflict);
   // A later renewal still does not activate it.
   EXPECT_EQ(durable(ledger_->renew(op_, b.id, std::nullopt)).state, BindingState::kReserved);
+}
+
+// PATCH /v1/bindings/{id}: the chained CNI plugin records the pod interface's MAC and node.
+class UpdateBindingTest : public LedgerTest {
+ protected:
+  void SetUp() override {
+    LedgerTest::SetUp();
+    makePool("v4", "192.0.2.0/24");
+    MacPoolRecord mp;
+    mp.name = "macs";
+    mp.prefix = addr::MacPrefix::parse("02:00:00:00:00:00/44").value();
+    mp.quarantine_s = 120;
+    durable(ledger_->createMacPool(admin_, mp));
+  }
+  static Mac mac(const char* s) { return Mac::parse(s).value(); }
+  BindingUpdate macUpdate(const char* m) {
+    BindingUpdate u;
+    u.mac = mac(m);
+    return u;
+  }
+  std::vector<EventRecord> updates() {
+    EventQuery q;
+    q.op = "binding.update";
+    return ledger_->audit(q).value();
+  }
+};
+
+TEST_F(UpdateBindingTest, SetsMacHostAndHostMacWithOneAuditEvent) {
+  auto b = durable(ledger_->allocate(op_, req("pod-1", {"v4"})));
+  BindingUpdate u = macUpdate("0a:58:c0:00:02:05");
+  u.host = "node-7";
+  u.host_mac = mac("00:1a:2b:3c:4d:5e");
+  auto updated = durable(ledger_->updateBinding(op_, b.id, u));
+  EXPECT_EQ(updated.mac, mac("0a:58:c0:00:02:05"));
+  EXPECT_EQ(updated.host, "node-7");
+  EXPECT_EQ(updated.host_mac, mac("00:1a:2b:3c:4d:5e"));
+  EXPECT_EQ(updated.version, b.version + 1);
+  EXPECT_EQ(updated.addresses, b.addresses);
+  EXPECT_EQ(ledger_->holderOfMac(viewer_, mac("0a:58:c0:00:02:05"))->id, b.id);
+  auto events = updates();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].actor, "ops");
+  EXPECT_EQ(events[0].subject, "binding:" + std::to_string(b.id));
+  EXPECT_EQ(events[0].before.find("node-7"), std::string::npos);
+  EXPECT_NE(events[0].after.find("\"host\":\"node-7\""), std::string::npos);
+  EXPECT_NE(events[0].after.find("0a:58:c0:00:02:05"), std::string::npos);
+  // Unset fields stay; the same facts again are no change and no event.
+  BindingUpdate host_only;
+  host_only.host = "node-7";
+  auto again = ledger_->updateBinding(op_, b.id, host_only);
+  ASSERT_TRUE(again.isOk());
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->value.mac, mac("0a:58:c0:00:02:05"));
+  EXPECT_EQ(again->value.version, updated.version);
+  EXPECT_EQ(updates().size(), 1u);
+  // The MAC's lineage starts with the update.
+  auto lineage =
+      ledger_->lineage("mac:0a:58:c0:00:02:05", 0, std::numeric_limits<Millis>::max(), 10);
+  ASSERT_TRUE(lineage.isOk());
+  ASSERT_EQ(lineage->size(), 1u);
+  EXPECT_EQ(lineage->front().event.op, "binding.update");
+  reopen();
+  auto reloaded = ledger_->getBinding(viewer_, b.id);
+  ASSERT_TRUE(reloaded.isOk());
+  EXPECT_EQ(reloaded->mac, mac("0a:58:c0:00:02:05"));
+  EXPECT_EQ(reloaded->host, "node-7");
+  EXPECT_EQ(reloaded->host_mac, mac("00:1a:2b:3c:4d:5e"));
+}
+
+TEST_F(UpdateBindingTest, ReplacedMacIsQuarantinedInTheSameBatch) {
+  auto r = req("pod-1", {"v4"});
+  r.mac_pool = "macs";
+  auto b = durable(ledger_->allocate(op_, r));
+  ASSERT_TRUE(b.mac.has_value());
+  const Mac old = *b.mac;
+  auto updated = durable(ledger_->updateBinding(op_, b.id, macUpdate("0a:58:c0:00:02:05")));
+  EXPECT_EQ(updated.mac, mac("0a:58:c0:00:02:05"));
+  EXPECT_TRUE(updated.mac_pool.empty());
+  // One batch: the quarantine record, the binding and its event.
+  EXPECT_EQ(ledger_->stats().last_batch_size, 3u);
+  auto stored = store_.load().value();
+  ASSERT_EQ(stored.quarantine.size(), 1u);
+  EXPECT_EQ(stored.quarantine[0].kind, "mac");
+  EXPECT_EQ(stored.quarantine[0].pool, "macs");
+  EXPECT_EQ(stored.quarantine[0].key, old.toString());
+  ASSERT_EQ(stored.bindings.size(), 1u);
+  EXPECT_EQ(stored.bindings[0].mac, mac("0a:58:c0:00:02:05"));
+  // The old MAC's lineage shows where it went; it is refused until its hold ends, restarts
+  // included.
+  auto lineage =
+      ledger_->lineage("mac:" + old.toString(), 0, std::numeric_limits<Millis>::max(), 10);
+  ASSERT_TRUE(lineage.isOk());
+  ASSERT_EQ(lineage->size(), 2u);
+  EXPECT_EQ(lineage->back().event.op, "binding.update");
+  auto reuse = req("pod-2", {"v4"});
+  reuse.mac = old;
+  EXPECT_EQ(ledger_->allocate(op_, reuse).status().code(), StatusCode::kConflict);
+  reopen();
+  EXPECT_EQ(ledger_->allocate(op_, reuse).status().code(), StatusCode::kConflict);
+  clock_.advance(seconds(121));
+  EXPECT_TRUE(ledger_->allocate(op_, reuse).isOk());
+}
+
+TEST_F(UpdateBindingTest, FailedCommitKeepsNeitherTheUpdateNorTheQuarantine) {
+  auto r = req("pod-1", {"v4"});
+  r.mac_pool = "macs";
+  auto b = durable(ledger_->allocate(op_, r));
+  const Mac old = *b.mac;
+  store_.failNextApplies(1);
+  auto u = ledger_->updateBinding(op_, b.id, macUpdate("0a:58:c0:00:02:05"));
+  ASSERT_TRUE(u.isOk());
+  EXPECT_EQ(ledger_->waitDurable(u->ticket).code(), StatusCode::kUnavailable);
+  auto stored = store_.load().value();
+  EXPECT_TRUE(stored.quarantine.empty());
+  EXPECT_EQ(stored.bindings.at(0).mac, old);
+  EXPECT_EQ(ledger_->getBinding(viewer_, b.id)->mac, old);
+  EXPECT_EQ(ledger_->holderOfMac(viewer_, old)->id, b.id);
+  EXPECT_EQ(ledger_->holderOfMac(viewer_, mac("0a:58:c0:00:02:05")).status().code(),
+            StatusCode::kNotFound);
+  // And the retry goes through.
+  EXPECT_EQ(durable(ledger_->updateBinding(op_, b.id, macUpdate("0a:58:c0:00:02:05"))).mac,
+            mac("0a:58:c0:00:02:05"));
+}
+
+TEST_F(UpdateBindingTest, MacHeldElsewhereIsAConflictNamingTheHolder) {
+  auto holder = req("pod-holder", {"v4"});
+  holder.mac = mac("0a:58:c0:00:02:05");
+  auto h = durable(ledger_->allocate(op_, holder));
+  auto b = durable(ledger_->allocate(op_, req("pod-1", {"v4"})));
+  BindingUpdate u = macUpdate("0a:58:c0:00:02:05");
+  u.host = "node-7";
+  auto refused = ledger_->updateBinding(op_, b.id, u);
+  ASSERT_FALSE(refused.isOk());
+  EXPECT_EQ(refused.status().code(), StatusCode::kConflict);
+  EXPECT_NE(refused.status().message().find("mac: 0a:58:c0:00:02:05"), std::string::npos);
+  EXPECT_NE(refused.status().message().find("binding " + std::to_string(h.id)), std::string::npos);
+  EXPECT_NE(refused.status().message().find("pod-holder"), std::string::npos);
+  // Nothing changed, not even the host given alongside.
+  auto now = ledger_->getBinding(viewer_, b.id).value();
+  EXPECT_EQ(now.version, b.version);
+  EXPECT_EQ(now.host, b.host);
+  EXPECT_FALSE(now.mac.has_value());
+  EXPECT_EQ(ledger_->holderOfMac(viewer_, mac("0a:58:c0:00:02:05"))->id, h.id);
+  EXPECT_TRUE(updates().empty());
+  // Its own MAC again is no conflict.
+  auto same = ledger_->updateBinding(op_, h.id, macUpdate("0a:58:c0:00:02:05"));
+  ASSERT_TRUE(same.isOk());
+  EXPECT_FALSE(same->created);
+}
+
+TEST_F(UpdateBindingTest, RefusesBadMacsRolesTenantsAndUnknownIds) {
+  auto b = durable(ledger_->allocate(op_, req("pod-1", {"v4"})));
+  for (const char* bad : {"01:00:5e:00:00:01", "ff:ff:ff:ff:ff:ff", "00:00:00:00:00:00"}) {
+    auto r = ledger_->updateBinding(op_, b.id, macUpdate(bad));
+    ASSERT_FALSE(r.isOk()) << bad;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(r.status().message().rfind("mac:", 0), 0u) << r.status().message();
+  }
+  BindingUpdate bad_host;
+  bad_host.host = std::string("node\n1");
+  EXPECT_EQ(ledger_->updateBinding(op_, b.id, bad_host).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(ledger_->updateBinding(viewer_, b.id, macUpdate("0a:58:c0:00:02:05")).status().code(),
+            StatusCode::kForbidden);
+  EXPECT_EQ(ledger_->updateBinding(op_, 999, macUpdate("0a:58:c0:00:02:05")).status().code(),
+            StatusCode::kNotFound);
+  makePool("red", "198.51.100.0/24", "red");
+  auto red = durable(ledger_->allocate(op_, req("red-pod", {"red"})));
+  Actor blue_op{"blue-op", Role::kOperator, {"blue"}};
+  EXPECT_EQ(ledger_->updateBinding(blue_op, red.id, macUpdate("0a:58:c0:00:02:05")).status().code(),
+            StatusCode::kNotFound);
+  Actor red_op{"red-op", Role::kOperator, {"red"}};
+  EXPECT_EQ(durable(ledger_->updateBinding(red_op, red.id, macUpdate("0a:58:c0:00:02:05"))).mac,
+            mac("0a:58:c0:00:02:05"));
+  EXPECT_EQ(ledger_->getBinding(viewer_, b.id)->version, b.version);
+  EXPECT_EQ(updates().size(), 1u);
+}
+
+TEST_F(UpdateBindingTest, AReservedBindingStaysReservedAndKeepsItsLease) {
+  auto r = req("pod-1", {"v4"});
+  r.probe = true;
+  r.host = "node-1";
+  r.ttl_s = 60;
+  auto b = durable(ledger_->allocate(op_, r));
+  ASSERT_EQ(b.state, BindingState::kReserved);
+  clock_.advance(seconds(10));
+  BindingUpdate u = macUpdate("0a:58:c0:00:02:05");
+  u.host = "node-2";
+  auto updated = durable(ledger_->updateBinding(op_, b.id, u));
+  EXPECT_EQ(updated.state, BindingState::kReserved);
+  EXPECT_EQ(updated.expires_at, b.expires_at);
+  EXPECT_GT(updated.updated_at, b.updated_at);
+  reopen();
+  EXPECT_EQ(ledger_->getBinding(viewer_, b.id)->state, BindingState::kReserved);
+  EXPECT_EQ(durable(ledger_->activate(op_, b.id)).state, BindingState::kActive);
 }
 
 TEST_F(LedgerTest, ConcurrentAllocationsNeverDuplicate) {
