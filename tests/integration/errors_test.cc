@@ -209,7 +209,8 @@ TEST_F(ErrorTest, UnauthorizedForbiddenNotFoundMethodNotAllowed) {
   auto r = api_->request("PUT", "/v1/pools/main", "{}");
   EXPECT_EQ(r.header("Allow"), "DELETE, GET, PATCH");
   EXPECT_EQ(api_->request("DELETE", "/v1/pools").header("Allow"), "GET, POST");
-  EXPECT_EQ(api_->request("PATCH", "/v1/bindings/" + held_, "{}").header("Allow"), "DELETE, GET");
+  EXPECT_EQ(api_->request("PUT", "/v1/bindings/" + held_, "{}").header("Allow"),
+            "DELETE, GET, PATCH");
   HttpClient anon(server_.port());
   EXPECT_EQ(anon.get("/v1/pools").header("WWW-Authenticate"), "Bearer");
 }
