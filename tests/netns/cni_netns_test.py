@@ -166,6 +166,22 @@ def v4_of(ns, ifname="eth0"):
     return [a["local"] for a in info["addr_info"]]
 
 
+def v6_global_of(ns, ifname="eth0"):
+    info = json.loads(run("ip", "-j", "-6", "addr", "show", ifname, "scope", "global",
+                          ns=ns).stdout)[0]
+    return [a["local"] for a in info["addr_info"]]
+
+
+def ping(ns, address, family="-4", tries=5):
+    """Pings `address` from `ns`, retrying while IPv6 DAD and neighbour discovery settle."""
+    for attempt in range(tries):
+        p = run("ping", family, "-c1", "-W2", address, ns=ns, check=False)
+        if p.returncode == 0:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{ns}: ping {family} {address} failed: {p.stdout} {p.stderr}")
+
+
 class CniNetnsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -179,6 +195,9 @@ class CniNetnsTest(unittest.TestCase):
             cls.lab.up()
             status, out = cls.lab.api("POST", "/v1/pools", {
                 "name": "pods-v4", "cidr": "198.51.100.0/24", "gateway": "198.51.100.1"})
+            assert status == 201, out
+            status, out = cls.lab.api("POST", "/v1/pools", {
+                "name": "pods-v6", "cidr": "2001:db8:1::/64", "gateway": "2001:db8:1::1"})
             assert status == 201, out
         except BaseException:
             cls.lab.down()
@@ -311,6 +330,58 @@ class CniNetnsTest(unittest.TestCase):
             rc, out = lab.plugin("ptp", "DEL", ns, conf)
             self.assertEqual(rc, 0, out)
             self.assertEqual(lab.live_bindings(ns), [])
+
+    def test_5_dual_stack_bridge(self):
+        """pods-v4 and pods-v6 through the bridge plugin: one binding per sandbox holding both
+        addresses, both configured in the sandbox, the bridge (isGateway) answering on both."""
+        lab = self.lab
+        conf = self.bridge_conf()
+        conf["ipam"] = dict(conf["ipam"], pools=["pods-v4", "pods-v6"])
+        names = [lab.sandbox(400 + i) for i in range(2)]
+        v4, v6 = {}, {}
+        for ns in names:
+            rc, out = lab.add_chain(conf, ns, self.chained_conf())
+            self.assertEqual(rc, 0, out)
+            self.assertEqual(len(out["ips"]), 2, out)
+            four = [ip for ip in out["ips"] if ":" not in ip["address"]]
+            six = [ip for ip in out["ips"] if ":" in ip["address"]]
+            self.assertEqual(len(four), 1, out)
+            self.assertEqual(len(six), 1, out)
+            self.assertTrue(four[0]["address"].startswith("198.51.100."), four)
+            self.assertTrue(four[0]["address"].endswith("/24"), four)
+            self.assertEqual(four[0]["gateway"], "198.51.100.1")
+            self.assertTrue(six[0]["address"].startswith("2001:db8:1::"), six)
+            self.assertTrue(six[0]["address"].endswith("/64"), six)
+            self.assertEqual(six[0]["gateway"], "2001:db8:1::1")
+            v4[ns] = four[0]["address"].split("/")[0]
+            v6[ns] = six[0]["address"].split("/")[0]
+            # The sandbox has both configured.
+            self.assertEqual(v4_of(ns), [v4[ns]])
+            self.assertEqual(v6_global_of(ns), [v6[ns]])
+            # The ledger: one binding, both addresses, the pod's MAC and node.
+            live = lab.live_bindings(ns)
+            self.assertEqual(len(live), 1, live)
+            self.assertEqual(sorted(live[0]["addresses"]), sorted([v4[ns], v6[ns]]))
+            self.assertEqual(live[0]["mac"], mac_of(ns))
+            self.assertEqual(live[0]["host"], NODE)
+            status, holder = lab.api("GET", "/v1/addresses/" + v6[ns])
+            self.assertEqual((status, holder["id"]), (200, live[0]["id"]), holder)
+        self.assertNotEqual(v6[names[0]], v6[names[1]])
+        # The bridge carries both gateways (the bridge plugin's isGateway), in the node namespace.
+        bridge6 = json.loads(run("ip", "-j", "-6", "addr", "show", "cni0", "scope", "global",
+                                 ns=NODE_NS).stdout)[0]
+        self.assertIn("2001:db8:1::1", [a["local"] for a in bridge6["addr_info"]])
+        for ns in names:
+            ping(ns, "2001:db8:1::1", "-6")
+            ping(ns, "198.51.100.1", "-4")
+        ping(names[0], v6[names[1]], "-6")
+        # DEL releases the binding with both of its addresses.
+        for ns in names:
+            rc, out = lab.plugin("bridge", "DEL", ns, conf)
+            self.assertEqual(rc, 0, out)
+            self.assertEqual(lab.live_bindings(ns), [])
+            status, _ = lab.api("GET", "/v1/addresses/" + v6[ns])
+            self.assertEqual(status, 404)
 
     def test_4_errors(self):
         lab = self.lab
