@@ -169,7 +169,8 @@ def v4_of(ns, ifname="eth0"):
 def v6_global_of(ns, ifname="eth0"):
     info = json.loads(run("ip", "-j", "-6", "addr", "show", ifname, "scope", "global",
                           ns=ns).stdout)[0]
-    return [a["local"] for a in info["addr_info"]]
+    # iproute2's JSON leaves an empty object for each address the filter dropped.
+    return [a["local"] for a in info["addr_info"] if "local" in a]
 
 
 def ping(ns, address, family="-4", tries=5):
@@ -179,7 +180,11 @@ def ping(ns, address, family="-4", tries=5):
         if p.returncode == 0:
             return
         time.sleep(0.5)
-    raise AssertionError(f"{ns}: ping {family} {address} failed: {p.stdout} {p.stderr}")
+    state = "".join(run(*cmd, ns=where, check=False).stdout
+                    for where in (ns, NODE_NS)
+                    for cmd in (("ip", family, "addr"), ("ip", family, "route"),
+                                ("ip", family, "neigh")))
+    raise AssertionError(f"{ns}: ping {family} {address} failed: {p.stdout} {p.stderr}\n{state}")
 
 
 class CniNetnsTest(unittest.TestCase):
@@ -370,7 +375,7 @@ class CniNetnsTest(unittest.TestCase):
         # The bridge carries both gateways (the bridge plugin's isGateway), in the node namespace.
         bridge6 = json.loads(run("ip", "-j", "-6", "addr", "show", "cni0", "scope", "global",
                                  ns=NODE_NS).stdout)[0]
-        self.assertIn("2001:db8:1::1", [a["local"] for a in bridge6["addr_info"]])
+        self.assertIn("2001:db8:1::1", [a.get("local") for a in bridge6["addr_info"]])
         for ns in names:
             ping(ns, "2001:db8:1::1", "-6")
             ping(ns, "198.51.100.1", "-4")
