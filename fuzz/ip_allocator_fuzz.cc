@@ -42,6 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     excluded.insert(cidr.first());
     excluded.insert(cidr.last());
   }
+  // IPv6 subnet-router anycast (RFC 4291 2.6.1), except on /127 and /128 (RFC 6164).
+  if (cidr.family() == addr::IpFamily::kV6 && cidr.length() < 127) excluded.insert(cidr.first());
 
   FakeClock clock;
   std::set<addr::IpAddress> held;

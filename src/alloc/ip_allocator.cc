@@ -39,6 +39,13 @@ double IpPoolCounts::utilization() const {
 
 namespace {
 
+// RFC 4291 2.6.1: in an IPv6 subnet the all-zeros interface identifier is the subnet-router
+// anycast address; a router on the link (the bridge with forwarding on, say) answers for it, so
+// a host given it would never receive its replies. /127 (RFC 6164) and /128 have no such address.
+bool hasSubnetRouterAnycast(const addr::Prefix& p) {
+  return p.family() == addr::IpFamily::kV6 && p.length() < 127;
+}
+
 // Removes [cut.first, cut.last] from a sorted, disjoint interval list.
 void subtract(std::vector<OffsetInterval>& ivs, OffsetInterval cut) {
   std::vector<OffsetInterval> out;
@@ -115,6 +122,8 @@ Result<std::unique_ptr<IpAllocator>> IpAllocator::create(IpPoolLayout layout) {
     uint128 last = layout.cidr.last().bits() - base;
     subtract(ivs, {0, 0});
     subtract(ivs, {last, last});
+  } else if (hasSubnetRouterAnycast(layout.cidr)) {
+    subtract(ivs, {0, 0});
   }
   if (layout.gateway) {
     uint128 g = layout.gateway->bits() - base;
@@ -153,6 +162,9 @@ AddressState IpAllocator::classify(const IpAddress& a) const {
     if (a == layout_.cidr.first()) return AddressState::kNetworkAddress;
     if (a == layout_.cidr.last()) return AddressState::kBroadcastAddress;
   }
+  if (hasSubnetRouterAnycast(layout_.cidr) && a == layout_.cidr.first()) {
+    return AddressState::kNetworkAddress;
+  }
   if (layout_.gateway && a == *layout_.gateway) return AddressState::kGateway;
   for (const auto& r : layout_.reserved) {
     if (r.contains(a)) return AddressState::kReserved;
@@ -184,6 +196,10 @@ Status IpAllocator::unavailable(const IpAddress& a, AddressState s) const {
     case AddressState::kGateway:
       return Status::invalidArgument(what + "is the gateway");
     case AddressState::kNetworkAddress:
+      if (hasSubnetRouterAnycast(layout_.cidr)) {
+        return Status::invalidArgument(what + "is the subnet-router anycast address of " +
+                                       layout_.cidr.toString() + " (RFC 4291 2.6.1)");
+      }
       return Status::invalidArgument(what + "is the network address of " + layout_.cidr.toString());
     case AddressState::kBroadcastAddress:
       return Status::invalidArgument(what + "is the broadcast address of " +

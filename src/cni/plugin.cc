@@ -28,19 +28,28 @@ PluginOutput failure(std::string_view version, const CniError& error) {
 
 PluginOutput success(const json::value& v) { return {0, json::serialize(v) + "\n"}; }
 
+// host-local's first host of a subnet, for both families: the network address + 1 (the IPv6
+// all-zeros address is the subnet-router anycast address, RFC 4291 2.6.1).
+addr::IpAddress firstHost(const addr::Prefix& subnet) {
+  auto next = subnet.first().next();
+  return next && subnet.contains(*next) && subnet.length() < subnet.first().width() - 1
+             ? *next
+             : subnet.firstUsable();
+}
+
 // The usable pool range of one host-local range: rangeStart/rangeEnd defaulting as host-local
-// does (first and last usable address of the subnet).
+// does (first host and last usable address of the subnet).
 addr::IpRange usableRange(const HostLocalRange& r) {
-  const addr::IpAddress first = r.range_start.value_or(r.subnet.firstUsable());
+  const addr::IpAddress first = r.range_start.value_or(firstHost(r.subnet));
   const addr::IpAddress last = r.range_end.value_or(r.subnet.lastUsable());
   auto range = addr::IpRange::make(first, last);
   return range ? *range : addr::IpRange::of(r.subnet);
 }
 
-// host-local defaults the gateway to the subnet's first usable address; reserving it in the pool
-// keeps a bridge with isGateway from sharing its address with a pod.
+// host-local defaults the gateway to the subnet's first host; reserving it in the pool keeps a
+// bridge with isGateway from sharing its address with a pod.
 addr::IpAddress gatewayOf(const HostLocalRange& r) {
-  return r.gateway.value_or(r.subnet.firstUsable());
+  return r.gateway.value_or(firstHost(r.subnet));
 }
 
 CniResult<std::vector<std::string>> ensureHostLocalPools(LedgerApi& api, const NetConfig& conf) {

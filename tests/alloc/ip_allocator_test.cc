@@ -123,13 +123,26 @@ TEST(IpAllocatorTest, SlashThirtyOneAndThirtyTwoUseEveryAddress) {
   EXPECT_FALSE(p32->allocateNext(clock.now()).isOk());
 }
 
-TEST(IpAllocatorTest, Ipv6UsesEveryAddressIncludingTheFirst) {
+TEST(IpAllocatorTest, Ipv6SkipsTheSubnetRouterAnycastAddress) {
+  // RFC 4291 2.6.1: the all-zeros interface identifier belongs to the subnet's routers. Found by
+  // the CNI namespace test: a pod given 2001:db8:1:: never got its replies (the bridge with
+  // forwarding on answered for it).
   FakeClock clock;
   auto a = make({.cidr = cidr("2001:db8::/126")});
   std::vector<std::string> got;
   while (auto r = a->allocateNext(clock.now())) got.push_back(r->toString());
-  EXPECT_EQ(got,
-            (std::vector<std::string>{"2001:db8::", "2001:db8::1", "2001:db8::2", "2001:db8::3"}));
+  EXPECT_EQ(got, (std::vector<std::string>{"2001:db8::1", "2001:db8::2", "2001:db8::3"}));
+  EXPECT_EQ(a->stateOf(ip("2001:db8::")), AddressState::kNetworkAddress);
+  Status s = make({.cidr = cidr("2001:db8::/64")})->allocateSpecific(ip("2001:db8::"), clock.now());
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("subnet-router anycast"), std::string::npos) << s.message();
+  // RFC 6164 point-to-point /127 and a /128 have no such address: both ends are hosts.
+  auto p127 = make({.cidr = cidr("2001:db8::/127")});
+  got.clear();
+  while (auto r = p127->allocateNext(clock.now())) got.push_back(r->toString());
+  EXPECT_EQ(got, (std::vector<std::string>{"2001:db8::", "2001:db8::1"}));
+  auto p128 = make({.cidr = cidr("2001:db8::7/128")});
+  EXPECT_EQ(p128->allocateNext(clock.now())->toString(), "2001:db8::7");
 }
 
 TEST(IpAllocatorTest, RejectsInvalidLayouts) {
@@ -243,6 +256,9 @@ void runRandomOperations(const IpPoolLayout& layout, std::uint64_t seed, int ste
     bool excluded = (layout.gateway && a == *layout.gateway);
     if (layout.cidr.hasNetworkAndBroadcast())
       excluded |= a == layout.cidr.first() || a == layout.cidr.last();
+    // IPv6 subnet-router anycast (RFC 4291 2.6.1), except on /127 and /128 (RFC 6164).
+    if (layout.cidr.family() == addr::IpFamily::kV6 && layout.cidr.length() < 127)
+      excluded |= a == layout.cidr.first();
     for (const auto& r : layout.reserved) excluded |= r.contains(a);
     if (in_ranges && !excluded) allocatable.insert(a);
     if (a == layout.cidr.last()) break;
@@ -343,7 +359,7 @@ TEST(IpAllocatorPropertyTest, SparseBlocksMatchTheReferenceModel) {
     std::set<IpAddress> allocatable;
     for (const auto& r : layout.ranges) {
       for (IpAddress a = r.first();; a = *a.next()) {
-        bool excluded = a == *layout.gateway;
+        bool excluded = a == *layout.gateway || a == layout.cidr.first();  // anycast
         for (const auto& res : layout.reserved) excluded |= res.contains(a);
         if (!excluded) allocatable.insert(a);
         if (a == r.last()) break;
