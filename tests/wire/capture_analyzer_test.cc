@@ -31,7 +31,6 @@ const addr::Mac G = mac("52:54:00:00:00:01");  // the gateway, 192.0.2.1
 const addr::Mac A = mac("52:54:00:00:00:0a");  // 192.0.2.10
 const addr::Mac B = mac("52:54:00:00:00:0b");  // 192.0.2.11
 const addr::Mac X = mac("02:00:00:00:00:99");  // the intruder
-const addr::Mac kNoMac;
 
 std::string seconds(std::uint64_t us) {
   char buf[32];
