@@ -2,20 +2,22 @@
 # Each installs what it needs first (scripts/install-deps is idempotent and quick when done).
 
 BUILD      ?= build
-ASAN_BUILD ?= build-asan
-FUZZ_BUILD ?= build-fuzz
+# One clang build serves both sanitizer stages: every library and unit-test binary is compiled
+# with ASan+UBSan (and libFuzzer's coverage instrumentation, inert without libFuzzer's main);
+# only the fuzz mains link -fsanitize=fuzzer.
+SAN_BUILD  ?= build-san
 FUZZ_SECONDS ?= 15
 JOBS       ?= $(shell nproc)
 # Line tables only: enough for symbolized sanitizer and crash stack traces, and about half the
 # compile time of full -g on these template-heavy (Boost) translation units.
 DEBUG_INFO ?= -g1
 SOURCES = $(shell git ls-files '*.cc' '*.h' 2>/dev/null)
-# The unit-test binaries (one per library); the ASan stage builds only these. The integration
-# suite drives the release netledgerd binary in the unit-test stage.
+# The unit-test binaries (one per library); the sanitizer build builds these and the fuzzers.
+# The integration suite drives the release netledgerd binary in the unit-test stage.
 UNIT_TESTS = common_test addr_test alloc_test ledger_test store_test cli_test server_test \
              engine_test vendor_test wire_test agent_test
 
-.PHONY: all deps build test unit-test asan-test fuzz bench run tour fmt clean
+.PHONY: all deps build test unit-test san-build asan-test fuzz bench run tour fmt clean
 
 all: build
 
@@ -28,28 +30,28 @@ build: deps
 	  -DNETLEDGER_TESTS=ON -DNETLEDGER_BENCH=ON >/dev/null
 	@ninja -C $(BUILD) -j $(JOBS)
 
-# The full gate: warnings as errors, ctest, the unit tests again under ASan+UBSan, and every
-# fuzz target for a bounded time.
+# The full gate: warnings as errors (g++ and clang), ctest, the unit tests again under
+# ASan+UBSan, and every fuzz target for a bounded time.
 test: unit-test asan-test fuzz
 	@echo "make test: all stages passed"
 
 unit-test: build
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
-asan-test: deps
-	@cmake -G Ninja -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 \
-	  -DCMAKE_CXX_FLAGS_DEBUG="$(DEBUG_INFO)" \
-	  -DNETLEDGER_SANITIZE=ON -DNETLEDGER_BENCH=OFF >/dev/null
-	@ninja -C $(ASAN_BUILD) -j $(JOBS) $(UNIT_TESTS)
-	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) -LE integration
+# Debug (assertions on) -O1, clang, ASan+UBSan with UB fatal, -Werror. asan-test and fuzz
+# share it: one compile of the code base instead of two.
+san-build: deps
+	@CXX=clang++ cmake -G Ninja -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug \
+	  -DCMAKE_CXX_FLAGS_DEBUG="$(DEBUG_INFO) -O1" \
+	  -DNETLEDGER_FUZZ=ON -DNETLEDGER_TESTS=ON -DNETLEDGER_BENCH=OFF >/dev/null
+	@ninja -C $(SAN_BUILD) -j $(JOBS) $(UNIT_TESTS) fuzzers
 
-fuzz: deps
-	@CXX=clang++ cmake -G Ninja -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$(DEBUG_INFO) -O1 -DNDEBUG" \
-	  -DNETLEDGER_FUZZ=ON -DNETLEDGER_TESTS=OFF -DNETLEDGER_BENCH=OFF >/dev/null
-	@ninja -C $(FUZZ_BUILD) -j $(JOBS) fuzzers
-	@scripts/run-fuzzers $(FUZZ_BUILD)/bin $(FUZZ_SECONDS)
+asan-test: san-build
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir $(SAN_BUILD) --output-on-failure -j $(JOBS) -LE integration
+
+fuzz: san-build
+	@scripts/run-fuzzers $(SAN_BUILD)/bin $(FUZZ_SECONDS)
 
 bench: build
 	@ninja -C $(BUILD) -j $(JOBS) alloc_bench store_bench http_load seed_store vendor_bench \
@@ -68,4 +70,4 @@ fmt:
 	@clang-format -i $(SOURCES)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) build-asan build-fuzz
