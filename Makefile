@@ -6,7 +6,7 @@ BUILD      ?= build
 # with ASan+UBSan (and libFuzzer's coverage instrumentation, inert without libFuzzer's main);
 # only the fuzz mains link -fsanitize=fuzzer.
 SAN_BUILD  ?= build-san
-FUZZ_SECONDS ?= 15
+FUZZ_SECONDS ?= 10
 JOBS       ?= $(shell nproc)
 # Line tables only: enough for symbolized sanitizer and crash stack traces, and about half the
 # compile time of full -g on these template-heavy (Boost) translation units.
