@@ -46,8 +46,8 @@ TEST(ProbeWatchTest, Ipv4Rules) {
       answer(wire::buildArpRequest(kOther, v4("192.0.2.5"), v4("192.0.2.10")), "192.0.2.10"));
   EXPECT_FALSE(answer(wire::buildArpProbe(kOther, v4("192.0.2.11")), "192.0.2.10"));
   // Garbage senders are no answer.
-  EXPECT_FALSE(answer(wire::buildArpReply(*addr::Mac::parse("01:00:5e:00:00:01"),
-                                          v4("192.0.2.10"), kOwn, v4("0.0.0.0")),
+  EXPECT_FALSE(answer(wire::buildArpReply(*addr::Mac::parse("01:00:5e:00:00:01"), v4("192.0.2.10"),
+                                          kOwn, v4("0.0.0.0")),
                       "192.0.2.10"));
   // An IPv6 frame says nothing about an IPv4 address.
   EXPECT_FALSE(answer(wire::buildDadProbe(kOther, v6("2001:db8::10")), "192.0.2.10"));

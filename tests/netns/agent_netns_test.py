@@ -12,7 +12,6 @@ loopback, as an operator on that node would. Every scenario asserts through the 
 
 Needs root (namespaces, raw sockets). Run by ctest: NETLEDGER_BIN_DIR names the build's bin/.
 """
-import ctypes
 import json
 import os
 import random
@@ -27,31 +26,15 @@ import unittest
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from netns_util import run, setns  # noqa: E402
+
 BIN = os.environ.get("NETLEDGER_BIN_DIR", os.path.join(os.path.dirname(__file__), "../../build/bin"))
 TAG = "nl%05d" % (os.getpid() % 100000)  # keeps every name unique and <= 15 chars
 NODE_NS = TAG + "n"
 NODE = "node-1"
 TOKEN = "netns-admin-token-" + TAG
-CLONE_NEWNET = 0x40000000
 UNIT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../docs/deploy/netledger-agent.service")
-libc = ctypes.CDLL(None, use_errno=True)
-
-
-def run(*args, ns=None, check=True, timeout=30):
-    cmd = (["ip", "netns", "exec", ns] if ns else []) + [str(a) for a in args]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if check and p.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} -> {p.returncode}: {p.stderr.strip()}")
-    return p
-
-
-def setns(path):
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        if libc.setns(fd, CLONE_NEWNET) != 0:
-            raise OSError(ctypes.get_errno(), "setns " + path)
-    finally:
-        os.close(fd)
 
 
 class Api:
@@ -445,6 +428,7 @@ class AgentNetnsTest(unittest.TestCase):
         # padded at random, from a raw socket in the vm.
         script = """
 import os, random, socket, struct
+
 random.seed(7)
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 s.bind(("eth0", 0))

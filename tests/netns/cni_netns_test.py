@@ -12,9 +12,9 @@ The test process enters the node namespace (setns) to reach netledgerd, as the a
 Needs root. Run by ctest: NETLEDGER_BIN_DIR names the build's bin/.
 """
 import concurrent.futures
-import ctypes
 import json
 import os
+import sys
 import shutil
 import signal
 import subprocess
@@ -24,6 +24,10 @@ import unittest
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from netns_util import run, setns  # noqa: E402
+
+
 BIN = os.path.abspath(os.environ.get("NETLEDGER_BIN_DIR",
                                      os.path.join(os.path.dirname(__file__), "../../build/bin")))
 CNI_DIR = os.environ.get("CNI_PLUGIN_DIR", "/usr/lib/cni")
@@ -31,25 +35,6 @@ TAG = "nc%05d" % (os.getpid() % 100000)
 NODE_NS = TAG + "n"
 NODE = "node-1"
 TOKEN = "cni-netns-admin-token-" + TAG
-CLONE_NEWNET = 0x40000000
-libc = ctypes.CDLL(None, use_errno=True)
-
-
-def run(*args, ns=None, check=True, timeout=60, env=None, stdin=None):
-    cmd = (["ip", "netns", "exec", ns] if ns else []) + [str(a) for a in args]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, input=stdin)
-    if check and p.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} -> {p.returncode}: {p.stderr.strip()} {p.stdout}")
-    return p
-
-
-def setns(path):
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        if libc.setns(fd, CLONE_NEWNET) != 0:
-            raise OSError(ctypes.get_errno(), "setns " + path)
-    finally:
-        os.close(fd)
 
 
 class Lab:
@@ -104,7 +89,7 @@ class Lab:
         for ns in self.sandboxes:
             run("ip", "netns", "del", ns, check=False)
         run("ip", "netns", "del", NODE_NS, check=False)
-        libc.setns(self.root_ns, CLONE_NEWNET)
+        setns("/proc/self/fd/%d" % self.root_ns)
         if os.environ.get("KEEP_TMP"):
             print("kept", self.tmp)
         else:
