@@ -13,6 +13,17 @@ import { BindingView } from './views/Binding.jsx';
 import { Conflicts } from './views/Conflicts.jsx';
 import { Audit } from './views/Audit.jsx';
 import { ErrorBox } from './components/common.jsx';
+import { prefetch } from './prefetch.js';
+
+performance.mark('app-start');
+// With a token from this tab's session, check it and (on the overview) fetch the overview's data
+// at once, in parallel.
+const initialSession = getToken() ? validateToken(getToken()) : null;
+if (initialSession) initialSession.catch(() => {});
+if (initialSession && /^#?\/?$/.test(location.hash)) {
+  prefetch('/v1/pools');
+  prefetch('/v1/conflicts/summary');
+}
 
 const NAV = [
   { path: '/', label: 'Overview', match: (s) => s.length === 0 || s[0] === 'pools' },
@@ -91,10 +102,10 @@ function App() {
   const [startError, setStartError] = useState(null);
 
   useEffect(() => {
-    const token = getToken();
-    if (!token) return;
-    validateToken(token).then(
+    if (!initialSession) return;
+    initialSession.then(
       (me) => {
+        performance.mark('session-ready');
         setSession(me);
         setChecking(false);
       },

@@ -78,13 +78,26 @@ export function addIp(first, offset) {
   return formatIp({ v6: base.v6, value: base.value + BigInt(offset) });
 }
 
+const NUMBER_FORMAT = new Intl.NumberFormat('en-US');
+
 /** Big decimal strings from the API ("65536") as a display string with thousands separators. */
 export function fmtCount(value) {
   if (value === null || value === undefined || value === '') return '–';
   const s = String(value);
   if (!/^\d+$/.test(s)) return s;
   if (s.length > 15) return s.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return Number(s).toLocaleString('en-US');
+  return NUMBER_FORMAT.format(Number(s));
+}
+
+const SUPERSCRIPT = '⁰¹²³⁴⁵⁶⁷⁸⁹';
+
+/** Like fmtCount, but counts past a trillion (IPv6 pools) as 1.8·10¹⁹; the exact value is fmtCount's. */
+export function fmtCountShort(value) {
+  const s = String(value ?? '');
+  if (!/^\d{13,}$/.test(s)) return fmtCount(value);
+  const exp = s.length - 1;
+  const mant = `${s[0]}.${s.slice(1, 3)}`.replace(/\.?0+$/, '');
+  return `${mant}·10${String(exp).split('').map((d) => SUPERSCRIPT[d]).join('')}`;
 }
 
 /** A count string as a number (for sorting, ratios); huge v6 counts lose precision, fine there. */

@@ -5,7 +5,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { get } from '../api.js';
 import { navigate } from '../router.js';
 import { cssVar, useTheme } from '../theme.js';
-import { addIp, fmtCount } from '../util.js';
+import { addIp, fmtCount, fmtCountShort } from '../util.js';
 import { STATE_INFO } from './common.jsx';
 
 const STATE_ORDER = ['u', 'c', 'q', 'p', 'r', '.', '-'];
@@ -215,57 +215,45 @@ export function HeatMap({ map, onDrawn }) {
   };
 
   return (
-    <div class="heat-wrap">
-      <div>
-        {blocks.map((b, i) => (
-          <div style={{ marginBottom: '10px' }}>
-            {blocks.length > 1 ? <div class="block-label">{b.cidr}</div> : null}
-            <div class="heat-canvas-box">
-              <canvas
-                ref={(el) => (canvases.current[i] = el)}
-                data-testid="heatmap-canvas"
-                tabIndex={0}
-                role="img"
-                aria-label={`Heat map of ${b.cidr}: ${(b.cells || '').length} cells of ${cellSize} address${cellSize > 1 ? 'es' : ''}. Use the arrow keys to inspect, Enter to open.`}
-                onMouseMove={(ev) => showCell(locate(i, ev))}
-                onMouseLeave={() => setHover(null)}
-                onClick={(ev) => open(locate(i, ev))}
-                onKeyDown={(ev) => onKey(i, ev)}
-              />
-              {hover && hover.blockIndex === i ? (
-                <div
-                  class="tooltip"
-                  data-testid="heatmap-tooltip"
-                  style={{ left: `${hover.x + 12}px`, top: `${hover.y - 22}px` }}
-                >
-                  {cellSize > 1 ? `${hover.address} – ${hover.last}` : hover.address} · {STATE_INFO[hover.ch]?.label || hover.ch}
-                </div>
-              ) : null}
-            </div>
-          </div>
-        ))}
-      </div>
-      <div class="heat-side">
-        <section aria-labelledby="legend-title">
-          <h3 id="legend-title" style={{ marginTop: 0 }}>
-            Legend <span class="muted" style={{ fontWeight: 400 }}>
-              ({cellSize === 1 ? 'cells = addresses' : `one cell = ${fmtCount(cellSize)} addresses; shade = share in use`})
+    <div class="heat">
+      <ul class="legend" data-testid="heatmap-legend" aria-label="Legend: cells by state">
+        {STATE_ORDER.map((ch) => (
+          <li class={counts[ch] ? '' : 'zero'}>
+            <i class="dot" style={{ background: `var(${STATE_INFO[ch].color})` }} />
+            <span>{STATE_INFO[ch].label}</span>
+            <span class="n" data-testid={`legend-${STATE_INFO[ch].key}`} data-count={counts[ch] || 0}>
+              {fmtCount(counts[ch] || 0)}
             </span>
-          </h3>
-          <ul class="legend" data-testid="heatmap-legend">
-            {STATE_ORDER.map((ch) => (
-              <li>
-                <i class="dot" style={{ background: `var(${STATE_INFO[ch].color})` }} />
-                <span>{STATE_INFO[ch].label}</span>
-                <span class="n" data-testid={`legend-${STATE_INFO[ch].key}`} data-count={counts[ch] || 0}>
-                  {fmtCount(counts[ch] || 0)}
-                </span>
-              </li>
-            ))}
-          </ul>
-        </section>
-        <HoverBox hover={hover} holder={holder} cellSize={cellSize} />
-      </div>
+          </li>
+        ))}
+        <li class="legend-note">
+          {cellSize === 1 ? 'one cell per address' : `one cell per ${fmtCountShort(cellSize)} addresses · darker = fuller`}
+        </li>
+      </ul>
+      <HoverBox hover={hover} holder={holder} cellSize={cellSize} />
+      {blocks.map((b, i) => (
+        <div class="heat-block">
+          {blocks.length > 1 ? <div class="block-label">{b.cidr}</div> : null}
+          <div class="heat-canvas-box">
+            <canvas
+              ref={(el) => (canvases.current[i] = el)}
+              data-testid="heatmap-canvas"
+              tabIndex={0}
+              role="img"
+              aria-label={`Heat map of ${b.cidr}: ${(b.cells || '').length} cells of ${cellSize} address${cellSize > 1 ? 'es' : ''}. Use the arrow keys to inspect, Enter to open.`}
+              onMouseMove={(ev) => showCell(locate(i, ev))}
+              onMouseLeave={() => setHover(null)}
+              onClick={(ev) => open(locate(i, ev))}
+              onKeyDown={(ev) => onKey(i, ev)}
+            />
+            {hover && hover.blockIndex === i ? (
+              <div class="tooltip" data-testid="heatmap-tooltip" style={{ left: `${hover.x + 12}px`, top: `${hover.y - 22}px` }}>
+                {cellSize > 1 ? `${hover.address} – ${hover.last}` : hover.address} · {STATE_INFO[hover.ch]?.label || hover.ch}
+              </div>
+            ) : null}
+          </div>
+        </div>
+      ))}
     </div>
   );
 }
@@ -274,7 +262,7 @@ function HoverBox({ hover, holder, cellSize }) {
   if (!hover)
     return (
       <div class="hoverbox muted" data-testid="heatmap-hover">
-        Point at a cell to see its address{cellSize === 1 ? ' and holder; click to open the binding' : ''}.
+        Point at a cell for its address{cellSize === 1 ? ' and holder; click to open the binding' : ''}.
       </div>
     );
   const label = STATE_INFO[hover.ch]?.label || hover.ch;
@@ -287,28 +275,26 @@ function HoverBox({ hover, holder, cellSize }) {
         <span data-testid="heatmap-holder">
           <a href={`#/bindings/${encodeURIComponent(holder.binding.id)}`}>{holder.binding.instance}</a>
           {holder.binding.interface ? <span class="muted">/{holder.binding.interface}</span> : null}
-          {holder.binding.mac ? <span class="mono"> · {holder.binding.mac}</span> : null}
-          {holder.binding.host ? <span> · on {holder.binding.host}</span> : null}
-          <span class="muted"> · {holder.binding.state}</span>
+          {holder.binding.mac ? <span class="mono"> {holder.binding.mac}</span> : null}
+          {holder.binding.host ? <span> on {holder.binding.host}</span> : null}
+          <span class="muted"> ({holder.binding.state})</span>
         </span>
       );
     else if (holder.state === 'done') who = <span class="muted">no current holder</span>;
   }
   return (
     <div class="hoverbox" data-testid="heatmap-hover">
-      <div class="addr" data-testid="heatmap-hover-address">
+      <span class="addr" data-testid="heatmap-hover-address">
         {cellSize > 1 ? `${hover.address} – ${hover.last}` : hover.address}
-      </div>
-      <div>
-        <span class="state">
-          <i class="dot" style={{ background: `var(${STATE_INFO[hover.ch]?.color || '--faint'})` }} />
-          {label}
-        </span>
-        {hover.fillDigit && hover.fillDigit !== '-' ? (
-          <span class="muted"> · about {Number(hover.fillDigit) * 10} % in use</span>
-        ) : null}
-      </div>
-      {who ? <div>{who}</div> : null}
+      </span>
+      <span class="state">
+        <i class="dot" style={{ background: `var(${STATE_INFO[hover.ch]?.color || '--faint'})` }} />
+        {label}
+      </span>
+      {hover.fillDigit && hover.fillDigit !== '-' ? (
+        <span class="muted">about {Number(hover.fillDigit) * 10} % in use</span>
+      ) : null}
+      {who}
     </div>
   );
 }

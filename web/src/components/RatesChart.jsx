@@ -1,8 +1,6 @@
 // Allocations and releases per minute over the last hour (GET /v1/stats/rates), drawn with uPlot
 // and refreshed every 15 s (sooner when the live feed reports binding changes).
 import { useEffect, useRef, useState } from 'preact/hooks';
-import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
 import { get } from '../api.js';
 import { cssVar, useTheme } from '../theme.js';
 import { ErrorBox, useInterval } from './common.jsx';
@@ -23,7 +21,16 @@ function toColumns(rates) {
   return [xs, alloc, rel, exp];
 }
 
-function makeOptions(width) {
+// uPlot (and its CSS) load as a separate chunk after the first render: the overview's pools and
+// conflicts need not wait for the chart library to be parsed.
+let uPlotModule = null;
+function loadUPlot() {
+  if (!uPlotModule)
+    uPlotModule = Promise.all([import('uplot'), import('uplot/dist/uPlot.min.css')]).then(([m]) => m.default);
+  return uPlotModule;
+}
+
+function makeOptions(uPlot, width) {
   const axis = {
     stroke: cssVar('--muted'),
     grid: { stroke: cssVar('--chart-grid'), width: 1 },
@@ -40,7 +47,11 @@ function makeOptions(width) {
     scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(4, Math.ceil(max * 1.15))] } },
     axes: [
       { ...axis, values: (u, ticks) => ticks.map((t) => new Date(t * 1000).toTimeString().slice(0, 5)) },
-      { ...axis, size: 40 },
+      {
+        ...axis,
+        size: 44,
+        values: (u, ticks) => ticks.map((v) => (v >= 10000 ? `${Math.round(v / 1000)}k` : v >= 1000 ? `${(v / 1000).toFixed(1)}k` : v)),
+      },
     ],
     series: [
       {},
@@ -69,6 +80,8 @@ export function RatesChart({ refreshKey }) {
   const [rates, setRates] = useState(null);
   const [error, setError] = useState(null);
   const [theme] = useTheme();
+  const latest = useRef(null);
+  latest.current = rates;
 
   const load = () =>
     get('/v1/stats/rates?window_s=3600&step_s=60').then(
@@ -86,17 +99,27 @@ export function RatesChart({ refreshKey }) {
   // (Re)create the chart when the theme changes; update its data in place otherwise.
   useEffect(() => {
     if (!box.current || !rates) return undefined;
-    const width = Math.max(200, box.current.clientWidth);
-    const u = new uPlot(makeOptions(width), toColumns(rates), box.current);
-    plot.current = u;
-    const ro = new ResizeObserver(() => {
-      const w = Math.max(200, box.current ? box.current.clientWidth : width);
-      if (Math.abs(w - u.width) > 2) u.setSize({ width: w, height: 180 });
-    });
-    ro.observe(box.current);
+    let u = null;
+    let ro = null;
+    let cancelled = false;
+    loadUPlot().then(
+      (uPlot) => {
+        if (cancelled || !box.current) return;
+        const width = Math.max(200, box.current.clientWidth);
+        u = new uPlot(makeOptions(uPlot, width), toColumns(latest.current), box.current);
+        plot.current = u;
+        ro = new ResizeObserver(() => {
+          const w = Math.max(200, box.current ? box.current.clientWidth : width);
+          if (Math.abs(w - u.width) > 2) u.setSize({ width: w, height: 180 });
+        });
+        ro.observe(box.current);
+      },
+      (err) => !cancelled && setError(err),
+    );
     return () => {
-      ro.disconnect();
-      u.destroy();
+      cancelled = true;
+      if (ro) ro.disconnect();
+      if (u) u.destroy();
       plot.current = null;
     };
   }, [theme, !!rates]);
@@ -113,10 +136,10 @@ export function RatesChart({ refreshKey }) {
   return (
     <section class="panel" aria-labelledby="rates-title" data-testid="rates">
       <div class="panel-head">
-        <h2 id="rates-title">Allocations and releases per minute</h2>
-        <span class="hint">last hour</span>
-        <div class="spacer" />
-        <div class="chart-legend">
+        <h2 id="rates-title">Allocations and releases</h2>
+        <span class="hint">per minute, last hour</span>
+      </div>
+      <div class="chart-legend">
           <span>
             <i class="dot" style={{ background: 'var(--chart-alloc)' }} />
             allocations <b data-testid="rates-alloc-total">{totals.a}</b>
@@ -129,7 +152,6 @@ export function RatesChart({ refreshKey }) {
             <i class="dot" style={{ background: 'var(--chart-expire)' }} />
             expirations <b>{totals.e}</b>
           </span>
-        </div>
       </div>
       <ErrorBox error={error} what="the rates" />
       {!rates && !error ? <div class="loading">Loading…</div> : null}

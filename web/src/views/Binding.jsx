@@ -169,7 +169,6 @@ function EventItem({ it }) {
         {e.mac ? <> · <span class="mono">{e.mac}</span></> : null}
         {e.host ? <> · on {e.host}</> : null}
         {e.holds === false ? ' · no longer holds it' : ''}
-        <span class="faint"> · via {[...it.keys].join(', ')}</span>
       </div>
     </li>
   );

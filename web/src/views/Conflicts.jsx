@@ -209,10 +209,8 @@ function ConflictDetail({ id, onChanged, onClose }) {
                 <th>Time</th>
                 <th>IP</th>
                 <th>MAC</th>
-                <th>Host</th>
-                <th>Interface</th>
+                <th>Seen on</th>
                 <th>Source</th>
-                <th>Kind</th>
               </tr>
             </thead>
             <tbody>
@@ -221,10 +219,14 @@ function ConflictDetail({ id, onChanged, onClose }) {
                   <td class="nowrap">{fmtTime(e.time)}</td>
                   <td class="mono">{e.ip}</td>
                   <td class="mono">{e.mac}</td>
-                  <td>{e.host}</td>
-                  <td>{e.interface}</td>
-                  <td>{e.source}</td>
-                  <td>{e.kind}</td>
+                  <td>
+                    {e.host || '?'}
+                    {e.interface ? <span class="muted"> / {e.interface}</span> : null}
+                  </td>
+                  <td>
+                    {e.source}
+                    {e.kind ? <span class="muted"> ({e.kind})</span> : null}
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -1,11 +1,12 @@
 // The ledger at a glance: every pool with its utilization against its threshold, open conflicts by
 // severity, allocation/release rates and the live event feed.
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { get } from '../api.js';
+import { getPrefetched, takeIfReady } from '../prefetch.js';
 import { ErrorBox, useInterval } from '../components/common.jsx';
 import { RatesChart } from '../components/RatesChart.jsx';
 import { EventFeed } from '../components/EventFeed.jsx';
-import { fmtCount, fmtPct, humanKind, num, SEVERITIES } from '../util.js';
+import { fmtCount, fmtCountShort, fmtPct, humanKind, num, SEVERITIES } from '../util.js';
 
 const COLUMNS = [
   { key: 'name', label: 'Pool' },
@@ -48,7 +49,7 @@ export function UtilBar({ pool }) {
       aria-valuemax={100}
       aria-valuenow={Math.round((Number(u.utilization) || 0) * 1000) / 10}
       aria-label={`${pool.name} utilization, alert threshold ${th.toFixed(0)} %`}
-      title={`used ${fmtCount(u.used)}, quarantined ${fmtCount(u.quarantined)} of ${fmtCount(u.allocatable)} allocatable; alert at ${th.toFixed(0)} %`}
+      title={`used ${fmtCountShort(u.used)}, quarantined ${fmtCountShort(u.quarantined)} of ${fmtCountShort(u.allocatable)} allocatable; alert at ${th.toFixed(0)} %`}
     >
       <div class="fill" style={{ width: `${Math.min(100, usedPct)}%` }} />
       <div class="qfill" style={{ left: `${Math.min(100, usedPct)}%`, width: `${Math.min(100 - Math.min(100, usedPct), qPct)}%` }} />
@@ -139,10 +140,18 @@ function PoolsTable({ pools }) {
                         </span>
                       </div>
                     </td>
-                    <td class="num" data-testid="pool-used">{fmtCount(u.used)}</td>
-                    <td class="num" data-testid="pool-quarantined">{fmtCount(u.quarantined)}</td>
-                    <td class="num" data-testid="pool-free">{fmtCount(u.free)}</td>
-                    <td class="num">{fmtCount(u.allocatable)}</td>
+                    <td class="num" data-testid="pool-used" data-value={u.used} title={fmtCount(u.used)}>
+                      {fmtCountShort(u.used)}
+                    </td>
+                    <td class="num" data-testid="pool-quarantined" data-value={u.quarantined} title={fmtCount(u.quarantined)}>
+                      {fmtCountShort(u.quarantined)}
+                    </td>
+                    <td class="num" data-testid="pool-free" data-value={u.free} title={fmtCount(u.free)}>
+                      {fmtCountShort(u.free)}
+                    </td>
+                    <td class="num" title={fmtCount(u.allocatable)}>
+                      {fmtCountShort(u.allocatable)}
+                    </td>
                     <td class="num">{fmtPct(p.threshold, 0)}</td>
                   </tr>
                 );
@@ -191,24 +200,25 @@ export function ConflictSummary({ summary, error }) {
 }
 
 export function Overview() {
-  const [pools, setPools] = useState(null);
+  // Data that arrived while the session was being checked renders on the first render.
+  const [pools, setPools] = useState(() => takeIfReady('/v1/pools')?.items ?? null);
   const [poolsError, setPoolsError] = useState(null);
-  const [summary, setSummary] = useState(null);
+  const [summary, setSummary] = useState(() => takeIfReady('/v1/conflicts/summary') ?? null);
   const [summaryError, setSummaryError] = useState(null);
   const [ratesKey, setRatesKey] = useState(0);
   const marked = useRef(false);
   const pending = useRef({ pools: false, summary: false, timer: null });
 
-  const loadPools = () =>
-    get('/v1/pools').then(
+  const loadPools = (first) =>
+    (first ? getPrefetched('/v1/pools') : get('/v1/pools')).then(
       (r) => {
         setPools(r.items || []);
         setPoolsError(null);
       },
       (e) => setPoolsError(e),
     );
-  const loadSummary = () =>
-    get('/v1/conflicts/summary').then(
+  const loadSummary = (first) =>
+    (first ? getPrefetched('/v1/conflicts/summary') : get('/v1/conflicts/summary')).then(
       (r) => {
         setSummary(r);
         setSummaryError(null);
@@ -217,8 +227,8 @@ export function Overview() {
     );
 
   useEffect(() => {
-    loadPools();
-    loadSummary();
+    if (!pools) loadPools(true);
+    if (!summary) loadSummary(true);
     return () => clearTimeout(pending.current.timer);
   }, []);
   useInterval(() => {
@@ -226,13 +236,20 @@ export function Overview() {
     loadSummary();
   }, 30000);
 
+  useLayoutEffect(() => {
+    if (!marked.current && (pools || poolsError) && (summary || summaryError)) performance.mark('overview-committed');
+  }, [pools, poolsError, summary, summaryError]);
+
   // Ready = the pools and the conflict summary are on screen (Preact runs effects after paint).
   useEffect(() => {
     if (marked.current) return;
     if ((pools || poolsError) && (summary || summaryError)) {
       marked.current = true;
+      // From navigation start on a page load; from the route change when navigated in the app.
+      const starts = performance.getEntriesByName('route-change', 'mark');
+      const start = starts.length ? starts[starts.length - 1].startTime : 0;
       performance.mark('overview-ready');
-      performance.measure('overview', { start: 0, end: 'overview-ready' });
+      performance.measure('overview', { start, end: 'overview-ready' });
     }
   }, [pools, poolsError, summary, summaryError]);
 

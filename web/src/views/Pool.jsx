@@ -3,17 +3,31 @@ import { useEffect, useRef } from 'preact/hooks';
 import { ErrorBox, useApi } from '../components/common.jsx';
 import { HeatMap } from '../components/HeatMap.jsx';
 import { UtilBar } from './Overview.jsx';
-import { fmtCount, fmtDuration, fmtPct, fmtTime } from '../util.js';
+import { fmtCount, fmtCountShort, fmtDuration, fmtPct, fmtTime } from '../util.js';
 
 function Forecast({ forecast, pool }) {
   if (forecast === undefined) return null;
+  // The contract names the rate rate_per_hour; netledgerd sends allocations_per_hour.
+  const rate = forecast ? Number(forecast.rate_per_hour ?? forecast.allocations_per_hour) : NaN;
   let body;
-  if (!forecast || !(Number(forecast.rate_per_hour) > 0)) {
-    body = <div class="muted">No net allocations recently: no exhaustion expected at the current rate.</div>;
+  if (!forecast) {
+    body = (
+      <div class="muted">
+        No forecast yet: the engine forecasts from samples of the pool's use over the last hour and has
+        too few so far.
+      </div>
+    );
+  } else if (!(rate > 0)) {
+    body = (
+      <div>
+        <div class="big">not growing</div>
+        <div class="muted">used + quarantined did not grow over the recent samples: no exhaustion expected at this rate.</div>
+      </div>
+    );
   } else if (forecast.exhaustion_in_s === null || forecast.exhaustion_in_s === undefined) {
     body = (
       <div>
-        <div class="big">{Number(forecast.rate_per_hour).toFixed(1)} / h</div>
+        <div class="big">{rate.toFixed(1)} / h</div>
         <div class="muted">allocation rate; no exhaustion forecast.</div>
       </div>
     );
@@ -25,7 +39,7 @@ function Forecast({ forecast, pool }) {
           full in {fmtDuration(forecast.exhaustion_in_s)}
         </div>
         <div class="muted">
-          at {Number(forecast.rate_per_hour).toFixed(1)} allocations / h
+          at {rate.toFixed(1)} allocations / h
           {forecast.exhaustion_at ? <> · around {fmtTime(forecast.exhaustion_at)}</> : null}
         </div>
       </div>
@@ -104,8 +118,8 @@ function Details({ pool }) {
           {['size', 'allocatable', 'used', 'quarantined', 'free', 'reserved'].map((k) => (
             <tr>
               <th>{k}</th>
-              <td class="num" data-testid={`count-${k}`}>
-                {fmtCount(u[k])}
+              <td class="num" data-testid={`count-${k}`} data-value={u[k]} title={fmtCount(u[k])}>
+                {fmtCountShort(u[k])}
               </td>
             </tr>
           ))}
@@ -161,7 +175,7 @@ export function PoolView({ name }) {
             {map.data ? (
               <span class="hint">
                 {fmtCount(map.data.cells_total)} cells
-                {Number(map.data.cell_size) > 1 ? ` of ${fmtCount(map.data.cell_size)} addresses` : ''}
+                {Number(map.data.cell_size) > 1 ? ` of ${fmtCountShort(map.data.cell_size)} addresses` : ''}
               </span>
             ) : null}
           </div>

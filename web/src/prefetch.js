@@ -1,0 +1,43 @@
+// Requests started before they are needed: on a page load with a token, the overview's data is
+// fetched alongside the token check (whoami), so the overview can render with data on its first
+// render instead of mounting empty and fetching afterwards.
+import { get } from './api.js';
+
+const pending = new Map();
+
+export function prefetch(path, opts = { quiet401: true }) {
+  if (pending.has(path)) return pending.get(path).promise;
+  const entry = { done: false, value: undefined, failed: false };
+  entry.promise = get(path, opts).then(
+    (v) => {
+      entry.done = true;
+      entry.value = v;
+      return v;
+    },
+    (err) => {
+      entry.failed = true;
+      throw err;
+    },
+  );
+  entry.promise.catch(() => {}); // an unused prefetch must not report an unhandled rejection
+  pending.set(path, entry);
+  return entry.promise;
+}
+
+/** The prefetched value if it has already arrived (and consumes it), else undefined. */
+export function takeIfReady(path) {
+  const e = pending.get(path);
+  if (!e || !e.done) return undefined;
+  pending.delete(path);
+  return e.value;
+}
+
+/** The prefetched response for `path` (once), else a fresh GET. */
+export function getPrefetched(path) {
+  const e = pending.get(path);
+  if (e) {
+    pending.delete(path);
+    return e.promise;
+  }
+  return get(path);
+}
