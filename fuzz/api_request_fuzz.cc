@@ -14,6 +14,7 @@
 #include "fuzz_check.h"
 #include "ledger/ledger.h"
 #include "server/api/api.h"
+#include "server/events/activity_rates.h"
 #include "server/events/event_hub.h"
 #include "server/http/message.h"
 #include "server/http/problem.h"
@@ -35,6 +36,7 @@ struct World {
   std::unique_ptr<server::EventHub> hub;
   std::unique_ptr<webhooks::Dispatcher> dispatcher;
   std::unique_ptr<server::ProbeCoordinator> probes;
+  server::ActivityRates rates{0};
   metrics::Registry metrics;
   std::atomic<bool> ready{true};
   std::unique_ptr<server::ApiContext> ctx;
@@ -60,7 +62,7 @@ struct World {
     probes = std::make_unique<server::ProbeCoordinator>(*ledger, engine.get(), probe_options);
     ctx = std::make_unique<server::ApiContext>(
         server::ApiContext{*ledger, metrics, ready, "{\"openapi\":\"3.0.3\"}", engine.get(),
-                           hub.get(), dispatcher.get(), probes.get()});
+                           hub.get(), dispatcher.get(), probes.get(), &rates, &clock});
     FUZZ_CHECK(server::loadWebhooks(*ctx).isOk());
     FUZZ_CHECK(server::registerApi(router, *ctx).isOk());
     // Something to act on: a pool, a MAC pool and a binding.

@@ -720,29 +720,49 @@ void Engine::resolveQuiet(Millis now) {
   }
 }
 
+double Engine::growthPerSecond(const std::deque<PoolSample>& samples, double used, Millis now) {
+  if (samples.empty()) return 0;
+  const double span_s = static_cast<double>(now - samples.front().at) / 1000.0;
+  return span_s > 0 ? (used - samples.front().used) / span_s : 0;
+}
+
+std::optional<Engine::PoolForecast> Engine::forecast(const std::string& pool) const {
+  std::lock_guard lock(samples_mu_);
+  auto it = pool_samples_.find(pool);
+  if (it == pool_samples_.end() || it->second.size() < 2) return std::nullopt;
+  const auto& samples = it->second;
+  const auto& last = samples.back();
+  PoolForecast f;
+  const double rate = growthPerSecond(samples, last.used, last.at);
+  f.allocations_per_hour = rate * 3600;
+  if (rate > 0) f.exhaustion_in_s = last.free / rate;
+  return f;
+}
+
 void Engine::checkPools(Millis now) {
   auto pools = ledger_.listPools(engineActor());
+  std::unique_lock samples_lock(samples_mu_);
   // Samples of deleted pools go with them.
   std::erase_if(pool_samples_, [&](const auto& kv) {
     return std::none_of(pools.begin(), pools.end(),
                         [&](const ledger::PoolView& p) { return p.record.name == kv.first; });
   });
   std::set<std::tuple<ConflictKind, std::string, std::string>> active;
+  std::vector<Finding> findings;
   for (const auto& p : pools) {
     if (!p.children.empty()) continue;  // parents are containers: their children are measured
     const auto& counts = p.counts;
     if (counts.allocatable == 0) continue;
     const double used = static_cast<double>(counts.used + counts.quarantined);
+    const double free = static_cast<double>(counts.free);
     const double utilization = counts.utilization();
     auto& samples = pool_samples_[p.record.name];
-    samples.push_back({now, used});
+    samples.push_back({now, used, free});
     while (samples.size() > 2 && samples.front().at < now - options_.forecast_window_ms) {
       samples.pop_front();
     }
     if (utilization < p.record.threshold) continue;
-    const double free = static_cast<double>(counts.free);
-    const double span_s = static_cast<double>(now - samples.front().at) / 1000.0;
-    const double rate = span_s > 0 ? (used - samples.front().used) / span_s : 0;  // per second
+    const double rate = growthPerSecond(samples, used, now);
     Finding f{ConflictKind::kPoolUtilization};
     f.network = p.record.network;
     f.pool = p.record.name;
@@ -766,8 +786,10 @@ void Engine::checkPools(Millis now) {
     f.message = "pool \"" + p.record.name + "\" is " + percent(utilization) + " used (threshold " +
                 percent(p.record.threshold) + "); " + forecast;
     active.insert({f.kind, f.network, f.subject});
-    raise(std::move(f));
+    findings.push_back(std::move(f));
   }
+  samples_lock.unlock();
+  for (auto& f : findings) raise(std::move(f));
   // Overlaps: pools of one network whose ranges meet, from different clusters (control planes).
   for (std::size_t i = 0; i < pools.size(); ++i) {
     for (std::size_t j = i + 1; j < pools.size(); ++j) {

@@ -114,6 +114,14 @@ class Engine {
   Result<std::uint64_t> setPolicies(const ledger::Actor& actor,
                                     const std::map<ConflictKind, Policy>& changes);
 
+  // A pool's allocation trend over the forecast window, from the samples the engine takes every
+  // tick: nullopt until it has two. Thread-safe.
+  struct PoolForecast {
+    double allocations_per_hour = 0;        // net growth of used + quarantined
+    std::optional<double> exhaustion_in_s;  // set while growing
+  };
+  std::optional<PoolForecast> forecast(const std::string& pool) const;
+
   EngineStats stats() const;
   const EngineOptions& options() const { return options_; }
   // The engine clock's now, in unix milliseconds (fills observations without a time).
@@ -145,8 +153,11 @@ class Engine {
   };
   struct PoolSample {
     Millis at;
-    double used;
+    double used;  // used + quarantined
+    double free;
   };
+  // Growth of used + quarantined per second from the oldest sample to `used` at `now`.
+  static double growthPerSecond(const std::deque<PoolSample>& samples, double used, Millis now);
   // What a detection rule asks for: raise() opens a conflict or adds to the open one.
   struct Finding {
     explicit Finding(ConflictKind k) : kind(k) {}
@@ -193,6 +204,7 @@ class Engine {
   // Network -> when the engine first saw an observation from it: a binding is only "never
   // seen" after its network's wire has been watched for never_seen_ms.
   std::map<std::string, Millis> observed_since_;
+  mutable std::mutex samples_mu_;  // pool_samples_ is written by the worker, read by forecast()
   std::map<std::string, std::deque<PoolSample>> pool_samples_;
   std::size_t never_seen_cursor_ = 0;
   Millis last_never_seen_check_ = 0;

@@ -380,6 +380,26 @@ bool BindingTable::hasAddress(std::size_t slot, const addr::IpAddress& ip) const
   return false;
 }
 
+void BindingTable::forEachAddress(std::size_t slot,
+                                  const std::function<void(const addr::IpAddress&)>& fn) const {
+  const Binding& b = at(slot);
+  for (std::size_t i = 0; i < b.addressCount(); ++i) fn(b.address(i).ip());
+}
+
+void BindingTable::forEachAddressInPool(
+    std::string_view pool,
+    const std::function<void(const addr::IpAddress&, BindingState)>& fn) const {
+  auto sym = symbols_.find(pool);
+  if (!sym) return;
+  for (std::size_t slot = 0; slot < slot_count_; ++slot) {
+    const Binding& b = at(slot);
+    if (b.id == 0) continue;
+    for (std::size_t i = 0; i < b.addressCount(); ++i) {
+      if (b.address(i).pool == *sym) fn(b.address(i).ip(), static_cast<BindingState>(b.state));
+    }
+  }
+}
+
 std::size_t BindingTable::memoryBytes() const {
   std::size_t bytes = chunks_.capacity() * sizeof(chunks_[0]) +
                       chunks_.size() * kChunkSlots * sizeof(Binding) +

@@ -121,6 +121,13 @@ class BindingTable {
   // Whether the binding in `slot` has an address from `pool` / equal to `ip`.
   bool hasAddressInPool(std::size_t slot, std::string_view pool) const;
   bool hasAddress(std::size_t slot, const addr::IpAddress& ip) const;
+  // Calls `fn` for each address of the binding in `slot`.
+  void forEachAddress(std::size_t slot,
+                      const std::function<void(const addr::IpAddress&)>& fn) const;
+  // Calls `fn(address, state)` for every bound address drawn from `pool` (the heat map).
+  void forEachAddressInPool(
+      std::string_view pool,
+      const std::function<void(const addr::IpAddress&, BindingState)>& fn) const;
   std::uint64_t idAt(std::size_t slot) const { return at(slot).id; }
   // Bytes held by the table: slots, the heap blocks they own, indexes and symbols.
   std::size_t memoryBytes() const;

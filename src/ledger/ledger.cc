@@ -1,6 +1,7 @@
 #include "ledger/ledger.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <set>
 
@@ -838,6 +839,28 @@ Result<PoolView> Ledger::getPool(const Actor& actor, const std::string& name) co
   return viewLocked(it->second);
 }
 
+Result<std::pair<PoolView, PoolMap>> Ledger::poolMap(
+    const Actor& actor, const std::string& name, std::size_t max_cells,
+    const std::vector<IpAddress>& conflicts) const {
+  std::lock_guard lock(mu_);
+  auto it = pools_.find(name);
+  if (it == pools_.end()) return Status::notFound("pool \"" + name + "\" not found");
+  const PoolState& pool = it->second;
+  NL_RETURN_IF_ERROR(checkPoolAccess(actor, pool.record));
+  PoolMapBuilder builder(pool.record.cidrs, max_cells);
+  for (const auto& block : pool.blocks) {
+    for (const auto& r : block->allocatableRanges()) builder.addAllocatable(r);
+    for (const auto& [ip, until] : block->quarantined()) builder.addQuarantined(ip);
+  }
+  for (const auto& r : pool.record.reserved) builder.addReserved(r);
+  if (pool.record.gateway) builder.addReserved(addr::IpRange(*pool.record.gateway));
+  table_.forEachAddressInPool(name, [&](const IpAddress& ip, BindingState state) {
+    builder.addBound(ip, state == BindingState::kReserved);
+  });
+  for (const auto& ip : conflicts) builder.addConflict(ip);
+  return std::make_pair(viewLocked(pool), builder.build());
+}
+
 std::vector<PoolView> Ledger::listPools(const Actor& actor) const {
   std::lock_guard lock(mu_);
   std::vector<PoolView> out;
@@ -1422,6 +1445,38 @@ Result<BindingRecord> Ledger::getBinding(const Actor& actor, std::uint64_t id) c
   return std::move(*b);
 }
 
+namespace {
+
+bool containsFolded(std::string_view haystack, std::string_view needle) {
+  auto it =
+      std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
+                  [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+  return it != haystack.end();
+}
+
+}  // namespace
+
+bool matchesSearchText(std::string_view text, std::string_view instance, std::string_view host,
+                       std::optional<Mac> mac, const std::vector<IpAddress>& ips) {
+  if (text.empty()) return true;
+  if (containsFolded(instance, text) || containsFolded(host, text)) return true;
+  // Addresses and MACs match by prefix, and only text that could start one is tried.
+  bool addressy = std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isxdigit(static_cast<unsigned char>(c)) || c == '.' || c == ':' || c == '-';
+  });
+  if (!addressy) return false;
+  if (mac) {
+    std::string m = mac->toString();
+    std::string t(text);
+    std::replace(t.begin(), t.end(), '-', ':');
+    if (m.starts_with(t)) return true;
+  }
+  for (const auto& ip : ips) {
+    if (ip.toString().starts_with(text)) return true;
+  }
+  return false;
+}
+
 Result<Page<BindingRecord>> Ledger::searchBindings(const Actor& actor, const BindingFilter& f,
                                                    const std::string& cursor,
                                                    std::size_t limit) const {
@@ -1466,12 +1521,20 @@ Result<Page<BindingRecord>> Ledger::searchBindings(const Actor& actor, const Bin
     }
     return page;
   }
+  std::vector<IpAddress> ips;
   std::size_t resume = table_.scan(start, [&](std::size_t slot, const BindingTable::View& v) {
     if (!actor.mayAccessTenant(std::string(v.tenant))) return true;
     if (f.instance && v.instance != *f.instance) return true;
     if (f.host && v.host != *f.host) return true;
     if (f.state && v.state != *f.state) return true;
     if (f.pool && !table_.hasAddressInPool(slot, *f.pool)) return true;
+    if (f.text) {
+      ips.clear();
+      table_.forEachAddress(slot, [&](const IpAddress& ip) { ips.push_back(ip); });
+      std::optional<Mac> mac;
+      if (v.mac != 0) mac = Mac(v.mac);
+      if (!matchesSearchText(*f.text, v.instance, v.host, mac, ips)) return true;
+    }
     if (page.items.size() == limit) return false;  // one more match exists: stop before it
     page.items.push_back(*table_.get(v.id));
     return true;

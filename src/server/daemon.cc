@@ -13,6 +13,7 @@
 
 #include "ledger/ledger.h"
 #include "server/api/api.h"
+#include "server/events/activity_rates.h"
 #include "server/events/event_hub.h"
 #include "server/http/server.h"
 #include "server/metrics/registry.h"
@@ -127,6 +128,7 @@ struct Daemon::Impl {
   std::unique_ptr<EventHub> events;
   std::unique_ptr<webhooks::Dispatcher> webhooks;
   std::unique_ptr<ProbeCoordinator> probes;
+  std::unique_ptr<ActivityRates> rates;
   // Set once the event stream and webhooks are ready; read by the ledger's committer thread.
   std::atomic<EventHub*> live_events{nullptr};
   std::atomic<ApiContext*> live_api{nullptr};
@@ -205,7 +207,11 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonConfig& config, Clock&
   // Committed events fan out to the event stream and the webhooks. Both are set up here, before
   // open() starts the committer; the API context they need is filled in below.
   Impl* raw_impl = impl.get();
+  impl->rates = std::make_unique<ActivityRates>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock.now().time_since_epoch())
+          .count());
   impl->ledger->setEventListener([raw_impl](std::span<const ledger::EventRecord* const> events) {
+    raw_impl->rates->record(events);
     if (auto* hub = raw_impl->live_events.load()) hub->publish(events);
     if (auto* api = raw_impl->live_api.load()) publishToWebhooks(*api, events);
   });
@@ -238,9 +244,9 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonConfig& config, Clock&
   impl->probes =
       std::make_unique<ProbeCoordinator>(*impl->ledger, impl->engine.get(), probe_options);
   impl->probes->start();
-  impl->api = std::make_unique<ApiContext>(
-      ApiContext{*impl->ledger, impl->metrics, impl->ready, std::string(openapiDocument()),
-                 impl->engine.get(), impl->events.get(), impl->webhooks.get(), impl->probes.get()});
+  impl->api = std::make_unique<ApiContext>(ApiContext{
+      *impl->ledger, impl->metrics, impl->ready, std::string(openapiDocument()), impl->engine.get(),
+      impl->events.get(), impl->webhooks.get(), impl->probes.get(), impl->rates.get(), &clock});
   NL_RETURN_IF_ERROR(loadWebhooks(*impl->api));
   impl->webhooks->start();
   impl->live_api = impl->api.get();  // from now on committed events reach both

@@ -543,6 +543,32 @@ TEST_F(EngineTest, StaleBindingWhenActiveButNeverSeenWhileItsNetworkIsWatched) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// forecast (the dashboard's pool view): the trend of every pool, below its threshold too
+
+TEST_F(EngineTest, ForecastFollowsAPoolsGrowthBelowItsThreshold) {
+  makePool("v4", "192.0.2.0/24");
+  EXPECT_FALSE(engine_->forecast("v4").has_value());  // no samples yet
+  engine_->tick();
+  EXPECT_FALSE(engine_->forecast("v4").has_value());  // one sample: no trend
+  // 10 allocations in 10 minutes: 60 per hour; 244 free at the end → ~4 h to exhaustion.
+  for (int i = 0; i < 10; ++i) {
+    advance(60'000);
+    AllocateRequest r;
+    r.instance = "vm-" + std::to_string(i);
+    r.pools = {"v4"};
+    allocate(r);
+    engine_->tick();
+  }
+  auto f = engine_->forecast("v4");
+  ASSERT_TRUE(f.has_value());
+  EXPECT_NEAR(f->allocations_per_hour, 60.0, 0.01);
+  ASSERT_TRUE(f->exhaustion_in_s.has_value());
+  EXPECT_NEAR(*f->exhaustion_in_s, 244.0 / (60.0 / 3600.0), 1.0);
+  EXPECT_TRUE(ofKind(ConflictKind::kPoolUtilization).empty());  // 4 % used: nothing to report
+  EXPECT_FALSE(engine_->forecast("nope").has_value());
+}
+
+// ---------------------------------------------------------------------------------------------
 // pool_overlap
 
 TEST_F(EngineTest, PoolOverlapWhenAnExternalPoolMeetsAManagedOne) {

@@ -20,6 +20,7 @@
 #include "ledger/ledger.h"
 #include "ledger/store.h"
 #include "server/api/api.h"
+#include "server/events/activity_rates.h"
 #include "server/events/event_hub.h"
 #include "server/http/message.h"
 #include "server/http/responder.h"
@@ -107,9 +108,9 @@ class OpenApiTest : public ::testing::Test {
     hub_ = std::make_unique<EventHub>(*ledger_, 0);
     webhooks_ = std::make_unique<webhooks::Dispatcher>();  // never started: no deliveries
     probes_ = std::make_unique<ProbeCoordinator>(*ledger_, engine_.get());
-    ctx_ = std::make_unique<ApiContext>(ApiContext{*ledger_, metrics_, ready_,
-                                                   std::string(openapiDocument()), engine_.get(),
-                                                   hub_.get(), webhooks_.get(), probes_.get()});
+    ctx_ = std::make_unique<ApiContext>(
+        ApiContext{*ledger_, metrics_, ready_, std::string(openapiDocument()), engine_.get(),
+                   hub_.get(), webhooks_.get(), probes_.get(), &rates_, &clock_});
     Status s = registerApi(router_, *ctx_);
     ASSERT_TRUE(s.isOk()) << s.message();
 
@@ -168,6 +169,7 @@ class OpenApiTest : public ::testing::Test {
   std::unique_ptr<EventHub> hub_;
   std::unique_ptr<webhooks::Dispatcher> webhooks_;
   std::unique_ptr<ProbeCoordinator> probes_;
+  ActivityRates rates_{0};
   metrics::Registry metrics_;
   std::atomic<bool> ready_{true};
   std::unique_ptr<ApiContext> ctx_;

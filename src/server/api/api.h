@@ -21,6 +21,7 @@ class Dispatcher;
 
 namespace netledger::server {
 
+class ActivityRates;
 class EventHub;
 class ProbeCoordinator;
 
@@ -35,6 +36,8 @@ struct ApiContext {
   EventHub* events;                // the event stream (/v1/events)
   webhooks::Dispatcher* webhooks;  // deliveries (/v1/webhooks); never started in tests/fuzzing
   ProbeCoordinator* probes;        // probe before use (POST /v1/bindings with probe, .../probe)
+  ActivityRates* rates;            // allocation/release rates (/v1/stats/rates)
+  Clock* clock;                    // now, for the rates' window
 };
 
 Status registerApi(http::Router& router, ApiContext& ctx);
@@ -50,6 +53,9 @@ Status registerConsistencyRoutes(http::Router& router, ApiContext& ctx);
 Status registerEventRoutes(http::Router& router, ApiContext& ctx);
 Status registerWebhookRoutes(http::Router& router, ApiContext& ctx);
 Status registerScanRoutes(http::Router& router, ApiContext& ctx);
+Status registerStatsRoutes(http::Router& router, ApiContext& ctx);
+// The dashboard's embedded assets at / and /assets/{file} (no token needed to load the page).
+Status registerDashboardRoutes(http::Router& router);
 
 // Loads the stored webhook subscriptions into ctx.webhooks (call before serving).
 Status loadWebhooks(ApiContext& ctx);

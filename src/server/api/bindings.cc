@@ -1,6 +1,7 @@
 // /v1/bindings, /v1/addresses, /v1/macs, /v1/hosts: allocation and the life of a binding,
 // including probe before use (an allocation that waits for the host agent's probe, and the
 // agent's reports at /v1/bindings/{id}/probe; the progress lives in ProbeCoordinator).
+#include <cctype>
 #include <chrono>
 #include <memory>
 
@@ -123,12 +124,18 @@ Result<ledger::BindingFilter> parseFilter(const http::Request& req) {
     if (!s) return s.status();
     f.state = *s;
   }
+  if (auto v = req.queryParam("q")) {
+    if (v->size() > 253) return Status::invalidArgument("q: longer than 253 characters");
+    std::string text(*v);
+    for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    f.text = std::move(text);
+  }
   for (const auto& [k, v] : req.query) {
     if (k != "ip" && k != "mac" && k != "instance" && k != "host" && k != "pool" && k != "state" &&
-        k != "limit" && k != "cursor") {
+        k != "q" && k != "limit" && k != "cursor") {
       return Status::invalidArgument(k.substr(0, 40) +
                                      ": unknown query parameter (known: ip, mac, "
-                                     "instance, host, pool, state, limit, cursor)");
+                                     "instance, host, pool, state, q, limit, cursor)");
     }
   }
   return f;

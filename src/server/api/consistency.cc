@@ -159,6 +159,40 @@ Status registerConsistencyRoutes(http::Router& router, ApiContext& ctx) {
         }
         respondJson(res, 200, json::object{{"items", std::move(items)}, {"next_cursor", next}});
       })));
+  // Unresolved conflicts counted by status and severity, and by kind: the dashboard's overview.
+  NL_RETURN_IF_ERROR(router.add(
+      "GET", "/v1/conflicts/summary",
+      withAuth(ctx, [&ctx](http::Request&, http::Responder res, const Actor& actor) {
+        auto bySeverity = [] {
+          json::object o;
+          for (auto s : {engine::Severity::kCritical, engine::Severity::kHigh,
+                         engine::Severity::kWarning, engine::Severity::kInfo}) {
+            o[engine::severityName(s)] = 0;
+          }
+          return o;
+        };
+        json::object out{{"open", bySeverity()}, {"acknowledged", bySeverity()}};
+        json::object kinds;
+        for (auto status : {engine::ConflictStatus::kOpen, engine::ConflictStatus::kAcknowledged}) {
+          engine::ConflictFilter filter;
+          filter.status = status;
+          json::object& counts = out[engine::conflictStatusName(status)].as_object();
+          std::string cursor;
+          do {
+            auto page = ctx.engine->list(filter, cursor, 1000);
+            if (!page) return respondError(res, page.status());
+            for (const auto& c : page->items) {
+              if (!visibleTo(ctx, actor, c)) continue;
+              counts[engine::severityName(c.severity)].as_int64() += 1;
+              auto& k = kinds[engine::conflictKindName(c.kind)];
+              k = k.is_int64() ? k.as_int64() + 1 : 1;
+            }
+            cursor = page->next_cursor;
+          } while (!cursor.empty());
+        }
+        out["by_kind"] = std::move(kinds);
+        respondJson(res, 200, out);
+      })));
   NL_RETURN_IF_ERROR(
       router.add("GET", "/v1/conflicts/{id}",
                  withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {

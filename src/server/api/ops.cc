@@ -159,6 +159,8 @@ Status registerApi(http::Router& router, ApiContext& ctx) {
   NL_RETURN_IF_ERROR(registerEventRoutes(router, ctx));
   NL_RETURN_IF_ERROR(registerWebhookRoutes(router, ctx));
   NL_RETURN_IF_ERROR(registerScanRoutes(router, ctx));
+  NL_RETURN_IF_ERROR(registerStatsRoutes(router, ctx));
+  NL_RETURN_IF_ERROR(registerDashboardRoutes(router));
   return registerTokenRoutes(router, ctx);
 }
 

@@ -1,4 +1,6 @@
 // /v1/pools: IP pools, their hierarchy and utilization.
+#include <charconv>
+
 #include <boost/json.hpp>
 
 #include "ledger/codec.h"
@@ -174,6 +176,76 @@ Result<ledger::PoolPatch> parsePatch(const JsonBody& body) {
   return p;
 }
 
+Result<std::size_t> parseMaxCells(const http::Request& req) {
+  auto v = req.queryParam("max_cells");
+  if (!v) return ledger::PoolMapBuilder::kDefaultMaxCells;
+  std::size_t n = 0;
+  auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc() || end != v->data() + v->size() || n < 1 ||
+      n > ledger::PoolMapBuilder::kMaxCells) {
+    return Status::invalidArgument("max_cells: must be an integer from 1 to " +
+                                   std::to_string(ledger::PoolMapBuilder::kMaxCells));
+  }
+  return n;
+}
+
+// The addresses of the pool's unresolved conflicts, painted over the heat map.
+std::vector<addr::IpAddress> conflictAddresses(ApiContext& ctx, const std::string& pool) {
+  std::vector<addr::IpAddress> out;
+  if (ctx.engine == nullptr) return out;
+  for (auto status : {engine::ConflictStatus::kOpen, engine::ConflictStatus::kAcknowledged}) {
+    engine::ConflictFilter filter;
+    filter.status = status;
+    std::string cursor;
+    do {
+      auto page = ctx.engine->list(filter, cursor, 1000);
+      if (!page) break;
+      for (const auto& c : page->items) {
+        if (c.pool != pool || c.ip.empty()) continue;
+        if (auto ip = addr::IpAddress::parse(c.ip)) out.push_back(*ip);
+      }
+      cursor = page->next_cursor;
+    } while (!cursor.empty());
+  }
+  return out;
+}
+
+json::value forecastJson(ApiContext& ctx, const std::string& pool) {
+  if (ctx.engine == nullptr) return nullptr;
+  auto f = ctx.engine->forecast(pool);
+  if (!f) return nullptr;
+  json::object o{{"allocations_per_hour", f->allocations_per_hour}};
+  o["exhaustion_in_s"] = f->exhaustion_in_s ? json::value(*f->exhaustion_in_s) : nullptr;
+  o["exhaustion_at"] =
+      f->exhaustion_in_s
+          ? json::value(ledger::formatTime(ctx.engine->now() +
+                                           static_cast<ledger::Millis>(*f->exhaustion_in_s * 1000)))
+          : nullptr;
+  return o;
+}
+
+json::object poolMapJson(ApiContext& ctx, const ledger::PoolView& view,
+                         const ledger::PoolMap& map) {
+  json::array blocks;
+  for (const auto& b : map.blocks) {
+    json::object o{{"cidr", b.cidr.toString()}, {"first", b.cidr.first().toString()}};
+    o["cells"] = b.cells;
+    o["fill"] = b.fill.empty() ? json::value(nullptr) : json::value(b.fill);
+    blocks.emplace_back(std::move(o));
+  }
+  json::object o{{"pool", view.record.name}, {"network", view.record.network}};
+  o["cell_size"] = addr::AddressCount::twoToThe(map.cell_bits).toString();
+  o["cells_total"] = map.cellCount();
+  o["blocks"] = std::move(blocks);
+  o["counts"] = ledger::countsToJson(view.counts);
+  o["threshold"] = view.record.threshold;
+  o["forecast"] = forecastJson(ctx, view.record.name);
+  o["legend"] =
+      json::object{{".", "free"},        {"u", "used"},     {"p", "probing"}, {"r", "reserved"},
+                   {"q", "quarantined"}, {"c", "conflict"}, {"-", "unusable"}};
+  return o;
+}
+
 }  // namespace
 
 Status registerPoolRoutes(http::Router& router, ApiContext& ctx) {
@@ -205,6 +277,16 @@ Status registerPoolRoutes(http::Router& router, ApiContext& ctx) {
                    if (!v) return respondError(res, v.status());
                    respondJson(res, 200, poolJson(*v));
                  })));
+  NL_RETURN_IF_ERROR(router.add(
+      "GET", "/v1/pools/{name}/map",
+      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
+        auto max_cells = parseMaxCells(req);
+        if (!max_cells) return respondError(res, max_cells.status());
+        std::string name(req.param("name"));
+        auto map = ctx.ledger.poolMap(actor, name, *max_cells, conflictAddresses(ctx, name));
+        if (!map) return respondError(res, map.status());
+        respondJson(res, 200, poolMapJson(ctx, map->first, map->second));
+      })));
   NL_RETURN_IF_ERROR(router.add(
       "PATCH", "/v1/pools/{name}",
       withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {

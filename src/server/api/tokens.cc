@@ -46,6 +46,17 @@ Status registerTokenRoutes(http::Router& router, ApiContext& ctx) {
         for (const auto& t : ctx.ledger.listTokens(actor)) items.emplace_back(ledger::toJson(t));
         respondJson(res, 200, json::object{{"items", std::move(items)}});
       })));
+  // Who the token is: the dashboard's sign-in checks a pasted token with it and shows the role.
+  NL_RETURN_IF_ERROR(
+      router.add("GET", "/v1/whoami",
+                 withAuth(ctx, [](http::Request&, http::Responder res, const Actor& actor) {
+                   json::array tenants;
+                   for (const auto& t : actor.tenants) tenants.emplace_back(t);
+                   respondJson(res, 200,
+                               json::object{{"name", actor.name},
+                                            {"role", ledger::roleName(actor.role)},
+                                            {"tenants", std::move(tenants)}});
+                 })));
   return router.add(
       "DELETE", "/v1/tokens/{name}",
       withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
