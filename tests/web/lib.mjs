@@ -217,12 +217,17 @@ export async function dashboardUrl(server) {
   if (res.ok && type.includes('text/html') && body.includes('<div id="app">')) return { url: `${server.base}/`, close: async () => {} };
   if (process.env.DASHBOARD_SERVE_DIST !== '1')
     fail(`netledgerd at ${server.base}/ does not serve the dashboard (HTTP ${res.status}, ${type}); build it with the embedded web/dist assets`);
-  return serveDist(server.base);
+  // The stand-in sends netledgerd's own security headers with the page (its CSP, above all), so
+  // what the CSP forbids fails here too.
+  const security = {};
+  for (const h of ['content-security-policy', 'x-content-type-options', 'referrer-policy'])
+    if (res.headers.get(h)) security[h] = res.headers.get(h);
+  return serveDist(server.base, security);
 }
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png' };
 
-async function serveDist(apiBase) {
+async function serveDist(apiBase, security) {
   const dist = path.join(REPO, 'web', 'dist');
   if (!existsSync(path.join(dist, 'index.html'))) fail(`no ${dist}/index.html: run 'npm run build' in web/`);
   const api = new URL(apiBase);
@@ -246,7 +251,7 @@ async function serveDist(apiBase) {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream' });
+    res.writeHead(200, { ...security, 'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream' });
     createReadStream(file).pipe(res);
   });
   await new Promise((r) => srv.listen(0, '127.0.0.1', r));

@@ -1,5 +1,6 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import './theme.js';
 import './styles.css';
 import { getToken, onUnauthorized, setToken } from './api.js';
 import { SessionContext, validateToken } from './session.js';

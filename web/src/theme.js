@@ -1,8 +1,17 @@
 // Light and dark: follows prefers-color-scheme until the user picks one with the toggle, which is
-// remembered in localStorage and applied as <html data-theme> (index.html applies it pre-paint).
+// remembered in localStorage and applied as <html data-theme>.
 import { useEffect, useState } from 'preact/hooks';
 
 const KEY = 'netledger.theme';
+
+// Apply the remembered choice as soon as the bundle runs (the server's Content-Security-Policy
+// allows no inline script in index.html). Until then the page follows prefers-color-scheme.
+try {
+  const saved = localStorage.getItem(KEY);
+  if (saved === 'light' || saved === 'dark') document.documentElement.dataset.theme = saved;
+} catch {
+  // storage disabled: follow the system
+}
 const media = typeof matchMedia === 'function' ? matchMedia('(prefers-color-scheme: dark)') : null;
 
 function current() {
