@@ -18,13 +18,24 @@ const RUNS = Math.max(5, Number(process.env.RUNS || 7));
 const IN_FLIGHT = 64;
 const TARGETS = { dashboard_overview_ms: 300, dashboard_heatmap_16_ms: 500 };
 
-// 1 x /16 (52,000 used: 79 %), 9 x /20 (3,000 each), 90 x /24 (234 each) = 100 pools, 100,060 bindings.
-const BIG = { name: 'big16', cidr: '10.20.0.0/16', gateway: '10.20.0.1', threshold: 0.9, count: 52000 };
-const POOLS = [
-  BIG,
-  ...Array.from({ length: 9 }, (_, i) => ({ name: `mid-${i + 1}`, cidr: `10.21.${i * 16}.0/20`, threshold: 0.85, count: 3000 })),
-  ...Array.from({ length: 90 }, (_, i) => ({ name: `rack-${String(i + 1).padStart(2, '0')}`, cidr: `10.22.${i}.0/24`, threshold: 0.8, count: 234 })),
-];
+// 100 pools, 100,000 bindings: 90 x /24 at 55-97 % (a realistic spread, some over their 85 %
+// threshold), 9 x /20 with 3,300 each, and one /16 holding the rest (about 80 % used).
+const RACKS = Array.from({ length: 90 }, (_, i) => ({
+  name: `rack-${String(i + 1).padStart(2, '0')}`,
+  cidr: `10.22.${i}.0/24`,
+  threshold: 0.85,
+  count: 140 + ((i * 37) % 107),
+}));
+const MIDS = Array.from({ length: 9 }, (_, i) => ({ name: `mid-${i + 1}`, cidr: `10.21.${i * 16}.0/20`, threshold: 0.85, count: 3300 }));
+const TOTAL = 100000;
+const BIG = {
+  name: 'big16',
+  cidr: '10.20.0.0/16',
+  gateway: '10.20.0.1',
+  threshold: 0.9,
+  count: TOTAL - [...RACKS, ...MIDS].reduce((t, p) => t + p.count, 0),
+};
+const POOLS = [BIG, ...MIDS, ...RACKS];
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);

@@ -93,8 +93,8 @@ async function seed(api) {
 
 // ---- browser helpers ----
 
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: false });
+async function shot(page, name, fullPage = false) {
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage });
 }
 
 async function step(name, page, fn) {
@@ -355,7 +355,7 @@ async function main() {
       expectEqual(size.join('x'), '768x768', 'the /16 canvas (256 x 256 cells of 3 px)');
       const ms = await page.evaluate(() => performance.getEntriesByName('heatmap', 'measure').pop().duration);
       console.log(`     /16 heat map drawn ${ms.toFixed(0)} ms after the route change`);
-      await shot(page, '05-pool-big16');
+      await shot(page, '05-pool-big16', true);
     });
 
     await step('IPv6 pool heat map: blocks with fill, addresses in v6 form', page, async () => {

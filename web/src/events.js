@@ -30,7 +30,8 @@ export function describeEvent(ev) {
   }
   if (op.startsWith('conflict.')) {
     if (!b) return ev.subject || '';
-    return [b.kind && b.kind.replace(/_/g, ' '), b.severity, b.ip, b.mac].filter(Boolean).join(' · ');
+    const where = b.ip || b.mac ? [b.ip, b.mac] : [b.pool && `pool ${b.pool}`];
+    return [b.kind && b.kind.replace(/_/g, ' '), b.severity, ...where].filter(Boolean).join(' · ');
   }
   if (op.startsWith('pool.')) {
     if (!b) return ev.subject || '';

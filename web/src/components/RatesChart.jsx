@@ -40,8 +40,8 @@ function makeOptions(uPlot, width) {
   const bars = uPlot.paths.bars;
   return {
     width,
-    height: 180,
-    padding: [8, 8, 0, 0],
+    height: 170,
+    padding: [8, 20, 0, 0],
     legend: { show: false },
     cursor: { points: { show: false }, drag: { x: false, y: false } },
     scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(4, Math.ceil(max * 1.15))] } },
@@ -60,6 +60,7 @@ function makeOptions(uPlot, width) {
         stroke: cssVar('--chart-alloc'),
         fill: cssVar('--chart-alloc'),
         width: 0,
+        points: { show: false },
         paths: bars({ size: [0.42, 24], align: -1 }),
       },
       {
@@ -67,6 +68,7 @@ function makeOptions(uPlot, width) {
         stroke: cssVar('--chart-release'),
         fill: cssVar('--chart-release'),
         width: 0,
+        points: { show: false },
         paths: bars({ size: [0.42, 24], align: 1 }),
       },
       { label: 'expirations', stroke: cssVar('--chart-expire'), width: 1.5, dash: [4, 3], points: { show: false } },
@@ -110,7 +112,7 @@ export function RatesChart({ refreshKey }) {
         plot.current = u;
         ro = new ResizeObserver(() => {
           const w = Math.max(200, box.current ? box.current.clientWidth : width);
-          if (Math.abs(w - u.width) > 2) u.setSize({ width: w, height: 180 });
+          if (Math.abs(w - u.width) > 2) u.setSize({ width: w, height: 170 });
         });
         ro.observe(box.current);
       },

@@ -203,7 +203,7 @@ function ConflictDetail({ id, onChanged, onClose }) {
       <h3>Evidence</h3>
       {(c.evidence || []).length ? (
         <div style={{ overflow: 'auto' }}>
-          <table class="data" data-testid="evidence">
+          <table class="data nowrap" data-testid="evidence">
             <thead>
               <tr>
                 <th>Time</th>

@@ -279,6 +279,7 @@ export function Overview() {
         <div class="stack">
           <ErrorBox error={poolsError} what="the pools" />
           {pools ? <PoolsTable pools={pools} /> : poolsError ? null : <div class="panel loading">Loading pools…</div>}
+          <RatesChart refreshKey={ratesKey} />
         </div>
         <div class="stack">
           <section class="panel" aria-labelledby="conf-title">
@@ -291,7 +292,6 @@ export function Overview() {
             </div>
             <ConflictSummary summary={summary} error={summaryError} />
           </section>
-          <RatesChart refreshKey={ratesKey} />
           <EventFeed onEvent={onEvent} />
         </div>
       </div>

@@ -5,6 +5,8 @@ import { HeatMap } from '../components/HeatMap.jsx';
 import { UtilBar } from './Overview.jsx';
 import { fmtCount, fmtCountShort, fmtDuration, fmtPct, fmtTime } from '../util.js';
 
+const fmtRate = (r) => (r >= 100 ? fmtCount(Math.round(r)) : r.toFixed(1));
+
 function Forecast({ forecast, pool }) {
   if (forecast === undefined) return null;
   // The contract names the rate rate_per_hour; netledgerd sends allocations_per_hour.
@@ -27,7 +29,7 @@ function Forecast({ forecast, pool }) {
   } else if (forecast.exhaustion_in_s === null || forecast.exhaustion_in_s === undefined) {
     body = (
       <div>
-        <div class="big">{rate.toFixed(1)} / h</div>
+        <div class="big">{fmtRate(rate)} / h</div>
         <div class="muted">allocation rate; no exhaustion forecast.</div>
       </div>
     );
@@ -39,7 +41,7 @@ function Forecast({ forecast, pool }) {
           full in {fmtDuration(forecast.exhaustion_in_s)}
         </div>
         <div class="muted">
-          at {rate.toFixed(1)} allocations / h
+          at {fmtRate(rate)} allocations / h
           {forecast.exhaustion_at ? <> · around {fmtTime(forecast.exhaustion_at)}</> : null}
         </div>
       </div>
