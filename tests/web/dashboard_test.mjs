@@ -19,7 +19,6 @@ import {
   launchBrowser,
   mac,
   parallel,
-  sleep,
   startServer,
   TestFailure,
   waitFor,
@@ -81,7 +80,7 @@ async function seed(api) {
       const r = await api.get('/v1/conflicts?status=open&kind=binding_mismatch');
       return r.items.length >= 2 ? r.items : null;
     },
-    { timeout: 5000, what: 'two binding_mismatch conflicts to open' },
+    { timeout: 10000, what: 'two binding_mismatch conflicts to open' },
   );
   const byIp = (ip) => conflicts.find((c) => c.ip === ip) || fail(`no conflict for ${ip}`);
   return {
@@ -168,7 +167,7 @@ async function main() {
       await shot(page, '01-sign-in');
       await page.getByLabel('API token').fill('not-a-token');
       await page.getByRole('button', { name: 'Sign in' }).click();
-      const msg = await page.getByTestId('signin-error').textContent({ timeout: 5000 });
+      const msg = await page.getByTestId('signin-error').textContent({ timeout: 10000 });
       expect(/401|not accept/i.test(msg), `sign-in error should say the token was refused, got "${msg}"`);
       expect(!(await page.evaluate(() => sessionStorage.getItem('netledger.token'))), 'a refused token must not be stored');
     });
@@ -237,7 +236,7 @@ async function main() {
       const allocs = rates.buckets.reduce((t, b) => t + b.allocations, 0);
       const releases = rates.buckets.reduce((t, b) => t + b.releases, 0);
       expect(allocs >= LAB_BINDINGS + BIG_BINDINGS, `rates should count the seeded allocations, got ${allocs}`);
-      await page.locator('[data-testid="rates"] canvas').first().waitFor({ timeout: 5000 });
+      await page.locator('[data-testid="rates"] canvas').first().waitFor({ timeout: 10000 });
       expectEqual(await page.getByTestId('rates-alloc-total').textContent(), allocs, 'allocations in the last hour');
       expectEqual(await page.getByTestId('rates-release-total').textContent(), releases, 'releases in the last hour');
     });
@@ -248,14 +247,17 @@ async function main() {
       expect(before > 0, 'the feed should start with recent events');
       const b = await admin.post('/v1/bindings', { instance: 'vm-live-1', pool: 'web', mac: '52:54:00:aa:bb:01', host: 'hv-live' });
       const item = page.locator('[data-testid="feed-item"][data-op="binding.allocate"]', { hasText: 'vm-live-1' });
-      await item.waitFor({ timeout: 5000 });
+      await item.waitFor({ timeout: 10000 });
       expect((await item.textContent()).includes(b.addresses[0]), 'the live item should show the allocated address');
       const items = await page.locator('[data-testid="feed-item"]').count();
       expect(items <= 50, `the feed keeps at most 50 events, has ${items}`);
-      await sleep(2500); // the overview refreshes the pools after live binding events
+      // The overview refreshes the pools (at most every 2 s) after live binding events.
       const web = await admin.get('/v1/pools/web');
-      const row = page.locator('[data-testid="pool-row"][data-pool="web"]');
-      expectEqual((await row.getByTestId('pool-used').textContent()).replace(/,/g, ''), web.utilization.used, 'web used after the live allocation');
+      const used = page.locator('[data-testid="pool-row"][data-pool="web"] [data-testid="pool-used"]');
+      await waitFor(async () => (await used.textContent()).replace(/,/g, '') === web.utilization.used, {
+        timeout: 10000,
+        what: `the web pool's used count to reach ${web.utilization.used} after the live allocation`,
+      });
       await shot(page, '02-overview-light');
     });
 
@@ -331,11 +333,11 @@ async function main() {
       const cell = box.width / 16;
       const pos = { x: (index % 16) * cell + cell / 2, y: Math.floor(index / 16) * cell + cell / 2 };
       await canvas.hover({ position: pos });
-      await page.getByTestId('heatmap-hover-address').filter({ hasText: ip }).waitFor({ timeout: 3000 });
-      await page.getByTestId('heatmap-holder').filter({ hasText: 'vm-lab-010' }).waitFor({ timeout: 3000 });
+      await page.getByTestId('heatmap-hover-address').filter({ hasText: ip }).waitFor({ timeout: 8000 });
+      await page.getByTestId('heatmap-holder').filter({ hasText: 'vm-lab-010' }).waitFor({ timeout: 8000 });
       await shot(page, '04-pool-lab');
       await canvas.click({ position: pos });
-      await page.waitForFunction((id) => location.hash === `#/bindings/${id}`, b.id, { timeout: 5000 });
+      await page.waitForFunction((id) => location.hash === `#/bindings/${id}`, b.id, { timeout: 10000 });
       await page.getByTestId('binding-details').waitFor();
     });
 
@@ -368,7 +370,7 @@ async function main() {
       expect(c.used >= 1, `at least one block holds the ${V6_BINDINGS} used addresses`);
       const canvas = page.getByTestId('heatmap-canvas');
       await canvas.hover({ position: { x: 1, y: 1 } });
-      const text = await page.getByTestId('heatmap-hover-address').textContent({ timeout: 3000 });
+      const text = await page.getByTestId('heatmap-hover-address').textContent({ timeout: 8000 });
       expect(text.startsWith('2001:db8:42::'), `hover on the first block shows its v6 range, got "${text}"`);
     });
 
@@ -379,17 +381,17 @@ async function main() {
       await box.waitFor();
       await box.pressSequentially(b.mac.toUpperCase().slice(0, 14), { delay: 20 });
       const row = page.locator(`[data-testid="search-result"][data-binding="${b.id}"]`);
-      await row.waitFor({ timeout: 5000 });
+      await row.waitFor({ timeout: 10000 });
       const hash = await page.evaluate(() => location.hash);
       expect(hash.startsWith('#/search?q='), `the query is kept in the URL, got ${hash}`);
       await box.fill(b.mac);
-      await page.waitForFunction(() => document.querySelectorAll('[data-testid="search-result"]').length === 1, null, { timeout: 5000 });
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="search-result"]').length === 1, null, { timeout: 10000 });
       expect((await row.textContent()).includes(SEARCH_INSTANCE), 'the result names the instance');
       await shot(page, '06-search');
       await box.fill('hv9');
-      await row.waitFor({ timeout: 5000 });
+      await row.waitFor({ timeout: 10000 });
       await box.fill(b.addresses[0]);
-      await row.waitFor({ timeout: 5000 });
+      await row.waitFor({ timeout: 10000 });
       await row.click();
       await page.getByTestId('binding-details').waitFor();
     });
@@ -397,7 +399,7 @@ async function main() {
     await step('binding page: details and history timeline (allocate, migrate, conflicts)', page, async () => {
       const b = seeded.bindings[SEARCH_INSTANCE];
       expect((await page.getByTestId('binding-details').textContent()).includes(b.mac), 'details show the MAC');
-      await page.getByTestId('timeline-item').first().waitFor({ timeout: 5000 });
+      await page.getByTestId('timeline-item').first().waitFor({ timeout: 10000 });
       const ops = await page.locator('[data-testid="timeline-item"]').evaluateAll((els) => els.map((e) => e.dataset.op));
       expect(ops.includes('binding.allocate'), `timeline has the allocation (${ops})`);
       expect(ops.includes('binding.migrate'), `timeline has the migration (${ops})`);
@@ -405,7 +407,7 @@ async function main() {
       await shot(page, '07-binding');
       // The mismatched binding's timeline shows its conflict.
       await page.evaluate((id) => (location.hash = `#/bindings/${id}`), seeded.bindings[MISMATCH_INSTANCE].id);
-      await page.locator('[data-testid="timeline-item"][data-op="conflict"]').first().waitFor({ timeout: 5000 });
+      await page.locator('[data-testid="timeline-item"][data-op="conflict"]').first().waitFor({ timeout: 10000 });
     });
 
     await step('conflicts: filter, evidence, acknowledge (verified via the API)', page, async () => {
@@ -424,10 +426,10 @@ async function main() {
       expect(await ack.isEnabled(), 'Acknowledge is enabled for an admin');
       await page.getByLabel('Note for acknowledge or resolve').fill('looking into it');
       await ack.click();
-      await page.getByTestId('action-done').waitFor({ timeout: 5000 });
+      await page.getByTestId('action-done').waitFor({ timeout: 10000 });
       const c = await admin.get(`/v1/conflicts/${id}`);
       expectEqual(c.status, 'acknowledged', 'conflict status after Acknowledge (API)');
-      await page.waitForSelector(`[data-testid="conflict-detail"][data-status="acknowledged"]`, { timeout: 5000 });
+      await page.waitForSelector(`[data-testid="conflict-detail"][data-status="acknowledged"]`, { timeout: 10000 });
       await shot(page, '08-conflicts');
     });
 
@@ -466,7 +468,7 @@ async function main() {
         // Force the button and click: the server's 403 is shown clearly.
         await ack.evaluate((el) => (el.disabled = false));
         await ack.click();
-        const err = await vpage.getByTestId('action-error').textContent({ timeout: 5000 });
+        const err = await vpage.getByTestId('action-error').textContent({ timeout: 10000 });
         expect(/403/.test(err), `the 403 is shown, got "${err}"`);
         await shot(vpage, '11-conflicts-viewer-403');
         const forced = await admin.call('POST', `/v1/conflicts/${id}/ack`, {}, { allow: [403], tokenOverride: viewerToken });
@@ -487,7 +489,7 @@ async function main() {
         await admin.del('/v1/tokens/temp-operator');
         // Any call now answers 401 (the open event stream may notice first; either way).
         await tpage.evaluate(() => (location.hash = '#/audit'));
-        await tpage.getByTestId('token-input').waitFor({ timeout: 5000 });
+        await tpage.getByTestId('token-input').waitFor({ timeout: 10000 });
         expect(/401|sign in again/i.test(await tpage.getByTestId('signin-notice').textContent()), 'the sign-in page says why');
         expect(!(await tpage.evaluate(() => sessionStorage.getItem('netledger.token'))), 'the dead token is dropped');
       } finally {
