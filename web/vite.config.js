@@ -20,6 +20,12 @@ export default defineConfig({
     sourcemap: false,
     assetsInlineLimit: 0,
   },
+  // Dev server: the dependencies are few and known, so list them rather than let the scanner
+  // (which does not read the JSX options above) guess at a React runtime.
+  optimizeDeps: {
+    noDiscovery: true,
+    include: ['preact', 'preact/hooks', 'preact/jsx-runtime', 'preact/jsx-dev-runtime', 'uplot'],
+  },
   server: {
     host: '127.0.0.1',
     proxy: { '/v1': { target, changeOrigin: false } },
