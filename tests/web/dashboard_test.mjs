@@ -34,6 +34,7 @@ const WEB = { name: 'web', cidr: '198.51.100.0/24', gateway: '198.51.100.1', thr
 const DMZ = { name: 'dmz', cidr: '203.0.113.0/24', gateway: '203.0.113.1', threshold: 0.8 };
 const BIG = { name: 'big16', cidr: '10.20.0.0/16', gateway: '10.20.0.1', reserved: ['10.20.0.2-10.20.0.15'], threshold: 0.9 };
 const V6 = { name: 'v6', cidr: '2001:db8:42::/64', threshold: 0.85 };
+const MULTI = { name: 'multi', cidrs: ['10.30.0.0/25', '10.30.1.0/26'], threshold: 0.85 };
 
 const LAB_BINDINGS = 40;
 const LAB_RELEASED = 5; // vm-lab-036..040
@@ -41,12 +42,13 @@ const WEB_BINDINGS = 12;
 const DMZ_BINDINGS = 210; // over its 80 % threshold
 const BIG_BINDINGS = 1500;
 const V6_BINDINGS = 6;
+const MULTI_BINDINGS = 130; // fills the /25 and spills into the /26
 const MISMATCH_INSTANCE = 'vm-lab-003';
 const SECOND_CONFLICT_INSTANCE = 'vm-lab-004';
 const SEARCH_INSTANCE = 'vm-lab-007';
 
 async function seed(api) {
-  for (const p of [LAB, WEB, DMZ, BIG, V6]) await api.post('/v1/pools', p);
+  for (const p of [LAB, WEB, DMZ, BIG, V6, MULTI]) await api.post('/v1/pools', p);
   const bindings = {};
   const alloc = async (pool, instance, macAddr, host) => {
     const b = await api.post('/v1/bindings', { instance, pool, mac: macAddr, host });
@@ -59,6 +61,7 @@ async function seed(api) {
   await parallel(DMZ_BINDINGS, 16, (i) => alloc('dmz', `dmz-${i + 1}`, mac([0x52, 0x54, 0x00, 0x56], i + 1), `edge${(i % 3) + 1}`));
   await parallel(BIG_BINDINGS, 32, (i) => alloc('big16', `pod-${i + 1}`, mac([0x0a, 0x58, 0x0a], i + 1), `node${(i % 20) + 1}`));
   await parallel(V6_BINDINGS, 4, (i) => alloc('v6', `v6-${i + 1}`, mac([0x52, 0x54, 0x00, 0x78], i + 1), 'hv6'));
+  await parallel(MULTI_BINDINGS, 4, (i) => alloc('multi', `m-${i + 1}`, mac([0x52, 0x54, 0x00, 0x9a], i + 1), 'hv7'));
   // Releases put addresses into quarantine.
   for (let i = LAB_BINDINGS - LAB_RELEASED + 1; i <= LAB_BINDINGS; i++)
     await api.del(`/v1/bindings/${bindings[`vm-lab-${String(i).padStart(3, '0')}`].id}`);
@@ -174,7 +177,7 @@ async function main() {
 
     await step('sign-in with the admin token; role shown; token in sessionStorage', page, async () => {
       await page.getByLabel('API token').fill(server.adminToken);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByLabel('API token').press('Enter');
       await page.getByTestId('overview').waitFor({ timeout: 10000 });
       expectEqual(await page.getByTestId('role').textContent(), 'admin', 'role badge');
       expectEqual(await page.evaluate(() => sessionStorage.getItem('netledger.token')), server.adminToken, 'sessionStorage token');
@@ -183,7 +186,7 @@ async function main() {
     await step('overview lists every pool with the API utilization', page, async () => {
       await page.waitForFunction(() => performance.getEntriesByName('overview-ready').length > 0, null, { timeout: 10000 });
       const pools = (await admin.get('/v1/pools')).items;
-      expectEqual(pools.length, 5, 'pools in the API');
+      expectEqual(pools.length, 6, 'pools in the API');
       await page.locator('[data-testid="pool-row"]').first().waitFor();
       expectEqual(await page.locator('[data-testid="pool-row"]').count(), pools.length, 'pool rows on the overview');
       for (const p of pools) {
@@ -372,6 +375,19 @@ async function main() {
       await canvas.hover({ position: { x: 1, y: 1 } });
       const text = await page.getByTestId('heatmap-hover-address').textContent({ timeout: 8000 });
       expect(text.startsWith('2001:db8:42::'), `hover on the first block shows its v6 range, got "${text}"`);
+    });
+
+    await step('a pool of two CIDRs: one heat map per block, counts match', page, async () => {
+      const before = await measureCount(page, 'heatmap');
+      await page.evaluate(() => (location.hash = '#/pools/multi'));
+      await waitMeasure(page, 'heatmap', before);
+      expectEqual(await page.getByTestId('heatmap-canvas').count(), 2, 'canvases for a pool of two CIDRs');
+      const multi = await admin.get('/v1/pools/multi');
+      const c = await legendCounts(page);
+      expectEqual(Object.values(c).reduce((a, b) => a + b, 0), 128 + 64, 'cells of a /25 and a /26');
+      expectEqual(c.used, MULTI_BINDINGS, 'used cells vs the seed');
+      expectEqual(c.used, multi.utilization.used, 'used cells vs the API');
+      expectEqual(await page.title(), 'Pool multi · netledger', 'the tab title names the pool');
     });
 
     await step('search finds a binding by MAC (as you type)', page, async () => {

@@ -54,6 +54,10 @@ function ThemeToggle() {
 function Shell({ session, onSignOut }) {
   const route = useRoute();
   const s = route.segments;
+  useEffect(() => {
+    const titles = { pools: `Pool ${s[1]}`, search: 'Search', bindings: `Binding ${s[1]}`, conflicts: 'Conflicts', audit: 'Audit' };
+    document.title = s.length ? `${titles[s[0]] || 'netledger'} · netledger` : 'netledger';
+  }, [route.path]);
   let view;
   if (s.length === 0) view = <Overview />;
   else if (s[0] === 'pools' && s[1]) view = <PoolView name={s[1]} />;

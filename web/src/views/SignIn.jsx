@@ -58,6 +58,13 @@ export function SignIn({ notice, onSignedIn }) {
             spellcheck={false}
             value={token}
             onInput={(e) => setTokenText(e.currentTarget.value)}
+            onKeyDown={(e) => {
+              // Enter signs in (a token has no line breaks); Shift+Enter is left alone.
+              if (e.key === 'Enter' && !e.shiftKey) {
+                e.preventDefault();
+                e.currentTarget.form.requestSubmit();
+              }
+            }}
             data-testid="token-input"
           />
         </label>
