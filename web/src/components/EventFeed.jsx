@@ -12,32 +12,44 @@ const KEEP = 50;
 export function EventFeed({ onEvent }) {
   const [events, setEvents] = useState([]);
   const [status, setStatus] = useState('connecting');
-  const seen = useRef(new Set());
   const onEventRef = useRef(onEvent);
   onEventRef.current = onEvent;
 
   useEffect(() => {
     let stop = null;
     let cancelled = false;
-    const add = (list, fresh) => {
-      const items = list.filter((e) => e && e.seq != null && !seen.current.has(e.seq));
-      if (!items.length) return;
-      for (const e of items) seen.current.add(e.seq);
-      setEvents((prev) => {
-        const next = [...items.map((e) => ({ ...e, fresh })), ...prev];
-        next.sort((a, b) => Number(b.seq) - Number(a.seq));
-        return next.slice(0, KEEP);
-      });
+    // Events arrive in sequence order; anything at or below the newest shown is a repeat.
+    let newestSeq = 0;
+    // A burst (a bulk allocation: thousands a second) is shown in batches, a few times a second,
+    // not one render per event.
+    let batch = [];
+    let flushTimer = null;
+    const flush = () => {
+      flushTimer = null;
+      const items = batch;
+      batch = [];
+      setEvents((prev) => [...items.reverse(), ...prev].slice(0, KEEP));
+    };
+    const add = (item, fresh) => {
+      const seq = Number(item.seq);
+      if (!(seq > newestSeq)) return;
+      newestSeq = seq;
+      batch.push({ ...item, fresh });
+      if (batch.length > KEEP) batch = batch.slice(-KEEP);
+      if (!flushTimer) flushTimer = setTimeout(flush, 150);
     };
     get(`/v1/audit?limit=${KEEP}`)
       .catch(() => ({ items: [] }))
       .then((page) => {
         if (cancelled) return;
-        const items = page.items || [];
-        add(items, false);
-        const newest = items.reduce((m, e) => Math.max(m, Number(e.seq) || 0), 0);
+        const items = (page.items || []).slice().sort((a, b) => Number(a.seq) - Number(b.seq));
+        for (const e of items) add(e, false);
+        if (flushTimer) {
+          clearTimeout(flushTimer);
+          flush();
+        }
         stop = openEventStream('/v1/events', {
-          lastEventId: newest ? String(newest) : '',
+          lastEventId: newestSeq ? String(newestSeq) : '',
           onStatus: setStatus,
           onUnauthorized: notifyUnauthorized,
           onEvent: (ev) => {
@@ -49,13 +61,14 @@ export function EventFeed({ onEvent }) {
             }
             if (item.seq == null) item.seq = Number(ev.id);
             if (!item.op) item.op = ev.event;
-            add([item], true);
+            add(item, true);
             if (onEventRef.current) onEventRef.current(item);
           },
         });
       });
     return () => {
       cancelled = true;
+      clearTimeout(flushTimer);
       if (stop) stop();
     };
   }, []);
