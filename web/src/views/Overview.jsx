@@ -84,7 +84,8 @@ function PoolsTable({ pools }) {
       <div class="panel-head">
         <h2 id="pools-title">Pools</h2>
         <span class="hint" data-testid="pool-count">
-          {pools.length} pools{alerting ? ` · ${alerting} over threshold` : ''}
+          {pools.length} pool{pools.length === 1 ? '' : 's'}
+          {alerting ? ` · ${alerting} over threshold` : ''}
         </span>
         <div class="spacer" />
         <input
