@@ -9,6 +9,7 @@
 #include <string>
 
 #include "cni/plugin.h"
+#include "cni/sandbox_mac.h"
 
 int main() {
   std::string input((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
@@ -17,7 +18,8 @@ int main() {
     if (gethostname(name, sizeof(name) - 1) != 0) return std::string("localhost");
     return std::string(name);
   };
-  auto out = netledger::cni::run([](const char* n) { return std::getenv(n); }, input, hostname);
+  auto out = netledger::cni::run([](const char* n) { return std::getenv(n); }, input, hostname,
+                                 netledger::cni::sandboxInterfaceMac);
   std::cout << out.stdout_text << std::flush;
   return out.exit_code;
 }

@@ -106,7 +106,9 @@ struct HttpClient::Impl {
   BaseUrl url;
   HttpClientOptions options;
   asio::io_context ioc;
-  ssl::context tls{ssl::context::tls_client};
+  // Only for https: creating a context initializes OpenSSL (its configuration, providers),
+  // which costs a short-lived client such as netledger-cni more CPU than its plain request.
+  std::optional<ssl::context> tls;
   std::unique_ptr<beast::tcp_stream> plain;
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
   beast::flat_buffer buffer;
@@ -126,11 +128,12 @@ struct HttpClient::Impl {
 
   Status configureTls() {
     beast::error_code ec;
+    tls.emplace(ssl::context::tls_client);
     if (options.insecure) {
-      tls.set_verify_mode(ssl::verify_none, ec);
+      tls->set_verify_mode(ssl::verify_none, ec);
     } else {
-      tls.set_default_verify_paths(ec);
-      if (!ec) tls.set_verify_mode(ssl::verify_peer, ec);
+      tls->set_default_verify_paths(ec);
+      if (!ec) tls->set_verify_mode(ssl::verify_peer, ec);
     }
     if (ec) return Status::unavailable("TLS setup: " + ec.message());
     return Status::ok();
@@ -179,7 +182,7 @@ struct HttpClient::Impl {
       plain = std::move(stream);
       return Status::ok();
     }
-    secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(*stream), tls);
+    secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(*stream), *tls);
     beast::error_code parse_ec;
     asio::ip::make_address(url.host, parse_ec);
     bool is_ip = !parse_ec;

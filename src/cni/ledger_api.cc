@@ -108,6 +108,15 @@ CniResult<json::object> LedgerApi::allocate(const json::object& request) {
   if ((answer->status == 200 || answer->status == 201) && answer->body.is_object()) {
     return answer->body.get_object();
   }
+  // A MAC the ledger refuses (held by another binding, quarantined after a release) must not
+  // cost the pod its address: allocate without it, as without a MAC reader; the chained step,
+  // if any, reports the MAC conflict as it always did.
+  if ((answer->status == 409 || answer->status == 400) && request.contains("mac") &&
+      problemText(answer->body).rfind("mac", 0) == 0) {
+    json::object without = request;
+    without.erase("mac");
+    return allocate(without);
+  }
   return refused("allocate", *answer);
 }
 

@@ -26,7 +26,8 @@ class LedgerApi {
   // Reads the token file (first line) and prepares the client; no connection yet.
   static CniResult<std::unique_ptr<LedgerApi>> create(const IpamConfig& ipam);
 
-  // POST /v1/bindings: 201 new or 200 existing, both returned as the binding.
+  // POST /v1/bindings: 201 new or 200 existing, both returned as the binding. A `mac` the
+  // ledger refuses (held elsewhere, quarantined) is dropped and the allocation retried.
   CniResult<boost::json::object> allocate(const boost::json::object& request);
   // The reserved or active bindings of (instance, interface); empty when none.
   CniResult<std::vector<boost::json::object>> liveBindings(const std::string& instance,

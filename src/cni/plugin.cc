@@ -86,7 +86,31 @@ CniResult<std::vector<std::string>> ensureHostLocalPools(LedgerApi& api, const N
   return names;
 }
 
-// Fetches each pool the binding's addresses came from (once per pool).
+struct AnsweredNetwork {
+  addr::Prefix prefix;
+  std::string gateway;  // "" when the pool has none in `prefix`
+};
+
+// The prefix and gateway of `ip` from the allocation answer's address_networks; nullopt when
+// the answer has no prefix holding it (a netledgerd older than address_networks): the caller
+// reads the pool instead.
+std::optional<AnsweredNetwork> answeredNetwork(const json::object& binding,
+                                               const addr::IpAddress& ip) {
+  const json::value* networks = binding.if_contains("address_networks");
+  if (networks == nullptr || !networks->is_array()) return std::nullopt;
+  for (const auto& n : networks->get_array()) {
+    if (!n.is_object()) continue;
+    auto listed = addr::IpAddress::parse(stringField(n.get_object(), "ip"));
+    if (!listed || *listed != ip) continue;
+    auto prefix = addr::Prefix::parse(stringField(n.get_object(), "prefix"));
+    if (!prefix || !prefix->contains(ip)) return std::nullopt;
+    return AnsweredNetwork{*prefix, stringField(n.get_object(), "gateway")};
+  }
+  return std::nullopt;
+}
+
+// Fetches each pool the binding's addresses came from (once per pool), except for addresses
+// whose prefix the allocation answer already gave (then there is no request at all).
 CniResult<std::map<std::string, json::object>> poolsOf(LedgerApi& api,
                                                        const json::object& binding) {
   std::map<std::string, json::object> pools;
@@ -94,6 +118,8 @@ CniResult<std::map<std::string, json::object>> poolsOf(LedgerApi& api,
   if (detail == nullptr || !detail->is_array()) return pools;
   for (const auto& d : detail->get_array()) {
     if (!d.is_object()) continue;
+    auto ip = addr::IpAddress::parse(stringField(d.get_object(), "ip"));
+    if (ip && answeredNetwork(binding, *ip)) continue;
     const std::string name = stringField(d.get_object(), "pool");
     if (name.empty() || pools.contains(name)) continue;
     auto pool = api.pool(name);
@@ -104,7 +130,7 @@ CniResult<std::map<std::string, json::object>> poolsOf(LedgerApi& api,
 }
 
 PluginOutput addIpam(LedgerApi& api, const CniEnv& env, const NetConfig& conf,
-                     const std::string& host) {
+                     const std::string& host, const std::optional<addr::Mac>& mac) {
   std::vector<std::string> pools = conf.ipam.pools;
   if (pools.empty()) {
     auto created = ensureHostLocalPools(api, conf);
@@ -117,6 +143,9 @@ PluginOutput addIpam(LedgerApi& api, const CniEnv& env, const NetConfig& conf,
                        {"interface", env.ifname},
                        {"pools", std::move(pool_names)},
                        {"host", host}};
+  // The main plugin already created the pod's interface (the reference bridge does): the
+  // binding is created with its MAC, and the chained step finds nothing left to write.
+  if (mac) request["mac"] = mac->toString();
   auto binding = api.allocate(request);
   if (!binding) return failure(conf.cni_version, binding.error());
   auto pool_map = poolsOf(api, *binding);
@@ -272,7 +301,10 @@ CniResult<json::object> ipamResult(const NetConfig& conf, const json::object& bi
       auto pool = pools.find(stringField(d.get_object(), "pool"));
       std::optional<addr::Prefix> prefix;
       std::string gateway;
-      if (pool != pools.end()) {
+      if (auto answered = answeredNetwork(binding, *ip)) {
+        prefix = answered->prefix;
+        gateway = answered->gateway;
+      } else if (pool != pools.end()) {
         gateway = stringField(pool->second, "gateway");
         if (const json::value* cidrs = pool->second.if_contains("cidrs");
             cidrs && cidrs->is_array()) {
@@ -303,7 +335,7 @@ CniResult<json::object> ipamResult(const NetConfig& conf, const json::object& bi
 }
 
 PluginOutput run(const std::function<const char*(const char*)>& getenv, std::string_view stdin_text,
-                 const std::function<std::string()>& hostname) {
+                 const std::function<std::string()>& hostname, const MacReader& sandbox_mac) {
   const std::string asked = peekVersion(stdin_text);
   const std::string version = isSupportedVersion(asked) ? asked : std::string(kLatestVersion);
   auto env = parseEnv(getenv);
@@ -314,13 +346,19 @@ PluginOutput run(const std::function<const char*(const char*)>& getenv, std::str
   if (env->command == Command::kCheck && conf->cni_version == "0.3.1") {
     return failure(version, {kIncompatibleVersion, "CHECK: needs cniVersion 0.4.0 or later", ""});
   }
+  // Read before the HTTP client exists: a failure only means no MAC (the chained step or
+  // nothing records it, as before).
+  std::optional<addr::Mac> mac;
+  if (env->command == Command::kAdd && !conf->chained && sandbox_mac) {
+    mac = sandbox_mac(env->netns, env->ifname);
+  }
   auto api = LedgerApi::create(conf->ipam);
   if (!api) return failure(version, api.error());
   const std::string host = conf->ipam.host.empty() ? hostname() : conf->ipam.host;
   switch (env->command) {
     case Command::kAdd:
       return conf->chained ? addChained(**api, *env, *conf, host)
-                           : addIpam(**api, *env, *conf, host);
+                           : addIpam(**api, *env, *conf, host, mac);
     case Command::kDel:
       return del(**api, *env, *conf);
     case Command::kCheck:

@@ -1477,6 +1477,26 @@ bool matchesSearchText(std::string_view text, std::string_view instance, std::st
   return false;
 }
 
+std::vector<AddressNetwork> Ledger::addressNetworks(const BindingRecord& binding) const {
+  std::vector<AddressNetwork> out;
+  out.reserve(binding.addresses.size());
+  std::lock_guard lock(mu_);
+  for (const auto& a : binding.addresses) {
+    AddressNetwork n{a.ip, a.pool, std::nullopt, std::nullopt};
+    if (auto pool = pools_.find(a.pool); !a.pool.empty() && pool != pools_.end()) {
+      const PoolRecord& record = pool->second.record;
+      auto cidr = std::find_if(record.cidrs.begin(), record.cidrs.end(),
+                               [&](const addr::Prefix& c) { return c.contains(a.ip); });
+      if (cidr != record.cidrs.end()) n.prefix = *cidr;
+      if (n.prefix && record.gateway && n.prefix->contains(*record.gateway)) {
+        n.gateway = record.gateway;
+      }
+    }
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
 Result<Page<BindingRecord>> Ledger::searchBindings(const Actor& actor, const BindingFilter& f,
                                                    const std::string& cursor,
                                                    std::size_t limit) const {

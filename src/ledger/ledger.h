@@ -91,6 +91,16 @@ struct PoolPatch {
   std::optional<int> expand_prefix_length;
 };
 
+// Where one address of a binding lives: the prefix of its pool that holds it, and the pool's
+// gateway when that prefix holds the gateway too. What a client needs to configure the address
+// (the CNI plugin's IPAM result). An unpooled address, or one whose pool is gone, has neither.
+struct AddressNetwork {
+  addr::IpAddress ip;
+  std::string pool;
+  std::optional<addr::Prefix> prefix;
+  std::optional<addr::IpAddress> gateway;
+};
+
 // The fields PATCH /v1/bindings/{id} may change.
 struct BindingUpdate {
   std::optional<std::string> host;
@@ -288,6 +298,9 @@ class Ledger {
   Result<MacPoolRecord> getMacPool(const Actor& actor, const std::string& name) const;
   std::vector<MacPoolRecord> listMacPools(const Actor& actor) const;
   Result<BindingRecord> getBinding(const Actor& actor, std::uint64_t id) const;
+  // Each address of `binding` with its pool's prefix and gateway, in the binding's order, under
+  // one lock. No access check: for a binding the caller was just allowed to see.
+  std::vector<AddressNetwork> addressNetworks(const BindingRecord& binding) const;
   // In id order; `cursor` is the last id of the previous page ("" for the first).
   Result<Page<BindingRecord>> searchBindings(const Actor& actor, const BindingFilter& filter,
                                              const std::string& cursor, std::size_t limit) const;

@@ -311,7 +311,10 @@ class CniNetnsTest(unittest.TestCase):
             self.assertTrue(10 <= int(a.split(".")[3]) <= 50, ip)
             addrs.append(a)
             run("ping", "-c1", "-W2", "203.0.113.1", ns=ns)
-            self.assertEqual(lab.live_bindings(ns)[0]["mac"], mac_of(ns))
+            live = lab.live_bindings(ns)[0]
+            self.assertEqual(live["mac"], mac_of(ns))
+            # ptp creates the pod's interface after IPAM: the chained step recorded the MAC.
+            self.assertEqual(len(self.updates_of(live["id"])), 1)
         self.assertEqual(len(set(addrs)), 3)
         status, pool = lab.api("GET", "/v1/pools/ptpnet-203-0-113-0-24")
         self.assertEqual(status, 200, pool)
@@ -372,6 +375,61 @@ class CniNetnsTest(unittest.TestCase):
             self.assertEqual(lab.live_bindings(ns), [])
             status, _ = lab.api("GET", "/v1/addresses/" + v6[ns])
             self.assertEqual(status, 404)
+
+    def updates_of(self, binding_id):
+        """The binding.update audit events of one binding (what the chained step wrote)."""
+        status, out = self.lab.api("GET", "/v1/audit?op=binding.update&limit=1000")
+        self.assertEqual(status, 200, out)
+        return [e for e in out["items"] if e["subject"] == "binding:" + binding_id]
+
+    def test_6_bridge_ipam_records_the_mac(self):
+        """bridge creates the pod's veth before it execs its IPAM plugin: the IPAM step reads the
+        interface's MAC inside the sandbox and the binding is created complete, without the
+        chained step. The chained step then writes nothing, unless the MAC changed."""
+        lab = self.lab
+        names = [lab.sandbox(500 + i) for i in range(4)]
+        results = {}
+        for ns in names:
+            rc, out = lab.plugin("bridge", "ADD", ns, self.bridge_conf())
+            self.assertEqual(rc, 0, out)
+            results[ns] = out
+            live = lab.live_bindings(ns)
+            self.assertEqual(len(live), 1, live)
+            self.assertEqual(live[0]["mac"], mac_of(ns))
+            self.assertEqual(live[0]["host"], NODE)
+            self.assertEqual(live[0]["addresses"], [v4_of(ns)[0]])
+        # The chained step (same node) finds the row complete: no update.
+        ns = names[0]
+        rc, out = lab.plugin("netledger-cni", "ADD", ns,
+                             dict(self.chained_conf(), prevResult=results[ns]))
+        self.assertEqual(rc, 0, out)
+        binding = lab.live_bindings(ns)[0]
+        self.assertEqual(self.updates_of(binding["id"]), [])
+        # The pod's MAC changed after IPAM: the chained step records the one in its prevResult.
+        ns = names[1]
+        new_mac = "0a:58:c6:33:64:f1"
+        run("ip", "link", "set", "eth0", "address", new_mac, ns=ns)
+        prev = json.loads(json.dumps(results[ns]))
+        for itf in prev["interfaces"]:
+            if itf.get("sandbox"):
+                itf["mac"] = new_mac
+        rc, out = lab.plugin("netledger-cni", "ADD", ns, dict(self.chained_conf(), prevResult=prev))
+        self.assertEqual(rc, 0, out)
+        binding = lab.live_bindings(ns)[0]
+        self.assertEqual(binding["mac"], new_mac)
+        self.assertEqual(binding["mac"], mac_of(ns))
+        self.assertEqual(len(self.updates_of(binding["id"])), 1)
+        # Another node's chained step moves the host, nothing else.
+        ns = names[2]
+        rc, out = lab.plugin("netledger-cni", "ADD", ns,
+                             dict(self.chained_conf(), host="node-2", prevResult=results[ns]))
+        self.assertEqual(rc, 0, out)
+        binding = lab.live_bindings(ns)[0]
+        self.assertEqual((binding["host"], binding["mac"]), ("node-2", mac_of(ns)))
+        for ns in names:
+            rc, out = lab.plugin("bridge", "DEL", ns, self.bridge_conf())
+            self.assertEqual(rc, 0, out)
+            self.assertEqual(lab.live_bindings(ns), [])
 
     def test_4_errors(self):
         lab = self.lab

@@ -95,6 +95,28 @@ Result<AllocateCall> parseAllocate(const JsonBody& body) {
 
 std::string bindingBody(const ledger::BindingRecord& b) { return json::serialize(bindingJson(b)); }
 
+// The answer to an allocation: the binding (already serialized, as bindingBody or the audit
+// JSON) plus `address_networks`, each address with its pool's prefix and gateway, so a client
+// configures the addresses without reading the pools (netledger-cni's IPAM result).
+std::string allocationBody(const ApiContext& ctx, std::string binding_json,
+                           const ledger::BindingRecord& b) {
+  if (binding_json.empty() || binding_json.back() != '}') return binding_json;
+  json::array networks;
+  for (const auto& n : ctx.ledger.addressNetworks(b)) {
+    auto text = [](const auto& v) { return v ? json::value(v->toString()) : json::value(nullptr); };
+    networks.emplace_back(
+        json::object{{"ip", n.ip.toString()},
+                     {"pool", n.pool.empty() ? json::value(nullptr) : json::value(n.pool)},
+                     {"prefix", text(n.prefix)},
+                     {"gateway", text(n.gateway)}});
+  }
+  binding_json.pop_back();
+  binding_json += ",\"address_networks\":";
+  binding_json += json::serialize(networks);
+  binding_json += '}';
+  return binding_json;
+}
+
 // Runs a binding-returning ledger command and answers 200 once durable.
 template <typename Fn>
 void answerBinding(ApiContext& ctx, http::Responder res, Fn&& command) {
@@ -144,14 +166,15 @@ Result<ledger::BindingFilter> parseFilter(const http::Request& req) {
 std::string locationOf(std::uint64_t id) { return "/v1/bindings/" + std::to_string(id); }
 
 // The answer to a probed allocation, once its probe's outcome is known (see ProbeCoordinator).
-http::Response probeOutcomeResponse(const ProbeOutcome& o) {
+http::Response probeOutcomeResponse(const ApiContext& ctx, const ProbeOutcome& o) {
   auto withLocation = [&](http::Response r) {
     r.headers.set("Location", locationOf(o.binding_id));
     return r;
   };
   switch (o.kind) {
     case ProbeOutcomeKind::kActivated:
-      return withLocation(http::Response::json(201, bindingBody(*o.binding)));
+      return withLocation(
+          http::Response::json(201, allocationBody(ctx, bindingBody(*o.binding), *o.binding)));
     case ProbeOutcomeKind::kExhausted: {
       json::array answered;
       for (const auto& a : o.in_use) {
@@ -172,7 +195,8 @@ http::Response probeOutcomeResponse(const ProbeOutcome& o) {
   }
   // Still reserved: accepted, not finished; the client polls the Location.
   const bool active = o.binding->state == ledger::BindingState::kActive;
-  return withLocation(http::Response::json(active ? 201 : 202, bindingBody(*o.binding)));
+  return withLocation(http::Response::json(
+      active ? 201 : 202, allocationBody(ctx, bindingBody(*o.binding), *o.binding)));
 }
 
 void allocateWithProbe(ApiContext& ctx, const Actor& actor, const AllocateCall& call,
@@ -185,11 +209,12 @@ void allocateWithProbe(ApiContext& ctx, const Actor& actor, const AllocateCall& 
   auto applied = ctx.probes->allocate(
       actor, call.request, call.probe_timeout, [&ctx, responder](ProbeOutcome outcome) {
         respondWhenDurable(ctx, outcome.ticket, std::move(*responder),
-                           probeOutcomeResponse(outcome));
+                           probeOutcomeResponse(ctx, outcome));
       });
   if (!applied) return respondError(*responder, applied.status());
   if (applied->created) return;  // the waiter answers
-  auto response = http::Response::json(200, bindingBody(applied->value));
+  auto response =
+      http::Response::json(200, allocationBody(ctx, bindingBody(applied->value), applied->value));
   response.headers.set("Location", locationOf(applied->value.id));
   respondWhenDurable(ctx, applied->ticket, std::move(*responder), std::move(response));
 }
@@ -263,8 +288,11 @@ Status registerBindingRoutes(http::Router& router, ApiContext& ctx) {
         if (!applied) return respondError(res, applied.status());
         auto response = http::Response::json(
             applied->created ? 201 : 200,
-            applied->json.empty() ? bindingBody(applied->value)
-                                  : withMacVendor(std::move(applied->json), applied->value.mac));
+            allocationBody(ctx,
+                           applied->json.empty()
+                               ? bindingBody(applied->value)
+                               : withMacVendor(std::move(applied->json), applied->value.mac),
+                           applied->value));
         response.headers.set("Location", locationOf(applied->value.id));
         respondWhenDurable(ctx, applied->ticket, std::move(res), std::move(response));
       })));
