@@ -59,42 +59,60 @@ async function waitFor(fn, { timeout = 10000, interval = 50, what = 'condition' 
 }
 export { waitFor };
 
-/** Starts netledgerd on 127.0.0.1 port 0 in a fresh data dir; resolves when it serves. */
+/**
+ * Starts netledgerd on 127.0.0.1 port 0 in a fresh data dir; resolves when it serves.
+ * restart() stops it and starts it again on the same port and data (a client's reconnect).
+ */
 export async function startServer() {
   const binDir = path.resolve(REPO, process.env.NETLEDGER_BIN || 'build/bin');
   const bin = path.join(binDir, 'netledgerd');
   if (!existsSync(bin)) fail(`netledgerd not found at ${bin} (set NETLEDGER_BIN to the directory holding it)`);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'netledger-web-'));
   const portFile = path.join(dir, 'port');
-  const child = spawn(bin, ['--data-dir', dir, '--listen', '127.0.0.1:0', '--port-file', portFile], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
   let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  let exited = null;
-  child.on('exit', (code, signal) => (exited = { code, signal }));
-  await waitFor(
-    () => {
-      if (exited) fail(`netledgerd exited early (${JSON.stringify(exited)}):\n${output}`);
-      return existsSync(portFile) && readFileSync(portFile, 'utf8').trim() !== '' && existsSync(path.join(dir, 'admin.token'));
-    },
-    { timeout: 15000, what: 'netledgerd to write its port file' },
-  );
-  const port = Number(readFileSync(portFile, 'utf8').trim());
+  let proc = null;
+
+  async function launch(listen) {
+    rmSync(portFile, { force: true });
+    const child = spawn(bin, ['--data-dir', dir, '--listen', listen, '--port-file', portFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const p = { child, exited: null };
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.on('exit', (code, signal) => (p.exited = { code, signal }));
+    proc = p;
+    await waitFor(
+      () => {
+        if (p.exited) fail(`netledgerd exited early (${JSON.stringify(p.exited)}):\n${output}`);
+        return existsSync(portFile) && readFileSync(portFile, 'utf8').trim() !== '' && existsSync(path.join(dir, 'admin.token'));
+      },
+      { timeout: 15000, what: 'netledgerd to write its port file' },
+    );
+    return Number(readFileSync(portFile, 'utf8').trim());
+  }
+
+  async function halt() {
+    const p = proc;
+    if (!p || p.exited) return;
+    p.child.kill('SIGTERM');
+    await waitFor(() => p.exited, { timeout: 5000, what: 'netledgerd to stop' }).catch(() => p.child.kill('SIGKILL'));
+  }
+
+  const port = await launch('127.0.0.1:0');
   const adminToken = readFileSync(path.join(dir, 'admin.token'), 'utf8').trim();
-  const base = `http://127.0.0.1:${port}`;
   return {
-    base,
+    base: `http://127.0.0.1:${port}`,
     port,
     dir,
     adminToken,
     output: () => output,
+    async restart() {
+      await halt();
+      await launch(`127.0.0.1:${port}`);
+    },
     async stop() {
-      if (!exited) {
-        child.kill('SIGTERM');
-        await waitFor(() => exited, { timeout: 5000, what: 'netledgerd to stop' }).catch(() => child.kill('SIGKILL'));
-      }
+      await halt();
       rmSync(dir, { recursive: true, force: true });
     },
   };

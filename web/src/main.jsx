@@ -70,7 +70,7 @@ function Shell({ session, onSignOut }) {
   return (
     <SessionContext.Provider value={session}>
       <header class="topbar">
-        <a class="brand" href="#/" aria-label="netledger overview">
+        <a class="brand" href="#/" aria-label="netledger home">
           <span class="brand-mark" aria-hidden="true">
             {Array.from({ length: 9 }, () => <i />)}
           </span>
