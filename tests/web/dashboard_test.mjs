@@ -8,6 +8,7 @@
 //   cd web && npm ci && npm run build        # (make builds and embeds the assets)
 //   NETLEDGER_BIN=build/bin node tests/web/dashboard_test.mjs
 
+import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import {
   artifactsDir,
@@ -25,6 +26,8 @@ import {
 } from './lib.mjs';
 
 const ARTIFACTS = artifactsDir('dashboard');
+// Failure shots of an earlier run would mislead whoever reads this run's artifacts.
+for (const f of readdirSync(ARTIFACTS)) if (f.startsWith('FAILED-')) rmSync(path.join(ARTIFACTS, f));
 const results = { passed: 0, failed: 0 };
 
 // ---- the seed ----
