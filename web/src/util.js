@@ -128,6 +128,13 @@ export function fmtClock(iso) {
   return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
+/** Today's times as HH:MM:SS, other days' in full. */
+export function fmtWhen(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso || '–';
+  return d.toDateString() === new Date().toDateString() ? fmtClock(iso) : fmtTime(iso);
+}
+
 /** "in 3 h 20 min", "5 min ago". */
 export function fmtDuration(seconds) {
   if (seconds === null || seconds === undefined || !Number.isFinite(Number(seconds))) return '–';

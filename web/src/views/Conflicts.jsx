@@ -4,7 +4,7 @@ import { get, post, query } from '../api.js';
 import { replaceParams } from '../router.js';
 import { roleAtLeast, useSession } from '../session.js';
 import { ErrorBox, SeverityBadge, StatusBadge, useApi } from '../components/common.jsx';
-import { CONFLICT_KINDS, fmtAgo, fmtTime, humanKind, SEVERITIES } from '../util.js';
+import { CONFLICT_KINDS, fmtAgo, fmtTime, fmtWhen, humanKind, SEVERITIES } from '../util.js';
 
 function filtersFrom(params) {
   return {
@@ -216,7 +216,9 @@ function ConflictDetail({ id, onChanged, onClose }) {
             <tbody>
               {c.evidence.map((e) => (
                 <tr>
-                  <td class="nowrap">{fmtTime(e.time)}</td>
+                  <td class="nowrap" title={e.time}>
+                    {fmtWhen(e.time)}
+                  </td>
                   <td class="mono">{e.ip}</td>
                   <td class="mono">{e.mac}</td>
                   <td>
