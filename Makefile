@@ -17,14 +17,18 @@ SOURCES = $(shell git ls-files '*.cc' '*.h' 2>/dev/null)
 UNIT_TESTS = common_test addr_test alloc_test ledger_test store_test cli_test server_test \
              engine_test vendor_test wire_test agent_test cni_test
 
-.PHONY: all deps build test unit-test san-build asan-test fuzz bench run tour fmt clean
+.PHONY: all deps web build test unit-test san-build asan-test fuzz bench run tour fmt clean
 
 all: build
 
 deps:
 	@scripts/install-deps
 
-build: deps
+# The dashboard (web/, Vite) is built first: CMake embeds web/dist into netledgerd.
+web: deps
+	@scripts/build-web
+
+build: deps web
 	@cmake -G Ninja -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNETLEDGER_WERROR=ON \
 	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$(DEBUG_INFO) -O2 -DNDEBUG" \
 	  -DNETLEDGER_TESTS=ON -DNETLEDGER_BENCH=ON >/dev/null
@@ -40,7 +44,7 @@ unit-test: build
 
 # Debug (assertions on) -O1, clang, ASan+UBSan with UB fatal, -Werror. asan-test and fuzz
 # share it: one compile of the code base instead of two.
-san-build: deps
+san-build: deps web
 	@CXX=clang++ cmake -G Ninja -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug \
 	  -DCMAKE_CXX_FLAGS_DEBUG="$(DEBUG_INFO) -O1" \
 	  -DNETLEDGER_FUZZ=ON -DNETLEDGER_TESTS=ON -DNETLEDGER_BENCH=OFF >/dev/null

@@ -42,6 +42,8 @@ TARGETS = {
     "pcap_vs_arpwatch_cpu_ratio": ("<=", 1.0, 4),
     "cni_vs_hostlocal_ratio": ("<=", 1.5, 6),
     "cni_500_pods_s": ("<", 10, 6),
+    "dashboard_overview_ms": ("<", 300, 7),
+    "dashboard_heatmap_16_ms": ("<", 500, 7),
 }
 
 # Figures of groups that were skipped (printed why): not "missed" in a full run.
@@ -397,6 +399,21 @@ def run_cni_benchmarks():
     return figures
 
 
+def run_dashboard_benchmarks():
+    """tests/web/dashboard_perf.mjs: a netledgerd with 100 pools and 100,000 bindings, the
+    dashboard in headless Chromium; the overview until usable and a /16 heat map until drawn
+    (medians of repeated page loads, from the app's performance marks)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "perf.json")
+        env = dict(os.environ, NETLEDGER_BIN=BIN, PERF_JSON=out,
+                   ARTIFACTS_DIR=os.path.join(tmp, "artifacts"))
+        subprocess.run(["node", os.path.join(ROOT, "tests", "web", "dashboard_perf.mjs")],
+                       env=env, check=True)
+        with open(out) as f:
+            figures = json.load(f)
+    return {k: float(v) for k, v in figures.items() if k.startswith("dashboard_")}
+
+
 GROUPS = {
     "micro": lambda: {k: v for b in BINARIES for k, v in run_google_benchmark(b).items()},
     "api": run_api_benchmarks,
@@ -404,6 +421,7 @@ GROUPS = {
     "restart": run_restart_benchmarks,
     "pcap": run_pcap_benchmarks,
     "cni": run_cni_benchmarks,
+    "dashboard": run_dashboard_benchmarks,
 }
 
 
