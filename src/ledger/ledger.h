@@ -291,7 +291,7 @@ class Ledger {
   std::vector<PoolView> listPools(const Actor& actor) const;
   // The pool's heat map (pool_map.h) with its view. `conflicts`: addresses with an unresolved
   // conflict (the engine's, which the ledger does not know). Holds the lock for one pass over
-  // the bindings (~1 ms per 100,000).
+  // the bindings.
   Result<std::pair<PoolView, PoolMap>> poolMap(const Actor& actor, const std::string& name,
                                                std::size_t max_cells,
                                                const std::vector<addr::IpAddress>& conflicts) const;
