@@ -1,45 +1,52 @@
 // Light and dark: follows prefers-color-scheme until the user picks one with the toggle, which is
-// remembered in localStorage and applied as <html data-theme>.
+// remembered in localStorage. Either way the theme in force is <html data-theme>, the one switch
+// the style sheet knows.
 import { useEffect, useState } from 'preact/hooks';
 
 const KEY = 'netledger.theme';
-
-// Apply the remembered choice as soon as the bundle runs (the server's Content-Security-Policy
-// allows no inline script in index.html). Until then the page follows prefers-color-scheme.
-try {
-  const saved = localStorage.getItem(KEY);
-  if (saved === 'light' || saved === 'dark') document.documentElement.dataset.theme = saved;
-} catch {
-  // storage disabled: follow the system
-}
 const media = typeof matchMedia === 'function' ? matchMedia('(prefers-color-scheme: dark)') : null;
 
-function current() {
-  const forced = document.documentElement.dataset.theme;
-  if (forced === 'light' || forced === 'dark') return forced;
+function remembered() {
+  try {
+    const saved = localStorage.getItem(KEY);
+    return saved === 'light' || saved === 'dark' ? saved : null;
+  } catch {
+    return null; // storage disabled: follow the system
+  }
+}
+
+function system() {
   return media && media.matches ? 'dark' : 'light';
+}
+
+function apply(theme) {
+  document.documentElement.dataset.theme = theme;
+  window.dispatchEvent(new CustomEvent('netledger-theme', { detail: theme }));
+}
+
+// Applied as soon as the bundle runs (the server's Content-Security-Policy allows no inline
+// script in index.html; the page is empty until then anyway).
+document.documentElement.dataset.theme = remembered() || system();
+if (media) media.addEventListener('change', () => remembered() || apply(system()));
+
+function current() {
+  return document.documentElement.dataset.theme;
 }
 
 export function useTheme() {
   const [theme, setThemeState] = useState(current);
   useEffect(() => {
     const onChange = () => setThemeState(current());
-    if (media) media.addEventListener('change', onChange);
     window.addEventListener('netledger-theme', onChange);
-    return () => {
-      if (media) media.removeEventListener('change', onChange);
-      window.removeEventListener('netledger-theme', onChange);
-    };
+    return () => window.removeEventListener('netledger-theme', onChange);
   }, []);
   const setTheme = (t) => {
-    document.documentElement.dataset.theme = t;
     try {
       localStorage.setItem(KEY, t);
     } catch {
       // not remembered, still applied
     }
-    setThemeState(t);
-    window.dispatchEvent(new CustomEvent('netledger-theme', { detail: t }));
+    apply(t);
   };
   return [theme, setTheme];
 }

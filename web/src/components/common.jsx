@@ -108,3 +108,19 @@ export function BindingState({ state }) {
     </span>
   );
 }
+
+/** A two-column key/value table (binding and pool details). `rows`: [[label, value], ...]. */
+export function KeyValues({ rows, testid }) {
+  return (
+    <table class="kv" data-testid={testid}>
+      <tbody>
+        {rows.map(([k, v]) => (
+          <tr>
+            <th>{k}</th>
+            <td>{v}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

@@ -2,7 +2,7 @@
 // event touching its addresses, its MAC or its instance, with the conflicts that involved them.
 import { useEffect, useState } from 'preact/hooks';
 import { get, query } from '../api.js';
-import { BindingState, ErrorBox, SeverityBadge, StatusBadge, useApi } from '../components/common.jsx';
+import { BindingState, ErrorBox, SeverityBadge, StatusBadge, useApi, KeyValues } from '../components/common.jsx';
 import { fmtAgo, fmtTime, humanKind } from '../util.js';
 
 function opKind(op) {
@@ -239,16 +239,7 @@ function Details({ b }) {
   return (
     <section class="panel" aria-labelledby="binding-title">
       <h2 id="binding-title">Binding {b.id}</h2>
-      <table class="kv" data-testid="binding-details">
-        <tbody>
-          {rows.map(([k, v]) => (
-            <tr>
-              <th>{k}</th>
-              <td>{v}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <KeyValues rows={rows} testid="binding-details" />
     </section>
   );
 }

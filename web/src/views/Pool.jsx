@@ -1,6 +1,6 @@
 // One pool: its address space as a heat map, the exhaustion forecast and its configuration.
 import { useEffect, useRef } from 'preact/hooks';
-import { ErrorBox, useApi } from '../components/common.jsx';
+import { ErrorBox, useApi, KeyValues } from '../components/common.jsx';
 import { HeatMap } from '../components/HeatMap.jsx';
 import { UtilBar } from './Overview.jsx';
 import { fmtCount, fmtCountShort, fmtDuration, fmtPct, fmtTime } from '../util.js';
@@ -104,16 +104,7 @@ function Details({ pool }) {
   return (
     <section class="panel" aria-labelledby="details-title">
       <h2 id="details-title">Pool</h2>
-      <table class="kv" data-testid="pool-details">
-        <tbody>
-          {rows.map(([k, v]) => (
-            <tr>
-              <th>{k}</th>
-              <td>{v}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <KeyValues rows={rows} testid="pool-details" />
       <h3>Addresses</h3>
       <table class="kv" data-testid="pool-counts">
         <tbody>
