@@ -129,6 +129,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto v = boost::json::parse(r.body, ec);
     FUZZ_CHECK(!ec && v.is_object() && v.as_object().contains("code"));
   }
+  // A heat map always has the cells it claims, within the asked bound, and fill only for blocks.
+  if (r.status == 200 && method == "GET" && target.rfind("/v1/pools/", 0) == 0 &&
+      target.find("/map") != std::string::npos) {
+    auto map = boost::json::parse(r.body).as_object();
+    std::size_t cells = 0;
+    for (const auto& b : map.at("blocks").as_array()) {
+      const auto& block = b.as_object();
+      const auto& text = block.at("cells").as_string();
+      cells += text.size();
+      FUZZ_CHECK(text.find_first_not_of(".upqrc-") == boost::json::string::npos);
+      if (!block.at("fill").is_null()) {
+        FUZZ_CHECK(block.at("fill").as_string().size() == text.size());
+      }
+    }
+    FUZZ_CHECK(cells == map.at("cells_total").to_number<std::size_t>());
+    FUZZ_CHECK(cells <= 262144);
+  }
   // Invariant: the seed pool's counts always add up.
   auto pool = world().ledger->getPool(ledger::Actor::system("fuzz"), "p");
   if (pool) {
