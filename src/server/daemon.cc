@@ -129,6 +129,14 @@ struct Daemon::Impl {
   std::unique_ptr<webhooks::Dispatcher> webhooks;
   std::unique_ptr<ProbeCoordinator> probes;
   std::unique_ptr<ActivityRates> rates;
+  std::thread rates_backfill;  // the hour before the start, from the audit log
+  std::atomic<bool> stop_backfill{false};
+
+  // A start() that fails half-way drops the Impl: the backfill must not outlive the ledger.
+  ~Impl() {
+    stop_backfill = true;
+    if (rates_backfill.joinable()) rates_backfill.join();
+  }
   // Set once the event stream and webhooks are ready; read by the ledger's committer thread.
   std::atomic<EventHub*> live_events{nullptr};
   std::atomic<ApiContext*> live_api{nullptr};
@@ -216,6 +224,10 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonConfig& config, Clock&
     if (auto* api = raw_impl->live_api.load()) publishToWebhooks(*api, events);
   });
   NL_RETURN_IF_ERROR(impl->ledger->open());
+  // Everything up to here is in the audit log only; later commits reach the listener.
+  impl->rates_backfill = std::thread([raw_impl, up_to = impl->ledger->lastEventSeq()] {
+    raw_impl->rates->backfill(*raw_impl->ledger, up_to, raw_impl->stop_backfill);
+  });
   auto load = impl->ledger->loadStats();
   std::fprintf(stderr, "netledgerd: loaded %zu bindings in %.2f s (store %.2f s, indexes %.2f s)\n",
                load.bindings, load.store_seconds + load.build_seconds, load.store_seconds,
@@ -288,6 +300,8 @@ void Daemon::stop() {
   }
   impl_->cv.notify_all();
   if (impl_->sweeper.joinable()) impl_->sweeper.join();
+  impl_->stop_backfill = true;
+  if (impl_->rates_backfill.joinable()) impl_->rates_backfill.join();
   // Allocations waiting for a probe are answered now (202, still reserved), so the server's
   // drain does not wait out their probe timeouts.
   if (impl_->probes) impl_->probes->stop();

@@ -172,6 +172,34 @@ TEST_F(DashboardApiTest, RatesCountAllocationsAndReleasesOfTheLastHour) {
       isProblem(api_->get("/v1/stats/rates?window_s=7200"), 400, "invalid_argument", "window_s"));
 }
 
+TEST_F(DashboardApiTest, RatesRecoverTheHourBeforeARestartFromTheAuditLog) {
+  auto sums = [](const json::value& rates) {
+    std::pair<std::int64_t, std::int64_t> out{0, 0};
+    for (const auto& b : rates.at("buckets").as_array()) {
+      out.first += num(b, "allocations");
+      out.second += num(b, "releases");
+    }
+    return out;
+  };
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i) {
+    ids.push_back(
+        str(allocate(obj({{"instance", "r" + std::to_string(i)}, {"pool", "lab"}})), "id"));
+  }
+  ASSERT_EQ(api_->del("/v1/bindings/" + ids[0]).status, 200u);
+  server_.restart();
+  api_ = server_.client(server_.adminToken());
+  allocate(obj({{"instance", "after-restart"}, {"pool", "lab"}}));  // counted live
+  auto rates = waitUntil("/v1/stats/rates", [&](const json::value& r) {
+    return sums(r) == std::pair<std::int64_t, std::int64_t>{5, 1};
+  });
+  EXPECT_EQ(sums(rates), (std::pair<std::int64_t, std::int64_t>{5, 1}));
+  // Complete from an hour before the restart.
+  auto since = parseTimeMs(str(rates, "since"));
+  auto now = parseTimeMs(str(rates.at("buckets").as_array().back(), "t"));
+  EXPECT_GE(now - since, 3'500'000);
+}
+
 TEST_F(DashboardApiTest, ConflictSummaryCountsBySeverityStatusAndKind) {
   allocate(obj({{"instance", "a"}, {"pool", "lab"}, {"mac", "52:54:00:00:00:0a"}}));
   auto empty = mustGet("/v1/conflicts/summary");

@@ -1,5 +1,7 @@
 // /v1/stats/rates: allocations, releases and expirations per step over the last hour (the
-// dashboard's rate chart), counted from committed events since the server started.
+// dashboard's rate chart), counted from committed events (the hour before the server started
+// recovered from the audit log in the background; `since` says from when the counts are
+// complete).
 #include <charconv>
 
 #include <boost/json.hpp>
@@ -60,7 +62,7 @@ Status registerStatsRoutes(http::Router& router, ApiContext& ctx) {
         respondJson(res, 200,
                     json::object{{"window_s", *window},
                                  {"step_s", *step},
-                                 {"since", ledger::formatTime(ctx.rates->startedAt())},
+                                 {"since", ledger::formatTime(ctx.rates->coveredFrom())},
                                  {"buckets", std::move(buckets)}});
       }));
 }
