@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <limits>
 
@@ -720,6 +721,12 @@ void Engine::resolveQuiet(Millis now) {
   }
 }
 
+std::optional<Millis> exhaustionAt(Millis now, double eta_s) {
+  // 1e11 s is 3,000 years: beyond that the date means nothing and would overflow int64 ms.
+  if (!std::isfinite(eta_s) || eta_s < 0 || eta_s > 1e11) return std::nullopt;
+  return now + static_cast<Millis>(eta_s * 1000);
+}
+
 double Engine::growthPerSecond(const std::deque<PoolSample>& samples, double used, Millis now) {
   if (samples.empty()) return 0;
   const double span_s = static_cast<double>(now - samples.front().at) / 1000.0;
@@ -777,9 +784,13 @@ void Engine::checkPools(Millis now) {
     if (rate > 0) {
       const double eta_s = free / rate;
       f.details["exhaustion_in_s"] = eta_s;
-      f.details["exhaustion_at"] = ledger::formatTime(now + static_cast<Millis>(eta_s * 1000));
-      forecast = "exhausted in about " + std::to_string(static_cast<long long>(eta_s / 60)) +
-                 " min at the current rate";
+      if (auto at = exhaustionAt(now, eta_s)) {
+        f.details["exhaustion_at"] = ledger::formatTime(*at);
+        forecast = "exhausted in about " + std::to_string(static_cast<long long>(eta_s / 60)) +
+                   " min at the current rate";
+      } else {
+        forecast = "no exhaustion in sight at the current rate";
+      }
     }
     f.severity = utilization >= 0.95 || (rate > 0 && free / rate < 3600) ? Severity::kCritical
                                                                          : Severity::kWarning;

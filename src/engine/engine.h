@@ -50,6 +50,10 @@ struct EngineOptions {
   std::map<ConflictKind, Policy> policies;           // unset kinds: alert
 };
 
+// When a pool growing for `eta_s` more seconds runs out, as unix milliseconds; nullopt when that
+// is not a representable time (a huge IPv6 pool grows for longer than any calendar: 1e20 s).
+std::optional<Millis> exhaustionAt(Millis now, double eta_s);
+
 struct ConflictFilter {
   std::optional<ConflictKind> kind;
   std::optional<ConflictStatus> status;

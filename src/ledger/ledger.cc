@@ -1454,17 +1454,26 @@ bool containsFolded(std::string_view haystack, std::string_view needle) {
   return it != haystack.end();
 }
 
+std::vector<IpAddress> ipsOf(const BindingRecord& b) {
+  std::vector<IpAddress> out;
+  for (const auto& a : b.addresses) out.push_back(a.ip);
+  return out;
+}
+
 }  // namespace
+
+bool couldStartAddress(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isxdigit(static_cast<unsigned char>(c)) || c == '.' || c == ':' || c == '-';
+  });
+}
 
 bool matchesSearchText(std::string_view text, std::string_view instance, std::string_view host,
                        std::optional<Mac> mac, const std::vector<IpAddress>& ips) {
   if (text.empty()) return true;
   if (containsFolded(instance, text) || containsFolded(host, text)) return true;
   // Addresses and MACs match by prefix, and only text that could start one is tried.
-  bool addressy = std::all_of(text.begin(), text.end(), [](char c) {
-    return std::isxdigit(static_cast<unsigned char>(c)) || c == '.' || c == ':' || c == '-';
-  });
-  if (!addressy) return false;
+  if (!couldStartAddress(text)) return false;
   if (mac) {
     std::string m = mac->toString();
     std::string t(text);
@@ -1535,6 +1544,7 @@ Result<Page<BindingRecord>> Ledger::searchBindings(const Actor& actor, const Bin
                 (!f.ip || std::any_of(b->addresses.begin(), b->addresses.end(),
                                       [&](const BoundAddress& a) { return a.ip == *f.ip; })) &&
                 (!f.mac || b->mac == f.mac) &&
+                (!f.text || matchesSearchText(*f.text, b->instance, b->host, b->mac, ipsOf(*b))) &&
                 (!f.pool || std::any_of(b->addresses.begin(), b->addresses.end(),
                                         [&](const BoundAddress& a) { return a.pool == *f.pool; }));
       if (ok) page.items.push_back(std::move(*b));
@@ -1542,6 +1552,7 @@ Result<Page<BindingRecord>> Ledger::searchBindings(const Actor& actor, const Bin
     return page;
   }
   std::vector<IpAddress> ips;
+  const bool text_addressy = f.text && couldStartAddress(*f.text);
   std::size_t resume = table_.scan(start, [&](std::size_t slot, const BindingTable::View& v) {
     if (!actor.mayAccessTenant(std::string(v.tenant))) return true;
     if (f.instance && v.instance != *f.instance) return true;
@@ -1550,7 +1561,10 @@ Result<Page<BindingRecord>> Ledger::searchBindings(const Actor& actor, const Bin
     if (f.pool && !table_.hasAddressInPool(slot, *f.pool)) return true;
     if (f.text) {
       ips.clear();
-      table_.forEachAddress(slot, [&](const IpAddress& ip) { ips.push_back(ip); });
+      // Formatting addresses is the costly part of a scan: only for text that could start one.
+      if (text_addressy) {
+        table_.forEachAddress(slot, [&](const IpAddress& ip) { ips.push_back(ip); });
+      }
       std::optional<Mac> mac;
       if (v.mac != 0) mac = Mac(v.mac);
       if (!matchesSearchText(*f.text, v.instance, v.host, mac, ips)) return true;

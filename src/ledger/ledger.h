@@ -136,7 +136,9 @@ struct BindingFilter {
   std::optional<std::string> text;
 };
 
-// Whether `v` (a binding's instance, host, MAC and addresses) matches BindingFilter::text.
+// Whether text (lower-case) could be the start of an address or MAC: hex digits, '.', ':', '-'.
+bool couldStartAddress(std::string_view text);
+// Whether a binding's instance, host, MAC and addresses match BindingFilter::text.
 bool matchesSearchText(std::string_view text, std::string_view instance, std::string_view host,
                        std::optional<addr::Mac> mac, const std::vector<addr::IpAddress>& ips);
 

@@ -79,9 +79,13 @@ void PoolMapBuilder::forEachCell(const addr::IpRange& range, Fn fn) {
         cell_bits_ >= 128 ? 0 : static_cast<std::size_t>((hi - base) >> cell_bits_);
     for (std::size_t i = first_cell; i <= last_cell; ++i) {
       // The part of [lo, hi] inside cell i.
+      // The cell's addresses inside this block. A cell can be larger than a small block (one
+      // /126 of a pool whose cells are /120s), so its end is capped at the block's last address
+      // — which also keeps `cell_lo + span` from wrapping at the top of the IPv6 space.
       const uint128 cell_lo = cell_bits_ >= 128 ? base : base + (uint128{i} << cell_bits_);
-      const uint128 cell_hi =
-          cell_bits_ >= 128 ? kUint128Max : cell_lo + ((uint128{1} << cell_bits_) - 1);
+      const uint128 span = cell_bits_ >= 128 ? kUint128Max : (uint128{1} << cell_bits_) - 1;
+      const uint128 block_last = b.cidr.last().bits();
+      const uint128 cell_hi = block_last - cell_lo <= span ? block_last : cell_lo + span;
       const uint128 a = std::max(lo, cell_lo);
       const uint128 z = std::min(hi, cell_hi);
       fn(b.cells[i], z - a + 1);  // wraps to 0 only for all 2^128 addresses: never a pool

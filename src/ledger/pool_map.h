@@ -43,7 +43,9 @@ class PoolMapBuilder {
   static constexpr std::size_t kDefaultMaxCells = 65536;
   static constexpr std::size_t kMaxCells = 262144;
 
-  // `cidrs`: the pool's blocks; `max_cells` in 1..kMaxCells.
+  // `cidrs`: the pool's blocks; `max_cells` in 1..kMaxCells. Every block gets at least one
+  // cell, so a pool of more CIDRs than max_cells (never near kMaxCells in practice) gets one
+  // cell per CIDR.
   PoolMapBuilder(const std::vector<addr::Prefix>& cidrs, std::size_t max_cells);
 
   int cellBits() const { return cell_bits_; }

@@ -123,14 +123,13 @@ struct Daemon::Impl {
   DaemonConfig config;
   Clock* clock = nullptr;
   std::unique_ptr<ledger::Store> store;
+  // Before the ledger: the ledger's event listener records into it until the ledger is gone.
+  std::unique_ptr<ActivityRates> rates;
   std::unique_ptr<ledger::Ledger> ledger;
   std::unique_ptr<engine::Engine> engine;
   std::unique_ptr<EventHub> events;
   std::unique_ptr<webhooks::Dispatcher> webhooks;
   std::unique_ptr<ProbeCoordinator> probes;
-  std::unique_ptr<ActivityRates> rates;
-  std::thread rates_backfill;  // the hour before the start, from the audit log
-  std::atomic<bool> stop_backfill{false};
 
   // A start() that fails half-way drops the Impl: the backfill must not outlive the ledger.
   ~Impl() {
@@ -146,6 +145,8 @@ struct Daemon::Impl {
   std::unique_ptr<http::Server> server;
   std::string admin_token;
   std::thread sweeper;
+  std::thread rates_backfill;  // the hour before the start, from the audit log
+  std::atomic<bool> stop_backfill{false};
   std::mutex mu;
   std::condition_variable cv;
   bool stopping = false;

@@ -78,6 +78,25 @@ TEST(PoolMapTest, HugeIpv6PrefixesDoNotOverflow) {
   EXPECT_EQ(all.build().blocks[0].cells, "u");
 }
 
+// A block smaller than the cell at the very top of the IPv6 space: its cell counts only its own
+// addresses (no wrap past ffff:...:ffff).
+TEST(PoolMapTest, SmallBlockAtTheTopOfTheSpaceCountsOnlyItsAddresses) {
+  PoolMapBuilder b(
+      {prefix("2001:db8::/120"), prefix("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffc/126")}, 2);
+  EXPECT_EQ(b.cellBits(), 8);
+  b.addAllocatable(
+      range("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffc-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"));
+  for (const char* a :
+       {"ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffc", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffd",
+        "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"}) {
+    b.addBound(ip(a), false);
+  }
+  auto map = b.build();
+  ASSERT_EQ(map.blocks.size(), 2u);
+  EXPECT_EQ(map.blocks[1].cells, "u");
+  EXPECT_EQ(map.blocks[1].fill, "9");  // 4 of its 4 addresses: full
+}
+
 // Property: for random pools and random marks, each block cell is the most notable state of
 // the per-address model over its addresses, and fill matches the model's counts.
 TEST(PoolMapTest, BlocksAgreeWithAPerAddressModel) {

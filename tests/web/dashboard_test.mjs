@@ -9,6 +9,8 @@
 //   NETLEDGER_BIN=build/bin node tests/web/dashboard_test.mjs
 
 import { readdirSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import zlib from 'node:zlib';
 import path from 'node:path';
 import {
   artifactsDir,
@@ -407,10 +409,13 @@ async function main() {
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="search-result"]').length === 1, null, { timeout: 10000 });
       expect((await row.textContent()).includes(SEARCH_INSTANCE), 'the result names the instance');
       await shot(page, '06-search');
-      await box.fill('hv9');
-      await row.waitFor({ timeout: 10000 });
-      await box.fill(b.addresses[0]);
-      await row.waitFor({ timeout: 10000 });
+      // By host, then by address: wait until the results are those of the new text (the status
+      // names it), then the binding must be among them.
+      for (const q of ['hv9', b.addresses[0]]) {
+        await box.fill(q);
+        await page.locator(`[data-testid="search-status"][data-q="${q}"]`).waitFor({ timeout: 10000 });
+        expect((await row.count()) === 1, `searching "${q}" lists binding ${b.id}`);
+      }
       await row.click();
       await page.getByTestId('binding-details').waitFor();
     });
@@ -531,6 +536,37 @@ async function main() {
       expectEqual(new Set(seqs).size, seqs.length, 'no event shown twice after the reconnect');
       expect(seqs.every((x, i) => i === 0 || seqs[i - 1] > x), `the feed is newest first (${seqs.slice(0, 8)})`);
       expect(b.addresses.length === 1, 'the allocation after the restart got an address');
+    });
+
+    await step('assets: gzip only when asked, cached by hash, the page revalidated', null, async () => {
+      // node:http, not fetch: fetch would add and undo Accept-Encoding by itself.
+      const raw = (p, headers) =>
+        new Promise((resolve, reject) => {
+          http
+            .get(new URL(p, server.base), { headers }, (res) => {
+              const chunks = [];
+              res.on('data', (c) => chunks.push(c));
+              res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+            })
+            .on('error', reject);
+        });
+      const index = await raw('/', {});
+      expectEqual(index.status, 200, 'GET / status');
+      const js = /src="(\/assets\/[^"]+\.js)"/.exec(index.body.toString())?.[1];
+      expect(js, 'index.html names its script');
+      const plain = await raw(js, { 'accept-encoding': 'identity' });
+      expectEqual(plain.status, 200, `GET ${js} status`);
+      expect(!plain.headers['content-encoding'], `identity asked, got ${plain.headers['content-encoding']}`);
+      expect(/immutable/.test(plain.headers['cache-control'] || ''), `hashed asset cached: ${plain.headers['cache-control']}`);
+      const gz = await raw(js, { 'accept-encoding': 'gzip, deflate, br' });
+      expectEqual(gz.headers['content-encoding'], 'gzip', 'Content-Encoding when gzip is accepted');
+      expect(gz.body.length < plain.body.length, 'the gzip form is smaller');
+      expect(zlib.gunzipSync(gz.body).equals(plain.body), 'the gzip form decodes to the same bytes');
+      const refused = await raw(js, { 'accept-encoding': '*;q=1, gzip;q=0' });
+      expect(!refused.headers['content-encoding'], 'gzip;q=0 refuses gzip even with *');
+      const again = await raw('/', { 'if-none-match': index.headers.etag });
+      expectEqual(again.status, 304, 'GET / with its ETag');
+      expectEqual((await raw('/assets/nope.js', {})).status, 404, 'an unknown asset');
     });
 
     await step('sign out', page, async () => {

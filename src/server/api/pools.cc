@@ -216,11 +216,9 @@ json::value forecastJson(ApiContext& ctx, const std::string& pool) {
   if (!f) return nullptr;
   json::object o{{"allocations_per_hour", f->allocations_per_hour}};
   o["exhaustion_in_s"] = f->exhaustion_in_s ? json::value(*f->exhaustion_in_s) : nullptr;
-  o["exhaustion_at"] =
-      f->exhaustion_in_s
-          ? json::value(ledger::formatTime(ctx.engine->now() +
-                                           static_cast<ledger::Millis>(*f->exhaustion_in_s * 1000)))
-          : nullptr;
+  std::optional<ledger::Millis> at;
+  if (f->exhaustion_in_s) at = engine::exhaustionAt(ctx.engine->now(), *f->exhaustion_in_s);
+  o["exhaustion_at"] = at ? json::value(ledger::formatTime(*at)) : nullptr;
   return o;
 }
 

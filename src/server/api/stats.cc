@@ -36,7 +36,12 @@ Result<std::int64_t> secondsParam(const http::Request& req, std::string_view nam
 Status registerStatsRoutes(http::Router& router, ApiContext& ctx) {
   return router.add(
       "GET", "/v1/stats/rates",
-      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor&) {
+      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
+        if (!actor.tenants.empty()) {
+          // The counts span every tenant, like the audit log they come from.
+          return respondError(
+              res, Status(StatusCode::kForbidden, "rates need a token without tenant scope"));
+        }
         auto window = secondsParam(req, "window_s", 3600);
         if (!window) return respondError(res, window.status());
         auto step = secondsParam(req, "step_s", 60);

@@ -32,22 +32,30 @@ void ActivityRates::backfill(const ledger::Ledger& ledger, std::uint64_t up_to_s
                              const std::atomic<bool>& stop, std::size_t max_per_op) {
   constexpr std::size_t kPage = 1000;
   const Millis from = started_at_ - kWindowSeconds * 1000;
+  bool complete = true;
   for (const char* op : {"binding.allocate", "binding.release", "binding.expire"}) {
     ledger::EventQuery q;
     q.op = op;
     q.from = from;
     q.before_seq = up_to_seq + 1;  // newest first, only what the listener did not count
     q.limit = kPage;
-    for (std::size_t seen = 0; seen < max_per_op && !stop.load();) {
+    for (std::size_t seen = 0;;) {
+      if (stop.load() || seen >= max_per_op) {
+        complete = false;  // cut short: the counts of the hour before stay partial
+        break;
+      }
       auto page = ledger.audit(q);
-      if (!page || page->empty()) break;
+      if (!page) {
+        complete = false;
+        break;
+      }
       for (const auto& e : *page) record(e.op, e.time);
       seen += page->size();
       if (page->size() < kPage) break;
       q.before_seq = page->back().seq;
     }
   }
-  if (!stop.load()) covered_from_ = from;
+  if (complete) covered_from_ = from;
 }
 
 std::vector<ActivityRates::Bucket> ActivityRates::buckets(Millis now, std::int64_t window_s,

@@ -105,9 +105,15 @@ function cellAddress(block, index, cellSize) {
   return addIp(block.first, BigInt(index) * BigInt(cellSize));
 }
 
-/** The holder of an address, fetched once per address (null: nobody holds it). */
-const holderCache = new Map();
-function fetchHolder(ip) {
+/**
+ * The holder of an address, fetched once per address and map (null: nobody holds it). The cache
+ * belongs to one fetched map: a re-fetched map (a new visit, another token after signing in
+ * again, addresses released and taken since) starts empty, so hover never shows a stale holder.
+ */
+const holderCaches = new WeakMap();
+function fetchHolder(map, ip) {
+  if (!holderCaches.has(map)) holderCaches.set(map, new Map());
+  const holderCache = holderCaches.get(map);
   if (!holderCache.has(ip)) {
     holderCache.set(
       ip,
@@ -175,7 +181,7 @@ export function HeatMap({ map, onDrawn }) {
     if (cellSize === 1 && (ch === 'u' || ch === 'c' || ch === 'q' || ch === 'p')) {
       hoverTimer.current = setTimeout(() => {
         setHolder({ ip: address, state: 'loading', binding: null });
-        fetchHolder(address).then(
+        fetchHolder(map, address).then(
           (binding) => setHolder((h) => (h.ip === address ? { ip: address, state: 'done', binding } : h)),
           (err) => setHolder((h) => (h.ip === address ? { ip: address, state: 'error', error: err } : h)),
         );
@@ -190,7 +196,7 @@ export function HeatMap({ map, onDrawn }) {
     const ch = block.cells[cell.index];
     if (ch === '.' || ch === '-' || ch === 'r') return;
     try {
-      const b = await fetchHolder(ip);
+      const b = await fetchHolder(map, ip);
       if (b && b.id) navigate(`/bindings/${encodeURIComponent(b.id)}`);
       else if (ch === 'c') navigate('/conflicts', { ip });
       else setHolder({ ip, state: 'done', binding: null });

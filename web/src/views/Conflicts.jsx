@@ -293,11 +293,18 @@ export function Conflicts({ params }) {
     return () => controller.abort();
   }, [filters, tick]);
 
-  const more = () =>
-    get(listPath(pages.next)).then(
-      (r) => setPages((p) => ({ items: [...p.items, ...(r.items || [])], next: r.next_cursor || '', error: null, loading: false })),
-      (error) => setPages((p) => ({ ...p, error })),
+  // A page asked for under other filters (changed while it was on its way) is dropped: it
+  // continues a list that is no longer shown. `pages.cursor` ties a page to the list it extends.
+  const more = () => {
+    const cursor = pages.next;
+    return get(listPath(cursor)).then(
+      (r) =>
+        setPages((p) =>
+          p.next !== cursor ? p : { items: [...p.items, ...(r.items || [])], next: r.next_cursor || '', error: null, loading: false },
+        ),
+      (error) => setPages((p) => (p.next !== cursor ? p : { ...p, error })),
     );
+  };
 
   const set = (k) => (e) => setFilters((f) => ({ ...f, [k]: e.currentTarget.value }));
 

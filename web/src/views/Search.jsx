@@ -47,6 +47,7 @@ export function Search({ initial }) {
     if (!q) {
       setResult({ q: '', items: [], exact: false });
       setError(null);
+      setBusy(false); // a search aborted by clearing the box is not still running
       return undefined;
     }
     const controller = new AbortController();
@@ -88,7 +89,7 @@ export function Search({ initial }) {
           onInput={(e) => setText(e.currentTarget.value)}
           data-testid="search-input"
         />
-        <div class="muted" style={{ margin: '6px 0 10px', minHeight: '19px' }} aria-live="polite" data-testid="search-status">
+        <div class="muted" style={{ margin: '6px 0 10px', minHeight: '19px' }} aria-live="polite" data-testid="search-status" data-q={busy ? '' : result.q}>
           {busy
             ? 'Searching…'
             : result.q
