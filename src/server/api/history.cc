@@ -113,10 +113,9 @@ Status registerHistoryRoutes(http::Router& router, ApiContext& ctx) {
   return router.add(
       "GET", "/v1/audit",
       withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-        if (!actor.tenants.empty()) {
-          // The audit log spans every tenant; scoped tokens read history per subject instead.
-          return respondError(res, Status(StatusCode::kForbidden,
-                                          "the audit log needs a token without tenant scope"));
+        // Scoped tokens read history per subject instead.
+        if (Status s = requireUnscoped(actor, "the audit log"); !s.isOk()) {
+          return respondError(res, s);
         }
         ledger::EventQuery q;
         q.before_seq = UINT64_MAX;  // newest first
