@@ -1,9 +1,8 @@
-// Who is signed in: the token is validated with GET /v1/whoami (name, role, tenants). A server
-// without whoami (404) still accepts the token if it can read the pools; the role is then
-// unknown and the server's 403 is the authority on what the token may do.
+// Who is signed in: the token is validated with GET /v1/whoami (name, role, tenants). The role
+// only shapes the page (which buttons are offered); the server's 403 is the authority.
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
-import { ApiError, get } from './api.js';
+import { get } from './api.js';
 
 export const SessionContext = createContext({ name: '', role: null, tenants: [] });
 
@@ -20,12 +19,6 @@ export function roleAtLeast(role, min) {
 }
 
 export async function validateToken(token) {
-  try {
-    const me = await get('/v1/whoami', { tokenOverride: token, quiet401: true });
-    return { name: me.name || '', role: me.role || null, tenants: me.tenants || [] };
-  } catch (err) {
-    if (!(err instanceof ApiError) || err.status !== 404) throw err;
-  }
-  await get('/v1/pools', { tokenOverride: token, quiet401: true });
-  return { name: '', role: null, tenants: [] };
+  const me = await get('/v1/whoami', { tokenOverride: token, quiet401: true });
+  return { name: me.name || '', role: me.role || null, tenants: me.tenants || [] };
 }

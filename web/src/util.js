@@ -182,12 +182,3 @@ export const CONFLICT_KINDS = [
 export function humanKind(kind) {
   return String(kind || '').replace(/_/g, ' ');
 }
-
-/** What kind of search text this is, for the fallback when the server lacks ?q=. */
-export function classifyQuery(text) {
-  const t = text.trim();
-  if (parseIp(t)) return 'ip';
-  if (/^([0-9a-f]{2}[:-]){5}[0-9a-f]{2}$/i.test(t) || /^[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}$/i.test(t))
-    return 'mac';
-  return 'text';
-}

@@ -51,11 +51,9 @@ export function useInterval(fn, ms) {
 
 export function ErrorBox({ error, what }) {
   if (!error) return null;
-  let text = error.message || String(error);
+  const text = error.message || String(error);
   let head = what ? `Could not load ${what}` : 'Error';
   if (error.status === 403) head = 'Not allowed';
-  if (error.status === 404 && error.code === 'not_found' && /no resource at/.test(text))
-    text = `${text} — this server does not offer it (older netledgerd?)`;
   return (
     <div class="error" role="alert" data-testid="error">
       <strong>{head}</strong>

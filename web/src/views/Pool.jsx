@@ -9,8 +9,7 @@ const fmtRate = (r) => (r >= 100 ? fmtCount(Math.round(r)) : r.toFixed(1));
 
 function Forecast({ forecast, pool }) {
   if (forecast === undefined) return null;
-  // The contract names the rate rate_per_hour; netledgerd sends allocations_per_hour.
-  const rate = forecast ? Number(forecast.rate_per_hour ?? forecast.allocations_per_hour) : NaN;
+  const rate = forecast ? Number(forecast.allocations_per_hour) : NaN;
   let body;
   if (!forecast) {
     body = (

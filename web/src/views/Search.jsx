@@ -1,39 +1,21 @@
 // One box for IP, MAC, instance or host; results as you type (GET /v1/bindings?q=).
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, get, query } from '../api.js';
+import { get, query } from '../api.js';
 import { replaceParams } from '../router.js';
 import { BindingState, ErrorBox, useDebounced } from '../components/common.jsx';
-import { classifyQuery, fmtAgo } from '../util.js';
+import { fmtAgo } from '../util.js';
 
 const LIMIT = 50;
 
-/** Servers without ?q= (before the dashboard endpoints) get the exact-match filters instead. */
-async function fallbackSearch(text, signal) {
-  const kind = classifyQuery(text);
-  const ask = (params) => get(`/v1/bindings${query({ ...params, limit: LIMIT })}`, { signal }).then((r) => r.items || []);
-  let lists;
-  if (kind === 'ip') lists = [await ask({ ip: text })];
-  else if (kind === 'mac') lists = [await ask({ mac: text })];
-  else lists = await Promise.all([ask({ instance: text }), ask({ host: text })]);
-  const seen = new Set();
-  return lists.flat().filter((b) => (seen.has(b.id) ? false : seen.add(b.id)));
-}
-
 export async function searchBindings(text, signal) {
-  try {
-    const r = await get(`/v1/bindings${query({ q: text, limit: LIMIT })}`, { signal });
-    return { items: r.items || [], exact: false };
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 400 && /\bq\b.*unknown/i.test(err.message))
-      return { items: await fallbackSearch(text, signal), exact: true };
-    throw err;
-  }
+  const r = await get(`/v1/bindings${query({ q: text, limit: LIMIT })}`, { signal });
+  return { items: r.items || [] };
 }
 
 export function Search({ initial }) {
   const [text, setText] = useState(initial);
   const q = useDebounced(text.trim(), 150);
-  const [result, setResult] = useState({ q: '', items: [], exact: false });
+  const [result, setResult] = useState({ q: '', items: [] });
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const input = useRef(null);
@@ -45,7 +27,7 @@ export function Search({ initial }) {
   useEffect(() => {
     replaceParams('/search', { q });
     if (!q) {
-      setResult({ q: '', items: [], exact: false });
+      setResult({ q: '', items: [] });
       setError(null);
       setBusy(false); // a search aborted by clearing the box is not still running
       return undefined;
@@ -93,7 +75,7 @@ export function Search({ initial }) {
           {busy
             ? 'Searching…'
             : result.q
-              ? `${result.items.length}${result.items.length >= LIMIT ? '+' : ''} binding${result.items.length === 1 ? '' : 's'} for “${result.q}”${result.exact ? ' (exact match: this server has no prefix search)' : ''}`
+              ? `${result.items.length}${result.items.length >= LIMIT ? '+' : ''} binding${result.items.length === 1 ? '' : 's'} for “${result.q}”`
               : 'IP and MAC match by prefix; instance and host by substring.'}
         </div>
         <ErrorBox error={error} what="search results" />
