@@ -12,17 +12,17 @@
 #include <boost/json.hpp>
 
 #include "fuzz_check.h"
+#include "http/message.h"
+#include "http/problem.h"
+#include "http/router.h"
 #include "ledger/ledger.h"
+#include "metrics/registry.h"
 #include "server/api/api.h"
 #include "server/events/activity_rates.h"
 #include "server/events/event_hub.h"
-#include "server/http/message.h"
-#include "server/http/problem.h"
-#include "server/http/router.h"
-#include "server/metrics/registry.h"
 #include "server/probe/probe_coordinator.h"
-#include "server/webhooks/dispatcher.h"
 #include "store/register.h"
+#include "webhooks/dispatcher.h"
 
 using namespace netledger;
 

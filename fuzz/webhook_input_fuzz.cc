@@ -6,8 +6,8 @@
 #include <string_view>
 
 #include "fuzz_check.h"
-#include "server/webhooks/dispatcher.h"
-#include "server/webhooks/http_post.h"
+#include "webhooks/dispatcher.h"
+#include "webhooks/http_post.h"
 
 using namespace netledger::webhooks;
 

@@ -12,19 +12,19 @@
 #include "agent/scanner.h"
 #include "agent/snooper.h"
 #include "agent/sse.h"
-#include "cli/http_client.h"
-#include "server/http/metrics_handler.h"
-#include "server/http/router.h"
-#include "server/http/server.h"
-#include "server/metrics/registry.h"
+#include "http/metrics_handler.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "httpclient/http_client.h"
+#include "metrics/registry.h"
 #include "wire/observation.h"
 
 namespace netledger::agent {
 
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
-using cli::HttpClient;
-using cli::HttpRequest;
+using httpclient::HttpClient;
+using httpclient::HttpRequest;
 
 namespace {
 
@@ -80,7 +80,7 @@ struct Agent::Impl {
   explicit Impl(AgentConfig c) : config(std::move(c)) {}
 
   Result<std::unique_ptr<HttpClient>> makeClient(std::chrono::milliseconds timeout) const {
-    cli::HttpClientOptions o;
+    httpclient::HttpClientOptions o;
     o.insecure = config.insecure;
     o.connect_timeout = std::chrono::milliseconds(3000);
     o.request_timeout = timeout;
@@ -223,15 +223,15 @@ struct Agent::Impl {
   }
 
   // POSTs with a few retries while the server is unreachable or answering 5xx.
-  Result<cli::HttpResponse> postWithRetry(HttpClient& client, const std::string& target,
-                                          const std::string& body) {
+  Result<httpclient::HttpResponse> postWithRetry(HttpClient& client, const std::string& target,
+                                                 const std::string& body) {
     std::chrono::milliseconds backoff(200);
     for (int attempt = 0;; ++attempt) {
       auto res = client.send(request("POST", target, body));
       if (res && res->status < 500) return res;
       if (attempt == 5 || sleepOrStop(backoff)) {
-        return res ? Result<cli::HttpResponse>(std::move(res))
-                   : Result<cli::HttpResponse>(res.status());
+        return res ? Result<httpclient::HttpResponse>(std::move(res))
+                   : Result<httpclient::HttpResponse>(res.status());
       }
       backoff *= 2;
     }
@@ -291,7 +291,7 @@ struct Agent::Impl {
   // Reserved bindings of this node that may have been missed while disconnected.
   void sweepReserved(HttpClient& client) {
     auto res = client.send(request("GET", "/v1/bindings?state=reserved&limit=1000&host=" +
-                                              cli::encodeQueryValue(config.node)));
+                                              httpclient::encodeQueryValue(config.node)));
     if (!res || res->status != 200) return;
     json::error_code ec;
     auto v = json::parse(res->body, ec);
@@ -357,7 +357,7 @@ struct Agent::Impl {
   void heartbeatLoop() {
     auto client = makeClient(std::chrono::milliseconds(10'000));
     if (!client) return;
-    const std::string target = "/v1/hosts/" + cli::encodePathSegment(config.node) + "/renew";
+    const std::string target = "/v1/hosts/" + httpclient::encodePathSegment(config.node) + "/renew";
     do {
       auto res = (*client)->send(request("POST", target, "{}"));
       if (res && res->status < 300) {

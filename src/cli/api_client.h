@@ -11,9 +11,9 @@
 
 #include <boost/json/value.hpp>
 
-#include "cli/http_client.h"
 #include "cli/problem_report.h"
 #include "common/status.h"
+#include "httpclient/http_client.h"
 
 namespace netledger::cli {
 

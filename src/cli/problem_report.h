@@ -5,10 +5,19 @@
 #include <string>
 #include <string_view>
 
-#include "cli/http_client.h"
 #include "common/status.h"
+#include "httpclient/http_client.h"
 
 namespace netledger::cli {
+
+// The CLI speaks HTTP through the shared client (src/httpclient).
+using httpclient::encodePathSegment;
+using httpclient::encodeQueryValue;
+using httpclient::HttpClient;
+using httpclient::HttpClientOptions;
+using httpclient::HttpHeader;
+using httpclient::HttpRequest;
+using httpclient::HttpResponse;
 
 struct FailureReport {
   int exit_code;

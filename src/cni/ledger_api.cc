@@ -32,7 +32,7 @@ std::string problemCode(const json::value& body) {
 
 }  // namespace
 
-LedgerApi::LedgerApi(std::unique_ptr<cli::HttpClient> client, std::string token)
+LedgerApi::LedgerApi(std::unique_ptr<httpclient::HttpClient> client, std::string token)
     : client_(std::move(client)), token_(std::move(token)) {}
 
 CniResult<std::unique_ptr<LedgerApi>> LedgerApi::create(const IpamConfig& ipam) {
@@ -48,10 +48,10 @@ CniResult<std::unique_ptr<LedgerApi>> LedgerApi::create(const IpamConfig& ipam) 
       return CniError{kInvalidNetworkConfig, "tokenFile: \"" + ipam.token_file + "\" is empty", ""};
     }
   }
-  cli::HttpClientOptions options;
+  httpclient::HttpClientOptions options;
   options.connect_timeout = kConnectTimeout;
   options.request_timeout = kRequestTimeout;
-  auto client = cli::HttpClient::create(ipam.server, options);
+  auto client = httpclient::HttpClient::create(ipam.server, options);
   if (!client) {
     return CniError{kInvalidNetworkConfig, "server: " + client.status().message(), ""};
   }
@@ -60,7 +60,7 @@ CniResult<std::unique_ptr<LedgerApi>> LedgerApi::create(const IpamConfig& ipam) 
 
 CniResult<ApiAnswer> LedgerApi::call(const std::string& method, const std::string& target,
                                      const json::value* body) {
-  cli::HttpRequest req;
+  httpclient::HttpRequest req;
   req.method = method;
   req.target = target;
   if (!token_.empty()) req.headers.push_back({"Authorization", "Bearer " + token_});
@@ -122,8 +122,8 @@ CniResult<json::object> LedgerApi::allocate(const json::object& request) {
 
 CniResult<std::vector<json::object>> LedgerApi::liveBindings(const std::string& instance,
                                                              const std::string& interface) {
-  auto answer =
-      call("GET", "/v1/bindings?limit=1000&instance=" + cli::encodeQueryValue(instance), nullptr);
+  auto answer = call(
+      "GET", "/v1/bindings?limit=1000&instance=" + httpclient::encodeQueryValue(instance), nullptr);
   if (!answer) return answer.error();
   const json::object* o = answer->body.if_object();
   const json::value* items = o ? o->if_contains("items") : nullptr;
@@ -144,7 +144,7 @@ CniResult<std::vector<json::object>> LedgerApi::liveBindings(const std::string& 
 }
 
 CniResult<bool> LedgerApi::release(const std::string& id) {
-  auto answer = call("DELETE", "/v1/bindings/" + cli::encodePathSegment(id), nullptr);
+  auto answer = call("DELETE", "/v1/bindings/" + httpclient::encodePathSegment(id), nullptr);
   if (!answer) return answer.error();
   if (answer->status == 200 || answer->status == 404) return true;
   return refused("release binding " + id, *answer);
@@ -153,14 +153,14 @@ CniResult<bool> LedgerApi::release(const std::string& id) {
 CniResult<json::object> LedgerApi::updateBinding(const std::string& id,
                                                  const json::object& changes) {
   json::value body(changes);
-  auto answer = call("PATCH", "/v1/bindings/" + cli::encodePathSegment(id), &body);
+  auto answer = call("PATCH", "/v1/bindings/" + httpclient::encodePathSegment(id), &body);
   if (!answer) return answer.error();
   if (answer->status == 200 && answer->body.is_object()) return answer->body.get_object();
   return refused("update binding " + id, *answer);
 }
 
 CniResult<json::object> LedgerApi::pool(const std::string& name) {
-  auto answer = call("GET", "/v1/pools/" + cli::encodePathSegment(name), nullptr);
+  auto answer = call("GET", "/v1/pools/" + httpclient::encodePathSegment(name), nullptr);
   if (!answer) return answer.error();
   if (answer->status == 200 && answer->body.is_object()) return answer->body.get_object();
   if (answer->status == 404) {

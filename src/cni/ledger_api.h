@@ -1,5 +1,5 @@
 #pragma once
-// The plugin's view of netledgerd's REST API, over the synchronous cli::HttpClient with the
+// The plugin's view of netledgerd's REST API, over the synchronous httpclient::HttpClient with the
 // plugin's bounded timeouts. Transport failures and 5xx answers become CNI code 11 (try again
 // later): the runtime retries, and nothing was allocated that it does not know about (an
 // allocation is idempotent per (container id, ifname)).
@@ -10,9 +10,9 @@
 
 #include <boost/json.hpp>
 
-#include "cli/http_client.h"
 #include "cni/cni_error.h"
 #include "cni/config.h"
+#include "httpclient/http_client.h"
 
 namespace netledger::cni {
 
@@ -47,11 +47,11 @@ class LedgerApi {
                             const boost::json::value* body);
 
  private:
-  LedgerApi(std::unique_ptr<cli::HttpClient> client, std::string token);
+  LedgerApi(std::unique_ptr<httpclient::HttpClient> client, std::string token);
   // The error for an unexpected answer: 4xx invalid_argument/not_found -> 7, others -> 100.
   CniError refused(const std::string& what, const ApiAnswer& answer) const;
 
-  std::unique_ptr<cli::HttpClient> client_;
+  std::unique_ptr<httpclient::HttpClient> client_;
   std::string token_;
 };
 

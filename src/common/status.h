@@ -39,6 +39,11 @@ class [[nodiscard]] Status {
   static Status notFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status conflict(std::string m) { return {StatusCode::kConflict, std::move(m)}; }
   static Status poolExhausted(std::string m) { return {StatusCode::kPoolExhausted, std::move(m)}; }
+  static Status unauthorized(std::string m) { return {StatusCode::kUnauthorized, std::move(m)}; }
+  static Status forbidden(std::string m) { return {StatusCode::kForbidden, std::move(m)}; }
+  static Status payloadTooLarge(std::string m) {
+    return {StatusCode::kPayloadTooLarge, std::move(m)};
+  }
   static Status unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
   static Status internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 

@@ -79,10 +79,6 @@ std::string hexOf(const Sha256Digest& d) {
 
 }  // namespace
 
-bool Actor::mayAccessTenant(const std::string& tenant) const {
-  return tenants.empty() || std::find(tenants.begin(), tenants.end(), tenant) != tenants.end();
-}
-
 Ledger::Ledger(Store& store, Clock& clock, LedgerOptions options)
     : store_(store), clock_(clock), options_(options) {}
 

@@ -32,21 +32,14 @@
 #include "alloc/prefix_allocator.h"
 #include "common/clock.h"
 #include "common/status.h"
+#include "ledger/actor.h"
 #include "ledger/binding_table.h"
+#include "ledger/event_log.h"
 #include "ledger/model.h"
 #include "ledger/pool_map.h"
 #include "ledger/store.h"
 
 namespace netledger::ledger {
-
-// Who is acting: the authenticated token. Every event records `name`.
-struct Actor {
-  std::string name;
-  Role role = Role::kViewer;
-  std::vector<std::string> tenants;  // empty: every tenant
-  bool mayAccessTenant(const std::string& tenant) const;
-  static Actor system(std::string name) { return {std::move(name), Role::kAdmin, {}}; }
-};
 
 struct LedgerOptions {
   std::int64_t retention_days = 180;
@@ -200,11 +193,11 @@ struct LedgerStats {
   std::size_t bindings = 0;
 };
 
-class Ledger {
+class Ledger : public EventLog {
  public:
   // `store` and `clock` must outlive the Ledger.
   Ledger(Store& store, Clock& clock, LedgerOptions options = {});
-  ~Ledger();
+  ~Ledger() override;
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;
 
@@ -347,7 +340,7 @@ class Ledger {
   // What happened to `key` in [from, to], oldest first, starting with the holder at `from`.
   Result<std::vector<HistoryEntry>> lineage(const std::string& key, Millis from, Millis to,
                                             std::size_t limit) const;
-  Result<std::vector<EventRecord>> audit(const EventQuery& query) const;
+  Result<std::vector<EventRecord>> audit(const EventQuery& query) const override;
   Store& store() { return store_; }
 
  private:

@@ -11,17 +11,17 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "http/server.h"
 #include "ledger/ledger.h"
+#include "metrics/registry.h"
 #include "server/api/api.h"
 #include "server/events/activity_rates.h"
 #include "server/events/event_hub.h"
-#include "server/http/server.h"
-#include "server/metrics/registry.h"
 #include "server/openapi_document.h"
 #include "server/probe/probe_coordinator.h"
-#include "server/webhooks/dispatcher.h"
 #include "store/register.h"
 #include "vendor/oui_registry.h"
+#include "webhooks/dispatcher.h"
 
 namespace netledger::server {
 

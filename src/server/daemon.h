@@ -13,7 +13,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "engine/engine.h"
-#include "server/webhooks/dispatcher.h"
+#include "webhooks/dispatcher.h"
 
 namespace netledger::server {
 

@@ -17,19 +17,19 @@
 #include <boost/json.hpp>
 
 #include "common/clock.h"
+#include "http/message.h"
+#include "http/responder.h"
+#include "http/router.h"
 #include "ledger/ledger.h"
 #include "ledger/store.h"
+#include "metrics/registry.h"
 #include "server/api/api.h"
 #include "server/events/activity_rates.h"
 #include "server/events/event_hub.h"
-#include "server/http/message.h"
-#include "server/http/responder.h"
-#include "server/http/router.h"
-#include "server/metrics/registry.h"
 #include "server/openapi_document.h"
 #include "server/probe/probe_coordinator.h"
-#include "server/webhooks/dispatcher.h"
 #include "store/register.h"
+#include "webhooks/dispatcher.h"
 
 #ifndef NETLEDGER_SOURCE_DIR
 #error "NETLEDGER_SOURCE_DIR must be defined (tests/CMakeLists.txt)"

@@ -11,9 +11,9 @@
 
 #include "common/status.h"
 #include "engine/engine.h"
+#include "http/router.h"
 #include "ledger/ledger.h"
-#include "server/http/router.h"
-#include "server/metrics/registry.h"
+#include "metrics/registry.h"
 
 namespace netledger::webhooks {
 class Dispatcher;

@@ -98,11 +98,6 @@ Result<std::uint64_t> parseId(std::string_view field, std::string_view text) {
   return id;
 }
 
-Status requireUnscoped(const ledger::Actor& actor, std::string_view what) {
-  if (actor.tenants.empty()) return Status::ok();
-  return Status(StatusCode::kForbidden, std::string(what) + " needs a token without tenant scope");
-}
-
 Result<std::size_t> parseLimit(const http::Request& req, std::size_t fallback, std::size_t max) {
   auto text = req.queryParam("limit");
   if (!text) return fallback;

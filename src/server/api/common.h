@@ -7,11 +7,11 @@
 
 #include <boost/json/value.hpp>
 
+#include "http/message.h"
+#include "http/problem.h"
+#include "http/responder.h"
 #include "ledger/ledger.h"
 #include "server/api/api.h"
-#include "server/http/message.h"
-#include "server/http/problem.h"
-#include "server/http/responder.h"
 
 namespace netledger::server {
 
@@ -39,9 +39,6 @@ boost::json::object vendorsOf(const std::vector<std::string>& macs);
 
 // Parses a path or query parameter that must be a binding id.
 Result<std::uint64_t> parseId(std::string_view field, std::string_view text);
-
-// Forbidden for a tenant-scoped token: `what` ("the audit log") spans every tenant.
-Status requireUnscoped(const ledger::Actor& actor, std::string_view what);
 
 // limit=1..max (default `fallback`).
 Result<std::size_t> parseLimit(const http::Request& req, std::size_t fallback, std::size_t max);

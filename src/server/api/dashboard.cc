@@ -1,12 +1,12 @@
 // The dashboard: GET / (index.html) and GET /assets/{file}, from the files embedded at build
-// time (server/dashboard/assets.h). The page itself needs no token; it signs in against the API.
+// time (dashboard/assets.h). The page itself needs no token; it signs in against the API.
 // Hashed asset names never change content, so they are cached for a year; index.html is
 // revalidated (ETag) on every load so a new netledgerd's dashboard shows up at once.
 #include <string>
 
+#include "dashboard/assets.h"
+#include "http/negotiation.h"
 #include "server/api/common.h"
-#include "server/dashboard/assets.h"
-#include "server/http/negotiation.h"
 
 namespace netledger::server {
 

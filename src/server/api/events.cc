@@ -5,7 +5,7 @@
 #include "ledger/codec.h"
 #include "server/api/common.h"
 #include "server/events/event_hub.h"
-#include "server/webhooks/dispatcher.h"
+#include "webhooks/dispatcher.h"
 
 namespace netledger::server {
 

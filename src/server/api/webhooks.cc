@@ -8,7 +8,7 @@
 #include "ledger/codec.h"
 #include "server/api/common.h"
 #include "server/api/json_input.h"
-#include "server/webhooks/dispatcher.h"
+#include "webhooks/dispatcher.h"
 
 namespace netledger::server {
 
