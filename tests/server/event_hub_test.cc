@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/clock.h"
+#include "ledger/ledger.h"
 #include "store/memory/memory_store.h"
 
 namespace netledger::server {

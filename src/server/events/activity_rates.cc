@@ -28,7 +28,7 @@ void ActivityRates::record(const std::string& op, Millis time) {
   slot.*counter += 1;
 }
 
-void ActivityRates::backfill(const ledger::Ledger& ledger, std::uint64_t up_to_seq,
+void ActivityRates::backfill(const ledger::EventLog& log, std::uint64_t up_to_seq,
                              const std::atomic<bool>& stop, std::size_t max_per_op) {
   constexpr std::size_t kPage = 1000;
   const Millis from = started_at_ - kWindowSeconds * 1000;
@@ -44,7 +44,7 @@ void ActivityRates::backfill(const ledger::Ledger& ledger, std::uint64_t up_to_s
         complete = false;  // cut short: the counts of the hour before stay partial
         break;
       }
-      auto page = ledger.audit(q);
+      auto page = log.audit(q);
       if (!page) {
         complete = false;
         break;

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "ledger/ledger.h"
+#include "ledger/event_log.h"
 #include "ledger/model.h"
 
 namespace netledger::server {
@@ -52,8 +52,8 @@ class ActivityRates {
   // log (events with seq <= `up_to_seq`, the last one committed before the event listener
   // counted them live), newest first, at most `max_per_op` of each. Returns early when `stop`
   // is set. Safe to run beside record().
-  void backfill(const ledger::Ledger& ledger, std::uint64_t up_to_seq,
-                const std::atomic<bool>& stop, std::size_t max_per_op = 200'000);
+  void backfill(const ledger::EventLog& log, std::uint64_t up_to_seq, const std::atomic<bool>& stop,
+                std::size_t max_per_op = 200'000);
 
  private:
   struct Second {

@@ -4,8 +4,8 @@
 
 namespace netledger::server {
 
-EventHub::EventHub(ledger::Ledger& ledger, std::uint64_t last_seq, std::size_t ring_size)
-    : ledger_(ledger), ring_size_(ring_size == 0 ? 1 : ring_size), last_seq_(last_seq) {}
+EventHub::EventHub(const ledger::EventLog& log, std::uint64_t last_seq, std::size_t ring_size)
+    : log_(log), ring_size_(ring_size == 0 ? 1 : ring_size), last_seq_(last_seq) {}
 
 void EventHub::publish(std::span<const ledger::EventRecord* const> events) {
   std::lock_guard lock(mu_);
@@ -43,7 +43,7 @@ std::uint64_t EventHub::subscribe(std::uint64_t after_seq, Subscriber subscriber
     ledger::EventQuery q;
     q.after_seq = delivered;
     q.limit = 1000;
-    auto page = ledger_.audit(q);
+    auto page = log_.audit(q);
     if (!page || page->empty()) {
       std::lock_guard lock(mu_);
       // Pruned or not yet committed: continue from the ring's start.

@@ -14,7 +14,8 @@
 #include <mutex>
 #include <span>
 
-#include "ledger/ledger.h"
+#include "ledger/event_log.h"
+#include "ledger/model.h"
 
 namespace netledger::server {
 
@@ -24,9 +25,9 @@ class EventHub {
   // unsubscribe (the client went away).
   using Subscriber = std::function<bool(const ledger::EventRecord*)>;
 
-  // `ledger` (for events older than the ring) must outlive the hub. `last_seq`: the seq of the
-  // last event already in the store when the hub starts.
-  EventHub(ledger::Ledger& ledger, std::uint64_t last_seq, std::size_t ring_size = 10'000);
+  // `log` (the Ledger: events older than the ring) must outlive the hub. `last_seq`: the seq of
+  // the last event already in the store when the hub starts.
+  EventHub(const ledger::EventLog& log, std::uint64_t last_seq, std::size_t ring_size = 10'000);
 
   // Called with each durable commit's events, in seq order (the ledger's event listener).
   void publish(std::span<const ledger::EventRecord* const> events);
@@ -44,7 +45,7 @@ class EventHub {
   std::uint64_t lastSeq() const;
 
  private:
-  ledger::Ledger& ledger_;
+  const ledger::EventLog& log_;
   const std::size_t ring_size_;
   mutable std::mutex mu_;
   std::deque<ledger::EventRecord> ring_;
