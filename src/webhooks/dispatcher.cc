@@ -16,8 +16,6 @@
 namespace netledger::webhooks {
 namespace {
 
-using SteadyClock = std::chrono::steady_clock;
-
 // A delivery that is not finished: waiting for its first attempt, in flight, or waiting for a
 // retry.
 struct Pending {
@@ -33,16 +31,14 @@ struct Hook {
   // Distinguishes a subscription removed and added again from the one an in-flight result
   // belongs to.
   std::uint64_t generation = 0;
-  std::deque<Pending> fresh;                                // never attempted, in publish order
-  std::multimap<SteadyClock::time_point, Pending> retries;  // by due time
-  std::optional<Pending> current;                           // in flight (at most one)
-  std::deque<Delivery> log;                                 // oldest first
+  std::deque<Pending> fresh;                  // never attempted, in publish order
+  std::multimap<TimePoint, Pending> retries;  // by due time (the Clock's)
+  std::optional<Pending> current;             // in flight (at most one)
+  std::deque<Delivery> log;                   // oldest first
 };
 
-std::int64_t wallClockMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+std::int64_t unixMs(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
 bool isSuccess(unsigned status) { return status >= 200 && status < 300; }
@@ -98,7 +94,7 @@ Status validateFilter(std::string_view filter) {
 }
 
 struct Dispatcher::Impl {
-  explicit Impl(Options o) : options(std::move(o)) {
+  Impl(Options o, Clock& c) : options(std::move(o)), clock(c) {
     options.max_attempts = std::max(1, options.max_attempts);
     options.workers = std::max(1, options.workers);
   }
@@ -112,7 +108,7 @@ struct Dispatcher::Impl {
   };
 
   void runScheduler();
-  std::vector<Launch> takeDue(SteadyClock::time_point now, SteadyClock::time_point& wakeAt);
+  std::vector<Launch> takeDue(TimePoint now, TimePoint& wakeAt);
   void launch(Launch launch);
   void complete(const std::string& hookId, std::uint64_t generation, std::int64_t startedMs,
                 PostResult result, bool permanent);
@@ -123,6 +119,7 @@ struct Dispatcher::Impl {
   void drop(Hook& hook, const std::string& webhookId, const Pending& item, std::string_view why);
 
   Options options;
+  Clock& clock;
   mutable std::mutex mutex;  // guards everything below except poster and scheduler
   std::condition_variable wake;
   std::map<std::string, Hook> hooks;
@@ -141,8 +138,9 @@ struct Dispatcher::Impl {
 void Dispatcher::Impl::runScheduler() {
   std::unique_lock lock(mutex);
   while (!stopping) {
-    auto wakeAt = SteadyClock::time_point::max();
-    std::vector<Launch> due = takeDue(SteadyClock::now(), wakeAt);
+    auto wakeAt = TimePoint::max();
+    const TimePoint now = clock.now();
+    std::vector<Launch> due = takeDue(now, wakeAt);
     if (!due.empty()) {
       // Signing and handing over happen outside the lock: publish() must never wait on them.
       lock.unlock();
@@ -150,10 +148,11 @@ void Dispatcher::Impl::runScheduler() {
       lock.lock();
       continue;
     }
-    if (wakeAt == SteadyClock::time_point::max()) {
+    if (wakeAt == TimePoint::max()) {
       wake.wait(lock);
     } else {
-      wake.wait_until(lock, wakeAt);
+      // Real time for a span of the Clock's: a FakeClock's test calls runDue() instead.
+      wake.wait_for(lock, wakeAt - now);
     }
   }
 }
@@ -161,8 +160,7 @@ void Dispatcher::Impl::runScheduler() {
 // For each subscription with nothing in flight: the oldest delivery that may go now. A due
 // retry older than the next fresh delivery goes first (order where possible); one not yet due
 // does not hold the fresh ones back.
-std::vector<Dispatcher::Impl::Launch> Dispatcher::Impl::takeDue(SteadyClock::time_point now,
-                                                                SteadyClock::time_point& wakeAt) {
+std::vector<Dispatcher::Impl::Launch> Dispatcher::Impl::takeDue(TimePoint now, TimePoint& wakeAt) {
   std::vector<Launch> due;
   for (auto& [id, hook] : hooks) {
     if (hook.current || !hook.subscription.active) continue;
@@ -184,7 +182,7 @@ std::vector<Dispatcher::Impl::Launch> Dispatcher::Impl::takeDue(SteadyClock::tim
 }
 
 void Dispatcher::Impl::launch(Launch l) {
-  std::int64_t startedMs = wallClockMs();
+  std::int64_t startedMs = unixMs(clock.now());
   auto target = parsePostUrl(l.subscription.url);
   if (!target) {
     PostResult result;
@@ -235,7 +233,7 @@ void Dispatcher::Impl::complete(const std::string& hookId, std::uint64_t generat
   } else if (retry && hook.subscription.active) {
     d.outcome = "retrying";
     ++stats.retries;
-    auto due = SteadyClock::now() + backoff(item.attempts, result.retryAfter);
+    auto due = clock.now() + backoff(item.attempts, result.retryAfter);
     hook.retries.emplace(due, std::move(item));
   } else if (retry) {
     d.outcome = "dropped";
@@ -276,7 +274,7 @@ void Dispatcher::Impl::drop(Hook& hook, const std::string& webhookId, const Pend
   d.event_type = item.type;
   d.event_id = item.eventId;
   d.attempt = item.attempts;
-  d.time_ms = wallClockMs();
+  d.time_ms = unixMs(clock.now());
   d.error = std::string(why);
   d.outcome = "dropped";
   ++stats.dropped;
@@ -301,7 +299,8 @@ void Dispatcher::Impl::dropAll(Hook& hook, const std::string& webhookId, std::st
   hook.current.reset();
 }
 
-Dispatcher::Dispatcher(Options options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Dispatcher::Dispatcher(Options options, Clock& clock)
+    : impl_(std::make_unique<Impl>(std::move(options), clock)) {}
 
 Dispatcher::~Dispatcher() { stop(); }
 
@@ -338,6 +337,32 @@ void Dispatcher::stop() {
   impl.stats.queued = 0;
   impl.running = false;
   impl.stopping = false;
+}
+
+std::size_t Dispatcher::runDue() {
+  Impl& impl = *impl_;
+  std::vector<Impl::Launch> due;
+  {
+    std::lock_guard lock(impl.mutex);
+    if (!impl.running || impl.stopping) return 0;
+    auto wakeAt = TimePoint::max();
+    due = impl.takeDue(impl.clock.now(), wakeAt);
+  }
+  // Outside the lock, as the scheduler does: publish() must never wait on signing.
+  for (Impl::Launch& l : due) impl.launch(std::move(l));
+  return due.size();
+}
+
+std::optional<TimePoint> Dispatcher::nextRetryDue() const {
+  const Impl& impl = *impl_;
+  std::lock_guard lock(impl.mutex);
+  std::optional<TimePoint> next;
+  for (const auto& [id, hook] : impl.hooks) {
+    if (hook.current || !hook.subscription.active || hook.retries.empty()) continue;
+    const TimePoint due = hook.retries.begin()->first;
+    if (!next || due < *next) next = due;
+  }
+  return next;
 }
 
 void Dispatcher::upsert(Subscription s) {

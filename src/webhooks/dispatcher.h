@@ -29,10 +29,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/status.h"
 
 namespace netledger::webhooks {
@@ -96,9 +98,13 @@ Status validateUrl(std::string_view url);
 // letters, digits, '.', '_' and '-'.
 Status validateFilter(std::string_view filter);
 
+// Time: retry due times and the log's timestamps are the Clock's. The scheduler thread sleeps
+// (in real time) until the next retry is due by the Clock; with a FakeClock a test moves the
+// clock and calls runDue() instead of waiting. Network timeouts and durations are real time.
 class Dispatcher {
  public:
-  explicit Dispatcher(Options options = {});
+  // `clock` must outlive the dispatcher.
+  explicit Dispatcher(Options options = {}, Clock& clock = SystemClock::instance());
   ~Dispatcher();  // stops
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
@@ -110,6 +116,15 @@ class Dispatcher {
   // abandoned, and every unfinished delivery is counted and logged as "dropped". Idempotent.
   // Must not be called from a delivery thread.
   void stop();
+
+  // Starts now every delivery that may go at the clock's now (a fresh one, or a retry whose
+  // time has come, one per subscription with nothing in flight), as the scheduler does when it
+  // wakes; returns how many it started. For tests that move a FakeClock. Between start() and
+  // stop(), not concurrently with stop().
+  std::size_t runDue();
+  // When the next retry is due by the clock (the earliest of the subscriptions with nothing in
+  // flight); nullopt when no retry is waiting for its time. Thread-safe.
+  std::optional<TimePoint> nextRetryDue() const;
 
   // Adds or replaces a subscription by id. Pending deliveries follow the new URL and secret;
   // deactivating drops them. The URL is checked when a delivery is made: an invalid one fails

@@ -40,14 +40,17 @@ std::string referenceSignature(const std::string& secret, const std::string& bod
 struct Received {
   std::string body;
   std::map<std::string, std::string> headers;  // names in lower case
-  SteadyClock::time_point at;
+  TimePoint at;                                // by the receiver's clock
 };
 
-// Records POST /hook/{name}. Each name answers with its script of statuses in turn (the last one
-// repeats; 200 when unscripted); a hanging name never answers.
+// Records POST /hook/{name}, with the time by `clock` (the dispatcher's, so backoff shows in
+// it). Each name answers with its script of statuses in turn (the last one repeats; 200 when
+// unscripted); a hanging name never answers.
 class Receiver {
  public:
-  explicit Receiver(const http::testing::SelfSignedCert* tls = nullptr) {
+  explicit Receiver(const http::testing::SelfSignedCert* tls = nullptr,
+                    const Clock& clock = SystemClock::instance())
+      : clock_(clock) {
     http::Router router;
     Status s = router.add("POST", "/hook/{name}", [this](http::Request& req, http::Responder r) {
       onRequest(req, std::move(r));
@@ -103,7 +106,7 @@ class Receiver {
       for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       r.headers[lower] = value;
     }
-    r.at = SteadyClock::now();
+    r.at = clock_.now();
     unsigned status = 200;
     {
       std::lock_guard lock(mutex_);
@@ -124,6 +127,7 @@ class Receiver {
     respond(std::move(response));
   }
 
+  const Clock& clock_;
   std::unique_ptr<http::Server> server_;
   mutable std::mutex mutex_;
   std::condition_variable changed_;
@@ -159,6 +163,19 @@ bool eventually(Predicate done, std::chrono::milliseconds timeout = 5s) {
     std::this_thread::sleep_for(2ms);
   }
   return true;
+}
+
+// Drives retries without waiting for them: whenever a retry waits for its time (and nothing is
+// in flight), moves `clock` to exactly that time and runs it; until `done` holds. Real time goes
+// only to the network round trips.
+template <class Predicate>
+bool retryUntil(FakeClock& clock, Dispatcher& dispatcher, Predicate done) {
+  return eventually([&] {
+    if (done()) return true;
+    if (auto due = dispatcher.nextRetryDue(); due && *due > clock.now()) clock.set(*due);
+    dispatcher.runDue();
+    return done();
+  });
 }
 
 TEST(WebhookFilterTest, EventMatches) {
@@ -290,15 +307,16 @@ TEST(WebhookDispatcherTest, FiltersChooseTheSubscriptions) {
 }
 
 TEST(WebhookDispatcherTest, RetriesServerErrorsWithBackoffThenSucceeds) {
-  Receiver receiver;
+  FakeClock clock;
+  Receiver receiver(nullptr, clock);
   receiver.script("a", {500, 503, 200});
   Options options = fastOptions();
   options.initial_backoff = 60ms;
-  Dispatcher dispatcher(options);
+  Dispatcher dispatcher(options, clock);
   dispatcher.upsert(subscription("a", receiver.url("a")));
   dispatcher.start();
   dispatcher.publish("binding.created", "evt-1", R"({"n":1})");
-  ASSERT_TRUE(receiver.waitFor("a", 3));
+  ASSERT_TRUE(retryUntil(clock, dispatcher, [&] { return receiver.received("a").size() >= 3; }));
   ASSERT_TRUE(eventually([&] { return dispatcher.stats().delivered == 1; }));
 
   auto got = receiver.received("a");
@@ -331,15 +349,16 @@ TEST(WebhookDispatcherTest, RetriesServerErrorsWithBackoffThenSucceeds) {
 }
 
 TEST(WebhookDispatcherTest, TooManyRequestsAndRequestTimeoutAreRetried) {
-  Receiver receiver;
+  FakeClock clock;
+  Receiver receiver(nullptr, clock);
   receiver.script("a", {429, 408, 200});  // the 429 says Retry-After: 1
   Options options = fastOptions();
   options.max_backoff = 3s;
-  Dispatcher dispatcher(options);
+  Dispatcher dispatcher(options, clock);
   dispatcher.upsert(subscription("a", receiver.url("a")));
   dispatcher.start();
   dispatcher.publish("x.y", "1", "{}");
-  ASSERT_TRUE(eventually([&] { return dispatcher.stats().delivered == 1; }));
+  ASSERT_TRUE(retryUntil(clock, dispatcher, [&] { return dispatcher.stats().delivered == 1; }));
   auto got = receiver.received("a");
   ASSERT_EQ(got.size(), 3u);
   EXPECT_EQ(dispatcher.stats().retries, 2u);
@@ -349,16 +368,18 @@ TEST(WebhookDispatcherTest, TooManyRequestsAndRequestTimeoutAreRetried) {
 }
 
 TEST(WebhookDispatcherTest, GivesUpAfterMaxAttempts) {
+  FakeClock clock;
   Receiver receiver;
   receiver.script("a", {502});
   Options options = fastOptions();
   options.max_attempts = 3;
-  Dispatcher dispatcher(options);
+  Dispatcher dispatcher(options, clock);
   dispatcher.upsert(subscription("a", receiver.url("a")));
   dispatcher.start();
   dispatcher.publish("x.y", "1", "{}");
-  ASSERT_TRUE(eventually([&] { return dispatcher.stats().failed == 1; }));
-  std::this_thread::sleep_for(300ms);  // longer than any backoff: no fourth attempt
+  ASSERT_TRUE(retryUntil(clock, dispatcher, [&] { return dispatcher.stats().failed == 1; }));
+  clock.advance(300ms);  // longer than any backoff: no fourth attempt
+  dispatcher.runDue();
   EXPECT_EQ(receiver.received("a").size(), 3u);
   auto log = dispatcher.deliveries("a", 10);
   ASSERT_EQ(log.size(), 3u);
@@ -372,16 +393,18 @@ TEST(WebhookDispatcherTest, GivesUpAfterMaxAttempts) {
 }
 
 TEST(WebhookDispatcherTest, ClientErrorsAreNotRetried) {
+  FakeClock clock;
   Receiver receiver;
   receiver.script("gone", {410});
   receiver.script("bad", {400});
-  Dispatcher dispatcher(fastOptions());
+  Dispatcher dispatcher(fastOptions(), clock);
   dispatcher.upsert(subscription("gone", receiver.url("gone")));
   dispatcher.upsert(subscription("bad", receiver.url("bad")));
   dispatcher.start();
   dispatcher.publish("x.y", "1", "{}");
   ASSERT_TRUE(eventually([&] { return dispatcher.stats().failed == 2; }));
-  std::this_thread::sleep_for(100ms);
+  clock.advance(300ms);  // longer than any backoff: no retry
+  dispatcher.runDue();
   EXPECT_EQ(receiver.received("gone").size(), 1u);
   EXPECT_EQ(receiver.received("bad").size(), 1u);
   EXPECT_EQ(dispatcher.deliveries("bad", 1).at(0).outcome, "failed");
@@ -397,13 +420,14 @@ TEST(WebhookDispatcherTest, UnreachableReceiverIsRetriedThenFails) {
     boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
     port = acceptor.local_endpoint().port();
   }
+  FakeClock clock;
   Options options = fastOptions();
   options.max_attempts = 2;
-  Dispatcher dispatcher(options);
+  Dispatcher dispatcher(options, clock);
   dispatcher.upsert(subscription("a", "http://127.0.0.1:" + std::to_string(port) + "/"));
   dispatcher.start();
   dispatcher.publish("x.y", "1", "{}");
-  ASSERT_TRUE(eventually([&] { return dispatcher.stats().failed == 1; }));
+  ASSERT_TRUE(retryUntil(clock, dispatcher, [&] { return dispatcher.stats().failed == 1; }));
   auto log = dispatcher.deliveries("a", 10);
   ASSERT_EQ(log.size(), 2u);
   EXPECT_EQ(log[1].outcome, "retrying");
