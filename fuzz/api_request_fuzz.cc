@@ -11,6 +11,7 @@
 
 #include <boost/json.hpp>
 
+#include "engine/ledger_adapter.h"
 #include "fuzz_check.h"
 #include "http/message.h"
 #include "http/problem.h"
@@ -32,6 +33,7 @@ struct World {
   FakeClock clock;
   std::unique_ptr<ledger::Store> store;
   std::unique_ptr<ledger::Ledger> ledger;
+  std::unique_ptr<engine::LedgerAdapter> engine_ledger;
   std::unique_ptr<engine::Engine> engine;
   std::unique_ptr<server::EventHub> hub;
   std::unique_ptr<webhooks::Dispatcher> dispatcher;
@@ -51,7 +53,8 @@ struct World {
     // The engine without its worker: observations are queued (bounded), conflicts listed.
     engine::EngineOptions engine_options;
     engine_options.queue_max = 10'000;
-    engine = std::make_unique<engine::Engine>(*ledger, clock, engine_options);
+    engine_ledger = std::make_unique<engine::LedgerAdapter>(*ledger);
+    engine = std::make_unique<engine::Engine>(*engine_ledger, clock, engine_options);
     FUZZ_CHECK(engine->open().isOk());
     hub = std::make_unique<server::EventHub>(*ledger, ledger->lastEventSeq());
     // Never started: subscriptions are recorded, nothing is ever sent anywhere.

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "engine/engine.h"
+#include "engine/ledger_adapter.h"
 #include "fuzz_check.h"
 #include "ledger/ledger.h"
 #include "store/memory/memory_store.h"
@@ -18,6 +19,7 @@ struct World {
   FakeClock clock;
   store::MemoryStore store;
   std::unique_ptr<ledger::Ledger> ledger;
+  std::unique_ptr<engine::LedgerAdapter> engine_ledger;
   std::unique_ptr<engine::Engine> engine;
   ledger::Actor admin{"fuzz", ledger::Role::kAdmin, {}};
 
@@ -38,7 +40,8 @@ struct World {
     engine::EngineOptions o;
     o.policies[engine::ConflictKind::kDuplicateIp] = engine::Policy::kQuarantineAndReassign;
     o.policies[engine::ConflictKind::kMacDrift] = engine::Policy::kRecordMigration;
-    engine = std::make_unique<engine::Engine>(*ledger, clock, o);
+    engine_ledger = std::make_unique<engine::LedgerAdapter>(*ledger);
+    engine = std::make_unique<engine::Engine>(*engine_ledger, clock, o);
     FUZZ_CHECK(engine->open().isOk());
   }
 };

@@ -66,7 +66,7 @@ std::size_t Engine::IpKeyHash::operator()(const IpKey& k) const noexcept {
   return h;
 }
 
-Engine::Engine(ledger::Ledger& ledger, Clock& clock, EngineOptions options)
+Engine::Engine(LedgerPort& ledger, Clock& clock, EngineOptions options)
     : ledger_(ledger), clock_(clock), options_(std::move(options)) {
   policies_ = options_.policies;
 }

@@ -30,8 +30,8 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "engine/conflict.h"
+#include "engine/ledger_port.h"
 #include "engine/observation.h"
-#include "ledger/ledger.h"
 
 namespace netledger::engine {
 
@@ -73,8 +73,9 @@ struct EngineStats {
 
 class Engine {
  public:
-  // `ledger` and `clock` must outlive the engine.
-  Engine(ledger::Ledger& ledger, Clock& clock, EngineOptions options = {});
+  // `ledger` (a LedgerAdapter over the Ledger, or any LedgerPort) and `clock` must outlive the
+  // engine.
+  Engine(LedgerPort& ledger, Clock& clock, EngineOptions options = {});
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -197,7 +198,7 @@ class Engine {
   // Pops and processes the oldest queued batch; `lock` holds queue_mu_ (released meanwhile).
   void processFrontLocked(std::unique_lock<std::mutex>& lock);
 
-  ledger::Ledger& ledger_;
+  LedgerPort& ledger_;
   Clock& clock_;
   EngineOptions options_;
 

@@ -11,6 +11,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "engine/ledger_adapter.h"
 #include "http/server.h"
 #include "ledger/ledger.h"
 #include "metrics/registry.h"
@@ -126,6 +127,7 @@ struct Daemon::Impl {
   // Before the ledger: the ledger's event listener records into it until the ledger is gone.
   std::unique_ptr<ActivityRates> rates;
   std::unique_ptr<ledger::Ledger> ledger;
+  std::unique_ptr<engine::LedgerAdapter> engine_ledger;  // the engine's seam to the ledger
   std::unique_ptr<engine::Engine> engine;
   std::unique_ptr<EventHub> events;
   std::unique_ptr<webhooks::Dispatcher> webhooks;
@@ -247,7 +249,8 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonConfig& config, Clock&
   }
 
   (void)vendor::defaultRegistry();  // load the IEEE registry now, not on the first request
-  impl->engine = std::make_unique<engine::Engine>(*impl->ledger, clock, config.engine);
+  impl->engine_ledger = std::make_unique<engine::LedgerAdapter>(*impl->ledger);
+  impl->engine = std::make_unique<engine::Engine>(*impl->engine_ledger, clock, config.engine);
   NL_RETURN_IF_ERROR(impl->engine->open());
   impl->engine->start();
   impl->webhooks = std::make_unique<webhooks::Dispatcher>(config.webhooks);

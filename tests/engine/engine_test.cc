@@ -14,6 +14,7 @@
 
 #include <boost/json.hpp>
 
+#include "engine/ledger_adapter.h"
 #include "ledger/codec.h"
 #include "store/memory/memory_store.h"
 
@@ -50,16 +51,18 @@ class EngineTest : public ::testing::Test {
   void openAll() {
     ledger_ = std::make_unique<Ledger>(store_, clock_);
     ASSERT_TRUE(ledger_->open().isOk());
+    port_ = std::make_unique<LedgerAdapter>(*ledger_);
     startEngine();
   }
   void startEngine() {
-    engine_ = std::make_unique<Engine>(*ledger_, clock_, options_);
+    engine_ = std::make_unique<Engine>(*port_, clock_, options_);
     Status s = engine_->open();
     ASSERT_TRUE(s.isOk()) << s.toString();
   }
   void closeAll() {
     engine_.reset();  // stop() writes back the counters of open conflicts
     if (ledger_) ledger_->close();
+    port_.reset();
     ledger_.reset();
   }
   // A new ledger and engine over the same store: what a restart sees.
@@ -176,6 +179,7 @@ class EngineTest : public ::testing::Test {
   store::MemoryStore store_;
   EngineOptions options_;
   std::unique_ptr<Ledger> ledger_;
+  std::unique_ptr<LedgerAdapter> port_;  // the engine's seam over the real ledger
   std::unique_ptr<Engine> engine_;
   int settles_ = 0;
   Actor admin_ = Actor{"root", Role::kAdmin, {}};

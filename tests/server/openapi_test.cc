@@ -17,6 +17,7 @@
 #include <boost/json.hpp>
 
 #include "common/clock.h"
+#include "engine/ledger_adapter.h"
 #include "http/message.h"
 #include "http/responder.h"
 #include "http/router.h"
@@ -104,7 +105,8 @@ class OpenApiTest : public ::testing::Test {
     ASSERT_TRUE(opened.isOk()) << opened.status().message();
     store_ = std::move(opened).value();
     ledger_ = std::make_unique<ledger::Ledger>(*store_, clock_);
-    engine_ = std::make_unique<engine::Engine>(*ledger_, clock_);
+    engine_ledger_ = std::make_unique<engine::LedgerAdapter>(*ledger_);
+    engine_ = std::make_unique<engine::Engine>(*engine_ledger_, clock_);
     hub_ = std::make_unique<EventHub>(*ledger_, 0);
     webhooks_ = std::make_unique<webhooks::Dispatcher>();  // never started: no deliveries
     probes_ = std::make_unique<ProbeCoordinator>(*ledger_, engine_.get());
@@ -165,6 +167,7 @@ class OpenApiTest : public ::testing::Test {
   FakeClock clock_;
   std::unique_ptr<ledger::Store> store_;
   std::unique_ptr<ledger::Ledger> ledger_;
+  std::unique_ptr<engine::LedgerAdapter> engine_ledger_;
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<EventHub> hub_;
   std::unique_ptr<webhooks::Dispatcher> webhooks_;

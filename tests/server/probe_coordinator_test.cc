@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "engine/engine.h"
+#include "engine/ledger_adapter.h"
 #include "ledger/ledger.h"
 #include "store/memory/memory_store.h"
 
@@ -57,7 +58,8 @@ class ProbeCoordinatorTest : public ::testing::Test {
   void SetUp() override {
     ledger_ = std::make_unique<ledger::Ledger>(store_, clock_);
     ASSERT_TRUE(ledger_->open().isOk());
-    engine_ = std::make_unique<engine::Engine>(*ledger_, clock_);
+    port_ = std::make_unique<engine::LedgerAdapter>(*ledger_);
+    engine_ = std::make_unique<engine::Engine>(*port_, clock_);
     ASSERT_TRUE(engine_->open().isOk());
     makePool("v4", "192.0.2.0/24");
     makePool("v6", "2001:db8::/120");
@@ -107,6 +109,7 @@ class ProbeCoordinatorTest : public ::testing::Test {
   FakeClock clock_;
   store::MemoryStore store_;
   std::unique_ptr<ledger::Ledger> ledger_;
+  std::unique_ptr<engine::LedgerAdapter> port_;
   std::unique_ptr<engine::Engine> engine_;
   // Outlives the coordinator: TearDown's stop() answers whoever still waits.
   Outcomes outcomes_;
