@@ -37,6 +37,7 @@ struct World {
   std::unique_ptr<engine::Engine> engine;
   std::unique_ptr<server::EventHub> hub;
   std::unique_ptr<webhooks::Dispatcher> dispatcher;
+  std::unique_ptr<server::ProbeLedgerAdapter> probe_ledger;
   std::unique_ptr<server::ProbeCoordinator> probes;
   server::ActivityRates rates{0};
   metrics::Registry metrics;
@@ -62,7 +63,9 @@ struct World {
     // Probed allocations answer at once (202, reserved): a request must never wait here.
     server::ProbeOptions probe_options;
     probe_options.max_wait = std::chrono::milliseconds(0);
-    probes = std::make_unique<server::ProbeCoordinator>(*ledger, engine.get(), probe_options);
+    probe_ledger = std::make_unique<server::ProbeLedgerAdapter>(*ledger);
+    probes = std::make_unique<server::ProbeCoordinator>(*probe_ledger, engine.get(), clock,
+                                                        probe_options);
     ctx = std::make_unique<server::ApiContext>(
         server::ApiContext{*ledger, metrics, ready, "{\"openapi\":\"3.0.3\"}", engine.get(),
                            hub.get(), dispatcher.get(), probes.get(), &rates, &clock});

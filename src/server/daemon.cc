@@ -127,7 +127,9 @@ struct Daemon::Impl {
   // Before the ledger: the ledger's event listener records into it until the ledger is gone.
   std::unique_ptr<ActivityRates> rates;
   std::unique_ptr<ledger::Ledger> ledger;
-  std::unique_ptr<engine::LedgerAdapter> engine_ledger;  // the engine's seam to the ledger
+  // The seams the engine and the probe coordinator see of the ledger.
+  std::unique_ptr<engine::LedgerAdapter> engine_ledger;
+  std::unique_ptr<ProbeLedgerAdapter> probe_ledger;
   std::unique_ptr<engine::Engine> engine;
   std::unique_ptr<EventHub> events;
   std::unique_ptr<webhooks::Dispatcher> webhooks;
@@ -257,8 +259,9 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonConfig& config, Clock&
   impl->events = std::make_unique<EventHub>(*impl->ledger, impl->ledger->lastEventSeq());
   ProbeOptions probe_options;
   probe_options.attempts = config.probe_attempts;
-  impl->probes =
-      std::make_unique<ProbeCoordinator>(*impl->ledger, impl->engine.get(), probe_options);
+  impl->probe_ledger = std::make_unique<ProbeLedgerAdapter>(*impl->ledger);
+  impl->probes = std::make_unique<ProbeCoordinator>(*impl->probe_ledger, impl->engine.get(), clock,
+                                                    probe_options);
   impl->probes->start();
   impl->api = std::make_unique<ApiContext>(ApiContext{
       *impl->ledger, impl->metrics, impl->ready, std::string(openapiDocument()), impl->engine.get(),

@@ -109,7 +109,8 @@ class OpenApiTest : public ::testing::Test {
     engine_ = std::make_unique<engine::Engine>(*engine_ledger_, clock_);
     hub_ = std::make_unique<EventHub>(*ledger_, 0);
     webhooks_ = std::make_unique<webhooks::Dispatcher>();  // never started: no deliveries
-    probes_ = std::make_unique<ProbeCoordinator>(*ledger_, engine_.get());
+    probe_ledger_ = std::make_unique<ProbeLedgerAdapter>(*ledger_);
+    probes_ = std::make_unique<ProbeCoordinator>(*probe_ledger_, engine_.get(), clock_);
     ctx_ = std::make_unique<ApiContext>(
         ApiContext{*ledger_, metrics_, ready_, std::string(openapiDocument()), engine_.get(),
                    hub_.get(), webhooks_.get(), probes_.get(), &rates_, &clock_});
@@ -171,6 +172,7 @@ class OpenApiTest : public ::testing::Test {
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<EventHub> hub_;
   std::unique_ptr<webhooks::Dispatcher> webhooks_;
+  std::unique_ptr<ProbeLedgerAdapter> probe_ledger_;
   std::unique_ptr<ProbeCoordinator> probes_;
   ActivityRates rates_{0};
   metrics::Registry metrics_;

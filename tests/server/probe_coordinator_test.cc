@@ -10,7 +10,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
-#include <thread>
 
 #include "engine/engine.h"
 #include "engine/ledger_adapter.h"
@@ -59,6 +58,7 @@ class ProbeCoordinatorTest : public ::testing::Test {
     ledger_ = std::make_unique<ledger::Ledger>(store_, clock_);
     ASSERT_TRUE(ledger_->open().isOk());
     port_ = std::make_unique<engine::LedgerAdapter>(*ledger_);
+    probe_ledger_ = std::make_unique<ProbeLedgerAdapter>(*ledger_);
     engine_ = std::make_unique<engine::Engine>(*port_, clock_);
     ASSERT_TRUE(engine_->open().isOk());
     makePool("v4", "192.0.2.0/24");
@@ -69,7 +69,7 @@ class ProbeCoordinatorTest : public ::testing::Test {
     ledger_->close();
   }
   void makeCoordinator(ProbeOptions options = {}) {
-    probes_ = std::make_unique<ProbeCoordinator>(*ledger_, engine_.get(), options);
+    probes_ = std::make_unique<ProbeCoordinator>(*probe_ledger_, engine_.get(), clock_, options);
   }
   void makePool(const char* name, const char* cidr) {
     ledger::PoolCreate create;
@@ -110,6 +110,7 @@ class ProbeCoordinatorTest : public ::testing::Test {
   store::MemoryStore store_;
   std::unique_ptr<ledger::Ledger> ledger_;
   std::unique_ptr<engine::LedgerAdapter> port_;
+  std::unique_ptr<ProbeLedgerAdapter> probe_ledger_;
   std::unique_ptr<engine::Engine> engine_;
   // Outlives the coordinator: TearDown's stop() answers whoever still waits.
   Outcomes outcomes_;
@@ -244,6 +245,8 @@ TEST_F(ProbeCoordinatorTest, NoOutcomeInTimeAnswersWithTheReservedBindingAndProb
   probes_->start();
   Outcomes& outcomes = outcomes_;
   auto b = allocate(request("vm-1", {"v4"}), outcomes, 50ms);
+  clock_.advance(50ms);
+  probes_->expireDue();
   ASSERT_TRUE(outcomes.waitFor(1));
   EXPECT_EQ(outcomes.got[0].kind, ProbeOutcomeKind::kTimedOut);
   ASSERT_TRUE(outcomes.got[0].binding.has_value());
@@ -253,7 +256,8 @@ TEST_F(ProbeCoordinatorTest, NoOutcomeInTimeAnswersWithTheReservedBindingAndProb
   auto r = report(b.id, b.addresses[0].ip);
   ASSERT_TRUE(r.isOk());
   EXPECT_EQ(r->value.state, BindingState::kActive);
-  std::this_thread::sleep_for(20ms);
+  clock_.advance(20ms);
+  probes_->expireDue();
   EXPECT_EQ(outcomes.count(), 1u);
 }
 

@@ -31,9 +31,13 @@ std::string addressList(const BindingRecord& b) {
 
 }  // namespace
 
-ProbeCoordinator::ProbeCoordinator(ledger::Ledger& ledger, engine::Engine* engine,
+ProbeCoordinator::ProbeCoordinator(ProbeLedger& ledger, engine::Engine* engine, Clock& clock,
                                    ProbeOptions options)
-    : ledger_(ledger), engine_(engine), options_(options) {}
+    : ledger_(ledger),
+      engine_(engine),
+      clock_(clock),
+      options_(options),
+      next_purge_(clock.now() + options.purge_interval) {}
 
 ProbeCoordinator::~ProbeCoordinator() { stop(); }
 
@@ -93,8 +97,7 @@ Result<Applied<BindingRecord>> ProbeCoordinator::allocate(const Actor& actor,
     waiter(std::move(outcome));
     return applied;
   }
-  progress.waiter =
-      Waiter{actor, std::chrono::steady_clock::now() + wait, applied->ticket, std::move(waiter)};
+  progress.waiter = Waiter{actor, clock_.now() + wait, applied->ticket, std::move(waiter)};
   lock.unlock();
   cv_.notify_all();  // the deadline thread may be sleeping past this deadline
   return applied;
@@ -102,10 +105,7 @@ Result<Applied<BindingRecord>> ProbeCoordinator::allocate(const Actor& actor,
 
 Result<Applied<BindingRecord>> ProbeCoordinator::report(const Actor& actor, std::uint64_t id,
                                                         const ProbeReport& report) {
-  if (actor.role < ledger::Role::kOperator) {
-    return Status(StatusCode::kForbidden,
-                  "token \"" + actor.name + "\" may not report probes: needs role operator");
-  }
+  NL_RETURN_IF_ERROR(ledger::requireRole(actor, ledger::Role::kOperator, "report probes"));
   std::vector<Due> due;
   auto result = [&]() -> Result<Applied<BindingRecord>> {
     std::lock_guard lock(mu_);
@@ -246,32 +246,46 @@ ProbeOutcome ProbeCoordinator::timedOut(std::uint64_t id, const Waiter& waiter,
 }
 
 void ProbeCoordinator::deadlineLoop() {
-  using Clock = std::chrono::steady_clock;
   std::unique_lock lock(mu_);
-  auto next_purge = Clock::now() + options_.purge_interval;
   while (!stopping_) {
-    SteadyTime next = next_purge;
-    for (const auto& [id, p] : progress_) {
-      if (p.waiter) next = std::min(next, p.waiter->deadline);
-    }
-    cv_.wait_until(lock, next);
+    // A real wait for a span of the Clock's time: with a FakeClock, expireDue() is what runs
+    // the due work; this thread then finds nothing left.
+    const auto wait = nextDueLocked() - clock_.now();
+    if (wait > Duration::zero()) cv_.wait_for(lock, wait);
     if (stopping_) break;
-    const auto now = Clock::now();
-    std::vector<std::pair<std::uint64_t, Waiter>> expired;
-    for (auto& [id, p] : progress_) {
-      if (!p.waiter || p.waiter->deadline > now) continue;
-      expired.emplace_back(id, std::move(*p.waiter));
-      p.waiter.reset();
-    }
-    if (now >= next_purge) {
-      purgeLocked();
-      next_purge = now + options_.purge_interval;
-    }
-    if (expired.empty()) continue;
-    lock.unlock();
-    for (auto& [id, w] : expired) w.callback(timedOut(id, w, ProbeOutcomeKind::kTimedOut));
-    lock.lock();
+    expireDueLocked(lock);
   }
+}
+
+void ProbeCoordinator::expireDue() {
+  std::unique_lock lock(mu_);
+  expireDueLocked(lock);
+}
+
+TimePoint ProbeCoordinator::nextDueLocked() const {
+  TimePoint next = next_purge_;
+  for (const auto& [id, p] : progress_) {
+    if (p.waiter) next = std::min(next, p.waiter->deadline);
+  }
+  return next;
+}
+
+void ProbeCoordinator::expireDueLocked(std::unique_lock<std::mutex>& lock) {
+  const TimePoint now = clock_.now();
+  std::vector<std::pair<std::uint64_t, Waiter>> expired;
+  for (auto& [id, p] : progress_) {
+    if (!p.waiter || p.waiter->deadline > now) continue;
+    expired.emplace_back(id, std::move(*p.waiter));
+    p.waiter.reset();
+  }
+  if (now >= next_purge_) {
+    purgeLocked();
+    next_purge_ = now + options_.purge_interval;
+  }
+  if (expired.empty()) return;
+  lock.unlock();
+  for (auto& [id, w] : expired) w.callback(timedOut(id, w, ProbeOutcomeKind::kTimedOut));
+  lock.lock();
 }
 
 void ProbeCoordinator::purgeLocked() {

@@ -20,7 +20,11 @@
 // Thread safety: every public method is safe from any thread. Allocation and reports are
 // serialized by one mutex (they are rare next to renewals), so a report can never see a
 // binding the allocation has not registered yet. Waiters are called exactly once, never with
-// that mutex held: from the reporting request's thread, the deadline thread, or stop().
+// that mutex held: from the reporting request's thread, the deadline thread, expireDue() or
+// stop().
+//
+// Time: deadlines are the Clock's (a test's FakeClock moves them; expireDue() then runs what
+// is due at once, as the deadline thread would once it wakes).
 
 #include <chrono>
 #include <condition_variable>
@@ -37,8 +41,10 @@
 
 #include "addr/ip_address.h"
 #include "addr/mac.h"
+#include "common/clock.h"
 #include "common/status.h"
 #include "ledger/ledger.h"
+#include "server/probe/probe_ledger.h"
 
 namespace netledger::engine {
 class Engine;
@@ -93,8 +99,10 @@ struct ProbeReport {
 
 class ProbeCoordinator {
  public:
-  // `ledger` must outlive the coordinator; `engine` too when not null (no observations then).
-  ProbeCoordinator(ledger::Ledger& ledger, engine::Engine* engine, ProbeOptions options = {});
+  // `ledger` (a ProbeLedgerAdapter over the Ledger) and `clock` must outlive the coordinator;
+  // `engine` too when not null (no observations then).
+  ProbeCoordinator(ProbeLedger& ledger, engine::Engine* engine, Clock& clock,
+                   ProbeOptions options = {});
   ~ProbeCoordinator();
   ProbeCoordinator(const ProbeCoordinator&) = delete;
   ProbeCoordinator& operator=(const ProbeCoordinator&) = delete;
@@ -104,6 +112,10 @@ class ProbeCoordinator {
   // Answers every waiting allocation (kShutdown) and stops the deadline thread; later
   // allocations are answered at once. Reports keep working. Idempotent.
   void stop();
+  // Answers the waiters whose deadline has passed by the clock's now (kTimedOut) and drops
+  // stale progress when a purge is due: what the deadline thread does when it wakes. For tests
+  // that move a FakeClock; safe beside the deadline thread (each waiter is answered once).
+  void expireDue();
 
   // Allocates with request.probe set. A new binding is registered and `waiter` is called once
   // its outcome is known or after min(timeout, max_wait); the returned Applied has created =
@@ -128,10 +140,9 @@ class ProbeCoordinator {
   std::size_t waiting() const;
 
  private:
-  using SteadyTime = std::chrono::steady_clock::time_point;
   struct Waiter {
-    ledger::Actor actor;  // reads the binding for a timeout answer with the caller's rights
-    SteadyTime deadline;
+    ledger::Actor actor;       // reads the binding for a timeout answer with the caller's rights
+    TimePoint deadline;        // by clock_
     std::uint64_t ticket = 0;  // the allocation's
     ProbeWaiter callback;
   };
@@ -160,16 +171,22 @@ class ProbeCoordinator {
   // The outcome for a waiter whose time is up (reads the binding; call without mu_).
   ProbeOutcome timedOut(std::uint64_t id, const Waiter& waiter, ProbeOutcomeKind kind);
   void deadlineLoop();
+  // When the deadline thread must next look: the earliest deadline or the next purge.
+  TimePoint nextDueLocked() const;
+  // expireDue() with `lock` (on mu_) held on entry and exit; released to call the waiters.
+  void expireDueLocked(std::unique_lock<std::mutex>& lock);
   // Drops progress whose binding is no longer reserved and that nobody waits on.
   void purgeLocked();
 
-  ledger::Ledger& ledger_;
+  ProbeLedger& ledger_;
   engine::Engine* engine_;
+  Clock& clock_;
   const ProbeOptions options_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::uint64_t, Progress> progress_;  // binding id ->
+  TimePoint next_purge_;
   bool started_ = false;
   bool stopping_ = false;
   std::thread deadlines_;
