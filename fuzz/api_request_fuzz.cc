@@ -22,6 +22,7 @@
 #include "server/events/activity_rates.h"
 #include "server/events/event_hub.h"
 #include "server/probe/probe_coordinator.h"
+#include "server/scans/scan_service.h"
 #include "store/register.h"
 #include "webhooks/dispatcher.h"
 
@@ -39,6 +40,7 @@ struct World {
   std::unique_ptr<webhooks::Dispatcher> dispatcher;
   std::unique_ptr<server::ProbeLedgerAdapter> probe_ledger;
   std::unique_ptr<server::ProbeCoordinator> probes;
+  std::unique_ptr<server::ScanService> scans;
   server::ActivityRates rates{0};
   metrics::Registry metrics;
   std::atomic<bool> ready{true};
@@ -66,9 +68,10 @@ struct World {
     probe_ledger = std::make_unique<server::ProbeLedgerAdapter>(*ledger);
     probes = std::make_unique<server::ProbeCoordinator>(*probe_ledger, engine.get(), clock,
                                                         probe_options);
+    scans = std::make_unique<server::ScanService>(*ledger, engine.get(), clock);
     ctx = std::make_unique<server::ApiContext>(
         server::ApiContext{*ledger, metrics, ready, "{\"openapi\":\"3.0.3\"}", engine.get(),
-                           hub.get(), dispatcher.get(), probes.get(), &rates, &clock});
+                           hub.get(), dispatcher.get(), probes.get(), scans.get(), &rates, &clock});
     FUZZ_CHECK(server::loadWebhooks(*ctx).isOk());
     FUZZ_CHECK(server::registerApi(router, *ctx).isOk());
     // Something to act on: a pool, a MAC pool and a binding.

@@ -20,6 +20,7 @@
 #include "server/events/event_hub.h"
 #include "server/openapi_document.h"
 #include "server/probe/probe_coordinator.h"
+#include "server/scans/scan_service.h"
 #include "store/register.h"
 #include "vendor/oui_registry.h"
 #include "webhooks/dispatcher.h"
@@ -134,6 +135,7 @@ struct Daemon::Impl {
   std::unique_ptr<EventHub> events;
   std::unique_ptr<webhooks::Dispatcher> webhooks;
   std::unique_ptr<ProbeCoordinator> probes;
+  std::unique_ptr<ScanService> scans;
 
   // A start() that fails half-way drops the Impl: the backfill must not outlive the ledger.
   ~Impl() {
@@ -263,9 +265,11 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonConfig& config, Clock&
   impl->probes = std::make_unique<ProbeCoordinator>(*impl->probe_ledger, impl->engine.get(), clock,
                                                     probe_options);
   impl->probes->start();
-  impl->api = std::make_unique<ApiContext>(ApiContext{
-      *impl->ledger, impl->metrics, impl->ready, std::string(openapiDocument()), impl->engine.get(),
-      impl->events.get(), impl->webhooks.get(), impl->probes.get(), impl->rates.get(), &clock});
+  impl->scans = std::make_unique<ScanService>(*impl->ledger, impl->engine.get(), clock);
+  impl->api = std::make_unique<ApiContext>(
+      ApiContext{*impl->ledger, impl->metrics, impl->ready, std::string(openapiDocument()),
+                 impl->engine.get(), impl->events.get(), impl->webhooks.get(), impl->probes.get(),
+                 impl->scans.get(), impl->rates.get(), &clock});
   NL_RETURN_IF_ERROR(loadWebhooks(*impl->api));
   impl->webhooks->start();
   impl->live_api = impl->api.get();  // from now on committed events reach both

@@ -29,6 +29,7 @@
 #include "server/events/event_hub.h"
 #include "server/openapi_document.h"
 #include "server/probe/probe_coordinator.h"
+#include "server/scans/scan_service.h"
 #include "store/register.h"
 #include "webhooks/dispatcher.h"
 
@@ -111,9 +112,10 @@ class OpenApiTest : public ::testing::Test {
     webhooks_ = std::make_unique<webhooks::Dispatcher>();  // never started: no deliveries
     probe_ledger_ = std::make_unique<ProbeLedgerAdapter>(*ledger_);
     probes_ = std::make_unique<ProbeCoordinator>(*probe_ledger_, engine_.get(), clock_);
+    scans_ = std::make_unique<ScanService>(*ledger_, engine_.get(), clock_);
     ctx_ = std::make_unique<ApiContext>(
         ApiContext{*ledger_, metrics_, ready_, std::string(openapiDocument()), engine_.get(),
-                   hub_.get(), webhooks_.get(), probes_.get(), &rates_, &clock_});
+                   hub_.get(), webhooks_.get(), probes_.get(), scans_.get(), &rates_, &clock_});
     Status s = registerApi(router_, *ctx_);
     ASSERT_TRUE(s.isOk()) << s.message();
 
@@ -174,6 +176,7 @@ class OpenApiTest : public ::testing::Test {
   std::unique_ptr<webhooks::Dispatcher> webhooks_;
   std::unique_ptr<ProbeLedgerAdapter> probe_ledger_;
   std::unique_ptr<ProbeCoordinator> probes_;
+  std::unique_ptr<ScanService> scans_;
   ActivityRates rates_{0};
   metrics::Registry metrics_;
   std::atomic<bool> ready_{true};

@@ -1,7 +1,8 @@
 #pragma once
 // The REST API v1 (../shared/SPEC.md): one handler file per resource, all registered on one
-// Router. Observations, conflicts, webhooks and the event stream (issue #4) add their own files
-// and one line in registerApi.
+// Router. Each file's register*Routes is a list of `router.add(method, path, withAuth(ctx,
+// handleX, access))` lines (common.h); the handlers parse, authorize, call the ledger or a
+// service (ScanService, ProbeCoordinator, the engine) and answer.
 
 #include <atomic>
 #include <functional>
@@ -24,6 +25,7 @@ namespace netledger::server {
 class ActivityRates;
 class EventHub;
 class ProbeCoordinator;
+class ScanService;
 
 struct ApiContext {
   ledger::Ledger& ledger;
@@ -36,6 +38,7 @@ struct ApiContext {
   EventHub* events;                // the event stream (/v1/events)
   webhooks::Dispatcher* webhooks;  // deliveries (/v1/webhooks); never started in tests/fuzzing
   ProbeCoordinator* probes;        // probe before use (POST /v1/bindings with probe, .../probe)
+  ScanService* scans;              // active scans (/v1/scans)
   ActivityRates* rates;            // allocation/release rates (/v1/stats/rates)
   Clock* clock;                    // now, for the rates' window
 };

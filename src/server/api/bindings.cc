@@ -273,167 +273,165 @@ Result<ledger::BindingUpdate> parseUpdate(const JsonBody& body) {
   return u;
 }
 
+void handleAllocate(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+  auto body = JsonBody::parse(req.body);
+  if (!body) return respondError(res, body.status());
+  auto call = parseAllocate(*body);
+  if (!call) return respondError(res, call.status());
+  if (call->request.probe) return allocateWithProbe(ctx, actor, *call, std::move(res));
+  auto applied = ctx.ledger.allocate(actor, call->request);
+  if (!applied) return respondError(res, applied.status());
+  std::string binding = applied->json.empty()
+                            ? bindingBody(applied->value)
+                            : withMacVendor(std::move(applied->json), applied->value.mac);
+  auto response = http::Response::json(applied->created ? 201 : 200,
+                                       allocationBody(ctx, std::move(binding), applied->value));
+  response.headers.set("Location", locationOf(applied->value.id));
+  respondWhenDurable(ctx, applied->ticket, std::move(res), std::move(response));
+}
+
+// The agent's probe report; the coordinator decides who may report (one check, its own).
+void handleProbeReport(ApiContext& ctx, http::Request& req, http::Responder res,
+                       const Actor& actor) {
+  auto id = parseId("id", req.param("id"));
+  if (!id) return respondError(res, id.status());
+  auto body = JsonBody::parse(req.body);
+  if (!body) return respondError(res, body.status());
+  auto report = parseProbeReport(*body);
+  if (!report) return respondError(res, report.status());
+  if (ctx.probes == nullptr) {
+    return respondError(res, Status::unavailable("probe: not available on this server"));
+  }
+  answerBinding(ctx, std::move(res), [&] { return ctx.probes->report(actor, *id, *report); });
+}
+
+void handleSearch(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+  auto filter = parseFilter(req);
+  if (!filter) return respondError(res, filter.status());
+  auto limit = parseLimit(req, 100, 1000);
+  if (!limit) return respondError(res, limit.status());
+  auto page = ctx.ledger.searchBindings(actor, *filter,
+                                        std::string(req.queryParam("cursor").value_or("")), *limit);
+  if (!page) return respondError(res, page.status());
+  json::array items;
+  for (const auto& b : page->items) items.emplace_back(bindingJson(b));
+  json::object o{{"items", std::move(items)}};
+  o["next_cursor"] =
+      page->next_cursor.empty() ? json::value(nullptr) : json::value(page->next_cursor);
+  respondJson(res, 200, o);
+}
+
+void handleGet(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+  auto id = parseId("id", req.param("id"));
+  if (!id) return respondError(res, id.status());
+  auto b = ctx.ledger.getBinding(actor, *id);
+  if (!b) return respondError(res, b.status());
+  respondJson(res, 200, bindingJson(*b));
+}
+
+void handleRelease(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+  auto id = parseId("id", req.param("id"));
+  if (!id) return respondError(res, id.status());
+  answerBinding(ctx, std::move(res), [&] { return ctx.ledger.release(actor, *id); });
+}
+
+void handleRenew(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+  auto id = parseId("id", req.param("id"));
+  if (!id) return respondError(res, id.status());
+  std::optional<std::int64_t> ttl;
+  if (!req.body.empty()) {
+    auto body = JsonBody::parse(req.body);
+    if (!body) return respondError(res, body.status());
+    if (Status s = body->allowOnly({"ttl_s"}); !s.isOk()) return respondError(res, s);
+    auto t = body->optInt("ttl_s", 0, 3650LL * 86400);
+    if (!t) return respondError(res, t.status());
+    ttl = *t;
+  }
+  answerBinding(ctx, std::move(res), [&] { return ctx.ledger.renew(actor, *id, ttl); });
+}
+
+void handleRenewHost(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+  std::string host(req.param("host"));
+  auto applied = ctx.ledger.renewHost(actor, host);
+  if (!applied) return respondError(res, applied.status());
+  json::object o{{"host", host}, {"renewed", applied->value}};
+  respondWhenDurable(ctx, applied->ticket, std::move(res),
+                     http::Response::json(200, json::serialize(o)));
+}
+
+void handleMigrate(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+  auto id = parseId("id", req.param("id"));
+  if (!id) return respondError(res, id.status());
+  auto body = JsonBody::parse(req.body);
+  if (!body) return respondError(res, body.status());
+  if (Status s = body->allowOnly({"host", "host_mac"}); !s.isOk()) return respondError(res, s);
+  auto host = body->string("host", 253);
+  if (!host) return respondError(res, host.status());
+  auto host_mac = body->optMac("host_mac");
+  if (!host_mac) return respondError(res, host_mac.status());
+  answerBinding(ctx, std::move(res),
+                [&] { return ctx.ledger.migrate(actor, *id, *host, *host_mac); });
+}
+
+void handleUpdate(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+  auto id = parseId("id", req.param("id"));
+  if (!id) return respondError(res, id.status());
+  auto body = JsonBody::parse(req.body);
+  if (!body) return respondError(res, body.status());
+  auto update = parseUpdate(*body);
+  if (!update) return respondError(res, update.status());
+  answerBinding(ctx, std::move(res), [&] { return ctx.ledger.updateBinding(actor, *id, *update); });
+}
+
+void handleMoveAddress(ApiContext& ctx, http::Request& req, http::Responder res,
+                       const Actor& actor) {
+  auto ip = addr::IpAddress::parse(req.param("ip"));
+  if (!ip) return respondError(res, ip.status().withContext("ip"));
+  auto body = JsonBody::parse(req.body);
+  if (!body) return respondError(res, body.status());
+  if (Status s = body->allowOnly({"to"}); !s.isOk()) return respondError(res, s);
+  auto to_text = body->string("to", 32);
+  if (!to_text) return respondError(res, to_text.status());
+  auto to = parseId("to", *to_text);
+  if (!to) return respondError(res, to.status());
+  answerBinding(ctx, std::move(res), [&] { return ctx.ledger.moveAddress(actor, *ip, *to); });
+}
+
+void handleAddressHolder(ApiContext& ctx, http::Request& req, http::Responder res,
+                         const Actor& actor) {
+  auto ip = addr::IpAddress::parse(req.param("ip"));
+  if (!ip) return respondError(res, ip.status().withContext("ip"));
+  auto b = ctx.ledger.holderOfAddress(actor, *ip);
+  if (!b) return respondError(res, b.status());
+  respondJson(res, 200, bindingJson(*b));
+}
+
+void handleMacHolder(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+  auto mac = addr::Mac::parse(req.param("mac"));
+  if (!mac) return respondError(res, mac.status().withContext("mac"));
+  auto b = ctx.ledger.holderOfMac(actor, *mac);
+  if (!b) return respondError(res, b.status());
+  respondJson(res, 200, bindingJson(*b));
+}
+
 }  // namespace
 
+// Roles and tenants are the ledger's binding commands' own rules (and the probe coordinator's).
 Status registerBindingRoutes(http::Router& router, ApiContext& ctx) {
-  NL_RETURN_IF_ERROR(router.add(
-      "POST", "/v1/bindings",
-      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-        auto body = JsonBody::parse(req.body);
-        if (!body) return respondError(res, body.status());
-        auto call = parseAllocate(*body);
-        if (!call) return respondError(res, call.status());
-        if (call->request.probe) return allocateWithProbe(ctx, actor, *call, std::move(res));
-        auto applied = ctx.ledger.allocate(actor, call->request);
-        if (!applied) return respondError(res, applied.status());
-        auto response = http::Response::json(
-            applied->created ? 201 : 200,
-            allocationBody(ctx,
-                           applied->json.empty()
-                               ? bindingBody(applied->value)
-                               : withMacVendor(std::move(applied->json), applied->value.mac),
-                           applied->value));
-        response.headers.set("Location", locationOf(applied->value.id));
-        respondWhenDurable(ctx, applied->ticket, std::move(res), std::move(response));
-      })));
-  NL_RETURN_IF_ERROR(router.add(
-      "POST", "/v1/bindings/{id}/probe",
-      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-        if (actor.role < ledger::Role::kOperator) {
-          return respondError(res, Status(StatusCode::kForbidden,
-                                          "token \"" + actor.name +
-                                              "\" may not report probes: needs role operator"));
-        }
-        auto id = parseId("id", req.param("id"));
-        if (!id) return respondError(res, id.status());
-        auto body = JsonBody::parse(req.body);
-        if (!body) return respondError(res, body.status());
-        auto report = parseProbeReport(*body);
-        if (!report) return respondError(res, report.status());
-        if (ctx.probes == nullptr) {
-          return respondError(res, Status::unavailable("probe: not available on this server"));
-        }
-        answerBinding(ctx, std::move(res), [&] { return ctx.probes->report(actor, *id, *report); });
-      })));
+  NL_RETURN_IF_ERROR(router.add("POST", "/v1/bindings", withAuth(ctx, handleAllocate)));
   NL_RETURN_IF_ERROR(
-      router.add("GET", "/v1/bindings",
-                 withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-                   auto filter = parseFilter(req);
-                   if (!filter) return respondError(res, filter.status());
-                   auto limit = parseLimit(req, 100, 1000);
-                   if (!limit) return respondError(res, limit.status());
-                   auto page = ctx.ledger.searchBindings(
-                       actor, *filter, std::string(req.queryParam("cursor").value_or("")), *limit);
-                   if (!page) return respondError(res, page.status());
-                   json::array items;
-                   for (const auto& b : page->items) items.emplace_back(bindingJson(b));
-                   json::object o{{"items", std::move(items)}};
-                   o["next_cursor"] = page->next_cursor.empty() ? json::value(nullptr)
-                                                                : json::value(page->next_cursor);
-                   respondJson(res, 200, o);
-                 })));
+      router.add("POST", "/v1/bindings/{id}/probe", withAuth(ctx, handleProbeReport)));
+  NL_RETURN_IF_ERROR(router.add("GET", "/v1/bindings", withAuth(ctx, handleSearch)));
+  NL_RETURN_IF_ERROR(router.add("GET", "/v1/bindings/{id}", withAuth(ctx, handleGet)));
+  NL_RETURN_IF_ERROR(router.add("DELETE", "/v1/bindings/{id}", withAuth(ctx, handleRelease)));
+  NL_RETURN_IF_ERROR(router.add("POST", "/v1/bindings/{id}/renew", withAuth(ctx, handleRenew)));
+  NL_RETURN_IF_ERROR(router.add("POST", "/v1/hosts/{host}/renew", withAuth(ctx, handleRenewHost)));
+  NL_RETURN_IF_ERROR(router.add("POST", "/v1/bindings/{id}/migrate", withAuth(ctx, handleMigrate)));
+  NL_RETURN_IF_ERROR(router.add("PATCH", "/v1/bindings/{id}", withAuth(ctx, handleUpdate)));
   NL_RETURN_IF_ERROR(
-      router.add("GET", "/v1/bindings/{id}",
-                 withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-                   auto id = parseId("id", req.param("id"));
-                   if (!id) return respondError(res, id.status());
-                   auto b = ctx.ledger.getBinding(actor, *id);
-                   if (!b) return respondError(res, b.status());
-                   respondJson(res, 200, bindingJson(*b));
-                 })));
-  NL_RETURN_IF_ERROR(router.add(
-      "DELETE", "/v1/bindings/{id}",
-      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-        auto id = parseId("id", req.param("id"));
-        if (!id) return respondError(res, id.status());
-        answerBinding(ctx, std::move(res), [&] { return ctx.ledger.release(actor, *id); });
-      })));
-  NL_RETURN_IF_ERROR(router.add(
-      "POST", "/v1/bindings/{id}/renew",
-      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-        auto id = parseId("id", req.param("id"));
-        if (!id) return respondError(res, id.status());
-        std::optional<std::int64_t> ttl;
-        if (!req.body.empty()) {
-          auto body = JsonBody::parse(req.body);
-          if (!body) return respondError(res, body.status());
-          if (Status s = body->allowOnly({"ttl_s"}); !s.isOk()) return respondError(res, s);
-          auto t = body->optInt("ttl_s", 0, 3650LL * 86400);
-          if (!t) return respondError(res, t.status());
-          ttl = *t;
-        }
-        answerBinding(ctx, std::move(res), [&] { return ctx.ledger.renew(actor, *id, ttl); });
-      })));
-  NL_RETURN_IF_ERROR(
-      router.add("POST", "/v1/hosts/{host}/renew",
-                 withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-                   std::string host(req.param("host"));
-                   auto applied = ctx.ledger.renewHost(actor, host);
-                   if (!applied) return respondError(res, applied.status());
-                   json::object o{{"host", host}, {"renewed", applied->value}};
-                   respondWhenDurable(ctx, applied->ticket, std::move(res),
-                                      http::Response::json(200, json::serialize(o)));
-                 })));
-  NL_RETURN_IF_ERROR(
-      router.add("POST", "/v1/bindings/{id}/migrate",
-                 withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-                   auto id = parseId("id", req.param("id"));
-                   if (!id) return respondError(res, id.status());
-                   auto body = JsonBody::parse(req.body);
-                   if (!body) return respondError(res, body.status());
-                   if (Status s = body->allowOnly({"host", "host_mac"}); !s.isOk())
-                     return respondError(res, s);
-                   auto host = body->string("host", 253);
-                   if (!host) return respondError(res, host.status());
-                   auto host_mac = body->optMac("host_mac");
-                   if (!host_mac) return respondError(res, host_mac.status());
-                   answerBinding(ctx, std::move(res),
-                                 [&] { return ctx.ledger.migrate(actor, *id, *host, *host_mac); });
-                 })));
-  NL_RETURN_IF_ERROR(
-      router.add("PATCH", "/v1/bindings/{id}",
-                 withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-                   auto id = parseId("id", req.param("id"));
-                   if (!id) return respondError(res, id.status());
-                   auto body = JsonBody::parse(req.body);
-                   if (!body) return respondError(res, body.status());
-                   auto update = parseUpdate(*body);
-                   if (!update) return respondError(res, update.status());
-                   answerBinding(ctx, std::move(res),
-                                 [&] { return ctx.ledger.updateBinding(actor, *id, *update); });
-                 })));
-  NL_RETURN_IF_ERROR(router.add(
-      "POST", "/v1/addresses/{ip}/move",
-      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-        auto ip = addr::IpAddress::parse(req.param("ip"));
-        if (!ip) return respondError(res, ip.status().withContext("ip"));
-        auto body = JsonBody::parse(req.body);
-        if (!body) return respondError(res, body.status());
-        if (Status s = body->allowOnly({"to"}); !s.isOk()) return respondError(res, s);
-        auto to_text = body->string("to", 32);
-        if (!to_text) return respondError(res, to_text.status());
-        auto to = parseId("to", *to_text);
-        if (!to) return respondError(res, to.status());
-        answerBinding(ctx, std::move(res), [&] { return ctx.ledger.moveAddress(actor, *ip, *to); });
-      })));
-  NL_RETURN_IF_ERROR(
-      router.add("GET", "/v1/addresses/{ip}",
-                 withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-                   auto ip = addr::IpAddress::parse(req.param("ip"));
-                   if (!ip) return respondError(res, ip.status().withContext("ip"));
-                   auto b = ctx.ledger.holderOfAddress(actor, *ip);
-                   if (!b) return respondError(res, b.status());
-                   respondJson(res, 200, bindingJson(*b));
-                 })));
-  return router.add(
-      "GET", "/v1/macs/{mac}",
-      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-        auto mac = addr::Mac::parse(req.param("mac"));
-        if (!mac) return respondError(res, mac.status().withContext("mac"));
-        auto b = ctx.ledger.holderOfMac(actor, *mac);
-        if (!b) return respondError(res, b.status());
-        respondJson(res, 200, bindingJson(*b));
-      }));
+      router.add("POST", "/v1/addresses/{ip}/move", withAuth(ctx, handleMoveAddress)));
+  NL_RETURN_IF_ERROR(router.add("GET", "/v1/addresses/{ip}", withAuth(ctx, handleAddressHolder)));
+  return router.add("GET", "/v1/macs/{mac}", withAuth(ctx, handleMacHolder));
 }
 
 }  // namespace netledger::server

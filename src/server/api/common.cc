@@ -76,14 +76,28 @@ void respondWhenDurable(ApiContext& ctx, std::uint64_t ticket, http::Responder r
   });
 }
 
-http::Handler withAuth(ApiContext& ctx, AuthedHandler handler) {
-  return [&ctx, handler = std::move(handler)](http::Request& req, http::Responder res) {
+Access needsRole(ledger::Role role, std::string action) { return {role, std::move(action), {}}; }
+
+Access needsUnscoped(std::string what) { return {ledger::Role::kViewer, {}, std::move(what)}; }
+
+Status authorize(const ledger::Actor& actor, const Access& access) {
+  NL_RETURN_IF_ERROR(ledger::requireRole(actor, access.role, access.action));
+  if (access.unscoped.empty()) return Status::ok();
+  return ledger::requireUnscoped(actor, access.unscoped);
+}
+
+http::Handler withAuth(ApiContext& ctx, ApiHandler handler, Access access) {
+  return [&ctx, handler, access = std::move(access)](http::Request& req, http::Responder res) {
     auto actor = authenticate(ctx, req);
-    if (!actor) {
-      respondError(res, actor.status());
-      return;
-    }
-    handler(req, std::move(res), *actor);
+    if (!actor) return respondError(res, actor.status());
+    if (Status s = authorize(*actor, access); !s.isOk()) return respondError(res, s);
+    handler(ctx, req, std::move(res), *actor);
+  };
+}
+
+http::Handler withoutAuth(ApiContext& ctx, PublicHandler handler) {
+  return [&ctx, handler](http::Request& req, http::Responder res) {
+    handler(ctx, req, std::move(res));
   };
 }
 

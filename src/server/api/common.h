@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 
 #include <boost/json/value.hpp>
 
@@ -25,9 +26,32 @@ void respondError(http::Responder& res, const Status& status);
 void respondWhenDurable(ApiContext& ctx, std::uint64_t ticket, http::Responder res,
                         http::Response response);
 
-// A handler that runs only for an authenticated token.
-using AuthedHandler = std::function<void(http::Request&, http::Responder, const ledger::Actor&)>;
-http::Handler withAuth(ApiContext& ctx, AuthedHandler handler);
+// A route's handler: a named function per route, registered with withAuth (route files list
+// `router.add(method, path, withAuth(ctx, handleX, access))`).
+using ApiHandler = void (*)(ApiContext& ctx, http::Request& req, http::Responder res,
+                            const ledger::Actor& actor);
+// The handler of a route that needs no token (health, readiness, metrics, the OpenAPI document).
+using PublicHandler = void (*)(ApiContext& ctx, http::Request& req, http::Responder res);
+
+// What a route asks of its token beyond being valid. withAuth checks it with ledger/actor.h's
+// requireRole / requireUnscoped (one message format: token "ci" (role viewer) may not list
+// webhooks: needs role admin) before the handler runs. Checks that depend on the record (its
+// tenant) belong to the ledger's commands and reads.
+struct Access {
+  ledger::Role role = ledger::Role::kViewer;
+  std::string action;    // what `role` is needed for: "list webhooks"
+  std::string unscoped;  // non-empty: what spans every tenant ("the audit log"), refused to
+                         // tenant-scoped tokens
+};
+Access needsRole(ledger::Role role, std::string action);
+Access needsUnscoped(std::string what);
+// OK when `actor` may call a route that asks for `access`; kForbidden otherwise.
+Status authorize(const ledger::Actor& actor, const Access& access);
+
+// Authenticates, authorizes (`access`), then runs `handler`; answers the problem otherwise.
+http::Handler withAuth(ApiContext& ctx, ApiHandler handler, Access access = {});
+// Runs `handler` without asking for a token.
+http::Handler withoutAuth(ApiContext& ctx, PublicHandler handler);
 
 // A binding as the API shows it: the ledger's record plus `mac_vendor` (IEEE registry
 // organization, virtual-NIC platform, locally administered flag) when it has a MAC.

@@ -45,20 +45,24 @@ void notFound(http::Responder& res, const http::Request& req) {
   respondError(res, Status::notFound("no resource at " + req.path));
 }
 
+void handleIndex(http::Request& req, http::Responder res) {
+  const dashboard::Asset* index = dashboard::find("index.html");
+  if (index == nullptr) return notFound(res, req);
+  res(serveAsset(req, *index, false));
+}
+
+// Only names of the embedded table are served: there is no file system path to escape.
+void handleAsset(http::Request& req, http::Responder res) {
+  const dashboard::Asset* a = dashboard::find("assets/" + std::string(req.param("file")));
+  if (a == nullptr) return notFound(res, req);
+  res(serveAsset(req, *a, true));
+}
+
 }  // namespace
 
 Status registerDashboardRoutes(http::Router& router) {
-  NL_RETURN_IF_ERROR(router.add("GET", "/", [](http::Request& req, http::Responder res) {
-    const dashboard::Asset* index = dashboard::find("index.html");
-    if (index == nullptr) return notFound(res, req);
-    res(serveAsset(req, *index, false));
-  }));
-  return router.add("GET", "/assets/{file}", [](http::Request& req, http::Responder res) {
-    // Only names of the embedded table are served: there is no file system path to escape.
-    const dashboard::Asset* a = dashboard::find("assets/" + std::string(req.param("file")));
-    if (a == nullptr) return notFound(res, req);
-    res(serveAsset(req, *a, true));
-  });
+  NL_RETURN_IF_ERROR(router.add("GET", "/", handleIndex));
+  return router.add("GET", "/assets/{file}", handleAsset);
 }
 
 }  // namespace netledger::server

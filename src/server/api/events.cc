@@ -47,46 +47,46 @@ std::string frame(const ledger::EventRecord& e) {
   return out;
 }
 
+void handleEvents(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+  std::vector<std::string> types;
+  if (auto t = req.queryParam("types")) {
+    auto parsed = parseTypes(*t);
+    if (!parsed) return respondError(res, parsed.status());
+    types = std::move(*parsed);
+  }
+  std::uint64_t after = 0;
+  auto last = req.header("Last-Event-ID");
+  if (!last) last = req.queryParam("last_event_id");
+  if (last && !last->empty()) {
+    auto id = parseId("Last-Event-ID", *last);
+    if (!id) return respondError(res, id.status());
+    after = *id;
+  }
+  http::Response r;
+  r.status = 200;
+  r.contentType = "text/event-stream";
+  r.headers.set("Cache-Control", "no-cache");
+  r.headers.set("X-Accel-Buffering", "no");  // tell proxies not to buffer the stream
+  r.body = "retry: 2000\n\n";
+  EventHub* hub = ctx.events;
+  r.onStream = [hub, types = std::move(types), after,
+                actor](std::shared_ptr<http::StreamWriter> writer) {
+    hub->subscribe(after, [writer, types, actor](const ledger::EventRecord* e) {
+      if (!writer->isOpen()) return false;
+      if (e == nullptr) return writer->write(": keep-alive\n\n");
+      bool wanted = types.empty();
+      for (const auto& t : types) wanted = wanted || webhooks::eventMatches(t, e->op);
+      if (!wanted || !visibleTo(actor, *e)) return true;
+      return writer->write(frame(*e));
+    });
+  };
+  res(std::move(r));
+}
+
 }  // namespace
 
 Status registerEventRoutes(http::Router& router, ApiContext& ctx) {
-  return router.add(
-      "GET", "/v1/events",
-      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-        std::vector<std::string> types;
-        if (auto t = req.queryParam("types")) {
-          auto parsed = parseTypes(*t);
-          if (!parsed) return respondError(res, parsed.status());
-          types = std::move(*parsed);
-        }
-        std::uint64_t after = 0;
-        auto last = req.header("Last-Event-ID");
-        if (!last) last = req.queryParam("last_event_id");
-        if (last && !last->empty()) {
-          auto id = parseId("Last-Event-ID", *last);
-          if (!id) return respondError(res, id.status());
-          after = *id;
-        }
-        http::Response r;
-        r.status = 200;
-        r.contentType = "text/event-stream";
-        r.headers.set("Cache-Control", "no-cache");
-        r.headers.set("X-Accel-Buffering", "no");  // tell proxies not to buffer the stream
-        r.body = "retry: 2000\n\n";
-        EventHub* hub = ctx.events;
-        r.onStream = [hub, types = std::move(types), after,
-                      actor](std::shared_ptr<http::StreamWriter> writer) {
-          hub->subscribe(after, [writer, types, actor](const ledger::EventRecord* e) {
-            if (!writer->isOpen()) return false;
-            if (e == nullptr) return writer->write(": keep-alive\n\n");
-            bool wanted = types.empty();
-            for (const auto& t : types) wanted = wanted || webhooks::eventMatches(t, e->op);
-            if (!wanted || !visibleTo(actor, *e)) return true;
-            return writer->write(frame(*e));
-          });
-        };
-        res(std::move(r));
-      }));
+  return router.add("GET", "/v1/events", withAuth(ctx, handleEvents));
 }
 
 }  // namespace netledger::server

@@ -70,91 +70,87 @@ bool visible(const Actor& actor, const ledger::HistoryEntry& h) {
   return !h.holder || actor.mayAccessTenant(h.holder->tenant);
 }
 
+void handleHistory(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+  auto key = historyKey(req);
+  if (!key) return respondError(res, key.status());
+  auto at = timeParam(req, "at");
+  auto from = timeParam(req, "from");
+  auto to = timeParam(req, "to");
+  for (auto* r : {&at, &from, &to}) {
+    if (!*r) return respondError(res, r->status());
+  }
+  auto limit = parseLimit(req, 1000, 10000);
+  if (!limit) return respondError(res, limit.status());
+  if (*at && (*from || *to)) {
+    return respondError(res, Status::invalidArgument("at: give at, or from/to, not both"));
+  }
+  json::object o{{"key", *key}};
+  if (*at) {
+    auto h = ctx.ledger.holderAt(*key, **at);
+    if (!h || !visible(actor, *h)) {
+      return respondError(res, h ? Status::notFound(*key + " was not held") : h.status());
+    }
+    o["at"] = ledger::formatTime(**at);
+    o["holder"] = entryJson(*h);
+    return respondJson(res, 200, o);
+  }
+  ledger::Millis lo = from->value_or(0), hi = to->value_or(INT64_MAX);
+  if (lo > hi) return respondError(res, Status::invalidArgument("from: after to"));
+  auto entries = ctx.ledger.lineage(*key, lo, hi, *limit);
+  if (!entries) return respondError(res, entries.status());
+  json::array items;
+  for (const auto& h : *entries) {
+    if (visible(actor, h)) items.emplace_back(entryJson(h));
+  }
+  o["entries"] = std::move(items);
+  respondJson(res, 200, o);
+}
+
+// Scoped tokens read history per subject instead (see the route's access).
+void handleAudit(ApiContext& ctx, http::Request& req, http::Responder res, const Actor&) {
+  ledger::EventQuery q;
+  q.before_seq = UINT64_MAX;  // newest first
+  if (auto v = req.queryParam("op")) q.op = std::string(*v);
+  if (auto v = req.queryParam("actor")) q.actor = std::string(*v);
+  if (req.queryParam("ip") || req.queryParam("mac") || req.queryParam("instance")) {
+    auto key = historyKey(req);
+    if (!key) return respondError(res, key.status());
+    q.key = *key;
+  }
+  auto from = timeParam(req, "from");
+  auto to = timeParam(req, "to");
+  if (!from) return respondError(res, from.status());
+  if (!to) return respondError(res, to.status());
+  if (*from) q.from = **from;
+  if (*to) q.to = **to;
+  if (auto c = req.queryParam("cursor")) {
+    std::uint64_t seq = 0;
+    auto [end, ec] = std::from_chars(c->data(), c->data() + c->size(), seq);
+    if (ec != std::errc() || end != c->data() + c->size() || seq == 0) {
+      return respondError(res,
+                          Status::invalidArgument("cursor: \"" + std::string(c->substr(0, 24)) +
+                                                  "\" is not valid"));
+    }
+    q.before_seq = seq;
+  }
+  auto limit = parseLimit(req, 100, 1000);
+  if (!limit) return respondError(res, limit.status());
+  q.limit = *limit;
+  auto events = ctx.ledger.audit(q);
+  if (!events) return respondError(res, events.status());
+  json::array items;
+  for (const auto& e : *events) items.emplace_back(ledger::toJson(e));
+  json::object o{{"items", std::move(items)}};
+  o["next_cursor"] = events->size() == *limit ? json::value(std::to_string(events->back().seq))
+                                              : json::value(nullptr);
+  respondJson(res, 200, o);
+}
+
 }  // namespace
 
 Status registerHistoryRoutes(http::Router& router, ApiContext& ctx) {
-  NL_RETURN_IF_ERROR(router.add(
-      "GET", "/v1/history",
-      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-        auto key = historyKey(req);
-        if (!key) return respondError(res, key.status());
-        auto at = timeParam(req, "at");
-        auto from = timeParam(req, "from");
-        auto to = timeParam(req, "to");
-        for (auto* r : {&at, &from, &to}) {
-          if (!*r) return respondError(res, r->status());
-        }
-        auto limit = parseLimit(req, 1000, 10000);
-        if (!limit) return respondError(res, limit.status());
-        if (*at && (*from || *to)) {
-          return respondError(res, Status::invalidArgument("at: give at, or from/to, not both"));
-        }
-        json::object o{{"key", *key}};
-        if (*at) {
-          auto h = ctx.ledger.holderAt(*key, **at);
-          if (!h || !visible(actor, *h)) {
-            return respondError(res, h ? Status::notFound(*key + " was not held") : h.status());
-          }
-          o["at"] = ledger::formatTime(**at);
-          o["holder"] = entryJson(*h);
-          return respondJson(res, 200, o);
-        }
-        ledger::Millis lo = from->value_or(0), hi = to->value_or(INT64_MAX);
-        if (lo > hi) return respondError(res, Status::invalidArgument("from: after to"));
-        auto entries = ctx.ledger.lineage(*key, lo, hi, *limit);
-        if (!entries) return respondError(res, entries.status());
-        json::array items;
-        for (const auto& h : *entries) {
-          if (visible(actor, h)) items.emplace_back(entryJson(h));
-        }
-        o["entries"] = std::move(items);
-        respondJson(res, 200, o);
-      })));
-  return router.add(
-      "GET", "/v1/audit",
-      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-        // Scoped tokens read history per subject instead.
-        if (Status s = requireUnscoped(actor, "the audit log"); !s.isOk()) {
-          return respondError(res, s);
-        }
-        ledger::EventQuery q;
-        q.before_seq = UINT64_MAX;  // newest first
-        if (auto v = req.queryParam("op")) q.op = std::string(*v);
-        if (auto v = req.queryParam("actor")) q.actor = std::string(*v);
-        if (req.queryParam("ip") || req.queryParam("mac") || req.queryParam("instance")) {
-          auto key = historyKey(req);
-          if (!key) return respondError(res, key.status());
-          q.key = *key;
-        }
-        auto from = timeParam(req, "from");
-        auto to = timeParam(req, "to");
-        if (!from) return respondError(res, from.status());
-        if (!to) return respondError(res, to.status());
-        if (*from) q.from = **from;
-        if (*to) q.to = **to;
-        if (auto c = req.queryParam("cursor")) {
-          std::uint64_t seq = 0;
-          auto [end, ec] = std::from_chars(c->data(), c->data() + c->size(), seq);
-          if (ec != std::errc() || end != c->data() + c->size() || seq == 0) {
-            return respondError(
-                res, Status::invalidArgument("cursor: \"" + std::string(c->substr(0, 24)) +
-                                             "\" is not valid"));
-          }
-          q.before_seq = seq;
-        }
-        auto limit = parseLimit(req, 100, 1000);
-        if (!limit) return respondError(res, limit.status());
-        q.limit = *limit;
-        auto events = ctx.ledger.audit(q);
-        if (!events) return respondError(res, events.status());
-        json::array items;
-        for (const auto& e : *events) items.emplace_back(ledger::toJson(e));
-        json::object o{{"items", std::move(items)}};
-        o["next_cursor"] = events->size() == *limit
-                               ? json::value(std::to_string(events->back().seq))
-                               : json::value(nullptr);
-        respondJson(res, 200, o);
-      }));
+  NL_RETURN_IF_ERROR(router.add("GET", "/v1/history", withAuth(ctx, handleHistory)));
+  return router.add("GET", "/v1/audit", withAuth(ctx, handleAudit, needsUnscoped("the audit log")));
 }
 
 }  // namespace netledger::server

@@ -39,44 +39,44 @@ Result<ledger::MacPoolRecord> parseCreate(const JsonBody& body) {
   return r;
 }
 
+void handleCreate(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+  auto body = JsonBody::parse(req.body);
+  if (!body) return respondError(res, body.status());
+  auto record = parseCreate(*body);
+  if (!record) return respondError(res, record.status());
+  auto applied = ctx.ledger.createMacPool(actor, std::move(record).value());
+  if (!applied) return respondError(res, applied.status());
+  auto response = http::Response::json(201, json::serialize(ledger::toJson(applied->value)));
+  response.headers.set("Location", "/v1/mac-pools/" + applied->value.name);
+  respondWhenDurable(ctx, applied->ticket, std::move(res), std::move(response));
+}
+
+void handleList(ApiContext& ctx, http::Request&, http::Responder res, const Actor& actor) {
+  json::array items;
+  for (const auto& p : ctx.ledger.listMacPools(actor)) items.emplace_back(ledger::toJson(p));
+  respondJson(res, 200, json::object{{"items", std::move(items)}});
+}
+
+void handleGet(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+  auto p = ctx.ledger.getMacPool(actor, std::string(req.param("name")));
+  if (!p) return respondError(res, p.status());
+  respondJson(res, 200, ledger::toJson(*p));
+}
+
+void handleDelete(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+  auto applied = ctx.ledger.deleteMacPool(actor, std::string(req.param("name")));
+  if (!applied) return respondError(res, applied.status());
+  respondWhenDurable(ctx, applied->ticket, std::move(res), http::Response::noContent());
+}
+
 }  // namespace
 
+// Roles are the ledger's MAC pool commands' own rules.
 Status registerMacPoolRoutes(http::Router& router, ApiContext& ctx) {
-  NL_RETURN_IF_ERROR(router.add(
-      "POST", "/v1/mac-pools",
-      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-        auto body = JsonBody::parse(req.body);
-        if (!body) return respondError(res, body.status());
-        auto record = parseCreate(*body);
-        if (!record) return respondError(res, record.status());
-        auto applied = ctx.ledger.createMacPool(actor, std::move(record).value());
-        if (!applied) return respondError(res, applied.status());
-        auto response = http::Response::json(201, json::serialize(ledger::toJson(applied->value)));
-        response.headers.set("Location", "/v1/mac-pools/" + applied->value.name);
-        respondWhenDurable(ctx, applied->ticket, std::move(res), std::move(response));
-      })));
-  NL_RETURN_IF_ERROR(
-      router.add("GET", "/v1/mac-pools",
-                 withAuth(ctx, [&ctx](http::Request&, http::Responder res, const Actor& actor) {
-                   json::array items;
-                   for (const auto& p : ctx.ledger.listMacPools(actor))
-                     items.emplace_back(ledger::toJson(p));
-                   respondJson(res, 200, json::object{{"items", std::move(items)}});
-                 })));
-  NL_RETURN_IF_ERROR(
-      router.add("GET", "/v1/mac-pools/{name}",
-                 withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-                   auto p = ctx.ledger.getMacPool(actor, std::string(req.param("name")));
-                   if (!p) return respondError(res, p.status());
-                   respondJson(res, 200, ledger::toJson(*p));
-                 })));
-  return router.add(
-      "DELETE", "/v1/mac-pools/{name}",
-      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-        auto applied = ctx.ledger.deleteMacPool(actor, std::string(req.param("name")));
-        if (!applied) return respondError(res, applied.status());
-        respondWhenDurable(ctx, applied->ticket, std::move(res), http::Response::noContent());
-      }));
+  NL_RETURN_IF_ERROR(router.add("POST", "/v1/mac-pools", withAuth(ctx, handleCreate)));
+  NL_RETURN_IF_ERROR(router.add("GET", "/v1/mac-pools", withAuth(ctx, handleList)));
+  NL_RETURN_IF_ERROR(router.add("GET", "/v1/mac-pools/{name}", withAuth(ctx, handleGet)));
+  return router.add("DELETE", "/v1/mac-pools/{name}", withAuth(ctx, handleDelete));
 }
 
 }  // namespace netledger::server

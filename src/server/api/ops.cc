@@ -101,52 +101,58 @@ std::string engineMetrics(const engine::Engine* engine) {
   return out.str();
 }
 
+void handleHealthz(ApiContext&, http::Request&, http::Responder res) {
+  respondJson(res, 200, json::object{{"status", "ok"}});
+}
+
+void handleReadyz(ApiContext& ctx, http::Request&, http::Responder res) {
+  if (!ctx.ready.load()) {
+    return respondError(res, Status::unavailable("starting: the ledger is still loading"));
+  }
+  respondJson(res, 200, json::object{{"status", "ready"}});
+}
+
+void handleMetrics(ApiContext& ctx, http::Request&, http::Responder res) {
+  http::Response r;
+  r.contentType = std::string(metrics::Registry::kContentType);
+  r.body = ctx.metrics.render() + poolMetrics(ctx.ledger) + engineMetrics(ctx.engine);
+  res(std::move(r));
+}
+
+void handleOpenApi(ApiContext& ctx, http::Request&, http::Responder res) {
+  res(http::Response::json(200, ctx.openapi));
+}
+
+void handleSnapshot(ApiContext& ctx, http::Request&, http::Responder res, const Actor&) {
+  char path[] = "/tmp/netledger-snapshot-XXXXXX";
+  int fd = mkstemp(path);
+  if (fd < 0) return respondError(res, Status::unavailable("cannot create a temporary file"));
+  ::close(fd);
+  std::remove(path);  // the backup refuses to overwrite: give it a fresh name
+  Status s = ctx.ledger.store().snapshotTo(path);
+  if (!s.isOk()) return respondError(res, s);
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream data;
+  data << in.rdbuf();
+  std::remove(path);
+  http::Response r;
+  r.contentType = "application/vnd.sqlite3";
+  r.headers.set("Content-Disposition", "attachment; filename=\"netledger-snapshot.db\"");
+  r.body = data.str();
+  res(std::move(r));
+}
+
 }  // namespace
 
 Status registerOpsRoutes(http::Router& router, ApiContext& ctx) {
-  NL_RETURN_IF_ERROR(router.add("GET", "/healthz", [](http::Request&, http::Responder res) {
-    respondJson(res, 200, json::object{{"status", "ok"}});
-  }));
-  NL_RETURN_IF_ERROR(router.add("GET", "/readyz", [&ctx](http::Request&, http::Responder res) {
-    if (!ctx.ready.load()) {
-      return respondError(res, Status::unavailable("starting: the ledger is still loading"));
-    }
-    respondJson(res, 200, json::object{{"status", "ready"}});
-  }));
-  NL_RETURN_IF_ERROR(router.add("GET", "/metrics", [&ctx](http::Request&, http::Responder res) {
-    http::Response r;
-    r.contentType = std::string(metrics::Registry::kContentType);
-    r.body = ctx.metrics.render() + poolMetrics(ctx.ledger) + engineMetrics(ctx.engine);
-    res(std::move(r));
-  }));
-  NL_RETURN_IF_ERROR(
-      router.add("GET", "/v1/openapi.json", [&ctx](http::Request&, http::Responder res) {
-        res(http::Response::json(200, ctx.openapi));
-      }));
+  NL_RETURN_IF_ERROR(router.add("GET", "/healthz", withoutAuth(ctx, handleHealthz)));
+  NL_RETURN_IF_ERROR(router.add("GET", "/readyz", withoutAuth(ctx, handleReadyz)));
+  NL_RETURN_IF_ERROR(router.add("GET", "/metrics", withoutAuth(ctx, handleMetrics)));
+  NL_RETURN_IF_ERROR(router.add("GET", "/v1/openapi.json", withoutAuth(ctx, handleOpenApi)));
+  // The whole store, every tenant's records included.
   return router.add(
       "GET", "/v1/snapshot",
-      withAuth(ctx, [&ctx](http::Request&, http::Responder res, const Actor& actor) {
-        if (actor.role != ledger::Role::kAdmin || !actor.tenants.empty()) {
-          return respondError(res, Status(StatusCode::kForbidden,
-                                          "snapshots need an admin token without tenant scope"));
-        }
-        char path[] = "/tmp/netledger-snapshot-XXXXXX";
-        int fd = mkstemp(path);
-        if (fd < 0) return respondError(res, Status::unavailable("cannot create a temporary file"));
-        ::close(fd);
-        std::remove(path);  // the backup refuses to overwrite: give it a fresh name
-        Status s = ctx.ledger.store().snapshotTo(path);
-        if (!s.isOk()) return respondError(res, s);
-        std::ifstream in(path, std::ios::binary);
-        std::ostringstream data;
-        data << in.rdbuf();
-        std::remove(path);
-        http::Response r;
-        r.contentType = "application/vnd.sqlite3";
-        r.headers.set("Content-Disposition", "attachment; filename=\"netledger-snapshot.db\"");
-        r.body = data.str();
-        res(std::move(r));
-      }));
+      withAuth(ctx, handleSnapshot, Access{ledger::Role::kAdmin, "take snapshots", "a snapshot"}));
 }
 
 Status registerApi(http::Router& router, ApiContext& ctx) {

@@ -244,66 +244,66 @@ json::object poolMapJson(ApiContext& ctx, const ledger::PoolView& view,
   return o;
 }
 
+void handleCreate(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+  auto body = JsonBody::parse(req.body);
+  if (!body) return respondError(res, body.status());
+  auto create = parseCreate(*body);
+  if (!create) return respondError(res, create.status());
+  auto applied = ctx.ledger.createPool(actor, std::move(create).value());
+  if (!applied) return respondError(res, applied.status());
+  auto response = http::Response::json(201, json::serialize(poolJson(applied->value)));
+  response.headers.set("Location", "/v1/pools/" + applied->value.record.name);
+  respondWhenDurable(ctx, applied->ticket, std::move(res), std::move(response));
+}
+
+void handleList(ApiContext& ctx, http::Request&, http::Responder res, const Actor& actor) {
+  json::array items;
+  for (const auto& v : ctx.ledger.listPools(actor)) items.emplace_back(poolJson(v));
+  respondJson(res, 200, json::object{{"items", std::move(items)}});
+}
+
+void handleGet(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+  auto v = ctx.ledger.getPool(actor, std::string(req.param("name")));
+  if (!v) return respondError(res, v.status());
+  respondJson(res, 200, poolJson(*v));
+}
+
+void handleMap(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+  auto max_cells = parseMaxCells(req);
+  if (!max_cells) return respondError(res, max_cells.status());
+  std::string name(req.param("name"));
+  auto map = ctx.ledger.poolMap(actor, name, *max_cells, conflictAddresses(ctx, name));
+  if (!map) return respondError(res, map.status());
+  respondJson(res, 200, poolMapJson(ctx, map->first, map->second));
+}
+
+void handlePatch(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+  auto body = JsonBody::parse(req.body);
+  if (!body) return respondError(res, body.status());
+  auto patch = parsePatch(*body);
+  if (!patch) return respondError(res, patch.status());
+  auto applied = ctx.ledger.updatePool(actor, std::string(req.param("name")), *patch);
+  if (!applied) return respondError(res, applied.status());
+  respondWhenDurable(ctx, applied->ticket, std::move(res),
+                     http::Response::json(200, json::serialize(poolJson(applied->value))));
+}
+
+void handleDelete(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+  auto applied = ctx.ledger.deletePool(actor, std::string(req.param("name")));
+  if (!applied) return respondError(res, applied.status());
+  respondWhenDurable(ctx, applied->ticket, std::move(res), http::Response::noContent());
+}
+
 }  // namespace
 
+// Roles and tenants are the ledger's pool commands' own rules.
 Status registerPoolRoutes(http::Router& router, ApiContext& ctx) {
-  NL_RETURN_IF_ERROR(router.add(
-      "POST", "/v1/pools",
-      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-        auto body = JsonBody::parse(req.body);
-        if (!body) return respondError(res, body.status());
-        auto create = parseCreate(*body);
-        if (!create) return respondError(res, create.status());
-        auto applied = ctx.ledger.createPool(actor, std::move(create).value());
-        if (!applied) return respondError(res, applied.status());
-        auto response = http::Response::json(201, json::serialize(poolJson(applied->value)));
-        response.headers.set("Location", "/v1/pools/" + applied->value.record.name);
-        respondWhenDurable(ctx, applied->ticket, std::move(res), std::move(response));
-      })));
-  NL_RETURN_IF_ERROR(
-      router.add("GET", "/v1/pools",
-                 withAuth(ctx, [&ctx](http::Request&, http::Responder res, const Actor& actor) {
-                   json::array items;
-                   for (const auto& v : ctx.ledger.listPools(actor))
-                     items.emplace_back(poolJson(v));
-                   respondJson(res, 200, json::object{{"items", std::move(items)}});
-                 })));
-  NL_RETURN_IF_ERROR(
-      router.add("GET", "/v1/pools/{name}",
-                 withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-                   auto v = ctx.ledger.getPool(actor, std::string(req.param("name")));
-                   if (!v) return respondError(res, v.status());
-                   respondJson(res, 200, poolJson(*v));
-                 })));
-  NL_RETURN_IF_ERROR(router.add(
-      "GET", "/v1/pools/{name}/map",
-      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-        auto max_cells = parseMaxCells(req);
-        if (!max_cells) return respondError(res, max_cells.status());
-        std::string name(req.param("name"));
-        auto map = ctx.ledger.poolMap(actor, name, *max_cells, conflictAddresses(ctx, name));
-        if (!map) return respondError(res, map.status());
-        respondJson(res, 200, poolMapJson(ctx, map->first, map->second));
-      })));
-  NL_RETURN_IF_ERROR(router.add(
-      "PATCH", "/v1/pools/{name}",
-      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-        auto body = JsonBody::parse(req.body);
-        if (!body) return respondError(res, body.status());
-        auto patch = parsePatch(*body);
-        if (!patch) return respondError(res, patch.status());
-        auto applied = ctx.ledger.updatePool(actor, std::string(req.param("name")), *patch);
-        if (!applied) return respondError(res, applied.status());
-        respondWhenDurable(ctx, applied->ticket, std::move(res),
-                           http::Response::json(200, json::serialize(poolJson(applied->value))));
-      })));
-  return router.add(
-      "DELETE", "/v1/pools/{name}",
-      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-        auto applied = ctx.ledger.deletePool(actor, std::string(req.param("name")));
-        if (!applied) return respondError(res, applied.status());
-        respondWhenDurable(ctx, applied->ticket, std::move(res), http::Response::noContent());
-      }));
+  NL_RETURN_IF_ERROR(router.add("POST", "/v1/pools", withAuth(ctx, handleCreate)));
+  NL_RETURN_IF_ERROR(router.add("GET", "/v1/pools", withAuth(ctx, handleList)));
+  NL_RETURN_IF_ERROR(router.add("GET", "/v1/pools/{name}", withAuth(ctx, handleGet)));
+  NL_RETURN_IF_ERROR(router.add("GET", "/v1/pools/{name}/map", withAuth(ctx, handleMap)));
+  NL_RETURN_IF_ERROR(router.add("PATCH", "/v1/pools/{name}", withAuth(ctx, handlePatch)));
+  return router.add("DELETE", "/v1/pools/{name}", withAuth(ctx, handleDelete));
 }
 
 }  // namespace netledger::server

@@ -31,42 +31,42 @@ Result<std::int64_t> secondsParam(const http::Request& req, std::string_view nam
   return n;
 }
 
+// The counts span every tenant, like the audit log they come from (see the route's access).
+void handleRates(ApiContext& ctx, http::Request& req, http::Responder res, const Actor&) {
+  auto window = secondsParam(req, "window_s", 3600);
+  if (!window) return respondError(res, window.status());
+  auto step = secondsParam(req, "step_s", 60);
+  if (!step) return respondError(res, step.status());
+  if (*step > *window || *window % *step != 0) {
+    return respondError(
+        res, Status::invalidArgument("step_s: must divide window_s (" + std::to_string(*window) +
+                                     ") and not exceed it"));
+  }
+  if (ctx.rates == nullptr || ctx.clock == nullptr) {
+    return respondError(res, Status::unavailable("rates: not kept by this server"));
+  }
+  Millis now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(ctx.clock->now().time_since_epoch())
+          .count();
+  json::array buckets;
+  for (const auto& b : ctx.rates->buckets(now, *window, *step)) {
+    buckets.emplace_back(json::object{{"t", ledger::formatTime(b.start)},
+                                      {"allocations", b.allocations},
+                                      {"releases", b.releases},
+                                      {"expirations", b.expirations}});
+  }
+  respondJson(res, 200,
+              json::object{{"window_s", *window},
+                           {"step_s", *step},
+                           {"since", ledger::formatTime(ctx.rates->coveredFrom())},
+                           {"buckets", std::move(buckets)}});
+}
+
 }  // namespace
 
 Status registerStatsRoutes(http::Router& router, ApiContext& ctx) {
-  return router.add(
-      "GET", "/v1/stats/rates",
-      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-        // The counts span every tenant, like the audit log they come from.
-        if (Status s = requireUnscoped(actor, "the rates"); !s.isOk()) return respondError(res, s);
-        auto window = secondsParam(req, "window_s", 3600);
-        if (!window) return respondError(res, window.status());
-        auto step = secondsParam(req, "step_s", 60);
-        if (!step) return respondError(res, step.status());
-        if (*step > *window || *window % *step != 0) {
-          return respondError(
-              res, Status::invalidArgument("step_s: must divide window_s (" +
-                                           std::to_string(*window) + ") and not exceed it"));
-        }
-        if (ctx.rates == nullptr || ctx.clock == nullptr) {
-          return respondError(res, Status::unavailable("rates: not kept by this server"));
-        }
-        Millis now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         ctx.clock->now().time_since_epoch())
-                         .count();
-        json::array buckets;
-        for (const auto& b : ctx.rates->buckets(now, *window, *step)) {
-          buckets.emplace_back(json::object{{"t", ledger::formatTime(b.start)},
-                                            {"allocations", b.allocations},
-                                            {"releases", b.releases},
-                                            {"expirations", b.expirations}});
-        }
-        respondJson(res, 200,
-                    json::object{{"window_s", *window},
-                                 {"step_s", *step},
-                                 {"since", ledger::formatTime(ctx.rates->coveredFrom())},
-                                 {"buckets", std::move(buckets)}});
-      }));
+  return router.add("GET", "/v1/stats/rates",
+                    withAuth(ctx, handleRates, needsUnscoped("the rates")));
 }
 
 }  // namespace netledger::server

@@ -19,12 +19,6 @@ namespace {
 
 constexpr const char* kWebhookDoc = "webhook";
 
-Status requireAdmin(const Actor& actor, std::string_view what) {
-  if (actor.role == ledger::Role::kAdmin) return Status::ok();
-  return Status(StatusCode::kForbidden,
-                "token \"" + actor.name + "\" may not " + std::string(what) + ": needs role admin");
-}
-
 std::string randomHex(std::size_t bytes) {
   std::vector<std::uint8_t> raw(bytes);
   secureRandomBytes(raw);
@@ -119,128 +113,129 @@ void publishToWebhooks(ApiContext& ctx, std::span<const ledger::EventRecord* con
   }
 }
 
+namespace {
+
+// The webhook document `id` as the API shows it (without the secret); kNotFound when absent.
+Result<json::object> storedWebhook(const ApiContext& ctx, const std::string& id) {
+  auto d = ctx.ledger.document(kWebhookDoc, id);
+  if (!d) return Status::notFound("webhook \"" + id + "\" not found");
+  json::error_code ec;
+  auto v = json::parse(d->body, ec);
+  if (ec || !v.is_object()) return Status::internal("webhook " + id + ": stored body is bad");
+  return publicView(v.get_object());
+}
+
+// The fields of POST /v1/webhooks, checked.
+struct WebhookCreate {
+  std::string url;
+  std::vector<std::string> events;
+  std::string secret;
+};
+
+Result<WebhookCreate> parseCreate(const JsonBody& body) {
+  NL_RETURN_IF_ERROR(body.allowOnly({"url", "events", "secret"}));
+  WebhookCreate c;
+  auto url = body.string("url", 4096);
+  if (!url) return url.status();
+  NL_RETURN_IF_ERROR(webhooks::validateUrl(*url));
+  c.url = *url;
+  auto events = body.stringArray("events", 32);
+  if (!events) return events.status();
+  if (events->empty()) {
+    return Status::invalidArgument("events: give at least one filter (e.g. conflict.opened)");
+  }
+  for (const auto& f : *events) NL_RETURN_IF_ERROR(webhooks::validateFilter(f));
+  c.events = *events;
+  auto secret = body.optString("secret", 256);
+  if (!secret) return secret.status();
+  c.secret = secret->value_or(randomHex(32));
+  if (c.secret.size() < 16) return Status::invalidArgument("secret: at least 16 characters");
+  return c;
+}
+
+void handleCreate(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+  auto body = JsonBody::parse(req.body);
+  if (!body) return respondError(res, body.status());
+  auto create = parseCreate(*body);
+  if (!create) return respondError(res, create.status());
+  json::object o;
+  o["id"] = "wh-" + randomHex(6);
+  o["url"] = create->url;
+  json::array filters;
+  for (const auto& f : create->events) filters.emplace_back(f);
+  o["events"] = std::move(filters);
+  o["secret"] = create->secret;
+  o["active"] = true;
+  o["created_by"] = actor.name;
+  o["created_at"] = ledger::formatTime(ctx.engine->now());
+  std::string id(o["id"].get_string());
+  ledger::DocumentRecord doc{kWebhookDoc, id, json::serialize(o)};
+  // The audit event (and so the event stream) must not carry the secret.
+  auto applied = ctx.ledger.putDocument(actor, std::move(doc), "webhook.create", "webhook:" + id,
+                                        {}, json::serialize(publicView(o)));
+  if (!applied) return respondError(res, applied.status());
+  auto sub = subscriptionOf(o);
+  ctx.webhooks->upsert(std::move(*sub));
+  respondWhenDurable(ctx, applied->ticket, std::move(res),
+                     http::Response::json(201, json::serialize(o)));
+}
+
+void handleList(ApiContext& ctx, http::Request&, http::Responder res, const Actor&) {
+  json::array items;
+  for (const auto& d : ctx.ledger.documents(kWebhookDoc)) {
+    json::error_code ec;
+    auto v = json::parse(d.body, ec);
+    if (!ec && v.is_object()) items.emplace_back(publicView(v.get_object()));
+  }
+  respondJson(res, 200, json::object{{"items", std::move(items)}});
+}
+
+void handleGet(ApiContext& ctx, http::Request& req, http::Responder res, const Actor&) {
+  auto webhook = storedWebhook(ctx, std::string(req.param("id")));
+  if (!webhook) return respondError(res, webhook.status());
+  respondJson(res, 200, *webhook);
+}
+
+void handleDeliveries(ApiContext& ctx, http::Request& req, http::Responder res, const Actor&) {
+  std::string id(req.param("id"));
+  if (!ctx.ledger.document(kWebhookDoc, id)) {
+    return respondError(res, Status::notFound("webhook \"" + id + "\" not found"));
+  }
+  auto limit = parseLimit(req, 100, 1000);
+  if (!limit) return respondError(res, limit.status());
+  json::array items;
+  for (const auto& d : ctx.webhooks->deliveries(id, *limit)) items.emplace_back(deliveryJson(d));
+  respondJson(res, 200, json::object{{"items", std::move(items)}});
+}
+
+void handleDelete(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+  std::string id(req.param("id"));
+  std::string audit;
+  if (auto webhook = storedWebhook(ctx, id)) audit = json::serialize(*webhook);
+  auto applied =
+      ctx.ledger.deleteDocument(actor, kWebhookDoc, id, "webhook.delete", "webhook:" + id, audit);
+  if (!applied) return respondError(res, applied.status());
+  ctx.webhooks->remove(id);
+  respondWhenDurable(ctx, applied->ticket, std::move(res), http::Response::noContent());
+}
+
+}  // namespace
+
+// Subscriptions carry secrets and reach any URL: every route is admin only.
 Status registerWebhookRoutes(http::Router& router, ApiContext& ctx) {
-  NL_RETURN_IF_ERROR(router.add(
-      "POST", "/v1/webhooks",
-      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-        if (Status s = requireAdmin(actor, "create webhooks"); !s.isOk()) {
-          return respondError(res, s);
-        }
-        auto body = JsonBody::parse(req.body);
-        if (!body) return respondError(res, body.status());
-        if (Status s = body->allowOnly({"url", "events", "secret"}); !s.isOk()) {
-          return respondError(res, s);
-        }
-        auto url = body->string("url", 4096);
-        if (!url) return respondError(res, url.status());
-        if (Status s = webhooks::validateUrl(*url); !s.isOk()) {
-          return respondError(res, s);
-        }
-        auto events = body->stringArray("events", 32);
-        if (!events) return respondError(res, events.status());
-        if (events->empty()) {
-          return respondError(res, Status::invalidArgument(
-                                       "events: give at least one filter (e.g. conflict.opened)"));
-        }
-        for (const auto& f : *events) {
-          if (Status s = webhooks::validateFilter(f); !s.isOk()) {
-            return respondError(res, s);
-          }
-        }
-        auto secret = body->optString("secret", 256);
-        if (!secret) return respondError(res, secret.status());
-        std::string key = secret->value_or(randomHex(32));
-        if (key.size() < 16) {
-          return respondError(res, Status::invalidArgument("secret: at least 16 characters"));
-        }
-        json::object o;
-        o["id"] = "wh-" + randomHex(6);
-        o["url"] = *url;
-        json::array filters;
-        for (const auto& f : *events) filters.emplace_back(f);
-        o["events"] = std::move(filters);
-        o["secret"] = key;
-        o["active"] = true;
-        o["created_by"] = actor.name;
-        o["created_at"] = ledger::formatTime(ctx.engine->now());
-        std::string id(o["id"].get_string());
-        ledger::DocumentRecord doc{kWebhookDoc, id, json::serialize(o)};
-        // The audit event (and so the event stream) must not carry the secret.
-        auto applied = ctx.ledger.putDocument(actor, std::move(doc), "webhook.create",
-                                              "webhook:" + id, {}, json::serialize(publicView(o)));
-        if (!applied) return respondError(res, applied.status());
-        auto sub = subscriptionOf(o);
-        ctx.webhooks->upsert(std::move(*sub));
-        respondWhenDurable(ctx, applied->ticket, std::move(res),
-                           http::Response::json(201, json::serialize(o)));
-      })));
+  auto admin = [](std::string action) {
+    return needsRole(ledger::Role::kAdmin, std::move(action));
+  };
   NL_RETURN_IF_ERROR(
-      router.add("GET", "/v1/webhooks",
-                 withAuth(ctx, [&ctx](http::Request&, http::Responder res, const Actor& actor) {
-                   if (Status s = requireAdmin(actor, "list webhooks"); !s.isOk()) {
-                     return respondError(res, s);
-                   }
-                   json::array items;
-                   for (const auto& d : ctx.ledger.documents(kWebhookDoc)) {
-                     json::error_code ec;
-                     auto v = json::parse(d.body, ec);
-                     if (!ec && v.is_object()) items.emplace_back(publicView(v.get_object()));
-                   }
-                   respondJson(res, 200, json::object{{"items", std::move(items)}});
-                 })));
-  NL_RETURN_IF_ERROR(router.add(
-      "GET", "/v1/webhooks/{id}",
-      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-        if (Status s = requireAdmin(actor, "read webhooks"); !s.isOk()) {
-          return respondError(res, s);
-        }
-        std::string id(req.param("id"));
-        auto d = ctx.ledger.document(kWebhookDoc, id);
-        if (!d) return respondError(res, Status::notFound("webhook \"" + id + "\" not found"));
-        json::error_code ec;
-        auto v = json::parse(d->body, ec);
-        if (ec || !v.is_object()) {
-          return respondError(res, Status::internal("webhook " + id + ": stored body is bad"));
-        }
-        respondJson(res, 200, publicView(v.get_object()));
-      })));
+      router.add("POST", "/v1/webhooks", withAuth(ctx, handleCreate, admin("create webhooks"))));
   NL_RETURN_IF_ERROR(
-      router.add("GET", "/v1/webhooks/{id}/deliveries",
-                 withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-                   if (Status s = requireAdmin(actor, "read webhook deliveries"); !s.isOk()) {
-                     return respondError(res, s);
-                   }
-                   std::string id(req.param("id"));
-                   if (!ctx.ledger.document(kWebhookDoc, id)) {
-                     return respondError(res, Status::notFound("webhook \"" + id + "\" not found"));
-                   }
-                   auto limit = parseLimit(req, 100, 1000);
-                   if (!limit) return respondError(res, limit.status());
-                   json::array items;
-                   for (const auto& d : ctx.webhooks->deliveries(id, *limit)) {
-                     items.emplace_back(deliveryJson(d));
-                   }
-                   respondJson(res, 200, json::object{{"items", std::move(items)}});
-                 })));
-  return router.add(
-      "DELETE", "/v1/webhooks/{id}",
-      withAuth(ctx, [&ctx](http::Request& req, http::Responder res, const Actor& actor) {
-        if (Status s = requireAdmin(actor, "delete webhooks"); !s.isOk()) {
-          return respondError(res, s);
-        }
-        std::string id(req.param("id"));
-        std::string audit;
-        if (auto d = ctx.ledger.document(kWebhookDoc, id)) {
-          json::error_code ec;
-          auto v = json::parse(d->body, ec);
-          if (!ec && v.is_object()) audit = json::serialize(publicView(v.get_object()));
-        }
-        auto applied = ctx.ledger.deleteDocument(actor, kWebhookDoc, id, "webhook.delete",
-                                                 "webhook:" + id, audit);
-        if (!applied) return respondError(res, applied.status());
-        ctx.webhooks->remove(id);
-        respondWhenDurable(ctx, applied->ticket, std::move(res), http::Response::noContent());
-      }));
+      router.add("GET", "/v1/webhooks", withAuth(ctx, handleList, admin("list webhooks"))));
+  NL_RETURN_IF_ERROR(
+      router.add("GET", "/v1/webhooks/{id}", withAuth(ctx, handleGet, admin("read webhooks"))));
+  NL_RETURN_IF_ERROR(router.add("GET", "/v1/webhooks/{id}/deliveries",
+                                withAuth(ctx, handleDeliveries, admin("read webhook deliveries"))));
+  return router.add("DELETE", "/v1/webhooks/{id}",
+                    withAuth(ctx, handleDelete, admin("delete webhooks")));
 }
 
 }  // namespace netledger::server
