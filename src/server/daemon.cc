@@ -158,6 +158,12 @@ struct Daemon::Impl {
   bool stopping = false;
   bool stopped = false;
 
+  // The start-up steps, in order (start() runs them).
+  Status openLedger();
+  Status writeAdminToken();
+  Status startServices();
+  Status startServer();
+
   void sweepLoop() {
     using namespace std::chrono;
     auto last_prune = steady_clock::now() - hours(2);
@@ -184,6 +190,110 @@ struct Daemon::Impl {
   }
 };
 
+Status Daemon::Impl::openLedger() {
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) {
+    return Status::unavailable("data-dir " + config.data_dir + ": " + ec.message());
+  }
+  std::string url =
+      config.store.empty() ? "sqlite:" + config.data_dir + "/ledger.db" : config.store;
+  auto opened = ledger::openStore(url);
+  if (!opened) return opened.status();
+  store = std::move(opened).value();
+  ledger::LedgerOptions options;
+  options.retention_days = config.retention_days;
+  ledger = std::make_unique<ledger::Ledger>(*store, *clock, options);
+
+  auto& commit_seconds = metrics.histogram(
+      "netledger_commit_seconds", "Store commit latency (one transaction, fsync included).", {});
+  auto& batch_writes = metrics.histogram(
+      "netledger_commit_batch_writes", "Writes per committed batch (group commit).", {},
+      {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384});
+  auto& commit_failures =
+      metrics.counter("netledger_commit_failures_total", "Store commits that failed.");
+  ledger->setCommitObserver(
+      [&commit_seconds, &batch_writes, &commit_failures](std::size_t writes, double s, bool ok) {
+        commit_seconds.get().observe(s);
+        batch_writes.get().observe(static_cast<double>(writes));
+        if (!ok) commit_failures.get().inc();
+      });
+  // Committed events fan out to the rates, the event stream and the webhooks. The listener is
+  // set here, before open() starts the committer; the last two are filled in by startServices.
+  rates = std::make_unique<ActivityRates>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock->now().time_since_epoch())
+          .count());
+  ledger->setEventListener([this](std::span<const ledger::EventRecord* const> batch) {
+    rates->record(batch);
+    if (auto* hub = live_events.load()) hub->publish(batch);
+    if (auto* api_context = live_api.load()) publishToWebhooks(*api_context, batch);
+  });
+  NL_RETURN_IF_ERROR(ledger->open());
+  // Everything up to here is in the audit log only; later commits reach the listener.
+  rates_backfill = std::thread(
+      [this, up_to = ledger->lastEventSeq()] { rates->backfill(*ledger, up_to, stop_backfill); });
+  auto load = ledger->loadStats();
+  std::fprintf(stderr, "netledgerd: loaded %zu bindings in %.2f s (store %.2f s, indexes %.2f s)\n",
+               load.bindings, load.store_seconds + load.build_seconds, load.store_seconds,
+               load.build_seconds);
+  return Status::ok();
+}
+
+Status Daemon::Impl::writeAdminToken() {
+  auto token = ledger->bootstrapAdminToken(config.bootstrap_token);
+  if (!token) return token.status();
+  if (!*token) return Status::ok();
+  admin_token = **token;
+  std::string path = config.data_dir + "/admin.token";
+  ::umask(077);
+  std::ofstream out(path, std::ios::trunc);
+  out << admin_token << "\n";
+  out.close();
+  ::chmod(path.c_str(), 0600);
+  return Status::ok();
+}
+
+// The engine, event stream, webhooks, probe coordinator and scans, each over the seam it needs
+// of the ledger, and the API context that reaches them.
+Status Daemon::Impl::startServices() {
+  engine_ledger = std::make_unique<engine::LedgerAdapter>(*ledger);
+  engine = std::make_unique<engine::Engine>(*engine_ledger, *clock, config.engine);
+  NL_RETURN_IF_ERROR(engine->open());
+  engine->start();
+  webhooks = std::make_unique<webhooks::Dispatcher>(config.webhooks, *clock);
+  events = std::make_unique<EventHub>(*ledger, ledger->lastEventSeq());
+  ProbeOptions probe_options;
+  probe_options.attempts = config.probe_attempts;
+  probe_ledger = std::make_unique<ProbeLedgerAdapter>(*ledger);
+  probes = std::make_unique<ProbeCoordinator>(*probe_ledger, engine.get(), *clock, probe_options);
+  probes->start();
+  scans = std::make_unique<ScanService>(*ledger, engine.get(), *clock);
+  api = std::make_unique<ApiContext>(
+      ApiContext{*ledger, metrics, ready, std::string(openapiDocument()), engine.get(),
+                 events.get(), webhooks.get(), probes.get(), scans.get(), rates.get(), clock});
+  NL_RETURN_IF_ERROR(loadWebhooks(*api));
+  webhooks->start();
+  live_api = api.get();  // from now on committed events reach both
+  live_events = events.get();
+  return Status::ok();
+}
+
+Status Daemon::Impl::startServer() {
+  http::Router router;
+  NL_RETURN_IF_ERROR(registerApi(router, *api));
+  http::ServerOptions so;
+  so.listen = config.listen;
+  so.ioThreads = config.io_threads;
+  so.maxBodyBytes = config.max_body_bytes;
+  so.tlsCertFile = config.tls_cert;
+  so.tlsKeyFile = config.tls_key;
+  so.metrics = &metrics;
+  auto started = http::Server::start(so, std::move(router));
+  if (!started) return started.status();
+  server = std::move(started).value();
+  return Status::ok();
+}
+
 Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Daemon::~Daemon() { stop(); }
 
@@ -192,100 +302,11 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonConfig& config, Clock&
   auto impl = std::make_unique<Impl>();
   impl->config = config;
   impl->clock = &clock;
-  std::error_code ec;
-  std::filesystem::create_directories(config.data_dir, ec);
-  if (ec) {
-    return Status::unavailable("data-dir " + config.data_dir + ": " + ec.message());
-  }
-  std::string url =
-      config.store.empty() ? "sqlite:" + config.data_dir + "/ledger.db" : config.store;
-  auto store = ledger::openStore(url);
-  if (!store) return store.status();
-  impl->store = std::move(store).value();
-  ledger::LedgerOptions options;
-  options.retention_days = config.retention_days;
-  impl->ledger = std::make_unique<ledger::Ledger>(*impl->store, clock, options);
-
-  auto& commit_seconds = impl->metrics.histogram(
-      "netledger_commit_seconds", "Store commit latency (one transaction, fsync included).", {});
-  auto& batch_writes = impl->metrics.histogram(
-      "netledger_commit_batch_writes", "Writes per committed batch (group commit).", {},
-      {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384});
-  auto& commit_failures =
-      impl->metrics.counter("netledger_commit_failures_total", "Store commits that failed.");
-  impl->ledger->setCommitObserver(
-      [&commit_seconds, &batch_writes, &commit_failures](std::size_t writes, double s, bool ok) {
-        commit_seconds.get().observe(s);
-        batch_writes.get().observe(static_cast<double>(writes));
-        if (!ok) commit_failures.get().inc();
-      });
-  // Committed events fan out to the event stream and the webhooks. Both are set up here, before
-  // open() starts the committer; the API context they need is filled in below.
-  Impl* raw_impl = impl.get();
-  impl->rates = std::make_unique<ActivityRates>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(clock.now().time_since_epoch())
-          .count());
-  impl->ledger->setEventListener([raw_impl](std::span<const ledger::EventRecord* const> events) {
-    raw_impl->rates->record(events);
-    if (auto* hub = raw_impl->live_events.load()) hub->publish(events);
-    if (auto* api = raw_impl->live_api.load()) publishToWebhooks(*api, events);
-  });
-  NL_RETURN_IF_ERROR(impl->ledger->open());
-  // Everything up to here is in the audit log only; later commits reach the listener.
-  impl->rates_backfill = std::thread([raw_impl, up_to = impl->ledger->lastEventSeq()] {
-    raw_impl->rates->backfill(*raw_impl->ledger, up_to, raw_impl->stop_backfill);
-  });
-  auto load = impl->ledger->loadStats();
-  std::fprintf(stderr, "netledgerd: loaded %zu bindings in %.2f s (store %.2f s, indexes %.2f s)\n",
-               load.bindings, load.store_seconds + load.build_seconds, load.store_seconds,
-               load.build_seconds);
-
-  auto token = impl->ledger->bootstrapAdminToken(config.bootstrap_token);
-  if (!token) return token.status();
-  if (*token) {
-    impl->admin_token = **token;
-    std::string path = config.data_dir + "/admin.token";
-    ::umask(077);
-    std::ofstream out(path, std::ios::trunc);
-    out << impl->admin_token << "\n";
-    out.close();
-    ::chmod(path.c_str(), 0600);
-  }
-
+  NL_RETURN_IF_ERROR(impl->openLedger());
+  NL_RETURN_IF_ERROR(impl->writeAdminToken());
   (void)vendor::defaultRegistry();  // load the IEEE registry now, not on the first request
-  impl->engine_ledger = std::make_unique<engine::LedgerAdapter>(*impl->ledger);
-  impl->engine = std::make_unique<engine::Engine>(*impl->engine_ledger, clock, config.engine);
-  NL_RETURN_IF_ERROR(impl->engine->open());
-  impl->engine->start();
-  impl->webhooks = std::make_unique<webhooks::Dispatcher>(config.webhooks);
-  impl->events = std::make_unique<EventHub>(*impl->ledger, impl->ledger->lastEventSeq());
-  ProbeOptions probe_options;
-  probe_options.attempts = config.probe_attempts;
-  impl->probe_ledger = std::make_unique<ProbeLedgerAdapter>(*impl->ledger);
-  impl->probes = std::make_unique<ProbeCoordinator>(*impl->probe_ledger, impl->engine.get(), clock,
-                                                    probe_options);
-  impl->probes->start();
-  impl->scans = std::make_unique<ScanService>(*impl->ledger, impl->engine.get(), clock);
-  impl->api = std::make_unique<ApiContext>(
-      ApiContext{*impl->ledger, impl->metrics, impl->ready, std::string(openapiDocument()),
-                 impl->engine.get(), impl->events.get(), impl->webhooks.get(), impl->probes.get(),
-                 impl->scans.get(), impl->rates.get(), &clock});
-  NL_RETURN_IF_ERROR(loadWebhooks(*impl->api));
-  impl->webhooks->start();
-  impl->live_api = impl->api.get();  // from now on committed events reach both
-  impl->live_events = impl->events.get();
-  http::Router router;
-  NL_RETURN_IF_ERROR(registerApi(router, *impl->api));
-  http::ServerOptions so;
-  so.listen = config.listen;
-  so.ioThreads = config.io_threads;
-  so.maxBodyBytes = config.max_body_bytes;
-  so.tlsCertFile = config.tls_cert;
-  so.tlsKeyFile = config.tls_key;
-  so.metrics = &impl->metrics;
-  auto server = http::Server::start(so, std::move(router));
-  if (!server) return server.status();
-  impl->server = std::move(server).value();
+  NL_RETURN_IF_ERROR(impl->startServices());
+  NL_RETURN_IF_ERROR(impl->startServer());
   impl->ready = true;
   Impl* raw = impl.get();
   impl->sweeper = std::thread([raw] { raw->sweepLoop(); });
