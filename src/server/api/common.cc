@@ -42,12 +42,12 @@ boost::json::object vendorsOf(const std::vector<std::string>& macs) {
 Result<ledger::Actor> authenticate(const ApiContext& ctx, const http::Request& req) {
   auto header = req.header("Authorization");
   if (!header) {
-    return Status(StatusCode::kUnauthorized, "missing Authorization: Bearer <token>");
+    return Status::unauthorized("missing Authorization: Bearer <token>");
   }
   std::string_view h = *header;
   constexpr std::string_view kBearer = "Bearer ";
   if (h.size() <= kBearer.size() || !http::equalsIgnoreCase(h.substr(0, kBearer.size()), kBearer)) {
-    return Status(StatusCode::kUnauthorized, "Authorization: expected \"Bearer <token>\"");
+    return Status::unauthorized("Authorization: expected \"Bearer <token>\"");
   }
   auto token = ctx.ledger.authenticate(std::string(h.substr(kBearer.size())));
   if (!token) return token.status();
