@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 
+#include "common/parse.h"
 #include "ledger/codec.h"
 
 namespace netledger::engine {
@@ -586,13 +587,9 @@ Result<ledger::Page<Conflict>> Engine::list(const ConflictFilter& filter, const 
   if (limit == 0) return Status::invalidArgument("limit: must be at least 1");
   std::uint64_t below = std::numeric_limits<std::uint64_t>::max();
   if (!cursor.empty()) {
-    try {
-      std::size_t used = 0;
-      below = std::stoull(cursor, &used);
-      if (used != cursor.size()) throw std::invalid_argument(cursor);
-    } catch (...) {
-      return Status::invalidArgument("cursor: \"" + cursor + "\" is not a cursor of this list");
-    }
+    auto parsed = parseUnsigned("cursor", cursor);
+    if (!parsed) return parsed.status();
+    below = *parsed;
   }
   std::lock_guard lock(mu_);
   ledger::Page<Conflict> page;
