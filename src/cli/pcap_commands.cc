@@ -12,6 +12,7 @@
 
 #include <boost/json.hpp>
 
+#include "addr/network.h"
 #include "cli/cli.h"
 #include "cli/client_support.h"
 #include "cli/progress.h"
@@ -46,7 +47,7 @@ struct AnalyzeArgs {
 
 struct ImportArgs {
   std::string file;
-  std::string network = "default";
+  std::string network{addr::kDefaultNetwork};
   std::string host;
   std::string interface;
   std::size_t batch = kMaxBatch;
@@ -198,7 +199,9 @@ std::optional<FailureReport> fetchLedger(ApiClient& client, const std::string& n
   const json::value& items = member(pools.body, "items");
   if (items.is_array()) {
     for (const auto& item : items.as_array()) {
-      if (!network.empty() && stringOr(member(item, "network"), "default") != network) continue;
+      if (!network.empty() &&
+          stringOr(member(item, "network"), std::string(addr::kDefaultNetwork)) != network)
+        continue;
       if (auto p = poolFromJson(item)) {
         names.insert(p->name);
         view.pools.push_back(std::move(*p));

@@ -870,7 +870,8 @@ void Engine::checkNeverSeen(Millis now) {
     if (b->updated_at >= now - options_.never_seen_ms) continue;
     const auto& first = b->addresses.front();
     auto network = network_of_pool.find(first.pool);
-    const std::string net = network == network_of_pool.end() ? "default" : network->second;
+    const std::string net =
+        network == network_of_pool.end() ? std::string(addr::kDefaultNetwork) : network->second;
     // Silence means something only on a wire watched for the whole period (not, say, a minute
     // after a restart, before the quiet stations have spoken).
     auto watched = observed_since_.find(net);
