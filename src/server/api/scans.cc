@@ -267,7 +267,7 @@ void observeAnswers(ApiContext& ctx, const std::string& network, const std::stri
     o.network = network;
     o.host = via;
     o.source = engine::Source::kAgent;
-    o.kind = a.ip.isV4() ? engine::FrameKind::kReply : engine::FrameKind::kNa;
+    o.kind = a.ip.isV4() ? engine::FrameKind::kArpReply : engine::FrameKind::kNeighborAdvertisement;
     o.time = now;
     batch.push_back(std::move(o));
   }
