@@ -1,4 +1,4 @@
-// runCli itself: help names the program, and a command line without a command is a usage error.
+// runCli itself: help names the program; a command line without a command is a usage error.
 #include "cli/cli.h"
 
 #include <gtest/gtest.h>
@@ -14,10 +14,10 @@ TEST(CliTest, HelpUsageLineNamesTheProgram) {
   EXPECT_NE(r.out.find("Usage: netledger [OPTIONS] SUBCOMMAND"), std::string::npos) << r.out;
 }
 
-TEST(CliTest, NoCommandIsAUsageErrorNamingTheProgram) {
+TEST(CliTest, NoCommandIsAUsageError) {
   CliRun r = run({});
   EXPECT_EQ(r.code, kExitUsage);
-  EXPECT_NE(r.err.find("Usage: netledger"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("A subcommand is required"), std::string::npos) << r.err;
 }
 
 }  // namespace
