@@ -1,7 +1,7 @@
 #pragma once
-// The REST API v1 (../shared/SPEC.md): one handler file per resource, all registered on one
-// Router. Observations, conflicts, webhooks and the event stream (issue #4) add their own files
-// and one line in registerApi.
+// The REST API v1 (its contract: docs/api/openapi.json, also served at /v1/openapi.json): one
+// handler file per resource, all registered on one Router. A new resource adds its own file and
+// one line in registerApi.
 
 #include <atomic>
 #include <functional>

@@ -8,12 +8,12 @@
 //                                  silent; audited as "scan.completed". Every answer also goes
 //                                  to the consistency engine as an observation.
 #include <algorithm>
-#include <charconv>
 #include <mutex>
 #include <set>
 
 #include <boost/json.hpp>
 
+#include "common/parse.h"
 #include "engine/engine.h"
 #include "engine/observation.h"
 #include "ledger/codec.h"
@@ -133,9 +133,7 @@ bool inRanges(const json::array& ranges, const IpAddress& ip) {
 std::uint64_t scanNumber(std::string_view id) {
   if (id.rfind(kScanIdPrefix, 0) != 0) return 0;
   id.remove_prefix(std::string_view(kScanIdPrefix).size());
-  std::uint64_t n = 0;
-  auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), n);
-  return ec == std::errc() && end == id.data() + id.size() ? n : 0;
+  return parseUnsigned("scan id", id).valueOr(0);
 }
 
 Result<json::object> parseStored(const ledger::DocumentRecord& d) {
@@ -269,7 +267,7 @@ void observeAnswers(ApiContext& ctx, const std::string& network, const std::stri
     o.network = network;
     o.host = via;
     o.source = engine::Source::kAgent;
-    o.kind = a.ip.isV4() ? engine::FrameKind::kReply : engine::FrameKind::kNa;
+    o.kind = a.ip.isV4() ? engine::FrameKind::kArpReply : engine::FrameKind::kNeighborAdvertisement;
     o.time = now;
     batch.push_back(std::move(o));
   }

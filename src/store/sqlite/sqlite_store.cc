@@ -238,7 +238,7 @@ struct SqliteStore::Impl {
 
   // A stored row that does not decode: kInternal naming the file and the record.
   Status corrupt(const Status& s, const std::string& record) const {
-    return Status(StatusCode::kInternal, "sqlite: " + path + ": " + record + ": " + s.message());
+    return Status::internal("sqlite: " + path + ": " + record + ": " + s.message());
   }
 
   Status loadLocked(ledger::StoreState& state);
