@@ -1,5 +1,5 @@
-// Micro-benchmarks of the allocators and parsers (issue #2 targets). Each benchmark publishes
-// its headline figure as a user counter named exactly as in docs/PERFORMANCE.md; bench/report.py
+// Micro-benchmarks of the allocators and parsers. Each benchmark publishes its headline figure as
+// a user counter named exactly as in docs/PERFORMANCE.md (with its target); bench/report.py
 // prints the medians of repeated runs as `name: value unit` lines.
 #include <benchmark/benchmark.h>
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""CNI benchmarks (#6): netledger-cni against the reference host-local IPAM, both driven by the
+"""CNI benchmarks: netledger-cni against the reference host-local IPAM, both driven by the
 reference `bridge` plugin (Debian containernetworking-plugins) in one run.
 
 - cni_add_del_p50_ms: median wall time of one ADD + DEL through `bridge` with netledger-cni as

@@ -1,7 +1,8 @@
-// Store benchmarks (issue #3 targets): the committer's apply() throughput with realistic batches
-// (64 binding puts + 64 events of 4 history keys, one fsync each), and start-up: load() of
-// 1 M bindings. Under Google Benchmark only the apply case runs (the 1 M build takes a while);
-// `store_bench --headline` runs both once and prints `name: value unit` lines.
+// Store benchmarks (targets in docs/PERFORMANCE.md): the committer's apply() throughput with
+// realistic batches (64 binding puts + 64 events of 4 history keys, one fsync each), and
+// start-up: load() of 1 M bindings. Under Google Benchmark only the apply case runs (the 1 M
+// build takes a while); `store_bench --headline` runs both once and prints `name: value unit`
+// lines.
 #include <benchmark/benchmark.h>
 
 #include <chrono>

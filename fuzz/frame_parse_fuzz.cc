@@ -6,8 +6,8 @@
 #include <memory>
 
 #include "fuzz_check.h"
+#include "wire/frame_observation.h"
 #include "wire/frames.h"
-#include "wire/observation.h"
 
 using namespace netledger;
 using namespace netledger::wire;
@@ -79,7 +79,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     default:
       break;
   }
-  Observation o = toObservation(f, 1'795'341'600'000'000ull);
+  observation::Observation o = toObservation(f, 1'795'341'600'000'000ull);
   FUZZ_CHECK(o.kind == f.kind);
   // A claim's address, or for a probe the address it asks about; nothing otherwise.
   if (f.kind == FrameKind::kArpProbe) {

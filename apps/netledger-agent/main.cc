@@ -11,62 +11,42 @@
 
 #include "agent/agent.h"
 #include "agent/config.h"
+#include "config/flag_overrides.h"
 
 int main(int argc, char** argv) {
   namespace agent = netledger::agent;
-  agent::AgentConfig flags;
+  agent::AgentConfig config;
   std::string config_file, token_file, port_file, log_level = "info";
-  std::vector<std::string> interfaces;
-  long long heartbeat_ms = 0, announce_interval_ms = 0;
   CLI::App app{
       "netledger-agent: ARP/NDP snooping, probe before use, announcements, heartbeats "
       "and scans for one node"};
   app.add_option("--config", config_file, "YAML config file (command-line flags win)");
-  auto* server = app.add_option("--server", flags.server, "netledgerd URL")->capture_default_str();
-  app.add_option("--token", flags.token, "API token (operator role); or NETLEDGER_TOKEN");
+  netledger::config::FlagOverrides flags(app);
+  flags.add("--server", config.server, "netledgerd URL")->capture_default_str();
+  flags.add("--token", config.token, "API token (operator role); or NETLEDGER_TOKEN");
   app.add_option("--token-file", token_file, "file holding the API token");
-  app.add_option("--node", flags.node, "this node's name (default: the host name)");
-  app.add_option("--interface", interfaces, "bridge or interface to watch (repeatable)");
-  app.add_option("--network", flags.network, "ledger network of these interfaces");
-  auto* mode = app.add_option("--probe-mode", flags.probe_mode,
-                              "rfc (RFC 5227 timings) or fast (milliseconds: tests, one bridge)");
-  auto* heartbeat = app.add_option("--heartbeat-interval-ms", heartbeat_ms,
-                                   "bulk renew of this node's bindings every N ms");
-  auto* listen = app.add_option("--listen", flags.listen,
-                                "HOST:PORT for /metrics and /healthz "
-                                "(\"\" disables)");
-  auto* announce_count = app.add_option("--announce-count", flags.announce_count,
-                                        "gratuitous ARP / NA rounds after a move");
-  auto* announce_interval = app.add_option("--announce-interval-ms", announce_interval_ms,
-                                           "time between announcement rounds");
-  app.add_flag("--insecure", flags.insecure, "https: skip certificate verification");
+  flags.add("--node", config.node, "this node's name (default: the host name)");
+  flags.add("--interface", config.interfaces, "bridge or interface to watch (repeatable)");
+  flags.add("--network", config.network, "ledger network of these interfaces");
+  flags.add("--probe-mode", config.probe_mode,
+            "rfc (RFC 5227 timings) or fast (milliseconds: tests, one bridge)");
+  flags.add("--heartbeat-interval-ms", config.heartbeat_interval,
+            "bulk renew of this node's bindings every N ms");
+  flags.add("--listen", config.listen, "HOST:PORT for /metrics and /healthz (\"\" disables)");
+  flags.add("--announce-count", config.announce_count, "gratuitous ARP / NA rounds after a move");
+  flags.add("--announce-interval-ms", config.announce_interval, "time between announcement rounds");
+  flags.addFlag("--insecure", config.insecure, "https: skip certificate verification");
   app.add_option("--port-file", port_file, "write the metrics port here once serving (tests)");
   app.add_option("--log-level", log_level, "debug, info, warn, error")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
-  agent::AgentConfig config;
   if (!config_file.empty()) {
     if (auto s = agent::loadConfigFile(config_file, config); !s.isOk()) {
       std::cerr << "netledger-agent: " << s.message() << "\n";
       return 2;
     }
   }
-  // Flags given on the command line win over the file.
-  if (server->count() > 0) config.server = flags.server;
-  if (!flags.token.empty()) config.token = flags.token;
-  if (!flags.node.empty()) config.node = flags.node;
-  if (!interfaces.empty()) config.interfaces = interfaces;
-  if (flags.network != "default") config.network = flags.network;
-  if (mode->count() > 0) config.probe_mode = flags.probe_mode;
-  if (heartbeat->count() > 0) {
-    config.heartbeat_interval = agent::Millis(heartbeat_ms);
-  }
-  if (listen->count() > 0) config.listen = flags.listen;
-  if (announce_count->count() > 0) config.announce_count = flags.announce_count;
-  if (announce_interval->count() > 0) {
-    config.announce_interval = agent::Millis(announce_interval_ms);
-  }
-  if (flags.insecure) config.insecure = true;
+  flags.apply();  // flags given on the command line win over the file
   if (config.token.empty() && !token_file.empty()) {
     std::ifstream in(token_file);
     std::getline(in, config.token);

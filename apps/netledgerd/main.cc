@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "config/flag_overrides.h"
 #include "server/daemon.h"
 #include "store/register.h"
 #include "store/sqlite/sqlite_store.h"
@@ -15,34 +16,29 @@ int main(int argc, char** argv) {
   bool force_restore = false;
   CLI::App app{"netledgerd: the address authority for virtualized and cloud networks"};
   app.add_option("--config", config_file, "YAML config file (command-line flags win)");
-  auto* listen = app.add_option("--listen", config.listen, "HOST:PORT to serve on (port 0: any)")
-                     ->capture_default_str();
-  auto* data_dir = app.add_option("--data-dir", config.data_dir, "where the ledger lives")
-                       ->capture_default_str();
-  app.add_option("--store", config.store, "store URL (default sqlite:DATA_DIR/ledger.db)");
-  app.add_option("--tls-cert", config.tls_cert, "PEM certificate: serve HTTPS");
-  app.add_option("--tls-key", config.tls_key, "PEM private key for --tls-cert");
-  app.add_option("--io-threads", config.io_threads, "HTTP I/O threads")->capture_default_str();
+  netledger::config::FlagOverrides flags(app);
+  flags.add("--listen", config.listen, "HOST:PORT to serve on (port 0: any)")
+      ->capture_default_str();
+  flags.add("--data-dir", config.data_dir, "where the ledger lives")->capture_default_str();
+  flags.add("--store", config.store, "store URL (default sqlite:DATA_DIR/ledger.db)");
+  flags.add("--tls-cert", config.tls_cert, "PEM certificate: serve HTTPS");
+  flags.add("--tls-key", config.tls_key, "PEM private key for --tls-cert");
+  flags.add("--io-threads", config.io_threads, "HTTP I/O threads")->capture_default_str();
   app.add_option("--restore", restore, "start from this snapshot (netledger snapshot create)");
   app.add_flag("--force", force_restore, "with --restore: replace an existing ledger");
   app.add_option("--port-file", port_file, "write the bound port here once serving (for tests)");
   CLI11_PARSE(app, argc, argv);
 
   if (!config_file.empty()) {
-    netledger::server::DaemonConfig from_file;
-    if (auto s = netledger::server::loadConfigFile(config_file, from_file); !s.isOk()) {
+    if (auto s = netledger::server::loadConfigFile(config_file, config); !s.isOk()) {
       std::cerr << "netledgerd: " << s.message() << "\n";
       return 2;
     }
-    // Flags given on the command line win over the file.
-    if (listen->count() == 0) config.listen = from_file.listen;
-    if (data_dir->count() == 0) config.data_dir = from_file.data_dir;
-    if (config.store.empty()) config.store = from_file.store;
-    if (config.tls_cert.empty()) config.tls_cert = from_file.tls_cert;
-    if (config.tls_key.empty()) config.tls_key = from_file.tls_key;
-    config.retention_days = from_file.retention_days;
-    config.sweep_interval_ms = from_file.sweep_interval_ms;
-    config.max_body_bytes = from_file.max_body_bytes;
+  }
+  flags.apply();  // flags given on the command line win over the file
+  if (auto s = netledger::server::checkConfig(config); !s.isOk()) {
+    std::cerr << "netledgerd: " << s.message() << "\n";
+    return 2;
   }
   if (const char* t = std::getenv("NETLEDGER_BOOTSTRAP_TOKEN"); t && *t) {
     config.bootstrap_token = t;

@@ -17,7 +17,7 @@
 #include "http/server.h"
 #include "httpclient/http_client.h"
 #include "metrics/registry.h"
-#include "wire/observation.h"
+#include "observation/observation.h"
 
 namespace netledger::agent {
 
@@ -396,7 +396,7 @@ struct Agent::Impl {
                                   {"observations_delivered", reporter->serverReachable()}};
     const auto hb = last_heartbeat_ok_ms.load();
     body["last_heartbeat"] =
-        hb == 0 ? json::value(nullptr) : json::value(wire::formatRfc3339Millis(hb * 1000));
+        hb == 0 ? json::value(nullptr) : json::value(observation::formatRfc3339Millis(hb * 1000));
     body["observation_queue"] = reporter->depth();
     return http::Response::json(all_up ? 200 : 503, json::serialize(body));
   }

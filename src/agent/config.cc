@@ -3,9 +3,9 @@
 #include <unistd.h>
 
 #include <climits>
-#include <exception>
+#include <cstdio>
 
-#include <yaml-cpp/yaml.h>
+#include "config/yaml_file.h"
 
 namespace netledger::agent {
 
@@ -15,127 +15,52 @@ Status bad(const std::string& key, const std::string& why) {
   return Status::invalidArgument(key + ": " + why);
 }
 
-template <typename T>
-Status read(const YAML::Node& node, const std::string& key, T& out) {
-  try {
-    out = node.as<T>();
-    return Status::ok();
-  } catch (const std::exception&) {
-    return bad(key, "has the wrong type");
-  }
+Status readTiming(config::Section probe, ProbeTiming& t) {
+  return config::firstError(
+      {probe.get("probe_wait_ms", t.probe_wait), probe.get("probe_num", t.probe_num),
+       probe.get("probe_min_ms", t.probe_min), probe.get("probe_max_ms", t.probe_max),
+       probe.get("announce_wait_ms", t.announce_wait), probe.get("dad_transmits", t.dad_transmits),
+       probe.get("dad_retrans_ms", t.dad_retrans)});
 }
 
-Status readMillis(const YAML::Node& node, const std::string& key, Millis& out) {
-  long long v = 0;
-  NL_RETURN_IF_ERROR(read(node, key, v));
-  out = Millis(v);
-  return Status::ok();
-}
-
-Status readTiming(const YAML::Node& node, ProbeTiming& t) {
-  if (!node.IsMap()) return bad("probe", "must be a mapping");
-  for (const auto& kv : node) {
-    const std::string key = kv.first.as<std::string>();
-    const std::string where = "probe." + key;
-    if (key == "probe_wait_ms") {
-      NL_RETURN_IF_ERROR(readMillis(kv.second, where, t.probe_wait));
-    } else if (key == "probe_num") {
-      NL_RETURN_IF_ERROR(read(kv.second, where, t.probe_num));
-    } else if (key == "probe_min_ms") {
-      NL_RETURN_IF_ERROR(readMillis(kv.second, where, t.probe_min));
-    } else if (key == "probe_max_ms") {
-      NL_RETURN_IF_ERROR(readMillis(kv.second, where, t.probe_max));
-    } else if (key == "announce_wait_ms") {
-      NL_RETURN_IF_ERROR(readMillis(kv.second, where, t.announce_wait));
-    } else if (key == "dad_transmits") {
-      NL_RETURN_IF_ERROR(read(kv.second, where, t.dad_transmits));
-    } else if (key == "dad_retrans_ms") {
-      NL_RETURN_IF_ERROR(readMillis(kv.second, where, t.dad_retrans));
-    } else {
-      return bad(where, "unknown key");
-    }
-  }
+// The token in `file` (its first 512 bytes, trailing newlines and spaces dropped).
+Status readTokenFile(const config::Section& f, const std::string& file, std::string& token) {
+  FILE* in = std::fopen(file.c_str(), "r");
+  if (in == nullptr) return f.error("token_file", "cannot read " + file);
+  char buf[512];
+  std::size_t n = std::fread(buf, 1, sizeof buf, in);
+  std::fclose(in);
+  token.assign(buf, n);
+  while (!token.empty() && (token.back() == '\n' || token.back() == ' ')) token.pop_back();
   return Status::ok();
 }
 
 }  // namespace
 
 Status loadConfigFile(const std::string& path, AgentConfig& c) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const std::exception& e) {
-    return Status::invalidArgument("config " + path + ": " + e.what());
+  auto file = config::Section::load(path);
+  if (!file) return file.status();
+  config::Section& f = *file;
+  std::string token_file;
+  NL_RETURN_IF_ERROR(config::firstError(
+      {f.get("server", c.server), f.get("token", c.token), f.get("token_file", token_file),
+       f.get("node", c.node), f.get("interfaces", c.interfaces), f.get("network", c.network),
+       f.get("insecure", c.insecure), f.get("batch_max", c.batch_max),
+       f.get("batch_interval_ms", c.batch_interval), f.get("queue_max", c.queue_max),
+       f.get("probe_mode", c.probe_mode), f.get("probe_workers", c.probe_workers),
+       f.get("announce_count", c.announce_count),
+       f.get("announce_interval_ms", c.announce_interval),
+       f.get("heartbeat_interval_ms", c.heartbeat_interval),
+       f.get("port_refresh_ms", c.port_refresh), f.get("listen", c.listen)}));
+  if (!token_file.empty()) NL_RETURN_IF_ERROR(readTokenFile(f, token_file, c.token));
+  if (f.has("probe")) {
+    auto probe = f.section("probe");
+    if (!probe) return probe.status();
+    NL_RETURN_IF_ERROR(readTiming(*probe, c.probe));
+    // Explicit timings override the mode's; remember them by switching the mode off.
+    c.probe_mode = "custom";
   }
-  if (root.IsNull()) return Status::ok();
-  if (!root.IsMap()) return Status::invalidArgument("config " + path + ": must be a mapping");
-  bool timing_given = false;
-  for (const auto& kv : root) {
-    std::string key;
-    try {
-      key = kv.first.as<std::string>();
-    } catch (const std::exception&) {
-      return Status::invalidArgument("config " + path + ": keys must be strings");
-    }
-    const YAML::Node& v = kv.second;
-    Status s = Status::ok();
-    if (key == "server") {
-      s = read(v, key, c.server);
-    } else if (key == "token") {
-      s = read(v, key, c.token);
-    } else if (key == "token_file") {
-      std::string file;
-      s = read(v, key, file);
-      if (s.isOk()) {
-        FILE* f = std::fopen(file.c_str(), "r");
-        if (f == nullptr) return bad(key, "cannot read " + file);
-        char buf[512];
-        std::size_t n = std::fread(buf, 1, sizeof buf, f);
-        std::fclose(f);
-        c.token.assign(buf, n);
-        while (!c.token.empty() && (c.token.back() == '\n' || c.token.back() == ' ')) {
-          c.token.pop_back();
-        }
-      }
-    } else if (key == "node") {
-      s = read(v, key, c.node);
-    } else if (key == "interfaces") {
-      s = read(v, key, c.interfaces);
-    } else if (key == "network") {
-      s = read(v, key, c.network);
-    } else if (key == "insecure") {
-      s = read(v, key, c.insecure);
-    } else if (key == "batch_max") {
-      s = read(v, key, c.batch_max);
-    } else if (key == "batch_interval_ms") {
-      s = readMillis(v, key, c.batch_interval);
-    } else if (key == "queue_max") {
-      s = read(v, key, c.queue_max);
-    } else if (key == "probe_mode") {
-      s = read(v, key, c.probe_mode);
-    } else if (key == "probe") {
-      s = readTiming(v, c.probe);
-      timing_given = true;
-    } else if (key == "probe_workers") {
-      s = read(v, key, c.probe_workers);
-    } else if (key == "announce_count") {
-      s = read(v, key, c.announce_count);
-    } else if (key == "announce_interval_ms") {
-      s = readMillis(v, key, c.announce_interval);
-    } else if (key == "heartbeat_interval_ms") {
-      s = readMillis(v, key, c.heartbeat_interval);
-    } else if (key == "port_refresh_ms") {
-      s = readMillis(v, key, c.port_refresh);
-    } else if (key == "listen") {
-      s = read(v, key, c.listen);
-    } else {
-      s = bad(key, "unknown key");
-    }
-    NL_RETURN_IF_ERROR(s.withContext("config " + path));
-  }
-  // Explicit timings override the mode's; remember them by switching the mode off.
-  if (timing_given) c.probe_mode = "custom";
-  return Status::ok();
+  return f.refuseUnknown();
 }
 
 Status finishConfig(AgentConfig& c) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "addr/network.h"
 #include "common/status.h"
 
 namespace netledger::agent {
@@ -37,8 +38,8 @@ struct AgentConfig {
   std::string token;
   std::string node;                     // default: the host name
   std::vector<std::string> interfaces;  // bridges (their ports are snooped) or plain interfaces
-  std::string network = "default";      // the ledger network these interfaces attach to
-  bool insecure = false;                // https: skip certificate verification
+  std::string network{addr::kDefaultNetwork};  // the ledger network these interfaces attach to
+  bool insecure = false;                       // https: skip certificate verification
 
   // Observations: a batch goes out when it has batch_max entries or is batch_interval old.
   std::size_t batch_max = 1000;

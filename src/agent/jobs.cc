@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "common/parse.h"
+
 namespace netledger::agent {
 
 namespace json = boost::json;
@@ -14,16 +16,9 @@ std::string_view str(const json::object& o, std::string_view key) {
 }
 
 std::optional<std::uint64_t> idOf(const json::object& o) {
-  std::string_view text = str(o, "id");
-  if (text.empty() || text.size() > 20) return std::nullopt;
-  std::uint64_t id = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    const std::uint64_t digit = static_cast<std::uint64_t>(c - '0');
-    if (id > (UINT64_MAX - digit) / 10) return std::nullopt;
-    id = id * 10 + digit;
-  }
-  return id;
+  auto id = parseUnsigned("id", str(o, "id"));
+  if (!id) return std::nullopt;
+  return *id;
 }
 
 std::optional<std::vector<addr::IpAddress>> addressesOf(const json::object& o) {

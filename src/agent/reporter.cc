@@ -3,48 +3,23 @@
 #include <algorithm>
 #include <random>
 
-#include <boost/json.hpp>
-
 namespace netledger::agent {
 
-namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
-
-std::string observationBatchJson(const std::vector<AgentObservation>& batch,
-                                 const std::string& network, const std::string& host) {
-  json::array items;
-  items.reserve(batch.size());
-  for (const AgentObservation& a : batch) {
-    const wire::Observation& o = a.observation;
-    json::object item;
-    if (o.ip) item["ip"] = o.ip->toString();
-    item["mac"] = o.mac.toString();
-    item["network"] = network;
-    item["host"] = host;
-    if (!a.interface.empty()) item["interface"] = a.interface;
-    if (o.vlan) item["vlan"] = *o.vlan;
-    item["source"] = wire::isArp(o.kind) ? "arp" : "ndp";
-    item["kind"] = wire::frameKindName(o.kind);
-    item["time"] = wire::formatRfc3339Millis(o.time_us);
-    items.emplace_back(std::move(item));
-  }
-  return json::serialize(json::object{{"observations", std::move(items)}});
-}
 
 Reporter::Reporter(const AgentConfig& config, Send send)
     : config_(config), send_(std::move(send)) {}
 
 Reporter::~Reporter() { stop(); }
 
-Reporter::Sighting Reporter::sightingOf(const AgentObservation& a) {
-  const wire::Observation& o = a.observation;
-  return Sighting{o.ip, o.kind, o.vlan, a.interface};
+Reporter::Sighting Reporter::sightingOf(const observation::Observation& o) {
+  return Sighting{o.ip, o.kind, o.vlan, o.interface};
 }
 
-bool Reporter::offer(AgentObservation o) {
+bool Reporter::offer(observation::Observation o) {
   Sighting key = sightingOf(o);
   std::unique_lock lock(mu_);
-  auto last = last_by_mac_.find(o.observation.mac);
+  auto last = last_by_mac_.find(o.mac);
   if (last != last_by_mac_.end() && last->second == key) {
     counters_.coalesced.fetch_add(1, std::memory_order_relaxed);
     return true;
@@ -53,7 +28,9 @@ bool Reporter::offer(AgentObservation o) {
     counters_.dropped_full.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
-  last_by_mac_.insert_or_assign(o.observation.mac, std::move(key));
+  last_by_mac_.insert_or_assign(o.mac, std::move(key));
+  o.network = config_.network;
+  o.host = config_.node;
   queue_.push_back(std::move(o));
   counters_.queued.fetch_add(1, std::memory_order_relaxed);
   // Wake the sender for the first observation (its batch clock starts) and for a full batch.
@@ -69,7 +46,7 @@ std::size_t Reporter::depth() const {
 }
 
 Status Reporter::flushOnce() {
-  std::vector<AgentObservation> batch;
+  std::vector<observation::Observation> batch;
   {
     std::lock_guard lock(mu_);
     if (!retry_.empty()) {
@@ -79,7 +56,7 @@ Status Reporter::flushOnce() {
       batch.reserve(n);
       for (std::size_t i = 0; i < n; ++i) {
         // Leaving the queue: a repeat of it is news again.
-        auto last = last_by_mac_.find(queue_.front().observation.mac);
+        auto last = last_by_mac_.find(queue_.front().mac);
         if (last != last_by_mac_.end() && last->second == sightingOf(queue_.front())) {
           last_by_mac_.erase(last);
         }
@@ -89,7 +66,7 @@ Status Reporter::flushOnce() {
     }
   }
   if (batch.empty()) return Status::ok();
-  auto status = send_(observationBatchJson(batch, config_.network, config_.node));
+  auto status = send_(observation::observationsToJson(batch));
   const bool delivered = status.isOk() && *status < 300;
   const bool refused =
       status.isOk() && *status >= 400 && *status < 500 && *status != 429 && *status != 408;

@@ -29,23 +29,14 @@
 
 #include "agent/config.h"
 #include "common/status.h"
-#include "wire/observation.h"
+#include "observation/observation.h"
 
 namespace netledger::agent {
-
-struct AgentObservation {
-  wire::Observation observation;
-  std::string interface;  // the port it was seen on
-};
 
 struct ReporterCounters {
   std::atomic<std::uint64_t> queued{0}, coalesced{0}, dropped_full{0}, sent{0}, rejected{0},
       batches{0}, send_failures{0};
 };
-
-// The batch body for POST /v1/observations, with the node and network of the whole batch.
-std::string observationBatchJson(const std::vector<AgentObservation>& batch,
-                                 const std::string& network, const std::string& host);
 
 class Reporter {
  public:
@@ -55,8 +46,9 @@ class Reporter {
   Reporter(const AgentConfig& config, Send send);
   ~Reporter();  // stop()
 
-  // Queues one observation (any thread). False when dropped because the queue is full.
-  bool offer(AgentObservation o);
+  // Queues one observation (any thread), with the agent's node and network. `o.interface` is the
+  // port it was seen on. False when dropped because the queue is full.
+  bool offer(observation::Observation o);
   void start();
   // Sends what is queued (one last try, bounded by the sender's own timeout) and joins.
   void stop();
@@ -73,22 +65,22 @@ class Reporter {
   // What makes two observations of one MAC the same news (no allocation: ports fit in SSO).
   struct Sighting {
     std::optional<addr::IpAddress> ip;
-    wire::FrameKind kind = wire::FrameKind::kArpRequest;
+    observation::FrameKind kind = observation::FrameKind::kUnknown;
     std::optional<std::uint16_t> vlan;
     std::string interface;
     friend bool operator==(const Sighting&, const Sighting&) = default;
   };
-  static Sighting sightingOf(const AgentObservation& o);
+  static Sighting sightingOf(const observation::Observation& o);
   void run();
 
   const AgentConfig& config_;
   Send send_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<AgentObservation> queue_;
+  std::deque<observation::Observation> queue_;
   // Per MAC, the key of its last observation still in the queue.
   boost::unordered_flat_map<addr::Mac, Sighting, addr::MacHash> last_by_mac_;
-  std::vector<AgentObservation> retry_;  // a batch the server could not take
+  std::vector<observation::Observation> retry_;  // a batch the server could not take
   ReporterCounters counters_;
   std::atomic<bool> reachable_{false};
   bool stopping_ = false;

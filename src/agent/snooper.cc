@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "agent/link.h"
+#include "wire/frame_observation.h"
 
 namespace netledger::agent {
 
@@ -121,9 +122,10 @@ void Snooper::handleFrame(std::span<const std::uint8_t> bytes, std::uint64_t tim
     std::lock_guard lock(watchers_mu_);
     for (FrameWatcher* w : watchers_) w->onFrame(frame, port);
   }
-  wire::Observation o = wire::toObservation(frame, time_us);
+  observation::Observation o = wire::toObservation(frame, time_us);
   if (o.mac.isZero() || o.mac.isMulticast()) return;  // nothing a station can hold
-  if (!reporter_.offer(AgentObservation{o, port})) {
+  o.interface = port;
+  if (!reporter_.offer(std::move(o))) {
     counters_.dropped.fetch_add(1, std::memory_order_relaxed);
   }
 }

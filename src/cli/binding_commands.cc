@@ -5,6 +5,7 @@
 #include "addr/mac.h"
 #include "cli/cli.h"
 #include "cli/client_support.h"
+#include "common/parse.h"
 
 namespace netledger::cli {
 
@@ -14,10 +15,8 @@ namespace {
 
 // Binding ids are positive integers; checking here saves a round trip for a typo.
 Status checkBindingId(std::string_view what, const std::string& id) {
-  bool digits = !id.empty() && id.size() <= 20 &&
-                id.find_first_not_of("0123456789") == std::string::npos &&
-                id.find_first_not_of('0') != std::string::npos;
-  if (!digits) {
+  auto n = parseUnsigned(what, id);
+  if (!n || *n == 0) {
     return Status::invalidArgument(std::string(what) + ": \"" + id.substr(0, 40) +
                                    "\" is not a binding id (a positive integer)");
   }

@@ -20,7 +20,7 @@ void allowGlobalOptionsEverywhere(CLI::App& app) {
 }  // namespace
 
 int runCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  CLI::App app{"netledger: the address authority for virtualized and cloud networks"};
+  CLI::App app{"netledger: the address authority for virtualized and cloud networks", "netledger"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "netledger 0.1.0");
 

@@ -1,6 +1,5 @@
 #include "cli/import_ippool.h"
 
-#include <charconv>
 #include <exception>
 #include <map>
 #include <optional>
@@ -10,6 +9,7 @@
 #include "addr/ip_address.h"
 #include "addr/ip_range.h"
 #include "addr/prefix.h"
+#include "common/parse.h"
 
 namespace netledger::cli {
 
@@ -102,13 +102,9 @@ Status putPlacement(const Doc& doc, const YAML::Node& spec, std::string_view pat
   auto vlan = optScalar(doc, spec, path, "vlan");
   if (!vlan) return vlan.status();
   if (*vlan) {
-    int n = -1;
-    const std::string& t = **vlan;
-    auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
-    if (ec != std::errc() || end != t.data() + t.size() || n < 0 || n > 4094) {
-      return doc.error(join(path, "vlan"), "\"" + t + "\" is not a VLAN id (0 to 4094)");
-    }
-    body["vlan"] = n;
+    auto n = parseInteger("vlan", **vlan, 0, 4094);
+    if (!n) return doc.error(join(path, "vlan"), "\"" + **vlan + "\" is not a VLAN id (0 to 4094)");
+    body["vlan"] = *n;
   }
   return Status::ok();
 }

@@ -12,12 +12,14 @@
 
 #include <boost/json.hpp>
 
+#include "addr/network.h"
 #include "cli/cli.h"
 #include "cli/client_support.h"
 #include "cli/progress.h"
+#include "observation/observation.h"
 #include "wire/capture_analyzer.h"
+#include "wire/frame_observation.h"
 #include "wire/ledger_comparison.h"
-#include "wire/observation.h"
 #include "wire/pcap_file.h"
 
 namespace netledger::cli {
@@ -46,7 +48,7 @@ struct AnalyzeArgs {
 
 struct ImportArgs {
   std::string file;
-  std::string network = "default";
+  std::string network{addr::kDefaultNetwork};
   std::string host;
   std::string interface;
   std::size_t batch = kMaxBatch;
@@ -72,7 +74,7 @@ class ReadProgress {
 };
 
 json::value timeJson(std::uint64_t us) {
-  return us == 0 ? json::value(nullptr) : json::value(wire::formatRfc3339Millis(us));
+  return us == 0 ? json::value(nullptr) : json::value(observation::formatRfc3339Millis(us));
 }
 
 json::value vlanJson(std::uint16_t vlan) {
@@ -198,7 +200,9 @@ std::optional<FailureReport> fetchLedger(ApiClient& client, const std::string& n
   const json::value& items = member(pools.body, "items");
   if (items.is_array()) {
     for (const auto& item : items.as_array()) {
-      if (!network.empty() && stringOr(member(item, "network"), "default") != network) continue;
+      if (!network.empty() &&
+          stringOr(member(item, "network"), std::string(addr::kDefaultNetwork)) != network)
+        continue;
       if (auto p = poolFromJson(item)) {
         names.insert(p->name);
         view.pools.push_back(std::move(*p));
@@ -334,7 +338,7 @@ int analyzePcap(const ClientEnv& env, const AnalyzeArgs& a, std::ostream& out, s
   bool alarming = false;
   for (const auto& f : findings) {
     items.emplace_back(findingJson(f));
-    alarming = alarming || f.severity >= wire::Severity::kWarning;
+    alarming = alarming || f.severity >= wire::FindingSeverity::kWarning;
   }
   report["findings"] = std::move(items);
   if (env.format == OutputFormat::kJson) {
@@ -363,15 +367,15 @@ std::optional<std::uint64_t> countOf(const json::value& v) {
 }
 
 // Posts one batch; a 413 (the server's body limit) splits it in halves and retries.
-std::optional<FailureReport> postBatch(ApiClient& client, std::span<const wire::Observation> batch,
-                                       const wire::ObservationContext& context,
+std::optional<FailureReport> postBatch(ApiClient& client,
+                                       std::span<const observation::Observation> batch,
                                        ImportTally& tally) {
   ApiReply reply =
-      client.callWithJsonText("POST", "/v1/observations", wire::observationsToJson(batch, context));
+      client.callWithJsonText("POST", "/v1/observations", observation::observationsToJson(batch));
   if (reply.status == 413 && batch.size() > 1) {
     std::size_t half = batch.size() / 2;
-    if (auto failure = postBatch(client, batch.first(half), context, tally)) return failure;
-    return postBatch(client, batch.subspan(half), context, tally);
+    if (auto failure = postBatch(client, batch.first(half), tally)) return failure;
+    return postBatch(client, batch.subspan(half), tally);
   }
   if (!reply.ok()) return reply.failure;
   auto accepted = countOf(member(reply.body, "accepted"));
@@ -403,6 +407,17 @@ void printImport(std::ostream& out, OutputFormat format, const std::string& file
       << " frames not ARP/NDP or malformed\n";
 }
 
+// A frame of the capture as an observation, seen where the command line says.
+observation::Observation observed(const wire::Frame& frame, std::uint64_t time_us,
+                                  const ImportArgs& a) {
+  observation::Observation o = wire::toObservation(frame, time_us);
+  o.network = a.network;
+  o.host = a.host;
+  o.interface = a.interface;
+  o.source = observation::Source::kPcap;
+  return o;
+}
+
 int importPcap(const ClientEnv& env, const ImportArgs& a, std::ostream& out, std::ostream& err) {
   if (a.batch == 0 || a.batch > kMaxBatch) {
     return usageError(err, "--batch: must be 1 to " + std::to_string(kMaxBatch));
@@ -413,8 +428,7 @@ int importPcap(const ClientEnv& env, const ImportArgs& a, std::ostream& out, std
   auto client = ApiClient::open(env.server);
   if (!client) return reportFailure(err, reportFromStatus(client.status()));
 
-  wire::ObservationContext context{a.network, a.host, a.interface, "pcap"};
-  std::vector<wire::Observation> batch;
+  std::vector<observation::Observation> batch;
   batch.reserve(a.batch);
   ImportTally tally;
   ReadProgress progress(err, **reader);
@@ -435,14 +449,14 @@ int importPcap(const ClientEnv& env, const ImportArgs& a, std::ostream& out, std
       ++tally.skipped;
       continue;
     }
-    batch.push_back(wire::toObservation(frame, pcap_frame.time_us));
+    batch.push_back(observed(frame, pcap_frame.time_us, a));
     if (batch.size() == a.batch) {
-      failure = postBatch(**client, batch, context, tally);
+      failure = postBatch(**client, batch, tally);
       batch.clear();
     }
   }
   // What was read before a damaged record is still worth sending.
-  if (!failure && !batch.empty()) failure = postBatch(**client, batch, context, tally);
+  if (!failure && !batch.empty()) failure = postBatch(**client, batch, tally);
   progress.clear();
   printImport(out, env.format, a.file, tally);
   if (failure) return reportFailure(err, *failure);

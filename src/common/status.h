@@ -3,7 +3,6 @@
 // boundary; parsers never throw on user input. Codes map 1:1 to the REST API's stable
 // `code` strings (see codeName), so a handler never has to translate.
 
-#include <cassert>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -70,10 +69,12 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
-  Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
-    assert(!status_.isOk() && "a Result built from a Status must carry an error");
-  }
+  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  // An OK status carries no value, so it becomes an internal error (in every build: a caller
+  // that forgot its value must fail loudly, not hand on an empty Result that claims success).
+  Result(Status status)  // NOLINT: implicit by design
+      : status_(status.isOk() ? Status::internal("a Result was built from an OK status")
+                              : std::move(status)) {}
 
   bool isOk() const { return value_.has_value(); }
   explicit operator bool() const { return isOk(); }

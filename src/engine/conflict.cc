@@ -3,7 +3,7 @@
 #include <array>
 #include <utility>
 
-#include "engine/enum_names.h"
+#include "common/enum_names.h"
 #include "ledger/codec.h"
 
 namespace netledger::engine {

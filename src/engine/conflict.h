@@ -11,6 +11,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
+#include "addr/network.h"
 #include "common/status.h"
 #include "ledger/model.h"
 
@@ -69,7 +70,7 @@ struct Conflict {
   ConflictKind kind = ConflictKind::kDuplicateIp;
   Severity severity = Severity::kWarning;
   ConflictStatus status = ConflictStatus::kOpen;
-  std::string network = "default";
+  std::string network{addr::kDefaultNetwork};
   std::string subject;            // "ip:192.0.2.7", "mac:52:54:00:..", "binding:12", "pool:lab"
   std::string ip, mac;            // the addresses involved, when there is one ("" otherwise)
   std::vector<std::string> macs;  // every MAC seen claiming `ip` (duplicate_ip)

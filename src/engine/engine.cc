@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 
+#include "common/parse.h"
 #include "ledger/codec.h"
 
 namespace netledger::engine {
@@ -213,7 +214,7 @@ void Engine::checkFlapping(const Observation& o, MacTrack& track) {
     track.changes.pop_front();
   }
   if (static_cast<int>(track.changes.size()) <= options_.flap_changes) return;
-  Finding f{ConflictKind::kMacFlapping};
+  Detection f{ConflictKind::kMacFlapping};
   f.network = o.network;
   f.mac = o.mac.toString();
   f.subject = "mac:" + f.mac;
@@ -246,7 +247,7 @@ void Engine::checkIp(const Observation& o, const ledger::WireFacts& facts) {
   const bool other_claims = std::any_of(track.claims.begin(), track.claims.end(),
                                         [&](const IpClaim& c) { return c.mac != o.mac; });
   if (other_claims && (claimsAddress(o) || probesAddress(o))) {
-    Finding f{ConflictKind::kDuplicateIp};
+    Detection f{ConflictKind::kDuplicateIp};
     f.network = o.network;
     f.ip = ip_text;
     f.subject = "ip:" + ip_text;
@@ -271,7 +272,7 @@ void Engine::checkIp(const Observation& o, const ledger::WireFacts& facts) {
   if (facts.ip_holder) {
     const ledger::BindingBrief& h = *facts.ip_holder;
     if (h.mac && *h.mac != o.mac) {
-      Finding f{ConflictKind::kBindingMismatch};
+      Detection f{ConflictKind::kBindingMismatch};
       f.network = o.network;
       f.ip = ip_text;
       f.subject = "ip:" + ip_text;
@@ -288,7 +289,7 @@ void Engine::checkIp(const Observation& o, const ledger::WireFacts& facts) {
     }
     binding_seen_[h.id] = o.time;
     if (!h.is_static && h.expires_at != 0 && h.expires_at < o.time) {
-      Finding f{ConflictKind::kStaleBinding};
+      Detection f{ConflictKind::kStaleBinding};
       f.network = o.network;
       f.ip = ip_text;
       f.mac = o.mac.toString();
@@ -307,7 +308,7 @@ void Engine::checkIp(const Observation& o, const ledger::WireFacts& facts) {
       facts.external) {
     return;
   }
-  Finding f{ConflictKind::kUnknownStation};
+  Detection f{ConflictKind::kUnknownStation};
   f.network = o.network;
   f.ip = ip_text;
   f.mac = o.mac.toString();
@@ -343,7 +344,7 @@ void Engine::checkMac(const Observation& o, const ledger::WireFacts& facts, MacT
     track.drift_count = 0;
   }
   ++track.drift_count;
-  Finding f{ConflictKind::kMacDrift};
+  Detection f{ConflictKind::kMacDrift};
   f.network = o.network;
   f.mac = o.mac.toString();
   f.subject = "mac:" + f.mac;
@@ -375,7 +376,7 @@ std::uint64_t Engine::persistLocked(const Conflict& c, const std::string& op,
   return applied ? applied->ticket : 0;
 }
 
-std::uint64_t Engine::raise(Finding f) {
+std::uint64_t Engine::raise(Detection f) {
   std::lock_guard lock(mu_);
   const Millis now = f.evidence != nullptr ? f.evidence->time : nowMs();
   auto key = std::make_tuple(f.kind, f.network, f.subject);
@@ -586,13 +587,9 @@ Result<ledger::Page<Conflict>> Engine::list(const ConflictFilter& filter, const 
   if (limit == 0) return Status::invalidArgument("limit: must be at least 1");
   std::uint64_t below = std::numeric_limits<std::uint64_t>::max();
   if (!cursor.empty()) {
-    try {
-      std::size_t used = 0;
-      below = std::stoull(cursor, &used);
-      if (used != cursor.size()) throw std::invalid_argument(cursor);
-    } catch (...) {
-      return Status::invalidArgument("cursor: \"" + cursor + "\" is not a cursor of this list");
-    }
+    auto parsed = parseUnsigned("cursor", cursor);
+    if (!parsed) return parsed.status();
+    below = *parsed;
   }
   std::lock_guard lock(mu_);
   ledger::Page<Conflict> page;
@@ -755,7 +752,7 @@ void Engine::checkPools(Millis now) {
                         [&](const ledger::PoolView& p) { return p.record.name == kv.first; });
   });
   std::set<std::tuple<ConflictKind, std::string, std::string>> active;
-  std::vector<Finding> findings;
+  std::vector<Detection> detections;
   for (const auto& p : pools) {
     if (!p.children.empty()) continue;  // parents are containers: their children are measured
     const auto& counts = p.counts;
@@ -770,7 +767,7 @@ void Engine::checkPools(Millis now) {
     }
     if (utilization < p.record.threshold) continue;
     const double rate = growthPerSecond(samples, used, now);
-    Finding f{ConflictKind::kPoolUtilization};
+    Detection f{ConflictKind::kPoolUtilization};
     f.network = p.record.network;
     f.pool = p.record.name;
     f.subject = "pool:" + p.record.name;
@@ -797,10 +794,10 @@ void Engine::checkPools(Millis now) {
     f.message = "pool \"" + p.record.name + "\" is " + percent(utilization) + " used (threshold " +
                 percent(p.record.threshold) + "); " + forecast;
     active.insert({f.kind, f.network, f.subject});
-    findings.push_back(std::move(f));
+    detections.push_back(std::move(f));
   }
   samples_lock.unlock();
-  for (auto& f : findings) raise(std::move(f));
+  for (auto& f : detections) raise(std::move(f));
   // Overlaps: pools of one network whose ranges meet, from different clusters (control planes).
   for (std::size_t i = 0; i < pools.size(); ++i) {
     for (std::size_t j = i + 1; j < pools.size(); ++j) {
@@ -819,7 +816,7 @@ void Engine::checkPools(Millis now) {
         }
       }
       if (where.empty()) continue;
-      Finding f{ConflictKind::kPoolOverlap};
+      Detection f{ConflictKind::kPoolOverlap};
       f.network = a.network;
       f.subject = "pools:" + std::min(a.name, b.name) + "," + std::max(a.name, b.name);
       f.pool = a.name;
@@ -873,14 +870,15 @@ void Engine::checkNeverSeen(Millis now) {
     if (b->updated_at >= now - options_.never_seen_ms) continue;
     const auto& first = b->addresses.front();
     auto network = network_of_pool.find(first.pool);
-    const std::string net = network == network_of_pool.end() ? "default" : network->second;
+    const std::string net =
+        network == network_of_pool.end() ? std::string(addr::kDefaultNetwork) : network->second;
     // Silence means something only on a wire watched for the whole period (not, say, a minute
     // after a restart, before the quiet stations have spoken).
     auto watched = observed_since_.find(net);
     if (watched == observed_since_.end() || watched->second > now - options_.never_seen_ms) {
       continue;
     }
-    Finding f{ConflictKind::kStaleBinding};
+    Detection f{ConflictKind::kStaleBinding};
     f.network = net;
     f.subject = "binding:" + std::to_string(id);
     f.binding_id = id;

@@ -164,8 +164,8 @@ class Engine {
   // Growth of used + quarantined per second from the oldest sample to `used` at `now`.
   static double growthPerSecond(const std::deque<PoolSample>& samples, double used, Millis now);
   // What a detection rule asks for: raise() opens a conflict or adds to the open one.
-  struct Finding {
-    explicit Finding(ConflictKind k) : kind(k) {}
+  struct Detection {
+    explicit Detection(ConflictKind k) : kind(k) {}
     ConflictKind kind;
     std::string network, subject, ip, mac, pool, message;
     std::optional<std::uint64_t> binding_id;
@@ -186,7 +186,7 @@ class Engine {
   void flushDirty();
 
   // Returns the conflict's id. Requires mu_ not held.
-  std::uint64_t raise(Finding finding);
+  std::uint64_t raise(Detection detection);
   void remediate(Conflict& c, const Observation* trigger);
   Result<ledger::Applied<Conflict>> transition(const ledger::Actor& actor, std::uint64_t id,
                                                ConflictStatus to, const std::string& note);

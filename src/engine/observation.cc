@@ -1,42 +1,15 @@
 #include "engine/observation.h"
 
 #include <algorithm>
-#include <array>
-#include <utility>
 
 #include <boost/json/parse.hpp>
 
-#include "engine/enum_names.h"
 #include "ledger/codec.h"
 
 namespace netledger::engine {
 namespace json = boost::json;
 
 namespace {
-
-using detail::nameOf;
-using detail::Names;
-using detail::parseOf;
-
-constexpr Names<Source, 6> kSources = {{
-    {Source::kArp, "arp"},
-    {Source::kNdp, "ndp"},
-    {Source::kDhcp, "dhcp"},
-    {Source::kAgent, "agent"},
-    {Source::kPcap, "pcap"},
-    {Source::kApi, "api"},
-}};
-
-constexpr Names<FrameKind, 8> kKinds = {{
-    {FrameKind::kUnknown, "unknown"},
-    {FrameKind::kRequest, "request"},
-    {FrameKind::kReply, "reply"},
-    {FrameKind::kProbe, "probe"},
-    {FrameKind::kAnnouncement, "announcement"},
-    {FrameKind::kNs, "ns"},
-    {FrameKind::kNa, "na"},
-    {FrameKind::kDad, "dad"},
-}};
 
 // A printable string field of at most `max` bytes.
 Result<std::string> stringField(const json::object& o, std::string_view name,
@@ -61,25 +34,6 @@ Result<std::string> stringField(const json::object& o, std::string_view name,
 }
 
 }  // namespace
-
-std::string_view sourceName(Source s) { return nameOf(kSources, s); }
-Result<Source> parseSource(std::string_view text) { return parseOf(kSources, text, "source"); }
-std::string_view frameKindName(FrameKind k) { return nameOf(kKinds, k); }
-Result<FrameKind> parseFrameKind(std::string_view text) { return parseOf(kKinds, text, "kind"); }
-
-json::object toJson(const Observation& o) {
-  json::object j;
-  if (o.ip) j["ip"] = o.ip->toString();
-  j["mac"] = o.mac.toString();
-  j["network"] = o.network;
-  if (!o.host.empty()) j["host"] = o.host;
-  if (!o.interface.empty()) j["interface"] = o.interface;
-  if (o.vlan) j["vlan"] = *o.vlan;
-  j["source"] = sourceName(o.source);
-  if (o.kind != FrameKind::kUnknown) j["kind"] = frameKindName(o.kind);
-  j["time"] = ledger::formatTime(o.time);
-  return j;
-}
 
 Result<Observation> observationFromJson(const json::value& v, const std::string& where,
                                         Millis now) {
@@ -119,7 +73,7 @@ Result<Observation> observationFromJson(const json::value& v, const std::string&
     if (!vlan->is_int64() || vlan->get_int64() < 0 || vlan->get_int64() > 4094) {
       return Status::invalidArgument(where + ".vlan: must be an integer 0 to 4094");
     }
-    obs.vlan = static_cast<int>(vlan->get_int64());
+    obs.vlan = static_cast<std::uint16_t>(vlan->get_int64());
   }
   if (auto source = stringField(o, "source", where, 16); !source) {
     return source.status();

@@ -1,11 +1,11 @@
 #include "http/server.h"
 
 #include <cassert>
-#include <charconv>
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 
+#include "common/parse.h"
 #include "http/server_core.h"
 
 namespace netledger::http {
@@ -35,11 +35,9 @@ Result<tcp::endpoint> resolveListenAddress(std::string_view listen) {
                                      std::string(listen));
     }
   }
-  std::uint16_t portNumber = 0;
-  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), portNumber);
-  if (port.empty() || ec != std::errc() || end != port.data() + port.size()) {
-    return Status::invalidArgument("listen port must be 0-65535: " + std::string(listen));
-  }
+  auto parsed = parseUnsigned("listen port", port, 65535);
+  if (!parsed) return parsed.status();
+  auto portNumber = static_cast<std::uint16_t>(*parsed);
   if (host.empty()) return tcp::endpoint(net::ip::address_v4::any(), portNumber);
   boost::system::error_code addressError;
   auto address = net::ip::make_address(host, addressError);

@@ -131,7 +131,7 @@ class Store {
 using StoreFactory = std::function<Result<std::unique_ptr<Store>>(const std::string& location)>;
 
 // Registers a backend for URLs "scheme:location". Backends register from their library's
-// static initializer-free entry point (see store/registry.cc).
+// static-initializer-free entry point (store/register.h: registerBuiltinStores).
 void registerStoreBackend(const std::string& scheme, StoreFactory factory);
 // Opens "scheme:location"; kInvalidArgument naming the scheme when unknown.
 Result<std::unique_ptr<Store>> openStore(const std::string& url);

@@ -7,10 +7,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <mutex>
 
-#include <yaml-cpp/yaml.h>
-
+#include "config/yaml_file.h"
 #include "engine/ledger_adapter.h"
 #include "http/server.h"
 #include "ledger/ledger.h"
@@ -29,89 +29,65 @@ namespace netledger::server {
 
 namespace {
 
-Status loadEngineConfig(const std::string& path, const YAML::Node& node, engine::EngineOptions& e) {
-  if (!node.IsMap()) return Status::invalidArgument("config " + path + ": engine: not a mapping");
-  auto seconds = [](const YAML::Node& v) { return v.as<std::int64_t>() * 1000; };
-  for (const auto& kv : node) {
-    auto key = kv.first.as<std::string>();
-    const auto& v = kv.second;
-    if (key == "duplicate_window_s") {
-      e.duplicate_window_ms = seconds(v);
-    } else if (key == "flap_changes") {
-      e.flap_changes = v.as<int>();
-    } else if (key == "flap_window_s") {
-      e.flap_window_ms = seconds(v);
-    } else if (key == "quiet_period_s") {
-      e.quiet_period_ms = seconds(v);
-    } else if (key == "never_seen_s") {
-      e.never_seen_ms = seconds(v);
-    } else if (key == "drift_confirmations") {
-      e.drift_confirmations = v.as<int>();
-    } else if (key == "evidence_max") {
-      e.evidence_max = v.as<std::size_t>();
-    } else if (key == "policies") {
-      if (!v.IsMap()) {
-        return Status::invalidArgument("config " + path + ": engine.policies: not a mapping");
-      }
-      for (const auto& p : v) {
-        auto kind = engine::parseConflictKind(p.first.as<std::string>());
-        if (!kind) return kind.status().withContext("config " + path + ": engine.policies");
-        auto policy = engine::parsePolicy(p.second.as<std::string>());
-        if (!policy) return policy.status().withContext("config " + path + ": engine.policies");
-        NL_RETURN_IF_ERROR(engine::checkPolicy(*kind, *policy));
-        e.policies[*kind] = *policy;
-      }
-    } else {
-      return Status::invalidArgument("config " + path + ": unknown key \"engine." + key + "\"");
-    }
+// `<key>` in seconds into `ms` (unchanged when absent).
+Status readSeconds(config::Section& section, std::string_view key, std::int64_t& ms) {
+  std::optional<std::int64_t> seconds;
+  NL_RETURN_IF_ERROR(section.get(key, seconds));
+  if (!seconds) return Status::ok();
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max() / 1000;
+  if (*seconds < 1 || *seconds > kMax) {
+    return section.error(key, "must be 1 to " + std::to_string(kMax));
   }
-  if (e.duplicate_window_ms <= 0 || e.flap_window_ms <= 0 || e.quiet_period_ms <= 0 ||
-      e.never_seen_ms <= 0 || e.flap_changes < 1 || e.drift_confirmations < 1 ||
-      e.evidence_max < 1) {
-    return Status::invalidArgument("config " + path +
-                                   ": engine: windows, periods and counts "
-                                   "must be positive");
+  ms = *seconds * 1000;
+  return Status::ok();
+}
+
+Status readPolicies(config::Section& e, engine::EngineOptions& o) {
+  std::vector<std::pair<std::string, std::string>> policies;
+  NL_RETURN_IF_ERROR(e.get("policies", policies));
+  for (const auto& [kind_name, policy_name] : policies) {
+    auto kind = engine::parseConflictKind(kind_name);
+    if (!kind) return e.error("policies", kind.status().message());
+    auto policy = engine::parsePolicy(policy_name);
+    if (!policy) return e.error("policies", policy.status().message());
+    NL_RETURN_IF_ERROR(engine::checkPolicy(*kind, *policy));
+    o.policies[*kind] = *policy;
   }
+  return Status::ok();
+}
+
+Status readEngine(config::Section e, engine::EngineOptions& o) {
+  NL_RETURN_IF_ERROR(config::firstError(
+      {readSeconds(e, "duplicate_window_s", o.duplicate_window_ms),
+       e.get("flap_changes", o.flap_changes), readSeconds(e, "flap_window_s", o.flap_window_ms),
+       readSeconds(e, "quiet_period_s", o.quiet_period_ms),
+       readSeconds(e, "never_seen_s", o.never_seen_ms),
+       e.get("drift_confirmations", o.drift_confirmations), e.get("evidence_max", o.evidence_max),
+       readPolicies(e, o)}));
+  if (o.flap_changes < 1) return e.error("flap_changes", "must be positive");
+  if (o.drift_confirmations < 1) return e.error("drift_confirmations", "must be positive");
+  if (o.evidence_max < 1) return e.error("evidence_max", "must be positive");
   return Status::ok();
 }
 
 }  // namespace
 
 Status loadConfigFile(const std::string& path, DaemonConfig& c) {
-  try {
-    YAML::Node root = YAML::LoadFile(path);
-    if (!root.IsMap()) return Status::invalidArgument("config " + path + ": not a YAML mapping");
-    for (const auto& kv : root) {
-      auto key = kv.first.as<std::string>();
-      const auto& v = kv.second;
-      if (key == "listen")
-        c.listen = v.as<std::string>();
-      else if (key == "data_dir")
-        c.data_dir = v.as<std::string>();
-      else if (key == "store")
-        c.store = v.as<std::string>();
-      else if (key == "tls_cert")
-        c.tls_cert = v.as<std::string>();
-      else if (key == "tls_key")
-        c.tls_key = v.as<std::string>();
-      else if (key == "io_threads")
-        c.io_threads = v.as<std::size_t>();
-      else if (key == "max_body_bytes")
-        c.max_body_bytes = v.as<std::size_t>();
-      else if (key == "retention_days")
-        c.retention_days = v.as<std::int64_t>();
-      else if (key == "sweep_interval_ms")
-        c.sweep_interval_ms = v.as<std::int64_t>();
-      else if (key == "probe_attempts")
-        c.probe_attempts = v.as<int>();
-      else if (key == "engine")
-        NL_RETURN_IF_ERROR(loadEngineConfig(path, v, c.engine));
-      else
-        return Status::invalidArgument("config " + path + ": unknown key \"" + key + "\"");
-    }
-  } catch (const YAML::Exception& e) {
-    return Status::invalidArgument("config " + path + ": " + e.what());
-  }
+  auto file = config::Section::load(path);
+  if (!file) return file.status();
+  config::Section& f = *file;
+  auto engine = f.section("engine");
+  if (!engine) return engine.status();
+  NL_RETURN_IF_ERROR(config::firstError(
+      {f.get("listen", c.listen), f.get("data_dir", c.data_dir), f.get("store", c.store),
+       f.get("tls_cert", c.tls_cert), f.get("tls_key", c.tls_key),
+       f.get("io_threads", c.io_threads), f.get("max_body_bytes", c.max_body_bytes),
+       f.get("retention_days", c.retention_days), f.get("sweep_interval_ms", c.sweep_interval_ms),
+       f.get("probe_attempts", c.probe_attempts), readEngine(*engine, c.engine)}));
+  return f.refuseUnknown();
+}
+
+Status checkConfig(const DaemonConfig& c) {
   if (c.io_threads == 0 || c.io_threads > 64) {
     return Status::invalidArgument("io_threads: must be 1 to 64");
   }

@@ -36,8 +36,10 @@ struct DaemonConfig {
 // tls_key, io_threads, max_body_bytes, retention_days, sweep_interval_ms, probe_attempts (1 to
 // 16), and an `engine:` map with duplicate_window_s, flap_changes, flap_window_s,
 // quiet_period_s, never_seen_s, drift_confirmations, evidence_max and `policies:` {kind:
-// policy}) over `config`.
+// policy}) over `config`. invalid_argument naming the file and the key.
 Status loadConfigFile(const std::string& path, DaemonConfig& config);
+// Checks what the file and the flags together say (io_threads 1 to 64, probe_attempts 1 to 16).
+Status checkConfig(const DaemonConfig& config);
 
 class Daemon {
  public:

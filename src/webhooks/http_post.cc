@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <charconv>
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -18,6 +18,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
+
+#include "common/parse.h"
 
 namespace netledger::webhooks {
 namespace {
@@ -44,10 +46,9 @@ bool isHostNameChar(char c) {
 // Retry-After as delta-seconds (RFC 9110 §10.2.3). The HTTP-date form is ignored: the
 // exponential backoff applies then.
 std::chrono::milliseconds parseRetryAfter(std::string_view value) {
-  std::uint32_t seconds = 0;
-  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-  if (value.empty() || ec != std::errc() || end != value.data() + value.size()) return {};
-  return std::chrono::seconds(seconds);
+  auto seconds = parseUnsigned("Retry-After", value, UINT32_MAX);
+  if (!seconds) return {};
+  return std::chrono::seconds(*seconds);
 }
 
 template <class Stream>
@@ -82,8 +83,8 @@ class PostOperation : public std::enable_shared_from_this<PostOperation<Stream>>
     beast::error_code ec;
     auto address = net::ip::make_address(target_.host, ec);
     if (!ec) {
-      std::uint16_t port = 0;
-      std::from_chars(target_.port.data(), target_.port.data() + target_.port.size(), port);
+      // parsePostUrl wrote the port: 1-65535.
+      auto port = static_cast<std::uint16_t>(parseUnsigned("port", target_.port, 65535).valueOr(0));
       endpoints_ = tcp::resolver::results_type::create(tcp::endpoint(address, port), target_.host,
                                                        target_.port);
       return connect();
@@ -260,11 +261,9 @@ Result<PostTarget> parsePostUrl(std::string_view text) {
   unsigned port = t.tls ? 443 : 80;
   if (u.has_port()) {
     std::string_view text = u.port();
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
-    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || port == 0 ||
-        port > 65535) {
-      return bad("port must be 1-65535");
-    }
+    auto parsed = parseInteger("port", text, 1, 65535);
+    if (!parsed) return bad("port must be 1-65535");
+    port = static_cast<unsigned>(*parsed);
   }
   t.port = std::to_string(port);
   bool v6 = u.host_type() == boost::urls::host_type::ipv6;

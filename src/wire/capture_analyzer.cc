@@ -259,6 +259,8 @@ void CaptureAnalyzer::State::add(const Frame& f, std::uint64_t t) {
     case FrameKind::kDadProbe:
       probe(v6(f.target), f.eth_src, t);
       break;
+    case FrameKind::kUnknown:  // not a parsed frame's kind
+      break;
   }
 }
 

@@ -28,34 +28,34 @@ std::string_view findingKindName(FindingKind kind) {
   return "unknown";
 }
 
-std::string_view severityName(Severity severity) {
+std::string_view severityName(FindingSeverity severity) {
   switch (severity) {
-    case Severity::kInfo:
+    case FindingSeverity::kInfo:
       return "info";
-    case Severity::kWarning:
+    case FindingSeverity::kWarning:
       return "warning";
-    case Severity::kError:
+    case FindingSeverity::kError:
       return "error";
   }
   return "unknown";
 }
 
-Severity severityOf(FindingKind kind) {
+FindingSeverity severityOf(FindingKind kind) {
   switch (kind) {
     case FindingKind::kDuplicateIp:
     case FindingKind::kDadConflict:
     case FindingKind::kArpPoisoning:
     case FindingKind::kBindingMismatch:
-      return Severity::kError;
+      return FindingSeverity::kError;
     case FindingKind::kMacFlapping:
     case FindingKind::kEthernetArpMismatch:
     case FindingKind::kBoundMacOtherIp:
     case FindingKind::kUnknownStation:
-      return Severity::kWarning;
+      return FindingSeverity::kWarning;
     case FindingKind::kNewStation:
-      return Severity::kInfo;
+      return FindingSeverity::kInfo;
   }
-  return Severity::kInfo;
+  return FindingSeverity::kInfo;
 }
 
 bool findingOrder(const Finding& a, const Finding& b) {

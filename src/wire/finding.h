@@ -31,13 +31,15 @@ enum class FindingKind : std::uint8_t {
 };
 inline constexpr int kFindingKindCount = 9;
 
-enum class Severity : std::uint8_t { kInfo, kWarning, kError };
+// How serious a finding of `netledger analyze-pcap` is. Its own scale, not a conflict's
+// (engine::Severity: info, warning, high, critical): a capture report says "error".
+enum class FindingSeverity : std::uint8_t { kInfo, kWarning, kError };
 
 // "duplicate_ip", "mac_flapping", ...
 std::string_view findingKindName(FindingKind kind);
 // "info", "warning", "error".
-std::string_view severityName(Severity severity);
-Severity severityOf(FindingKind kind);
+std::string_view severityName(FindingSeverity severity);
+FindingSeverity severityOf(FindingKind kind);
 
 // The L2 segment a station lives on: the same IP on two VLANs is two stations.
 struct Segment {
@@ -59,7 +61,7 @@ struct Station {
 
 struct Finding {
   FindingKind kind = FindingKind::kNewStation;
-  Severity severity = Severity::kInfo;
+  FindingSeverity severity = FindingSeverity::kInfo;
   Segment segment;
   std::optional<addr::IpAddress> ip;  // the address concerned, when there is one
   std::optional<addr::Mac> mac;       // the MAC concerned (arp_poisoning, mismatch, bound MAC)

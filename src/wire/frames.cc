@@ -217,26 +217,6 @@ constexpr Mac kBroadcast(Mac::kMask);
 
 }  // namespace
 
-std::string_view frameKindName(FrameKind kind) {
-  switch (kind) {
-    case FrameKind::kArpRequest:
-      return "request";
-    case FrameKind::kArpReply:
-      return "reply";
-    case FrameKind::kArpProbe:
-      return "probe";
-    case FrameKind::kArpAnnouncement:
-      return "announcement";
-    case FrameKind::kNeighborSolicitation:
-      return "ns";
-    case FrameKind::kNeighborAdvertisement:
-      return "na";
-    case FrameKind::kDadProbe:
-      return "dad";
-  }
-  return "unknown";
-}
-
 std::string_view parseErrorName(ParseError error) {
   switch (error) {
     case ParseError::kOk:
@@ -317,6 +297,7 @@ std::optional<Claim> claimOf(const Frame& f) {
       return Claim{f.ip_src, f.has_link_addr ? f.link_addr : f.eth_src};
     case FrameKind::kArpProbe:
     case FrameKind::kDadProbe:
+    case FrameKind::kUnknown:
       return std::nullopt;
   }
   return std::nullopt;

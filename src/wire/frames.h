@@ -19,24 +19,16 @@
 #include "addr/ipv4.h"
 #include "addr/ipv6.h"
 #include "addr/mac.h"
+#include "observation/frame_kind.h"
 
 namespace netledger::wire {
 
-// What a frame is, in the observation API's vocabulary (see frameKindName).
-enum class FrameKind : std::uint8_t {
-  kArpRequest,             // "request": who-has target_ip, tell sender_ip
-  kArpReply,               // "reply": sender_ip is-at sender_mac
-  kArpProbe,               // "probe": RFC 5227 probe, sender IP 0.0.0.0
-  kArpAnnouncement,        // "announcement": gratuitous ARP, sender IP == target IP (op 1 or 2)
-  kNeighborSolicitation,   // "ns": NS from an address (resolution or unreachability detection)
-  kNeighborAdvertisement,  // "na"
-  kDadProbe,               // "dad": NS from :: to a solicited-node group (RFC 4862 5.4.2)
-};
-inline constexpr int kFrameKindCount = 7;
-
-// "request", "reply", "probe", "announcement", "ns", "na", "dad".
-std::string_view frameKindName(FrameKind kind);
-constexpr bool isArp(FrameKind kind) { return kind <= FrameKind::kArpAnnouncement; }
+// What a frame is, in the observation API's vocabulary (src/observation/frame_kind.h); a parsed
+// frame is never FrameKind::kUnknown.
+using observation::FrameKind;
+using observation::frameKindName;
+using observation::isArp;
+using observation::kFrameKindCount;
 
 // Why a frame was not parsed. kNotArpOrNdp is ordinary traffic that is simply not ours; the
 // others are malformed or invalid ARP/NDP (RFC 4861 section 7.1 validity checks included).

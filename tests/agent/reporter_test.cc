@@ -10,15 +10,16 @@ namespace {
 
 namespace json = boost::json;
 
-AgentObservation obs(const char* ip, const char* mac, const char* port,
-                     wire::FrameKind kind = wire::FrameKind::kArpRequest) {
-  AgentObservation a;
-  a.observation.ip = *addr::IpAddress::parse(ip);
-  a.observation.mac = *addr::Mac::parse(mac);
-  a.observation.kind = kind;
-  a.observation.time_us = 1'700'000'000'000'000;
-  a.interface = port;
-  return a;
+observation::Observation obs(const char* ip, const char* mac, const char* port,
+                             wire::FrameKind kind = wire::FrameKind::kArpRequest) {
+  observation::Observation o;
+  o.ip = *addr::IpAddress::parse(ip);
+  o.mac = *addr::Mac::parse(mac);
+  o.kind = kind;
+  o.source = wire::isArp(kind) ? observation::Source::kArp : observation::Source::kNdp;
+  o.time = 1'700'000'000'000;
+  o.interface = port;
+  return o;
 }
 
 struct Recorder {

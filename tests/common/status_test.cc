@@ -46,6 +46,17 @@ TEST(ResultTest, HoldsValueOrStatus) {
   EXPECT_EQ(bad.valueOr(3), 3);
 }
 
+Result<int> forgotTheValue() { return Status::ok(); }
+
+TEST(ResultTest, BuiltFromAnOkStatusIsAnInternalError) {
+  // In every build, not only with assertions on: the caller asked for a value and got none.
+  Result<int> r = forgotTheValue();
+  EXPECT_FALSE(r.isOk());
+  EXPECT_EQ(r.status().code(), StatusCode::kInternal);
+  EXPECT_EQ(r.status().message(), "a Result was built from an OK status");
+  EXPECT_EQ(r.valueOr(5), 5);
+}
+
 TEST(ResultDeathTest, ValueOfAnErrorAborts) {
   Result<int> bad = Status::notFound("nope");
   EXPECT_DEATH((void)bad.value(), "value\\(\\) of an error Result: not_found: nope");

@@ -91,7 +91,7 @@ class EngineTest : public ::testing::Test {
     o.host = std::move(host);
     o.network = std::move(network);
     o.source = Source::kArp;
-    o.kind = FrameKind::kReply;
+    o.kind = FrameKind::kArpReply;
     o.time = now();
     return o;
   }
@@ -247,10 +247,10 @@ TEST_F(EngineTest, ProbeMeetingAnAddressInUseIsADuplicateAProbeAloneIsNot) {
     o.kind = kind;
     return o;
   };
-  feed(probe("192.0.2.20", kM1, FrameKind::kProbe));  // nobody uses it yet
-  feed("192.0.2.20", kM2, "", "lab");                 // the probe claimed nothing
+  feed(probe("192.0.2.20", kM1, FrameKind::kArpProbe));  // nobody uses it yet
+  feed("192.0.2.20", kM2, "", "lab");                    // the probe claimed nothing
   EXPECT_TRUE(conflicts().empty());
-  feed(probe("192.0.2.20", kM3, FrameKind::kProbe));
+  feed(probe("192.0.2.20", kM3, FrameKind::kArpProbe));
   auto dup = ofKind(ConflictKind::kDuplicateIp);
   ASSERT_EQ(dup.size(), 1u);
   EXPECT_EQ(dup[0].macs, (std::vector<std::string>{kM2, kM3}));
@@ -258,9 +258,9 @@ TEST_F(EngineTest, ProbeMeetingAnAddressInUseIsADuplicateAProbeAloneIsNot) {
 
   // IPv6: DAD for an address a neighbor advertises.
   Observation na = obs("2001:db8::5", kM1, "", "lab");
-  na.kind = FrameKind::kNa;
+  na.kind = FrameKind::kNeighborAdvertisement;
   feed(na);
-  feed(probe("2001:db8::5", kM4, FrameKind::kDad));
+  feed(probe("2001:db8::5", kM4, FrameKind::kDadProbe));
   EXPECT_EQ(ofKind(ConflictKind::kDuplicateIp).size(), 2u);
 }
 
@@ -272,7 +272,7 @@ TEST_F(EngineTest, BindingMismatchWhenABoundAddressIsSeenWithAnotherMac) {
   auto b = allocate(req("vm-1", kM1, "node-a"));
   const std::string x = ipOf(b);
   Observation probe = obs(x.c_str(), kM2);
-  probe.kind = FrameKind::kProbe;  // asking is not claiming
+  probe.kind = FrameKind::kArpProbe;  // asking is not claiming
   feed(probe);
   feed(x.c_str(), kM1, "node-a");  // the holder itself
   EXPECT_TRUE(conflicts().empty());
@@ -379,7 +379,7 @@ TEST_F(EngineTest, UnknownStationInsideAPoolOrAManagedNetworkOutsideEveryPool) {
   feed("0.0.0.0", kM4);                       // unspecified
   feed("203.0.113.5", kM4, "", "unmanaged");  // a network without pools
   Observation probe = obs("192.0.2.78", kM4);
-  probe.kind = FrameKind::kProbe;
+  probe.kind = FrameKind::kArpProbe;
   feed(probe);  // asking for an address is not using it
   EXPECT_TRUE(conflicts().empty()) << json::serialize(toJson(conflicts().front()));
 
@@ -1279,8 +1279,8 @@ TEST_F(EngineTest, RandomObservationStreamsKeepOneUnresolvedConflictPerSubject) 
   for (const char* extra : {"203.0.113.9", "169.254.1.1", "fe80::2", "0.0.0.0"}) {
     ips.emplace_back(extra);
   }
-  const FrameKind kinds[] = {FrameKind::kRequest, FrameKind::kReply, FrameKind::kProbe,
-                             FrameKind::kAnnouncement, FrameKind::kDad};
+  const FrameKind kinds[] = {FrameKind::kArpRequest, FrameKind::kArpReply, FrameKind::kArpProbe,
+                             FrameKind::kArpAnnouncement, FrameKind::kDadProbe};
 
   std::mt19937_64 rng(7);
   auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""netledger-agent on real (namespaced) interfaces: issue #5's scenarios.
+"""netledger-agent on real (namespaced) interfaces: snooping, probing, announcing, scanning.
 
-Topology, all created here and deleted afterwards (DEVELOPERS.md, network safety): a node
+Topology, all created here and deleted afterwards: a node
 namespace with a bridge br0 (192.0.2.1/24, 2001:db8::1/64), netledgerd and netledger-agent;
 "vm" namespaces on veth ports of that bridge, configured with the kernel's own tools (ip,
 arping, ping). Only documentation prefixes, no route out of any namespace, nothing in the root

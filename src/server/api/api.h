@@ -1,8 +1,9 @@
 #pragma once
-// The REST API v1 (../shared/SPEC.md): one handler file per resource, all registered on one
-// Router. Each file's register*Routes is a list of `router.add(method, path, withAuth(ctx,
-// handleX, access))` lines (common.h); the handlers parse, authorize, call the ledger or a
-// service (ScanService, ProbeCoordinator, the engine) and answer.
+// The REST API v1 (its contract: docs/api/openapi.json, also served at /v1/openapi.json): one
+// handler file per resource, all registered on one Router. Each file's register*Routes is a list
+// of `router.add(method, path, withAuth(ctx, handleX, access))` lines (common.h); the handlers
+// parse, authorize, call the ledger or a service (ScanService, ProbeCoordinator, the engine) and
+// answer. A new resource adds its own file and one line in registerApi.
 
 #include <atomic>
 #include <functional>

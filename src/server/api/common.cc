@@ -1,11 +1,10 @@
 #include "server/api/common.h"
 
+#include <boost/json.hpp>
+
+#include "common/parse.h"
 #include "ledger/codec.h"
 #include "vendor/oui_registry.h"
-
-#include <charconv>
-
-#include <boost/json.hpp>
 
 namespace netledger::server {
 
@@ -42,12 +41,12 @@ boost::json::object vendorsOf(const std::vector<std::string>& macs) {
 Result<ledger::Actor> authenticate(const ApiContext& ctx, const http::Request& req) {
   auto header = req.header("Authorization");
   if (!header) {
-    return Status(StatusCode::kUnauthorized, "missing Authorization: Bearer <token>");
+    return Status::unauthorized("missing Authorization: Bearer <token>");
   }
   std::string_view h = *header;
   constexpr std::string_view kBearer = "Bearer ";
   if (h.size() <= kBearer.size() || !http::equalsIgnoreCase(h.substr(0, kBearer.size()), kBearer)) {
-    return Status(StatusCode::kUnauthorized, "Authorization: expected \"Bearer <token>\"");
+    return Status::unauthorized("Authorization: expected \"Bearer <token>\"");
   }
   auto token = ctx.ledger.authenticate(std::string(h.substr(kBearer.size())));
   if (!token) return token.status();
@@ -102,27 +101,18 @@ http::Handler withoutAuth(ApiContext& ctx, PublicHandler handler) {
 }
 
 Result<std::uint64_t> parseId(std::string_view field, std::string_view text) {
-  std::uint64_t id = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || id == 0) {
-    std::string shown(text.substr(0, 40));
-    return Status::invalidArgument(std::string(field) + ": \"" + shown +
-                                   "\" is not a binding id (a positive integer)");
-  }
-  return id;
+  auto id = parseUnsigned(field, text);
+  if (id && *id > 0) return id;
+  return Status::invalidArgument(std::string(field) + ": \"" + std::string(text.substr(0, 40)) +
+                                 "\" is not a binding id (a positive integer)");
 }
 
 Result<std::size_t> parseLimit(const http::Request& req, std::size_t fallback, std::size_t max) {
   auto text = req.queryParam("limit");
   if (!text) return fallback;
-  std::size_t n = 0;
-  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
-  if (text->empty() || ec != std::errc() || end != text->data() + text->size() || n == 0 ||
-      n > max) {
-    return Status::invalidArgument("limit: \"" + std::string(text->substr(0, 20)) +
-                                   "\" must be 1 to " + std::to_string(max));
-  }
-  return n;
+  auto n = parseInteger("limit", *text, 1, static_cast<std::int64_t>(max));
+  if (!n) return n.status();
+  return static_cast<std::size_t>(*n);
 }
 
 }  // namespace netledger::server

@@ -1,8 +1,8 @@
 // /v1/history (holder at an instant, lineage over a window) and /v1/audit (the event log).
-#include <charconv>
 
 #include <boost/json.hpp>
 
+#include "common/parse.h"
 #include "ledger/codec.h"
 #include "server/api/common.h"
 
@@ -124,14 +124,9 @@ void handleAudit(ApiContext& ctx, http::Request& req, http::Responder res, const
   if (*from) q.from = **from;
   if (*to) q.to = **to;
   if (auto c = req.queryParam("cursor")) {
-    std::uint64_t seq = 0;
-    auto [end, ec] = std::from_chars(c->data(), c->data() + c->size(), seq);
-    if (ec != std::errc() || end != c->data() + c->size() || seq == 0) {
-      return respondError(res,
-                          Status::invalidArgument("cursor: \"" + std::string(c->substr(0, 24)) +
-                                                  "\" is not valid"));
-    }
-    q.before_seq = seq;
+    auto seq = parseInteger("cursor", *c, 1);
+    if (!seq) return respondError(res, seq.status());
+    q.before_seq = static_cast<std::uint64_t>(*seq);
   }
   auto limit = parseLimit(req, 100, 1000);
   if (!limit) return respondError(res, limit.status());

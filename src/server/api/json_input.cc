@@ -1,7 +1,5 @@
 #include "server/api/json_input.h"
 
-#include <cmath>
-
 #include <boost/json.hpp>
 
 namespace netledger::server {
@@ -81,20 +79,24 @@ Result<std::optional<std::int64_t>> JsonBody::optInt(std::string_view field, std
                                                      std::int64_t max) const {
   auto* v = find(field);
   if (!v || v->is_null()) return std::optional<std::int64_t>();
+  auto outOfRange = [&] {
+    return badField(field, "must be " + std::to_string(min) + " to " + std::to_string(max), *v);
+  };
+  // Integers only as JSON writes them: digits without a fraction or an exponent, which
+  // Boost.JSON reads as int64 or uint64. A double is a fraction, an exponent (1e3, and 1e-400,
+  // which underflows to 0) or an integer beyond 64 bits: never silently truncated.
   std::int64_t n = 0;
   if (v->is_int64()) {
     n = v->as_int64();
-  } else if (v->is_uint64() && v->as_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
+  } else if (v->is_uint64()) {
+    if (max < 0 || v->as_uint64() > static_cast<std::uint64_t>(max)) return outOfRange();
     n = static_cast<std::int64_t>(v->as_uint64());
-  } else if (v->is_double() && std::floor(v->as_double()) == v->as_double() &&
-             std::fabs(v->as_double()) < 9e15) {
-    n = static_cast<std::int64_t>(v->as_double());
+  } else if (v->is_double()) {
+    return badField(field, "must be an integer (no fraction or exponent)", *v);
   } else {
     return badField(field, "must be an integer", *v);
   }
-  if (n < min || n > max) {
-    return badField(field, "must be " + std::to_string(min) + " to " + std::to_string(max), *v);
-  }
+  if (n < min || n > max) return outOfRange();
   return std::optional<std::int64_t>(n);
 }
 

@@ -1,8 +1,8 @@
 // /v1/pools: IP pools, their hierarchy and utilization.
-#include <charconv>
 
 #include <boost/json.hpp>
 
+#include "common/parse.h"
 #include "ledger/codec.h"
 #include "server/api/common.h"
 #include "server/api/json_input.h"
@@ -179,14 +179,10 @@ Result<ledger::PoolPatch> parsePatch(const JsonBody& body) {
 Result<std::size_t> parseMaxCells(const http::Request& req) {
   auto v = req.queryParam("max_cells");
   if (!v) return ledger::PoolMapBuilder::kDefaultMaxCells;
-  std::size_t n = 0;
-  auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-  if (ec != std::errc() || end != v->data() + v->size() || n < 1 ||
-      n > ledger::PoolMapBuilder::kMaxCells) {
-    return Status::invalidArgument("max_cells: must be an integer from 1 to " +
-                                   std::to_string(ledger::PoolMapBuilder::kMaxCells));
-  }
-  return n;
+  auto n = parseInteger("max_cells", *v, 1,
+                        static_cast<std::int64_t>(ledger::PoolMapBuilder::kMaxCells));
+  if (!n) return n.status();
+  return static_cast<std::size_t>(*n);
 }
 
 // The addresses of the pool's unresolved conflicts, painted over the heat map.

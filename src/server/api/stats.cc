@@ -2,10 +2,9 @@
 // dashboard's rate chart), counted from committed events (the hour before the server started
 // recovered from the audit log in the background; `since` says from when the counts are
 // complete).
-#include <charconv>
-
 #include <boost/json.hpp>
 
+#include "common/parse.h"
 #include "ledger/codec.h"
 #include "server/api/common.h"
 #include "server/events/activity_rates.h"
@@ -21,14 +20,7 @@ Result<std::int64_t> secondsParam(const http::Request& req, std::string_view nam
                                   std::int64_t fallback) {
   auto v = req.queryParam(name);
   if (!v) return fallback;
-  std::int64_t n = 0;
-  auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-  if (ec != std::errc() || end != v->data() + v->size() || n < 1 ||
-      n > ActivityRates::kWindowSeconds) {
-    return Status::invalidArgument(std::string(name) + ": must be an integer from 1 to " +
-                                   std::to_string(ActivityRates::kWindowSeconds));
-  }
-  return n;
+  return parseInteger(name, *v, 1, ActivityRates::kWindowSeconds);
 }
 
 // The counts span every tenant, like the audit log they come from (see the route's access).

@@ -229,7 +229,8 @@ void ProbeCoordinator::observe(const BindingRecord& b, const ProbeReport& report
   o.host = b.host;
   o.interface = report.interface;
   o.source = engine::Source::kAgent;
-  o.kind = report.address.isV4() ? engine::FrameKind::kReply : engine::FrameKind::kNa;
+  o.kind = report.address.isV4() ? engine::FrameKind::kArpReply
+                                 : engine::FrameKind::kNeighborAdvertisement;
   o.time = engine_->now();
   // A full queue loses the conflict, not the probe's outcome: the reassignment stands.
   (void)engine_->submit({std::move(o)});

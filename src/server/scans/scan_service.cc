@@ -1,11 +1,11 @@
 #include "server/scans/scan_service.h"
 
 #include <algorithm>
-#include <charconv>
 #include <set>
 
 #include <boost/json.hpp>
 
+#include "common/parse.h"
 #include "engine/engine.h"
 #include "engine/observation.h"
 #include "ledger/codec.h"
@@ -117,9 +117,7 @@ const json::array& rangesOf(const json::object& scan) {
 std::uint64_t scanNumber(std::string_view id) {
   if (id.rfind(kScanIdPrefix, 0) != 0) return 0;
   id.remove_prefix(std::string_view(kScanIdPrefix).size());
-  std::uint64_t n = 0;
-  auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), n);
-  return ec == std::errc() && end == id.data() + id.size() ? n : 0;
+  return parseUnsigned("scan id", id).valueOr(0);
 }
 
 Result<json::object> parseStored(const ledger::DocumentRecord& d) {
@@ -310,7 +308,7 @@ void ScanService::observe(const std::string& network, const std::string& via,
     o.network = network;
     o.host = via;
     o.source = engine::Source::kAgent;
-    o.kind = a.ip.isV4() ? engine::FrameKind::kReply : engine::FrameKind::kNa;
+    o.kind = a.ip.isV4() ? engine::FrameKind::kArpReply : engine::FrameKind::kNeighborAdvertisement;
     o.time = now;
     batch.push_back(std::move(o));
   }

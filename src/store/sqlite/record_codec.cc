@@ -28,7 +28,7 @@ Result<json::value> parseStored(std::string_view text, std::string_view what) {
 // A stored value that does not parse is damage to the store, not bad user input: kInternal,
 // whatever code the parser used.
 Status corrupt(const Status& parse_error, const std::string& context) {
-  return Status(StatusCode::kInternal, context + ": " + parse_error.message());
+  return Status::internal(context + ": " + parse_error.message());
 }
 
 bool needsEscape(char c) { return c == '%' || c == '|' || c == ','; }

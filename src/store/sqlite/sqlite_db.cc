@@ -82,7 +82,7 @@ Result<Connection> Connection::open(const std::string& path, int flags) {
   int rc = sqlite3_open_v2(path.c_str(), &c.db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     Status s = c.db_ ? c.error(rc, "open " + path)
-                     : Status(StatusCode::kUnavailable, "sqlite: open " + path + ": out of memory");
+                     : Status::unavailable("sqlite: open " + path + ": out of memory");
     return s;
   }
   // Extended codes distinguish e.g. SQLITE_IOERR_FSYNC in messages.

@@ -1,6 +1,6 @@
 #pragma once
-// Enum <-> API name tables shared by the engine's types: one definition of "name of" and of the
-// parse error that lists what is allowed.
+// Enum <-> API name tables (frame kinds, sources, conflict kinds, severities, ...): one
+// definition of "name of" and of the parse error that lists what is allowed.
 
 #include <array>
 #include <string>
@@ -9,7 +9,7 @@
 
 #include "common/status.h"
 
-namespace netledger::engine::detail {
+namespace netledger::detail {
 
 template <typename Enum, std::size_t N>
 using Names = std::array<std::pair<Enum, std::string_view>, N>;
@@ -35,4 +35,4 @@ Result<Enum> parseOf(const Names<Enum, N>& table, std::string_view text, std::st
                                  "\" is not one of " + allowed);
 }
 
-}  // namespace netledger::engine::detail
+}  // namespace netledger::detail

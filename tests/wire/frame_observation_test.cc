@@ -1,6 +1,6 @@
-// Frames as API observations: which address and MAC each kind reports, the time format, and
-// the JSON body of POST /v1/observations.
-#include "wire/observation.h"
+// Frames as API observations: which address and MAC each kind reports, and the JSON body of
+// POST /v1/observations they make.
+#include "wire/frame_observation.h"
 
 #include <gtest/gtest.h>
 
@@ -17,6 +17,8 @@ using testing_util::ip;
 using testing_util::mac;
 using testing_util::v4;
 using testing_util::v6;
+
+using observation::Observation;
 
 Observation observe(const FrameBytes& bytes, double t = 0) {
   Frame f;
@@ -58,24 +60,19 @@ TEST(ObservationTest, EachKindReportsItsClaim) {
   EXPECT_FALSE(ns.vlan) << "VLAN 0 is a priority tag, not a VLAN";
 }
 
-TEST(ObservationTest, Rfc3339WithMilliseconds) {
-  EXPECT_EQ(formatRfc3339Millis(0), "1970-01-01T00:00:00.000Z");
-  EXPECT_EQ(formatRfc3339Millis(at(0.123456)), "2026-11-22T10:00:00.123Z");
-  EXPECT_EQ(formatRfc3339Millis(at(86399.999999)), "2026-11-23T09:59:59.999Z");
-  // 2024-02-29 (leap day) 23:59:59.5
-  EXPECT_EQ(formatRfc3339Millis(1'709'251'199'500'000ull), "2024-02-29T23:59:59.500Z");
-}
-
 TEST(ObservationTest, BatchJsonFollowsTheApiContract) {
   auto a = mac("52:54:00:12:34:56");
   std::vector<Observation> batch = {
       observe(buildArpReply(a, v4("192.0.2.10"), mac("52:54:00:00:00:01"), v4("192.0.2.1"), 100),
               0.123),
       observe(buildArpProbe(a, v4("192.0.2.11")), 1)};
-  ObservationContext context;
-  context.host = "node-1";
-  context.interface = "eth0";
-  json::value body = json::parse(observationsToJson(batch, context));
+  // Where it was seen, as `netledger import-pcap` says.
+  for (Observation& o : batch) {
+    o.host = "node-1";
+    o.interface = "eth0";
+    o.source = observation::Source::kPcap;
+  }
+  json::value body = json::parse(observation::observationsToJson(batch));
   const json::array& items = body.at("observations").as_array();
   ASSERT_EQ(items.size(), 2u);
   EXPECT_EQ(json::serialize(items[0]),
@@ -86,15 +83,18 @@ TEST(ObservationTest, BatchJsonFollowsTheApiContract) {
   EXPECT_FALSE(items[1].as_object().contains("vlan"));
   EXPECT_EQ(items[1].at("kind"), "probe");
 
-  ObservationContext bare;
-  bare.network = "lab";
-  json::value b = json::parse(observationsToJson(batch, bare));
+  for (Observation& o : batch) {
+    o.network = "lab";
+    o.host.clear();
+    o.interface.clear();
+  }
+  json::value b = json::parse(observation::observationsToJson(batch));
   const json::object& first = b.at("observations").as_array()[0].as_object();
   EXPECT_FALSE(first.contains("host"));
   EXPECT_FALSE(first.contains("interface"));
   EXPECT_EQ(first.at("network"), "lab");
 
-  EXPECT_EQ(observationsToJson({}, bare), R"({"observations":[]})");
+  EXPECT_EQ(observation::observationsToJson({}), R"({"observations":[]})");
 }
 
 }  // namespace

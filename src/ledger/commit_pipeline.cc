@@ -1,0 +1,124 @@
+#include "ledger/commit_pipeline.h"
+
+#include <algorithm>
+#include <chrono>
+#include <iterator>
+
+namespace netledger::ledger {
+
+CommitPipeline::CommitPipeline(Store& store, std::mutex& mu, Rebuild rebuild)
+    : store_(store), mu_(mu), rebuild_(std::move(rebuild)) {}
+
+CommitPipeline::~CommitPipeline() { stop(); }
+
+void CommitPipeline::start() {
+  std::lock_guard lock(mu_);
+  if (running_) return;
+  running_ = true;
+  stopping_ = false;
+  committer_ = std::thread([this] { loop(); });
+}
+
+void CommitPipeline::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (!running_) return;
+    stopping_ = true;
+  }
+  work_cv_.notify_all();
+  if (committer_.joinable()) committer_.join();
+  std::lock_guard lock(mu_);
+  running_ = false;
+}
+
+std::uint64_t CommitPipeline::pushLocked(std::vector<Write>&& writes) {
+  for (auto& w : writes) pending_writes_.push_back(std::move(w));
+  std::uint64_t ticket = next_ticket_++;
+  work_cv_.notify_one();
+  return ticket;
+}
+
+void CommitPipeline::whenDurable(std::uint64_t ticket, std::function<void(Status)> done) {
+  Status result;
+  {
+    std::lock_guard lock(mu_);
+    if (ticket > durable_ticket_ && ticket >= failed_below_) {
+      waiting_.push_back({std::move(done), ticket});
+      return;
+    }
+    if (ticket > durable_ticket_) result = last_failure_;
+  }
+  done(result);
+}
+
+Status CommitPipeline::waitDurable(std::uint64_t ticket) {
+  std::unique_lock lock(mu_);
+  durable_cv_.wait(lock, [&] { return ticket <= durable_ticket_ || ticket < failed_below_; });
+  return ticket <= durable_ticket_ ? Status::ok() : last_failure_;
+}
+
+void CommitPipeline::failAllLocked(const Status& why, std::vector<Pending>& to_fail) {
+  last_failure_ = Status::unavailable("the store did not commit the change: " + why.message());
+  failed_below_ = next_ticket_;
+  pending_writes_.clear();
+  for (auto& p : waiting_) to_fail.push_back(std::move(p));
+  waiting_.clear();
+  // Memory may hold changes the store refused: rebuild it from what is durable.
+  Status rebuilt = rebuild_();
+  if (!rebuilt.isOk()) last_failure_ = rebuilt;
+}
+
+void CommitPipeline::publish(const std::vector<Write>& batch) const {
+  if (!event_listener_) return;
+  std::vector<const EventRecord*> events;
+  for (const Write& w : batch) {
+    if (const auto* e = std::get_if<AppendEvent>(&w)) events.push_back(&e->event);
+  }
+  if (!events.empty()) event_listener_(events);
+}
+
+void CommitPipeline::loop() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    work_cv_.wait(lock, [&] { return stopping_ || !pending_writes_.empty(); });
+    if (pending_writes_.empty()) break;  // stopping, nothing left
+    commitOne(lock);
+  }
+}
+
+void CommitPipeline::commitOne(std::unique_lock<std::mutex>& lock) {
+  std::vector<Write> batch;
+  batch.swap(pending_writes_);
+  const std::uint64_t top = next_ticket_ - 1;
+  lock.unlock();
+  auto t0 = std::chrono::steady_clock::now();
+  Status s = store_.apply(batch);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // Listeners hear of a batch before its writers are acknowledged: whoever got an answer can
+  // rely on the event stream already having the event (and on a resume not repeating it).
+  if (s.isOk()) publish(batch);
+  lock.lock();
+  std::vector<Pending> ready;
+  Status outcome = s;
+  stats_.last_commit_seconds = seconds;
+  stats_.last_batch_size = batch.size();
+  if (s.isOk()) {
+    ++stats_.commits;
+    durable_ticket_ = top;
+    auto keep = std::partition(waiting_.begin(), waiting_.end(),
+                               [&](const Pending& p) { return p.ticket > top; });
+    std::move(keep, waiting_.end(), std::back_inserter(ready));
+    waiting_.erase(keep, waiting_.end());
+  } else {
+    ++stats_.commit_failures;
+    failAllLocked(s, ready);
+    outcome = last_failure_;
+  }
+  durable_cv_.notify_all();
+  lock.unlock();
+  if (commit_observer_) commit_observer_(batch.size(), seconds, s.isOk());
+  for (auto& p : ready) p.done(outcome);
+  lock.lock();
+}
+
+}  // namespace netledger::ledger

@@ -1,0 +1,148 @@
+// How state that this process did not write reaches memory: the store's contents at start-up
+// (and after a failed commit), and batches another writer committed to a shared store
+// (applyCommitted). Both take records as durable facts: nothing is checked, the allocators
+// follow.
+#include <chrono>
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+#include "ledger/ledger_state.h"
+
+namespace netledger::ledger {
+
+void Ledger::State::clearLocked() {
+  bindings.clear();
+  mac_pools.clear();
+  pools.clear();
+  tokens.clear();
+  documents.clear();
+}
+
+Status Ledger::State::loadLocked() {
+  auto t0 = std::chrono::steady_clock::now();
+  auto loaded = store.load();
+  if (!loaded) return loaded.status();
+  auto t1 = std::chrono::steady_clock::now();
+  load_stats.bindings = loaded->bindings.size();
+  load_stats.store_seconds = std::chrono::duration<double>(t1 - t0).count();
+  StoreState& s = *loaded;
+  const TimePoint now = clock.now();
+  NL_RETURN_IF_ERROR(pools.load(s.pools));
+  for (const auto& m : s.mac_pools) mac_pools.adopt(m);
+  bindings.load(s.bindings, now);
+#ifdef __GLIBC__
+  // The store may decode records on helper threads. Freed here, their memory would sit in those
+  // threads' malloc arenas as fast-bin chunks, later merged into the arena's top, which
+  // malloc_trim never returns for a non-main arena (~40 bytes per binding). Without fast bins
+  // each free coalesces at once and the arena trims its top as it shrinks.
+  mallopt(M_MXFAST, 0);
+#endif
+  s.bindings.clear();
+  s.bindings.shrink_to_fit();
+#ifdef __GLIBC__
+  mallopt(M_MXFAST, 64 * sizeof(std::size_t) / 4);  // glibc's default (DEFAULT_MXFAST)
+#endif
+  for (const auto& t : s.tokens) tokens.adopt(t);
+  for (const auto& q : s.quarantine) {
+    if (q.kind == "ip") {
+      pools.restoreQuarantine(q, now);
+    } else {
+      mac_pools.restoreQuarantine(q, now);
+    }
+  }
+  for (auto& d : s.documents) documents.adopt(std::move(d));
+  last_event_seq = s.last_event_seq;
+  bindings.raiseLastId(s.last_binding_id);
+  load_stats.build_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+  return Status::ok();
+}
+
+Status Ledger::State::rebuildLocked() {
+  clearLocked();
+  return loadLocked();
+}
+
+Status Ledger::State::applyRecordLocked(const Write& write, TimePoint now) {
+  return std::visit(
+      [&](const auto& w) -> Status {
+        using W = std::decay_t<decltype(w)>;
+        if constexpr (std::is_same_v<W, PutPool>) {
+          return pools.adopt(w.pool, bindings.heldIn(w.pool.name), now);
+        } else if constexpr (std::is_same_v<W, DeletePool>) {
+          pools.forget(w.name);
+        } else if constexpr (std::is_same_v<W, PutMacPool>) {
+          mac_pools.adopt(w.pool);
+        } else if constexpr (std::is_same_v<W, DeleteMacPool>) {
+          mac_pools.forget(w.name);
+        } else if constexpr (std::is_same_v<W, PutBinding>) {
+          bindings.adopt(w.binding, now);
+        } else if constexpr (std::is_same_v<W, DeleteBinding>) {
+          bindings.forget(w.id);
+          bindings.raiseLastId(w.id);
+        } else if constexpr (std::is_same_v<W, PutToken>) {
+          tokens.adopt(w.token);
+        } else if constexpr (std::is_same_v<W, DeleteToken>) {
+          tokens.forget(w.name);
+        } else if constexpr (std::is_same_v<W, PutDocument>) {
+          documents.adopt(w.document);
+        } else if constexpr (std::is_same_v<W, DeleteDocument>) {
+          documents.forget(w.kind, w.key);
+        }
+        // Quarantine entries and events: the second pass of applyCommitted. DeleteQuarantine
+        // only comes with its pool's deletion, which already dropped the pool's quarantine.
+        return Status::ok();
+      },
+      write);
+}
+
+Status Ledger::applyCommitted(std::span<const Write> batch) {
+  std::vector<const EventRecord*> events;
+  {
+    std::lock_guard lock(state_->mu);
+    const TimePoint now = state_->clock.now();
+    // Records first, then quarantine: an address or MAC a deletion frees in this batch is
+    // free by the time its quarantine entry holds it back.
+    for (const Write& w : batch) NL_RETURN_IF_ERROR(state_->applyRecordLocked(w, now));
+    for (const Write& w : batch) {
+      if (const auto* q = std::get_if<PutQuarantine>(&w)) {
+        if (q->entry.kind == "ip") {
+          state_->pools.restoreQuarantine(q->entry, now);
+        } else {
+          state_->mac_pools.restoreQuarantine(q->entry, now);
+        }
+      } else if (const auto* e = std::get_if<AppendEvent>(&w)) {
+        state_->last_event_seq = std::max(state_->last_event_seq, e->event.seq);
+        events.push_back(&e->event);
+      }
+    }
+  }
+  if (!events.empty() && state_->pipeline.eventListener()) state_->pipeline.eventListener()(events);
+  return Status::ok();
+}
+
+Status Ledger::open() {
+  {
+    std::lock_guard lock(state_->mu);
+    if (state_->open) return Status::ok();
+    NL_RETURN_IF_ERROR(state_->loadLocked());
+#ifdef __GLIBC__
+    // Loading builds every record once more than memory keeps; hand those pages back to the OS
+    // instead of leaving them in malloc's free lists (they were ~100 bytes per binding).
+    malloc_trim(0);
+#endif
+    state_->open = true;
+  }
+  state_->pipeline.start();
+  return Status::ok();
+}
+
+void Ledger::close() {
+  state_->pipeline.stop();
+  std::lock_guard lock(state_->mu);
+  state_->open = false;
+}
+
+}  // namespace netledger::ledger

@@ -1,0 +1,60 @@
+#pragma once
+// The Ledger's private state (LevelDB's db_impl.h to ledger.h's db.h): the components with one
+// job each, the one mutex that guards them, and the commit pipeline that shares it. Only the
+// Ledger's own .cc files include this.
+
+#include <cstdint>
+#include <mutex>
+
+#include "common/clock.h"
+#include "ledger/bindings.h"
+#include "ledger/commit_pipeline.h"
+#include "ledger/documents.h"
+#include "ledger/history.h"
+#include "ledger/ledger.h"
+#include "ledger/mac_pools.h"
+#include "ledger/pools.h"
+#include "ledger/tokens.h"
+
+namespace netledger::ledger {
+
+struct Ledger::State {
+  State(Store& s, Clock& c, LedgerOptions o)
+      : store(s),
+        clock(c),
+        options(o),
+        mac_pools(o.mac_quarantine_s),
+        bindings(pools, mac_pools),
+        history(s),
+        pipeline(s, mu, [this] { return rebuildLocked(); }) {}
+
+  // Loads everything from the store into empty components (mu held).
+  Status loadLocked();
+  // After a failed commit: forget memory and load what is durable (mu held).
+  Status rebuildLocked();
+  void clearLocked();
+  // Numbers the write set's events and queues its writes: the ticket (mu held).
+  std::uint64_t commitLocked(WriteSet& ws);
+  // Applies one durable record of another writer (mu held); quarantine entries and events are
+  // applied by the caller after the rest of the batch.
+  Status applyRecordLocked(const Write& write, TimePoint now);
+
+  Store& store;
+  Clock& clock;
+  const LedgerOptions options;
+
+  mutable std::mutex mu;  // guards everything below, and the pipeline's queue
+  Pools pools;
+  MacPools mac_pools;
+  Bindings bindings;
+  Tokens tokens;
+  Documents documents;
+  History history;  // reads the store only: needs no lock
+  std::uint64_t last_event_seq = 0;
+  std::uint64_t allocations = 0, releases = 0, expirations = 0;
+  LoadStats load_stats;
+  bool open = false;
+  CommitPipeline pipeline;  // last: its thread uses everything above
+};
+
+}  // namespace netledger::ledger
