@@ -22,23 +22,12 @@ namespace {
 constexpr const char* kConflictDoc = "conflict";
 constexpr const char* kPolicyDoc = "policy";
 
-const Actor& engineActor() {
-  static const Actor actor = Actor::system("engine");
-  return actor;
-}
-
 bool isLinkLocal(const addr::IpAddress& ip) {
   if (ip.isV4()) return (ip.bits() >> 16) == 0xa9fe;  // 169.254.0.0/16
   return (ip.bits() >> 118) == 0x3fa;                 // fe80::/10
 }
 
 bool isUnspecified(const addr::IpAddress& ip) { return ip.bits() == 0; }
-
-std::string percent(double fraction) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f%%", fraction * 100);
-  return buf;
-}
 
 std::string seconds(Millis ms) { return std::to_string(ms / 1000) + " s"; }
 
@@ -57,6 +46,11 @@ bool matches(const ConflictFilter& f, const Conflict& c) {
 }
 
 }  // namespace
+
+const Actor& Engine::engineActor() {
+  static const Actor actor = Actor::system("engine");
+  return actor;
+}
 
 std::size_t Engine::IpKeyHash::operator()(const IpKey& k) const noexcept {
   std::size_t h = std::hash<std::string>()(k.network);
@@ -228,9 +222,15 @@ void Engine::checkFlapping(const Observation& o, MacTrack& track) {
 }
 
 void Engine::checkIp(const Observation& o, const ledger::WireFacts& facts) {
-  const addr::IpAddress& ip = *o.ip;
-  const std::string ip_text = ip.toString();
-  IpTrack& track = ips_[IpKey{o.network, ip}];
+  checkDuplicateIp(o, facts, ips_[IpKey{o.network, *o.ip}]);
+  if (!claimsAddress(o)) return;
+  if (facts.ip_holder) return checkIpHolder(o, facts);
+  checkUnknownStation(o, facts);
+}
+
+void Engine::checkDuplicateIp(const Observation& o, const ledger::WireFacts& facts,
+                              IpTrack& track) {
+  const std::string ip_text = o.ip->toString();
   const Millis window_start = o.time - options_.duplicate_window_ms;
   std::erase_if(track.claims, [&](const IpClaim& c) { return c.last < window_start; });
   if (claimsAddress(o)) {
@@ -246,68 +246,70 @@ void Engine::checkIp(const Observation& o, const ledger::WireFacts& facts) {
   // station claims is the same conflict one step earlier.
   const bool other_claims = std::any_of(track.claims.begin(), track.claims.end(),
                                         [&](const IpClaim& c) { return c.mac != o.mac; });
-  if (other_claims && (claimsAddress(o) || probesAddress(o))) {
-    Detection f{ConflictKind::kDuplicateIp};
+  if (!other_claims || !(claimsAddress(o) || probesAddress(o))) return;
+  Detection f{ConflictKind::kDuplicateIp};
+  f.network = o.network;
+  f.ip = ip_text;
+  f.subject = "ip:" + ip_text;
+  for (const auto& c : track.claims) f.macs.push_back(c.mac.toString());
+  if (probesAddress(o)) f.macs.push_back(o.mac.toString());
+  std::sort(f.macs.begin(), f.macs.end());
+  f.macs.erase(std::unique(f.macs.begin(), f.macs.end()), f.macs.end());
+  if (facts.ip_holder) {
+    f.binding_id = facts.ip_holder->id;
+    if (facts.ip_holder->mac) f.mac = facts.ip_holder->mac->toString();
+  }
+  f.pool = facts.pool;
+  std::string list;
+  for (const auto& m : f.macs) list += (list.empty() ? "" : ", ") + m;
+  f.message = ip_text + " is claimed by " + std::to_string(f.macs.size()) + " MACs (" + list + ")" +
+              (probesAddress(o) ? " — a probe met an address in use" : "");
+  f.evidence = &o;
+  raise(std::move(f));
+}
+
+void Engine::checkIpHolder(const Observation& o, const ledger::WireFacts& facts) {
+  const std::string ip_text = o.ip->toString();
+  const ledger::BindingBrief& h = *facts.ip_holder;
+  if (h.mac && *h.mac != o.mac) {
+    Detection f{ConflictKind::kBindingMismatch};
     f.network = o.network;
     f.ip = ip_text;
     f.subject = "ip:" + ip_text;
-    for (const auto& c : track.claims) f.macs.push_back(c.mac.toString());
-    if (probesAddress(o)) f.macs.push_back(o.mac.toString());
-    std::sort(f.macs.begin(), f.macs.end());
-    f.macs.erase(std::unique(f.macs.begin(), f.macs.end()), f.macs.end());
-    if (facts.ip_holder) {
-      f.binding_id = facts.ip_holder->id;
-      if (facts.ip_holder->mac) f.mac = facts.ip_holder->mac->toString();
-    }
+    f.mac = o.mac.toString();
+    f.binding_id = h.id;
     f.pool = facts.pool;
-    std::string list;
-    for (const auto& m : f.macs) list += (list.empty() ? "" : ", ") + m;
-    f.message = ip_text + " is claimed by " + std::to_string(f.macs.size()) + " MACs (" + list +
-                ")" + (probesAddress(o) ? " — a probe met an address in use" : "");
+    f.details["bound_mac"] = h.mac->toString();
+    f.details["seen_mac"] = f.mac;
+    f.message = ip_text + " is bound to " + h.mac->toString() + " (binding " +
+                std::to_string(h.id) + ", " + h.instance + ") but was seen with " + f.mac;
     f.evidence = &o;
     raise(std::move(f));
-  }
-  if (!claimsAddress(o)) return;
-
-  if (facts.ip_holder) {
-    const ledger::BindingBrief& h = *facts.ip_holder;
-    if (h.mac && *h.mac != o.mac) {
-      Detection f{ConflictKind::kBindingMismatch};
-      f.network = o.network;
-      f.ip = ip_text;
-      f.subject = "ip:" + ip_text;
-      f.mac = o.mac.toString();
-      f.binding_id = h.id;
-      f.pool = facts.pool;
-      f.details["bound_mac"] = h.mac->toString();
-      f.details["seen_mac"] = f.mac;
-      f.message = ip_text + " is bound to " + h.mac->toString() + " (binding " +
-                  std::to_string(h.id) + ", " + h.instance + ") but was seen with " + f.mac;
-      f.evidence = &o;
-      raise(std::move(f));
-      return;
-    }
-    binding_seen_[h.id] = o.time;
-    if (!h.is_static && h.expires_at != 0 && h.expires_at < o.time) {
-      Detection f{ConflictKind::kStaleBinding};
-      f.network = o.network;
-      f.ip = ip_text;
-      f.mac = o.mac.toString();
-      f.subject = "binding:" + std::to_string(h.id);
-      f.binding_id = h.id;
-      f.pool = facts.pool;
-      f.message = "binding " + std::to_string(h.id) + " (" + h.instance + ") expired at " +
-                  ledger::formatTime(h.expires_at) + " without a renewal, yet " + ip_text +
-                  " is still in use";
-      f.evidence = &o;
-      raise(std::move(f));
-    }
     return;
   }
+  binding_seen_[h.id] = o.time;
+  if (h.is_static || h.expires_at == 0 || h.expires_at >= o.time) return;
+  Detection f{ConflictKind::kStaleBinding};
+  f.network = o.network;
+  f.ip = ip_text;
+  f.mac = o.mac.toString();
+  f.subject = "binding:" + std::to_string(h.id);
+  f.binding_id = h.id;
+  f.pool = facts.pool;
+  f.message = "binding " + std::to_string(h.id) + " (" + h.instance + ") expired at " +
+              ledger::formatTime(h.expires_at) + " without a renewal, yet " + ip_text +
+              " is still in use";
+  f.evidence = &o;
+  raise(std::move(f));
+}
+
+void Engine::checkUnknownStation(const Observation& o, const ledger::WireFacts& facts) {
+  const addr::IpAddress& ip = *o.ip;
   if (isLinkLocal(ip) || !facts.network_managed || facts.gateway || facts.reserved ||
       facts.external) {
     return;
   }
+  const std::string ip_text = ip.toString();
   Detection f{ConflictKind::kUnknownStation};
   f.network = o.network;
   f.ip = ip_text;
@@ -376,15 +378,13 @@ std::uint64_t Engine::persistLocked(const Conflict& c, const std::string& op,
   return applied ? applied->ticket : 0;
 }
 
-std::uint64_t Engine::raise(Detection f) {
-  std::lock_guard lock(mu_);
-  const Millis now = f.evidence != nullptr ? f.evidence->time : nowMs();
-  auto key = std::make_tuple(f.kind, f.network, f.subject);
-  auto appendEvidence = [&](Conflict& c) {
-    if (f.evidence == nullptr) return;
-    c.evidence.push_back(toJson(*f.evidence));
-    if (c.evidence.size() > options_.evidence_max) c.evidence.erase(c.evidence.begin());
-  };
+void Engine::appendEvidence(Conflict& c, const Observation* evidence) const {
+  if (evidence == nullptr) return;
+  c.evidence.push_back(toJson(*evidence));
+  if (c.evidence.size() > options_.evidence_max) c.evidence.erase(c.evidence.begin());
+}
+
+Conflict* Engine::unresolvedLocked(const ConflictKey& key) {
   auto found = unresolved_.find(key);
   if (found == unresolved_.end()) {
     if (auto alias = aliases_.find(key); alias != aliases_.end()) {
@@ -396,22 +396,26 @@ std::uint64_t Engine::raise(Detection f) {
       }
     }
   }
-  if (found != unresolved_.end()) {
-    Conflict& c = conflicts_.at(found->second);
-    if (f.counts) ++c.count;
-    c.last_seen = std::max(c.last_seen, now);
-    for (auto& m : f.macs) {
-      if (std::find(c.macs.begin(), c.macs.end(), m) == c.macs.end()) c.macs.push_back(m);
-    }
-    if (!f.details.empty()) c.details = std::move(f.details);
-    if (f.severity) c.severity = *f.severity;
-    if (!f.message.empty()) c.message = std::move(f.message);
-    appendEvidence(c);
-    dirty_.insert(c.id);
-    // A drift confirmed after the conflict opened may now meet the migration policy.
-    if (c.kind == ConflictKind::kMacDrift && c.remediation.action.empty()) remediate(c, f.evidence);
-    return c.id;
+  return found == unresolved_.end() ? nullptr : &conflicts_.at(found->second);
+}
+
+std::uint64_t Engine::addEvidenceLocked(Conflict& c, Detection& f, Millis now) {
+  if (f.counts) ++c.count;
+  c.last_seen = std::max(c.last_seen, now);
+  for (auto& m : f.macs) {
+    if (std::find(c.macs.begin(), c.macs.end(), m) == c.macs.end()) c.macs.push_back(m);
   }
+  if (!f.details.empty()) c.details = std::move(f.details);
+  if (f.severity) c.severity = *f.severity;
+  if (!f.message.empty()) c.message = std::move(f.message);
+  appendEvidence(c, f.evidence);
+  dirty_.insert(c.id);
+  // A drift confirmed after the conflict opened may now meet the migration policy.
+  if (c.kind == ConflictKind::kMacDrift && c.remediation.action.empty()) remediate(c, f.evidence);
+  return c.id;
+}
+
+Conflict Engine::newConflictLocked(Detection& f, Millis now) {
   Conflict c;
   c.id = next_id_++;
   c.kind = f.kind;
@@ -428,49 +432,63 @@ std::uint64_t Engine::raise(Detection f) {
   c.first_seen = c.last_seen = now;
   c.count = 1;
   c.policy = policyLocked(c.kind);
-  appendEvidence(c);
-  // An address nobody holds whose last holder had this very MAC: the lease ran out but the
-  // station kept the address (stale), rather than a stranger (unknown).
-  if (c.kind == ConflictKind::kUnknownStation && !c.ip.empty()) {
-    const auto original_key = key;
-    ledger::EventQuery q;
-    q.key = "ip:" + c.ip;
-    q.before_seq = std::numeric_limits<std::uint64_t>::max();
-    q.limit = 1;
-    auto last = ledger_.audit(q);
-    if (last && !last->empty() &&
-        (last->front().op == "binding.expire" || last->front().op == "binding.release" ||
-         last->front().op == "binding.reassign")) {
-      json::error_code ec;
-      auto before = json::parse(last->front().before, ec);
-      auto held = ec ? Result<ledger::BindingRecord>(Status::invalidArgument("x"))
-                     : ledger::bindingFromJson(before);
-      if (held && held->mac && held->mac->toString() == c.mac) {
-        c.kind = ConflictKind::kStaleBinding;
-        c.severity = defaultSeverity(c.kind);
-        c.binding_id = held->id;
-        c.policy = policyLocked(c.kind);
-        c.message = "binding " + std::to_string(held->id) + " (" + held->instance + ") ended (" +
-                    last->front().op + " at " + ledger::formatTime(last->front().time) + ") yet " +
-                    c.ip + " is still in use by its MAC " + c.mac;
-        // The binding is the subject, as for an expired lease seen before the sweep: one
-        // conflict for one stale binding, whichever way it was noticed.
-        c.subject = "binding:" + std::to_string(held->id);
-        key = std::make_tuple(c.kind, c.network, c.subject);
-        if (auto it = unresolved_.find(key); it != unresolved_.end()) {
-          Conflict& open = conflicts_.at(it->second);
-          ++open.count;
-          open.last_seen = std::max(open.last_seen, now);
-          appendEvidence(open);
-          dirty_.insert(open.id);
-          --next_id_;
-          aliases_[original_key] = open.id;
-          return open.id;
-        }
-        aliases_[original_key] = c.id;
-      }
-    }
+  appendEvidence(c, f.evidence);
+  return c;
+}
+
+// An address nobody holds whose last holder had this very MAC: the lease ran out but the
+// station kept the address (stale), rather than a stranger (unknown).
+std::optional<std::uint64_t> Engine::rewriteAsStaleLocked(Conflict& c, ConflictKey& key, Millis now,
+                                                          const Observation* evidence) {
+  if (c.kind != ConflictKind::kUnknownStation || c.ip.empty()) return std::nullopt;
+  ledger::EventQuery q;
+  q.key = "ip:" + c.ip;
+  q.before_seq = std::numeric_limits<std::uint64_t>::max();
+  q.limit = 1;
+  auto last = ledger_.audit(q);
+  if (!last || last->empty() ||
+      (last->front().op != "binding.expire" && last->front().op != "binding.release" &&
+       last->front().op != "binding.reassign")) {
+    return std::nullopt;
   }
+  json::error_code ec;
+  auto before = json::parse(last->front().before, ec);
+  auto held = ec ? Result<ledger::BindingRecord>(Status::invalidArgument("x"))
+                 : ledger::bindingFromJson(before);
+  if (!held || !held->mac || held->mac->toString() != c.mac) return std::nullopt;
+  const ConflictKey original_key = key;
+  c.kind = ConflictKind::kStaleBinding;
+  c.severity = defaultSeverity(c.kind);
+  c.binding_id = held->id;
+  c.policy = policyLocked(c.kind);
+  c.message = "binding " + std::to_string(held->id) + " (" + held->instance + ") ended (" +
+              last->front().op + " at " + ledger::formatTime(last->front().time) + ") yet " + c.ip +
+              " is still in use by its MAC " + c.mac;
+  // The binding is the subject, as for an expired lease seen before the sweep: one conflict
+  // for one stale binding, whichever way it was noticed.
+  c.subject = "binding:" + std::to_string(held->id);
+  key = std::make_tuple(c.kind, c.network, c.subject);
+  if (auto it = unresolved_.find(key); it != unresolved_.end()) {
+    Conflict& open = conflicts_.at(it->second);
+    ++open.count;
+    open.last_seen = std::max(open.last_seen, now);
+    appendEvidence(open, evidence);
+    dirty_.insert(open.id);
+    --next_id_;
+    aliases_[original_key] = open.id;
+    return open.id;
+  }
+  aliases_[original_key] = c.id;
+  return std::nullopt;
+}
+
+std::uint64_t Engine::raise(Detection f) {
+  std::lock_guard lock(mu_);
+  const Millis now = f.evidence != nullptr ? f.evidence->time : nowMs();
+  ConflictKey key{f.kind, f.network, f.subject};
+  if (Conflict* open = unresolvedLocked(key)) return addEvidenceLocked(*open, f, now);
+  Conflict c = newConflictLocked(f, now);
+  if (auto joined = rewriteAsStaleLocked(c, key, now, f.evidence)) return *joined;
   unresolved_[key] = c.id;
   ++stats_.opened;
   auto [it, inserted] = conflicts_.emplace(c.id, std::move(c));
@@ -712,140 +730,6 @@ void Engine::resolveQuiet(Millis now) {
     c.resolved_by = "engine";
     c.resolved_at = now;
     c.resolution = "no new evidence for " + seconds(options_.quiet_period_ms);
-    unresolved_.erase({c.kind, c.network, c.subject});
-    ++stats_.resolved;
-    persistLocked(c, "conflict.resolved", "engine");
-  }
-}
-
-std::optional<Millis> exhaustionAt(Millis now, double eta_s) {
-  // 1e11 s is 3,000 years: beyond that the date means nothing and would overflow int64 ms.
-  if (!std::isfinite(eta_s) || eta_s < 0 || eta_s > 1e11) return std::nullopt;
-  return now + static_cast<Millis>(eta_s * 1000);
-}
-
-double Engine::growthPerSecond(const std::deque<PoolSample>& samples, double used, Millis now) {
-  if (samples.empty()) return 0;
-  const double span_s = static_cast<double>(now - samples.front().at) / 1000.0;
-  return span_s > 0 ? (used - samples.front().used) / span_s : 0;
-}
-
-std::optional<Engine::PoolForecast> Engine::forecast(const std::string& pool) const {
-  std::lock_guard lock(samples_mu_);
-  auto it = pool_samples_.find(pool);
-  if (it == pool_samples_.end() || it->second.size() < 2) return std::nullopt;
-  const auto& samples = it->second;
-  const auto& last = samples.back();
-  PoolForecast f;
-  const double rate = growthPerSecond(samples, last.used, last.at);
-  f.allocations_per_hour = rate * 3600;
-  if (rate > 0) f.exhaustion_in_s = last.free / rate;
-  return f;
-}
-
-void Engine::checkPools(Millis now) {
-  auto pools = ledger_.listPools(engineActor());
-  std::unique_lock samples_lock(samples_mu_);
-  // Samples of deleted pools go with them.
-  std::erase_if(pool_samples_, [&](const auto& kv) {
-    return std::none_of(pools.begin(), pools.end(),
-                        [&](const ledger::PoolView& p) { return p.record.name == kv.first; });
-  });
-  std::set<std::tuple<ConflictKind, std::string, std::string>> active;
-  std::vector<Detection> detections;
-  for (const auto& p : pools) {
-    if (!p.children.empty()) continue;  // parents are containers: their children are measured
-    const auto& counts = p.counts;
-    if (counts.allocatable == 0) continue;
-    const double used = static_cast<double>(counts.used + counts.quarantined);
-    const double free = static_cast<double>(counts.free);
-    const double utilization = counts.utilization();
-    auto& samples = pool_samples_[p.record.name];
-    samples.push_back({now, used, free});
-    while (samples.size() > 2 && samples.front().at < now - options_.forecast_window_ms) {
-      samples.pop_front();
-    }
-    if (utilization < p.record.threshold) continue;
-    const double rate = growthPerSecond(samples, used, now);
-    Detection f{ConflictKind::kPoolUtilization};
-    f.network = p.record.network;
-    f.pool = p.record.name;
-    f.subject = "pool:" + p.record.name;
-    f.counts = false;
-    f.details["utilization"] = utilization;
-    f.details["threshold"] = p.record.threshold;
-    f.details["used"] = used;
-    f.details["free"] = free;
-    f.details["allocations_per_hour"] = rate * 3600;
-    std::string forecast = "no exhaustion forecast (allocation rate not rising)";
-    if (rate > 0) {
-      const double eta_s = free / rate;
-      f.details["exhaustion_in_s"] = eta_s;
-      if (auto at = exhaustionAt(now, eta_s)) {
-        f.details["exhaustion_at"] = ledger::formatTime(*at);
-        forecast = "exhausted in about " + std::to_string(static_cast<long long>(eta_s / 60)) +
-                   " min at the current rate";
-      } else {
-        forecast = "no exhaustion in sight at the current rate";
-      }
-    }
-    f.severity = utilization >= 0.95 || (rate > 0 && free / rate < 3600) ? Severity::kCritical
-                                                                         : Severity::kWarning;
-    f.message = "pool \"" + p.record.name + "\" is " + percent(utilization) + " used (threshold " +
-                percent(p.record.threshold) + "); " + forecast;
-    active.insert({f.kind, f.network, f.subject});
-    detections.push_back(std::move(f));
-  }
-  samples_lock.unlock();
-  for (auto& f : detections) raise(std::move(f));
-  // Overlaps: pools of one network whose ranges meet, from different clusters (control planes).
-  for (std::size_t i = 0; i < pools.size(); ++i) {
-    for (std::size_t j = i + 1; j < pools.size(); ++j) {
-      const auto& a = pools[i].record;
-      const auto& b = pools[j].record;
-      if (a.network != b.network || a.parent == b.name || b.parent == a.name) continue;
-      // Only another control plane's range makes an overlap: an external pool over a managed
-      // one, or external pools of different clusters. Managed pools meet only by carving (the
-      // ledger refuses other overlaps), at any depth; one cluster's own imports are its business.
-      if (!a.external && !b.external) continue;
-      if (a.external && b.external && a.cluster == b.cluster) continue;
-      std::string where;
-      for (const auto& x : a.cidrs) {
-        for (const auto& y : b.cidrs) {
-          if (x.overlaps(y)) where = x.toString() + " and " + y.toString();
-        }
-      }
-      if (where.empty()) continue;
-      Detection f{ConflictKind::kPoolOverlap};
-      f.network = a.network;
-      f.subject = "pools:" + std::min(a.name, b.name) + "," + std::max(a.name, b.name);
-      f.pool = a.name;
-      f.counts = false;
-      f.details["pools"] = json::array{json::string(a.name), json::string(b.name)};
-      f.details["clusters"] = json::array{json::string(a.cluster), json::string(b.cluster)};
-      f.message = "pools \"" + a.name + "\" (cluster \"" + a.cluster + "\") and \"" + b.name +
-                  "\" (cluster \"" + b.cluster + "\") overlap: " + where;
-      active.insert({f.kind, f.network, f.subject});
-      raise(std::move(f));
-    }
-  }
-  // Conditions that ended resolve at once.
-  std::lock_guard lock(mu_);
-  std::vector<std::uint64_t> ended;
-  for (const auto& [key, id] : unresolved_) {
-    auto kind = std::get<0>(key);
-    if ((kind == ConflictKind::kPoolUtilization || kind == ConflictKind::kPoolOverlap) &&
-        !active.contains(key)) {
-      ended.push_back(id);
-    }
-  }
-  for (auto id : ended) {
-    Conflict& c = conflicts_.at(id);
-    c.status = ConflictStatus::kResolved;
-    c.resolved_by = "engine";
-    c.resolved_at = now;
-    c.resolution = c.kind == ConflictKind::kPoolUtilization ? "utilization below the threshold"
-                                                            : "the pools no longer overlap";
     unresolved_.erase({c.kind, c.network, c.subject});
     ++stats_.resolved;
     persistLocked(c, "conflict.resolved", "engine");

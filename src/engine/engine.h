@@ -176,17 +176,52 @@ class Engine {
     std::optional<Severity> severity;
   };
 
+  // An unresolved conflict's identity: (kind, network, subject).
+  using ConflictKey = std::tuple<ConflictKind, std::string, std::string>;
+
+  // The actor the engine's own writes are recorded as ("engine").
+  static const ledger::Actor& engineActor();
+
+  // ---- the rules, per observation (engine.cc) ----
   void inspect(const Observation& o, const ledger::WireFacts& facts);
   void checkFlapping(const Observation& o, MacTrack& track);
   void checkIp(const Observation& o, const ledger::WireFacts& facts);
+  // Two stations claiming one address (or a probe for an address another station claims).
+  void checkDuplicateIp(const Observation& o, const ledger::WireFacts& facts, IpTrack& track);
+  // An address claimed by a station other than its binding's, or after the lease ended.
+  void checkIpHolder(const Observation& o, const ledger::WireFacts& facts);
+  // An address nobody holds, in a managed network.
+  void checkUnknownStation(const Observation& o, const ledger::WireFacts& facts);
   void checkMac(const Observation& o, const ledger::WireFacts& facts, MacTrack& track);
+
+  // ---- the periodic checks (periodic_checks.cc) ----
   void checkPools(Millis now);
+  // Samples every leaf pool; a utilization detection for each over its threshold.
+  std::vector<Detection> utilizationDetections(Millis now,
+                                               const std::vector<ledger::PoolView>& pools);
+  // Pools of one network whose ranges meet, from different control planes.
+  static std::vector<Detection> overlapDetections(const std::vector<ledger::PoolView>& pools);
+  // Resolves the pool conditions (utilization, overlap) not in `active`.
+  void resolveEndedPoolConditions(Millis now, const std::set<ConflictKey>& active);
   void checkNeverSeen(Millis now);
   void resolveQuiet(Millis now);
   void flushDirty();
 
+  // ---- conflicts ----
   // Returns the conflict's id. Requires mu_ not held.
   std::uint64_t raise(Detection detection);
+  // The rest require mu_ held.
+  // The unresolved conflict under `key`, or the one its alias leads to; nullptr when none.
+  Conflict* unresolvedLocked(const ConflictKey& key);
+  // New evidence for the open conflict `c`; returns its id.
+  std::uint64_t addEvidenceLocked(Conflict& c, Detection& detection, Millis now);
+  // A conflict opened by `detection` (its id taken, not yet stored).
+  Conflict newConflictLocked(Detection& detection, Millis now);
+  // An unknown_station whose address's last holder had the same MAC becomes that binding's
+  // stale_binding (`c` and `key` rewritten); returns the id of an open one it joins instead.
+  std::optional<std::uint64_t> rewriteAsStaleLocked(Conflict& c, ConflictKey& key, Millis now,
+                                                    const Observation* evidence);
+  void appendEvidence(Conflict& c, const Observation* evidence) const;
   void remediate(Conflict& c, const Observation* trigger);
   Result<ledger::Applied<Conflict>> transition(const ledger::Actor& actor, std::uint64_t id,
                                                ConflictStatus to, const std::string& note);
@@ -218,11 +253,11 @@ class Engine {
   // Conflicts and policies: shared with API threads.
   mutable std::mutex mu_;
   std::map<std::uint64_t, Conflict> conflicts_;
-  std::map<std::tuple<ConflictKind, std::string, std::string>, std::uint64_t> unresolved_;
+  std::map<ConflictKey, std::uint64_t> unresolved_;
   std::set<std::uint64_t> dirty_;
   // unknown_station keys already rewritten to a stale_binding conflict (id): later sightings
   // go straight there instead of asking the store's history again.
-  std::map<std::tuple<ConflictKind, std::string, std::string>, std::uint64_t> aliases_;
+  std::map<ConflictKey, std::uint64_t> aliases_;
   std::map<ConflictKind, Policy> policies_;
   std::uint64_t next_id_ = 1;
   EngineStats stats_;
