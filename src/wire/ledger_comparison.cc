@@ -49,58 +49,64 @@ bool exempt(const LedgerPool& pool, const IpAddress& ip) {
                      [&](const addr::IpRange& r) { return r.contains(ip); });
 }
 
-}  // namespace
-
-std::vector<Finding> compareWithLedger(std::span<const Station> stations,
-                                       const LedgerView& ledger) {
+// The ledger indexed for the station look-ups; one finding per IP (mismatch, unknown) or per
+// bound MAC, in std::maps so the result does not depend on the stations' order.
+struct Comparison {
+  const LedgerView& ledger;
   boost::unordered_flat_map<IpAddress, const LedgerBinding*, addr::IpAddressHash> by_ip;
   boost::unordered_flat_map<Mac, const LedgerBinding*, addr::MacHash> by_mac;
-  for (const LedgerBinding& b : ledger.bindings) {
-    for (const IpAddress& ip : b.addresses) by_ip.try_emplace(ip, &b);
-    if (b.mac) by_mac.try_emplace(*b.mac, &b);
-  }
-
-  // One finding per IP (mismatch, unknown) or per bound MAC; std::map keeps the build order
-  // independent of the stations' order.
   std::map<IpAddress, Finding> per_ip;
   std::map<Mac, Finding> per_mac;
-  for (const Station& s : stations) {
+
+  explicit Comparison(const LedgerView& view) : ledger(view) {
+    for (const LedgerBinding& b : ledger.bindings) {
+      for (const IpAddress& ip : b.addresses) by_ip.try_emplace(ip, &b);
+      if (b.mac) by_mac.try_emplace(*b.mac, &b);
+    }
+  }
+
+  // The station's IP: bound to another MAC, or inside a pool and bound to nobody.
+  void checkIp(const Station& s) {
     if (auto it = by_ip.find(s.ip); it != by_ip.end()) {
       const LedgerBinding& b = *it->second;
-      if (b.mac && *b.mac != s.mac) {
-        Finding& f = per_ip[s.ip];
-        if (f.macs.empty()) {
-          f.kind = FindingKind::kBindingMismatch;
-          f.segment = s.segment;
-          f.ip = s.ip;
-          f.mac = *b.mac;
-          f.detail = "bound to " + b.mac->toString() + " by " + bindingName(b) + "; claimed by ";
-        }
-        f.macs.push_back(s.mac);
-        absorb(f, s);
-      }
-    } else if (const LedgerPool* pool = poolContaining(ledger, s.ip);
-               pool != nullptr && !exempt(*pool, s.ip)) {
+      if (!b.mac || *b.mac == s.mac) return;
       Finding& f = per_ip[s.ip];
       if (f.macs.empty()) {
-        f.kind = FindingKind::kUnknownStation;
+        f.kind = FindingKind::kBindingMismatch;
         f.segment = s.segment;
         f.ip = s.ip;
-        f.detail = "inside pool " + pool->name + " but held by no binding; claimed by ";
+        f.mac = *b.mac;
+        f.detail = "bound to " + b.mac->toString() + " by " + bindingName(b) + "; claimed by ";
       }
       f.macs.push_back(s.mac);
       absorb(f, s);
+      return;
     }
+    const LedgerPool* pool = poolContaining(ledger, s.ip);
+    if (pool == nullptr || exempt(*pool, s.ip)) return;
+    Finding& f = per_ip[s.ip];
+    if (f.macs.empty()) {
+      f.kind = FindingKind::kUnknownStation;
+      f.segment = s.segment;
+      f.ip = s.ip;
+      f.detail = "inside pool " + pool->name + " but held by no binding; claimed by ";
+    }
+    f.macs.push_back(s.mac);
+    absorb(f, s);
+  }
 
+  // The station's MAC: bound, and claiming an address of a family its binding holds but not
+  // this one.
+  void checkMac(const Station& s) {
     auto bound = by_mac.find(s.mac);
-    if (bound == by_mac.end() || isLinkLocal(s.ip)) continue;
+    if (bound == by_mac.end() || isLinkLocal(s.ip)) return;
     const LedgerBinding& b = *bound->second;
     bool holds = false, same_family = false;
     for (const IpAddress& a : b.addresses) {
       holds = holds || a == s.ip;
       same_family = same_family || a.family() == s.ip.family();
     }
-    if (holds || !same_family) continue;
+    if (holds || !same_family) return;
     Finding& f = per_mac[s.mac];
     if (f.ips.empty()) {
       f.kind = FindingKind::kBoundMacOtherIp;
@@ -112,28 +118,42 @@ std::vector<Finding> compareWithLedger(std::span<const Station> stations,
     absorb(f, s);
   }
 
-  std::vector<Finding> out;
-  for (auto& [ip, f] : per_ip) {
-    // One MAC seen on two VLANs is listed once, at its first place.
-    std::vector<Mac> unique;
-    for (const Mac& m : f.macs) {
-      if (std::find(unique.begin(), unique.end(), m) == unique.end()) unique.push_back(m);
+  std::vector<Finding> findings() {
+    std::vector<Finding> out;
+    for (auto& [ip, f] : per_ip) {
+      // One MAC seen on two VLANs is listed once, at its first place.
+      std::vector<Mac> unique;
+      for (const Mac& m : f.macs) {
+        if (std::find(unique.begin(), unique.end(), m) == unique.end()) unique.push_back(m);
+      }
+      f.macs = std::move(unique);
+      f.detail += macList(f.macs);
+      out.push_back(std::move(f));
     }
-    f.macs = std::move(unique);
-    f.detail += macList(f.macs);
-    out.push_back(std::move(f));
-  }
-  for (auto& [mac, f] : per_mac) {
-    std::sort(f.ips.begin(), f.ips.end());
-    f.ips.erase(std::unique(f.ips.begin(), f.ips.end()), f.ips.end());
-    for (std::size_t i = 0; i < f.ips.size(); ++i) {
-      f.detail += (i == 0 ? "" : ", ") + f.ips[i].toString();
+    for (auto& [mac, f] : per_mac) {
+      std::sort(f.ips.begin(), f.ips.end());
+      f.ips.erase(std::unique(f.ips.begin(), f.ips.end()), f.ips.end());
+      for (std::size_t i = 0; i < f.ips.size(); ++i) {
+        f.detail += (i == 0 ? "" : ", ") + f.ips[i].toString();
+      }
+      out.push_back(std::move(f));
     }
-    out.push_back(std::move(f));
+    for (Finding& f : out) f.severity = severityOf(f.kind);
+    std::sort(out.begin(), out.end(), findingOrder);
+    return out;
   }
-  for (Finding& f : out) f.severity = severityOf(f.kind);
-  std::sort(out.begin(), out.end(), findingOrder);
-  return out;
+};
+
+}  // namespace
+
+std::vector<Finding> compareWithLedger(std::span<const Station> stations,
+                                       const LedgerView& ledger) {
+  Comparison comparison(ledger);
+  for (const Station& s : stations) {
+    comparison.checkIp(s);
+    comparison.checkMac(s);
+  }
+  return comparison.findings();
 }
 
 }  // namespace netledger::wire
