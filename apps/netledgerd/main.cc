@@ -20,7 +20,14 @@ int main(int argc, char** argv) {
   flags.add("--listen", config.listen, "HOST:PORT to serve on (port 0: any)")
       ->capture_default_str();
   flags.add("--data-dir", config.data_dir, "where the ledger lives")->capture_default_str();
-  flags.add("--store", config.store, "store URL (default sqlite:DATA_DIR/ledger.db)");
+  flags.add("--store", config.store,
+            "store URL: sqlite:PATH (default sqlite:DATA_DIR/ledger.db), memory:, "
+            "etcd://HOST:PORT[,HOST:PORT...][/PREFIX] (etcds:// for TLS)");
+  flags.add("--etcd-ca", config.etcd_ca, "etcds:// stores: PEM CA bundle to trust");
+  flags.add("--etcd-cert", config.etcd_cert, "etcds:// stores: PEM client certificate");
+  flags.add("--etcd-key", config.etcd_key, "etcds:// stores: PEM key of --etcd-cert");
+  flags.add("--etcd-user", config.etcd_user, "etcd user (password: NETLEDGER_ETCD_PASSWORD)");
+  flags.add("--etcd-password-file", config.etcd_password_file, "file holding the etcd password");
   flags.add("--tls-cert", config.tls_cert, "PEM certificate: serve HTTPS");
   flags.add("--tls-key", config.tls_key, "PEM private key for --tls-cert");
   flags.add("--io-threads", config.io_threads, "HTTP I/O threads")->capture_default_str();

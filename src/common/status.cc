@@ -25,6 +25,8 @@ std::string_view codeName(StatusCode code) {
       return "payload_too_large";
     case StatusCode::kUnavailable:
       return "unavailable";
+    case StatusCode::kAborted:
+      return "aborted";
     case StatusCode::kInternal:
       return "internal";
   }

@@ -20,6 +20,7 @@ enum class StatusCode {
   kForbidden,
   kPayloadTooLarge,
   kUnavailable,  // retryable: store or peer away
+  kAborted,      // retryable at once: another writer of a shared store got there first
   kInternal,
 };
 
@@ -44,6 +45,7 @@ class [[nodiscard]] Status {
     return {StatusCode::kPayloadTooLarge, std::move(m)};
   }
   static Status unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
+  static Status aborted(std::string m) { return {StatusCode::kAborted, std::move(m)}; }
   static Status internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 
   bool isOk() const { return code_ == StatusCode::kOk; }

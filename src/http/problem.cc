@@ -20,6 +20,7 @@ unsigned httpStatusFor(StatusCode code) {
     case StatusCode::kPayloadTooLarge:
       return 413;
     case StatusCode::kUnavailable:
+    case StatusCode::kAborted:
       return 503;
     case StatusCode::kOk:
     case StatusCode::kInternal:

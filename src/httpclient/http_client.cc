@@ -132,8 +132,16 @@ struct HttpClient::Impl {
     if (options.insecure) {
       tls->set_verify_mode(ssl::verify_none, ec);
     } else {
-      tls->set_default_verify_paths(ec);
+      if (options.ca_file.empty()) {
+        tls->set_default_verify_paths(ec);
+      } else {
+        tls->load_verify_file(options.ca_file, ec);
+      }
       if (!ec) tls->set_verify_mode(ssl::verify_peer, ec);
+    }
+    if (!ec && !options.cert_file.empty()) {
+      tls->use_certificate_chain_file(options.cert_file, ec);
+      if (!ec) tls->use_private_key_file(options.key_file, ssl::context::pem, ec);
     }
     if (ec) return Status::unavailable("TLS setup: " + ec.message());
     return Status::ok();

@@ -43,6 +43,11 @@ struct HttpResponse {
 struct HttpClientOptions {
   // https only: skip certificate and host name verification (self-signed test servers).
   bool insecure = false;
+  // https only: trust this CA bundle (PEM) instead of the system's, and present this client
+  // certificate and key (PEM) when the server asks (etcd's client-cert auth). Empty: unused.
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
   // DNS resolution, TCP connect and the TLS handshake, each.
   std::chrono::milliseconds connect_timeout{5000};
   // Writing the request and reading the whole response, together.

@@ -32,7 +32,7 @@ void CommitPipeline::stop() {
 }
 
 std::uint64_t CommitPipeline::pushLocked(std::vector<Write>&& writes) {
-  for (auto& w : writes) pending_writes_.push_back(std::move(w));
+  queued_.push_back(std::move(writes));
   std::uint64_t ticket = next_ticket_++;
   work_cv_.notify_one();
   return ticket;
@@ -58,9 +58,15 @@ Status CommitPipeline::waitDurable(std::uint64_t ticket) {
 }
 
 void CommitPipeline::failAllLocked(const Status& why, std::vector<Pending>& to_fail) {
-  last_failure_ = Status::unavailable("the store did not commit the change: " + why.message());
+  // Another writer of a shared store changed what the batch was built on: the commands are
+  // sound, only late; the caller runs them again on the state rebuilt below.
+  const bool overtaken = store_.shared() && (why.code() == StatusCode::kConflict ||
+                                             why.code() == StatusCode::kAborted);
+  last_failure_ =
+      overtaken ? Status::aborted("another replica changed the ledger first: " + why.message())
+                : Status::unavailable("the store did not commit the change: " + why.message());
   failed_below_ = next_ticket_;
-  pending_writes_.clear();
+  queued_.clear();
   for (auto& p : waiting_) to_fail.push_back(std::move(p));
   waiting_.clear();
   // Memory may hold changes the store refused: rebuild it from what is durable.
@@ -80,16 +86,38 @@ void CommitPipeline::publish(const std::vector<Write>& batch) const {
 void CommitPipeline::loop() {
   std::unique_lock lock(mu_);
   while (true) {
-    work_cv_.wait(lock, [&] { return stopping_ || !pending_writes_.empty(); });
-    if (pending_writes_.empty()) break;  // stopping, nothing left
+    work_cv_.wait(lock, [&] { return stopping_ || !queued_.empty(); });
+    if (queued_.empty()) break;  // stopping, nothing left
     commitOne(lock);
   }
 }
 
+std::uint64_t CommitPipeline::takeBatchLocked(std::vector<Write>& batch) {
+  const std::uint64_t first = next_ticket_ - queued_.size();
+  const std::size_t budget = store_.maxBatchCost();
+  std::size_t cost = 0;
+  std::size_t taken = 0;
+  while (!queued_.empty()) {
+    std::size_t c = 0;
+    if (budget != SIZE_MAX) {
+      for (const Write& w : queued_.front()) c += store_.costOf(w);
+    }
+    if (taken > 0 && cost + c > budget) break;
+    cost += c;
+    if (batch.empty()) {
+      batch = std::move(queued_.front());
+    } else {
+      std::move(queued_.front().begin(), queued_.front().end(), std::back_inserter(batch));
+    }
+    queued_.pop_front();
+    ++taken;
+  }
+  return first + taken - 1;
+}
+
 void CommitPipeline::commitOne(std::unique_lock<std::mutex>& lock) {
   std::vector<Write> batch;
-  batch.swap(pending_writes_);
-  const std::uint64_t top = next_ticket_ - 1;
+  const std::uint64_t top = takeBatchLocked(batch);
   lock.unlock();
   auto t0 = std::chrono::steady_clock::now();
   Status s = store_.apply(batch);

@@ -74,6 +74,9 @@ class CommitPipeline {
   };
 
   void loop();
+  // Takes the queued commands that fit the store's batch budget (at least one); returns the
+  // ticket of the last one taken.
+  std::uint64_t takeBatchLocked(std::vector<Write>& batch);
   // Commits one batch (called with `lock` held; releases it around the store call).
   void commitOne(std::unique_lock<std::mutex>& lock);
   void failAllLocked(const Status& why, std::vector<Pending>& to_fail);
@@ -85,7 +88,7 @@ class CommitPipeline {
   CommitObserver commit_observer_;
   EventListener event_listener_;
 
-  std::vector<Write> pending_writes_;
+  std::deque<std::vector<Write>> queued_;  // the writes of each command not yet committed
   std::uint64_t next_ticket_ = 1;     // ticket of the next command
   std::uint64_t durable_ticket_ = 0;  // every ticket <= this is durable
   std::uint64_t failed_below_ = 0;    // tickets < this that are not durable have failed

@@ -213,6 +213,8 @@ class Ledger : public EventLog {
   // of its writes, or the latest ticket when it wrote nothing.
   template <typename T, typename Command>
   Result<Applied<T>> mutate(const Actor& actor, Command&& command);
+  // For a shared store: applies what other writers commit (applyCommitted) as it commits.
+  Status followStore();
 
   std::unique_ptr<State> state_;
 };

@@ -136,10 +136,25 @@ Status Ledger::open() {
     state_->open = true;
   }
   state_->pipeline.start();
-  return Status::ok();
+  return followStore();
+}
+
+// A shared store's other writers: their batches reach memory as they commit. A batch memory
+// cannot follow (it names a pool memory does not know) is answered by a full reload.
+Status Ledger::followStore() {
+  if (!state_->store.shared()) return Status::ok();
+  return state_->store.follow([this](std::vector<Write>&& batch) {
+    Status s = applyCommitted(batch);
+    if (!s.isOk()) {
+      std::lock_guard lock(state_->mu);
+      (void)state_->rebuildLocked();
+    }
+    return s;
+  });
 }
 
 void Ledger::close() {
+  state_->store.stopFollowing();
   state_->pipeline.stop();
   std::lock_guard lock(state_->mu);
   state_->open = false;

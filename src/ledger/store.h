@@ -1,11 +1,12 @@
 #pragma once
 // The Store interface: how the Ledger persists. Small on purpose (LevelDB db.h, Kea LeaseMgr):
 // load everything at start, apply a batch atomically and durably, query and prune events,
-// snapshot. Backends (src/store/: sqlite, memory; later etcd) register by URL scheme.
+// snapshot. Backends (src/store/: sqlite, memory, etcd) register by URL scheme.
 //
 // The interface lives here, beside its only consumer, so that backends depend on the ledger
 // and not the other way round.
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -126,14 +127,50 @@ class Store {
 
   // "sqlite:/path/to/ledger.db", "memory:".
   virtual std::string url() const = 0;
+
+  // ---- several writers (etcd): the defaults describe a store this process alone writes ----
+
+  // True when other processes write the same store. apply() then answers kAborted when the
+  // batch was built on state another writer has since changed (nothing applied): the commands
+  // in it are to be run again on fresh state, not reported as conflicts.
+  virtual bool shared() const { return false; }
+  // What a write costs against maxBatchCost() (etcd: the operations of one transaction). The
+  // group commit never puts more than maxBatchCost() into one batch unless one command alone
+  // costs more.
+  virtual std::size_t costOf(const Write& write) const {
+    (void)write;
+    return 1;
+  }
+  virtual std::size_t maxBatchCost() const { return SIZE_MAX; }
+
+  // Receives the batches other writers commit after the last load(), in commit order, each as
+  // the writes that make it. An error from the sink means it could not follow: the store calls
+  // it again with the next batch; the sink is expected to reload.
+  using ChangeSink = std::function<Status(std::vector<Write>&& batch)>;
+  // Starts delivering to `sink` on a thread of the store's own (a no-op for unshared stores).
+  virtual Status follow(ChangeSink sink) {
+    (void)sink;
+    return Status::ok();
+  }
+  // Stops the delivery; returns once the sink is no longer called. Idempotent.
+  virtual void stopFollowing() {}
 };
 
-using StoreFactory = std::function<Result<std::unique_ptr<Store>>(const std::string& location)>;
+// How to reach a store that is a server (etcd): TLS files and user/password auth. File and
+// memory stores ignore it.
+struct StoreCredentials {
+  std::string ca_file, cert_file, key_file;
+  std::string user, password;
+};
+
+using StoreFactory = std::function<Result<std::unique_ptr<Store>>(
+    const std::string& location, const StoreCredentials& credentials)>;
 
 // Registers a backend for URLs "scheme:location". Backends register from their library's
 // static-initializer-free entry point (store/register.h: registerBuiltinStores).
 void registerStoreBackend(const std::string& scheme, StoreFactory factory);
 // Opens "scheme:location"; kInvalidArgument naming the scheme when unknown.
-Result<std::unique_ptr<Store>> openStore(const std::string& url);
+Result<std::unique_ptr<Store>> openStore(const std::string& url,
+                                         const StoreCredentials& credentials = {});
 
 }  // namespace netledger::ledger

@@ -25,7 +25,8 @@ void registerStoreBackend(const std::string& scheme, StoreFactory factory) {
   r.factories[scheme] = std::move(factory);
 }
 
-Result<std::unique_ptr<Store>> openStore(const std::string& url) {
+Result<std::unique_ptr<Store>> openStore(const std::string& url,
+                                         const StoreCredentials& credentials) {
   auto colon = url.find(':');
   std::string scheme = url.substr(0, colon);
   StoreFactory factory;
@@ -41,7 +42,7 @@ Result<std::unique_ptr<Store>> openStore(const std::string& url) {
     }
     factory = it->second;
   }
-  return factory(colon == std::string::npos ? std::string() : url.substr(colon + 1));
+  return factory(colon == std::string::npos ? std::string() : url.substr(colon + 1), credentials);
 }
 
 }  // namespace netledger::ledger

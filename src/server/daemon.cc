@@ -80,12 +80,39 @@ Status loadConfigFile(const std::string& path, DaemonConfig& c) {
   if (!engine) return engine.status();
   NL_RETURN_IF_ERROR(config::firstError(
       {f.get("listen", c.listen), f.get("data_dir", c.data_dir), f.get("store", c.store),
+       f.get("etcd_ca", c.etcd_ca), f.get("etcd_cert", c.etcd_cert), f.get("etcd_key", c.etcd_key),
+       f.get("etcd_user", c.etcd_user), f.get("etcd_password_file", c.etcd_password_file),
        f.get("tls_cert", c.tls_cert), f.get("tls_key", c.tls_key),
        f.get("io_threads", c.io_threads), f.get("max_body_bytes", c.max_body_bytes),
        f.get("retention_days", c.retention_days), f.get("sweep_interval_ms", c.sweep_interval_ms),
        f.get("probe_attempts", c.probe_attempts), readEngine(*engine, c.engine)}));
   return f.refuseUnknown();
 }
+
+namespace {
+
+// The etcd credentials of the config; the password from its file or the environment.
+Result<ledger::StoreCredentials> storeCredentials(const DaemonConfig& c) {
+  ledger::StoreCredentials out{c.etcd_ca, c.etcd_cert, c.etcd_key, c.etcd_user, {}};
+  if (!c.etcd_password_file.empty()) {
+    std::ifstream in(c.etcd_password_file);
+    if (!in)
+      return Status::invalidArgument("etcd_password_file: cannot read " + c.etcd_password_file);
+    std::getline(in, out.password);
+  } else if (const char* p = std::getenv("NETLEDGER_ETCD_PASSWORD"); p != nullptr) {
+    out.password = p;
+  }
+  if (!out.user.empty() && out.password.empty()) {
+    return Status::invalidArgument(
+        "etcd_user: needs a password (etcd_password_file or NETLEDGER_ETCD_PASSWORD)");
+  }
+  if (out.cert_file.empty() != out.key_file.empty()) {
+    return Status::invalidArgument("etcd_cert and etcd_key: give both or neither");
+  }
+  return out;
+}
+
+}  // namespace
 
 Status checkConfig(const DaemonConfig& c) {
   if (c.io_threads == 0 || c.io_threads > 64) {
@@ -174,7 +201,9 @@ Status Daemon::Impl::openLedger() {
   }
   std::string url =
       config.store.empty() ? "sqlite:" + config.data_dir + "/ledger.db" : config.store;
-  auto opened = ledger::openStore(url);
+  auto credentials = storeCredentials(config);
+  if (!credentials) return credentials.status();
+  auto opened = ledger::openStore(url, *credentials);
   if (!opened) return opened.status();
   store = std::move(opened).value();
   ledger::LedgerOptions options;
@@ -244,9 +273,9 @@ Status Daemon::Impl::startServices() {
   probes = std::make_unique<ProbeCoordinator>(*probe_ledger, engine.get(), *clock, probe_options);
   probes->start();
   scans = std::make_unique<ScanService>(*ledger, engine.get(), *clock);
-  api = std::make_unique<ApiContext>(
-      ApiContext{*ledger, metrics, ready, std::string(openapiDocument()), engine.get(),
-                 events.get(), webhooks.get(), probes.get(), scans.get(), rates.get(), clock});
+  api = std::make_unique<ApiContext>(ApiContext{
+      *ledger, metrics, ready, std::string(openapiDocument()), engine.get(), events.get(),
+      webhooks.get(), probes.get(), scans.get(), rates.get(), clock, store->shared()});
   NL_RETURN_IF_ERROR(loadWebhooks(*api));
   webhooks->start();
   live_api = api.get();  // from now on committed events reach both

@@ -21,6 +21,9 @@ struct DaemonConfig {
   std::string listen = "127.0.0.1:8080";
   std::string data_dir = "./netledger-data";
   std::string store;  // default: sqlite:<data_dir>/ledger.db
+  // etcd:// and etcds:// stores: TLS files and user auth. The password is read from
+  // etcd_password_file, else from NETLEDGER_ETCD_PASSWORD (never a flag: argv is public).
+  std::string etcd_ca, etcd_cert, etcd_key, etcd_user, etcd_password_file;
   std::string tls_cert, tls_key;
   std::size_t io_threads = 2;
   std::size_t max_body_bytes = 1024 * 1024;
@@ -32,7 +35,8 @@ struct DaemonConfig {
   webhooks::Options webhooks;    // delivery limits (queue, attempts, timeouts)
 };
 
-// Reads a YAML config file (keys as in DaemonConfig: listen, data_dir, store, tls_cert,
+// Reads a YAML config file (keys as in DaemonConfig: listen, data_dir, store, etcd_ca,
+// etcd_cert, etcd_key, etcd_user, etcd_password_file, tls_cert,
 // tls_key, io_threads, max_body_bytes, retention_days, sweep_interval_ms, probe_attempts (1 to
 // 16), and an `engine:` map with duplicate_window_s, flap_changes, flap_window_s,
 // quiet_period_s, never_seen_s, drift_confirmations, evidence_max and `policies:` {kind:

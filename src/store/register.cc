@@ -5,6 +5,7 @@
 #include <string>
 
 #include "ledger/store.h"
+#include "store/etcd/etcd_store.h"
 #include "store/memory/memory_store.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -25,15 +26,33 @@ void registerBuiltinStores() {
   static std::once_flag once;
   std::call_once(once, [] {
     ledger::registerStoreBackend(
-        "sqlite", [](const std::string& location) -> Result<std::unique_ptr<ledger::Store>> {
+        "sqlite",
+        [](const std::string& location,
+           const ledger::StoreCredentials&) -> Result<std::unique_ptr<ledger::Store>> {
           auto store = SqliteStore::open(sqlitePath(location));
           if (!store) return store.status();
           return std::unique_ptr<ledger::Store>(std::move(*store));
         });
     ledger::registerStoreBackend(
-        "memory", [](const std::string&) -> Result<std::unique_ptr<ledger::Store>> {
+        "memory",
+        [](const std::string&,
+           const ledger::StoreCredentials&) -> Result<std::unique_ptr<ledger::Store>> {
           return std::unique_ptr<ledger::Store>(std::make_unique<MemoryStore>());
         });
+    for (const char* scheme : {"etcd", "etcds"}) {
+      ledger::registerStoreBackend(
+          scheme,
+          [scheme](const std::string& location,
+                   const ledger::StoreCredentials& c) -> Result<std::unique_ptr<ledger::Store>> {
+            auto target = etcd::parseEtcdUrl(scheme, location);
+            if (!target) return target.status();
+            auto store =
+                etcd::EtcdStore::open(std::string(scheme) + ":" + location, std::move(*target),
+                                      {c.ca_file, c.cert_file, c.key_file, c.user, c.password});
+            if (!store) return store.status();
+            return std::unique_ptr<ledger::Store>(std::move(*store));
+          });
+    }
   });
 }
 

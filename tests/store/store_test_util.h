@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
@@ -43,7 +44,7 @@ class TempDir {
   std::string path_;
 };
 
-inline addr::IpAddress ip(const char* text) { return addr::IpAddress::parse(text).value(); }
+inline addr::IpAddress ip(const std::string& text) { return addr::IpAddress::parse(text).value(); }
 inline addr::Prefix prefix(const char* text) { return addr::Prefix::parse(text).value(); }
 inline addr::IpRange range(const char* text) { return addr::IpRange::parse(text).value(); }
 inline addr::Mac mac(const char* text) { return addr::Mac::parse(text).value(); }
@@ -103,17 +104,33 @@ inline ledger::Labels trickyLabels() {
           {"", "empty key"}};
 }
 
+// Addresses and MACs derived from a binding's id, so bindings of different ids never share one
+// (the etcd backend keeps each address and MAC unique, like the ledger does).
+inline std::string idOctets(std::uint64_t id) {
+  return std::to_string((id >> 16) & 255) + "." + std::to_string((id >> 8) & 255) + "." +
+         std::to_string(id & 255);
+}
+inline std::string idIpv6(std::uint64_t id) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "2001:db8:20::%x:%x", static_cast<unsigned>((id >> 16) & 0xffff),
+                static_cast<unsigned>(id & 0xffff));
+  return buf;
+}
+inline addr::Mac idMac(std::uint64_t prefix, std::uint64_t id) {
+  return addr::Mac((prefix << 24) | (id & 0xffffff));
+}
+
 inline ledger::BindingRecord fullBinding(std::uint64_t id) {
   ledger::BindingRecord b;
   b.id = id;
   b.instance = "vm-" + std::to_string(id) + " \xe2\x80\x94 \"prod\"";
   b.interface = "ens3";
-  b.mac = mac("02:42:ac:10:00:05");
+  b.mac = idMac(0x0242ac, id);
   b.mac_pool = "macs";
-  b.addresses = {{ip("10.20.0.5"), "lab"},
-                 {ip("2001:db8:20::5"), "lab-v6"},
-                 {ip("198.51.100.7"), "we|ird,pool%name"},
-                 {ip("::ffff:192.0.2.1"), ""}};
+  b.addresses = {{ip("20." + idOctets(id)), "lab"},
+                 {ip(idIpv6(id)), "lab-v6"},
+                 {ip("21." + idOctets(id)), "we|ird,pool%name"},
+                 {ip("::ffff:22." + idOctets(id)), ""}};
   b.host = "host-7";
   b.host_mac = mac("00:1a:2b:3c:4d:5e");
   b.service = "api";
@@ -133,7 +150,7 @@ inline ledger::BindingRecord minimalBinding(std::uint64_t id) {
   ledger::BindingRecord b;
   b.id = id;
   b.instance = "i-" + std::to_string(id);
-  b.addresses = {{ip("10.20.0.9"), "lab"}};
+  b.addresses = {{ip("30." + idOctets(id)), "lab"}};
   b.version = 1;
   return b;
 }

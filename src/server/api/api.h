@@ -42,6 +42,9 @@ struct ApiContext {
   ScanService* scans;              // active scans (/v1/scans)
   ActivityRates* rates;            // allocation/release rates (/v1/stats/rates)
   Clock* clock;                    // now, for the rates' window
+  // The store is shared with other replicas: a write whose batch another replica overtook
+  // (503 aborted) is run again on the rebuilt state instead of being answered (withAuth).
+  bool retry_aborted = false;
 };
 
 Status registerApi(http::Router& router, ApiContext& ctx);

@@ -1,5 +1,10 @@
 #include "server/api/common.h"
 
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <thread>
+
 #include <boost/json.hpp>
 
 #include "common/parse.h"
@@ -85,12 +90,58 @@ Status authorize(const ledger::Actor& actor, const Access& access) {
   return ledger::requireUnscoped(actor, access.unscoped);
 }
 
+namespace {
+
+// One write request on a shared store, run until it is not overtaken by another replica.
+struct RetriedRequest {
+  ApiContext& ctx;
+  ApiHandler handler;
+  http::Request request;  // a copy: each run hands the handler a fresh one
+  http::Responder responder;
+  ledger::Actor actor;
+  int runs = 0;
+};
+
+constexpr int kMaxRuns = 16;
+
+bool isAborted(const http::Response& r) {
+  return r.status == 503 && r.body.find("\"code\":\"aborted\"") != std::string::npos;
+}
+
+void runOnce(std::shared_ptr<RetriedRequest> state) {
+  ++state->runs;
+  auto run_request = std::make_shared<http::Request>(state->request);
+  auto res = http::Responder::fromCallback([state, run_request](http::Response r) {
+    if (!isAborted(r) || state->runs >= kMaxRuns) return state->responder(std::move(r));
+    // Overtaken: memory was rebuilt from the store; run again after a short jittered pause so
+    // replicas racing for the same addresses fall out of step. Not on this thread: it is the
+    // committer's.
+    thread_local std::mt19937 rng{std::random_device{}()};
+    auto pause = std::chrono::microseconds(
+        std::uniform_int_distribution<int>(200, 2000 * std::min(state->runs, 5))(rng));
+    std::thread([state, pause] {
+      std::this_thread::sleep_for(pause);
+      runOnce(state);
+    }).detach();
+  });
+  state->handler(state->ctx, *run_request, std::move(res), state->actor);
+}
+
+bool isWrite(const std::string& method) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
+
+}  // namespace
+
 http::Handler withAuth(ApiContext& ctx, ApiHandler handler, Access access) {
   return [&ctx, handler, access = std::move(access)](http::Request& req, http::Responder res) {
     auto actor = authenticate(ctx, req);
     if (!actor) return respondError(res, actor.status());
     if (Status s = authorize(*actor, access); !s.isOk()) return respondError(res, s);
-    handler(ctx, req, std::move(res), *actor);
+    if (!ctx.retry_aborted || !isWrite(req.method))
+      return handler(ctx, req, std::move(res), *actor);
+    runOnce(std::make_shared<RetriedRequest>(
+        RetriedRequest{ctx, handler, req, std::move(res), std::move(*actor)}));
   };
 }
 

@@ -1,0 +1,158 @@
+// EtcdStore's change feed: a watch on the prefix from the revision after the last load. Every
+// transaction is one revision; a revision that touches this process's writer key is its own
+// batch (already in memory) and is skipped, every other one becomes a batch of ledger writes for
+// the sink. A revision the last load() already read is skipped too.
+#include <chrono>
+#include <map>
+
+#include "store/etcd/etcd_records.h"
+#include "store/etcd/etcd_store.h"
+
+namespace netledger::store::etcd {
+
+namespace {
+
+// "KIND\0POOL\0KEY" -> the three parts.
+bool splitQuarantine(std::string_view rest, ledger::DeleteQuarantine& out) {
+  std::size_t a = rest.find('\0');
+  if (a == std::string_view::npos) return false;
+  std::size_t b = rest.find('\0', a + 1);
+  if (b == std::string_view::npos) return false;
+  out.kind = rest.substr(0, a);
+  out.pool = rest.substr(a + 1, b - a - 1);
+  out.key = rest.substr(b + 1);
+  return true;
+}
+
+template <typename Record>
+bool decodeInto(const KeyValue& kv, Record& out) {
+  return decode(kv.value, out).isOk();
+}
+
+}  // namespace
+
+Status EtcdStore::follow(ChangeSink sink) {
+  std::lock_guard lock(mu_);
+  if (feed_.joinable()) return Status::ok();
+  sink_ = std::move(sink);
+  next_revision_ = loaded_revision_ + 1;
+  stopping_ = false;
+  feed_ = std::thread([this] { feedLoop(); });
+  return Status::ok();
+}
+
+void EtcdStore::stopFollowing() {
+  stopping_ = true;
+  client_->stopWatch();
+  if (feed_.joinable()) feed_.join();
+}
+
+void EtcdStore::feedLoop() {
+  const std::string from = keys_.prefix();
+  while (!stopping_) {
+    Status s = client_->watch(from, prefixEnd(from), next_revision_,
+                              [this](const WatchBatch& b) { return !stopping_ && deliver(b); });
+    if (stopping_) return;
+    // The member went away or the stream broke: resume from the next revision, on the next
+    // member if this one is gone.
+    (void)s;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+bool EtcdStore::deliver(const WatchBatch& batch) {
+  // Events arrive in revision order; each revision is one writer's transaction.
+  std::map<std::int64_t, std::vector<const WatchEvent*>> revisions;
+  for (const auto& e : batch.events) revisions[e.kv.mod_revision].push_back(&e);
+  for (const auto& [revision, events] : revisions) {
+    if (revision < next_revision_) continue;
+    next_revision_ = revision + 1;
+    bool own = false;
+    for (const auto* e : events) own = own || e->kv.key == keys_.writer(writer_);
+    std::vector<ledger::Write> writes;
+    {
+      std::lock_guard lock(mu_);
+      if (own || revision <= loaded_revision_) continue;
+      writes = writesOf(events);
+    }
+    if (!writes.empty() && sink_) (void)sink_(std::move(writes));
+  }
+  if (batch.compact_revision > 0) next_revision_ = batch.compact_revision;
+  return true;
+}
+
+// The ledger writes one transaction of another writer stands for, remembering what it changed
+// (mu_ held). Holder keys, marks and event indexes are bookkeeping, not writes.
+std::vector<ledger::Write> EtcdStore::writesOf(const std::vector<const WatchEvent*>& events) {
+  std::vector<ledger::Write> out;
+  for (const WatchEvent* e : events) {
+    const KeyValue& kv = e->kv;
+    if (e->is_delete) {
+      seen_.erase(kv.key);
+    } else if (!keys_.in(kv.key, "quar/") && !keys_.in(kv.key, "ev/")) {
+      seen_[kv.key].mod_revision = kv.mod_revision;
+    }
+    if (auto name = keys_.in(kv.key, "pool/")) {
+      ledger::PoolRecord p;
+      if (e->is_delete) {
+        networks_.erase(std::string(*name));
+        out.push_back(ledger::DeletePool{std::string(*name), 0});
+      } else if (decodeInto(kv, p)) {
+        seen_[kv.key].version = p.version;
+        networks_[p.name] = p.network;
+        out.push_back(ledger::PutPool{std::move(p), 0});
+      }
+    } else if (auto mname = keys_.in(kv.key, "macpool/")) {
+      ledger::MacPoolRecord p;
+      if (e->is_delete) {
+        out.push_back(ledger::DeleteMacPool{std::string(*mname), 0});
+      } else if (decodeInto(kv, p)) {
+        seen_[kv.key].version = p.version;
+        out.push_back(ledger::PutMacPool{std::move(p), 0});
+      }
+    } else if (keys_.in(kv.key, "bind/")) {
+      const std::uint64_t id = trailingNumber(kv.key);
+      ledger::BindingRecord b;
+      if (e->is_delete) {
+        claims_.erase(id);
+        out.push_back(ledger::DeleteBinding{id, 0});
+      } else if (decodeInto(kv, b)) {
+        seen_[kv.key].version = b.version;
+        claims_[id] = claimsOfLocked(b);
+        out.push_back(ledger::PutBinding{std::move(b), 0});
+      }
+    } else if (auto tname = keys_.in(kv.key, "token/")) {
+      ledger::TokenRecord t;
+      if (e->is_delete) {
+        out.push_back(ledger::DeleteToken{std::string(*tname), 0});
+      } else if (decodeInto(kv, t)) {
+        seen_[kv.key].version = t.version;
+        out.push_back(ledger::PutToken{std::move(t), 0});
+      }
+    } else if (auto doc = keys_.in(kv.key, "doc/")) {
+      ledger::DocumentRecord d;
+      std::size_t sep = doc->find('\0');
+      if (e->is_delete && sep != std::string_view::npos) {
+        out.push_back(ledger::DeleteDocument{std::string(doc->substr(0, sep)),
+                                             std::string(doc->substr(sep + 1)), 0});
+      } else if (!e->is_delete && decodeInto(kv, d)) {
+        seen_[kv.key].version = d.version;
+        out.push_back(ledger::PutDocument{std::move(d), 0});
+      }
+    } else if (auto q = keys_.in(kv.key, "quar/")) {
+      ledger::QuarantineRecord entry;
+      ledger::DeleteQuarantine gone;
+      if (e->is_delete && splitQuarantine(*q, gone)) {
+        out.push_back(std::move(gone));
+      } else if (!e->is_delete && decodeInto(kv, entry)) {
+        out.push_back(ledger::PutQuarantine{std::move(entry)});
+      }
+    } else if (keys_.in(kv.key, "ev/") && !e->is_delete) {
+      ledger::EventRecord ev;
+      if (decodeInto(kv, ev)) out.push_back(ledger::AppendEvent{std::move(ev)});
+    }
+  }
+  return out;
+}
+
+}  // namespace netledger::store::etcd

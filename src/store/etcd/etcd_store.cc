@@ -1,0 +1,196 @@
+#include "store/etcd/etcd_store.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <random>
+
+#include "store/etcd/etcd_records.h"
+
+namespace netledger::store::etcd {
+
+namespace {
+
+std::string randomWriterId() {
+  std::random_device rd;
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%08x%08x", rd(), rd());
+  return buf;
+}
+
+template <typename Record>
+Status decodeAll(const RangeResult& r, std::vector<Record>& out) {
+  out.reserve(r.kvs.size());
+  for (const auto& kv : r.kvs) {
+    Record rec;
+    NL_RETURN_IF_ERROR(decode(kv.value, rec));
+    out.push_back(std::move(rec));
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+EtcdStore::EtcdStore(std::string url, std::unique_ptr<EtcdClient> client, std::string prefix)
+    : url_(std::move(url)),
+      client_(std::move(client)),
+      keys_(std::move(prefix)),
+      writer_(randomWriterId()) {}
+
+EtcdStore::~EtcdStore() { stopFollowing(); }
+
+Result<std::unique_ptr<EtcdStore>> EtcdStore::open(const std::string& url, EtcdTarget target,
+                                                   EtcdCredentials credentials) {
+  std::string prefix = target.prefix;
+  auto client = EtcdClient::connect(std::move(target), std::move(credentials));
+  if (!client) return client.status();
+  return std::unique_ptr<EtcdStore>(new EtcdStore(url, std::move(*client), std::move(prefix)));
+}
+
+std::string EtcdStore::networkOfLocked(const std::string& pool) const {
+  auto it = networks_.find(pool);
+  return it != networks_.end() ? it->second : std::string("default");
+}
+
+std::vector<std::string> EtcdStore::claimsOfLocked(const ledger::BindingRecord& b) const {
+  return claimKeys(keys_, b, [this](const std::string& pool) { return networkOfLocked(pool); });
+}
+
+// The highest number among the keys of `section` ("ev/"), at `revision`.
+Result<std::uint64_t> EtcdStore::highest(const std::string& section, std::int64_t revision) {
+  auto r = client_->range(keys_.section(section), prefixEnd(keys_.section(section)), 1, revision,
+                          /*descending=*/true);
+  if (!r) return r.status();
+  return r->kvs.empty() ? 0 : trailingNumber(r->kvs[0].key);
+}
+
+Status EtcdStore::loadRecords(std::int64_t revision, ledger::StoreState& s) {
+  auto section = [&](std::string_view name) -> Result<RangeResult> {
+    std::string from = keys_.section(name);
+    auto r = client_->rangeAll(from, prefixEnd(from), 2000, revision);
+    if (r) {
+      for (const auto& kv : r->kvs) {
+        // Version-guarded records: remember what was read, for the compares of later writes.
+        if (name != "quar/") seen_[kv.key] = {0, kv.mod_revision};
+      }
+    }
+    return r;
+  };
+  auto pools = section("pool/");
+  if (!pools) return pools.status();
+  NL_RETURN_IF_ERROR(decodeAll(*pools, s.pools));
+  auto mac_pools = section("macpool/");
+  if (!mac_pools) return mac_pools.status();
+  NL_RETURN_IF_ERROR(decodeAll(*mac_pools, s.mac_pools));
+  auto bindings = section("bind/");
+  if (!bindings) return bindings.status();
+  NL_RETURN_IF_ERROR(decodeAll(*bindings, s.bindings));
+  auto tokens = section("token/");
+  if (!tokens) return tokens.status();
+  NL_RETURN_IF_ERROR(decodeAll(*tokens, s.tokens));
+  auto quarantine = section("quar/");
+  if (!quarantine) return quarantine.status();
+  NL_RETURN_IF_ERROR(decodeAll(*quarantine, s.quarantine));
+  auto documents = section("doc/");
+  if (!documents) return documents.status();
+  return decodeAll(*documents, s.documents);
+}
+
+Result<ledger::StoreState> EtcdStore::load() {
+  std::lock_guard lock(mu_);
+  auto now = client_->range(keys_.section("meta/"), "", 1);
+  if (!now) return now.status();
+  const std::int64_t revision = now->revision;
+  seen_.clear();
+  claims_.clear();
+  networks_.clear();
+  ledger::StoreState s;
+  NL_RETURN_IF_ERROR(loadRecords(revision, s));
+  // The versions of what was read (seen_ holds the revisions so far).
+  for (const auto& p : s.pools) seen_[keys_.pool(p.name)].version = p.version;
+  for (const auto& p : s.mac_pools) seen_[keys_.macPool(p.name)].version = p.version;
+  for (const auto& t : s.tokens) seen_[keys_.token(t.name)].version = t.version;
+  for (const auto& d : s.documents) seen_[keys_.document(d.kind, d.key)].version = d.version;
+  for (const auto& p : s.pools) networks_[p.name] = p.network;
+  for (const auto& b : s.bindings) {
+    seen_[keys_.binding(b.id)].version = b.version;
+    if (auto held = claimsOfLocked(b); !held.empty()) claims_[b.id] = std::move(held);
+  }
+  auto last_event = highest("ev/", revision);
+  auto pruned = highest("hw/seq/", revision);
+  auto deleted = highest("hw/bind/", revision);
+  for (const auto* r : {&last_event, &pruned, &deleted}) {
+    if (!r->isOk()) return r->status();
+  }
+  s.last_event_seq = std::max(*last_event, *pruned);
+  s.last_binding_id = std::max(*deleted, s.bindings.empty() ? 0 : s.bindings.back().id);
+  loaded_revision_ = revision;
+  return s;
+}
+
+Result<std::vector<ledger::EventRecord>> EtcdStore::queryEvents(const ledger::EventQuery& q) {
+  const std::string section = q.key ? keys_.historyPrefix(*q.key) : keys_.section("ev/");
+  const bool descending = q.before_seq > 0;
+  std::string from = section + Keys::number(q.after_seq + 1);
+  std::string end = descending ? section + Keys::number(q.before_seq) : prefixEnd(section);
+  std::vector<ledger::EventRecord> out;
+  const std::int64_t page = static_cast<std::int64_t>(std::clamp<std::size_t>(q.limit, 64, 1000));
+  std::int64_t revision = 0;
+  while (out.size() < q.limit) {
+    auto r = client_->range(from, end, page, revision, descending);
+    if (!r) return r.status();
+    revision = r->revision;
+    for (const auto& kv : r->kvs) {
+      ledger::EventRecord e;
+      NL_RETURN_IF_ERROR(decode(kv.value, e));
+      if ((q.op && e.op != *q.op) || (q.actor && e.actor != *q.actor) || e.time < q.from ||
+          e.time > q.to) {
+        continue;
+      }
+      out.push_back(std::move(e));
+      if (out.size() == q.limit) break;
+    }
+    if (!r->more || r->kvs.empty()) break;
+    if (descending) {
+      end = r->kvs.back().key;
+    } else {
+      from = r->kvs.back().key + '\0';
+    }
+  }
+  return out;
+}
+
+Result<std::size_t> EtcdStore::pruneEvents(ledger::Millis before) {
+  auto all = client_->rangeAll(keys_.section("ev/"), prefixEnd(keys_.section("ev/")));
+  if (!all) return all.status();
+  std::vector<TxnOp> ops;
+  std::size_t pruned = 0;
+  std::uint64_t top = 0;
+  auto flush = [&]() -> Status {
+    if (ops.empty()) return Status::ok();
+    ops.push_back({false, keys_.seqMark(top), ""});
+    auto r = client_->txn({}, ops);
+    ops.clear();
+    return r.status();
+  };
+  for (const auto& kv : all->kvs) {
+    ledger::EventRecord e;
+    NL_RETURN_IF_ERROR(decode(kv.value, e));
+    if (e.time >= before) continue;
+    ops.push_back({true, kv.key, {}});
+    for (const auto& hk : e.keys)
+      ops.push_back({true, keys_.historyPrefix(hk) + Keys::number(e.seq), {}});
+    top = std::max(top, e.seq);
+    ++pruned;
+    if (ops.size() >= 100) NL_RETURN_IF_ERROR(flush());
+  }
+  NL_RETURN_IF_ERROR(flush());
+  return pruned;
+}
+
+Status EtcdStore::snapshotTo(const std::string& path) {
+  (void)path;
+  return Status::invalidArgument(
+      "the etcd store is copied with etcd's own tools (etcdctl snapshot save), not by netledgerd");
+}
+
+}  // namespace netledger::store::etcd

@@ -1,0 +1,98 @@
+#pragma once
+// The `etcd` backend: one ledger shared by every netledgerd replica pointed at the same etcd
+// cluster and prefix ("etcd://127.0.0.1:2379,127.0.0.1:22379/netledger").
+//
+// - A batch is one etcd transaction. Its compares cover everything the batch was built on:
+//   each record it changes still has the mod_revision this process last saw (or does not exist
+//   yet), each address and MAC it newly takes has no holder key (ip/..., mac/..., created in
+//   the same transaction), each event seq is unused. A refused transaction applies nothing and
+//   is kAborted: another replica got there first (see ledger::Store::shared()).
+// - No etcd lock or lease decides anything: the compares are the only guard (Jepsen's etcd
+//   3.4.3 analysis: transactions are strict serializable, locks are not safe).
+// - follow() watches the prefix from the revision load() read and hands every other writer's
+//   transaction to the ledger as a batch of writes, in revision order.
+//
+// Thread-safe: apply() from the committer, queries from any thread, the watch on its own.
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ledger/store.h"
+#include "store/etcd/etcd_client.h"
+#include "store/etcd/etcd_keys.h"
+
+namespace netledger::store::etcd {
+
+class EtcdStore final : public ledger::Store {
+ public:
+  // Connects (one round trip, so a wrong endpoint or password fails here).
+  static Result<std::unique_ptr<EtcdStore>> open(const std::string& url, EtcdTarget target,
+                                                 EtcdCredentials credentials);
+  ~EtcdStore() override;
+
+  Result<ledger::StoreState> load() override;
+  Status apply(const std::vector<ledger::Write>& batch) override;
+  Result<std::vector<ledger::EventRecord>> queryEvents(const ledger::EventQuery& query) override;
+  Result<std::size_t> pruneEvents(ledger::Millis before) override;
+  // kInvalidArgument: etcd's own `etcdctl snapshot save` copies the whole cluster.
+  Status snapshotTo(const std::string& path) override;
+  std::string url() const override { return url_; }
+
+  bool shared() const override { return true; }
+  std::size_t costOf(const ledger::Write& write) const override;
+  // etcd's default --max-txn-ops is 128; the batch's writer mark and high-water marks need a
+  // few more.
+  std::size_t maxBatchCost() const override { return 120; }
+  Status follow(ChangeSink sink) override;
+  void stopFollowing() override;
+
+  // This process's writer id (the w/ key its transactions touch).
+  const std::string& writerId() const { return writer_; }
+
+ private:
+  struct Seen {  // what this process last saw of a record key
+    std::uint64_t version = 0;
+    std::int64_t mod_revision = 0;
+  };
+  class TxnPlan;  // etcd_txn.cc
+
+  EtcdStore(std::string url, std::unique_ptr<EtcdClient> client, std::string prefix);
+
+  Status overtaken(const std::vector<Compare>& compares,
+                   const std::vector<std::optional<KeyValue>>& current) const;
+  std::string describeKey(const std::string& key) const;
+  // The network of a pool this process has seen ("default" for none).
+  std::string networkOfLocked(const std::string& pool) const;
+  std::vector<std::string> claimsOfLocked(const ledger::BindingRecord& b) const;
+  // Load steps (etcd_store.cc).
+  Status loadRecords(std::int64_t revision, ledger::StoreState& state);
+  Result<std::uint64_t> highest(const std::string& section, std::int64_t revision);
+  // The feed: one watch response's revisions, each another writer's batch (etcd_feed.cc).
+  void feedLoop();
+  bool deliver(const WatchBatch& batch);
+  std::vector<ledger::Write> writesOf(const std::vector<const WatchEvent*>& events);
+
+  const std::string url_;
+  const std::unique_ptr<EtcdClient> client_;
+  const Keys keys_;
+  const std::string writer_;
+
+  mutable std::mutex mu_;                                     // guards everything below
+  std::map<std::string, Seen> seen_;                          // record key -> last seen
+  std::map<std::uint64_t, std::vector<std::string>> claims_;  // binding id -> holder keys
+  std::map<std::string, std::string> networks_;               // pool -> network
+  std::int64_t loaded_revision_ = 0;
+
+  ChangeSink sink_;
+  std::thread feed_;
+  std::atomic<bool> stopping_{false};
+  std::int64_t next_revision_ = 0;  // feed thread only
+};
+
+}  // namespace netledger::store::etcd

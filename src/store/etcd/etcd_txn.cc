@@ -1,0 +1,287 @@
+// EtcdStore::apply: a batch of writes becomes one guarded etcd transaction.
+//
+// Each key appears once in the transaction (etcd refuses duplicates), so later writes of a key
+// in the batch replace earlier ones; versions are checked against the batch's own earlier
+// writes first, then against what this process last saw, and each record key's first touch adds
+// the compare that makes the check hold in etcd too (mod_revision unchanged, or not created).
+#include <algorithm>
+#include <set>
+
+#include "store/conflict.h"
+#include "store/etcd/etcd_records.h"
+#include "store/etcd/etcd_store.h"
+#include "store/overloaded.h"
+
+namespace netledger::store::etcd {
+
+using ledger::Write;
+
+class EtcdStore::TxnPlan {
+ public:
+  explicit TxnPlan(EtcdStore& s) : s_(s) {}
+
+  Status add(const Write& w);
+  // After the transaction succeeded at `revision`: what this process has now seen.
+  void rememberLocked(std::int64_t revision);
+
+  std::vector<Compare> compares;
+  std::vector<TxnOp> ops;
+
+ private:
+  Status record(const std::string& key, const std::string& name, std::uint64_t expected,
+                std::optional<std::uint64_t> next);
+  Status binding(const ledger::BindingRecord* b, std::uint64_t id, std::uint64_t expected);
+  void put(const std::string& key, std::string value);
+  void erase(const std::string& key);
+  void mustNotExist(const std::string& key);
+  const std::vector<std::string>& claimsOf(std::uint64_t id);
+
+  EtcdStore& s_;
+  std::map<std::string, std::optional<std::uint64_t>> versions_;  // after the writes so far
+  std::map<std::uint64_t, std::vector<std::string>> claims_;      // after the writes so far
+  std::map<std::string, std::string> networks_;                   // pools put in this batch
+  std::map<std::string, std::size_t> op_at_;                      // key -> index in ops
+  std::set<std::string> compared_;
+};
+
+void EtcdStore::TxnPlan::put(const std::string& key, std::string value) {
+  auto [it, fresh] = op_at_.emplace(key, ops.size());
+  if (fresh) {
+    ops.push_back({false, key, std::move(value)});
+  } else {
+    ops[it->second] = {false, key, std::move(value)};
+  }
+}
+
+void EtcdStore::TxnPlan::erase(const std::string& key) {
+  auto [it, fresh] = op_at_.emplace(key, ops.size());
+  if (fresh) {
+    ops.push_back({true, key, {}});
+  } else {
+    ops[it->second] = {true, key, {}};
+  }
+}
+
+void EtcdStore::TxnPlan::mustNotExist(const std::string& key) {
+  if (compared_.insert(key).second) compares.push_back({key, Compare::Target::kCreateRevision, 0});
+}
+
+Status EtcdStore::TxnPlan::record(const std::string& key, const std::string& name,
+                                  std::uint64_t expected, std::optional<std::uint64_t> next) {
+  std::optional<std::uint64_t> current;
+  if (auto o = versions_.find(key); o != versions_.end()) {
+    current = o->second;
+  } else {
+    auto seen = s_.seen_.find(key);
+    if (seen != s_.seen_.end()) current = seen->second.version;
+    if (compared_.insert(key).second) {
+      compares.push_back(
+          seen != s_.seen_.end()
+              ? Compare{key, Compare::Target::kModRevision, seen->second.mod_revision}
+              : Compare{key, Compare::Target::kCreateRevision, 0});
+    }
+  }
+  if (expected == 0 ? current.has_value() : current != expected) {
+    return versionConflict(name, expected, current);
+  }
+  versions_[key] = next;
+  return Status::ok();
+}
+
+const std::vector<std::string>& EtcdStore::TxnPlan::claimsOf(std::uint64_t id) {
+  auto it = claims_.find(id);
+  if (it != claims_.end()) return it->second;
+  auto held = s_.claims_.find(id);
+  return claims_[id] = held != s_.claims_.end() ? held->second : std::vector<std::string>{};
+}
+
+// A binding put (b) or delete (b == nullptr): its record, and its holder keys — the ones it
+// takes must be free (unless this batch frees them), the ones it gives up are deleted.
+Status EtcdStore::TxnPlan::binding(const ledger::BindingRecord* b, std::uint64_t id,
+                                   std::uint64_t expected) {
+  const std::string key = s_.keys_.binding(id);
+  NL_RETURN_IF_ERROR(
+      record(key, bindingRecordName(id), expected, b ? std::optional(b->version) : std::nullopt));
+  std::vector<std::string> now;
+  if (b != nullptr) {
+    now = claimKeys(s_.keys_, *b, [&](const std::string& pool) {
+      auto net = networks_.find(pool);
+      return net != networks_.end() ? net->second : s_.networkOfLocked(pool);
+    });
+    put(key, encode(*b));
+  } else {
+    erase(key);
+    put(s_.keys_.bindingMark(id), "");
+  }
+  const std::vector<std::string> before = claimsOf(id);
+  const std::string holder = std::to_string(id);
+  for (const auto& k : now) {
+    if (std::find(before.begin(), before.end(), k) != before.end()) continue;
+    auto op = op_at_.find(k);
+    // Freed earlier in this batch (a VIP moving): the freeing binding's compare guards it.
+    if (op == op_at_.end() || !ops[op->second].is_delete) mustNotExist(k);
+    put(k, holder);
+  }
+  for (const auto& k : before) {
+    if (std::find(now.begin(), now.end(), k) == now.end()) erase(k);
+  }
+  claims_[id] = std::move(now);
+  return Status::ok();
+}
+
+Status EtcdStore::TxnPlan::add(const Write& write) {
+  const Keys& k = s_.keys_;
+  return std::visit(
+      Overloaded{
+          [&](const ledger::PutPool& w) {
+            networks_[w.pool.name] = w.pool.network;
+            put(k.pool(w.pool.name), encode(w.pool));
+            return record(k.pool(w.pool.name), poolRecordName(w.pool.name), w.expected_version,
+                          w.pool.version);
+          },
+          [&](const ledger::DeletePool& w) {
+            erase(k.pool(w.name));
+            return record(k.pool(w.name), poolRecordName(w.name), w.expected_version, std::nullopt);
+          },
+          [&](const ledger::PutMacPool& w) {
+            put(k.macPool(w.pool.name), encode(w.pool));
+            return record(k.macPool(w.pool.name), macPoolRecordName(w.pool.name),
+                          w.expected_version, w.pool.version);
+          },
+          [&](const ledger::DeleteMacPool& w) {
+            erase(k.macPool(w.name));
+            return record(k.macPool(w.name), macPoolRecordName(w.name), w.expected_version,
+                          std::nullopt);
+          },
+          [&](const ledger::PutBinding& w) {
+            return binding(&w.binding, w.binding.id, w.expected_version);
+          },
+          [&](const ledger::DeleteBinding& w) {
+            return binding(nullptr, w.id, w.expected_version);
+          },
+          [&](const ledger::PutToken& w) {
+            put(k.token(w.token.name), encode(w.token));
+            return record(k.token(w.token.name), tokenRecordName(w.token.name), w.expected_version,
+                          w.token.version);
+          },
+          [&](const ledger::DeleteToken& w) {
+            erase(k.token(w.name));
+            return record(k.token(w.name), tokenRecordName(w.name), w.expected_version,
+                          std::nullopt);
+          },
+          [&](const ledger::PutDocument& w) {
+            const auto& d = w.document;
+            put(k.document(d.kind, d.key), encode(d));
+            return record(k.document(d.kind, d.key), documentRecordName(d.kind, d.key),
+                          w.expected_version, d.version);
+          },
+          [&](const ledger::DeleteDocument& w) {
+            erase(k.document(w.kind, w.key));
+            return record(k.document(w.kind, w.key), documentRecordName(w.kind, w.key),
+                          w.expected_version, std::nullopt);
+          },
+          [&](const ledger::PutQuarantine& w) {
+            put(k.quarantine(w.entry.kind, w.entry.pool, w.entry.key), encode(w.entry));
+            return Status::ok();
+          },
+          [&](const ledger::DeleteQuarantine& w) {
+            erase(k.quarantine(w.kind, w.pool, w.key));
+            return Status::ok();
+          },
+          [&](const ledger::AppendEvent& w) {
+            const auto& e = w.event;
+            if (e.seq == 0) return Status::invalidArgument("event: seq must be set (> 0)");
+            if (op_at_.count(k.event(e.seq)) != 0) {
+              return Status::conflict(eventRecordName(e.seq) + ": already exists");
+            }
+            mustNotExist(k.event(e.seq));
+            std::string value = encode(e);
+            for (const auto& hk : e.keys) put(k.historyPrefix(hk) + Keys::number(e.seq), value);
+            put(k.event(e.seq), std::move(value));
+            return Status::ok();
+          },
+      },
+      write);
+}
+
+void EtcdStore::TxnPlan::rememberLocked(std::int64_t revision) {
+  for (const auto& [key, version] : versions_) {
+    if (version) {
+      s_.seen_[key] = {*version, revision};
+    } else {
+      s_.seen_.erase(key);
+    }
+  }
+  for (auto& [id, keys] : claims_) {
+    if (keys.empty()) {
+      s_.claims_.erase(id);
+    } else {
+      s_.claims_[id] = std::move(keys);
+    }
+  }
+  for (const auto& [pool, network] : networks_) s_.networks_[pool] = network;
+}
+
+// Which compare failed, in the words of the record it guards.
+Status EtcdStore::overtaken(const std::vector<Compare>& compares,
+                            const std::vector<std::optional<KeyValue>>& current) const {
+  for (std::size_t i = 0; i < compares.size() && i < current.size(); ++i) {
+    const Compare& c = compares[i];
+    const auto& now = current[i];
+    const bool holds = c.target == Compare::Target::kCreateRevision
+                           ? !now.has_value()
+                           : now.has_value() && now->mod_revision == c.value;
+    if (holds) continue;
+    if (keys_.in(c.key, "ev/"))
+      return Status::conflict(eventRecordName(trailingNumber(c.key)) + ": already exists");
+    if (keys_.in(c.key, "ip/") || keys_.in(c.key, "mac/")) {
+      std::string what = c.key.substr(c.key.find('/', keys_.prefix().size()) + 1);
+      std::replace(what.begin(), what.end(), '\0', ' ');
+      return Status::conflict(what + " is held by binding " + (now ? now->value : "?") +
+                              " (written by another replica)");
+    }
+    return Status::conflict(describeKey(c.key) + ": changed by another writer since it was read");
+  }
+  return Status::conflict("another writer changed what this batch read");
+}
+
+std::string EtcdStore::describeKey(const std::string& key) const {
+  if (auto n = keys_.in(key, "pool/")) return poolRecordName(std::string(*n));
+  if (auto n = keys_.in(key, "macpool/")) return macPoolRecordName(std::string(*n));
+  if (keys_.in(key, "bind/")) return bindingRecordName(trailingNumber(key));
+  if (auto n = keys_.in(key, "token/")) return tokenRecordName(std::string(*n));
+  if (auto n = keys_.in(key, "doc/")) {
+    std::size_t sep = n->find('\0');
+    return documentRecordName(std::string(n->substr(0, sep)),
+                              sep == std::string_view::npos ? "" : std::string(n->substr(sep + 1)));
+  }
+  return key;
+}
+
+Status EtcdStore::apply(const std::vector<Write>& batch) {
+  if (batch.empty()) return Status::ok();
+  std::lock_guard lock(mu_);
+  TxnPlan plan(*this);
+  for (const Write& w : batch) NL_RETURN_IF_ERROR(plan.add(w));
+  plan.ops.push_back({false, keys_.writer(writer_), ""});
+  auto result = client_->txn(plan.compares, plan.ops);
+  if (!result) return result.status();
+  if (!result->succeeded) return overtaken(plan.compares, result->current);
+  plan.rememberLocked(result->revision);
+  return Status::ok();
+}
+
+std::size_t EtcdStore::costOf(const Write& write) const {
+  if (const auto* b = std::get_if<ledger::PutBinding>(&write)) {
+    return 2 + 2 * (b->binding.addresses.size() + 1);  // record, claims taken and given up
+  }
+  if (const auto* d = std::get_if<ledger::DeleteBinding>(&write)) {
+    std::lock_guard lock(mu_);
+    auto held = claims_.find(d->id);
+    return 2 + (held != claims_.end() ? held->second.size() : 0);
+  }
+  if (const auto* e = std::get_if<ledger::AppendEvent>(&write)) return 1 + e->event.keys.size();
+  return 1;
+}
+
+}  // namespace netledger::store::etcd
