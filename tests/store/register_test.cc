@@ -1,9 +1,13 @@
 #include "store/register.h"
 
+#include <chrono>
+#include <cstdlib>
+
 #include <gtest/gtest.h>
 
 #include "ledger/store.h"
 #include "store/store_test_util.h"
+#include "testing/etcd_cluster.h"
 
 namespace netledger::store {
 namespace {
@@ -28,10 +32,59 @@ TEST(RegisterTest, OpensBothBuiltinSchemesAndIsIdempotent) {
 
 TEST(RegisterTest, RefusesUnknownSchemesAndEmptySqlitePaths) {
   registerBuiltinStores();
-  auto etcd = ledger::openStore("etcd://localhost:2379");
-  EXPECT_EQ(etcd.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(etcd.status().message().find("sqlite"), std::string::npos);  // lists the known
+  auto zk = ledger::openStore("zookeeper://localhost:2181");
+  EXPECT_EQ(zk.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(zk.status().message().find("sqlite"), std::string::npos);  // lists the known
+  EXPECT_NE(zk.status().message().find("etcd"), std::string::npos);
   EXPECT_EQ(ledger::openStore("sqlite:").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(RegisterTest, RefusesMalformedEtcdUrlsNamingThePart) {
+  registerBuiltinStores();
+  for (const char* url : {"etcd:localhost:2379", "etcd://", "etcd://localhost", "etcd://:2379",
+                          "etcd://127.0.0.1:2379,nohost/x", "etcds://host:/p"}) {
+    auto s = ledger::openStore(url);
+    EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument) << url << ": " << s.status().toString();
+    EXPECT_NE(s.status().message().find("store"), std::string::npos) << s.status().message();
+  }
+}
+
+TEST(RegisterTest, AnAbsentEtcdClusterIsUnavailableNotAHang) {
+  registerBuiltinStores();
+  testing_etcd::EtcdTestCluster unused;  // its ports are free: nothing listens there
+  auto started = std::chrono::steady_clock::now();
+  auto s = ledger::openStore(unused.url());
+  EXPECT_EQ(s.status().code(), StatusCode::kUnavailable) << s.status().toString();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+}
+
+TEST(RegisterTest, OpensAnEtcdClusterWithUserAuthAndRefusesAWrongPassword) {
+  registerBuiltinStores();
+  testing_etcd::EtcdTestCluster cluster;
+  ASSERT_TRUE(cluster.start()) << cluster.error();
+  const std::string ctl = "ETCDCTL_API=3 etcdctl --endpoints=" + cluster.endpoints() + " ";
+  ASSERT_EQ(std::system((ctl + "user add root:rootpw >/dev/null 2>&1").c_str()), 0);
+  ASSERT_EQ(std::system((ctl + "auth enable >/dev/null 2>&1").c_str()), 0);
+
+  auto anonymous = ledger::openStore(cluster.url());
+  EXPECT_FALSE(anonymous.isOk());
+  ledger::StoreCredentials wrong;
+  wrong.user = "root";
+  wrong.password = "nope";
+  auto refused = ledger::openStore(cluster.url(), wrong);
+  EXPECT_FALSE(refused.isOk());
+  EXPECT_NE(refused.status().message().find("etcd"), std::string::npos) << refused.status().message();
+
+  ledger::StoreCredentials right;
+  right.user = "root";
+  right.password = "rootpw";
+  auto opened = ledger::openStore(cluster.url("auth"), right);
+  ASSERT_TRUE(opened.isOk()) << opened.status().toString();
+  EXPECT_EQ((*opened)->url(), cluster.url("auth"));
+  NL_ASSERT_OK((*opened)->apply({ledger::PutPool{testing_util::minimalPool("p"), 0}}));
+  auto state = (*opened)->load();
+  ASSERT_TRUE(state.isOk()) << state.status().toString();
+  EXPECT_EQ(state->pools.size(), 1u);
 }
 
 }  // namespace

@@ -1,0 +1,181 @@
+// Two and three Ledgers on one real etcd, each through its own EtcdStore, as replicas: every one
+// writes, each learns the others' batches from the store's watch feed, and no address or MAC is
+// ever held twice however they race. A batch another replica overtook is kAborted and run again
+// by the caller, as the API does.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <thread>
+
+#include "ledger/ledger.h"
+#include "store/register.h"
+#include "testing/etcd_cluster.h"
+
+namespace netledger::ledger {
+namespace {
+
+using namespace std::chrono_literals;
+
+#define NL_ASSERT_OK_STATUS(expr)                   \
+  do {                                              \
+    const Status nl_s_ = (expr);                    \
+    ASSERT_TRUE(nl_s_.isOk()) << nl_s_.toString();  \
+  } while (0)
+
+struct Replica {
+  std::unique_ptr<Store> store;
+  std::unique_ptr<Ledger> ledger;
+};
+
+class ReplicasTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store::registerBuiltinStores();
+    ASSERT_TRUE(cluster_.start()) << cluster_.error();
+  }
+  void TearDown() override {
+    for (auto& r : replicas_) r.ledger->close();
+  }
+
+  Ledger& add() {
+    auto s = openStore(cluster_.url("replicas"));
+    EXPECT_TRUE(s.isOk()) << s.status().toString();
+    Replica r{std::move(*s), nullptr};
+    r.ledger = std::make_unique<Ledger>(*r.store, SystemClock::instance());
+    EXPECT_TRUE(r.ledger->open().isOk());
+    replicas_.push_back(std::move(r));
+    return *replicas_.back().ledger;
+  }
+
+  // Runs `command` until it is not overtaken by another replica, as the API does.
+  template <typename Command>
+  Status untilNotAborted(Ledger& l, Command command) {
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      auto r = command();
+      if (!r.isOk()) {
+        if (r.status().code() != StatusCode::kAborted) return r.status();
+      } else {
+        Status s = l.waitDurable(r->ticket);
+        if (s.code() != StatusCode::kAborted) return s;
+      }
+      ++aborts_;
+      std::this_thread::sleep_for(std::chrono::microseconds(200 * (attempt + 1)));
+    }
+    return Status::unavailable("still overtaken after 50 runs");
+  }
+
+  // Waits until `pred` holds (the feed is asynchronous), 5 s at most.
+  template <typename Pred>
+  bool within(Pred pred) {
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(10ms);
+    }
+    return pred();
+  }
+
+  Status makePool(Ledger& l, const char* name, const char* cidr) {
+    PoolCreate c;
+    c.record.name = name;
+    c.record.cidrs = {addr::Prefix::parse(cidr).value()};
+    return untilNotAborted(l, [&] { return l.createPool(admin_, c); });
+  }
+  static AllocateRequest req(std::string instance, std::string pool) {
+    AllocateRequest r;
+    r.instance = std::move(instance);
+    r.pools = {std::move(pool)};
+    return r;
+  }
+
+  testing_etcd::EtcdTestCluster cluster_{1};
+  std::vector<Replica> replicas_;
+  Actor admin_{"root", Role::kAdmin, {}};
+  std::atomic<int> aborts_{0};
+};
+
+TEST_F(ReplicasTest, WritesOfOneReplicaReachTheOtherThroughTheFeed) {
+  Ledger& a = add();
+  Ledger& b = add();
+  NL_ASSERT_OK_STATUS(makePool(a, "web", "192.0.2.0/24"));
+  ASSERT_TRUE(within([&] { return b.getPool(admin_, "web").isOk(); }));
+  BindingRecord held;
+  NL_ASSERT_OK_STATUS(untilNotAborted(a, [&] {
+    auto r = a.allocate(admin_, req("vm-1", "web"));
+    if (r.isOk()) held = r->value;
+    return r;
+  }));
+  ASSERT_TRUE(within([&] { return b.getBinding(admin_, held.id).isOk(); }));
+  EXPECT_EQ(b.getBinding(admin_, held.id)->addresses, held.addresses);
+  EXPECT_EQ(b.holderOfAddress(admin_, held.addresses.at(0).ip)->instance, "vm-1");
+  // B releases what A allocated; A sees it gone.
+  NL_ASSERT_OK_STATUS(untilNotAborted(b, [&] { return b.release(admin_, held.id); }));
+  EXPECT_TRUE(within([&] { return !a.getBinding(admin_, held.id).isOk(); }));
+}
+
+TEST_F(ReplicasTest, ThreeReplicasRacingForOnePoolNeverHandOutAnAddressTwice) {
+  Ledger* ledgers[] = {&add(), &add(), &add()};
+  NL_ASSERT_OK_STATUS(makePool(*ledgers[0], "small", "198.51.100.0/26"));  // 62 usable
+  for (Ledger* l : ledgers) ASSERT_TRUE(within([&] { return l->getPool(admin_, "small").isOk(); }));
+  std::mutex mu;
+  std::map<std::string, std::uint64_t> holder;  // address -> binding id
+  std::atomic<int> duplicates{0}, exhausted{0};
+  auto worker = [&](int n) {
+    Ledger& l = *ledgers[n];
+    for (int i = 0; i < 40; ++i) {
+      BindingRecord got;
+      Status s = untilNotAborted(l, [&] {
+        auto r = l.allocate(admin_, req("r" + std::to_string(n) + "-" + std::to_string(i), "small"));
+        if (r.isOk()) got = r->value;
+        return r;
+      });
+      if (s.code() == StatusCode::kPoolExhausted) {
+        ++exhausted;
+        continue;
+      }
+      ASSERT_TRUE(s.isOk()) << s.toString();
+      std::lock_guard lock(mu);
+      if (!holder.emplace(got.addresses.at(0).ip.toString(), got.id).second) ++duplicates;
+    }
+  };
+  std::thread t0(worker, 0), t1(worker, 1), t2(worker, 2);
+  t0.join();
+  t1.join();
+  t2.join();
+  EXPECT_EQ(duplicates.load(), 0);
+  EXPECT_EQ(holder.size(), 62u);  // the whole pool, each address once
+  EXPECT_EQ(exhausted.load(), 120 - 62);
+  // Every replica's memory agrees with the store: the pool is full everywhere.
+  for (Ledger* l : ledgers) {
+    EXPECT_TRUE(within([&] { return l->getPool(admin_, "small")->counts.used == 62u; }));
+  }
+  RecordProperty("aborts", aborts_.load());
+}
+
+TEST_F(ReplicasTest, AReplicaStartedLaterLoadsTheWholeLedger) {
+  Ledger& a = add();
+  NL_ASSERT_OK_STATUS(makePool(a, "web", "203.0.113.0/24"));
+  for (int i = 0; i < 20; ++i) {
+    NL_ASSERT_OK_STATUS(untilNotAborted(a, [&] { return a.allocate(admin_, req("vm-" + std::to_string(i), "web")); }));
+  }
+  Ledger& late = add();
+  EXPECT_EQ(late.getPool(admin_, "web")->counts.used, 20u);
+  auto history = late.audit({});
+  ASSERT_TRUE(history.isOk()) << history.status().toString();
+  EXPECT_EQ(history->size(), 21u);  // the pool and twenty allocations
+  // The late replica's next event follows the last one: no seq is reused.
+  BindingRecord next;
+  NL_ASSERT_OK_STATUS(untilNotAborted(late, [&] {
+    auto r = late.allocate(admin_, req("vm-late", "web"));
+    if (r.isOk()) next = r->value;
+    return r;
+  }));
+  EXPECT_EQ(late.getPool(admin_, "web")->counts.used, 21u);
+}
+
+}  // namespace
+}  // namespace netledger::ledger
