@@ -248,6 +248,7 @@ void Server::start() {
   // async-signal-safe calls are allowed (the test process has threads).
   std::vector<std::string> args = {netledgerdPath(), "--listen",    "127.0.0.1:0", "--data-dir",
                                    dataDir(),        "--port-file", port_file};
+  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e) {
     if (std::strncmp(*e, "NETLEDGER_BOOTSTRAP_TOKEN=", 26) != 0) env.emplace_back(*e);

@@ -107,6 +107,10 @@ class Server {
   int wait(std::chrono::milliseconds timeout = std::chrono::seconds(20));
   // stop() then start() on the same data directory.
   void restart();
+  // More netledgerd flags for the next start() ("--store", "etcd://...").
+  void setExtraArgs(std::vector<std::string> args) { extra_args_ = std::move(args); }
+  // The admin secret this server's clients use: replicas of one store share the first one's.
+  void setAdminToken(std::string token) { admin_token_ = std::move(token); }
 
   bool running() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }
@@ -124,6 +128,7 @@ class Server {
  private:
   std::string root_;
   std::string admin_token_;
+  std::vector<std::string> extra_args_;
   pid_t pid_ = -1;
   std::uint16_t port_ = 0;
   int starts_ = 0;

@@ -20,10 +20,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-#define NL_ASSERT_OK_STATUS(expr)                   \
-  do {                                              \
-    const Status nl_s_ = (expr);                    \
-    ASSERT_TRUE(nl_s_.isOk()) << nl_s_.toString();  \
+#define NL_ASSERT_OK_STATUS(expr)                  \
+  do {                                             \
+    const Status nl_s_ = (expr);                   \
+    ASSERT_TRUE(nl_s_.isOk()) << nl_s_.toString(); \
   } while (0)
 
 struct Replica {
@@ -129,7 +129,8 @@ TEST_F(ReplicasTest, ThreeReplicasRacingForOnePoolNeverHandOutAnAddressTwice) {
     for (int i = 0; i < 40; ++i) {
       BindingRecord got;
       Status s = untilNotAborted(l, [&] {
-        auto r = l.allocate(admin_, req("r" + std::to_string(n) + "-" + std::to_string(i), "small"));
+        auto r =
+            l.allocate(admin_, req("r" + std::to_string(n) + "-" + std::to_string(i), "small"));
         if (r.isOk()) got = r->value;
         return r;
       });
@@ -160,7 +161,8 @@ TEST_F(ReplicasTest, AReplicaStartedLaterLoadsTheWholeLedger) {
   Ledger& a = add();
   NL_ASSERT_OK_STATUS(makePool(a, "web", "203.0.113.0/24"));
   for (int i = 0; i < 20; ++i) {
-    NL_ASSERT_OK_STATUS(untilNotAborted(a, [&] { return a.allocate(admin_, req("vm-" + std::to_string(i), "web")); }));
+    NL_ASSERT_OK_STATUS(untilNotAborted(
+        a, [&] { return a.allocate(admin_, req("vm-" + std::to_string(i), "web")); }));
   }
   Ledger& late = add();
   EXPECT_EQ(late.getPool(admin_, "web")->counts.used, 20u);

@@ -44,7 +44,8 @@ TEST(RegisterTest, RefusesMalformedEtcdUrlsNamingThePart) {
   for (const char* url : {"etcd:localhost:2379", "etcd://", "etcd://localhost", "etcd://:2379",
                           "etcd://127.0.0.1:2379,nohost/x", "etcds://host:/p"}) {
     auto s = ledger::openStore(url);
-    EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument) << url << ": " << s.status().toString();
+    EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument)
+        << url << ": " << s.status().toString();
     EXPECT_NE(s.status().message().find("store"), std::string::npos) << s.status().message();
   }
 }
@@ -73,7 +74,8 @@ TEST(RegisterTest, OpensAnEtcdClusterWithUserAuthAndRefusesAWrongPassword) {
   wrong.password = "nope";
   auto refused = ledger::openStore(cluster.url(), wrong);
   EXPECT_FALSE(refused.isOk());
-  EXPECT_NE(refused.status().message().find("etcd"), std::string::npos) << refused.status().message();
+  EXPECT_NE(refused.status().message().find("etcd"), std::string::npos)
+      << refused.status().message();
 
   ledger::StoreCredentials right;
   right.user = "root";

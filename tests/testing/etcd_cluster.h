@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -131,14 +132,18 @@ class EtcdTestCluster {
                                      "zap",
                                      "--log-outputs",
                                      (dir_ / (name(i) + ".log")).string()};
+    // Built before fork: the child of a threaded process may only make async-signal-safe calls.
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);  // dies with the test, even when it aborts
+      if (getppid() != parent) _exit(126);
       int null = open("/dev/null", O_RDWR);
       dup2(null, 1);
       dup2(null, 2);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
       execvp("etcd", argv.data());
       _exit(127);
     }

@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 #include <charconv>
+#include <chrono>
+#include <thread>
 
 #include "httpclient/http_client.h"
 
@@ -257,7 +259,31 @@ Result<std::string> EtcdClient::callOn(Connection& c, const std::string& path,
   return Status::unavailable("etcd: unreachable");
 }
 
+namespace {
+
+// etcd's answers while the cluster elects a leader or catches up: worth the same request again
+// shortly (on any member), not an error for the caller.
+bool isTransient(const Status& s) {
+  const std::string& m = s.message();
+  return s.code() == StatusCode::kUnavailable && m.rfind("etcd: ", 0) == 0 &&
+         (m.find("leader") != std::string::npos || m.find("timed out") != std::string::npos ||
+          m.find("too many requests") != std::string::npos ||
+          m.find("not capable") != std::string::npos);
+}
+
+}  // namespace
+
 Result<std::string> EtcdClient::call(const std::string& path, const std::string& body) {
+  // An election takes about a second (etcd's default election timeout); ride it out.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (true) {
+    auto r = callOnce(path, body);
+    if (!isTransient(r.status()) || std::chrono::steady_clock::now() > deadline) return r;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+Result<std::string> EtcdClient::callOnce(const std::string& path, const std::string& body) {
   auto c = borrow();
   Status last;
   for (std::size_t tried = 0; tried < target_.endpoints.size(); ++tried) {

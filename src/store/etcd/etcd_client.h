@@ -125,6 +125,7 @@ class EtcdClient {
   // POSTs `body` to `path` on a pooled connection, failing over across endpoints; the answer's
   // JSON object, or the error etcd gave (kConflict never: callers read `succeeded`).
   Result<std::string> call(const std::string& path, const std::string& body);
+  Result<std::string> callOnce(const std::string& path, const std::string& body);
   Result<std::string> callOn(Connection& c, const std::string& path, const std::string& body);
   Status authenticate(Connection& c);
   std::unique_ptr<Connection> borrow();

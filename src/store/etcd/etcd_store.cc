@@ -1,6 +1,7 @@
 #include "store/etcd/etcd_store.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <random>
 
@@ -96,6 +97,20 @@ Status EtcdStore::loadRecords(std::int64_t revision, ledger::StoreState& s) {
 }
 
 Result<ledger::StoreState> EtcdStore::load() {
+  // The ledger rebuilds its memory from this after an overtaken batch: a member going away at
+  // that moment must cost a retry on another member, not an empty ledger.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (true) {
+    auto s = loadOnce();
+    if (s.isOk() || s.status().code() != StatusCode::kUnavailable ||
+        std::chrono::steady_clock::now() > deadline) {
+      return s;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+Result<ledger::StoreState> EtcdStore::loadOnce() {
   std::lock_guard lock(mu_);
   auto now = client_->range(keys_.section("meta/"), "", 1);
   if (!now) return now.status();

@@ -71,6 +71,7 @@ class EtcdStore final : public ledger::Store {
   std::string networkOfLocked(const std::string& pool) const;
   std::vector<std::string> claimsOfLocked(const ledger::BindingRecord& b) const;
   // Load steps (etcd_store.cc).
+  Result<ledger::StoreState> loadOnce();
   Status loadRecords(std::int64_t revision, ledger::StoreState& state);
   Result<std::uint64_t> highest(const std::string& section, std::int64_t revision);
   // The feed: one watch response's revisions, each another writer's batch (etcd_feed.cc).

@@ -1,0 +1,186 @@
+// Several netledgerd replicas on one real etcd cluster (members started by the test): any
+// replica serves reads and writes, no address is ever handed out twice however the replicas
+// race, a replica or an etcd member killed with SIGKILL loses nothing acknowledged.
+#include <atomic>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "integration/harness.h"
+#include "testing/etcd_cluster.h"
+
+namespace netledger::it {
+namespace {
+
+using namespace std::chrono_literals;
+
+class ReplicasTest : public ::testing::Test {
+ protected:
+  void startEtcd(int members) {
+    etcd_ = std::make_unique<testing_etcd::EtcdTestCluster>(members);
+    ASSERT_TRUE(etcd_->start()) << etcd_->error();
+  }
+  // A replica on the cluster; replicas after the first use the first one's admin token.
+  Server& addReplica() {
+    auto s = std::make_unique<Server>();
+    s->setExtraArgs({"--store", etcd_->url("it")});
+    if (!replicas_.empty()) s->setAdminToken(replicas_.front()->adminToken());
+    s->start();
+    replicas_.push_back(std::move(s));
+    return *replicas_.back();
+  }
+  // Waits until `pred` holds, 5 s at most.
+  template <typename Pred>
+  bool within(Pred pred) {
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return pred();
+  }
+  static std::set<std::string> addressesOn(Server& s) {
+    std::set<std::string> out;
+    auto client = s.client();
+    auto r = client->get("/v1/bindings?limit=1000");
+    if (r.status != 200) return out;
+    auto v = r.json();
+    for (const auto& b : items(v)) {
+      for (const auto& a : b.at("addresses").as_array()) out.insert(std::string(a.as_string()));
+    }
+    return out;
+  }
+
+  // Declared first: destroyed last, after every replica stopped.
+  std::unique_ptr<testing_etcd::EtcdTestCluster> etcd_;
+  std::vector<std::unique_ptr<Server>> replicas_;
+};
+
+TEST_F(ReplicasTest, EveryReplicaServesAndNoAddressIsGivenTwice) {
+  startEtcd(1);
+  for (int i = 0; i < 3; ++i) addReplica();
+  auto admin = replicas_[0]->client();
+  ASSERT_EQ(
+      admin->post("/v1/pools", json::parse(R"({"name":"web","cidr":"198.51.100.0/26"})")).status,
+      201u);
+  for (auto& r : replicas_) {
+    ASSERT_TRUE(within([&] { return r->client()->get("/v1/pools/web").status == 200; }));
+  }
+  // 3 clients per replica race for 62 addresses with 90 requests.
+  std::mutex mu;
+  std::map<std::string, std::string> holder;  // address -> instance
+  std::vector<std::string> unexpected;
+  std::atomic<int> created{0}, exhausted{0};
+  std::vector<std::thread> clients;
+  for (std::size_t r = 0; r < replicas_.size(); ++r) {
+    for (int c = 0; c < 3; ++c) {
+      clients.emplace_back([&, r, c] {
+        auto client = replicas_[r]->client();
+        for (int i = 0; i < 10; ++i) {
+          std::string instance =
+              "vm-" + std::to_string(r) + "-" + std::to_string(c) + "-" + std::to_string(i);
+          json::object body{{"instance", instance}, {"pool", "web"}};
+          auto res = client->post("/v1/bindings", body);
+          std::lock_guard lock(mu);
+          if (res.status == 201) {
+            ++created;
+            std::string ip = std::string(json::parse(res.body).at("addresses").at(0).as_string());
+            if (!holder.emplace(ip, instance).second) unexpected.push_back("twice: " + ip);
+          } else if (res.status == 409 && res.body.find("pool_exhausted") != std::string::npos) {
+            ++exhausted;
+          } else {
+            unexpected.push_back(res.describe());
+          }
+        }
+      });
+    }
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_TRUE(unexpected.empty()) << unexpected.size() << " unexpected, first: " << unexpected[0];
+  EXPECT_EQ(created.load(), 62);
+  EXPECT_EQ(exhausted.load(), 90 - 62);
+  EXPECT_EQ(holder.size(), 62u);
+  // Every replica lists the same 62 addresses.
+  std::set<std::string> expected;
+  for (const auto& [ip, instance] : holder) expected.insert(ip);
+  for (auto& r : replicas_) {
+    EXPECT_TRUE(within([&] { return addressesOn(*r) == expected; })) << "replica " << r->port();
+  }
+}
+
+TEST_F(ReplicasTest, AKilledReplicaLosesNothingAndTheOthersKeepServing) {
+  startEtcd(1);
+  Server& a = addReplica();
+  Server& b = addReplica();
+  auto admin = a.client();
+  ASSERT_EQ(
+      admin->post("/v1/pools", json::parse(R"({"name":"web","cidr":"203.0.113.0/24"})")).status,
+      201u);
+  std::set<std::string> acked;
+  for (int i = 0; i < 20; ++i) {
+    auto res = admin->post("/v1/bindings",
+                           json::object{{"instance", "a-" + std::to_string(i)}, {"pool", "web"}});
+    ASSERT_EQ(res.status, 201u) << res.describe();
+    acked.insert(std::string(json::parse(res.body).at("addresses").at(0).as_string()));
+  }
+  a.kill9();
+  auto on_b = b.client();
+  for (int i = 0; i < 20; ++i) {
+    auto res = on_b->post("/v1/bindings",
+                          json::object{{"instance", "b-" + std::to_string(i)}, {"pool", "web"}});
+    ASSERT_EQ(res.status, 201u) << res.describe();
+    EXPECT_TRUE(
+        acked.insert(std::string(json::parse(res.body).at("addresses").at(0).as_string())).second);
+  }
+  a.start();  // loads everything from etcd, its own acknowledged writes and b's
+  EXPECT_EQ(addressesOn(a), acked);
+  EXPECT_TRUE(within([&] { return addressesOn(b) == acked; }));
+}
+
+TEST_F(ReplicasTest, AnEtcdMemberKilledMidLoadLosesNoAcknowledgedAllocation) {
+  startEtcd(3);
+  Server& a = addReplica();
+  Server& b = addReplica();
+  auto on_a = a.client();
+  ASSERT_EQ(on_a->post("/v1/pools", json::parse(R"({"name":"web","cidr":"192.0.2.0/24"})")).status,
+            201u);
+  ASSERT_TRUE(within([&] { return b.client()->get("/v1/pools/web").status == 200; }));
+  std::set<std::string> acked;
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::vector<std::string> unexpected;
+  auto load = [&](Server& s, const std::string& name) {
+    auto client = s.client();
+    for (int i = 0; i < 60 && !stop; ++i) {
+      auto res = client->post(
+          "/v1/bindings", json::object{{"instance", name + std::to_string(i)}, {"pool", "web"}});
+      std::lock_guard lock(mu);
+      if (res.status == 201) {
+        if (!acked.insert(std::string(json::parse(res.body).at("addresses").at(0).as_string()))
+                 .second) {
+          unexpected.push_back("twice");
+        }
+      } else if (res.status != 503) {  // a 503 while the cluster elects is honest
+        unexpected.push_back(res.describe());
+      }
+    }
+  };
+  std::thread ta(load, std::ref(a), "a-"), tb(load, std::ref(b), "b-");
+  std::this_thread::sleep_for(300ms);
+  etcd_->kill(0);  // the member both replicas talk to first
+  ta.join();
+  tb.join();
+  EXPECT_TRUE(unexpected.empty()) << unexpected.size() << ", first: " << unexpected[0];
+  EXPECT_GT(acked.size(), 60u);
+  // A replica started now, with member 0 still dead, sees every acknowledged allocation.
+  Server& late = addReplica();
+  EXPECT_EQ(addressesOn(late), acked);
+  ASSERT_TRUE(etcd_->restart(0)) << etcd_->error();
+  EXPECT_TRUE(within([&] { return addressesOn(a) == acked && addressesOn(b) == acked; }));
+}
+
+}  // namespace
+}  // namespace netledger::it
