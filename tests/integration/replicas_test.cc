@@ -1,6 +1,7 @@
 // Several netledgerd replicas on one real etcd cluster (members started by the test): any
 // replica serves reads and writes, no address is ever handed out twice however the replicas
 // race, a replica or an etcd member killed with SIGKILL loses nothing acknowledged.
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <memory>
@@ -149,6 +150,7 @@ TEST_F(ReplicasTest, AnEtcdMemberKilledMidLoadLosesNoAcknowledgedAllocation) {
             201u);
   ASSERT_TRUE(within([&] { return b.client()->get("/v1/pools/web").status == 200; }));
   std::set<std::string> acked;
+  int uncertain = 0;  // 503s: the member died under the request, which may have committed
   std::atomic<bool> stop{false};
   std::mutex mu;
   std::vector<std::string> unexpected;
@@ -163,7 +165,9 @@ TEST_F(ReplicasTest, AnEtcdMemberKilledMidLoadLosesNoAcknowledgedAllocation) {
                  .second) {
           unexpected.push_back("twice");
         }
-      } else if (res.status != 503) {  // a 503 while the cluster elects is honest
+      } else if (res.status == 503) {  // honest while the cluster elects: outcome unknown
+        ++uncertain;
+      } else {
         unexpected.push_back(res.describe());
       }
     }
@@ -175,11 +179,14 @@ TEST_F(ReplicasTest, AnEtcdMemberKilledMidLoadLosesNoAcknowledgedAllocation) {
   tb.join();
   EXPECT_TRUE(unexpected.empty()) << unexpected.size() << ", first: " << unexpected[0];
   EXPECT_GT(acked.size(), 60u);
-  // A replica started now, with member 0 still dead, sees every acknowledged allocation.
+  // A replica started now, with member 0 still dead, sees every acknowledged allocation, and
+  // at most one more per request whose answer was lost with the member.
   Server& late = addReplica();
-  EXPECT_EQ(addressesOn(late), acked);
+  const std::set<std::string> stored = addressesOn(late);
+  EXPECT_TRUE(std::includes(stored.begin(), stored.end(), acked.begin(), acked.end()));
+  EXPECT_LE(stored.size(), acked.size() + static_cast<std::size_t>(uncertain));
   ASSERT_TRUE(etcd_->restart(0)) << etcd_->error();
-  EXPECT_TRUE(within([&] { return addressesOn(a) == acked && addressesOn(b) == acked; }));
+  EXPECT_TRUE(within([&] { return addressesOn(a) == stored && addressesOn(b) == stored; }));
 }
 
 }  // namespace
