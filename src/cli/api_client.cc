@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "cli/cli.h"
+#include "common/crypto.h"
 
 namespace netledger::cli {
 
@@ -90,12 +91,18 @@ ApiReply ApiClient::send(std::string_view method, std::string target, std::strin
   request.target = std::move(target);
   request.headers.push_back({"Accept", "application/json"});
   if (!token_.empty()) request.headers.push_back({"Authorization", "Bearer " + token_});
+  if (method == "POST") request.headers.push_back({"Idempotency-Key", newIdempotencyKey()});
   if (json_body) {
     request.headers.push_back({"Content-Type", "application/json"});
     request.body = std::move(*json_body);
   }
   ApiReply reply;
   auto response = http_->send(request);
+  if (!response && method == "POST") {
+    // The connection broke under the request: send it once more with the same key, so the
+    // server answers what it did the first time instead of doing it twice.
+    response = http_->send(request);
+  }
   if (!response) {
     reply.failure = reportFromStatus(response.status());
     return reply;

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <fstream>
 
+#include "common/crypto.h"
+
 namespace netledger::cni {
 
 namespace json = boost::json;
@@ -68,7 +70,11 @@ CniResult<ApiAnswer> LedgerApi::call(const std::string& method, const std::strin
     req.headers.push_back({"Content-Type", "application/json"});
     req.body = json::serialize(*body);
   }
+  if (method == "POST") req.headers.push_back({"Idempotency-Key", newIdempotencyKey()});
   auto res = client_->send(req);
+  // A connection that broke under a POST: once more with the same key (the server answers what
+  // it did the first time).
+  if (!res && method == "POST") res = client_->send(req);
   if (!res) {
     return CniError{
         kTryAgainLater,

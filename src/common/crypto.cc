@@ -3,9 +3,11 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <random>
 
 namespace netledger {
 
@@ -66,6 +68,42 @@ std::uint64_t SecureRandom::next64() {
   std::memcpy(&v, buffer_.data() + used_, sizeof v);
   used_ += sizeof v;
   return v;
+}
+
+std::string newIdempotencyKey() {
+  // std::random_device (the kernel's getrandom) rather than OpenSSL's CSPRNG: a key needs to be
+  // unique, not secret, and the CNI plugin would pay OpenSSL's start-up on every exec.
+  std::random_device rd;
+  std::array<std::uint8_t, 16> bytes;
+  for (std::size_t i = 0; i < bytes.size(); i += 4) {
+    std::uint32_t r = rd();
+    for (std::size_t j = 0; j < 4; ++j) bytes[i + j] = static_cast<std::uint8_t>(r >> (8 * j));
+  }
+  return toHex(bytes);
+}
+
+std::string base64Encode(std::string_view raw) {
+  std::string out(4 * ((raw.size() + 2) / 3), '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(raw.data()),
+                          static_cast<int>(raw.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+std::optional<std::string> base64Decode(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::size_t pad = 0;
+  while (pad < 2 && pad < text.size() && text[text.size() - 1 - pad] == '=') ++pad;
+  if (text.substr(0, text.size() - pad).find('=') != std::string_view::npos) return std::nullopt;
+  std::string out(text.size() / 4 * 3, '\0');
+  // EVP_DecodeBlock counts padding as zero bytes: they are cut off again.
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(text.data()),
+                          static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  out.resize(static_cast<std::size_t>(n) - pad);
+  return out;
 }
 
 }  // namespace netledger

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -18,6 +19,14 @@ Sha256Digest sha256(std::string_view data);
 Sha256Digest hmacSha256(std::string_view key, std::string_view data);
 // The same as 64 lower-case hex digits (how webhook signatures travel).
 std::string hmacSha256Hex(std::string_view key, std::string_view data);
+
+// Standard base64 (RFC 4648 §4, with padding), as etcd's JSON gateway carries keys and values.
+std::string base64Encode(std::string_view raw);
+// Strict: whole groups of four, padding only at the end; nullopt otherwise.
+std::optional<std::string> base64Decode(std::string_view text);
+
+// A fresh Idempotency-Key for one POST: 32 hex digits, unique (not secret).
+std::string newIdempotencyKey();
 
 // Lower-case hex of a byte string.
 std::string toHex(std::span<const std::uint8_t> bytes);

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
+#include <utility>
 
 namespace netledger {
 namespace {
@@ -16,6 +18,35 @@ struct Rfc4231Case {
   std::string data;
   const char* expected;  // full 256-bit MAC (case 5 lists only its first 128 bits)
 };
+
+TEST(Base64Test, MatchesRfc4648Vectors) {
+  const std::pair<const char*, const char*> vectors[] = {{"", ""},
+                                                         {"f", "Zg=="},
+                                                         {"fo", "Zm8="},
+                                                         {"foo", "Zm9v"},
+                                                         {"foob", "Zm9vYg=="},
+                                                         {"fooba", "Zm9vYmE="},
+                                                         {"foobar", "Zm9vYmFy"}};
+  for (const auto& [raw, encoded] : vectors) {
+    EXPECT_EQ(base64Encode(raw), encoded);
+    EXPECT_EQ(base64Decode(encoded), std::optional<std::string>(raw)) << encoded;
+  }
+}
+
+TEST(Base64Test, RoundTripsEveryByteValue) {
+  std::string all;
+  for (int round = 0; round < 3; ++round) {
+    for (int c = 0; c < 256; ++c) all.push_back(static_cast<char>(c));
+    all.push_back('\0');
+    EXPECT_EQ(base64Decode(base64Encode(all)), std::optional<std::string>(all));
+  }
+}
+
+TEST(Base64Test, RefusesMalformedText) {
+  for (const char* bad : {"Z", "Zm9", "Zm9v!", "Z===", "Zg=a", "=Zg=", "Zm 9v", "Zm9v\n"}) {
+    EXPECT_EQ(base64Decode(bad), std::nullopt) << bad;
+  }
+}
 
 TEST(HmacSha256Test, MatchesRfc4231Vectors) {
   std::string key4;

@@ -127,8 +127,18 @@ TEST_F(ReplicasTest, AKilledReplicaLosesNothingAndTheOthersKeepServing) {
     ASSERT_EQ(res.status, 201u) << res.describe();
     acked.insert(std::string(json::parse(res.body).at("addresses").at(0).as_string()));
   }
+  // An Idempotency-Key answered by a is answered the same by b (the kept answer is in etcd).
+  const std::string hook = R"({"url":"http://127.0.0.1:9/h","events":["binding.allocate"]})";
+  auto first = admin->request("POST", "/v1/webhooks", hook,
+                              {{"Content-Type", "application/json"}, {"Idempotency-Key", "k1"}});
+  ASSERT_EQ(first.status, 201u) << first.describe();
   a.kill9();
   auto on_b = b.client();
+  std::this_thread::sleep_for(200ms);  // the feed brings the kept answer to b's memory
+  auto replayed = on_b->request("POST", "/v1/webhooks", hook,
+                                {{"Content-Type", "application/json"}, {"Idempotency-Key", "k1"}});
+  EXPECT_EQ(replayed.body, first.body);
+  EXPECT_EQ(replayed.header("Idempotent-Replayed"), "true");
   for (int i = 0; i < 20; ++i) {
     auto res = on_b->post("/v1/bindings",
                           json::object{{"instance", "b-" + std::to_string(i)}, {"pool", "web"}});

@@ -9,6 +9,7 @@
 
 #include "common/parse.h"
 #include "ledger/codec.h"
+#include "server/api/idempotency.h"
 #include "vendor/oui_registry.h"
 
 namespace netledger::server {
@@ -138,10 +139,15 @@ http::Handler withAuth(ApiContext& ctx, ApiHandler handler, Access access) {
     auto actor = authenticate(ctx, req);
     if (!actor) return respondError(res, actor.status());
     if (Status s = authorize(*actor, access); !s.isOk()) return respondError(res, s);
-    if (!ctx.retry_aborted || !isWrite(req.method))
-      return handler(ctx, req, std::move(res), *actor);
-    runOnce(std::make_shared<RetriedRequest>(
-        RetriedRequest{ctx, handler, req, std::move(res), std::move(*actor)}));
+    // Idempotency-Key outside, retries inside: the answer kept is the one the client gets.
+    auto run = [&ctx, handler, &req, &actor](http::Responder r) {
+      if (!ctx.retry_aborted || !isWrite(req.method)) {
+        return handler(ctx, req, std::move(r), *actor);
+      }
+      runOnce(std::make_shared<RetriedRequest>(
+          RetriedRequest{ctx, handler, req, std::move(r), *actor}));
+    };
+    runIdempotent(ctx, req, std::move(res), *actor, run);
   };
 }
 

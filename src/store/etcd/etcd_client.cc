@@ -1,12 +1,11 @@
 #include "store/etcd/etcd_client.h"
 
-#include <openssl/evp.h>
-
 #include <boost/json.hpp>
 #include <charconv>
 #include <chrono>
 #include <thread>
 
+#include "common/crypto.h"
 #include "httpclient/http_client.h"
 
 namespace netledger::store::etcd {
@@ -15,28 +14,12 @@ namespace json = boost::json;
 
 namespace {
 
-std::string base64(std::string_view raw) {
-  std::string out(4 * ((raw.size() + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(raw.data()),
-                          static_cast<int>(raw.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
+std::string base64(std::string_view raw) { return base64Encode(raw); }
 
-// Strict: whole groups of four, padding only at the end (EVP_DecodeBlock counts padding as
-// zero bytes, so they are cut off again).
 Result<std::string> unbase64(std::string_view text) {
-  if (text.size() % 4 != 0) return Status::unavailable("etcd sent malformed base64");
-  std::string out(text.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(text.data()),
-                          static_cast<int>(text.size()));
-  if (n < 0) return Status::unavailable("etcd sent malformed base64");
-  std::size_t pad = 0;
-  while (pad < 2 && pad < text.size() && text[text.size() - 1 - pad] == '=') ++pad;
-  out.resize(static_cast<std::size_t>(n) - pad);
-  return out;
+  auto out = base64Decode(text);
+  if (!out) return Status::unavailable("etcd sent malformed base64");
+  return std::move(*out);
 }
 
 // The gateway writes int64 fields as JSON strings ("revision": "12"); absent means 0.
