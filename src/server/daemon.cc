@@ -16,6 +16,7 @@
 #include "ledger/ledger.h"
 #include "metrics/registry.h"
 #include "server/api/api.h"
+#include "server/api/idempotency.h"
 #include "server/events/activity_rates.h"
 #include "server/events/event_hub.h"
 #include "server/openapi_document.h"
@@ -186,6 +187,8 @@ struct Daemon::Impl {
         auto cutoff = duration_cast<milliseconds>(clock->now().time_since_epoch()).count() -
                       config.retention_days * 86400LL * 1000;
         (void)store->pruneEvents(cutoff);
+        (void)forgetExpiredAnswers(
+            *ledger, duration_cast<milliseconds>(clock->now().time_since_epoch()).count());
         last_prune = steady_clock::now();
       }
       lock.lock();

@@ -39,6 +39,9 @@ TEST_F(IdempotencyTest, ARetryGetsTheFirstAnswerNotASecondResource) {
 TEST_F(IdempotencyTest, TheKeptAnswerSurvivesARestart) {
   auto first = postWithKey("/v1/webhooks", kHook, "durable-key");
   ASSERT_EQ(first.status, 201u) << first.describe();
+  // The kept answer is durable with the next group commit: any later acknowledged write
+  // (this pool) is ordered after it.
+  createPool(obj({{"name", "after"}, {"cidr", "192.0.2.0/24"}}));
   server_.kill9();
   server_.start();
   api_ = server_.client();
