@@ -144,7 +144,8 @@ Status Ledger::open() {
 Status Ledger::followStore() {
   if (!state_->store.shared()) return Status::ok();
   return state_->store.follow([this](std::vector<Write>&& batch) {
-    Status s = applyCommitted(batch);
+    Status s = batch.empty() ? Status::unavailable("the store's change feed lost track")
+                             : applyCommitted(batch);
     if (!s.isOk()) {
       std::lock_guard lock(state_->mu);
       (void)state_->rebuildLocked();

@@ -144,8 +144,9 @@ class Store {
   virtual std::size_t maxBatchCost() const { return SIZE_MAX; }
 
   // Receives the batches other writers commit after the last load(), in commit order, each as
-  // the writes that make it. An error from the sink means it could not follow: the store calls
-  // it again with the next batch; the sink is expected to reload.
+  // the writes that make it. An empty batch means the store lost track of some (etcd compacted
+  // them before they were delivered): the sink must reload(), and delivery goes on from what
+  // that load read. An error from the sink means it could not follow; it is expected to reload.
   using ChangeSink = std::function<Status(std::vector<Write>&& batch)>;
   // Starts delivering to `sink` on a thread of the store's own (a no-op for unshared stores).
   virtual Status follow(ChangeSink sink) {

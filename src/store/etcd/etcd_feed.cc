@@ -1,7 +1,8 @@
 // EtcdStore's change feed: a watch on the prefix from the revision after the last load. Every
 // transaction is one revision; a revision that touches this process's writer key is its own
 // batch (already in memory) and is skipped, every other one becomes a batch of ledger writes for
-// the sink. A revision the last load() already read is skipped too.
+// the sink. A revision the last load() already read is skipped too. A compaction that removed
+// revisions not yet delivered makes the sink reload.
 #include <chrono>
 #include <map>
 
@@ -77,7 +78,14 @@ bool EtcdStore::deliver(const WatchBatch& batch) {
     }
     if (!writes.empty() && sink_) (void)sink_(std::move(writes));
   }
-  if (batch.compact_revision > 0) next_revision_ = batch.compact_revision;
+  if (batch.compact_revision > 0) {
+    // etcd compacted revisions this replica had not seen: what they changed is lost to the
+    // watch. Ask the sink to reload (an empty batch) and watch on from what that load read.
+    if (sink_) (void)sink_({});
+    std::lock_guard lock(mu_);
+    next_revision_ = loaded_revision_ + 1;
+    return false;
+  }
   return true;
 }
 
