@@ -89,9 +89,9 @@ class CommitPipeline {
   EventListener event_listener_;
 
   std::deque<std::vector<Write>> queued_;  // the writes of each command not yet committed
-  std::uint64_t next_ticket_ = 1;     // ticket of the next command
-  std::uint64_t durable_ticket_ = 0;  // every ticket <= this is durable
-  std::uint64_t failed_below_ = 0;    // tickets < this that are not durable have failed
+  std::uint64_t next_ticket_ = 1;          // ticket of the next command
+  std::uint64_t durable_ticket_ = 0;       // every ticket <= this is durable
+  std::uint64_t failed_below_ = 0;         // tickets < this that are not durable have failed
   Status last_failure_;
   std::deque<Pending> waiting_;
   std::condition_variable work_cv_;

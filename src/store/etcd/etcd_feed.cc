@@ -95,9 +95,14 @@ std::vector<ledger::Write> EtcdStore::writesOf(const std::vector<const WatchEven
   std::vector<ledger::Write> out;
   for (const WatchEvent* e : events) {
     const KeyValue& kv = e->kv;
-    if (e->is_delete) {
+    // Version-guarded records only (not holder keys, marks or event indexes): what the compares
+    // of this replica's next transactions are built from.
+    const bool record = keys_.in(kv.key, "pool/") || keys_.in(kv.key, "macpool/") ||
+                        keys_.in(kv.key, "bind/") || keys_.in(kv.key, "token/") ||
+                        keys_.in(kv.key, "doc/");
+    if (record && e->is_delete) {
       seen_.erase(kv.key);
-    } else if (!keys_.in(kv.key, "quar/") && !keys_.in(kv.key, "ev/")) {
+    } else if (record) {
       seen_[kv.key].mod_revision = kv.mod_revision;
     }
     if (auto name = keys_.in(kv.key, "pool/")) {
