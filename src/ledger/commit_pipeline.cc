@@ -120,7 +120,7 @@ void CommitPipeline::commitOne(std::unique_lock<std::mutex>& lock) {
   const std::uint64_t top = takeBatchLocked(batch);
   lock.unlock();
   auto t0 = std::chrono::steady_clock::now();
-  Status s = store_.apply(batch);
+  Status s = store_.commit(batch);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   // Listeners hear of a batch before its writers are acknowledged: whoever got an answer can
   // rely on the event stream already having the event (and on a resume not repeating it).

@@ -134,6 +134,10 @@ class Store {
   // batch was built on state another writer has since changed (nothing applied): the commands
   // in it are to be run again on fresh state, not reported as conflicts.
   virtual bool shared() const { return false; }
+  // The group commit's entry point: apply(), except that a shared store may renumber the
+  // batch's event seqs when another writer took them first (the caller publishes the events as
+  // they are after this returns).
+  virtual Status commit(std::vector<Write>& batch) { return apply(batch); }
   // What a write costs against maxBatchCost() (etcd: the operations of one transaction). The
   // group commit never puts more than maxBatchCost() into one batch unless one command alone
   // costs more.

@@ -3,6 +3,7 @@
 // batch (already in memory) and is skipped, every other one becomes a batch of ledger writes for
 // the sink. A revision the last load() already read is skipped too. A compaction that removed
 // revisions not yet delivered makes the sink reload.
+#include <algorithm>
 #include <chrono>
 #include <map>
 
@@ -162,7 +163,10 @@ std::vector<ledger::Write> EtcdStore::writesOf(const std::vector<const WatchEven
       }
     } else if (keys_.in(kv.key, "ev/") && !e->is_delete) {
       ledger::EventRecord ev;
-      if (decodeInto(kv, ev)) out.push_back(ledger::AppendEvent{std::move(ev)});
+      if (decodeInto(kv, ev)) {
+        last_seq_ = std::max(last_seq_, ev.seq);
+        out.push_back(ledger::AppendEvent{std::move(ev)});
+      }
     }
   }
   return out;

@@ -137,6 +137,7 @@ Result<ledger::StoreState> EtcdStore::loadOnce() {
     if (!r->isOk()) return r->status();
   }
   s.last_event_seq = std::max(*last_event, *pruned);
+  last_seq_ = s.last_event_seq;
   s.last_binding_id = std::max(*deleted, s.bindings.empty() ? 0 : s.bindings.back().id);
   loaded_revision_ = revision;
   return s;

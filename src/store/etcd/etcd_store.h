@@ -38,6 +38,11 @@ class EtcdStore final : public ledger::Store {
 
   Result<ledger::StoreState> load() override;
   Status apply(const std::vector<ledger::Write>& batch) override;
+  // apply(), but when the only compares that failed are event seqs another replica took, the
+  // batch's events are renumbered after the highest stored seq and the transaction is sent
+  // again (up to 8 times): seqs collide whenever two replicas write at once, and that alone
+  // should not cost a rebuild and a re-run.
+  Status commit(std::vector<ledger::Write>& batch) override;
   Result<std::vector<ledger::EventRecord>> queryEvents(const ledger::EventQuery& query) override;
   Result<std::size_t> pruneEvents(ledger::Millis before) override;
   // kInvalidArgument: etcd's own `etcdctl snapshot save` copies the whole cluster.
@@ -64,6 +69,8 @@ class EtcdStore final : public ledger::Store {
 
   EtcdStore(std::string url, std::unique_ptr<EtcdClient> client, std::string prefix);
 
+  // The transaction of `batch`; `only_seqs` says whether a refusal was due to event seqs alone.
+  Status attempt(const std::vector<ledger::Write>& batch, bool* only_seqs);
   Status overtaken(const std::vector<Compare>& compares,
                    const std::vector<std::optional<KeyValue>>& current) const;
   std::string describeKey(const std::string& key) const;
@@ -89,6 +96,7 @@ class EtcdStore final : public ledger::Store {
   std::map<std::uint64_t, std::vector<std::string>> claims_;  // binding id -> holder keys
   std::map<std::string, std::string> networks_;               // pool -> network
   std::int64_t loaded_revision_ = 0;
+  std::uint64_t last_seq_ = 0;  // the highest event seq loaded, committed or fed
 
   ChangeSink sink_;
   std::thread feed_;

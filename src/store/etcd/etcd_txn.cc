@@ -222,16 +222,36 @@ void EtcdStore::TxnPlan::rememberLocked(std::int64_t revision) {
   for (const auto& [pool, network] : networks_) s_.networks_[pool] = network;
 }
 
+namespace {
+
+bool holds(const Compare& c, const std::optional<KeyValue>& now) {
+  return c.target == Compare::Target::kCreateRevision
+             ? !now.has_value()
+             : now.has_value() && now->mod_revision == c.value;
+}
+
+// Gives the batch's events the seqs after `last`, in order, if any of them is not above it.
+void renumberAfter(std::vector<Write>& batch, std::uint64_t last) {
+  bool needed = false;
+  for (const Write& w : batch) {
+    if (const auto* e = std::get_if<ledger::AppendEvent>(&w))
+      needed = needed || e->event.seq <= last;
+  }
+  if (!needed) return;
+  for (Write& w : batch) {
+    if (auto* e = std::get_if<ledger::AppendEvent>(&w)) e->event.seq = ++last;
+  }
+}
+
+}  // namespace
+
 // Which compare failed, in the words of the record it guards.
 Status EtcdStore::overtaken(const std::vector<Compare>& compares,
                             const std::vector<std::optional<KeyValue>>& current) const {
   for (std::size_t i = 0; i < compares.size() && i < current.size(); ++i) {
     const Compare& c = compares[i];
     const auto& now = current[i];
-    const bool holds = c.target == Compare::Target::kCreateRevision
-                           ? !now.has_value()
-                           : now.has_value() && now->mod_revision == c.value;
-    if (holds) continue;
+    if (holds(c, now)) continue;
     if (keys_.in(c.key, "ev/"))
       return Status::conflict(eventRecordName(trailingNumber(c.key)) + ": already exists");
     if (keys_.in(c.key, "ip/") || keys_.in(c.key, "mac/")) {
@@ -258,7 +278,9 @@ std::string EtcdStore::describeKey(const std::string& key) const {
   return key;
 }
 
-Status EtcdStore::apply(const std::vector<Write>& batch) {
+Status EtcdStore::apply(const std::vector<Write>& batch) { return attempt(batch, nullptr); }
+
+Status EtcdStore::attempt(const std::vector<Write>& batch, bool* only_seqs) {
   if (batch.empty()) return Status::ok();
   std::lock_guard lock(mu_);
   TxnPlan plan(*this);
@@ -266,9 +288,38 @@ Status EtcdStore::apply(const std::vector<Write>& batch) {
   plan.ops.push_back({false, keys_.writer(writer_), ""});
   auto result = client_->txn(plan.compares, plan.ops);
   if (!result) return result.status();
-  if (!result->succeeded) return overtaken(plan.compares, result->current);
+  if (!result->succeeded) {
+    if (only_seqs != nullptr) {
+      *only_seqs = true;
+      for (std::size_t i = 0; i < plan.compares.size() && i < result->current.size(); ++i) {
+        const Compare& c = plan.compares[i];
+        if (!holds(c, result->current[i]) && !keys_.in(c.key, "ev/")) *only_seqs = false;
+      }
+    }
+    return overtaken(plan.compares, result->current);
+  }
   plan.rememberLocked(result->revision);
+  for (const Write& w : batch) {
+    if (const auto* e = std::get_if<ledger::AppendEvent>(&w))
+      last_seq_ = std::max(last_seq_, e->event.seq);
+  }
   return Status::ok();
+}
+
+Status EtcdStore::commit(std::vector<Write>& batch) {
+  {
+    std::lock_guard lock(mu_);  // seqs another replica already used (the feed told us): skip them
+    renumberAfter(batch, last_seq_);
+  }
+  for (int attempt_no = 0;; ++attempt_no) {
+    bool only_seqs = false;
+    Status s = attempt(batch, &only_seqs);
+    if (s.isOk() || !only_seqs || attempt_no == 8) return s;
+    auto last = highest("ev/", 0);
+    auto pruned = highest("hw/seq/", 0);
+    if (!last.isOk() || !pruned.isOk()) return s;
+    renumberAfter(batch, std::max(*last, *pruned));
+  }
 }
 
 std::size_t EtcdStore::costOf(const Write& write) const {
