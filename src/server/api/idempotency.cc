@@ -70,21 +70,25 @@ void replay(const json::object& kept, http::Responder& res) {
   res(std::move(r));
 }
 
-// Keeps `r` under `doc_key` and sends it. The kept answer is in memory at once (a retry sees it)
-// and durable with the next group commit, a few milliseconds later; the answer itself is already
-// durable. Not waiting for the second commit keeps a keyed POST as fast as an unkeyed one.
+// Keeps `r` under `doc_key`, then sends it once the kept answer is durable too: a client whose
+// connection broke after the answer left may retry on another replica, or after a crash, and
+// must find the answer there instead of having the request run twice. Costs one more group
+// commit of latency, not throughput. If keeping fails the answer still goes out (the request
+// did happen); only a retry of it could then run again.
 void keepThenSend(ApiContext& ctx, const ledger::Actor& actor, const std::string& doc_key,
                   const std::string& fingerprint, http::Response r, http::Responder res) {
-  if (r.status < 500 && !r.onStream) {
-    json::object kept{{"fingerprint", fingerprint},
-                      {"status", r.status},
-                      {"content_type", r.contentType},
-                      {"body", r.body},
-                      {"created", nowMs(ctx)}};
-    ledger::DocumentRecord doc{kDocKind, doc_key, json::serialize(kept), 0, 0};
-    (void)ctx.ledger.putDocument(actor, std::move(doc), "", "");
-  }
-  res(std::move(r));
+  if (r.status >= 500 || r.onStream) return res(std::move(r));
+  json::object kept{{"fingerprint", fingerprint},
+                    {"status", r.status},
+                    {"content_type", r.contentType},
+                    {"body", r.body},
+                    {"created", nowMs(ctx)}};
+  ledger::DocumentRecord doc{kDocKind, doc_key, json::serialize(kept), 0, 0};
+  auto put = ctx.ledger.putDocument(actor, std::move(doc), "", "");
+  if (!put) return res(std::move(r));
+  auto state =
+      std::make_shared<std::pair<http::Responder, http::Response>>(std::move(res), std::move(r));
+  ctx.ledger.whenDurable(put->ticket, [state](Status) { state->first(std::move(state->second)); });
 }
 
 }  // namespace
