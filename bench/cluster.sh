@@ -47,5 +47,6 @@ for i in range(100):  # needs replicas 1 and 2
     lat.append((time.perf_counter()-t0)*1000)
 lat.sort(); print("visible_p50_ms %.2f p99_ms %.2f max_ms %.2f"%(lat[50],lat[98],lat[-1]))
 PY
+for i in 1 2 3; do curl -s localhost:1808$i/metrics | grep -E "^netledger_(commit_failures_total|commit_seconds_(sum|count)|batch_writes_(sum|count))" | tr "\n" " "; echo; done
 curl -s -H "Authorization: Bearer tok" "localhost:18081/v1/pools/blue" | python3 -c "import json,sys; print('used (replica 1 view):', json.load(sys.stdin)['utilization']['used'])"
 pkill -f "netledgerd --listen 127.0.0.1:1808"; pkill -f "$D/e"; sleep 1; rm -rf "$D"

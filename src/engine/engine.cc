@@ -675,6 +675,11 @@ EngineStats Engine::stats() const {
 
 void Engine::tick() {
   const Millis now = nowMs();
+  if (leading_ && !leading_()) {
+    std::lock_guard lock(mu_);
+    flushDirty();  // this replica's own conflicts' counters
+    return;
+  }
   checkPools(now);
   if (now - last_never_seen_check_ >= 60'000) {
     last_never_seen_check_ = now;

@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -85,6 +86,10 @@ class Engine {
   Status open();
   // Starts / stops the worker (idempotent; stop processes nothing further).
   void start();
+  // Among several replicas only the elected one runs the timed checks (pool utilization,
+  // never-seen, quiet periods, retention); `leading` says whether this one is. Set before
+  // start(); unset: always.
+  void setLeading(std::function<bool()> leading) { leading_ = std::move(leading); }
   void stop();
 
   // Queues observations for the worker. kUnavailable, nothing queued, when the queue would
@@ -270,6 +275,7 @@ class Engine {
   std::uint64_t submitted_batches_ = 0, processed_batches_ = 0;
   bool stopping_ = false;
   std::thread worker_;
+  std::function<bool()> leading_;
 };
 
 }  // namespace netledger::engine

@@ -102,6 +102,9 @@ Response problemFromStatus(const Status& status, const boost::json::object& extr
   Response r =
       problem(httpStatusFor(status.code()), codeName(status.code()), status.message(), extra);
   if (status.code() == StatusCode::kUnauthorized) r.headers.set("WWW-Authenticate", "Bearer");
+  // The store is unreachable, without quorum, or another replica won the race: worth trying
+  // again shortly (RFC 9110 §10.2.3).
+  if (r.status == 503 && !r.headers.get("Retry-After")) r.headers.set("Retry-After", "1");
   return r;
 }
 

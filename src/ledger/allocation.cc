@@ -160,7 +160,7 @@ Result<IpAddress> Bindings::takeNext(PoolState& pool, TimePoint now) {
 
 Applied<BindingRecord> Bindings::recordAllocation(const AllocateRequest& req, BindingRecord b,
                                                   const AllocationTargets& targets, WriteSet& ws) {
-  b.id = ++last_id_;
+  b.id = last_id_ = nextId();
   b.instance = req.instance;
   b.interface = req.interface;
   b.host = req.host;

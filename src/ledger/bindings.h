@@ -60,6 +60,12 @@ class Bindings {
   std::size_t size() const { return table_.size(); }
   std::uint64_t lastId() const { return last_id_; }
   void raiseLastId(std::uint64_t id) { last_id_ = std::max(last_id_, id); }
+  // A writer of a shared store (slot > 0, Store::writerSlot) takes only the ids whose residue
+  // modulo kIdStride is its slot's, so two replicas allocating at once never pick the same new
+  // id (ids stay increasing across replicas, with gaps). 0: every id in turn.
+  static constexpr std::uint64_t kIdStride = 16;
+  void strideIds(std::uint32_t slot) { id_slot_ = slot; }
+  std::uint64_t nextId() const;
 
   // Start-up: bindings from the store, none of them known yet.
   void load(std::vector<BindingRecord>& bindings, TimePoint now);
@@ -132,6 +138,7 @@ class Bindings {
   MacPools& macs_;
   BindingTable table_;
   std::uint64_t last_id_ = 0;
+  std::uint32_t id_slot_ = 0;  // kept across clear()
 };
 
 }  // namespace netledger::ledger

@@ -143,6 +143,10 @@ class Ledger : public EventLog {
   // Expires every dynamic binding whose lease ended; returns how many bindings expired. Run by
   // the sweeper thread.
   Result<Applied<std::size_t>> sweep();
+  // After a failed commit whose rebuild could not read the store (a shared store without
+  // quorum), memory may still hold the failed changes: reloads it now if the store answers.
+  // Cheap when nothing is pending; the sweeper calls it on every replica.
+  Status reloadIfBehind();
 
   // Calls `done` once `ticket` is durable (OK) or failed (the error), on the committer thread
   // or, if that already happened, right away on the caller's.

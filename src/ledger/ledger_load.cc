@@ -24,11 +24,19 @@ Status Ledger::State::loadLocked() {
   auto t0 = std::chrono::steady_clock::now();
   auto loaded = store.load();
   if (!loaded) return loaded.status();
+  return buildLocked(*loaded, t0);
+}
+
+Status Ledger::State::buildLocked(StoreState& loaded_state,
+                                  std::chrono::steady_clock::time_point t0) {
+  StoreState* loaded = &loaded_state;
   auto t1 = std::chrono::steady_clock::now();
   load_stats.bindings = loaded->bindings.size();
   load_stats.store_seconds = std::chrono::duration<double>(t1 - t0).count();
   StoreState& s = *loaded;
   const TimePoint now = clock.now();
+  pools.spreadCursors(store.writerSlot());
+  bindings.strideIds(store.writerSlot());
   NL_RETURN_IF_ERROR(pools.load(s.pools));
   for (const auto& m : s.mac_pools) mac_pools.adopt(m);
   bindings.load(s.bindings, now);
@@ -61,8 +69,26 @@ Status Ledger::State::loadLocked() {
 }
 
 Status Ledger::State::rebuildLocked() {
+  // Read first: when the store cannot be read (a shared store without quorum), memory keeps
+  // serving reads, a batch's worth of unacknowledged changes out of date, until a reload works.
+  auto t0 = std::chrono::steady_clock::now();
+  if (Status h = store.health(); !h.isOk()) {  // no use waiting for it under the lock
+    reload_pending = true;
+    return h;
+  }
+  auto loaded = store.load();
+  if (!loaded) {
+    reload_pending = true;
+    return loaded.status();
+  }
+  reload_pending = false;
   clearLocked();
-  return loadLocked();
+  return buildLocked(*loaded, t0);
+}
+
+Status Ledger::reloadIfBehind() {
+  std::lock_guard lock(state_->mu);
+  return state_->reload_pending ? state_->rebuildLocked() : Status::ok();
 }
 
 Status Ledger::State::applyRecordLocked(const Write& write, TimePoint now) {

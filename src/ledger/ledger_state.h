@@ -3,6 +3,7 @@
 // job each, the one mutex that guards them, and the commit pipeline that shares it. Only the
 // Ledger's own .cc files include this.
 
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 
@@ -30,7 +31,9 @@ struct Ledger::State {
 
   // Loads everything from the store into empty components (mu held).
   Status loadLocked();
-  // After a failed commit: forget memory and load what is durable (mu held).
+  Status buildLocked(StoreState& loaded, std::chrono::steady_clock::time_point t0);
+  // After a failed commit: forget memory and load what is durable (mu held). If the store
+  // cannot be read, memory is kept and reload_pending set.
   Status rebuildLocked();
   void clearLocked();
   // Numbers the write set's events and queues its writes: the ticket (mu held).
@@ -54,7 +57,8 @@ struct Ledger::State {
   std::uint64_t allocations = 0, releases = 0, expirations = 0;
   LoadStats load_stats;
   bool open = false;
-  CommitPipeline pipeline;  // last: its thread uses everything above
+  bool reload_pending = false;  // a rebuild could not read the store: memory may be ahead
+  CommitPipeline pipeline;      // last: its thread uses everything above
 };
 
 }  // namespace netledger::ledger

@@ -160,12 +160,19 @@ Result<std::unique_ptr<alloc::IpAllocator>> Pools::makeBlock(const PoolRecord& r
   return alloc::IpAllocator::create(std::move(layout));
 }
 
+addr::uint128 Pools::spreadOffset(const addr::Prefix& cidr) const {
+  const addr::uint128 share = (spread_slot_ * 633u) % 1024u;  // 633/1024 ~ the golden ratio
+  const int bits = cidr.hostBits();
+  return bits >= 10 ? share << (bits - 10) : (share << bits) >> 10;
+}
+
 Status Pools::addPool(const PoolRecord& record) {
   PoolState state;
   state.record = record;
   for (const auto& cidr : record.cidrs) {
     auto block = makeBlock(record, cidr);
     if (!block) return block.status().withContext("pool " + record.name);
+    if (spread_slot_ != 0) (*block)->setCursor(spreadOffset(cidr));
     state.blocks.push_back(std::move(block).value());
     state.carvers.push_back(std::make_unique<alloc::PrefixAllocator>(cidr));
   }

@@ -57,6 +57,10 @@ class Pools {
   Pools& operator=(const Pools&) = delete;
 
   void clear();
+  // A writer of a shared store (slot > 0, Store::writerSlot) starts each new block's next-fit
+  // cursor at its own fraction of the block (golden-ratio steps), so replicas allocating in one
+  // pool take addresses far apart instead of racing for the same next one. 0: at the start.
+  void spreadCursors(std::uint32_t slot) { spread_slot_ = slot; }
   // Start-up: every pool, parents before children whatever the order of `records`.
   Status load(const std::vector<PoolRecord>& records);
   // A durable record: a new pool, or the new layout of an existing one keeping `held` (and its
@@ -95,6 +99,7 @@ class Pools {
 
  private:
   Status addPool(const PoolRecord& record);
+  addr::uint128 spreadOffset(const addr::Prefix& cidr) const;
   // A root pool's CIDRs: given, and overlapping no managed pool of its network.
   Status placeRoot(const PoolRecord& r, const std::optional<int>& prefix_length) const;
   void detach(const PoolState& pool);
@@ -110,6 +115,7 @@ class Pools {
 
   std::map<std::string, PoolState, std::less<>> pools_;
   alloc::PoolOverlapIndex overlap_;
+  std::uint32_t spread_slot_ = 0;  // kept across clear()
 };
 
 }  // namespace netledger::ledger

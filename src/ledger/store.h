@@ -146,6 +146,19 @@ class Store {
     return 1;
   }
   virtual std::size_t maxBatchCost() const { return SIZE_MAX; }
+  // A small number that tells this writer apart from the others writing the same store now (0
+  // when unshared). Only a hint to spread where writers pick new binding ids and addresses, so
+  // that two of them rarely race for the same one; never used for correctness.
+  virtual std::uint32_t writerSlot() const { return 0; }
+  // Whether this process is to do the work that must run once among the store's writers
+  // (expiry sweeps, timed checks, webhook delivery, retention pruning). A shared store elects
+  // one writer; its writes are fenced, so a writer that lost the election without knowing it
+  // cannot commit. Unshared stores: always true.
+  virtual bool leading() const { return true; }
+  // Whether the store takes writes now. A server store (etcd) says kUnavailable while it has not
+  // answered a request that needs quorum for a few seconds, naming how long ago the last one
+  // was: memory still serves reads, which may be that stale.
+  virtual Status health() const { return Status::ok(); }
 
   // Receives the batches other writers commit after the last load(), in commit order, each as
   // the writes that make it. An empty batch means the store lost track of some (etcd compacted

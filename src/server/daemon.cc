@@ -177,13 +177,16 @@ struct Daemon::Impl {
       cv.wait_for(lock, milliseconds(config.sweep_interval_ms), [&] { return stopping; });
       if (stopping) break;
       lock.unlock();
-      (void)ledger->sweep();
+      // Work that must run once among replicas: only the elected one (always true on one node).
+      (void)ledger->reloadIfBehind();
+      const bool leading = store->leading();
+      if (leading) (void)ledger->sweep();
       if (steady_clock::now() - last_heartbeat > seconds(15)) {
         if (auto* hub = live_events.load())
           hub->heartbeat();  // SSE keep-alives; drops gone clients
         last_heartbeat = steady_clock::now();
       }
-      if (steady_clock::now() - last_prune > hours(1)) {
+      if (leading && steady_clock::now() - last_prune > hours(1)) {
         auto cutoff = duration_cast<milliseconds>(clock->now().time_since_epoch()).count() -
                       config.retention_days * 86400LL * 1000;
         (void)store->pruneEvents(cutoff);
@@ -220,6 +223,10 @@ Status Daemon::Impl::openLedger() {
       {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384});
   auto& commit_failures =
       metrics.counter("netledger_commit_failures_total", "Store commits that failed.");
+  metrics.gaugeCallback("netledger_leader",
+                        "1 while this replica does the work that runs once (sweeps, timed checks, "
+                        "webhook delivery); always 1 on one node.",
+                        [this] { return store->leading() ? 1.0 : 0.0; });
   ledger->setCommitObserver(
       [&commit_seconds, &batch_writes, &commit_failures](std::size_t writes, double s, bool ok) {
         commit_seconds.get().observe(s);
@@ -234,7 +241,10 @@ Status Daemon::Impl::openLedger() {
   ledger->setEventListener([this](std::span<const ledger::EventRecord* const> batch) {
     rates->record(batch);
     if (auto* hub = live_events.load()) hub->publish(batch);
-    if (auto* api_context = live_api.load()) publishToWebhooks(*api_context, batch);
+    // Every replica hears every event; the elected one alone delivers them.
+    auto* api_context = live_api.load();
+    if (api_context != nullptr) followWebhookChanges(*api_context, batch);
+    if (api_context != nullptr && store->leading()) publishToWebhooks(*api_context, batch);
   });
   NL_RETURN_IF_ERROR(ledger->open());
   // Everything up to here is in the audit log only; later commits reach the listener.
@@ -266,6 +276,7 @@ Status Daemon::Impl::writeAdminToken() {
 Status Daemon::Impl::startServices() {
   engine_ledger = std::make_unique<engine::LedgerAdapter>(*ledger);
   engine = std::make_unique<engine::Engine>(*engine_ledger, *clock, config.engine);
+  engine->setLeading([this] { return store->leading(); });
   NL_RETURN_IF_ERROR(engine->open());
   engine->start();
   webhooks = std::make_unique<webhooks::Dispatcher>(config.webhooks, *clock);

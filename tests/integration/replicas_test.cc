@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "integration/harness.h"
+#include "integration/webhook_receiver.h"
 #include "testing/etcd_cluster.h"
 
 namespace netledger::it {
@@ -53,6 +54,12 @@ class ReplicasTest : public ::testing::Test {
       for (const auto& a : b.at("addresses").as_array()) out.insert(std::string(a.as_string()));
     }
     return out;
+  }
+
+  // Whether `s` says it is the elected replica (its netledger_leader gauge).
+  static bool leads(Server& s) {
+    auto r = s.client()->get("/metrics");
+    return r.status == 200 && r.body.find("\nnetledger_leader 1") != std::string::npos;
   }
 
   // Declared first: destroyed last, after every replica stopped.
@@ -197,6 +204,98 @@ TEST_F(ReplicasTest, AnEtcdMemberKilledMidLoadLosesNoAcknowledgedAllocation) {
   EXPECT_LE(stored.size(), acked.size() + static_cast<std::size_t>(uncertain));
   ASSERT_TRUE(etcd_->restart(0)) << etcd_->error();
   EXPECT_TRUE(within([&] { return addressesOn(a) == stored && addressesOn(b) == stored; }));
+}
+
+}  // namespace
+}  // namespace netledger::it
+
+namespace netledger::it {
+namespace {
+
+// The work that must run once: one replica is elected, it alone delivers webhooks (each event
+// once, whichever replica wrote it, to a subscription another replica created), and when it is
+// killed another takes over within the lease TTL (3 s) + 1 s and delivers from then on.
+TEST_F(ReplicasTest, OneElectedReplicaDeliversEachEventOnceAndAnotherTakesOverWhenItDies) {
+  startEtcd(1);
+  Server& a = addReplica();
+  Server& b = addReplica();
+  ASSERT_TRUE(within([&] { return leads(a) != leads(b); })) << "exactly one should lead";
+  Server& leader = leads(a) ? a : b;
+  Server& other = leads(a) ? b : a;
+  Receiver receiver;
+  // Created on the replica that does not deliver: the leader learns of it through the feed.
+  auto hook = other.client()->post(
+      "/v1/webhooks",
+      json::object{{"url", receiver.url()}, {"events", json::array{"binding.allocate"}}});
+  ASSERT_EQ(hook.status, 201u) << hook.describe();
+  auto pool = leader.client()->post("/v1/pools",
+                                    json::object{{"name", "web"}, {"cidr", "198.51.100.0/24"}});
+  ASSERT_EQ(pool.status, 201u) << pool.describe();
+  ASSERT_TRUE(within([&] { return other.client()->get("/v1/pools/web").status == 200; }));
+  for (int i = 0; i < 5; ++i) {
+    for (Server* s : {&a, &b}) {
+      auto r = s->client()->post(
+          "/v1/bindings",
+          json::object{{"instance", "vm-" + std::to_string(s->port() * 10 + i)}, {"pool", "web"}});
+      ASSERT_EQ(r.status, 201u) << r.describe();
+    }
+  }
+  auto hits = receiver.waitFor(10);
+  std::this_thread::sleep_for(1s);  // a second delivery of anything would have come by now
+  hits = receiver.waitFor(10, 0ms);
+  std::set<std::string> ids;
+  for (const auto& h : hits) ids.insert(h.headers.at("x-netledger-delivery") + "/" + h.body);
+  EXPECT_EQ(hits.size(), 10u) << "each allocation once, by the leader alone";
+  EXPECT_EQ(ids.size(), hits.size());
+
+  leader.kill9();
+  const auto t0 = std::chrono::steady_clock::now();
+  while (!leads(other) && std::chrono::steady_clock::now() - t0 < 10s)
+    std::this_thread::sleep_for(25ms);
+  const auto took =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  ASSERT_TRUE(leads(other)) << "nobody took over";
+  EXPECT_LT(took.count(), 4000) << "takeover within the lease TTL + 1 s";
+  RecordProperty("takeover_ms", static_cast<int>(took.count()));
+  auto r =
+      other.client()->post("/v1/bindings", json::object{{"instance", "after"}, {"pool", "web"}});
+  ASSERT_EQ(r.status, 201u) << r.describe();
+  EXPECT_EQ(receiver.waitFor(11).size(), 11u) << "the new leader delivers";
+}
+
+// With its only etcd member gone, a replica says it is not ready and refuses writes with 503 and
+// Retry-After (never an acknowledgement etcd does not have); reads go on from memory.
+TEST_F(ReplicasTest, WithoutQuorumReadyzFailsWritesAre503AndReadsAreServed) {
+  startEtcd(1);
+  Server& a = addReplica();
+  auto client = a.client();
+  ASSERT_EQ(
+      client->post("/v1/pools", json::object{{"name", "web"}, {"cidr", "192.0.2.0/24"}}).status,
+      201u);
+  EXPECT_EQ(client->get("/readyz").status, 200u);
+  etcd_->kill(0);
+  ASSERT_TRUE(within([&] { return a.client()->get("/readyz").status == 503; }));
+  auto ready = a.client()->get("/readyz");
+  EXPECT_NE(ready.body.find("quorum"), std::string::npos) << ready.body;
+  auto write = a.client()->post("/v1/bindings", json::object{{"instance", "x"}, {"pool", "web"}});
+  EXPECT_EQ(write.status, 503u) << write.describe();
+  EXPECT_EQ(write.header("Retry-After"), "1");
+  EXPECT_EQ(a.client()->get("/v1/pools/web").status, 200u);
+  ASSERT_TRUE(etcd_->restart(0)) << etcd_->error();
+  ASSERT_TRUE(within([&] { return a.client()->get("/readyz").status == 200; }));
+  // As a client honouring Retry-After would: writes are taken again within seconds.
+  HttpResponse after;
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(within([&] {
+    after = a.client()->post("/v1/bindings", json::object{{"instance", "x"}, {"pool", "web"}});
+    return after.status == 201;
+  })) << after.describe();
+  RecordProperty("writes_back_after_ms",
+                 static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::steady_clock::now() - t0)
+                                      .count()));
+  // The refused write left nothing behind: one binding, the one made after.
+  EXPECT_EQ(addressesOn(a).size(), 1u);
 }
 
 }  // namespace

@@ -68,5 +68,8 @@ Status registerDashboardRoutes(http::Router& router);
 Status loadWebhooks(ApiContext& ctx);
 // Hands committed ledger events to the webhook dispatcher (from the ledger's event listener).
 void publishToWebhooks(ApiContext& ctx, std::span<const ledger::EventRecord* const> events);
+// Subscriptions created or deleted by another replica (their webhook.* events): the dispatcher
+// follows the ledger's documents, so whichever replica is elected delivers to all of them.
+void followWebhookChanges(ApiContext& ctx, std::span<const ledger::EventRecord* const> events);
 
 }  // namespace netledger::server

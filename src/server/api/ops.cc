@@ -109,6 +109,7 @@ void handleReadyz(ApiContext& ctx, http::Request&, http::Responder res) {
   if (!ctx.ready.load()) {
     return respondError(res, Status::unavailable("starting: the ledger is still loading"));
   }
+  if (Status store = ctx.ledger.store().health(); !store.isOk()) return respondError(res, store);
   respondJson(res, 200, json::object{{"status", "ready"}});
 }
 

@@ -79,6 +79,24 @@ Status loadWebhooks(ApiContext& ctx) {
   return Status::ok();
 }
 
+void followWebhookChanges(ApiContext& ctx, std::span<const ledger::EventRecord* const> events) {
+  if (ctx.webhooks == nullptr) return;
+  for (const ledger::EventRecord* e : events) {
+    if (e->op != "webhook.create" && e->op != "webhook.delete") continue;
+    const std::string id = e->subject.substr(e->subject.find(':') + 1);
+    auto doc = ctx.ledger.document(kWebhookDoc, id);
+    json::error_code ec;
+    auto v = doc ? json::parse(doc->body, ec) : json::value();
+    auto sub = !ec && v.is_object() ? subscriptionOf(v.get_object())
+                                    : Result<webhooks::Subscription>(Status::notFound(id));
+    if (sub) {
+      ctx.webhooks->upsert(std::move(*sub));
+    } else {
+      ctx.webhooks->remove(id);
+    }
+  }
+}
+
 void publishToWebhooks(ApiContext& ctx, std::span<const ledger::EventRecord* const> events) {
   if (ctx.webhooks == nullptr) return;
   for (const ledger::EventRecord* e : events) {

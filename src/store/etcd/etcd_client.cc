@@ -345,8 +345,9 @@ Result<TxnResult> EtcdClient::txn(const std::vector<Compare>& compares,
     if (op.is_delete) {
       success.push_back(json::object{{"request_delete_range", {{"key", base64(op.key)}}}});
     } else {
-      success.push_back(
-          json::object{{"request_put", {{"key", base64(op.key)}, {"value", base64(op.value)}}}});
+      json::object put{{"key", base64(op.key)}, {"value", base64(op.value)}};
+      if (op.lease != 0) put["lease"] = std::to_string(op.lease);
+      success.push_back(json::object{{"request_put", std::move(put)}});
     }
   }
   json::array failure;  // read back every compared key, to name the one that failed
@@ -380,6 +381,40 @@ Result<TxnResult> EtcdClient::txn(const std::vector<Compare>& compares,
     out.current.emplace_back(std::move(*kv));
   }
   return out;
+}
+
+Result<std::int64_t> EtcdClient::grantLease(std::int64_t ttl_s) {
+  auto body =
+      call("/v3/lease/grant", json::serialize(json::object{{"TTL", std::to_string(ttl_s)}}));
+  if (!body) return body.status();
+  auto o = parseObject(*body);
+  if (!o) return o.status();
+  std::int64_t id = int64Of(*o, "ID");
+  if (id == 0) return Status::unavailable("etcd: lease grant answered no lease id");
+  return id;
+}
+
+Result<std::int64_t> EtcdClient::keepAlive(std::int64_t lease) {
+  // A stream in gRPC; through the gateway one request gets one answer.
+  auto body =
+      call("/v3/lease/keepalive", json::serialize(json::object{{"ID", std::to_string(lease)}}));
+  if (!body) return body.status();
+  auto o = parseObject(*body);
+  if (!o) return o.status();
+  if (o->contains("error")) return Status::unavailable("etcd keepalive: " + *body);
+  return int64Of(objectOr(*o, "result"), "TTL");
+}
+
+Status EtcdClient::revokeLease(std::int64_t lease) {
+  auto body =
+      call("/v3/lease/revoke", json::serialize(json::object{{"ID", std::to_string(lease)}}));
+  return body.status();
+}
+
+Status EtcdClient::compact(std::int64_t revision) {
+  auto body = call("/v3/kv/compaction",
+                   json::serialize(json::object{{"revision", std::to_string(revision)}}));
+  return body.status();
 }
 
 namespace {

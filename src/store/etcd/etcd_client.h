@@ -66,7 +66,8 @@ struct Compare {
 struct TxnOp {
   bool is_delete = false;
   std::string key;
-  std::string value;  // puts only
+  std::string value;       // puts only
+  std::int64_t lease = 0;  // puts only: the key goes when the lease expires (0: never)
 };
 struct TxnResult {
   bool succeeded = false;
@@ -108,6 +109,14 @@ class EtcdClient {
                                std::int64_t page = 2000, std::int64_t revision = 0);
   // If every compare holds, runs `ops` atomically (succeeded = true); otherwise nothing.
   Result<TxnResult> txn(const std::vector<Compare>& compares, const std::vector<TxnOp>& ops);
+
+  // Leases: a key put with one goes away when it is no longer kept alive (the leader key).
+  Result<std::int64_t> grantLease(std::int64_t ttl_s);
+  // Refreshes `lease`; the seconds it has left, 0 when it has expired or was revoked.
+  Result<std::int64_t> keepAlive(std::int64_t lease);
+  Status revokeLease(std::int64_t lease);
+  // Compacts etcd's history up to `revision` (watches from before it are canceled).
+  Status compact(std::int64_t revision);
 
   // Watches [key, range_end) from `start_revision` and hands each response to `on_batch` on the
   // calling thread until `on_batch` returns false, stop() is called or the stream fails

@@ -40,13 +40,19 @@ Status EtcdStore::follow(ChangeSink sink) {
   next_revision_ = loaded_revision_ + 1;
   stopping_ = false;
   feed_ = std::thread([this] { feedLoop(); });
+  campaign_ = std::thread([this] { campaignLoop(); });
   return Status::ok();
 }
 
 void EtcdStore::stopFollowing() {
-  stopping_ = true;
+  {
+    std::lock_guard lock(campaign_mu_);
+    stopping_ = true;
+  }
+  campaign_cv_.notify_all();
   client_->stopWatch();
   if (feed_.joinable()) feed_.join();
+  if (campaign_.joinable()) campaign_.join();
 }
 
 void EtcdStore::feedLoop() {

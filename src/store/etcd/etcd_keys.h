@@ -8,6 +8,8 @@
 //   ip/NETWORK\0ADDRESS       the binding id holding the address (uniqueness: create-only)
 //   mac/MAC                   the binding id holding the MAC (uniqueness: create-only)
 //   hw/bind/ID20, hw/seq/SEQ20  high-water marks that outlive deletes and pruning
+//   leader                    the elected replica's writer id, on its lease (etcd_leader.cc)
+//   meta/slots                how many replicas have started (Store::writerSlot)
 //   w/WRITER                  touched by every transaction of that writer: its signature in
 //                             the watch stream, so a replica skips its own batches
 //
@@ -44,6 +46,7 @@ class Keys {
   std::string bindingMark(std::uint64_t id) const { return p_ + "hw/bind/" + number(id); }
   std::string seqMark(std::uint64_t seq) const { return p_ + "hw/seq/" + number(seq); }
   std::string writer(std::string_view id) const { return p_ + "w/" + std::string(id); }
+  std::string leader() const { return p_ + "leader"; }
 
   // "pool/", "ev/", ...: the prefix of one kind of key.
   std::string section(std::string_view name) const { return p_ + std::string(name); }

@@ -44,7 +44,30 @@ Result<std::unique_ptr<EtcdStore>> EtcdStore::open(const std::string& url, EtcdT
   std::string prefix = target.prefix;
   auto client = EtcdClient::connect(std::move(target), std::move(credentials));
   if (!client) return client.status();
-  return std::unique_ptr<EtcdStore>(new EtcdStore(url, std::move(*client), std::move(prefix)));
+  std::unique_ptr<EtcdStore> store(new EtcdStore(url, std::move(*client), std::move(prefix)));
+  auto slot = store->drawSlot();
+  if (!slot) return slot.status();
+  store->slot_ = *slot;
+  return store;
+}
+
+Result<std::uint32_t> EtcdStore::drawSlot() {
+  const std::string key = keys_.section("meta/") + "slots";
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    auto now = client_->range(key, "", 1);
+    if (!now) return now.status();
+    std::uint64_t last = 0;
+    Compare unchanged{key, Compare::Target::kCreateRevision, 0};
+    if (!now->kvs.empty()) {
+      last = std::strtoull(now->kvs[0].value.c_str(), nullptr, 10);
+      unchanged = {key, Compare::Target::kModRevision, now->kvs[0].mod_revision};
+    }
+    const std::uint64_t next = last % 0xFFFFFFFFu + 1;  // never 0: that means "unshared"
+    auto put = client_->txn({unchanged}, {{false, key, std::to_string(next)}});
+    if (!put) return put.status();
+    if (put->succeeded) return static_cast<std::uint32_t>(next);
+  }
+  return Status::unavailable("etcd: could not take a replica slot (meta/slots keeps changing)");
 }
 
 std::string EtcdStore::networkOfLocked(const std::string& pool) const {
@@ -98,8 +121,9 @@ Status EtcdStore::loadRecords(std::int64_t revision, ledger::StoreState& s) {
 
 Result<ledger::StoreState> EtcdStore::load() {
   // The ledger rebuilds its memory from this after an overtaken batch: a member going away at
-  // that moment must cost a retry on another member, not an empty ledger.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  // that moment should cost a retry on another member, not a stale ledger (which the ledger
+  // keeps, and reloads later, when this fails).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
   while (true) {
     auto s = loadOnce();
     if (s.isOk() || s.status().code() != StatusCode::kUnavailable ||
@@ -200,6 +224,8 @@ Result<std::size_t> EtcdStore::pruneEvents(ledger::Millis before) {
     if (ops.size() >= 100) NL_RETURN_IF_ERROR(flush());
   }
   NL_RETURN_IF_ERROR(flush());
+  if (compact_below_ > 0) (void)client_->compact(compact_below_);  // already compacted: fine
+  compact_below_ = all->revision;
   return pruned;
 }
 

@@ -15,10 +15,12 @@
 // Thread-safe: apply() from the committer, queries from any thread, the watch on its own.
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,6 +46,9 @@ class EtcdStore final : public ledger::Store {
   // should not cost a rebuild and a re-run.
   Status commit(std::vector<ledger::Write>& batch) override;
   Result<std::vector<ledger::EventRecord>> queryEvents(const ledger::EventQuery& query) override;
+  // Also compacts etcd's history up to the revision the previous call saw (the daemon's leader
+  // calls this hourly, so no replica's watch is that far behind): etcd 3.4 keeps every
+  // revision until told otherwise.
   Result<std::size_t> pruneEvents(ledger::Millis before) override;
   // kInvalidArgument: etcd's own `etcdctl snapshot save` copies the whole cluster.
   Status snapshotTo(const std::string& path) override;
@@ -54,8 +59,18 @@ class EtcdStore final : public ledger::Store {
   // etcd's default --max-txn-ops is 128; the batch's writer mark and high-water marks need a
   // few more.
   std::size_t maxBatchCost() const override { return 120; }
+  // Drawn at open() from a counter in etcd (meta/slots), so replicas started together differ.
+  std::uint32_t writerSlot() const override { return slot_; }
   Status follow(ChangeSink sink) override;
   void stopFollowing() override;
+
+  // Elected among the replicas on a lease of kLeaderTtlSeconds (etcd_leader.cc), from follow()
+  // until stopFollowing(), which hands the leadership over at once.
+  bool leading() const override;
+  static constexpr int kLeaderTtlSeconds = 3;
+  // Judged by the campaign's requests (a lease keep-alive or a guarded put about every
+  // 0.4-1 s, each needing a quorum), and by every committed batch.
+  Status health() const override;
 
   // This process's writer id (the w/ key its transactions touch).
   const std::string& writerId() const { return writer_; }
@@ -71,12 +86,22 @@ class EtcdStore final : public ledger::Store {
 
   // The transaction of `batch`; `only_seqs` says whether a refusal was due to event seqs alone.
   Status attempt(const std::vector<ledger::Write>& batch, bool* only_seqs);
+  // The revision at which the transaction marked `mark` committed, if it did: a transaction
+  // resent after its answer was lost finds its own first attempt's writes.
+  std::optional<std::int64_t> landedEarlier(const std::string& mark);
   Status overtaken(const std::vector<Compare>& compares,
                    const std::vector<std::optional<KeyValue>>& current) const;
   std::string describeKey(const std::string& key) const;
   // The network of a pool this process has seen ("default" for none).
   std::string networkOfLocked(const std::string& pool) const;
   std::vector<std::string> claimsOfLocked(const ledger::BindingRecord& b) const;
+  // Leadership (etcd_leader.cc). The fence: the leader key's create_revision while leading.
+  void campaignLoop();
+  bool keepLease();
+  void stepDown();
+  std::int64_t fenceRevision() const;
+  // Takes the next number of the meta/slots counter (compare-and-swap).
+  Result<std::uint32_t> drawSlot();
   // Load steps (etcd_store.cc).
   Result<ledger::StoreState> loadOnce();
   Status loadRecords(std::int64_t revision, ledger::StoreState& state);
@@ -90,6 +115,7 @@ class EtcdStore final : public ledger::Store {
   const std::unique_ptr<EtcdClient> client_;
   const Keys keys_;
   const std::string writer_;
+  std::uint32_t slot_ = 0;
 
   mutable std::mutex mu_;                                     // guards everything below
   std::map<std::string, Seen> seen_;                          // record key -> last seen
@@ -102,6 +128,16 @@ class EtcdStore final : public ledger::Store {
   std::thread feed_;
   std::atomic<bool> stopping_{false};
   std::int64_t next_revision_ = 0;  // feed thread only
+
+  std::thread campaign_;
+  std::mutex campaign_mu_;
+  std::condition_variable campaign_cv_;
+  std::int64_t lease_ = 0;                      // campaign thread only
+  std::atomic<std::int64_t> fence_{0};          // 0: not leading
+  std::atomic<std::int64_t> leading_until_{0};  // steady clock, ns
+  std::atomic<std::int64_t> quorum_seen_{0};    // steady clock, ns: the last quorum answer
+  std::int64_t compact_below_ = 0;              // pruneEvents only
+  std::uint64_t batches_ = 0;                   // this writer's transactions (mu_)
 };
 
 }  // namespace netledger::store::etcd

@@ -5,6 +5,7 @@
 // writes first, then against what this process last saw, and each record key's first touch adds
 // the compare that makes the check hold in etcd too (mod_revision unchanged, or not created).
 #include <algorithm>
+#include <chrono>
 #include <set>
 
 #include "store/conflict.h"
@@ -266,6 +267,7 @@ Status EtcdStore::overtaken(const std::vector<Compare>& compares,
 }
 
 std::string EtcdStore::describeKey(const std::string& key) const {
+  if (key == keys_.leader()) return "leadership: another replica was elected";
   if (auto n = keys_.in(key, "pool/")) return poolRecordName(std::string(*n));
   if (auto n = keys_.in(key, "macpool/")) return macPoolRecordName(std::string(*n));
   if (keys_.in(key, "bind/")) return bindingRecordName(trailingNumber(key));
@@ -285,20 +287,33 @@ Status EtcdStore::attempt(const std::vector<Write>& batch, bool* only_seqs) {
   std::lock_guard lock(mu_);
   TxnPlan plan(*this);
   for (const Write& w : batch) NL_RETURN_IF_ERROR(plan.add(w));
-  plan.ops.push_back({false, keys_.writer(writer_), ""});
+  const std::int64_t fence = fenceRevision();
+  if (fence != 0)
+    plan.compares.push_back({keys_.leader(), Compare::Target::kCreateRevision, fence});
+  const std::string mark = std::to_string(++batches_);
+  plan.ops.push_back({false, keys_.writer(writer_), mark});
   auto result = client_->txn(plan.compares, plan.ops);
   if (!result) return result.status();
+  quorum_seen_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                     std::chrono::steady_clock::now().time_since_epoch())
+                     .count();
+  std::int64_t revision = result->revision;
   if (!result->succeeded) {
-    if (only_seqs != nullptr) {
-      *only_seqs = true;
+    if (auto landed = landedEarlier(mark)) {
+      revision = *landed;
+    } else {
+      bool seqs = true;
       for (std::size_t i = 0; i < plan.compares.size() && i < result->current.size(); ++i) {
         const Compare& c = plan.compares[i];
-        if (!holds(c, result->current[i]) && !keys_.in(c.key, "ev/")) *only_seqs = false;
+        if (holds(c, result->current[i])) continue;
+        if (c.key == keys_.leader()) stepDown();  // another replica leads now
+        if (!keys_.in(c.key, "ev/")) seqs = false;
       }
+      if (only_seqs != nullptr) *only_seqs = seqs;
+      return overtaken(plan.compares, result->current);
     }
-    return overtaken(plan.compares, result->current);
   }
-  plan.rememberLocked(result->revision);
+  plan.rememberLocked(revision);
   for (const Write& w : batch) {
     if (const auto* e = std::get_if<ledger::AppendEvent>(&w))
       last_seq_ = std::max(last_seq_, e->event.seq);
@@ -306,7 +321,16 @@ Status EtcdStore::attempt(const std::vector<Write>& batch, bool* only_seqs) {
   return Status::ok();
 }
 
+std::optional<std::int64_t> EtcdStore::landedEarlier(const std::string& mark) {
+  auto now = client_->range(keys_.writer(writer_), "", 1);
+  if (!now || now->kvs.empty() || now->kvs[0].value != mark) return std::nullopt;
+  return now->kvs[0].mod_revision;
+}
+
 Status EtcdStore::commit(std::vector<Write>& batch) {
+  // Known unreachable or without quorum: refuse at once rather than hold every writer for the
+  // client's 5 s of retries (the campaign re-checks within a second).
+  if (Status h = health(); !h.isOk() && quorum_seen_.load() != 0) return h;
   {
     std::lock_guard lock(mu_);  // seqs another replica already used (the feed told us): skip them
     renumberAfter(batch, last_seq_);
