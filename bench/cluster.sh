@@ -8,7 +8,7 @@ B=${NETLEDGER_BIN:-$(cd "$(dirname "$0")/.." && pwd)/build/bin}
 D=$(mktemp -d /tmp/netledger-cluster-XXXXXX)
 IC="m0=http://127.0.0.1:24800,m1=http://127.0.0.1:24801,m2=http://127.0.0.1:24802"
 for i in 0 1 2; do
-  etcd --name m$i --data-dir $D/e$i --listen-client-urls http://127.0.0.1:2470$i \
+  etcd --name m$i --data-dir $D/e$i --max-txn-ops ${TXN_OPS:-1024} --listen-client-urls http://127.0.0.1:2470$i \
     --advertise-client-urls http://127.0.0.1:2470$i --listen-peer-urls http://127.0.0.1:2480$i \
     --initial-advertise-peer-urls http://127.0.0.1:2480$i --initial-cluster $IC \
     --initial-cluster-state new --logger zap --log-outputs $D/e$i.log >/dev/null 2>&1 &
@@ -17,7 +17,7 @@ sleep 3
 EP=127.0.0.1:24700,127.0.0.1:24701,127.0.0.1:24702
 for i in 1 2 3; do
   NETLEDGER_BOOTSTRAP_TOKEN=tok $B/netledgerd --listen 127.0.0.1:1808$i --data-dir $D/n$i \
-    --store etcd://$EP/bench > $D/n$i.log 2>&1 &
+    --store "etcd://$EP/bench?max-txn-ops=${TXN_OPS:-1024}" > $D/n$i.log 2>&1 &
   sleep 1.5
 done
 curl -s -o /dev/null -w "pool %{http_code}\n" -H "Authorization: Bearer tok" -XPOST localhost:18081/v1/pools -d '{"name":"blue","cidr":"10.64.0.0/14"}'
@@ -49,4 +49,5 @@ lat.sort(); print("visible_p50_ms %.2f p99_ms %.2f max_ms %.2f"%(lat[50],lat[98]
 PY
 for i in 1 2 3; do curl -s localhost:1808$i/metrics | grep -E "^netledger_(commit_failures_total|commit_seconds_(sum|count)|batch_writes_(sum|count))" | tr "\n" " "; echo; done
 curl -s -H "Authorization: Bearer tok" "localhost:18081/v1/pools/blue" | python3 -c "import json,sys; print('used (replica 1 view):', json.load(sys.stdin)['utilization']['used'])"
+grep -h "commit of" $D/n*.log | head -${SHOW_FAILURES:-0}
 pkill -f "netledgerd --listen 127.0.0.1:1808"; pkill -f "$D/e"; sleep 1; rm -rf "$D"

@@ -34,12 +34,7 @@ Bindings::Bindings(Pools& pools, MacPools& macs)
       macs_(macs),
       table_([&pools](const std::string& pool) { return pools.networkOf(pool); }) {}
 
-std::uint64_t Bindings::nextId() const {
-  if (id_slot_ == 0) return last_id_ + 1;
-  const std::uint64_t residue = id_slot_ % kIdStride;
-  const std::uint64_t base = (last_id_ + 1) - (last_id_ + 1) % kIdStride;
-  return base + residue > last_id_ ? base + residue : base + kIdStride + residue;
-}
+std::uint64_t Bindings::nextId() const { return nextForWriter(last_id_, id_slot_); }
 
 void Bindings::clear() {
   table_.clear();

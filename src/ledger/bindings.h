@@ -60,10 +60,9 @@ class Bindings {
   std::size_t size() const { return table_.size(); }
   std::uint64_t lastId() const { return last_id_; }
   void raiseLastId(std::uint64_t id) { last_id_ = std::max(last_id_, id); }
-  // A writer of a shared store (slot > 0, Store::writerSlot) takes only the ids whose residue
-  // modulo kIdStride is its slot's, so two replicas allocating at once never pick the same new
-  // id (ids stay increasing across replicas, with gaps). 0: every id in turn.
-  static constexpr std::uint64_t kIdStride = 16;
+  // A writer of a shared store (slot > 0, Store::writerSlot) takes only the ids of its slot
+  // (nextForWriter), so two replicas allocating at once never pick the same new id (ids stay
+  // increasing across replicas, with gaps). 0: every id in turn.
   void strideIds(std::uint32_t slot) { id_slot_ = slot; }
   std::uint64_t nextId() const;
 

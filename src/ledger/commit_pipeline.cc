@@ -144,7 +144,7 @@ void CommitPipeline::commitOne(std::unique_lock<std::mutex>& lock) {
   }
   durable_cv_.notify_all();
   lock.unlock();
-  if (commit_observer_) commit_observer_(batch.size(), seconds, s.isOk());
+  if (commit_observer_) commit_observer_(batch.size(), seconds, s);
   for (auto& p : ready) p.done(outcome);
   lock.lock();
 }

@@ -33,8 +33,8 @@ class CommitPipeline {
   // Runs with the mutex held after a failed commit; its error, if any, is what the failed
   // writers are told instead of the store's.
   using Rebuild = std::function<Status()>;
-  // Writes in the batch, seconds the commit took, whether it succeeded.
-  using CommitObserver = std::function<void(std::size_t, double, bool)>;
+  // Writes in the batch, seconds the commit took, the store's answer.
+  using CommitObserver = std::function<void(std::size_t, double, const Status&)>;
   // The events of a durable batch, in seq order, before its writers are acknowledged.
   using EventListener = std::function<void(std::span<const EventRecord* const>)>;
 

@@ -359,7 +359,7 @@ void Ledger::whenDurable(std::uint64_t ticket, std::function<void(Status)> done)
 
 Status Ledger::waitDurable(std::uint64_t ticket) { return state_->pipeline.waitDurable(ticket); }
 
-void Ledger::setCommitObserver(std::function<void(std::size_t, double, bool)> observer) {
+void Ledger::setCommitObserver(std::function<void(std::size_t, double, const Status&)> observer) {
   state_->pipeline.setCommitObserver(std::move(observer));
 }
 

@@ -195,7 +195,7 @@ class Ledger : public EventLog {
   LoadStats loadStats() const;
   // Called on the committer thread after every store commit: writes in the batch, seconds the
   // commit took, and whether it succeeded. Set before open().
-  void setCommitObserver(std::function<void(std::size_t, double, bool)> observer);
+  void setCommitObserver(std::function<void(std::size_t, double, const Status&)> observer);
   // Called with the events of every durable commit, in seq order, before the batch's writers
   // are acknowledged (so waitDurable/whenDurable imply it ran), and with those applyCommitted
   // takes in: the one feed for the event stream, webhooks and the engine. Must return quickly

@@ -150,6 +150,9 @@ class Store {
   // when unshared). Only a hint to spread where writers pick new binding ids and addresses, so
   // that two of them rarely race for the same one; never used for correctness.
   virtual std::uint32_t writerSlot() const { return 0; }
+  // How ids and seqs are spread by slot: the writer of slot s > 0 takes only the numbers n with
+  // n % kSlotStride == s % kSlotStride (nextForWriter); slot 0 takes every number in turn.
+  static constexpr std::uint64_t kSlotStride = 16;
   // Whether this process is to do the work that must run once among the store's writers
   // (expiry sweeps, timed checks, webhook delivery, retention pruning). A shared store elects
   // one writer; its writes are fenced, so a writer that lost the election without knowing it
@@ -173,6 +176,14 @@ class Store {
   // Stops the delivery; returns once the sink is no longer called. Idempotent.
   virtual void stopFollowing() {}
 };
+
+// The smallest number above `last` that the writer of `slot` takes (see Store::kSlotStride).
+inline std::uint64_t nextForWriter(std::uint64_t last, std::uint32_t slot) {
+  if (slot == 0) return last + 1;
+  const std::uint64_t residue = slot % Store::kSlotStride;
+  const std::uint64_t base = (last + 1) - (last + 1) % Store::kSlotStride;
+  return base + residue > last ? base + residue : base + Store::kSlotStride + residue;
+}
 
 // How to reach a store that is a server (etcd): TLS files and user/password auth. File and
 // memory stores ignore it.

@@ -227,12 +227,24 @@ Status Daemon::Impl::openLedger() {
                         "1 while this replica does the work that runs once (sweeps, timed checks, "
                         "webhook delivery); always 1 on one node.",
                         [this] { return store->leading() ? 1.0 : 0.0; });
-  ledger->setCommitObserver(
-      [&commit_seconds, &batch_writes, &commit_failures](std::size_t writes, double s, bool ok) {
-        commit_seconds.get().observe(s);
-        batch_writes.get().observe(static_cast<double>(writes));
-        if (!ok) commit_failures.get().inc();
-      });
+  auto& overtaken = metrics.counter(
+      "netledger_commit_overtaken_total",
+      "Batches refused because another replica changed what they read (run again).");
+  ledger->setCommitObserver([&commit_seconds, &batch_writes, &commit_failures, &overtaken,
+                             last_log = std::chrono::steady_clock::time_point()](
+                                std::size_t writes, double s, const Status& st) mutable {
+    commit_seconds.get().observe(s);
+    batch_writes.get().observe(static_cast<double>(writes));
+    if (st.isOk()) return;
+    commit_failures.get().inc();
+    if (st.code() == StatusCode::kConflict) overtaken.get().inc();
+    // Why, for the operator; at most one line a second (the committer thread alone calls this).
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_log < std::chrono::seconds(1)) return;
+    last_log = now;
+    std::fprintf(stderr, "netledgerd: a commit of %zu writes failed: %s\n", writes,
+                 st.toString().c_str());
+  });
   // Committed events fan out to the rates, the event stream and the webhooks. The listener is
   // set here, before open() starts the committer; the last two are filled in by startServices.
   rates = std::make_unique<ActivityRates>(

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "ledger/store.h"
+#include "store/etcd/etcd_client.h"
 #include "store/store_test_util.h"
 #include "testing/etcd_cluster.h"
 
@@ -41,13 +42,26 @@ TEST(RegisterTest, RefusesUnknownSchemesAndEmptySqlitePaths) {
 
 TEST(RegisterTest, RefusesMalformedEtcdUrlsNamingThePart) {
   registerBuiltinStores();
-  for (const char* url : {"etcd:localhost:2379", "etcd://", "etcd://localhost", "etcd://:2379",
-                          "etcd://127.0.0.1:2379,nohost/x", "etcds://host:/p"}) {
+  for (const char* url :
+       {"etcd:localhost:2379", "etcd://", "etcd://localhost", "etcd://:2379",
+        "etcd://127.0.0.1:2379,nohost/x", "etcds://host:/p", "etcd://h:1/p?max-txn-ops=8",
+        "etcd://h:1/p?max-txn-ops=1k", "etcd://h:1/p?timeout=3"}) {
     auto s = ledger::openStore(url);
     EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument)
         << url << ": " << s.status().toString();
     EXPECT_NE(s.status().message().find("store"), std::string::npos) << s.status().message();
   }
+}
+
+TEST(RegisterTest, TheEtcdUrlCarriesTheClustersTxnOpsLimit) {
+  auto plain = etcd::parseEtcdUrl("etcd", "//h:1/p");
+  ASSERT_TRUE(plain.isOk());
+  EXPECT_EQ(plain->max_txn_ops, 128);
+  auto raised = etcd::parseEtcdUrl("etcd", "//h:1,h:2/p?max-txn-ops=1024");
+  ASSERT_TRUE(raised.isOk()) << raised.status().toString();
+  EXPECT_EQ(raised->max_txn_ops, 1024);
+  EXPECT_EQ(raised->prefix, "/p/");
+  EXPECT_EQ(raised->endpoints.size(), 2u);
 }
 
 TEST(RegisterTest, AnAbsentEtcdClusterIsUnavailableNotAHang) {

@@ -133,6 +133,22 @@ Result<EtcdTarget> parseEtcdUrl(const std::string& scheme, const std::string& lo
                                    ": wants //HOST:PORT[,HOST:PORT...][/PREFIX]");
   }
   rest.remove_prefix(2);
+  if (std::size_t q = rest.find('?'); q != std::string_view::npos) {
+    std::string_view query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+    constexpr std::string_view kOps = "max-txn-ops=";
+    int ops = 0;
+    auto [end, ec] =
+        query.rfind(kOps, 0) == 0
+            ? std::from_chars(query.data() + kOps.size(), query.data() + query.size(), ops)
+            : std::from_chars_result{query.data(), std::errc::invalid_argument};
+    if (ec != std::errc() || end != query.data() + query.size() || ops < 16 || ops > 100000) {
+      return Status::invalidArgument("store: \"?" + std::string(query) +
+                                     "\": the only option is max-txn-ops=N (16 to 100000, the "
+                                     "cluster's --max-txn-ops)");
+    }
+    t.max_txn_ops = ops;
+  }
   std::size_t slash = rest.find('/');
   std::string_view hosts = rest.substr(0, slash);
   std::string prefix = slash == std::string_view::npos ? "" : std::string(rest.substr(slash + 1));
@@ -255,6 +271,12 @@ bool isTransient(const Status& s) {
 }
 
 }  // namespace
+
+void EtcdClient::preferEndpoint(std::size_t i) {
+  std::lock_guard lock(mu_);
+  preferred_ = i % target_.endpoints.size();
+  idle_.clear();  // connected to the member before
+}
 
 Result<std::string> EtcdClient::call(const std::string& path, const std::string& body) {
   // An election takes about a second (etcd's default election timeout); ride it out.

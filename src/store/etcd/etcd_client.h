@@ -31,8 +31,11 @@ struct EtcdTarget {
   std::vector<std::string> endpoints;  // "127.0.0.1:2379"
   std::string prefix;                  // every key starts with it: "/netledger/"
   bool tls = false;
+  // The cluster's --max-txn-ops (etcd's default 128): bounds the operations of one batch.
+  int max_txn_ops = 128;
 };
-// `location` is what follows "scheme:" ("//h:p,h:p/prefix"). kInvalidArgument naming the part.
+// `location` is what follows "scheme:" ("//h:p,h:p/prefix[?max-txn-ops=N]"). kInvalidArgument
+// naming the part.
 Result<EtcdTarget> parseEtcdUrl(const std::string& scheme, const std::string& location);
 
 // How to authenticate: TLS files (etcds://) and etcd user/password auth (both optional).
@@ -127,6 +130,9 @@ class EtcdClient {
   void stopWatch();
 
   const EtcdTarget& target() const { return target_; }
+  // Starts new connections at endpoint `i` (mod their number): replicas spread over the
+  // members, so no one member decodes every replica's JSON. Failover moves on from there.
+  void preferEndpoint(std::size_t i);
 
  private:
   struct Connection;

@@ -48,6 +48,7 @@ Result<std::unique_ptr<EtcdStore>> EtcdStore::open(const std::string& url, EtcdT
   auto slot = store->drawSlot();
   if (!slot) return slot.status();
   store->slot_ = *slot;
+  store->client_->preferEndpoint(*slot);
   return store;
 }
 

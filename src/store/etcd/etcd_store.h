@@ -40,10 +40,10 @@ class EtcdStore final : public ledger::Store {
 
   Result<ledger::StoreState> load() override;
   Status apply(const std::vector<ledger::Write>& batch) override;
-  // apply(), but when the only compares that failed are event seqs another replica took, the
-  // batch's events are renumbered after the highest stored seq and the transaction is sent
-  // again (up to 8 times): seqs collide whenever two replicas write at once, and that alone
-  // should not cost a rebuild and a re-run.
+  // apply(), with the batch's events numbered first by this replica's slot after the highest seq
+  // it has seen (nextForWriter), so replicas writing at once do not take the same seqs. When
+  // the only compares that failed are seqs all the same (two replicas on one slot), they are
+  // renumbered after the highest stored seq and the transaction is sent again (up to 8 times).
   Status commit(std::vector<ledger::Write>& batch) override;
   Result<std::vector<ledger::EventRecord>> queryEvents(const ledger::EventQuery& query) override;
   // Also compacts etcd's history up to the revision the previous call saw (the daemon's leader
@@ -56,9 +56,11 @@ class EtcdStore final : public ledger::Store {
 
   bool shared() const override { return true; }
   std::size_t costOf(const ledger::Write& write) const override;
-  // etcd's default --max-txn-ops is 128; the batch's writer mark and high-water marks need a
-  // few more.
-  std::size_t maxBatchCost() const override { return 120; }
+  // The cluster's --max-txn-ops (128 unless the URL says ?max-txn-ops=N), less room for the
+  // batch's writer mark and fence.
+  std::size_t maxBatchCost() const override {
+    return static_cast<std::size_t>(client_->target().max_txn_ops - 8);
+  }
   // Drawn at open() from a counter in etcd (meta/slots), so replicas started together differ.
   std::uint32_t writerSlot() const override { return slot_; }
   Status follow(ChangeSink sink) override;

@@ -231,16 +231,13 @@ bool holds(const Compare& c, const std::optional<KeyValue>& now) {
              : now.has_value() && now->mod_revision == c.value;
 }
 
-// Gives the batch's events the seqs after `last`, in order, if any of them is not above it.
-void renumberAfter(std::vector<Write>& batch, std::uint64_t last) {
-  bool needed = false;
-  for (const Write& w : batch) {
-    if (const auto* e = std::get_if<ledger::AppendEvent>(&w))
-      needed = needed || e->event.seq <= last;
-  }
-  if (!needed) return;
+// Gives the batch's events this writer's seqs after `last`, in order (Store::kSlotStride): two
+// replicas committing at once then never take the same seq, and a batch is resent only when two
+// share a slot.
+void renumberAfter(std::vector<Write>& batch, std::uint64_t last, std::uint32_t slot) {
   for (Write& w : batch) {
-    if (auto* e = std::get_if<ledger::AppendEvent>(&w)) e->event.seq = ++last;
+    if (auto* e = std::get_if<ledger::AppendEvent>(&w))
+      e->event.seq = last = ledger::nextForWriter(last, slot);
   }
 }
 
@@ -333,7 +330,7 @@ Status EtcdStore::commit(std::vector<Write>& batch) {
   if (Status h = health(); !h.isOk() && quorum_seen_.load() != 0) return h;
   {
     std::lock_guard lock(mu_);  // seqs another replica already used (the feed told us): skip them
-    renumberAfter(batch, last_seq_);
+    renumberAfter(batch, last_seq_, slot_);
   }
   for (int attempt_no = 0;; ++attempt_no) {
     bool only_seqs = false;
@@ -342,7 +339,7 @@ Status EtcdStore::commit(std::vector<Write>& batch) {
     auto last = highest("ev/", 0);
     auto pruned = highest("hw/seq/", 0);
     if (!last.isOk() || !pruned.isOk()) return s;
-    renumberAfter(batch, std::max(*last, *pruned));
+    renumberAfter(batch, std::max(*last, *pruned), slot_);
   }
 }
 
