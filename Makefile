@@ -18,7 +18,7 @@ UNIT_TESTS = common_test config_test addr_test alloc_test metrics_test http_test
              ledger_test store_test cli_test server_test engine_test vendor_test observation_test \
              wire_test agent_test cni_test
 
-.PHONY: all deps web build test unit-test san-build asan-test fuzz bench run tour fmt clean
+.PHONY: all deps web build test unit-test san-build asan-test fuzz bench run cluster tour fmt clean
 
 all: build
 
@@ -67,6 +67,10 @@ bench: build
 # printing the admin token and a CLI tour. `make tour` shows the offline `netledger calc` tools.
 run: build
 	@scripts/run-netledgerd
+
+# Replicas to try: a 3-member etcd on loopback and three netledgerd on it (docs/REPLICAS.md).
+cluster: build
+	@python3 scripts/cluster.py
 
 tour: build
 	@scripts/calc-tour $(BUILD)/bin/netledger

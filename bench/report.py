@@ -44,6 +44,11 @@ TARGETS = {
     "cni_500_pods_s": ("<", 10, 6),
     "dashboard_overview_ms": ("<", 300, 7),
     "dashboard_heatmap_16_ms": ("<", 500, 7),
+    "cluster_alloc_per_s": (">=", 10_000, 14),
+    "cluster_alloc_p99_ms": ("<", 50, 14),
+    "cluster_vs_sqlite_ratio": (">=", 0.5, 14),
+    "cluster_visible_p99_ms": ("<", 100, 14),
+    "cluster_failover_s": ("<=", 4, 14),
 }
 
 # Figures of groups that were skipped (printed why): not "missed" in a full run.
@@ -414,6 +419,14 @@ def run_dashboard_benchmarks():
     return {k: float(v) for k, v in figures.items() if k.startswith("dashboard_")}
 
 
+def run_cluster_benchmarks():
+    """bench/cluster_bench.py: 3 replicas on a 3-member loopback etcd against one SQLite node,
+    same run (throughput, p99, write-to-visible, singleton failover)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import cluster_bench
+    return cluster_bench.run(BIN)
+
+
 GROUPS = {
     "micro": lambda: {k: v for b in BINARIES for k, v in run_google_benchmark(b).items()},
     "api": run_api_benchmarks,
@@ -422,6 +435,7 @@ GROUPS = {
     "pcap": run_pcap_benchmarks,
     "cni": run_cni_benchmarks,
     "dashboard": run_dashboard_benchmarks,
+    "cluster": run_cluster_benchmarks,
 }
 
 
