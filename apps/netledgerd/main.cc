@@ -12,7 +12,7 @@
 
 int main(int argc, char** argv) {
   netledger::server::DaemonConfig config;
-  std::string config_file, restore, port_file;
+  std::string config_file, restore, port_file, migrate_from;
   bool force_restore = false;
   CLI::App app{"netledgerd: the address authority for virtualized and cloud networks"};
   app.add_option("--config", config_file, "YAML config file (command-line flags win)");
@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
   flags.add("--io-threads", config.io_threads, "HTTP I/O threads")->capture_default_str();
   app.add_option("--restore", restore, "start from this snapshot (netledger snapshot create)");
   app.add_flag("--force", force_restore, "with --restore: replace an existing ledger");
+  app.add_option("--migrate-from", migrate_from,
+                 "copy the ledger at this store URL (sqlite:PATH) into --store, then exit");
   app.add_option("--port-file", port_file, "write the bound port here once serving (for tests)");
   CLI11_PARSE(app, argc, argv);
 
@@ -49,6 +51,19 @@ int main(int argc, char** argv) {
   }
   if (const char* t = std::getenv("NETLEDGER_BOOTSTRAP_TOKEN"); t && *t) {
     config.bootstrap_token = t;
+  }
+  if (!migrate_from.empty()) {
+    auto copied = netledger::server::migrateLedger(config, migrate_from);
+    if (!copied) {
+      std::cerr << "netledgerd: " << copied.status().message() << "\n";
+      return 1;
+    }
+    std::cout << "netledgerd: copied " << migrate_from << " into " << config.store << ": "
+              << copied->pools << " pools, " << copied->mac_pools << " MAC pools, "
+              << copied->tokens << " tokens, " << copied->documents << " documents, "
+              << copied->bindings << " bindings, " << copied->quarantine << " quarantine entries, "
+              << copied->events << " events" << std::endl;
+    return 0;
   }
   if (!restore.empty()) {
     std::string db = config.data_dir + "/ledger.db";

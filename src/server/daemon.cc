@@ -115,6 +115,20 @@ Result<ledger::StoreCredentials> storeCredentials(const DaemonConfig& c) {
 
 }  // namespace
 
+Result<store::CopyCounts> migrateLedger(const DaemonConfig& config, const std::string& from) {
+  store::registerBuiltinStores();
+  if (config.store.empty()) {
+    return Status::invalidArgument("--migrate-from: give the target with --store (etcd://...)");
+  }
+  auto source = ledger::openStore(from);
+  if (!source) return source.status().withContext("--migrate-from");
+  auto credentials = storeCredentials(config);
+  if (!credentials) return credentials.status();
+  auto target = ledger::openStore(config.store, *credentials);
+  if (!target) return target.status().withContext("--store");
+  return store::copyLedger(**source, **target);
+}
+
 Status checkConfig(const DaemonConfig& c) {
   if (c.io_threads == 0 || c.io_threads > 64) {
     return Status::invalidArgument("io_threads: must be 1 to 64");

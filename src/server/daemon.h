@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "engine/engine.h"
+#include "store/migrate.h"
 #include "webhooks/dispatcher.h"
 
 namespace netledger::server {
@@ -44,6 +45,9 @@ struct DaemonConfig {
 Status loadConfigFile(const std::string& path, DaemonConfig& config);
 // Checks what the file and the flags together say (io_threads 1 to 64, probe_attempts 1 to 16).
 Status checkConfig(const DaemonConfig& config);
+// `netledgerd --store TARGET --migrate-from URL`: copies the ledger at URL (sqlite:PATH) into
+// config.store, which must be empty, and says what it copied. Nothing is served.
+Result<store::CopyCounts> migrateLedger(const DaemonConfig& config, const std::string& from);
 
 class Daemon {
  public:

@@ -300,3 +300,81 @@ TEST_F(ReplicasTest, WithoutQuorumReadyzFailsWritesAre503AndReadsAreServed) {
 
 }  // namespace
 }  // namespace netledger::it
+
+namespace netledger::it {
+namespace {
+
+// Runs a command; its exit status and everything it printed.
+std::pair<int, std::string> run(const std::string& command) {
+  std::string out;
+  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+  if (p == nullptr) return {-1, ""};
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int status = ::pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+// A single-node ledger moved into etcd: every record, event, id and token comes along, the
+// replicas serve it as it was, new ids follow the old ones, and a second migration into the
+// now non-empty prefix is refused naming what is there.
+TEST_F(ReplicasTest, ASingleNodeLedgerMigratesIntoEtcdWhole) {
+  startEtcd(1);
+  Server single;
+  single.start();
+  auto c = single.client();
+  ASSERT_EQ(c->post("/v1/pools", json::object{{"name", "web"}, {"cidr", "192.0.2.0/24"}}).status,
+            201u);
+  std::set<std::string> held;
+  std::uint64_t last_id = 0;
+  for (int i = 0; i < 12; ++i) {
+    auto r =
+        c->post("/v1/bindings", json::object{{"instance", "vm-" + std::to_string(i)},
+                                             {"pool", "web"},
+                                             {"mac", "52:54:00:00:10:" + std::to_string(10 + i)}});
+    ASSERT_EQ(r.status, 201u) << r.describe();
+    auto v = r.json();
+    held.insert(std::string(v.at("addresses").at(0).as_string()));
+    last_id = std::max<std::uint64_t>(last_id, num(v, "id"));
+  }
+  // The newest binding is released: its id must not be handed out again after the move.
+  ASSERT_EQ(c->request("DELETE", "/v1/bindings/" + std::to_string(last_id)).status, 200u);
+  held.clear();
+  const json::value listed = c->get("/v1/bindings?limit=100").json();
+  for (const auto& b : items(listed)) held.insert(std::string(b.at("addresses").at(0).as_string()));
+  auto audit_before = c->get("/v1/audit?limit=1000");
+  ASSERT_EQ(single.stop(), 0);
+
+  const std::string migrate = netledgerdPath() + " --data-dir " + single.root() + "/m --store " +
+                              etcd_->url("it") + " --migrate-from sqlite:" + single.dataDir() +
+                              "/ledger.db";
+  auto [code, out] = run(migrate);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("1 pools"), std::string::npos) << out;
+  EXPECT_NE(out.find("11 bindings"), std::string::npos) << out;
+
+  // A replica on the migrated prefix creates no token: the single node's admin token is the one.
+  auto replica = std::make_unique<Server>();
+  replica->setExtraArgs({"--store", etcd_->url("it")});
+  replica->setAdminToken(single.adminToken());
+  replica->start();
+  replicas_.push_back(std::move(replica));
+  Server& a = *replicas_.back();
+  auto on_a = a.client();
+  EXPECT_EQ(addressesOn(a), held);
+  const json::value before = audit_before.json(), after = on_a->get("/v1/audit?limit=1000").json();
+  EXPECT_EQ(items(after).size(), items(before).size());
+  EXPECT_EQ(items(after).size(), 15u);  // the admin token, the pool, 12 allocations, 1 release
+  auto fresh = on_a->post("/v1/bindings", json::object{{"instance", "after"}, {"pool", "web"}});
+  ASSERT_EQ(fresh.status, 201u) << fresh.describe();
+  const json::value made = fresh.json();
+  EXPECT_GT(static_cast<std::uint64_t>(num(made, "id")), last_id);
+  EXPECT_EQ(held.count(std::string(made.at("addresses").at(0).as_string())), 0u);
+
+  auto [again, why] = run(migrate);
+  EXPECT_EQ(again, 1) << why;
+  EXPECT_NE(why.find("not empty"), std::string::npos) << why;
+}
+
+}  // namespace
+}  // namespace netledger::it
