@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <random>
@@ -62,6 +63,38 @@ class EtcdTestCluster {
   bool restart(std::size_t i) {
     launch(i, "existing");
     return waitHealthy();
+  }
+
+  // SIGSTOP / SIGCONT: a member that stops answering without dying (a GC pause, a hung disk).
+  void pause(std::size_t i) { ::kill(members_[i].pid, SIGSTOP); }
+  void resume(std::size_t i) { ::kill(members_[i].pid, SIGCONT); }
+  std::size_t size() const { return members_.size(); }
+  // The member that is raft leader now, by etcdctl's endpoint status; -1 when none answers.
+  int leader() const {
+    for (std::size_t i = 0; i < members_.size(); ++i) {
+      if (members_[i].pid <= 0) continue;
+      const std::string cmd =
+          "ETCDCTL_API=3 etcdctl --endpoints=127.0.0.1:" + std::to_string(members_[i].client_port) +
+          " --command-timeout=1s endpoint status -w json 2>/dev/null";
+      FILE* p = ::popen(cmd.c_str(), "r");
+      if (p == nullptr) continue;
+      std::string out;
+      char buf[1024];
+      while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+      ::pclose(p);
+      // {"header":{..."member_id":M,...},..."leader":L,...}: the leader answers M == L.
+      auto number = [&](const std::string& field) {
+        std::size_t at = out.find("\"" + field + "\":");
+        return at == std::string::npos
+                   ? std::string()
+                   : out.substr(at + field.size() + 3,
+                                out.find_first_of(",}", at) - at - field.size() - 3);
+      };
+      if (!number("member_id").empty() && number("member_id") == number("leader")) {
+        return static_cast<int>(i);
+      }
+    }
+    return -1;
   }
 
   std::string endpoints() const {
