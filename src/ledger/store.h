@@ -6,6 +6,7 @@
 // The interface lives here, beside its only consumer, so that backends depend on the ledger
 // and not the other way round.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -162,6 +163,14 @@ class Store {
   // answered a request that needs quorum for a few seconds, naming how long ago the last one
   // was: memory still serves reads, which may be that stale.
   virtual Status health() const { return Status::ok(); }
+  // Returns once this process holds every change committed to the store before the call (a
+  // shared store's feed has delivered them), or kUnavailable after `timeout`. A replica about
+  // to say "not found" to a write calls it first: the record may be another replica's, written
+  // a moment ago. Unshared stores: at once.
+  virtual Status catchUp(std::chrono::milliseconds timeout) {
+    (void)timeout;
+    return Status::ok();
+  }
 
   // Receives the batches other writers commit after the last load(), in commit order, each as
   // the writes that make it. An empty batch means the store lost track of some (etcd compacted

@@ -103,5 +103,61 @@ TEST_F(EtcdFeedTest, ACompactionGapAsksForAReloadThenGoesOn) {
   a_->stopFollowing();
 }
 
+TEST_F(EtcdFeedTest, CatchUpReturnsOnlyOnceAnotherWritersBatchIsDelivered) {
+  ASSERT_TRUE(a_->load().isOk());
+  follow();
+  for (int i = 0; i < 20; ++i) {
+    NL_ASSERT_OK(
+        b_->apply({ledger::PutPool{testing_util::minimalPool("p" + std::to_string(i)), 0}}));
+    NL_ASSERT_OK(a_->catchUp(2s));
+    std::lock_guard lock(mu_);  // no waiting: catchUp promised it is here
+    ASSERT_EQ(batches_.size(), static_cast<std::size_t>(i + 1));
+  }
+  a_->stopFollowing();
+}
+
+// A member that stops answering without closing the connection (SIGSTOP) holds the watch on
+// it; catchUp notices, says so, and moves the watch, so the next catchUp succeeds.
+TEST(EtcdFeedFaultTest, AWatchOnAPausedMemberIsMovedByCatchUp) {
+  registerBuiltinStores();
+  testing_etcd::EtcdTestCluster cluster{3};
+  ASSERT_TRUE(cluster.start()) << cluster.error();
+  auto a = ledger::openStore(cluster.url("hang"));
+  auto b = ledger::openStore(cluster.url("hang"));
+  ASSERT_TRUE(a.isOk() && b.isOk());
+  ASSERT_TRUE((*a)->load().isOk());
+  std::mutex mu;
+  std::size_t delivered = 0;
+  NL_ASSERT_OK((*a)->follow([&](std::vector<ledger::Write>&& batch) {
+    std::lock_guard lock(mu);
+    delivered += batch.empty() ? 0 : 1;
+    return Status::ok();
+  }));
+  NL_ASSERT_OK((*b)->apply({ledger::PutPool{testing_util::minimalPool("before"), 0}}));
+  NL_ASSERT_OK((*a)->catchUp(2s));
+  // a's watch is on the member of its slot (EtcdClient::preferEndpoint).
+  const std::size_t watched = (*a)->writerSlot() % 3;
+  cluster.pause(watched);
+  std::this_thread::sleep_for(2s);  // the others elect a leader if it was the one
+  Status written;
+  for (int i = 0; i < 50 && !(written = (*b)->apply({ledger::PutPool{
+                                  testing_util::minimalPool("during" + std::to_string(i)), 0}}))
+                                 .isOk();
+       ++i) {
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(written.isOk()) << written.toString();
+  Status first = (*a)->catchUp(1s);
+  EXPECT_EQ(first.code(), StatusCode::kUnavailable) << first.toString();
+  Status second = (*a)->catchUp(5s);
+  NL_EXPECT_OK(second);
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(delivered, 2u);
+  }
+  cluster.resume(watched);
+  (*a)->stopFollowing();
+}
+
 }  // namespace
 }  // namespace netledger::store

@@ -101,6 +101,7 @@ struct RetriedRequest {
   http::Responder responder;
   ledger::Actor actor;
   int runs = 0;
+  bool caught_up = false;  // waited for the store's feed after a "not found"
 };
 
 constexpr int kMaxRuns = 16;
@@ -109,10 +110,30 @@ bool isAborted(const http::Response& r) {
   return r.status == 503 && r.body.find("\"code\":\"aborted\"") != std::string::npos;
 }
 
+bool isNotFound(const http::Response& r) {
+  return r.status == 404 && r.body.find("\"code\":\"not_found\"") != std::string::npos;
+}
+
+void runOnce(std::shared_ptr<RetriedRequest> state);
+
+// A write that found nothing may have come a moment after another replica created what it
+// names (a client allocating on one replica and releasing on another): once this replica holds
+// everything etcd had when it asked, the request runs again, and its answer stands. A replica
+// that cannot catch up says so (503) instead of a "not found" it cannot vouch for.
+void catchUpThenRun(std::shared_ptr<RetriedRequest> state) {
+  state->caught_up = true;
+  std::thread([state] {
+    Status s = state->ctx.ledger.store().catchUp(std::chrono::seconds(2));
+    if (!s.isOk()) return state->responder(http::problemFromStatus(s));
+    runOnce(state);
+  }).detach();
+}
+
 void runOnce(std::shared_ptr<RetriedRequest> state) {
   ++state->runs;
   auto run_request = std::make_shared<http::Request>(state->request);
   auto res = http::Responder::fromCallback([state, run_request](http::Response r) {
+    if (isNotFound(r) && !state->caught_up) return catchUpThenRun(state);
     if (!isAborted(r) || state->runs >= kMaxRuns) return state->responder(std::move(r));
     // Overtaken: memory was rebuilt from the store; run again after a short jittered pause so
     // replicas racing for the same addresses fall out of step. Not on this thread: it is the

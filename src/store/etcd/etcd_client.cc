@@ -226,7 +226,9 @@ Result<std::string> EtcdClient::callOn(Connection& c, const std::string& path,
     options.cert_file = creds_.cert_file;
     options.key_file = creds_.key_file;
     options.connect_timeout = std::chrono::milliseconds(2000);
-    options.request_timeout = std::chrono::milliseconds(15000);
+    // A member that hangs (SIGSTOP, a stuck disk) must cost seconds, not the default 15: the
+    // next member takes the request (a resent transaction is recognised, etcd_txn.cc).
+    options.request_timeout = std::chrono::milliseconds(3000);
     std::string url = (target_.tls ? "https://" : "http://") + target_.endpoints[c.endpoint];
     auto http = httpclient::HttpClient::create(url, options);
     if (!http) return http.status();
@@ -527,6 +529,32 @@ Status EtcdClient::watch(const std::string& key, const std::string& range_end,
   if (!failed.isOk()) return failed;
   if (!status) return status.status();
   return Status::unavailable("etcd watch ended (HTTP " + std::to_string(*status) + ")");
+}
+
+void EtcdClient::breakWatch() {
+  {
+    std::lock_guard lock(mu_);
+    preferred_ = (preferred_ + 1) % target_.endpoints.size();
+  }
+  std::lock_guard lock(watch_mu_);
+  if (watching_ != nullptr && watching_->http) watching_->http->abortStream();
+}
+
+Result<std::int64_t> EtcdClient::latestModRevision(const std::string& key,
+                                                   const std::string& range_end) {
+  json::object req{{"key", base64(key)},   {"range_end", base64(range_end)},
+                   {"limit", "1"},         {"sort_order", "DESCEND"},
+                   {"sort_target", "MOD"}, {"keys_only", true}};
+  auto body = call("/v3/kv/range", json::serialize(req));
+  if (!body) return body.status();
+  auto o = parseObject(*body);
+  if (!o) return o.status();
+  const json::value* kvs = o->if_contains("kvs");
+  if (kvs == nullptr || !kvs->is_array() || kvs->as_array().empty() ||
+      !kvs->as_array()[0].is_object()) {
+    return std::int64_t{0};
+  }
+  return int64Of(kvs->as_array()[0].as_object(), "mod_revision");
 }
 
 void EtcdClient::stopWatch() {

@@ -128,6 +128,12 @@ class EtcdClient {
                const std::function<bool(const WatchBatch&)>& on_batch);
   // Ends a watch() running on another thread. Thread-safe.
   void stopWatch();
+  // Breaks the running watch's stream (its caller reconnects) and moves the preferred endpoint
+  // on: a member that stopped answering without closing the connection (SIGSTOP, a hung disk)
+  // would otherwise hold the watch forever. Thread-safe.
+  void breakWatch();
+  // The highest mod_revision of any key in [key, range_end) (0: none), read linearizably.
+  Result<std::int64_t> latestModRevision(const std::string& key, const std::string& range_end);
 
   const EtcdTarget& target() const { return target_; }
   // Starts new connections at endpoint `i` (mod their number): replicas spread over the

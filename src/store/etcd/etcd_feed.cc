@@ -55,6 +55,37 @@ void EtcdStore::stopFollowing() {
   if (campaign_.joinable()) campaign_.join();
 }
 
+void EtcdStore::markFed(std::int64_t revision) {
+  {
+    std::lock_guard lock(fed_mu_);
+    fed_revision_ = std::max(fed_revision_, revision);
+  }
+  fed_cv_.notify_all();
+}
+
+Status EtcdStore::catchUp(std::chrono::milliseconds timeout) {
+  const std::string from = keys_.prefix();
+  // Every transaction puts its writer's w/ key, so the prefix's newest mod_revision is the
+  // revision of its newest transaction.
+  auto newest = client_->latestModRevision(from, prefixEnd(from));
+  if (!newest) return newest.status();
+  std::int64_t loaded;
+  {
+    std::lock_guard lock(mu_);
+    loaded = loaded_revision_;
+  }
+  std::unique_lock lock(fed_mu_);
+  if (fed_cv_.wait_for(lock, timeout,
+                       [&] { return fed_revision_ >= *newest || loaded >= *newest; })) {
+    return Status::ok();
+  }
+  const std::int64_t behind = *newest - fed_revision_;
+  lock.unlock();
+  client_->breakWatch();  // its member may be hung: watch from the next one
+  return Status::unavailable("this replica has not yet seen the last " + std::to_string(behind) +
+                             " revisions of etcd (its watch is being moved to another member)");
+}
+
 void EtcdStore::feedLoop() {
   const std::string from = keys_.prefix();
   while (!stopping_) {
@@ -80,10 +111,14 @@ bool EtcdStore::deliver(const WatchBatch& batch) {
     std::vector<ledger::Write> writes;
     {
       std::lock_guard lock(mu_);
-      if (own || revision <= loaded_revision_) continue;
+      if (own || revision <= loaded_revision_) {
+        markFed(revision);  // already in memory
+        continue;
+      }
       writes = writesOf(events);
     }
     if (!writes.empty() && sink_) (void)sink_(std::move(writes));
+    markFed(revision);
   }
   if (batch.compact_revision > 0) {
     // etcd compacted revisions this replica had not seen: what they changed is lost to the

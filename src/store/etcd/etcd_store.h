@@ -15,6 +15,7 @@
 // Thread-safe: apply() from the committer, queries from any thread, the watch on its own.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
@@ -73,6 +74,9 @@ class EtcdStore final : public ledger::Store {
   // Judged by the campaign's requests (a lease keep-alive or a guarded put about every
   // 0.4-1 s, each needing a quorum), and by every committed batch.
   Status health() const override;
+  // Waits until the feed has delivered the newest revision of the prefix (read from etcd); when
+  // it has not within `timeout`, the watch is moved to another member and kUnavailable returned.
+  Status catchUp(std::chrono::milliseconds timeout) override;
 
   // This process's writer id (the w/ key its transactions touch).
   const std::string& writerId() const { return writer_; }
@@ -110,6 +114,7 @@ class EtcdStore final : public ledger::Store {
   Result<std::uint64_t> highest(const std::string& section, std::int64_t revision);
   // The feed: one watch response's revisions, each another writer's batch (etcd_feed.cc).
   void feedLoop();
+  void markFed(std::int64_t revision);
   bool deliver(const WatchBatch& batch);
   std::vector<ledger::Write> writesOf(const std::vector<const WatchEvent*>& events);
 
@@ -130,6 +135,9 @@ class EtcdStore final : public ledger::Store {
   std::thread feed_;
   std::atomic<bool> stopping_{false};
   std::int64_t next_revision_ = 0;  // feed thread only
+  std::mutex fed_mu_;
+  std::condition_variable fed_cv_;
+  std::int64_t fed_revision_ = 0;  // every revision up to it is in memory (fed_mu_)
 
   std::thread campaign_;
   std::mutex campaign_mu_;
