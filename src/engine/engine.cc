@@ -675,15 +675,15 @@ EngineStats Engine::stats() const {
 
 void Engine::tick() {
   const Millis now = nowMs();
-  if (leading_ && !leading_()) {
-    std::lock_guard lock(mu_);
-    flushDirty();  // this replica's own conflicts' counters
-    return;
-  }
-  checkPools(now);
-  if (now - last_never_seen_check_ >= 60'000) {
-    last_never_seen_check_ = now;
-    checkNeverSeen(now);
+  // The scans of the shared ledger (utilization, never-seen) run on the elected replica only:
+  // on every replica they would open each conflict once per replica. The conflicts this engine
+  // holds (quiet periods, retention) stay its own to settle.
+  if (!leading_ || leading_()) {
+    checkPools(now);
+    if (now - last_never_seen_check_ >= 60'000) {
+      last_never_seen_check_ = now;
+      checkNeverSeen(now);
+    }
   }
   std::lock_guard lock(mu_);
   resolveQuiet(now);

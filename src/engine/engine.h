@@ -86,9 +86,9 @@ class Engine {
   Status open();
   // Starts / stops the worker (idempotent; stop processes nothing further).
   void start();
-  // Among several replicas only the elected one runs the timed checks (pool utilization,
-  // never-seen, quiet periods, retention); `leading` says whether this one is. Set before
-  // start(); unset: always.
+  // Among several replicas only the elected one runs the scans of the shared ledger (pool
+  // utilization, never-seen); `leading` says whether this one is. Set before start(); unset:
+  // always.
   void setLeading(std::function<bool()> leading) { leading_ = std::move(leading); }
   void stop();
 

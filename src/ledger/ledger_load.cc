@@ -27,13 +27,10 @@ Status Ledger::State::loadLocked() {
   return buildLocked(*loaded, t0);
 }
 
-Status Ledger::State::buildLocked(StoreState& loaded_state,
-                                  std::chrono::steady_clock::time_point t0) {
-  StoreState* loaded = &loaded_state;
+Status Ledger::State::buildLocked(StoreState& s, std::chrono::steady_clock::time_point t0) {
   auto t1 = std::chrono::steady_clock::now();
-  load_stats.bindings = loaded->bindings.size();
+  load_stats.bindings = s.bindings.size();
   load_stats.store_seconds = std::chrono::duration<double>(t1 - t0).count();
-  StoreState& s = *loaded;
   const TimePoint now = clock.now();
   pools.spreadCursors(store.writerSlot());
   bindings.strideIds(store.writerSlot());

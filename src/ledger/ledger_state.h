@@ -31,6 +31,7 @@ struct Ledger::State {
 
   // Loads everything from the store into empty components (mu held).
   Status loadLocked();
+  // Builds every component from a loaded store (`t0`: when the load began, for the stats).
   Status buildLocked(StoreState& loaded, std::chrono::steady_clock::time_point t0);
   // After a failed commit: forget memory and load what is durable (mu held). If the store
   // cannot be read, memory is kept and reload_pending set.

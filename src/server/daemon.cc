@@ -238,7 +238,7 @@ Status Daemon::Impl::openLedger() {
   auto& commit_failures =
       metrics.counter("netledger_commit_failures_total", "Store commits that failed.");
   metrics.gaugeCallback("netledger_leader",
-                        "1 while this replica does the work that runs once (sweeps, timed checks, "
+                        "1 while this replica does the work that runs once (sweeps, ledger scans, "
                         "webhook delivery); always 1 on one node.",
                         [this] { return store->leading() ? 1.0 : 0.0; });
   auto& overtaken = metrics.counter(

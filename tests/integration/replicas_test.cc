@@ -13,6 +13,7 @@
 #include "integration/harness.h"
 #include "integration/webhook_receiver.h"
 #include "testing/etcd_cluster.h"
+#include "testing/eventually.h"
 
 namespace netledger::it {
 namespace {
@@ -33,16 +34,6 @@ class ReplicasTest : public ::testing::Test {
     s->start();
     replicas_.push_back(std::move(s));
     return *replicas_.back();
-  }
-  // Waits until `pred` holds, 5 s at most.
-  template <typename Pred>
-  bool within(Pred pred) {
-    auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(20ms);
-    }
-    return pred();
   }
   static std::set<std::string> addressesOn(Server& s) {
     std::set<std::string> out;
@@ -75,7 +66,8 @@ TEST_F(ReplicasTest, EveryReplicaServesAndNoAddressIsGivenTwice) {
       admin->post("/v1/pools", json::parse(R"({"name":"web","cidr":"198.51.100.0/26"})")).status,
       201u);
   for (auto& r : replicas_) {
-    ASSERT_TRUE(within([&] { return r->client()->get("/v1/pools/web").status == 200; }));
+    ASSERT_TRUE(
+        testing_util::eventually([&] { return r->client()->get("/v1/pools/web").status == 200; }));
   }
   // 3 clients per replica race for 62 addresses with 90 requests.
   std::mutex mu;
@@ -115,7 +107,8 @@ TEST_F(ReplicasTest, EveryReplicaServesAndNoAddressIsGivenTwice) {
   std::set<std::string> expected;
   for (const auto& [ip, instance] : holder) expected.insert(ip);
   for (auto& r : replicas_) {
-    EXPECT_TRUE(within([&] { return addressesOn(*r) == expected; })) << "replica " << r->port();
+    EXPECT_TRUE(testing_util::eventually([&] { return addressesOn(*r) == expected; }))
+        << "replica " << r->port();
   }
 }
 
@@ -155,7 +148,7 @@ TEST_F(ReplicasTest, AKilledReplicaLosesNothingAndTheOthersKeepServing) {
   }
   a.start();  // loads everything from etcd, its own acknowledged writes and b's
   EXPECT_EQ(addressesOn(a), acked);
-  EXPECT_TRUE(within([&] { return addressesOn(b) == acked; }));
+  EXPECT_TRUE(testing_util::eventually([&] { return addressesOn(b) == acked; }));
 }
 
 TEST_F(ReplicasTest, AnEtcdMemberKilledMidLoadLosesNoAcknowledgedAllocation) {
@@ -165,7 +158,8 @@ TEST_F(ReplicasTest, AnEtcdMemberKilledMidLoadLosesNoAcknowledgedAllocation) {
   auto on_a = a.client();
   ASSERT_EQ(on_a->post("/v1/pools", json::parse(R"({"name":"web","cidr":"192.0.2.0/24"})")).status,
             201u);
-  ASSERT_TRUE(within([&] { return b.client()->get("/v1/pools/web").status == 200; }));
+  ASSERT_TRUE(
+      testing_util::eventually([&] { return b.client()->get("/v1/pools/web").status == 200; }));
   std::set<std::string> acked;
   int uncertain = 0;  // 503s: the member died under the request, which may have committed
   std::atomic<bool> stop{false};
@@ -203,7 +197,8 @@ TEST_F(ReplicasTest, AnEtcdMemberKilledMidLoadLosesNoAcknowledgedAllocation) {
   EXPECT_TRUE(std::includes(stored.begin(), stored.end(), acked.begin(), acked.end()));
   EXPECT_LE(stored.size(), acked.size() + static_cast<std::size_t>(uncertain));
   ASSERT_TRUE(etcd_->restart(0)) << etcd_->error();
-  EXPECT_TRUE(within([&] { return addressesOn(a) == stored && addressesOn(b) == stored; }));
+  EXPECT_TRUE(testing_util::eventually(
+      [&] { return addressesOn(a) == stored && addressesOn(b) == stored; }));
 }
 
 }  // namespace
@@ -219,7 +214,8 @@ TEST_F(ReplicasTest, OneElectedReplicaDeliversEachEventOnceAndAnotherTakesOverWh
   startEtcd(1);
   Server& a = addReplica();
   Server& b = addReplica();
-  ASSERT_TRUE(within([&] { return leads(a) != leads(b); })) << "exactly one should lead";
+  ASSERT_TRUE(testing_util::eventually([&] { return leads(a) != leads(b); }))
+      << "exactly one should lead";
   Server& leader = leads(a) ? a : b;
   Server& other = leads(a) ? b : a;
   Receiver receiver;
@@ -231,7 +227,8 @@ TEST_F(ReplicasTest, OneElectedReplicaDeliversEachEventOnceAndAnotherTakesOverWh
   auto pool = leader.client()->post("/v1/pools",
                                     json::object{{"name", "web"}, {"cidr", "198.51.100.0/24"}});
   ASSERT_EQ(pool.status, 201u) << pool.describe();
-  ASSERT_TRUE(within([&] { return other.client()->get("/v1/pools/web").status == 200; }));
+  ASSERT_TRUE(
+      testing_util::eventually([&] { return other.client()->get("/v1/pools/web").status == 200; }));
   for (int i = 0; i < 5; ++i) {
     for (Server* s : {&a, &b}) {
       auto r = s->client()->post(
@@ -274,7 +271,7 @@ TEST_F(ReplicasTest, WithoutQuorumReadyzFailsWritesAre503AndReadsAreServed) {
       201u);
   EXPECT_EQ(client->get("/readyz").status, 200u);
   etcd_->kill(0);
-  ASSERT_TRUE(within([&] { return a.client()->get("/readyz").status == 503; }));
+  ASSERT_TRUE(testing_util::eventually([&] { return a.client()->get("/readyz").status == 503; }));
   auto ready = a.client()->get("/readyz");
   EXPECT_NE(ready.body.find("quorum"), std::string::npos) << ready.body;
   auto write = a.client()->post("/v1/bindings", json::object{{"instance", "x"}, {"pool", "web"}});
@@ -282,11 +279,11 @@ TEST_F(ReplicasTest, WithoutQuorumReadyzFailsWritesAre503AndReadsAreServed) {
   EXPECT_EQ(write.header("Retry-After"), "1");
   EXPECT_EQ(a.client()->get("/v1/pools/web").status, 200u);
   ASSERT_TRUE(etcd_->restart(0)) << etcd_->error();
-  ASSERT_TRUE(within([&] { return a.client()->get("/readyz").status == 200; }));
+  ASSERT_TRUE(testing_util::eventually([&] { return a.client()->get("/readyz").status == 200; }));
   // As a client honouring Retry-After would: writes are taken again within seconds.
   HttpResponse after;
   const auto t0 = std::chrono::steady_clock::now();
-  ASSERT_TRUE(within([&] {
+  ASSERT_TRUE(testing_util::eventually([&] {
     after = a.client()->post("/v1/bindings", json::object{{"instance", "x"}, {"pool", "web"}});
     return after.status == 201;
   })) << after.describe();

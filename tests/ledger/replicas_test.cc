@@ -14,6 +14,7 @@
 #include "ledger/ledger.h"
 #include "store/register.h"
 #include "testing/etcd_cluster.h"
+#include "testing/eventually.h"
 
 namespace netledger::ledger {
 namespace {
@@ -68,17 +69,6 @@ class ReplicasTest : public ::testing::Test {
     return Status::unavailable("still overtaken after 50 runs");
   }
 
-  // Waits until `pred` holds (the feed is asynchronous), 5 s at most.
-  template <typename Pred>
-  bool within(Pred pred) {
-    auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(10ms);
-    }
-    return pred();
-  }
-
   Status makePool(Ledger& l, const char* name, const char* cidr) {
     PoolCreate c;
     c.record.name = name;
@@ -102,25 +92,26 @@ TEST_F(ReplicasTest, WritesOfOneReplicaReachTheOtherThroughTheFeed) {
   Ledger& a = add();
   Ledger& b = add();
   NL_ASSERT_OK_STATUS(makePool(a, "web", "192.0.2.0/24"));
-  ASSERT_TRUE(within([&] { return b.getPool(admin_, "web").isOk(); }));
+  ASSERT_TRUE(testing_util::eventually([&] { return b.getPool(admin_, "web").isOk(); }));
   BindingRecord held;
   NL_ASSERT_OK_STATUS(untilNotAborted(a, [&] {
     auto r = a.allocate(admin_, req("vm-1", "web"));
     if (r.isOk()) held = r->value;
     return r;
   }));
-  ASSERT_TRUE(within([&] { return b.getBinding(admin_, held.id).isOk(); }));
+  ASSERT_TRUE(testing_util::eventually([&] { return b.getBinding(admin_, held.id).isOk(); }));
   EXPECT_EQ(b.getBinding(admin_, held.id)->addresses, held.addresses);
   EXPECT_EQ(b.holderOfAddress(admin_, held.addresses.at(0).ip)->instance, "vm-1");
   // B releases what A allocated; A sees it gone.
   NL_ASSERT_OK_STATUS(untilNotAborted(b, [&] { return b.release(admin_, held.id); }));
-  EXPECT_TRUE(within([&] { return !a.getBinding(admin_, held.id).isOk(); }));
+  EXPECT_TRUE(testing_util::eventually([&] { return !a.getBinding(admin_, held.id).isOk(); }));
 }
 
 TEST_F(ReplicasTest, ThreeReplicasRacingForOnePoolNeverHandOutAnAddressTwice) {
   Ledger* ledgers[] = {&add(), &add(), &add()};
   NL_ASSERT_OK_STATUS(makePool(*ledgers[0], "small", "198.51.100.0/26"));  // 62 usable
-  for (Ledger* l : ledgers) ASSERT_TRUE(within([&] { return l->getPool(admin_, "small").isOk(); }));
+  for (Ledger* l : ledgers)
+    ASSERT_TRUE(testing_util::eventually([&] { return l->getPool(admin_, "small").isOk(); }));
   std::mutex mu;
   std::map<std::string, std::uint64_t> holder;  // address -> binding id
   std::atomic<int> duplicates{0}, exhausted{0};
@@ -152,7 +143,8 @@ TEST_F(ReplicasTest, ThreeReplicasRacingForOnePoolNeverHandOutAnAddressTwice) {
   EXPECT_EQ(exhausted.load(), 120 - 62);
   // Every replica's memory agrees with the store: the pool is full everywhere.
   for (Ledger* l : ledgers) {
-    EXPECT_TRUE(within([&] { return l->getPool(admin_, "small")->counts.used == 62u; }));
+    EXPECT_TRUE(
+        testing_util::eventually([&] { return l->getPool(admin_, "small")->counts.used == 62u; }));
   }
   RecordProperty("aborts", aborts_.load());
 }
@@ -167,7 +159,8 @@ TEST_F(ReplicasTest, ReplicasAllocatingInOnePoolDrawApartInsteadOfRacing) {
   EXPECT_EQ(slots.size(), 3u);
   EXPECT_EQ(slots.count(0), 0u);
   NL_ASSERT_OK_STATUS(makePool(*ledgers[0], "wide", "10.20.0.0/22"));
-  for (Ledger* l : ledgers) ASSERT_TRUE(within([&] { return l->getPool(admin_, "wide").isOk(); }));
+  for (Ledger* l : ledgers)
+    ASSERT_TRUE(testing_util::eventually([&] { return l->getPool(admin_, "wide").isOk(); }));
   std::mutex mu;
   std::map<int, std::set<std::uint64_t>> residues;  // replica -> id % 16 of what it allocated
   std::set<std::string> addresses;

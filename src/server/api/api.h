@@ -8,6 +8,8 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <span>
 #include <string>
 
@@ -45,6 +47,13 @@ struct ApiContext {
   // The store is shared with other replicas: a write whose batch another replica overtook
   // (503 aborted) is run again on the rebuilt state instead of being answered (withAuth).
   bool retry_aborted = false;
+  // Idempotency-Key values whose first request is still running on this server
+  // (idempotency.cc): a second request with one is 409 until the first is answered.
+  struct InFlightKeys {
+    std::mutex mu;
+    std::set<std::string> keys;
+  };
+  std::shared_ptr<InFlightKeys> in_flight_keys = std::make_shared<InFlightKeys>();
 };
 
 Status registerApi(http::Router& router, ApiContext& ctx);

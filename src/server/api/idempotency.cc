@@ -20,16 +20,6 @@ namespace {
 constexpr const char* kDocKind = "idempotency";
 constexpr std::int64_t kKeepMs = 24LL * 3600 * 1000;
 
-// Keys whose first request is still running on this server.
-struct InFlight {
-  std::mutex mu;
-  std::set<std::string> keys;
-};
-InFlight& inFlight() {
-  static InFlight f;
-  return f;
-}
-
 Status checkKey(std::string_view key) {
   if (key.empty() || key.size() > 255) {
     return Status::invalidArgument("Idempotency-Key: must be 1 to 255 characters");
@@ -107,21 +97,23 @@ void runIdempotent(ApiContext& ctx, const http::Request& req, http::Responder re
     }
     return replay(*kept, res);
   }
+  auto in_flight = ctx.in_flight_keys;
   {
-    std::lock_guard lock(inFlight().mu);
-    if (!inFlight().keys.insert(doc_key).second) {
+    std::lock_guard lock(in_flight->mu);
+    if (!in_flight->keys.insert(doc_key).second) {
       return respondError(res, Status::conflict("Idempotency-Key: \"" + std::string(*header) +
                                                 "\" is in use by a request still running"));
     }
   }
   auto state = std::make_shared<http::Responder>(std::move(res));
-  run(http::Responder::fromCallback([&ctx, actor, doc_key, fingerprint, state](http::Response r) {
-    {
-      std::lock_guard lock(inFlight().mu);
-      inFlight().keys.erase(doc_key);
-    }
-    keepThenSend(ctx, actor, doc_key, fingerprint, std::move(r), std::move(*state));
-  }));
+  run(http::Responder::fromCallback(
+      [&ctx, actor, doc_key, fingerprint, state, in_flight](http::Response r) {
+        {
+          std::lock_guard lock(in_flight->mu);
+          in_flight->keys.erase(doc_key);
+        }
+        keepThenSend(ctx, actor, doc_key, fingerprint, std::move(r), std::move(*state));
+      }));
 }
 
 std::size_t forgetExpiredAnswers(ledger::Ledger& ledger, std::int64_t now_ms) {

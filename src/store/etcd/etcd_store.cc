@@ -89,35 +89,23 @@ Result<std::uint64_t> EtcdStore::highest(const std::string& section, std::int64_
 }
 
 Status EtcdStore::loadRecords(std::int64_t revision, ledger::StoreState& s) {
-  auto section = [&](std::string_view name) -> Result<RangeResult> {
+  // Reads one section and decodes it into `out`.
+  auto section = [&](std::string_view name, auto& out) -> Status {
     std::string from = keys_.section(name);
     auto r = client_->rangeAll(from, prefixEnd(from), 2000, revision);
-    if (r) {
-      for (const auto& kv : r->kvs) {
-        // Version-guarded records: remember what was read, for the compares of later writes.
-        if (name != "quar/") seen_[kv.key] = {0, kv.mod_revision};
-      }
+    if (!r) return r.status();
+    for (const auto& kv : r->kvs) {
+      // Version-guarded records: remember what was read, for the compares of later writes.
+      if (name != "quar/") seen_[kv.key] = {0, kv.mod_revision};
     }
-    return r;
+    return decodeAll(*r, out);
   };
-  auto pools = section("pool/");
-  if (!pools) return pools.status();
-  NL_RETURN_IF_ERROR(decodeAll(*pools, s.pools));
-  auto mac_pools = section("macpool/");
-  if (!mac_pools) return mac_pools.status();
-  NL_RETURN_IF_ERROR(decodeAll(*mac_pools, s.mac_pools));
-  auto bindings = section("bind/");
-  if (!bindings) return bindings.status();
-  NL_RETURN_IF_ERROR(decodeAll(*bindings, s.bindings));
-  auto tokens = section("token/");
-  if (!tokens) return tokens.status();
-  NL_RETURN_IF_ERROR(decodeAll(*tokens, s.tokens));
-  auto quarantine = section("quar/");
-  if (!quarantine) return quarantine.status();
-  NL_RETURN_IF_ERROR(decodeAll(*quarantine, s.quarantine));
-  auto documents = section("doc/");
-  if (!documents) return documents.status();
-  return decodeAll(*documents, s.documents);
+  NL_RETURN_IF_ERROR(section("pool/", s.pools));
+  NL_RETURN_IF_ERROR(section("macpool/", s.mac_pools));
+  NL_RETURN_IF_ERROR(section("bind/", s.bindings));
+  NL_RETURN_IF_ERROR(section("token/", s.tokens));
+  NL_RETURN_IF_ERROR(section("quar/", s.quarantine));
+  return section("doc/", s.documents);
 }
 
 Result<ledger::StoreState> EtcdStore::load() {
