@@ -75,7 +75,9 @@ void CommitPipeline::failAllLocked(const Status& why, std::vector<Pending>& to_f
 }
 
 void CommitPipeline::publish(const std::vector<Write>& batch) const {
-  if (!event_listener_) return;
+  // A shared store's feed hands back every writer's events, ours too, in the store's one order
+  // (applyCommitted): publishing ours here as well would put them out of that order.
+  if (!event_listener_ || store_.shared()) return;
   std::vector<const EventRecord*> events;
   for (const Write& w : batch) {
     if (const auto* e = std::get_if<AppendEvent>(&w)) events.push_back(&e->event);

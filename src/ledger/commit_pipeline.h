@@ -35,7 +35,8 @@ class CommitPipeline {
   using Rebuild = std::function<Status()>;
   // Writes in the batch, seconds the commit took, the store's answer.
   using CommitObserver = std::function<void(std::size_t, double, const Status&)>;
-  // The events of a durable batch, in seq order, before its writers are acknowledged.
+  // The events of a durable batch, in seq order, before its writers are acknowledged; not
+  // called for a shared store, whose feed returns our events among everyone's (applyCommitted).
   using EventListener = std::function<void(std::span<const EventRecord* const>)>;
 
   // `store` and `mu` must outlive the pipeline.

@@ -17,6 +17,9 @@ class EventLog {
   // Events matching `query`, ascending by seq (descending when before_seq is set), read from the
   // store: only durable events. Thread-safe; takes no ledger lock.
   virtual Result<std::vector<EventRecord>> audit(const EventQuery& query) const = 0;
+  // Up to `limit` durable events after `position` in the global order (Store::eventsAfter).
+  virtual Result<std::vector<EventRecord>> eventsAfter(std::uint64_t position,
+                                                       std::size_t limit) const = 0;
 };
 
 }  // namespace netledger::ledger

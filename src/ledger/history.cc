@@ -94,4 +94,9 @@ Result<std::vector<EventRecord>> History::audit(const EventQuery& query) const {
   return store_.queryEvents(query);
 }
 
+Result<std::vector<EventRecord>> History::eventsAfter(std::uint64_t position,
+                                                      std::size_t limit) const {
+  return store_.eventsAfter(position, limit);
+}
+
 }  // namespace netledger::ledger

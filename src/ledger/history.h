@@ -26,6 +26,8 @@ class History final : public EventLog {
   Result<std::vector<HistoryEntry>> lineage(const std::string& key, Millis from, Millis to,
                                             std::size_t limit) const;
   Result<std::vector<EventRecord>> audit(const EventQuery& query) const override;
+  Result<std::vector<EventRecord>> eventsAfter(std::uint64_t position,
+                                               std::size_t limit) const override;
 
  private:
   Store& store_;

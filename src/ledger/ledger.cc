@@ -387,6 +387,11 @@ std::uint64_t Ledger::lastEventSeq() const {
   return state_->last_event_seq;
 }
 
+std::uint64_t Ledger::lastEventPosition() const {
+  std::lock_guard lock(state_->mu);
+  return state_->last_event_position != 0 ? state_->last_event_position : state_->last_event_seq;
+}
+
 LoadStats Ledger::loadStats() const {
   std::lock_guard lock(state_->mu);
   return state_->load_stats;
@@ -403,6 +408,11 @@ Result<std::vector<HistoryEntry>> Ledger::lineage(const std::string& key, Millis
 
 Result<std::vector<EventRecord>> Ledger::audit(const EventQuery& query) const {
   return state_->history.audit(query);
+}
+
+Result<std::vector<EventRecord>> Ledger::eventsAfter(std::uint64_t position,
+                                                     std::size_t limit) const {
+  return state_->history.eventsAfter(position, limit);
 }
 
 Store& Ledger::store() { return state_->store; }

@@ -191,6 +191,9 @@ class Ledger : public EventLog {
   LedgerStats stats() const;
   // The seq of the last event created (durable once its command is acknowledged).
   std::uint64_t lastEventSeq() const;
+  // The position (EventRecord::position) of the last event the event listener was given, or
+  // that the load read: where the event stream starts.
+  std::uint64_t lastEventPosition() const;
   // How long the last start-up load took.
   LoadStats loadStats() const;
   // Called on the committer thread after every store commit: writes in the batch, seconds the
@@ -198,8 +201,10 @@ class Ledger : public EventLog {
   void setCommitObserver(std::function<void(std::size_t, double, const Status&)> observer);
   // Called with the events of every durable commit, in seq order, before the batch's writers
   // are acknowledged (so waitDurable/whenDurable imply it ran), and with those applyCommitted
-  // takes in: the one feed for the event stream, webhooks and the engine. Must return quickly
-  // (queue the work). Set before open().
+  // takes in: the one feed for the event stream, webhooks and the engine. On a shared store it
+  // is called from the feed alone, for every writer's events (ours included, shortly after
+  // their acknowledgement), in the store's global order (EventRecord::position). Must return
+  // quickly (queue the work). Set before open().
   void setEventListener(std::function<void(std::span<const EventRecord* const>)> listener);
 
   // ---- history (from the store's events; no ledger lock) ----
@@ -209,6 +214,8 @@ class Ledger : public EventLog {
   Result<std::vector<HistoryEntry>> lineage(const std::string& key, Millis from, Millis to,
                                             std::size_t limit) const;
   Result<std::vector<EventRecord>> audit(const EventQuery& query) const override;
+  Result<std::vector<EventRecord>> eventsAfter(std::uint64_t position,
+                                               std::size_t limit) const override;
   Store& store();
 
  private:

@@ -59,6 +59,7 @@ Status Ledger::State::buildLocked(StoreState& s, std::chrono::steady_clock::time
   }
   for (auto& d : s.documents) documents.adopt(std::move(d));
   last_event_seq = s.last_event_seq;
+  last_event_position = s.last_event_position;
   bindings.raiseLastId(s.last_binding_id);
   load_stats.build_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
@@ -138,6 +139,7 @@ Status Ledger::applyCommitted(std::span<const Write> batch) {
         }
       } else if (const auto* e = std::get_if<AppendEvent>(&w)) {
         state_->last_event_seq = std::max(state_->last_event_seq, e->event.seq);
+        state_->last_event_position = std::max(state_->last_event_position, e->event.position);
         events.push_back(&e->event);
       }
     }

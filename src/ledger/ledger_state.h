@@ -55,6 +55,7 @@ struct Ledger::State {
   Documents documents;
   History history;  // reads the store only: needs no lock
   std::uint64_t last_event_seq = 0;
+  std::uint64_t last_event_position = 0;  // shared stores: the feed's (0: last_event_seq)
   std::uint64_t allocations = 0, releases = 0, expirations = 0;
   LoadStats load_stats;
   bool open = false;

@@ -131,6 +131,16 @@ struct EventRecord {
   std::vector<std::string> keys;  // history keys: "ip:ADDR", "mac:MAC", "instance:NAME"
   std::string before;
   std::string after;
+  // Where the event stands in the one order every replica serves it in (the event stream's id,
+  // the webhooks' cursor); not stored. 0 means its seq, as on a single node. On a shared store
+  // seqs are unique but each replica takes its own, so the store sets it from the commit's
+  // place in the store's history (etcd: revision << 12 | rank in the transaction).
+  std::uint64_t position = 0;
 };
+
+// The event's place in the global order (see EventRecord::position).
+inline std::uint64_t positionOf(const EventRecord& e) {
+  return e.position != 0 ? e.position : e.seq;
+}
 
 }  // namespace netledger::ledger

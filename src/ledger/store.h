@@ -31,6 +31,8 @@ struct StoreState {
   std::vector<DocumentRecord> documents;
   std::uint64_t last_event_seq = 0;
   std::uint64_t last_binding_id = 0;
+  // The position (EventRecord::position) every loaded event is at or below; 0: last_event_seq.
+  std::uint64_t last_event_position = 0;
 };
 
 // One write of a batch. `expected_version` makes writes conditional, so a backend shared by
@@ -118,6 +120,15 @@ class Store {
   // Events matching `query`, ascending by seq (descending when before_seq is set).
   // Thread-safe with respect to apply().
   virtual Result<std::vector<EventRecord>> queryEvents(const EventQuery& query) = 0;
+
+  // Up to `limit` events with positionOf(e) > `after`, ascending by position, each with its
+  // position set when the store orders by something other than seq (a shared store).
+  virtual Result<std::vector<EventRecord>> eventsAfter(std::uint64_t after, std::size_t limit) {
+    EventQuery q;
+    q.after_seq = after;
+    q.limit = limit;
+    return queryEvents(q);
+  }
 
   // Deletes events older than `before`; returns how many.
   virtual Result<std::size_t> pruneEvents(Millis before) = 0;

@@ -17,6 +17,7 @@
 #include "metrics/registry.h"
 #include "server/api/api.h"
 #include "server/api/idempotency.h"
+#include "server/api/webhook_relay.h"
 #include "server/events/activity_rates.h"
 #include "server/events/event_hub.h"
 #include "server/openapi_document.h"
@@ -166,6 +167,7 @@ struct Daemon::Impl {
   metrics::Registry metrics;
   std::atomic<bool> ready{false};
   std::unique_ptr<ApiContext> api;
+  std::unique_ptr<WebhookRelay> relay;  // after api and events: it uses both
   std::unique_ptr<http::Server> server;
   std::string admin_token;
   std::thread sweeper;
@@ -195,6 +197,7 @@ struct Daemon::Impl {
       (void)ledger->reloadIfBehind();
       const bool leading = store->leading();
       if (leading) (void)ledger->sweep();
+      relay->tick(leading);
       if (steady_clock::now() - last_heartbeat > seconds(15)) {
         if (auto* hub = live_events.load())
           hub->heartbeat();  // SSE keep-alives; drops gone clients
@@ -267,10 +270,8 @@ Status Daemon::Impl::openLedger() {
   ledger->setEventListener([this](std::span<const ledger::EventRecord* const> batch) {
     rates->record(batch);
     if (auto* hub = live_events.load()) hub->publish(batch);
-    // Every replica hears every event; the elected one alone delivers them.
-    auto* api_context = live_api.load();
-    if (api_context != nullptr) followWebhookChanges(*api_context, batch);
-    if (api_context != nullptr && store->leading()) publishToWebhooks(*api_context, batch);
+    // Every replica follows the subscriptions; the elected one alone delivers (WebhookRelay).
+    if (auto* api_context = live_api.load()) followWebhookChanges(*api_context, batch);
   });
   NL_RETURN_IF_ERROR(ledger->open());
   // Everything up to here is in the audit log only; later commits reach the listener.
@@ -306,7 +307,7 @@ Status Daemon::Impl::startServices() {
   NL_RETURN_IF_ERROR(engine->open());
   engine->start();
   webhooks = std::make_unique<webhooks::Dispatcher>(config.webhooks, *clock);
-  events = std::make_unique<EventHub>(*ledger, ledger->lastEventSeq());
+  events = std::make_unique<EventHub>(*ledger, ledger->lastEventPosition());
   ProbeOptions probe_options;
   probe_options.attempts = config.probe_attempts;
   probe_ledger = std::make_unique<ProbeLedgerAdapter>(*ledger);
@@ -320,6 +321,8 @@ Status Daemon::Impl::startServices() {
   webhooks->start();
   live_api = api.get();  // from now on committed events reach both
   live_events = events.get();
+  relay = std::make_unique<WebhookRelay>(*api, *events);
+  relay->tick(store->leading());
   return Status::ok();
 }
 
@@ -387,6 +390,7 @@ void Daemon::stop() {
   impl_->ledger->close();                    // then the last batch is committed
   impl_->live_api = nullptr;
   impl_->live_events = nullptr;
+  if (impl_->relay) impl_->relay->stop();  // what it had not delivered, its successor will
   if (impl_->webhooks) impl_->webhooks->stop();
 }
 

@@ -19,12 +19,29 @@ namespace {
 // A delivery that is not finished: waiting for its first attempt, in flight, or waiting for a
 // retry.
 struct Pending {
-  std::uint64_t id = 0;  // also the publish order
+  std::uint64_t id = 0;  // the publish order
   std::string type;
   std::string eventId;
   std::shared_ptr<const std::string> body;  // shared by the deliveries of one publish()
   int attempts = 0;                         // made so far
+  std::uint64_t position = 0;               // the event's (publish()), 0 when not given
+  std::uint64_t deliveryId = 0;             // X-Netledger-Delivery
 };
+
+// The same delivery id on every replica and after every restart for one event and one
+// subscription (FNV-1a of the three), below 2^53 so JSON clients read it exactly.
+std::uint64_t stableDeliveryId(std::string_view hook, std::string_view type,
+                               std::uint64_t position) {
+  std::uint64_t h = 1469598103934665603ULL;
+  auto mix = [&](std::string_view bytes) {
+    for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ULL;
+    h = (h ^ 0xFF) * 1099511628211ULL;  // a separator no text contains
+  };
+  mix(hook);
+  mix(type);
+  mix(std::to_string(position));
+  return (h & ((std::uint64_t{1} << 53) - 1)) | 1;  // never 0
+}
 
 struct Hook {
   Subscription subscription;
@@ -193,7 +210,7 @@ void Dispatcher::Impl::launch(Launch l) {
       {"Content-Type", "application/json"},
       {"User-Agent", "netledgerd"},
       {"X-Netledger-Event", l.item.type},
-      {"X-Netledger-Delivery", std::to_string(l.item.id)},
+      {"X-Netledger-Delivery", std::to_string(l.item.deliveryId)},
       {"X-Netledger-Signature", signatureHeader(l.subscription.secret, *l.item.body)},
   };
   poster->post(*target, std::move(headers), l.item.body,
@@ -215,7 +232,7 @@ void Dispatcher::Impl::complete(const std::string& hookId, std::uint64_t generat
   ++item.attempts;
 
   Delivery d;
-  d.id = item.id;
+  d.id = item.deliveryId;
   d.webhook_id = hookId;
   d.event_type = item.type;
   d.event_id = item.eventId;
@@ -269,7 +286,7 @@ void Dispatcher::Impl::appendLog(Hook& hook, Delivery delivery) {
 void Dispatcher::Impl::drop(Hook& hook, const std::string& webhookId, const Pending& item,
                             std::string_view why) {
   Delivery d;
-  d.id = item.id;
+  d.id = item.deliveryId;
   d.webhook_id = webhookId;
   d.event_type = item.type;
   d.event_id = item.eventId;
@@ -387,14 +404,15 @@ void Dispatcher::remove(const std::string& id) {
 }
 
 void Dispatcher::publish(const std::string& type, const std::string& event_id,
-                         const std::string& body) {
+                         const std::string& body, std::uint64_t position) {
   Impl& impl = *impl_;
   std::shared_ptr<const std::string> shared;
   bool added = false;
   std::lock_guard lock(impl.mutex);
   for (auto& [id, hook] : impl.hooks) {
     if (!hook.subscription.active || !matchesAny(hook.subscription.events, type)) continue;
-    Pending item{impl.nextDeliveryId++, type, event_id, nullptr, 0};
+    Pending item{impl.nextDeliveryId++, type, event_id, nullptr, 0, position, 0};
+    item.deliveryId = position != 0 ? stableDeliveryId(id, type, position) : item.id;
     if (impl.stats.queued >= impl.options.max_queue) {
       impl.drop(hook, id, item,
                 "queue full (" + std::to_string(impl.options.max_queue) + " deliveries pending)");
@@ -407,6 +425,21 @@ void Dispatcher::publish(const std::string& type, const std::string& event_id,
     added = true;
   }
   if (added) impl.wake.notify_one();
+}
+
+std::optional<std::uint64_t> Dispatcher::oldestUnfinished() const {
+  const Impl& impl = *impl_;
+  std::lock_guard lock(impl.mutex);
+  std::optional<std::uint64_t> oldest;
+  auto consider = [&](const Pending& p) {
+    if (p.position != 0 && (!oldest || p.position < *oldest)) oldest = p.position;
+  };
+  for (const auto& [id, hook] : impl.hooks) {
+    for (const Pending& p : hook.fresh) consider(p);
+    for (const auto& [due, p] : hook.retries) consider(p);
+    if (hook.current) consider(*hook.current);
+  }
+  return oldest;
 }
 
 bool Dispatcher::wants(std::string_view type) const {

@@ -11,7 +11,8 @@
 //   Content-Type: application/json
 //   User-Agent: netledgerd
 //   X-Netledger-Event: <event type>
-//   X-Netledger-Delivery: <delivery id>     (the same on every retry of one delivery)
+//   X-Netledger-Delivery: <delivery id>     (the same on every retry of one delivery, and for
+//                                            one event on every replica: see publish())
 //   X-Netledger-Signature: sha256=<hex HMAC-SHA256 of the exact body bytes, keyed by the secret>
 // 2xx is success. No response (connection error, timeout), 5xx, 408 and 429 are retried with
 // exponential backoff (initial_backoff * 2^(attempt-1), capped at max_backoff, jittered down by
@@ -136,8 +137,16 @@ class Dispatcher {
 
   // Never blocks the caller (called from the ledger's commit thread): enqueues one delivery
   // per active matching subscription; when the queue is full the delivery is dropped and
-  // counted (and logged as "dropped"). Thread-safe.
-  void publish(const std::string& type, const std::string& event_id, const std::string& body);
+  // counted (and logged as "dropped"). `position`, the event's place in the ledger's order
+  // (0: none), makes the delivery id a function of the subscription, type and position, the
+  // same whichever replica or process delivers it, and is what oldestUnfinished() reports.
+  // Thread-safe.
+  void publish(const std::string& type, const std::string& event_id, const std::string& body,
+               std::uint64_t position = 0);
+  // The lowest position among deliveries not finished yet (waiting, in flight or waiting for a
+  // retry); nullopt when none is. Everything published before it is delivered, failed or
+  // dropped: where a successor resumes. Thread-safe.
+  std::optional<std::uint64_t> oldestUnfinished() const;
 
   // Whether some active subscription's filters match `type`: lets the caller skip building
   // bodies nobody would receive. Thread-safe.

@@ -142,6 +142,28 @@ TEST_F(ConsistencyTest, WebhookRetriesAServerErrorThenDelivers) {
   EXPECT_EQ(hits[1].body, hits[0].body);
 }
 
+// A delivery still owed when the node was killed (its receiver answering 503) is made after the
+// restart, with the same delivery id: the webhook cursor is in the ledger, not in memory.
+TEST_F(ConsistencyTest, AWebhookDeliveryOwedAtAKillIsMadeAfterTheRestart) {
+  Receiver receiver;
+  receiver.setStatus(503);
+  mustPost("/v1/webhooks",
+           obj({{"url", receiver.url()}, {"events", json::array{"binding.allocate"}}}));
+  bindingOn("192.0.2.30", "52:54:00:00:00:1e", "node-1");
+  auto first = receiver.waitFor(1);
+  ASSERT_GE(first.size(), 1u);
+  const std::string id = first[0].headers.at("x-netledger-delivery");
+  std::this_thread::sleep_for(1500ms);  // a cursor save or two while it is owed
+  server_.kill9();
+  receiver.setStatus(200);
+  const std::size_t before = receiver.waitFor(0, 0ms).size();
+  server_.start();
+  auto hits = receiver.waitFor(before + 1, 15s);
+  ASSERT_GT(hits.size(), before) << "nothing delivered after the restart";
+  EXPECT_EQ(hits[before].headers.at("x-netledger-delivery"), id);
+  EXPECT_EQ(hits[before].body, first[0].body);
+}
+
 TEST_F(ConsistencyTest, ConflictLifecycleAndRoles) {
   bindingOn("192.0.2.20", "52:54:00:00:00:14", "node-1");
   postObservations({observation("192.0.2.20", "52:54:00:00:00:99", "reply")});

@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "http/http_test_support.h"
@@ -259,6 +260,58 @@ TEST(WebhookDispatcherTest, DeliversTheSignedBodyWithItsHeaders) {
   Stats stats = dispatcher.stats();
   EXPECT_EQ(stats.queued, 0u);
   EXPECT_EQ(stats.failed + stats.retries + stats.dropped, 0u);
+}
+
+// With the event's position given, a delivery's id is a function of the subscription, the type
+// and the position: another process (a replica taking over, a restarted node) delivering the
+// same event sends the same X-Netledger-Delivery, so receivers can drop the repeat.
+TEST(WebhookDispatcherTest, PositionedDeliveriesHaveTheSameIdInEveryDispatcher) {
+  Receiver receiver;
+  std::vector<std::string> ids;
+  for (int run = 0; run < 2; ++run) {
+    Dispatcher dispatcher(fastOptions());
+    dispatcher.upsert(subscription("a", receiver.url("a")));
+    dispatcher.upsert(subscription("b", receiver.url("b")));
+    dispatcher.start();
+    dispatcher.publish("binding.allocate", "17", "{}", 4100);
+    dispatcher.publish("binding.allocate", "18", "{}", 4101);
+    dispatcher.publish("binding.release", "18", "{}", 4101);
+    ASSERT_TRUE(receiver.waitFor("a", 3 * (run + 1)));
+    ASSERT_TRUE(receiver.waitFor("b", 3 * (run + 1)));
+  }
+  for (const char* hook : {"a", "b"}) {
+    auto got = receiver.received(hook);
+    ASSERT_EQ(got.size(), 6u);
+    std::set<std::string> distinct;
+    for (std::size_t i = 0; i < 3; ++i) {
+      EXPECT_EQ(got[i].headers["x-netledger-delivery"], got[i + 3].headers["x-netledger-delivery"])
+          << hook << " delivery " << i;
+      distinct.insert(got[i].headers["x-netledger-delivery"]);
+      EXPECT_LT(std::stoull(got[i].headers["x-netledger-delivery"]), 1ULL << 53);
+    }
+    EXPECT_EQ(distinct.size(), 3u) << "one id per (type, position)";
+  }
+  EXPECT_NE(receiver.received("a")[0].headers["x-netledger-delivery"],
+            receiver.received("b")[0].headers["x-netledger-delivery"]);
+}
+
+// oldestUnfinished: the lowest position still owed, so a successor knows where to resume.
+TEST(WebhookDispatcherTest, OldestUnfinishedIsTheLowestPositionNotYetDone) {
+  Receiver receiver;
+  Dispatcher dispatcher(fastOptions());
+  dispatcher.upsert(subscription("a", receiver.url("a"), {"binding.*"}));
+  EXPECT_FALSE(dispatcher.oldestUnfinished().has_value());
+  dispatcher.publish("binding.allocate", "1", "{}", 0);  // no position: not reported
+  EXPECT_FALSE(dispatcher.oldestUnfinished().has_value());
+  dispatcher.publish("pool.create", "2", "{}", 300);  // nobody wants it: nothing owed
+  EXPECT_FALSE(dispatcher.oldestUnfinished().has_value());
+  dispatcher.publish("binding.allocate", "3", "{}", 500);
+  dispatcher.publish("binding.allocate", "4", "{}", 700);
+  ASSERT_TRUE(dispatcher.oldestUnfinished().has_value());
+  EXPECT_EQ(*dispatcher.oldestUnfinished(), 500u);
+  dispatcher.start();
+  ASSERT_TRUE(receiver.waitFor("a", 3));
+  ASSERT_TRUE(eventually([&] { return !dispatcher.oldestUnfinished().has_value(); }));
 }
 
 TEST(WebhookDispatcherTest, WantsSaysWhetherAnActiveSubscriptionMatches) {

@@ -1,5 +1,6 @@
 // GET /v1/events: the ledger's events (bindings, pools, conflicts, ...) as server-sent events,
-// resumable with Last-Event-ID (the event's seq). Filters: ?types=binding.*,conflict.opened.
+// resumable with Last-Event-ID (the event's position: its seq on a single node; see
+// ledger::positionOf). Filters: ?types=binding.*,conflict.opened.
 #include <boost/json.hpp>
 
 #include "ledger/codec.h"
@@ -41,7 +42,8 @@ bool visibleTo(const Actor& actor, const ledger::EventRecord& e) {
 }
 
 std::string frame(const ledger::EventRecord& e) {
-  std::string out = "id: " + std::to_string(e.seq) + "\nevent: " + e.op + "\ndata: ";
+  std::string out =
+      "id: " + std::to_string(ledger::positionOf(e)) + "\nevent: " + e.op + "\ndata: ";
   out += json::serialize(ledger::toJson(e));  // serialized JSON has no raw newlines
   out += "\n\n";
   return out;

@@ -123,10 +123,12 @@ void publishToWebhooks(ApiContext& ctx, std::span<const ledger::EventRecord* con
       if (policy && policy->is_string() && policy->get_string() == "none") continue;
     }
     body["data"] = std::move(data);
-    ctx.webhooks->publish(e->op, body["id"].get_string().c_str(), json::serialize(body));
+    const std::uint64_t position = ledger::positionOf(*e);
+    ctx.webhooks->publish(e->op, body["id"].get_string().c_str(), json::serialize(body), position);
     if (utilization) {
       body["type"] = "pool.utilization";
-      ctx.webhooks->publish("pool.utilization", std::to_string(e->seq), json::serialize(body));
+      ctx.webhooks->publish("pool.utilization", std::to_string(e->seq), json::serialize(body),
+                            position);
     }
   }
 }

@@ -4,14 +4,15 @@
 
 namespace netledger::server {
 
-EventHub::EventHub(const ledger::EventLog& log, std::uint64_t last_seq, std::size_t ring_size)
-    : log_(log), ring_size_(ring_size == 0 ? 1 : ring_size), last_seq_(last_seq) {}
+EventHub::EventHub(const ledger::EventLog& log, std::uint64_t last_position, std::size_t ring_size)
+    : log_(log), ring_size_(ring_size == 0 ? 1 : ring_size), last_position_(last_position) {}
 
 void EventHub::publish(std::span<const ledger::EventRecord* const> events) {
   std::lock_guard lock(mu_);
   for (const ledger::EventRecord* e : events) {
-    if (e->seq <= last_seq_) continue;  // already seen (never expected; keeps order strict)
-    last_seq_ = e->seq;
+    const std::uint64_t position = ledger::positionOf(*e);
+    if (position <= last_position_) continue;  // already seen (never expected; keeps order strict)
+    last_position_ = position;
     ring_.push_back(*e);
     if (ring_.size() > ring_size_) ring_.pop_front();
     for (auto it = subscribers_.begin(); it != subscribers_.end();) {
@@ -20,17 +21,18 @@ void EventHub::publish(std::span<const ledger::EventRecord* const> events) {
   }
 }
 
-std::uint64_t EventHub::subscribe(std::uint64_t after_seq, Subscriber subscriber) {
-  std::uint64_t delivered = after_seq;
+std::uint64_t EventHub::subscribe(std::uint64_t after, Subscriber subscriber) {
+  std::uint64_t delivered = after;
   while (true) {
     {
       std::unique_lock lock(mu_);
-      if (after_seq == 0) delivered = last_seq_;
-      const std::uint64_t ring_first = ring_.empty() ? last_seq_ + 1 : ring_.front().seq;
+      if (after == 0) delivered = last_position_;
+      const std::uint64_t ring_first =
+          ring_.empty() ? last_position_ + 1 : ledger::positionOf(ring_.front());
       if (delivered + 1 >= ring_first) {
         // The ring covers the rest: replay it and go live, atomically with respect to publish.
         for (const auto& e : ring_) {
-          if (e.seq <= delivered) continue;
+          if (ledger::positionOf(e) <= delivered) continue;
           if (!subscriber(&e)) return 0;
         }
         std::uint64_t id = next_id_++;
@@ -40,19 +42,16 @@ std::uint64_t EventHub::subscribe(std::uint64_t after_seq, Subscriber subscriber
     }
     // Older than the ring: page through the store without holding the hub's lock (the
     // committer must not wait on a query), then look at the ring again.
-    ledger::EventQuery q;
-    q.after_seq = delivered;
-    q.limit = 1000;
-    auto page = log_.audit(q);
+    auto page = log_.eventsAfter(delivered, 1000);
     if (!page || page->empty()) {
       std::lock_guard lock(mu_);
       // Pruned or not yet committed: continue from the ring's start.
-      delivered = ring_.empty() ? last_seq_ : ring_.front().seq - 1;
+      delivered = ring_.empty() ? last_position_ : ledger::positionOf(ring_.front()) - 1;
       continue;
     }
     for (const auto& e : *page) {
       if (!subscriber(&e)) return 0;
-      delivered = e.seq;
+      delivered = ledger::positionOf(e);
     }
   }
 }
@@ -74,9 +73,9 @@ std::size_t EventHub::subscribers() const {
   return subscribers_.size();
 }
 
-std::uint64_t EventHub::lastSeq() const {
+std::uint64_t EventHub::lastPosition() const {
   std::lock_guard lock(mu_);
-  return last_seq_;
+  return last_position_;
 }
 
 }  // namespace netledger::server

@@ -320,7 +320,23 @@ Result<RangeResult> EtcdClient::range(const std::string& key, const std::string&
     req["sort_order"] = "DESCEND";
     req["sort_target"] = "KEY";
   }
-  auto body = call("/v3/kv/range", json::serialize(req));
+  return rangeRequest(json::serialize(req));
+}
+
+Result<RangeResult> EtcdClient::rangeModifiedSince(const std::string& key,
+                                                   const std::string& range_end,
+                                                   std::int64_t min_mod_revision,
+                                                   std::int64_t limit) {
+  json::object req{{"key", base64(key)}, {"range_end", base64(range_end)}};
+  req["min_mod_revision"] = std::to_string(min_mod_revision);
+  req["sort_order"] = "ASCEND";
+  req["sort_target"] = "MOD";
+  if (limit > 0) req["limit"] = std::to_string(limit);
+  return rangeRequest(json::serialize(req));
+}
+
+Result<RangeResult> EtcdClient::rangeRequest(const std::string& request) {
+  auto body = call("/v3/kv/range", request);
   if (!body) return body.status();
   auto o = parseObject(*body);
   if (!o) return o.status();

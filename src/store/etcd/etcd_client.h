@@ -106,6 +106,10 @@ class EtcdClient {
   Result<RangeResult> range(const std::string& key, const std::string& range_end,
                             std::int64_t limit = 0, std::int64_t revision = 0,
                             bool descending = false);
+  // Keys of [key, range_end) last modified at or after `min_mod_revision`, ascending by
+  // mod_revision (ties in no particular order), at most `limit`.
+  Result<RangeResult> rangeModifiedSince(const std::string& key, const std::string& range_end,
+                                         std::int64_t min_mod_revision, std::int64_t limit);
   // Every key of [key, range_end) at one revision (`revision`, or the latest when 0), read in
   // pages of `page` keys.
   Result<RangeResult> rangeAll(const std::string& key, const std::string& range_end,
@@ -146,6 +150,8 @@ class EtcdClient {
   // POSTs `body` to `path` on a pooled connection, failing over across endpoints; the answer's
   // JSON object, or the error etcd gave (kConflict never: callers read `succeeded`).
   Result<std::string> call(const std::string& path, const std::string& body);
+  // A /v3/kv/range request (its JSON text) and its answer.
+  Result<RangeResult> rangeRequest(const std::string& request);
   Result<std::string> callOnce(const std::string& path, const std::string& body);
   Result<std::string> callOn(Connection& c, const std::string& path, const std::string& body);
   Status authenticate(Connection& c);

@@ -26,6 +26,18 @@ bool splitQuarantine(std::string_view rest, ledger::DeleteQuarantine& out) {
   return true;
 }
 
+// Gives the events of the transaction at `revision` their places in the global order: the
+// transaction's revision, then their seqs (rank within it). eventsAfter() computes the same.
+void placeEvents(std::vector<ledger::Write>& writes, std::int64_t revision) {
+  std::vector<ledger::EventRecord*> events;
+  for (ledger::Write& w : writes) {
+    if (auto* e = std::get_if<ledger::AppendEvent>(&w)) events.push_back(&e->event);
+  }
+  std::sort(events.begin(), events.end(), [](auto* a, auto* b) { return a->seq < b->seq; });
+  std::uint64_t rank = 0;
+  for (ledger::EventRecord* e : events) e->position = EtcdStore::positionOf(revision, rank++);
+}
+
 template <typename Record>
 bool decodeInto(const KeyValue& kv, Record& out) {
   return decode(kv.value, out).isOk();
@@ -111,12 +123,13 @@ bool EtcdStore::deliver(const WatchBatch& batch) {
     std::vector<ledger::Write> writes;
     {
       std::lock_guard lock(mu_);
-      if (own || revision <= loaded_revision_) {
+      if (revision <= loaded_revision_) {
         markFed(revision);  // already in memory
         continue;
       }
-      writes = writesOf(events);
+      writes = writesOf(events, own);
     }
+    placeEvents(writes, revision);
     if (!writes.empty() && sink_) (void)sink_(std::move(writes));
     markFed(revision);
   }
@@ -132,11 +145,14 @@ bool EtcdStore::deliver(const WatchBatch& batch) {
 }
 
 // The ledger writes one transaction of another writer stands for, remembering what it changed
-// (mu_ held). Holder keys, marks and event indexes are bookkeeping, not writes.
-std::vector<ledger::Write> EtcdStore::writesOf(const std::vector<const WatchEvent*>& events) {
+// (mu_ held); of our `own` transactions, only their events (the rest is in memory and in what
+// we remember already). Holder keys, marks and event indexes are bookkeeping, not writes.
+std::vector<ledger::Write> EtcdStore::writesOf(const std::vector<const WatchEvent*>& events,
+                                               bool own) {
   std::vector<ledger::Write> out;
   for (const WatchEvent* e : events) {
     const KeyValue& kv = e->kv;
+    if (own && !keys_.in(kv.key, "ev/")) continue;
     // Version-guarded records only (not holder keys, marks or event indexes): what the compares
     // of this replica's next transactions are built from.
     const bool record = keys_.in(kv.key, "pool/") || keys_.in(kv.key, "macpool/") ||

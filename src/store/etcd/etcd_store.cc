@@ -153,6 +153,8 @@ Result<ledger::StoreState> EtcdStore::loadOnce() {
   last_seq_ = s.last_event_seq;
   s.last_binding_id = std::max(*deleted, s.bindings.empty() ? 0 : s.bindings.back().id);
   loaded_revision_ = revision;
+  s.last_event_position = (static_cast<std::uint64_t>(revision) + 1) << kRankBits;
+  --s.last_event_position;  // every rank of `revision`
   return s;
 }
 
@@ -186,6 +188,44 @@ Result<std::vector<ledger::EventRecord>> EtcdStore::queryEvents(const ledger::Ev
     }
   }
   return out;
+}
+
+Result<std::vector<ledger::EventRecord>> EtcdStore::eventsAfter(std::uint64_t after,
+                                                                std::size_t limit) {
+  const std::string section = keys_.section("ev/");
+  std::int64_t from = std::max<std::int64_t>(1, static_cast<std::int64_t>(after >> kRankBits));
+  std::int64_t page = static_cast<std::int64_t>(std::clamp<std::size_t>(limit * 2, 16, 4000));
+  while (true) {
+    auto r = client_->rangeModifiedSince(section, prefixEnd(section), from, page);
+    if (!r) return r.status();
+    std::vector<std::pair<std::int64_t, ledger::EventRecord>> got;  // (revision, event)
+    for (const auto& kv : r->kvs) {
+      ledger::EventRecord e;
+      NL_RETURN_IF_ERROR(decode(kv.value, e));
+      got.emplace_back(kv.mod_revision, std::move(e));
+    }
+    const std::int64_t last = got.empty() ? from : got.back().first;
+    if (r->more && !got.empty()) {
+      // The page may end inside a transaction: leave its last revision to the next page.
+      if (got.front().first == last) {
+        page *= 4;  // one transaction fills the page: read it whole
+        continue;
+      }
+      std::erase_if(got, [&](const auto& g) { return g.first == last; });
+    }
+    std::sort(got.begin(), got.end(), [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first < b.first : a.second.seq < b.second.seq;
+    });
+    std::vector<ledger::EventRecord> out;
+    std::uint64_t rank = 0;
+    for (std::size_t i = 0; i < got.size() && out.size() < limit; ++i) {
+      rank = i > 0 && got[i - 1].first == got[i].first ? rank + 1 : 0;
+      got[i].second.position = positionOf(got[i].first, rank);
+      if (got[i].second.position > after) out.push_back(std::move(got[i].second));
+    }
+    if (!out.empty() || !r->more) return out;
+    from = last;  // everything before `last` was at or before `after`
+  }
 }
 
 Result<std::size_t> EtcdStore::pruneEvents(ledger::Millis before) {

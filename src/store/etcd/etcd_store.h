@@ -10,10 +10,13 @@
 // - No etcd lock or lease decides anything: the compares are the only guard (Jepsen's etcd
 //   3.4.3 analysis: transactions are strict serializable, locks are not safe).
 // - follow() watches the prefix from the revision load() read and hands every other writer's
-//   transaction to the ledger as a batch of writes, in revision order.
+//   transaction to the ledger as a batch of writes, in revision order; of this process's own
+//   transactions (already in memory) it hands back the events alone, so the event stream and
+//   webhooks see every writer's events in one order, etcd's (EventRecord::position).
 //
 // Thread-safe: apply() from the committer, queries from any thread, the watch on its own.
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -47,6 +50,15 @@ class EtcdStore final : public ledger::Store {
   // renumbered after the highest stored seq and the transaction is sent again (up to 8 times).
   Status commit(std::vector<ledger::Write>& batch) override;
   Result<std::vector<ledger::EventRecord>> queryEvents(const ledger::EventQuery& query) override;
+  // In the order of etcd's revisions (EventRecord::position = revision << kRankBits | the
+  // event's rank by seq in its transaction), the one order every replica serves events in.
+  Result<std::vector<ledger::EventRecord>> eventsAfter(std::uint64_t after,
+                                                       std::size_t limit) override;
+  static constexpr int kRankBits = 12;
+  static std::uint64_t positionOf(std::int64_t revision, std::uint64_t rank) {
+    constexpr std::uint64_t kMaxRank = (std::uint64_t{1} << kRankBits) - 1;
+    return (static_cast<std::uint64_t>(revision) << kRankBits) | std::min(rank, kMaxRank);
+  }
   // Also compacts etcd's history up to the revision the previous call saw (the daemon's leader
   // calls this hourly, so no replica's watch is that far behind): etcd 3.4 keeps every
   // revision until told otherwise.
@@ -116,7 +128,7 @@ class EtcdStore final : public ledger::Store {
   void feedLoop();
   void markFed(std::int64_t revision);
   bool deliver(const WatchBatch& batch);
-  std::vector<ledger::Write> writesOf(const std::vector<const WatchEvent*>& events);
+  std::vector<ledger::Write> writesOf(const std::vector<const WatchEvent*>& events, bool own);
 
   const std::string url_;
   const std::unique_ptr<EtcdClient> client_;
