@@ -17,6 +17,7 @@ std::uint64_t Ledger::State::commitLocked(WriteSet& ws) {
   if (ws.empty()) return pipeline.latestTicketLocked();
   for (Write& w : ws.writes()) {
     if (auto* e = std::get_if<AppendEvent>(&w)) e->event.seq = ++last_event_seq;
+    if (auto* p = std::get_if<PutPool>(&w)) p->read_at = store.readPosition();
   }
   return pipeline.pushLocked(std::move(ws.writes()));
 }

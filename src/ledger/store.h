@@ -41,6 +41,11 @@ struct StoreState {
 struct PutPool {
   PoolRecord pool;
   std::uint64_t expected_version;
+  // The store's readPosition() when the write was decided (the Ledger stamps it): a shared
+  // store refuses the write if another writer changed the pools of its network after that,
+  // since the overlap check ran without them. 0: not said (the store's position when it
+  // commits stands in).
+  std::uint64_t read_at = 0;
 };
 struct DeletePool {
   std::string name;
@@ -182,6 +187,10 @@ class Store {
     (void)timeout;
     return Status::ok();
   }
+  // How far this process's memory follows the store: every change another writer committed at
+  // or below it has reached the sink (etcd: a revision). Read under the Ledger's lock, so a
+  // decision made under that lock saw at least this much. Unshared stores: 0.
+  virtual std::uint64_t readPosition() const { return 0; }
 
   // Receives the batches other writers commit after the last load(), in commit order, each as
   // the writes that make it. An empty batch means the store lost track of some (etcd compacted

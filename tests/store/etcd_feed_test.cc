@@ -68,6 +68,7 @@ TEST_F(EtcdFeedTest, OtherWritersBatchesArriveAndOwnOnesDoNot) {
   ASSERT_TRUE(a_->load().isOk());
   follow();
   NL_ASSERT_OK(a_->apply({ledger::PutPool{testing_util::minimalPool("mine"), 0}}));
+  ASSERT_TRUE(b_->load().isOk());  // b_ writes a pool knowing the network's pools (the guard)
   NL_ASSERT_OK(b_->apply({ledger::PutPool{testing_util::minimalPool("theirs"), 0},
                           ledger::AppendEvent{testing_util::event(1, 5, "pool.create", "b", {})}}));
   ASSERT_TRUE(waitForBatches(1));

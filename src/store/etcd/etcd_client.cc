@@ -377,7 +377,7 @@ Result<TxnResult> EtcdClient::txn(const std::vector<Compare>& compares,
   for (const Compare& c : compares) {
     cmp.push_back(json::object{{"key", base64(c.key)},
                                {"target", compareTarget(c.target)},
-                               {"result", "EQUAL"},
+                               {"result", c.op == Compare::Op::kLess ? "LESS" : "EQUAL"},
                                {compareField(c.target), std::to_string(c.value)}});
   }
   json::array success;

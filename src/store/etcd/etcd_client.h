@@ -62,9 +62,11 @@ struct RangeResult {
 // result EQUAL). Version 0 / create_revision 0 mean "does not exist".
 struct Compare {
   enum class Target { kVersion, kCreateRevision, kModRevision };
+  enum class Op { kEqual, kLess };  // the key's target equals / is below `value` (absent: 0)
   std::string key;
   Target target = Target::kVersion;
   std::int64_t value = 0;
+  Op op = Op::kEqual;
 };
 struct TxnOp {
   bool is_delete = false;

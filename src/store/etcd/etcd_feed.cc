@@ -72,7 +72,18 @@ void EtcdStore::markFed(std::int64_t revision) {
     std::lock_guard lock(fed_mu_);
     fed_revision_ = std::max(fed_revision_, revision);
   }
+  raiseReadPosition(revision);
   fed_cv_.notify_all();
+}
+
+void EtcdStore::raiseReadPosition(std::int64_t revision) {
+  std::int64_t at = read_position_.load();
+  while (at < revision && !read_position_.compare_exchange_weak(at, revision)) {
+  }
+}
+
+std::uint64_t EtcdStore::readPosition() const {
+  return static_cast<std::uint64_t>(read_position_.load());
 }
 
 Status EtcdStore::catchUp(std::chrono::milliseconds timeout) {

@@ -47,6 +47,11 @@ class Keys {
   std::string seqMark(std::uint64_t seq) const { return p_ + "hw/seq/" + number(seq); }
   std::string writer(std::string_view id) const { return p_ + "w/" + std::string(id); }
   std::string leader() const { return p_ + "leader"; }
+  // Touched by every pool put in `network`: pools created at once on two replicas collide on it,
+  // so the overlap check of one of them runs again with the other's pool in memory.
+  std::string poolGuard(std::string_view network) const {
+    return p_ + "netpools/" + std::string(network);
+  }
 
   // "pool/", "ev/", ...: the prefix of one kind of key.
   std::string section(std::string_view name) const { return p_ + std::string(name); }

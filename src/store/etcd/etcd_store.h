@@ -89,6 +89,7 @@ class EtcdStore final : public ledger::Store {
   // Waits until the feed has delivered the newest revision of the prefix (read from etcd); when
   // it has not within `timeout`, the watch is moved to another member and kUnavailable returned.
   Status catchUp(std::chrono::milliseconds timeout) override;
+  std::uint64_t readPosition() const override;
 
   // This process's writer id (the w/ key its transactions touch).
   const std::string& writerId() const { return writer_; }
@@ -127,6 +128,7 @@ class EtcdStore final : public ledger::Store {
   // The feed: one watch response's revisions, each another writer's batch (etcd_feed.cc).
   void feedLoop();
   void markFed(std::int64_t revision);
+  void raiseReadPosition(std::int64_t revision);
   bool deliver(const WatchBatch& batch);
   std::vector<ledger::Write> writesOf(const std::vector<const WatchEvent*>& events, bool own);
 
@@ -150,6 +152,9 @@ class EtcdStore final : public ledger::Store {
   std::mutex fed_mu_;
   std::condition_variable fed_cv_;
   std::int64_t fed_revision_ = 0;  // every revision up to it is in memory (fed_mu_)
+  // max(loaded, fed) revision, lock-free: readPosition() runs under the Ledger's lock, and mu_
+  // is held across a commit's round trip.
+  std::atomic<std::int64_t> read_position_{0};
 
   std::thread campaign_;
   std::mutex campaign_mu_;

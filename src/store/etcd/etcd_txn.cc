@@ -35,6 +35,8 @@ class EtcdStore::TxnPlan {
   void put(const std::string& key, std::string value);
   void erase(const std::string& key);
   void mustNotExist(const std::string& key);
+  // No other writer changed the pools of `network` after `read_at` (Keys::poolGuard).
+  void guardPools(const std::string& network, std::uint64_t read_at);
   const std::vector<std::string>& claimsOf(std::uint64_t id);
 
   EtcdStore& s_;
@@ -43,6 +45,7 @@ class EtcdStore::TxnPlan {
   std::map<std::string, std::string> networks_;                   // pools put in this batch
   std::map<std::string, std::size_t> op_at_;                      // key -> index in ops
   std::set<std::string> compared_;
+  std::map<std::string, std::size_t> guards_;  // pool guard key -> index in compares
 };
 
 void EtcdStore::TxnPlan::put(const std::string& key, std::string value) {
@@ -65,6 +68,24 @@ void EtcdStore::TxnPlan::erase(const std::string& key) {
 
 void EtcdStore::TxnPlan::mustNotExist(const std::string& key) {
   if (compared_.insert(key).second) compares.push_back({key, Compare::Target::kCreateRevision, 0});
+}
+
+void EtcdStore::TxnPlan::guardPools(const std::string& network, std::uint64_t read_at) {
+  const std::string key = s_.keys_.poolGuard(network);
+  // Changed at or before read_at, the other writer's pools were in memory for the check; our
+  // own last put of the guard is no news either (a later foreign put would be above it).
+  if (read_at == 0) read_at = s_.readPosition();
+  auto own = s_.seen_.find(key);
+  const std::int64_t bound =
+      std::max(static_cast<std::int64_t>(read_at),
+               own != s_.seen_.end() ? own->second.mod_revision : std::int64_t{0});
+  auto [at, added] = guards_.try_emplace(key, compares.size());
+  if (!added) {  // two pool writes of one network in a batch: the earlier decision binds
+    compares[at->second].value = std::min(compares[at->second].value, bound + 1);
+    return;
+  }
+  compares.push_back({key, Compare::Target::kModRevision, bound + 1, Compare::Op::kLess});
+  put(key, "");
 }
 
 Status EtcdStore::TxnPlan::record(const std::string& key, const std::string& name,
@@ -135,6 +156,9 @@ Status EtcdStore::TxnPlan::add(const Write& write) {
   return std::visit(
       Overloaded{
           [&](const ledger::PutPool& w) {
+            // Overlap is judged in memory against the pools of the network: guard that view.
+            // (Leaving a network cannot make an overlap there; only the one it joins counts.)
+            guardPools(w.pool.network, w.read_at);
             networks_[w.pool.name] = w.pool.network;
             put(k.pool(w.pool.name), encode(w.pool));
             return record(k.pool(w.pool.name), poolRecordName(w.pool.name), w.expected_version,
@@ -206,6 +230,7 @@ Status EtcdStore::TxnPlan::add(const Write& write) {
 }
 
 void EtcdStore::TxnPlan::rememberLocked(std::int64_t revision) {
+  for (const auto& [key, at] : guards_) s_.seen_[key] = {0, revision};
   for (const auto& [key, version] : versions_) {
     if (version) {
       s_.seen_[key] = {*version, revision};
@@ -226,6 +251,7 @@ void EtcdStore::TxnPlan::rememberLocked(std::int64_t revision) {
 namespace {
 
 bool holds(const Compare& c, const std::optional<KeyValue>& now) {
+  if (c.op == Compare::Op::kLess) return (now ? now->mod_revision : 0) < c.value;
   return c.target == Compare::Target::kCreateRevision
              ? !now.has_value()
              : now.has_value() && now->mod_revision == c.value;
@@ -265,6 +291,9 @@ Status EtcdStore::overtaken(const std::vector<Compare>& compares,
 
 std::string EtcdStore::describeKey(const std::string& key) const {
   if (key == keys_.leader()) return "leadership: another replica was elected";
+  if (auto n = keys_.in(key, "netpools/")) {
+    return "the pools of network \"" + std::string(*n) + "\" (another replica changed them)";
+  }
   if (auto n = keys_.in(key, "pool/")) return poolRecordName(std::string(*n));
   if (auto n = keys_.in(key, "macpool/")) return macPoolRecordName(std::string(*n));
   if (keys_.in(key, "bind/")) return bindingRecordName(trailingNumber(key));
@@ -353,6 +382,8 @@ std::size_t EtcdStore::costOf(const Write& write) const {
     return 2 + (held != claims_.end() ? held->second.size() : 0);
   }
   if (const auto* e = std::get_if<ledger::AppendEvent>(&write)) return 1 + e->event.keys.size();
+  if (std::holds_alternative<ledger::PutPool>(write))
+    return 2;  // the record and its network's guard
   return 1;
 }
 
