@@ -72,18 +72,12 @@ void EtcdStore::markFed(std::int64_t revision) {
     std::lock_guard lock(fed_mu_);
     fed_revision_ = std::max(fed_revision_, revision);
   }
-  raiseReadPosition(revision);
   fed_cv_.notify_all();
 }
 
-void EtcdStore::raiseReadPosition(std::int64_t revision) {
-  std::int64_t at = read_position_.load();
-  while (at < revision && !read_position_.compare_exchange_weak(at, revision)) {
-  }
-}
-
 std::uint64_t EtcdStore::readPosition() const {
-  return static_cast<std::uint64_t>(read_position_.load());
+  std::lock_guard lock(fed_mu_);
+  return static_cast<std::uint64_t>(fed_revision_);
 }
 
 Status EtcdStore::catchUp(std::chrono::milliseconds timeout) {
@@ -92,14 +86,8 @@ Status EtcdStore::catchUp(std::chrono::milliseconds timeout) {
   // revision of its newest transaction.
   auto newest = client_->latestModRevision(from, prefixEnd(from));
   if (!newest) return newest.status();
-  std::int64_t loaded;
-  {
-    std::lock_guard lock(mu_);
-    loaded = loaded_revision_;
-  }
   std::unique_lock lock(fed_mu_);
-  if (fed_cv_.wait_for(lock, timeout,
-                       [&] { return fed_revision_ >= *newest || loaded >= *newest; })) {
+  if (fed_cv_.wait_for(lock, timeout, [&] { return fed_revision_ >= *newest; })) {
     return Status::ok();
   }
   const std::int64_t behind = *newest - fed_revision_;

@@ -153,7 +153,7 @@ Result<ledger::StoreState> EtcdStore::loadOnce() {
   last_seq_ = s.last_event_seq;
   s.last_binding_id = std::max(*deleted, s.bindings.empty() ? 0 : s.bindings.back().id);
   loaded_revision_ = revision;
-  raiseReadPosition(revision);
+  markFed(revision);  // what was loaded is what memory will hold
   s.last_event_position = (static_cast<std::uint64_t>(revision) + 1) << kRankBits;
   --s.last_event_position;  // every rank of `revision`
   return s;

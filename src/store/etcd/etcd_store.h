@@ -128,7 +128,6 @@ class EtcdStore final : public ledger::Store {
   // The feed: one watch response's revisions, each another writer's batch (etcd_feed.cc).
   void feedLoop();
   void markFed(std::int64_t revision);
-  void raiseReadPosition(std::int64_t revision);
   bool deliver(const WatchBatch& batch);
   std::vector<ledger::Write> writesOf(const std::vector<const WatchEvent*>& events, bool own);
 
@@ -149,12 +148,10 @@ class EtcdStore final : public ledger::Store {
   std::thread feed_;
   std::atomic<bool> stopping_{false};
   std::int64_t next_revision_ = 0;  // feed thread only
-  std::mutex fed_mu_;
+  // Not mu_: readPosition() runs under the Ledger's lock, and mu_ is held across a commit.
+  mutable std::mutex fed_mu_;
   std::condition_variable fed_cv_;
-  std::int64_t fed_revision_ = 0;  // every revision up to it is in memory (fed_mu_)
-  // max(loaded, fed) revision, lock-free: readPosition() runs under the Ledger's lock, and mu_
-  // is held across a commit's round trip.
-  std::atomic<std::int64_t> read_position_{0};
+  std::int64_t fed_revision_ = 0;  // loaded or fed: every revision up to it is in memory
 
   std::thread campaign_;
   std::mutex campaign_mu_;
