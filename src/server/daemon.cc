@@ -116,6 +116,21 @@ Result<ledger::StoreCredentials> storeCredentials(const DaemonConfig& c) {
 
 }  // namespace
 
+namespace {
+
+// The store the daemon opens: SQLite in the data directory by default; an etcd store keeps its
+// replica's history archive there unless its URL names one.
+std::string storeUrl(const DaemonConfig& config) {
+  const std::string& s = config.store;
+  if (s.empty()) return "sqlite:" + config.data_dir + "/ledger.db";
+  const bool etcd = s.rfind("etcd:", 0) == 0 || s.rfind("etcds:", 0) == 0;
+  if (!etcd || s.find("history=") != std::string::npos) return s;
+  return s + (s.find('?') == std::string::npos ? "?" : "&") + "history=" + config.data_dir +
+         "/history.db";
+}
+
+}  // namespace
+
 Result<store::CopyCounts> migrateLedger(const DaemonConfig& config, const std::string& from) {
   store::registerBuiltinStores();
   if (config.store.empty()) {
@@ -203,12 +218,16 @@ struct Daemon::Impl {
           hub->heartbeat();  // SSE keep-alives; drops gone clients
         last_heartbeat = steady_clock::now();
       }
-      if (leading && steady_clock::now() - last_prune > hours(1)) {
+      if (steady_clock::now() - last_prune > hours(1)) {
         auto cutoff = duration_cast<milliseconds>(clock->now().time_since_epoch()).count() -
                       config.retention_days * 86400LL * 1000;
+        // Every replica: each prunes its own history archive (the store leaves a shared log to
+        // the elected one).
         (void)store->pruneEvents(cutoff);
-        (void)forgetExpiredAnswers(
-            *ledger, duration_cast<milliseconds>(clock->now().time_since_epoch()).count());
+        if (leading) {
+          (void)forgetExpiredAnswers(
+              *ledger, duration_cast<milliseconds>(clock->now().time_since_epoch()).count());
+        }
         last_prune = steady_clock::now();
       }
       lock.lock();
@@ -222,8 +241,7 @@ Status Daemon::Impl::openLedger() {
   if (ec) {
     return Status::unavailable("data-dir " + config.data_dir + ": " + ec.message());
   }
-  std::string url =
-      config.store.empty() ? "sqlite:" + config.data_dir + "/ledger.db" : config.store;
+  const std::string url = storeUrl(config);
   auto credentials = storeCredentials(config);
   if (!credentials) return credentials.status();
   auto opened = ledger::openStore(url, *credentials);

@@ -20,6 +20,18 @@ std::string sqlitePath(const std::string& location) {
   return location;
 }
 
+// An etcd replica's history archive: a SQLite file of its own, or memory when no path is given.
+// Not fsync'd per batch: what a crash loses of it is read again from etcd's log (the archive
+// records the revision it is complete through in the same transaction as its events).
+Result<std::unique_ptr<ledger::Store>> historyArchiveStore(const std::string& path) {
+  if (path.empty()) return std::unique_ptr<ledger::Store>(std::make_unique<MemoryStore>());
+  SqliteOptions options;
+  options.fsync_each_batch = false;
+  auto store = SqliteStore::open(path, options);
+  if (!store) return store.status().withContext("store: history=" + path);
+  return std::unique_ptr<ledger::Store>(std::move(*store));
+}
+
 }  // namespace
 
 void registerBuiltinStores() {
@@ -46,9 +58,11 @@ void registerBuiltinStores() {
                    const ledger::StoreCredentials& c) -> Result<std::unique_ptr<ledger::Store>> {
             auto target = etcd::parseEtcdUrl(scheme, location);
             if (!target) return target.status();
-            auto store =
-                etcd::EtcdStore::open(std::string(scheme) + ":" + location, std::move(*target),
-                                      {c.ca_file, c.cert_file, c.key_file, c.user, c.password});
+            auto history = historyArchiveStore(target->history_path);
+            if (!history) return history.status();
+            auto store = etcd::EtcdStore::open(
+                std::string(scheme) + ":" + location, std::move(*target),
+                {c.ca_file, c.cert_file, c.key_file, c.user, c.password}, std::move(*history));
             if (!store) return store.status();
             return std::unique_ptr<ledger::Store>(std::move(*store));
           });

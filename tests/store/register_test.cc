@@ -64,6 +64,28 @@ TEST(RegisterTest, TheEtcdUrlCarriesTheClustersTxnOpsLimit) {
   EXPECT_EQ(raised->endpoints.size(), 2u);
 }
 
+TEST(RegisterTest, TheEtcdUrlNamesTheHistoryArchiveAndHowLongEtcdKeepsEvents) {
+  auto plain = etcd::parseEtcdUrl("etcd", "//h:1/p");
+  ASSERT_TRUE(plain.isOk());
+  EXPECT_EQ(plain->history_path, "");
+  EXPECT_EQ(plain->log_hours, 168);
+  auto all = etcd::parseEtcdUrl("etcd",
+                                "//h:1/p?history=/var/lib/n/history.db&log-hours=48"
+                                "&max-txn-ops=512");
+  ASSERT_TRUE(all.isOk()) << all.status().toString();
+  EXPECT_EQ(all->history_path, "/var/lib/n/history.db");
+  EXPECT_EQ(all->log_hours, 48);
+  EXPECT_EQ(all->max_txn_ops, 512);
+  EXPECT_EQ(all->prefix, "/p/");
+  for (const char* bad : {"//h:1/p?log-hours=0", "//h:1/p?log-hours=1.5", "//h:1/p?log-hours=",
+                          "//h:1/p?history=", "//h:1/p?colour=blue", "//h:1/p?max-txn-ops=8"}) {
+    auto s = etcd::parseEtcdUrl("etcd", bad);
+    ASSERT_FALSE(s.isOk()) << bad;
+    EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(s.status().message().find("store:"), std::string::npos) << s.status().message();
+  }
+}
+
 TEST(RegisterTest, AnAbsentEtcdClusterIsUnavailableNotAHang) {
   registerBuiltinStores();
   testing_etcd::EtcdTestCluster unused;  // its ports are free: nothing listens there

@@ -52,7 +52,10 @@ class StoreConformanceTest : public ::testing::TestWithParam<Backend> {
   }
 
   void open() {
-    auto s = ledger::openStore(etcd_ ? etcd_->url("conformance") : GetParam().url(dir_));
+    // etcd: with the history archive a replica of netledgerd keeps in its data directory.
+    auto s =
+        ledger::openStore(etcd_ ? etcd_->url("conformance") + "?history=" + dir_.file("history.db")
+                                : GetParam().url(dir_));
     ASSERT_TRUE(s.isOk()) << s.status().toString();
     store_ = std::move(*s);
   }

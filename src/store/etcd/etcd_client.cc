@@ -124,6 +124,53 @@ std::string prefixEnd(std::string prefix) {
   return std::string(1, '\0');  // every key
 }
 
+namespace {
+
+// One "NAME=N" option with N in [lo, hi].
+Status parseNumberOption(std::string_view name, std::string_view value, std::int64_t lo,
+                         std::int64_t hi, std::int64_t& out) {
+  std::int64_t n = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (ec != std::errc() || end != value.data() + value.size() || n < lo || n > hi) {
+    return Status::invalidArgument("store: \"" + std::string(name) + "=" + std::string(value) +
+                                   "\": wants a whole number from " + std::to_string(lo) + " to " +
+                                   std::to_string(hi));
+  }
+  out = n;
+  return Status::ok();
+}
+
+// "max-txn-ops=N&history=PATH&log-hours=N" (each optional).
+Status parseStoreOptions(std::string_view query, EtcdTarget& t) {
+  while (!query.empty()) {
+    std::size_t amp = query.find('&');
+    std::string_view option = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    std::size_t eq = option.find('=');
+    std::string_view name = option.substr(0, eq);
+    std::string_view value = eq == std::string_view::npos ? "" : option.substr(eq + 1);
+    std::int64_t n = 0;
+    if (name == "max-txn-ops") {
+      NL_RETURN_IF_ERROR(parseNumberOption(name, value, 16, 100000, n));
+      t.max_txn_ops = static_cast<int>(n);
+    } else if (name == "log-hours") {
+      NL_RETURN_IF_ERROR(parseNumberOption(name, value, 1, 24 * 3650, n));
+      t.log_hours = n;
+    } else if (name == "history" && !value.empty()) {
+      t.history_path = std::string(value);
+    } else {
+      return Status::invalidArgument(
+          "store: \"?" + std::string(option) +
+          "\": the options are max-txn-ops=N (16 to 100000, the cluster's --max-txn-ops), "
+          "history=PATH (this replica's history archive) and log-hours=N (how long etcd keeps "
+          "events)");
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
 Result<EtcdTarget> parseEtcdUrl(const std::string& scheme, const std::string& location) {
   EtcdTarget t;
   t.tls = scheme == "etcds";
@@ -134,20 +181,8 @@ Result<EtcdTarget> parseEtcdUrl(const std::string& scheme, const std::string& lo
   }
   rest.remove_prefix(2);
   if (std::size_t q = rest.find('?'); q != std::string_view::npos) {
-    std::string_view query = rest.substr(q + 1);
+    NL_RETURN_IF_ERROR(parseStoreOptions(rest.substr(q + 1), t));
     rest = rest.substr(0, q);
-    constexpr std::string_view kOps = "max-txn-ops=";
-    int ops = 0;
-    auto [end, ec] =
-        query.rfind(kOps, 0) == 0
-            ? std::from_chars(query.data() + kOps.size(), query.data() + query.size(), ops)
-            : std::from_chars_result{query.data(), std::errc::invalid_argument};
-    if (ec != std::errc() || end != query.data() + query.size() || ops < 16 || ops > 100000) {
-      return Status::invalidArgument("store: \"?" + std::string(query) +
-                                     "\": the only option is max-txn-ops=N (16 to 100000, the "
-                                     "cluster's --max-txn-ops)");
-    }
-    t.max_txn_ops = ops;
   }
   std::size_t slash = rest.find('/');
   std::string_view hosts = rest.substr(0, slash);
@@ -383,7 +418,9 @@ Result<TxnResult> EtcdClient::txn(const std::vector<Compare>& compares,
   json::array success;
   for (const TxnOp& op : ops) {
     if (op.is_delete) {
-      success.push_back(json::object{{"request_delete_range", {{"key", base64(op.key)}}}});
+      json::object del{{"key", base64(op.key)}};
+      if (!op.range_end.empty()) del["range_end"] = base64(op.range_end);
+      success.push_back(json::object{{"request_delete_range", std::move(del)}});
     } else {
       json::object put{{"key", base64(op.key)}, {"value", base64(op.value)}};
       if (op.lease != 0) put["lease"] = std::to_string(op.lease);

@@ -33,9 +33,15 @@ struct EtcdTarget {
   bool tls = false;
   // The cluster's --max-txn-ops (etcd's default 128): bounds the operations of one batch.
   int max_txn_ops = 128;
+  // Store options, not the client's: this replica's history archive (a SQLite file; empty: in
+  // memory, filled from etcd's log at start), and how long etcd keeps events (ev/) before the
+  // elected replica prunes them; the archives keep them for the full retention.
+  std::string history_path;
+  std::int64_t log_hours = 24 * 7;
 };
-// `location` is what follows "scheme:" ("//h:p,h:p/prefix[?max-txn-ops=N]"). kInvalidArgument
-// naming the part.
+// `location` is what follows "scheme:"
+// ("//h:p,h:p/prefix[?max-txn-ops=N&history=PATH&log-hours=N]"). kInvalidArgument naming the
+// part.
 Result<EtcdTarget> parseEtcdUrl(const std::string& scheme, const std::string& location);
 
 // How to authenticate: TLS files (etcds://) and etcd user/password auth (both optional).
@@ -71,8 +77,9 @@ struct Compare {
 struct TxnOp {
   bool is_delete = false;
   std::string key;
-  std::string value;       // puts only
-  std::int64_t lease = 0;  // puts only: the key goes when the lease expires (0: never)
+  std::string value;        // puts only
+  std::int64_t lease = 0;   // puts only: the key goes when the lease expires (0: never)
+  std::string range_end{};  // deletes only: every key in [key, range_end) (empty: just `key`)
 };
 struct TxnResult {
   bool succeeded = false;

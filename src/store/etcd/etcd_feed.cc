@@ -51,6 +51,7 @@ Status EtcdStore::follow(ChangeSink sink) {
   sink_ = std::move(sink);
   next_revision_ = loaded_revision_ + 1;
   stopping_ = false;
+  following_ = true;
   feed_ = std::thread([this] { feedLoop(); });
   campaign_ = std::thread([this] { campaignLoop(); });
   return Status::ok();
@@ -65,6 +66,7 @@ void EtcdStore::stopFollowing() {
   client_->stopWatch();
   if (feed_.joinable()) feed_.join();
   if (campaign_.joinable()) campaign_.join();
+  following_ = false;
 }
 
 void EtcdStore::markFed(std::int64_t revision) {
@@ -114,6 +116,9 @@ bool EtcdStore::deliver(const WatchBatch& batch) {
   // Events arrive in revision order; each revision is one writer's transaction.
   std::map<std::int64_t, std::vector<const WatchEvent*>> revisions;
   for (const auto& e : batch.events) revisions[e.kv.mod_revision].push_back(&e);
+  std::vector<ledger::EventRecord> archived;  // every writer's events, for the history archive
+  std::vector<std::int64_t> archived_at;
+  std::int64_t through = 0;
   for (const auto& [revision, events] : revisions) {
     if (revision < next_revision_) continue;
     next_revision_ = revision + 1;
@@ -129,9 +134,17 @@ bool EtcdStore::deliver(const WatchBatch& batch) {
       writes = writesOf(events, own);
     }
     placeEvents(writes, revision);
+    for (const auto& w : writes) {
+      if (const auto* e = std::get_if<ledger::AppendEvent>(&w)) {
+        archived.push_back(e->event);
+        archived_at.push_back(revision);
+      }
+    }
+    through = revision;
     if (!writes.empty() && sink_) (void)sink_(std::move(writes));
     markFed(revision);
   }
+  if (through != 0) archiveFed(archived, archived_at, through);
   if (batch.compact_revision > 0) {
     // etcd compacted revisions this replica had not seen: what they changed is lost to the
     // watch. Ask the sink to reload (an empty batch) and watch on from what that load read.

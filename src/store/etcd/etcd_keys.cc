@@ -25,12 +25,6 @@ std::string Keys::quarantine(std::string_view kind, std::string_view pool,
   return k.append(key);
 }
 
-std::string Keys::historyPrefix(std::string_view history_key) const {
-  std::string k = p_ + "hk/";
-  k.append(history_key).push_back('\0');
-  return k;
-}
-
 std::string Keys::ip(std::string_view network, std::string_view address) const {
   std::string k = p_ + "ip/";
   k.append(network).push_back('\0');

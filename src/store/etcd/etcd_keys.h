@@ -3,8 +3,10 @@
 //
 //   pool/NAME  macpool/NAME  bind/ID20  token/NAME  doc/KIND\0KEY   records (JSON values)
 //   quar/KIND\0POOL\0KEY                                           quarantine entries
-//   ev/SEQ20                  the audit event with that seq
-//   hk/HISTORYKEY\0SEQ20      the same event again, under each of its history keys
+//   ev/SEQ20                  the audit event with that seq (a bounded recent log: each
+//                             replica's history archive keeps them, etcd_archive.h)
+//   hk/...                    copies of events under their history keys, written by builds
+//                             before the archive; deleted at the first prune
 //   ip/NETWORK\0ADDRESS       the binding id holding the address (uniqueness: create-only)
 //   mac/MAC                   the binding id holding the MAC (uniqueness: create-only)
 //   hw/bind/ID20, hw/seq/SEQ20  high-water marks that outlive deletes and pruning
@@ -40,7 +42,6 @@ class Keys {
   std::string document(std::string_view kind, std::string_view key) const;
   std::string quarantine(std::string_view kind, std::string_view pool, std::string_view key) const;
   std::string event(std::uint64_t seq) const { return p_ + "ev/" + number(seq); }
-  std::string historyPrefix(std::string_view history_key) const;
   std::string ip(std::string_view network, std::string_view address) const;
   std::string mac(std::string_view mac) const { return p_ + "mac/" + std::string(mac); }
   std::string bindingMark(std::uint64_t id) const { return p_ + "hw/bind/" + number(id); }

@@ -31,20 +31,28 @@ Status decodeAll(const RangeResult& r, std::vector<Record>& out) {
 
 }  // namespace
 
-EtcdStore::EtcdStore(std::string url, std::unique_ptr<EtcdClient> client, std::string prefix)
+EtcdStore::EtcdStore(std::string url, std::unique_ptr<EtcdClient> client, std::string prefix,
+                     std::unique_ptr<HistoryArchive> archive, std::int64_t log_hours)
     : url_(std::move(url)),
       client_(std::move(client)),
       keys_(std::move(prefix)),
-      writer_(randomWriterId()) {}
+      writer_(randomWriterId()),
+      archive_(std::move(archive)),
+      log_hours_(log_hours) {}
 
 EtcdStore::~EtcdStore() { stopFollowing(); }
 
 Result<std::unique_ptr<EtcdStore>> EtcdStore::open(const std::string& url, EtcdTarget target,
-                                                   EtcdCredentials credentials) {
+                                                   EtcdCredentials credentials,
+                                                   std::unique_ptr<ledger::Store> history) {
+  auto archive = std::make_unique<HistoryArchive>(std::move(history));
+  NL_RETURN_IF_ERROR(archive->open());
   std::string prefix = target.prefix;
+  const std::int64_t log_hours = target.log_hours;
   auto client = EtcdClient::connect(std::move(target), std::move(credentials));
   if (!client) return client.status();
-  std::unique_ptr<EtcdStore> store(new EtcdStore(url, std::move(*client), std::move(prefix)));
+  std::unique_ptr<EtcdStore> store(
+      new EtcdStore(url, std::move(*client), std::move(prefix), std::move(archive), log_hours));
   auto slot = store->drawSlot();
   if (!slot) return slot.status();
   store->slot_ = *slot;
@@ -115,6 +123,9 @@ Result<ledger::StoreState> EtcdStore::load() {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
   while (true) {
     auto s = loadOnce();
+    // History the watch did not bring (before this load, or while this replica was away): a
+    // failure leaves it to the next query.
+    if (s.isOk() && !syncArchive().isOk()) archive_stale_ = true;
     if (s.isOk() || s.status().code() != StatusCode::kUnavailable ||
         std::chrono::steady_clock::now() > deadline) {
       return s;
@@ -159,38 +170,6 @@ Result<ledger::StoreState> EtcdStore::loadOnce() {
   return s;
 }
 
-Result<std::vector<ledger::EventRecord>> EtcdStore::queryEvents(const ledger::EventQuery& q) {
-  const std::string section = q.key ? keys_.historyPrefix(*q.key) : keys_.section("ev/");
-  const bool descending = q.before_seq > 0;
-  std::string from = section + Keys::number(q.after_seq + 1);
-  std::string end = descending ? section + Keys::number(q.before_seq) : prefixEnd(section);
-  std::vector<ledger::EventRecord> out;
-  const std::int64_t page = static_cast<std::int64_t>(std::clamp<std::size_t>(q.limit, 64, 1000));
-  std::int64_t revision = 0;
-  while (out.size() < q.limit) {
-    auto r = client_->range(from, end, page, revision, descending);
-    if (!r) return r.status();
-    revision = r->revision;
-    for (const auto& kv : r->kvs) {
-      ledger::EventRecord e;
-      NL_RETURN_IF_ERROR(decode(kv.value, e));
-      if ((q.op && e.op != *q.op) || (q.actor && e.actor != *q.actor) || e.time < q.from ||
-          e.time > q.to) {
-        continue;
-      }
-      out.push_back(std::move(e));
-      if (out.size() == q.limit) break;
-    }
-    if (!r->more || r->kvs.empty()) break;
-    if (descending) {
-      end = r->kvs.back().key;
-    } else {
-      from = r->kvs.back().key + '\0';
-    }
-  }
-  return out;
-}
-
 Result<std::vector<ledger::EventRecord>> EtcdStore::eventsAfter(std::uint64_t after,
                                                                 std::size_t limit) {
   const std::string section = keys_.section("ev/");
@@ -227,36 +206,6 @@ Result<std::vector<ledger::EventRecord>> EtcdStore::eventsAfter(std::uint64_t af
     if (!out.empty() || !r->more) return out;
     from = last;  // everything before `last` was at or before `after`
   }
-}
-
-Result<std::size_t> EtcdStore::pruneEvents(ledger::Millis before) {
-  auto all = client_->rangeAll(keys_.section("ev/"), prefixEnd(keys_.section("ev/")));
-  if (!all) return all.status();
-  std::vector<TxnOp> ops;
-  std::size_t pruned = 0;
-  std::uint64_t top = 0;
-  auto flush = [&]() -> Status {
-    if (ops.empty()) return Status::ok();
-    ops.push_back({false, keys_.seqMark(top), ""});
-    auto r = client_->txn({}, ops);
-    ops.clear();
-    return r.status();
-  };
-  for (const auto& kv : all->kvs) {
-    ledger::EventRecord e;
-    NL_RETURN_IF_ERROR(decode(kv.value, e));
-    if (e.time >= before) continue;
-    ops.push_back({true, kv.key, {}});
-    for (const auto& hk : e.keys)
-      ops.push_back({true, keys_.historyPrefix(hk) + Keys::number(e.seq), {}});
-    top = std::max(top, e.seq);
-    ++pruned;
-    if (ops.size() >= 100) NL_RETURN_IF_ERROR(flush());
-  }
-  NL_RETURN_IF_ERROR(flush());
-  if (compact_below_ > 0) (void)client_->compact(compact_below_);  // already compacted: fine
-  compact_below_ = all->revision;
-  return pruned;
 }
 
 Status EtcdStore::snapshotTo(const std::string& path) {

@@ -13,6 +13,9 @@
 //   transaction to the ledger as a batch of writes, in revision order; of this process's own
 //   transactions (already in memory) it hands back the events alone, so the event stream and
 //   webhooks see every writer's events in one order, etcd's (EventRecord::position).
+// - History is answered from this replica's archive (etcd_archive.h), fed by the same watch and
+//   at load from etcd's log of events (ev/), which the elected replica prunes after log-hours;
+//   etcd holds each event once, with no per-history-key copies.
 //
 // Thread-safe: apply() from the committer, queries from any thread, the watch on its own.
 
@@ -30,6 +33,7 @@
 #include <vector>
 
 #include "ledger/store.h"
+#include "store/etcd/etcd_archive.h"
 #include "store/etcd/etcd_client.h"
 #include "store/etcd/etcd_keys.h"
 
@@ -37,9 +41,12 @@ namespace netledger::store::etcd {
 
 class EtcdStore final : public ledger::Store {
  public:
-  // Connects (one round trip, so a wrong endpoint or password fails here).
+  // Connects (one round trip, so a wrong endpoint or password fails here) and opens the history
+  // archive kept in `history` (a store of this process's own; only its events and one document
+  // of its own are used).
   static Result<std::unique_ptr<EtcdStore>> open(const std::string& url, EtcdTarget target,
-                                                 EtcdCredentials credentials);
+                                                 EtcdCredentials credentials,
+                                                 std::unique_ptr<ledger::Store> history);
   ~EtcdStore() override;
 
   Result<ledger::StoreState> load() override;
@@ -49,6 +56,9 @@ class EtcdStore final : public ledger::Store {
   // the only compares that failed are seqs all the same (two replicas on one slot), they are
   // renumbered after the highest stored seq and the transaction is sent again (up to 8 times).
   Status commit(std::vector<ledger::Write>& batch) override;
+  // From the history archive: while following, once it holds this process's own last batch
+  // (read-your-writes; other replicas' events arrive with the feed); otherwise after reading
+  // etcd's log since the archive's revision.
   Result<std::vector<ledger::EventRecord>> queryEvents(const ledger::EventQuery& query) override;
   // In the order of etcd's revisions (EventRecord::position = revision << kRankBits | the
   // event's rank by seq in its transaction), the one order every replica serves events in.
@@ -59,9 +69,11 @@ class EtcdStore final : public ledger::Store {
     constexpr std::uint64_t kMaxRank = (std::uint64_t{1} << kRankBits) - 1;
     return (static_cast<std::uint64_t>(revision) << kRankBits) | std::min(rank, kMaxRank);
   }
-  // Also compacts etcd's history up to the revision the previous call saw (the daemon's leader
-  // calls this hourly, so no replica's watch is that far behind): etcd 3.4 keeps every
-  // revision until told otherwise.
+  // Prunes this replica's archive (every replica calls it), and — on the elected replica, or in
+  // a process that does not follow — etcd's log of events older than `before` or than
+  // log-hours, whichever is later, then compacts etcd's history up to the revision the previous
+  // call saw (hourly, so no replica's watch is that far behind): etcd 3.4 keeps every revision
+  // until told otherwise. Returns how many events left the archive.
   Result<std::size_t> pruneEvents(ledger::Millis before) override;
   // kInvalidArgument: etcd's own `etcdctl snapshot save` copies the whole cluster.
   Status snapshotTo(const std::string& path) override;
@@ -101,7 +113,8 @@ class EtcdStore final : public ledger::Store {
   };
   class TxnPlan;  // etcd_txn.cc
 
-  EtcdStore(std::string url, std::unique_ptr<EtcdClient> client, std::string prefix);
+  EtcdStore(std::string url, std::unique_ptr<EtcdClient> client, std::string prefix,
+            std::unique_ptr<HistoryArchive> archive, std::int64_t log_hours);
 
   // The transaction of `batch`; `only_seqs` says whether a refusal was due to event seqs alone.
   Status attempt(const std::vector<ledger::Write>& batch, bool* only_seqs);
@@ -130,6 +143,12 @@ class EtcdStore final : public ledger::Store {
   void markFed(std::int64_t revision);
   bool deliver(const WatchBatch& batch);
   std::vector<ledger::Write> writesOf(const std::vector<const WatchEvent*>& events, bool own);
+  // The archive (etcd_archive_sync.cc): brought up to etcd's log, fed by the watch, awaited.
+  Status syncArchive();
+  void archiveFed(const std::vector<ledger::EventRecord>& events,
+                  const std::vector<std::int64_t>& revisions, std::int64_t through);
+  void awaitArchived(std::int64_t revision, std::chrono::milliseconds timeout);
+  Status pruneLog(ledger::Millis before);
 
   const std::string url_;
   const std::unique_ptr<EtcdClient> client_;
@@ -161,7 +180,16 @@ class EtcdStore final : public ledger::Store {
   std::atomic<std::int64_t> leading_until_{0};  // steady clock, ns
   std::atomic<std::int64_t> quorum_seen_{0};    // steady clock, ns: the last quorum answer
   std::int64_t compact_below_ = 0;              // pruneEvents only
-  std::uint64_t batches_ = 0;                   // this writer's transactions (mu_)
+  bool legacy_copies_gone_ = false;             // pruneEvents only
+
+  const std::unique_ptr<HistoryArchive> archive_;
+  const std::int64_t log_hours_;
+  std::atomic<bool> following_{false};
+  std::atomic<bool> archive_stale_{false};           // an append failed: resync from etcd's log
+  std::atomic<std::int64_t> committed_revision_{0};  // this process's last batch with events
+  std::mutex archived_mu_;
+  std::condition_variable archived_cv_;
+  std::uint64_t batches_ = 0;  // this writer's transactions (mu_)
 };
 
 }  // namespace netledger::store::etcd

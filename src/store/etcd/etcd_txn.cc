@@ -220,9 +220,7 @@ Status EtcdStore::TxnPlan::add(const Write& write) {
               return Status::conflict(eventRecordName(e.seq) + ": already exists");
             }
             mustNotExist(k.event(e.seq));
-            std::string value = encode(e);
-            for (const auto& hk : e.keys) put(k.historyPrefix(hk) + Keys::number(e.seq), value);
-            put(k.event(e.seq), std::move(value));
+            put(k.event(e.seq), encode(e));  // indexed by history key in each replica's archive
             return Status::ok();
           },
       },
@@ -341,8 +339,10 @@ Status EtcdStore::attempt(const std::vector<Write>& batch, bool* only_seqs) {
   }
   plan.rememberLocked(revision);
   for (const Write& w : batch) {
-    if (const auto* e = std::get_if<ledger::AppendEvent>(&w))
+    if (const auto* e = std::get_if<ledger::AppendEvent>(&w)) {
       last_seq_ = std::max(last_seq_, e->event.seq);
+      committed_revision_ = revision;  // history queries wait for the archive to hold it
+    }
   }
   return Status::ok();
 }
@@ -381,7 +381,6 @@ std::size_t EtcdStore::costOf(const Write& write) const {
     auto held = claims_.find(d->id);
     return 2 + (held != claims_.end() ? held->second.size() : 0);
   }
-  if (const auto* e = std::get_if<ledger::AppendEvent>(&write)) return 1 + e->event.keys.size();
   if (std::holds_alternative<ledger::PutPool>(write))
     return 2;  // the record and its network's guard
   return 1;

@@ -708,9 +708,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
   // FULL: the WAL is fsync'd at every commit, so an acknowledged batch survives power loss.
   // The cache keeps the B-tree interior pages of a million bindings resident. The size limit
   // lets the WAL shrink back after a burst of large batches (it never does by default).
-  NL_RETURN_IF_ERROR(
-      c.exec("PRAGMA synchronous = FULL; PRAGMA cache_size = -16384;"
-             "PRAGMA journal_size_limit = 67108864"));
+  NL_RETURN_IF_ERROR(c.exec(std::string("PRAGMA synchronous = ") +
+                            (options.fsync_each_batch ? "FULL" : "NORMAL") +
+                            "; PRAGMA cache_size = -16384; PRAGMA journal_size_limit = 67108864"));
   NL_RETURN_IF_ERROR(sqlite::migrate(c, nowMillis()));
   NL_RETURN_IF_ERROR(impl->prepareWriteStatements());
 

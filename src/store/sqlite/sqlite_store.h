@@ -16,6 +16,9 @@ namespace netledger::store {
 struct SqliteOptions {
   // How long a write waits for a lock held by another process before failing kUnavailable.
   int busy_timeout_ms = 5000;
+  // false: synchronous=NORMAL, for a copy whose last batches can be rebuilt from elsewhere (an
+  // etcd replica's history archive) — a crash may lose them, never corrupt the file.
+  bool fsync_each_batch = true;
 };
 
 class SqliteStore final : public ledger::Store {

@@ -1,0 +1,52 @@
+#pragma once
+// HistoryArchive: one replica's copy of every event of the etcd prefix, kept in a store of the
+// replica's own (SQLite beside its data in netledgerd, memory: when no path is given), with the
+// etcd revision it is complete through.
+//
+// etcd holds the ledger's current state and a bounded recent log of events (ev/, pruned past
+// the URL's log-hours); the history — who held an address when, lineage, the audit log — is
+// answered from here, where it can grow to the retention period. It is fed in revision order
+// (from the watch as the feed delivers, and from etcd's log at load), so it never holds an
+// event twice and, after a crash, resumes from the revision it recorded with its last batch.
+//
+//   HistoryArchive archive(std::make_unique<MemoryStore>());
+//   NL_RETURN_IF_ERROR(archive.open());
+//   NL_RETURN_IF_ERROR(archive.append(revision, events));  // revisions <= revision() skipped
+//   auto page = archive.query(q);
+//
+// Thread-safe.
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "ledger/store.h"
+
+namespace netledger::store::etcd {
+
+class HistoryArchive {
+ public:
+  explicit HistoryArchive(std::unique_ptr<ledger::Store> store);
+
+  // Reads the revision the archive is complete through (0 for a new one).
+  Status open();
+  std::int64_t revision() const;
+
+  // Appends `events`, each with the etcd revision it was committed at (`revisions[i]`, in
+  // ascending order), leaving out those at or below revision(); then revision() is `through`
+  // (>= every revision given): the archive holds every event committed up to it.
+  Status append(const std::vector<ledger::EventRecord>& events,
+                const std::vector<std::int64_t>& revisions, std::int64_t through);
+
+  Result<std::vector<ledger::EventRecord>> query(const ledger::EventQuery& q);
+  Result<std::size_t> prune(ledger::Millis before);
+
+ private:
+  mutable std::mutex mu_;
+  std::unique_ptr<ledger::Store> store_;
+  std::int64_t revision_ = 0;
+  std::uint64_t marker_version_ = 0;  // the revision document's version in store_
+};
+
+}  // namespace netledger::store::etcd

@@ -1,0 +1,151 @@
+// The etcd store's history against a real etcd member: history is answered from each replica's
+// archive (fed by the watch, read-your-writes for its own batches), etcd holds each event once,
+// and the archive keeps what etcd's bounded log has pruned.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "ledger/store.h"
+#include "store/etcd/etcd_client.h"
+#include "store/register.h"
+#include "store/store_test_util.h"
+#include "testing/etcd_cluster.h"
+
+namespace netledger::store {
+namespace {
+
+using namespace std::chrono_literals;
+using testing_util::event;
+using testing_util::Query;
+
+ledger::Millis nowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::vector<std::uint64_t> seqs(const Result<std::vector<ledger::EventRecord>>& r) {
+  std::vector<std::uint64_t> out;
+  EXPECT_TRUE(r.isOk()) << r.status().toString();
+  if (r.isOk()) {
+    for (const auto& e : *r) out.push_back(e.seq);
+  }
+  return out;
+}
+
+class EtcdHistoryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    registerBuiltinStores();
+    ASSERT_TRUE(cluster_.start()) << cluster_.error();
+  }
+  // A replica with its archive at `history` (memory when empty).
+  std::unique_ptr<ledger::Store> open(const std::string& history, const std::string& more = "") {
+    std::string url = cluster_.url("hist");
+    std::string options = history.empty() ? "" : "history=" + history;
+    if (!more.empty()) options += (options.empty() ? "" : "&") + more;
+    if (!options.empty()) url += "?" + options;
+    auto s = ledger::openStore(url);
+    EXPECT_TRUE(s.isOk()) << s.status().toString();
+    if (!s.isOk()) return nullptr;
+    EXPECT_TRUE((*s)->load().isOk());
+    return std::move(*s);
+  }
+  std::size_t keysUnder(const std::string& section) {
+    auto target = etcd::parseEtcdUrl("etcd", "//" + cluster_.endpoints());
+    auto client = etcd::EtcdClient::connect(*target, {});
+    if (!client) return 999;
+    auto r = (*client)->range("/hist/" + section, etcd::prefixEnd("/hist/" + section));
+    return r.isOk() ? r->kvs.size() : 999;
+  }
+  Status putRaw(const std::string& key) {
+    auto target = etcd::parseEtcdUrl("etcd", "//" + cluster_.endpoints());
+    auto client = etcd::EtcdClient::connect(*target, {});
+    if (!client) return client.status();
+    return (*client)->txn({}, {{false, key, "x"}}).status();
+  }
+
+  testing_etcd::EtcdTestCluster cluster_{1};
+  testing_util::TempDir dir_;
+};
+
+TEST_F(EtcdHistoryTest, OwnEventsAnswerAtOnceAndAnotherReplicasArriveWithTheFeed) {
+  auto a = open(dir_.file("a.db"));
+  auto b = open(dir_.file("b.db"));
+  ASSERT_TRUE(a && b);
+  NL_ASSERT_OK(a->follow([](std::vector<ledger::Write>&&) { return Status::ok(); }));
+  NL_ASSERT_OK(b->follow([](std::vector<ledger::Write>&&) { return Status::ok(); }));
+  for (std::uint64_t i = 1; i <= 20; ++i) {
+    auto& writer = i % 2 ? a : b;
+    NL_ASSERT_OK(writer->apply({ledger::AppendEvent{event(i, 1000 + i, "x", "t", {"ip:1"})}}));
+    // The writer's own batch, right away (no waiting in the test: the store waits).
+    auto own = seqs(writer->queryEvents(Query().key("ip:1").limit(100)));
+    ASSERT_FALSE(own.empty());
+    EXPECT_EQ(own.back(), i);
+  }
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (seqs(a->queryEvents(Query().key("ip:1").limit(100))).size() < 20 ||
+         seqs(b->queryEvents(Query().key("ip:1").limit(100))).size() < 20) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the feed did not bring them";
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(seqs(a->queryEvents(Query().limit(100))), seqs(b->queryEvents(Query().limit(100))));
+  EXPECT_EQ(keysUnder("hk/"), 0u) << "an event is kept once in etcd, not under each key";
+  a->stopFollowing();
+  b->stopFollowing();
+}
+
+TEST_F(EtcdHistoryTest, TheArchiveKeepsWhatEtcdsBoundedLogPruned) {
+  const ledger::Millis now = nowMillis();
+  const ledger::Millis old = now - 3 * 3'600'000;  // older than log-hours=1, within retention
+  {
+    auto a = open(dir_.file("a.db"), "log-hours=1");
+    ASSERT_TRUE(a);
+    NL_ASSERT_OK(a->apply({ledger::AppendEvent{event(1, old, "x", "t", {"mac:m"})},
+                           ledger::AppendEvent{event(2, now, "x", "t", {"mac:m"})}}));
+    auto pruned = a->pruneEvents(now - 180LL * 86'400'000);  // retention: nothing goes
+    ASSERT_TRUE(pruned.isOk()) << pruned.status().toString();
+    EXPECT_EQ(*pruned, 0u);
+    EXPECT_EQ(keysUnder("ev/"), 1u) << "etcd keeps the last hour only";
+    EXPECT_EQ(seqs(a->queryEvents(Query().key("mac:m"))), (std::vector<std::uint64_t>{1, 2}));
+    auto recent = a->eventsAfter(0, 10);  // the global order is etcd's log
+    EXPECT_EQ(seqs(recent), (std::vector<std::uint64_t>{2}));
+  }
+  // The same replica again: its archive on disk still answers; a new one has the log only.
+  auto again = open(dir_.file("a.db"));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(seqs(again->queryEvents(Query().key("mac:m"))), (std::vector<std::uint64_t>{1, 2}));
+  auto fresh = open(dir_.file("fresh.db"));
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(seqs(fresh->queryEvents(Query().key("mac:m"))), (std::vector<std::uint64_t>{2}));
+  // Retention reaches the archive too.
+  auto pruned = again->pruneEvents(old + 1);
+  ASSERT_TRUE(pruned.isOk());
+  EXPECT_EQ(*pruned, 1u);
+  EXPECT_EQ(seqs(again->queryEvents(Query().key("mac:m"))), (std::vector<std::uint64_t>{2}));
+}
+
+TEST_F(EtcdHistoryTest, CopiesUnderHistoryKeysFromOlderBuildsGoAtThePrune) {
+  NL_ASSERT_OK(putRaw(std::string("/hist/hk/ip:1") + '\0' + "00000000000000000001"));
+  NL_ASSERT_OK(putRaw(std::string("/hist/hk/ip:2") + '\0' + "00000000000000000002"));
+  ASSERT_EQ(keysUnder("hk/"), 2u);
+  auto a = open("");
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(a->pruneEvents(0).isOk());
+  EXPECT_EQ(keysUnder("hk/"), 0u);
+}
+
+TEST_F(EtcdHistoryTest, AnArchiveThatIsNotANetledgerDatabaseIsRefusedByName) {
+  const std::string path = dir_.file("not-a-db");
+  FILE* f = std::fopen(path.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs("this is not SQLite\n", f);
+  std::fclose(f);
+  auto s = ledger::openStore(cluster_.url("hist") + "?history=" + path);
+  ASSERT_FALSE(s.isOk());
+  EXPECT_NE(s.status().message().find("history="), std::string::npos) << s.status().toString();
+}
+
+}  // namespace
+}  // namespace netledger::store
