@@ -89,6 +89,10 @@ class MacAllocator {
     return registry_.release(mac, now, layout_.quarantine);
   }
 
+  // Where the sequential strategy goes on from (wrapped to the prefix): replicas start theirs
+  // apart so that they rarely race for the same next MAC.
+  void setCursor(std::uint64_t suffix) { cursor_ = suffix & (layout_.prefix.size() - 1); }
+
   const MacPoolLayout& layout() const { return layout_; }
   // How many MACs the prefix spans (all-zero excluded).
   std::uint64_t size() const;

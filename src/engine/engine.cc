@@ -19,8 +19,17 @@ using ledger::DocumentRecord;
 
 namespace {
 
-constexpr const char* kConflictDoc = "conflict";
-constexpr const char* kPolicyDoc = "policy";
+constexpr const char* kConflictDoc = Engine::kConflictKind;
+constexpr const char* kPolicyDoc = Engine::kPolicyKind;
+
+Result<Conflict> storedConflict(const DocumentRecord& d) {
+  json::error_code ec;
+  auto v = json::parse(d.body, ec);
+  if (ec) return Status::internal("conflict " + d.key + ": stored body is not JSON");
+  auto c = conflictFromJson(v);
+  if (!c) return c.status().withContext("conflict " + d.key);
+  return c;
+}
 
 bool isLinkLocal(const addr::IpAddress& ip) {
   if (ip.isV4()) return (ip.bits() >> 16) == 0xa9fe;  // 169.254.0.0/16
@@ -76,23 +85,77 @@ Millis Engine::nowMs() const {
 Status Engine::open() {
   std::lock_guard lock(mu_);
   for (const auto& d : ledger_.documents(kConflictDoc)) {
-    json::error_code ec;
-    auto v = json::parse(d.body, ec);
-    if (ec) return Status::internal("conflict " + d.key + ": stored body is not JSON");
-    auto c = conflictFromJson(v);
-    if (!c) return c.status().withContext("conflict " + d.key);
-    next_id_ = std::max(next_id_, c->id + 1);
-    if (c->status != ConflictStatus::kResolved) {
-      unresolved_[{c->kind, c->network, c->subject}] = c->id;
-    }
-    conflicts_.emplace(c->id, std::move(*c));
+    NL_RETURN_IF_ERROR(storedConflict(d).status());  // a start-up refuses what it cannot read
+    adoptDocumentLocked(d);
   }
-  for (const auto& d : ledger_.documents(kPolicyDoc)) {
+  for (const auto& d : ledger_.documents(kPolicyDoc)) adoptDocumentLocked(d);
+  return Status::ok();
+}
+
+void Engine::documentsChanged(ledger::Ledger::DocumentChanges changes) {
+  {
+    std::lock_guard lock(changes_mu_);
+    changes_.push_back(std::move(changes));
+    changes_pending_ = true;
+  }
+  queue_cv_.notify_all();
+}
+
+void Engine::applyDocumentChanges() {
+  std::vector<ledger::Ledger::DocumentChanges> pending;
+  {
+    std::lock_guard lock(changes_mu_);
+    pending.swap(changes_);
+    changes_pending_ = false;
+  }
+  if (pending.empty()) return;
+  std::lock_guard lock(mu_);
+  for (auto& batch : pending) {
+    if (batch.full) {  // the ledger reloaded: what it holds now is all there is
+      conflicts_.clear();
+      unresolved_.clear();
+      aliases_.clear();
+      dirty_.clear();
+      policies_ = options_.policies;
+    }
+    for (const auto& d : batch.put) adoptDocumentLocked(d);
+    for (const auto& [kind, key] : batch.deleted) forgetDocumentLocked(kind, key);
+  }
+}
+
+void Engine::adoptDocumentLocked(const DocumentRecord& d) {
+  if (d.kind == kPolicyDoc) {
     auto kind = parseConflictKind(d.key);
     auto policy = parsePolicy(d.body);
     if (kind && policy) policies_[*kind] = *policy;
+    return;
   }
-  return Status::ok();
+  if (d.kind != kConflictDoc) return;
+  auto c = storedConflict(d);
+  if (!c) return;  // another replica's document this build cannot read: not ours to judge
+  forgetDocumentLocked(d.kind, d.key);
+  last_id_ = std::max(last_id_, c->id);
+  if (c->status != ConflictStatus::kResolved) {
+    // Two replicas that opened one at once both follow the older from now on.
+    auto [at, added] = unresolved_.try_emplace({c->kind, c->network, c->subject}, c->id);
+    if (!added) at->second = std::min(at->second, c->id);
+  }
+  conflicts_[c->id] = std::move(*c);
+}
+
+void Engine::forgetDocumentLocked(const std::string& kind, const std::string& key) {
+  if (kind == kPolicyDoc) {
+    if (auto k = parseConflictKind(key)) policies_.erase(*k);
+    return;
+  }
+  auto id = parseUnsigned("id", key);
+  if (!id) return;
+  auto it = conflicts_.find(*id);
+  if (it == conflicts_.end()) return;
+  auto indexed = unresolved_.find({it->second.kind, it->second.network, it->second.subject});
+  if (indexed != unresolved_.end() && indexed->second == *id) unresolved_.erase(indexed);
+  dirty_.erase(*id);  // the stored version wins over changes not yet written back
+  conflicts_.erase(it);
 }
 
 void Engine::start() {
@@ -138,6 +201,7 @@ void Engine::drain() {
 }
 
 void Engine::processQueued() {
+  applyDocumentChanges();
   std::unique_lock lock(queue_mu_);
   while (!queue_.empty()) processFrontLocked(lock);
 }
@@ -157,8 +221,14 @@ void Engine::workerLoop() {
   auto next_tick = std::chrono::steady_clock::now();
   std::unique_lock lock(queue_mu_);
   while (true) {
-    queue_cv_.wait_until(lock, next_tick, [&] { return stopping_ || !queue_.empty(); });
+    queue_cv_.wait_until(lock, next_tick,
+                         [&] { return stopping_ || !queue_.empty() || changes_pending_; });
     if (stopping_) break;
+    if (changes_pending_) {  // before observations: they may add to a conflict just learned of
+      lock.unlock();
+      applyDocumentChanges();
+      lock.lock();
+    }
     while (!queue_.empty() && !stopping_) processFrontLocked(lock);
     if (std::chrono::steady_clock::now() >= next_tick) {
       lock.unlock();
@@ -417,7 +487,7 @@ std::uint64_t Engine::addEvidenceLocked(Conflict& c, Detection& f, Millis now) {
 
 Conflict Engine::newConflictLocked(Detection& f, Millis now) {
   Conflict c;
-  c.id = next_id_++;
+  c.id = last_id_ = ledger::nextForWriter(last_id_, options_.writer_slot);
   c.kind = f.kind;
   c.severity = f.severity.value_or(defaultSeverity(f.kind));
   c.network = std::move(f.network);
@@ -474,7 +544,7 @@ std::optional<std::uint64_t> Engine::rewriteAsStaleLocked(Conflict& c, ConflictK
     open.last_seen = std::max(open.last_seen, now);
     appendEvidence(open, evidence);
     dirty_.insert(open.id);
-    --next_id_;
+    last_id_ = c.id - 1;  // not taken after all (nextForWriter gives c.id again)
     aliases_[original_key] = open.id;
     return open.id;
   }
@@ -591,11 +661,13 @@ Result<Applied<Conflict>> Engine::transition(const Actor& actor, std::uint64_t i
 
 Result<Applied<Conflict>> Engine::acknowledge(const Actor& actor, std::uint64_t id,
                                               const std::string& note) {
+  applyDocumentChanges();  // act on what the ledger holds now
   return transition(actor, id, ConflictStatus::kAcknowledged, note);
 }
 
 Result<Applied<Conflict>> Engine::resolve(const Actor& actor, std::uint64_t id,
                                           const std::string& note) {
+  applyDocumentChanges();
   return transition(actor, id, ConflictStatus::kResolved, note);
 }
 
@@ -675,10 +747,12 @@ EngineStats Engine::stats() const {
 
 void Engine::tick() {
   const Millis now = nowMs();
-  // The scans of the shared ledger (utilization, never-seen) run on the elected replica only:
-  // on every replica they would open each conflict once per replica. The conflicts this engine
-  // holds (quiet periods, retention) stay its own to settle.
-  if (!leading_ || leading_()) {
+  // The scans of the shared ledger (utilization, never-seen) and the settling of conflicts
+  // (quiet periods, retention) run on the elected replica only: every replica holds every
+  // conflict (documentsChanged), so each would otherwise open, resolve or forget it once per
+  // replica. The others learn the outcome from the ledger.
+  const bool leads = !leading_ || leading_();
+  if (leads) {
     checkPools(now);
     if (now - last_never_seen_check_ >= 60'000) {
       last_never_seen_check_ = now;
@@ -686,7 +760,7 @@ void Engine::tick() {
     }
   }
   std::lock_guard lock(mu_);
-  resolveQuiet(now);
+  if (leads) resolveQuiet(now);
   flushDirty();
   if (now - last_prune_ >= 60'000) {
     last_prune_ = now;
@@ -703,7 +777,7 @@ void Engine::tick() {
     });
     for (auto it = conflicts_.begin(); it != conflicts_.end();) {
       const Conflict& c = it->second;
-      if (c.status == ConflictStatus::kResolved &&
+      if (leads && c.status == ConflictStatus::kResolved &&
           c.resolved_at < now - options_.resolved_retention_ms) {
         (void)ledger_.deleteDocument(engineActor(), kConflictDoc, std::to_string(c.id), "", "");
         it = conflicts_.erase(it);

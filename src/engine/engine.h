@@ -13,6 +13,7 @@
 // from any thread. process() and tick() are the worker's; tests call them directly with a
 // FakeClock instead of start().
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -49,6 +50,9 @@ struct EngineOptions {
   Millis forecast_window_ms = 3'600'000;  // allocation rate for the exhaustion forecast
   Millis resolved_retention_ms = 30LL * 86'400'000;  // resolved conflicts are then forgotten
   std::map<ConflictKind, Policy> policies;           // unset kinds: alert
+  // Store::writerSlot(): replicas number the conflicts they open apart, as they do bindings
+  // (ledger::nextForWriter); 0 takes every number.
+  std::uint32_t writer_slot = 0;
 };
 
 // When a pool growing for `eta_s` more seconds runs out, as unix milliseconds; nullopt when that
@@ -91,6 +95,14 @@ class Engine {
   // always.
   void setLeading(std::function<bool()> leading) { leading_ = std::move(leading); }
   void stop();
+
+  // Conflicts and policies another replica changed, or all of them after the ledger reloaded
+  // (Ledger::setDocumentListener): queued, and taken in by the worker (or the next
+  // processQueued) before anything else, so this replica's API and detection follow the one
+  // ledger. Only takes a lock of its own: safe under the ledger's lock.
+  void documentsChanged(ledger::Ledger::DocumentChanges changes);
+  static constexpr const char* kConflictKind = "conflict";
+  static constexpr const char* kPolicyKind = "policy";
 
   // Queues observations for the worker. kUnavailable, nothing queued, when the queue would
   // exceed queue_max (the client should retry later).
@@ -235,6 +247,11 @@ class Engine {
   Policy policyLocked(ConflictKind kind) const;
   Millis nowMs() const;
   void workerLoop();
+  // Takes in what documentsChanged() queued; requires mu_ not held.
+  void applyDocumentChanges();
+  // One stored conflict or policy into memory (mu_ held): the ledger's version wins.
+  void adoptDocumentLocked(const ledger::DocumentRecord& d);
+  void forgetDocumentLocked(const std::string& kind, const std::string& key);
   // Pops and processes the oldest queued batch; `lock` holds queue_mu_ (released meanwhile).
   void processFrontLocked(std::unique_lock<std::mutex>& lock);
 
@@ -264,8 +281,13 @@ class Engine {
   // go straight there instead of asking the store's history again.
   std::map<ConflictKey, std::uint64_t> aliases_;
   std::map<ConflictKind, Policy> policies_;
-  std::uint64_t next_id_ = 1;
+  std::uint64_t last_id_ = 0;  // the highest conflict id seen or taken
   EngineStats stats_;
+
+  // documentsChanged() -> the worker. A leaf lock: taken under the ledger's lock too.
+  std::mutex changes_mu_;
+  std::vector<ledger::Ledger::DocumentChanges> changes_;
+  std::atomic<bool> changes_pending_{false};
 
   // The queue between submit() and the worker.
   mutable std::mutex queue_mu_;

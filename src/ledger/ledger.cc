@@ -368,6 +368,12 @@ void Ledger::setEventListener(std::function<void(std::span<const EventRecord* co
   state_->pipeline.setEventListener(std::move(listener));
 }
 
+void Ledger::setDocumentListener(std::set<std::string> kinds,
+                                 std::function<void(DocumentChanges)> listener) {
+  state_->listened_kinds = std::move(kinds);
+  state_->document_listener = std::move(listener);
+}
+
 LedgerStats Ledger::stats() const {
   std::lock_guard lock(state_->mu);
   CommitStats c = state_->pipeline.statsLocked();

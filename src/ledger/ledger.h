@@ -27,6 +27,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <utility>
@@ -206,6 +207,19 @@ class Ledger : public EventLog {
   // their acknowledgement), in the store's global order (EventRecord::position). Must return
   // quickly (queue the work). Set before open().
   void setEventListener(std::function<void(std::span<const EventRecord* const>)> listener);
+  // Documents of the listened kinds that changed under this process rather than through it: on
+  // a shared store, those another writer committed (applyCommitted), and after memory was
+  // reloaded from the store (`full`: `put` holds every document of the kinds, anything else is
+  // gone). What the engine keeps of conflicts and policies follows the ledger by it. Called with
+  // the ledger's lock held or not: it must only queue the work, never call the Ledger. Set
+  // before open().
+  struct DocumentChanges {
+    bool full = false;
+    std::vector<DocumentRecord> put;                           // created or replaced
+    std::vector<std::pair<std::string, std::string>> deleted;  // (kind, key)
+  };
+  void setDocumentListener(std::set<std::string> kinds,
+                           std::function<void(DocumentChanges)> listener);
 
   // ---- history (from the store's events; no ledger lock) ----
   // The holder of `key` ("ip:…", "mac:…", "instance:…") at `at`: the binding, or kNotFound.

@@ -33,6 +33,7 @@ Status Ledger::State::buildLocked(StoreState& s, std::chrono::steady_clock::time
   load_stats.store_seconds = std::chrono::duration<double>(t1 - t0).count();
   const TimePoint now = clock.now();
   pools.spreadCursors(store.writerSlot());
+  mac_pools.spreadCursors(store.writerSlot());
   bindings.strideIds(store.writerSlot());
   NL_RETURN_IF_ERROR(pools.load(s.pools));
   for (const auto& m : s.mac_pools) mac_pools.adopt(m);
@@ -81,7 +82,16 @@ Status Ledger::State::rebuildLocked() {
   }
   reload_pending = false;
   clearLocked();
-  return buildLocked(*loaded, t0);
+  NL_RETURN_IF_ERROR(buildLocked(*loaded, t0));
+  if (document_listener) {
+    DocumentChanges all;
+    all.full = true;
+    for (const auto& kind : listened_kinds) {
+      for (auto& d : documents.list(kind)) all.put.push_back(std::move(d));
+    }
+    document_listener(std::move(all));
+  }
+  return Status::ok();
 }
 
 Status Ledger::reloadIfBehind() {
@@ -124,6 +134,15 @@ Status Ledger::State::applyRecordLocked(const Write& write, TimePoint now) {
 
 Status Ledger::applyCommitted(std::span<const Write> batch) {
   std::vector<const EventRecord*> events;
+  DocumentChanges changed;
+  for (const Write& w : batch) {
+    if (const auto* d = std::get_if<PutDocument>(&w)) {
+      if (state_->listened_kinds.contains(d->document.kind)) changed.put.push_back(d->document);
+    } else if (const auto* gone = std::get_if<DeleteDocument>(&w)) {
+      if (state_->listened_kinds.contains(gone->kind))
+        changed.deleted.emplace_back(gone->kind, gone->key);
+    }
+  }
   {
     std::lock_guard lock(state_->mu);
     const TimePoint now = state_->clock.now();
@@ -145,6 +164,9 @@ Status Ledger::applyCommitted(std::span<const Write> batch) {
     }
   }
   if (!events.empty() && state_->pipeline.eventListener()) state_->pipeline.eventListener()(events);
+  if ((!changed.put.empty() || !changed.deleted.empty()) && state_->document_listener) {
+    state_->document_listener(std::move(changed));
+  }
   return Status::ok();
 }
 

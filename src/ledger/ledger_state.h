@@ -59,8 +59,10 @@ struct Ledger::State {
   std::uint64_t allocations = 0, releases = 0, expirations = 0;
   LoadStats load_stats;
   bool open = false;
-  bool reload_pending = false;  // a rebuild could not read the store: memory may be ahead
-  CommitPipeline pipeline;      // last: its thread uses everything above
+  bool reload_pending = false;           // a rebuild could not read the store: memory may be ahead
+  std::set<std::string> listened_kinds;  // setDocumentListener
+  std::function<void(DocumentChanges)> document_listener;
+  CommitPipeline pipeline;  // last: its thread uses everything above
 };
 
 }  // namespace netledger::ledger

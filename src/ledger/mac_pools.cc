@@ -13,8 +13,13 @@ void MacPools::clear() {
 
 void MacPools::adopt(const MacPoolRecord& r) {
   alloc::MacPoolLayout layout{r.prefix, r.strategy, std::chrono::seconds(r.quarantine_s)};
-  pools_.insert_or_assign(
-      r.name, PoolState{r, std::make_unique<alloc::MacAllocator>(std::move(layout), registry_)});
+  auto allocator = std::make_unique<alloc::MacAllocator>(std::move(layout), registry_);
+  if (spread_slot_ != 0 && r.strategy == alloc::MacStrategy::kSequential) {
+    const std::uint64_t share = (spread_slot_ * 633u) % 1024u;  // 633/1024 ~ the golden ratio
+    const std::uint64_t space = r.prefix.size();
+    allocator->setCursor(space >= 1024 ? share * (space / 1024) : share * space / 1024);
+  }
+  pools_.insert_or_assign(r.name, PoolState{r, std::move(allocator)});
 }
 
 Result<MacPoolRecord> MacPools::create(MacPoolRecord r, WriteSet& ws) {

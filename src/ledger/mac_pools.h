@@ -26,6 +26,9 @@ class MacPools {
   MacPools(const MacPools&) = delete;
   MacPools& operator=(const MacPools&) = delete;
 
+  // With a writer slot > 0 (a replica of a shared store), each sequential pool's cursor starts at
+  // the slot's golden-ratio fraction of the prefix, as Pools::spreadCursors does for addresses.
+  void spreadCursors(std::uint32_t slot) { spread_slot_ = slot; }
   void clear();
   void reserve(std::size_t macs) { registry_.reserve(macs); }
   // Durable records (start-up, another replica's writes).
@@ -62,7 +65,8 @@ class MacPools {
   };
 
   const std::int64_t default_quarantine_s_;
-  alloc::MacRegistry registry_;  // before pools_: their allocators point at it
+  std::uint32_t spread_slot_ = 0;  // kept across clear()
+  alloc::MacRegistry registry_;    // before pools_: their allocators point at it
   std::map<std::string, PoolState> pools_;
 };
 

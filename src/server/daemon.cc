@@ -179,6 +179,7 @@ struct Daemon::Impl {
   // Set once the event stream and webhooks are ready; read by the ledger's committer thread.
   std::atomic<EventHub*> live_events{nullptr};
   std::atomic<ApiContext*> live_api{nullptr};
+  std::atomic<engine::Engine*> live_engine{nullptr};  // follows other replicas' conflicts
   metrics::Registry metrics;
   std::atomic<bool> ready{false};
   std::unique_ptr<ApiContext> api;
@@ -285,6 +286,13 @@ Status Daemon::Impl::openLedger() {
   rates = std::make_unique<ActivityRates>(
       std::chrono::duration_cast<std::chrono::milliseconds>(clock->now().time_since_epoch())
           .count());
+  // Another replica's conflicts and policies reach this one's engine (every replica's API
+  // serves them, and its detection adds to them instead of opening its own).
+  ledger->setDocumentListener({engine::Engine::kConflictKind, engine::Engine::kPolicyKind},
+                              [this](ledger::Ledger::DocumentChanges changes) {
+                                if (auto* e = live_engine.load())
+                                  e->documentsChanged(std::move(changes));
+                              });
   ledger->setEventListener([this](std::span<const ledger::EventRecord* const> batch) {
     rates->record(batch);
     if (auto* hub = live_events.load()) hub->publish(batch);
@@ -320,8 +328,11 @@ Status Daemon::Impl::writeAdminToken() {
 // of the ledger, and the API context that reaches them.
 Status Daemon::Impl::startServices() {
   engine_ledger = std::make_unique<engine::LedgerAdapter>(*ledger);
-  engine = std::make_unique<engine::Engine>(*engine_ledger, *clock, config.engine);
+  engine::EngineOptions engine_options = config.engine;
+  engine_options.writer_slot = store->writerSlot();
+  engine = std::make_unique<engine::Engine>(*engine_ledger, *clock, engine_options);
   engine->setLeading([this] { return store->leading(); });
+  live_engine = engine.get();  // changes from now on are queued; open() reads what came before
   NL_RETURN_IF_ERROR(engine->open());
   engine->start();
   webhooks = std::make_unique<webhooks::Dispatcher>(config.webhooks, *clock);
@@ -407,6 +418,7 @@ void Daemon::stop() {
   if (impl_->engine) impl_->engine->stop();  // its last write-back goes into the last batch
   impl_->ledger->close();                    // then the last batch is committed
   impl_->live_api = nullptr;
+  impl_->live_engine = nullptr;
   impl_->live_events = nullptr;
   if (impl_->relay) impl_->relay->stop();  // what it had not delivered, its successor will
   if (impl_->webhooks) impl_->webhooks->stop();

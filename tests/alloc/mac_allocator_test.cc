@@ -404,6 +404,17 @@ TEST(MacAllocatorTest, AllocatorsWithTheSamePrefixNeverHandOutTheSameMac) {
   }
 }
 
+TEST(MacAllocatorTest, ASequentialCursorSetElsewhereGoesOnFromThereAndWraps) {
+  FakeClock clock;
+  MacRegistry reg;
+  MacAllocator seq(layout("02:00:00:00:01:00/40", MacStrategy::kSequential), reg);
+  seq.setCursor(0x1fe);  // wrapped to the prefix: suffix 0xfe
+  std::vector<std::string> got;
+  for (int i = 0; i < 3; ++i) got.push_back(seq.allocate(clock.now()).value().toString());
+  EXPECT_EQ(got, (std::vector<std::string>{"02:00:00:00:01:fe", "02:00:00:00:01:ff",
+                                           "02:00:00:00:01:00"}));
+}
+
 TEST(MacAllocatorTest, AllocatorsWithOverlappingPrefixesNeverHandOutTheSameMac) {
   FakeClock clock;
   MacRegistry reg;

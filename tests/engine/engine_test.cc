@@ -222,6 +222,47 @@ TEST_F(EngineTest, DuplicateIpWhenTwoMacsClaimOneAddressWithinTheWindow) {
   EXPECT_EQ(engine_->stats().opened, 1u);
 }
 
+// What another replica changed (Ledger::setDocumentListener -> documentsChanged): the stored
+// version replaces the engine's, and after a reload only what the ledger holds is left.
+TEST_F(EngineTest, ConflictsAndPoliciesChangedElsewhereReplaceWhatTheEngineHeld) {
+  feed("192.0.2.10", kM1, "", "lab");
+  feed("192.0.2.10", kM2, "", "lab");
+  ASSERT_EQ(conflicts().size(), 1u);
+  Conflict theirs = conflicts()[0];
+  theirs.id = 40;
+  theirs.status = ConflictStatus::kAcknowledged;
+  ledger::Ledger::DocumentChanges changes;
+  changes.put.push_back({"conflict", "40", json::serialize(toJson(theirs)), 3, 0});
+  changes.put.push_back({"policy", "duplicate_ip", "none", 1, 0});
+  engine_->documentsChanged(changes);
+  engine_->processQueued();
+  ASSERT_EQ(conflicts().size(), 2u);
+  EXPECT_EQ(current(theirs).status, ConflictStatus::kAcknowledged);
+  EXPECT_EQ(engine_->policies().at(ConflictKind::kDuplicateIp), Policy::kNone);
+  // The older of two unresolved conflicts of one subject takes the new evidence.
+  feed("192.0.2.10", kM3, "", "lab");
+  EXPECT_EQ(current(conflicts()[1]).count, 2u);  // newest first: [1] is the engine's own
+  // A conflict opened here after that takes an id above the one it learned of.
+  feed("192.0.2.11", kM1, "", "lab");
+  feed("192.0.2.11", kM2, "", "lab");
+  EXPECT_EQ(conflicts()[0].id, 41u);
+
+  ledger::Ledger::DocumentChanges reload;
+  reload.full = true;
+  reload.put.push_back({"conflict", "40", json::serialize(toJson(theirs)), 3, 0});
+  engine_->documentsChanged(reload);
+  engine_->processQueued();
+  ASSERT_EQ(conflicts().size(), 1u);
+  EXPECT_EQ(conflicts()[0].id, 40u);
+  EXPECT_EQ(engine_->policies().at(ConflictKind::kDuplicateIp), Policy::kAlert);  // the option's
+
+  ledger::Ledger::DocumentChanges gone;
+  gone.deleted.emplace_back("conflict", "40");
+  engine_->documentsChanged(gone);
+  engine_->processQueued();
+  EXPECT_TRUE(conflicts().empty());
+}
+
 TEST_F(EngineTest, DuplicateIpNearMisses) {
   // The same MAC again and again is one station.
   for (int i = 0; i < 5; ++i) {
@@ -854,6 +895,23 @@ TEST_F(EngineTest, QuietPeriodResolvesAutomatically) {
   auto events_resolved = events("conflict.resolved");
   ASSERT_EQ(events_resolved.size(), 2u);
   EXPECT_EQ(events_resolved[0].actor, "engine");
+}
+
+// Among replicas every engine holds every conflict: only the elected one settles them.
+TEST_F(EngineTest, QuietPeriodsAreTheElectedReplicasToSettle) {
+  EngineOptions o;
+  o.quiet_period_ms = 60'000;
+  configure(o);
+  bool leading = false;
+  engine_->setLeading([&] { return leading; });
+  feed("192.0.2.10", kM1, "", "lab");
+  feed("192.0.2.10", kM2, "", "lab");
+  advance(o.quiet_period_ms + 1);
+  engine_->tick();
+  EXPECT_EQ(unresolvedOf(ConflictKind::kDuplicateIp).size(), 1u);
+  leading = true;
+  engine_->tick();
+  EXPECT_TRUE(unresolvedOf(ConflictKind::kDuplicateIp).empty());
 }
 
 // ---------------------------------------------------------------------------------------------

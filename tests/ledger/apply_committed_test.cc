@@ -54,6 +54,10 @@ class ApplyCommittedTest : public ::testing::Test {
       std::lock_guard lock(heard_mu_);
       for (const auto* e : events) heard_by_b_.push_back(e->seq);
     });
+    b_.setDocumentListener({"conflict"}, [this](Ledger::DocumentChanges changes) {
+      std::lock_guard lock(heard_mu_);
+      docs_heard_by_b_.push_back(std::move(changes));
+    });
     ASSERT_TRUE(a_.open().isOk());
     ASSERT_TRUE(b_.open().isOk());
   }
@@ -95,6 +99,7 @@ class ApplyCommittedTest : public ::testing::Test {
   Actor admin_{"root", Role::kAdmin, {}};
   std::mutex heard_mu_;
   std::vector<std::uint64_t> heard_by_b_;
+  std::vector<Ledger::DocumentChanges> docs_heard_by_b_;
 };
 
 TEST_F(ApplyCommittedTest, AddressesHeldElsewhereAreNeverHandedOutAgain) {
@@ -251,6 +256,46 @@ TEST_F(ApplyCommittedTest, ABatchBuiltOnStaleMemoryIsRefusedAndMemoryRebuilt) {
   EXPECT_EQ(b_.holderOfAddress(admin_, a.addresses.at(0).ip)->instance, "a");
   auto fresh = durable(b_, b_.allocate(admin_, req("b", "web")));
   EXPECT_NE(fresh.addresses.at(0).ip, a.addresses.at(0).ip);
+}
+
+TEST_F(ApplyCommittedTest, DocumentsOfTheListenedKindsChangedElsewhereAreHandedOn) {
+  DocumentRecord conflict{"conflict", "7", R"({"id":7})", 0, 0};
+  DocumentRecord webhook{"webhook", "w", R"({"url":"http://x"})", 0, 0};
+  durable(a_, a_.putDocument(admin_, conflict, "conflict.opened", "conflict:7"));
+  durable(a_, a_.putDocument(admin_, webhook, "", ""));
+  // B's own writes are not news to B.
+  durable(b_, b_.putDocument(admin_, {"conflict", "8", "{}", 0, 0}, "", ""));
+  sync();
+  durable(a_, a_.deleteDocument(admin_, "conflict", "7", "", ""));
+  sync();
+  std::lock_guard lock(heard_mu_);
+  ASSERT_EQ(docs_heard_by_b_.size(), 2u);
+  EXPECT_FALSE(docs_heard_by_b_[0].full);
+  ASSERT_EQ(docs_heard_by_b_[0].put.size(), 1u);
+  EXPECT_EQ(docs_heard_by_b_[0].put[0].key, "7");
+  EXPECT_EQ(docs_heard_by_b_[0].put[0].version, 1u);
+  EXPECT_TRUE(docs_heard_by_b_[0].deleted.empty());
+  ASSERT_EQ(docs_heard_by_b_[1].deleted.size(), 1u);
+  EXPECT_EQ(docs_heard_by_b_[1].deleted[0],
+            std::make_pair(std::string("conflict"), std::string("7")));
+}
+
+TEST_F(ApplyCommittedTest, AReloadHandsOnEveryDocumentOfTheListenedKinds) {
+  makePool("web", "192.0.2.0/29");
+  durable(a_, a_.putDocument(admin_, {"conflict", "1", "{}", 0, 0}, "", ""));
+  durable(a_, a_.putDocument(admin_, {"conflict", "2", "{}", 0, 0}, "", ""));
+  durable(a_, a_.allocate(admin_, req("a", "web")));
+  a_store_.take();  // B hears of none of it: its next batch is stale and memory is reloaded
+  auto stale = b_.allocate(admin_, req("b", "web"));
+  ASSERT_TRUE(stale.isOk());
+  EXPECT_FALSE(b_.waitDurable(stale->ticket).isOk());
+  std::lock_guard lock(heard_mu_);
+  ASSERT_FALSE(docs_heard_by_b_.empty());
+  const auto& last = docs_heard_by_b_.back();
+  EXPECT_TRUE(last.full);
+  ASSERT_EQ(last.put.size(), 2u);
+  EXPECT_EQ(last.put[0].key, "1");
+  EXPECT_EQ(last.put[1].key, "2");
 }
 
 TEST_F(ApplyCommittedTest, ARecordOfAnUnknownParentAsksForAReload) {
