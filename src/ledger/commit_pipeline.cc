@@ -57,6 +57,11 @@ Status CommitPipeline::waitDurable(std::uint64_t ticket) {
   return ticket <= durable_ticket_ ? Status::ok() : last_failure_;
 }
 
+void CommitPipeline::memoryReloadedLocked() {
+  const std::uint64_t last = next_ticket_ - 1;
+  if (last > durable_ticket_ && last >= failed_below_) rebuild_after_ = last;
+}
+
 void CommitPipeline::failAllLocked(const Status& why, std::vector<Pending>& to_fail) {
   // Another writer of a shared store changed what the batch was built on: the commands are
   // sound, only late; the caller runs them again on the state rebuilt below.
@@ -66,6 +71,7 @@ void CommitPipeline::failAllLocked(const Status& why, std::vector<Pending>& to_f
       overtaken ? Status::aborted("another replica changed the ledger first: " + why.message())
                 : Status::unavailable("the store did not commit the change: " + why.message());
   failed_below_ = next_ticket_;
+  rebuild_after_ = 0;  // nothing pending will commit; the rebuild below is the last word
   queued_.clear();
   for (auto& p : waiting_) to_fail.push_back(std::move(p));
   waiting_.clear();
@@ -135,6 +141,10 @@ void CommitPipeline::commitOne(std::unique_lock<std::mutex>& lock) {
   if (s.isOk()) {
     ++stats_.commits;
     durable_ticket_ = top;
+    if (rebuild_after_ != 0 && top >= rebuild_after_) {
+      rebuild_after_ = 0;
+      (void)rebuild_();  // what committed after the reload is in the store, not yet in memory
+    }
     auto keep = std::partition(waiting_.begin(), waiting_.end(),
                                [&](const Pending& p) { return p.ticket > top; });
     std::move(keep, waiting_.end(), std::back_inserter(ready));

@@ -68,6 +68,12 @@ class CommitPipeline {
 
   CommitStats statsLocked() const { return stats_; }
 
+  // Memory was reloaded from the store by someone else than the pipeline (a shared store's feed
+  // lost track) while commands were queued or in flight: their changes left memory with the
+  // reload, yet they may still commit. Once every one of them is durable, memory is rebuilt
+  // again (the Rebuild callback), so it holds what they committed (mutex held).
+  void memoryReloadedLocked();
+
  private:
   struct Pending {
     std::function<void(Status)> done;
@@ -93,6 +99,7 @@ class CommitPipeline {
   std::uint64_t next_ticket_ = 1;          // ticket of the next command
   std::uint64_t durable_ticket_ = 0;       // every ticket <= this is durable
   std::uint64_t failed_below_ = 0;         // tickets < this that are not durable have failed
+  std::uint64_t rebuild_after_ = 0;        // memoryReloadedLocked: rebuild once this is durable
   Status last_failure_;
   std::deque<Pending> waiting_;
   std::condition_variable work_cv_;

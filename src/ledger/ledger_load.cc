@@ -96,7 +96,13 @@ Status Ledger::State::rebuildLocked() {
 
 Status Ledger::reloadIfBehind() {
   std::lock_guard lock(state_->mu);
-  return state_->reload_pending ? state_->rebuildLocked() : Status::ok();
+  return state_->reload_pending ? state_->reloadLocked() : Status::ok();
+}
+
+Status Ledger::State::reloadLocked() {
+  Status s = rebuildLocked();
+  pipeline.memoryReloadedLocked();  // commands still queued or in flight left memory with it
+  return s;
 }
 
 Status Ledger::State::applyRecordLocked(const Write& write, TimePoint now) {
@@ -195,7 +201,7 @@ Status Ledger::followStore() {
                              : applyCommitted(batch);
     if (!s.isOk()) {
       std::lock_guard lock(state_->mu);
-      (void)state_->rebuildLocked();
+      (void)state_->reloadLocked();
     }
     return s;
   });

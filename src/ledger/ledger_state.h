@@ -36,6 +36,9 @@ struct Ledger::State {
   // After a failed commit: forget memory and load what is durable (mu held). If the store
   // cannot be read, memory is kept and reload_pending set.
   Status rebuildLocked();
+  // rebuildLocked() outside a failed commit (the feed lost track, a deferred reload): also has
+  // the pipeline rebuild again once what was queued or in flight is durable.
+  Status reloadLocked();
   void clearLocked();
   // Numbers the write set's events and queues its writes: the ticket (mu held).
   std::uint64_t commitLocked(WriteSet& ws);
