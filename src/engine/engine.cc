@@ -102,25 +102,27 @@ void Engine::documentsChanged(ledger::Ledger::DocumentChanges changes) {
 }
 
 void Engine::applyDocumentChanges() {
+  // mu_ first: two threads taking changes in must apply them in the order they were queued.
+  std::lock_guard lock(mu_);
   std::vector<ledger::Ledger::DocumentChanges> pending;
   {
-    std::lock_guard lock(changes_mu_);
+    std::lock_guard changes_lock(changes_mu_);
     pending.swap(changes_);
     changes_pending_ = false;
   }
-  if (pending.empty()) return;
-  std::lock_guard lock(mu_);
   for (auto& batch : pending) {
     if (batch.full) {  // the ledger reloaded: what it holds now is all there is
       conflicts_.clear();
       unresolved_.clear();
       aliases_.clear();
       dirty_.clear();
+      stored_version_.clear();
       policies_ = options_.policies;
     }
     for (const auto& d : batch.put) adoptDocumentLocked(d);
     for (const auto& [kind, key] : batch.deleted) forgetDocumentLocked(kind, key);
   }
+  if (resync_needed_) resyncLocked();
 }
 
 void Engine::adoptDocumentLocked(const DocumentRecord& d) {
@@ -135,6 +137,7 @@ void Engine::adoptDocumentLocked(const DocumentRecord& d) {
   if (!c) return;  // another replica's document this build cannot read: not ours to judge
   forgetDocumentLocked(d.kind, d.key);
   last_id_ = std::max(last_id_, c->id);
+  stored_version_[c->id] = d.version;
   if (c->status != ConflictStatus::kResolved) {
     // Two replicas that opened one at once both follow the older from now on.
     auto [at, added] = unresolved_.try_emplace({c->kind, c->network, c->subject}, c->id);
@@ -155,6 +158,7 @@ void Engine::forgetDocumentLocked(const std::string& kind, const std::string& ke
   auto indexed = unresolved_.find({it->second.kind, it->second.network, it->second.subject});
   if (indexed != unresolved_.end() && indexed->second == *id) unresolved_.erase(indexed);
   dirty_.erase(*id);  // the stored version wins over changes not yet written back
+  stored_version_.erase(*id);
   conflicts_.erase(it);
 }
 
@@ -442,10 +446,30 @@ Policy Engine::policyLocked(ConflictKind kind) const {
 std::uint64_t Engine::persistLocked(const Conflict& c, const std::string& op,
                                     const std::string& actor) {
   DocumentRecord d{kConflictDoc, std::to_string(c.id), json::serialize(toJson(c))};
+  // Only over the version this engine last read or wrote: a change made elsewhere and not yet
+  // taken in (another replica's resolution) must not be overwritten by this older copy.
+  auto known = stored_version_.find(c.id);
   auto applied = ledger_.putDocument(Actor::system(actor), std::move(d), op,
-                                     "conflict:" + std::to_string(c.id));
+                                     "conflict:" + std::to_string(c.id),
+                                     known != stored_version_.end() ? known->second : 0);
   dirty_.erase(c.id);
-  return applied ? applied->ticket : 0;
+  if (!applied) {
+    // The stored version wins; it replaces this copy at the next resync (reading them all).
+    if (applied.status().code() == StatusCode::kConflict) resync_needed_ = true;
+    return 0;
+  }
+  stored_version_[c.id] = applied->value.version;
+  return applied->ticket;
+}
+
+void Engine::resyncLocked() {
+  resync_needed_ = false;
+  conflicts_.clear();
+  unresolved_.clear();
+  aliases_.clear();
+  dirty_.clear();
+  stored_version_.clear();
+  for (const auto& d : ledger_.documents(kConflictDoc)) adoptDocumentLocked(d);
 }
 
 void Engine::appendEvidence(Conflict& c, const Observation* evidence) const {
@@ -721,7 +745,8 @@ Result<std::uint64_t> Engine::setPolicies(const Actor& actor,
     DocumentRecord d{kPolicyDoc, std::string(conflictKindName(kind)),
                      std::string(policyName(policy))};
     auto applied = ledger_.putDocument(actor, std::move(d), "policy.update",
-                                       "policy:" + std::string(conflictKindName(kind)));
+                                       "policy:" + std::string(conflictKindName(kind)),
+                                       std::nullopt);  // the last word on a policy wins
     if (!applied) return applied.status();
     ticket = applied->ticket;
   }
@@ -760,6 +785,7 @@ void Engine::tick() {
     }
   }
   std::lock_guard lock(mu_);
+  if (resync_needed_) resyncLocked();
   if (leads) resolveQuiet(now);
   flushDirty();
   if (now - last_prune_ >= 60'000) {
@@ -780,6 +806,7 @@ void Engine::tick() {
       if (leads && c.status == ConflictStatus::kResolved &&
           c.resolved_at < now - options_.resolved_retention_ms) {
         (void)ledger_.deleteDocument(engineActor(), kConflictDoc, std::to_string(c.id), "", "");
+        stored_version_.erase(c.id);
         it = conflicts_.erase(it);
       } else {
         ++it;
@@ -797,8 +824,10 @@ void Engine::flushDirty() {
 
 void Engine::resolveQuiet(Millis now) {
   std::vector<std::uint64_t> quiet;
-  for (const auto& [key, id] : unresolved_) {
-    const Conflict& c = conflicts_.at(id);
+  // Every unresolved conflict, not only those unresolved_ indexes: two replicas that opened one
+  // for the same subject at once index the older, and the younger, no longer joined, goes quiet.
+  for (const auto& [id, c] : conflicts_) {
+    if (c.status == ConflictStatus::kResolved) continue;
     // Pool conditions resolve when the condition ends (checkPools), not by silence.
     if (c.kind == ConflictKind::kPoolOverlap || c.kind == ConflictKind::kPoolUtilization) continue;
     if (c.last_seen < now - options_.quiet_period_ms) quiet.push_back(id);
@@ -809,7 +838,8 @@ void Engine::resolveQuiet(Millis now) {
     c.resolved_by = "engine";
     c.resolved_at = now;
     c.resolution = "no new evidence for " + seconds(options_.quiet_period_ms);
-    unresolved_.erase({c.kind, c.network, c.subject});
+    auto indexed = unresolved_.find({c.kind, c.network, c.subject});
+    if (indexed != unresolved_.end() && indexed->second == id) unresolved_.erase(indexed);
     ++stats_.resolved;
     persistLocked(c, "conflict.resolved", "engine");
   }

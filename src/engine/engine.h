@@ -252,6 +252,9 @@ class Engine {
   // One stored conflict or policy into memory (mu_ held): the ledger's version wins.
   void adoptDocumentLocked(const ledger::DocumentRecord& d);
   void forgetDocumentLocked(const std::string& kind, const std::string& key);
+  // Reads every conflict from the ledger again (mu_ held, no Conflict reference outstanding):
+  // after a write refused because the stored version had moved on.
+  void resyncLocked();
   // Pops and processes the oldest queued batch; `lock` holds queue_mu_ (released meanwhile).
   void processFrontLocked(std::unique_lock<std::mutex>& lock);
 
@@ -282,6 +285,10 @@ class Engine {
   std::map<ConflictKey, std::uint64_t> aliases_;
   std::map<ConflictKind, Policy> policies_;
   std::uint64_t last_id_ = 0;  // the highest conflict id seen or taken
+  // Conflict id -> the version of its document this engine last read or wrote: its writes go
+  // over that version only (putDocument's if_version).
+  std::map<std::uint64_t, std::uint64_t> stored_version_;
+  bool resync_needed_ = false;
   EngineStats stats_;
 
   // documentsChanged() -> the worker. A leaf lock: taken under the ledger's lock too.

@@ -34,11 +34,10 @@ std::vector<DocumentRecord> LedgerAdapter::documents(const std::string& kind) co
   return ledger_.documents(kind);
 }
 
-Result<Applied<DocumentRecord>> LedgerAdapter::putDocument(const Actor& actor,
-                                                           DocumentRecord document,
-                                                           const std::string& op,
-                                                           const std::string& subject) {
-  return ledger_.putDocument(actor, std::move(document), op, subject);
+Result<Applied<DocumentRecord>> LedgerAdapter::putDocument(
+    const Actor& actor, DocumentRecord document, const std::string& op, const std::string& subject,
+    std::optional<std::uint64_t> if_version) {
+  return ledger_.putDocument(actor, std::move(document), op, subject, {}, {}, if_version);
 }
 
 Result<Applied<DocumentRecord>> LedgerAdapter::deleteDocument(const Actor& actor,

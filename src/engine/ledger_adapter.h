@@ -19,10 +19,9 @@ class LedgerAdapter final : public LedgerPort {
       ledger::Millis before, std::size_t cursor, std::size_t limit) const override;
   Result<std::vector<ledger::EventRecord>> audit(const ledger::EventQuery& query) const override;
   std::vector<ledger::DocumentRecord> documents(const std::string& kind) const override;
-  Result<ledger::Applied<ledger::DocumentRecord>> putDocument(const ledger::Actor& actor,
-                                                              ledger::DocumentRecord document,
-                                                              const std::string& op,
-                                                              const std::string& subject) override;
+  Result<ledger::Applied<ledger::DocumentRecord>> putDocument(
+      const ledger::Actor& actor, ledger::DocumentRecord document, const std::string& op,
+      const std::string& subject, std::optional<std::uint64_t> if_version) override;
   Result<ledger::Applied<ledger::DocumentRecord>> deleteDocument(
       const ledger::Actor& actor, const std::string& kind, const std::string& key,
       const std::string& op, const std::string& subject) override;

@@ -46,10 +46,11 @@ class LedgerPort {
   // ---- where conflicts and policies are kept ----
   // Every document of `kind`, in key order.
   virtual std::vector<ledger::DocumentRecord> documents(const std::string& kind) const = 0;
-  // `op` non-empty records an audit event; see Ledger::putDocument.
+  // `op` non-empty records an audit event; `if_version`, when set, is the version the document
+  // must still have (0: absent), else kConflict; see Ledger::putDocument.
   virtual Result<ledger::Applied<ledger::DocumentRecord>> putDocument(
       const ledger::Actor& actor, ledger::DocumentRecord document, const std::string& op,
-      const std::string& subject) = 0;
+      const std::string& subject, std::optional<std::uint64_t> if_version) = 0;
   // kNotFound when absent.
   virtual Result<ledger::Applied<ledger::DocumentRecord>> deleteDocument(
       const ledger::Actor& actor, const std::string& kind, const std::string& key,

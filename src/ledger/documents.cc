@@ -12,13 +12,18 @@ void Documents::forget(const std::string& kind, const std::string& key) {
 }
 
 Result<Applied<DocumentRecord>> Documents::put(DocumentRecord document, DocumentAudit audit,
-                                               WriteSet& ws) {
+                                               WriteSet& ws,
+                                               std::optional<std::uint64_t> if_version) {
   if (document.kind.empty() || document.key.empty()) {
     return Status::invalidArgument("document: kind and key must not be empty");
   }
   auto& table = tables_[document.kind];
   auto it = table.find(document.key);
   const std::uint64_t expected = it == table.end() ? 0 : it->second.version;
+  if (if_version && *if_version != expected) {
+    return Status::conflict(document.kind + " \"" + document.key + "\" is at version " +
+                            std::to_string(expected) + ", not " + std::to_string(*if_version));
+  }
   std::string before = it == table.end() ? std::string() : it->second.body;
   if (audit.audit_body && it != table.end()) before = "";  // the old body may hold the secret too
   document.version = expected + 1;

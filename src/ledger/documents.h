@@ -33,7 +33,9 @@ class Documents {
   void clear() { tables_.clear(); }
 
   // Creates or replaces: version = previous + 1 (1 when new); created = whether it was new.
-  Result<Applied<DocumentRecord>> put(DocumentRecord document, DocumentAudit audit, WriteSet& ws);
+  // `if_version`: see Ledger::putDocument.
+  Result<Applied<DocumentRecord>> put(DocumentRecord document, DocumentAudit audit, WriteSet& ws,
+                                      std::optional<std::uint64_t> if_version = {});
   // kNotFound when absent.
   Result<DocumentRecord> remove(const std::string& kind, const std::string& key,
                                 DocumentAudit audit, WriteSet& ws);

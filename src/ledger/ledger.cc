@@ -321,10 +321,11 @@ Result<Applied<DocumentRecord>> Ledger::putDocument(const Actor& actor, Document
                                                     const std::string& op,
                                                     const std::string& subject,
                                                     std::vector<std::string> keys,
-                                                    std::optional<std::string> audit_body) {
+                                                    std::optional<std::string> audit_body,
+                                                    std::optional<std::uint64_t> if_version) {
   return mutate<DocumentRecord>(actor, [&](WriteSet& ws) {
-    return state_->documents.put(std::move(document),
-                                 {op, subject, std::move(keys), std::move(audit_body)}, ws);
+    return state_->documents.put(
+        std::move(document), {op, subject, std::move(keys), std::move(audit_body)}, ws, if_version);
   });
 }
 

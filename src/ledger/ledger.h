@@ -131,10 +131,14 @@ class Ledger : public EventLog {
   // and new bodies); empty for frequent bookkeeping that is not worth an event. Roles are the
   // caller's business: these take the actor only to name it in the event. `audit_body`, when
   // given, is what the event records instead of the body (a body holding a secret).
+  // `if_version`, when set, is the version the document must still have in memory (0: absent):
+  // kConflict otherwise, so a writer that keeps its own copy never overwrites a change it has
+  // not yet taken in (another replica's, through applyCommitted).
   Result<Applied<DocumentRecord>> putDocument(const Actor& actor, DocumentRecord document,
                                               const std::string& op, const std::string& subject,
                                               std::vector<std::string> keys = {},
-                                              std::optional<std::string> audit_body = {});
+                                              std::optional<std::string> audit_body = {},
+                                              std::optional<std::uint64_t> if_version = {});
   // kNotFound when absent. `audit_body` as for putDocument (the "before" of the event).
   Result<Applied<DocumentRecord>> deleteDocument(const Actor& actor, const std::string& kind,
                                                  const std::string& key, const std::string& op,

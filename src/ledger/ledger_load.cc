@@ -168,11 +168,12 @@ Status Ledger::applyCommitted(std::span<const Write> batch) {
         events.push_back(&e->event);
       }
     }
+    // Under the lock, as a reload's are: a listener then hears the changes in memory's order.
+    if ((!changed.put.empty() || !changed.deleted.empty()) && state_->document_listener) {
+      state_->document_listener(std::move(changed));
+    }
   }
   if (!events.empty() && state_->pipeline.eventListener()) state_->pipeline.eventListener()(events);
-  if ((!changed.put.empty() || !changed.deleted.empty()) && state_->document_listener) {
-    state_->document_listener(std::move(changed));
-  }
   return Status::ok();
 }
 

@@ -175,6 +175,11 @@ struct Daemon::Impl {
   ~Impl() {
     stop_backfill = true;
     if (rates_backfill.joinable()) rates_backfill.join();
+    // The ledger's feed and committer call into what the live_ pointers name, which goes first.
+    live_api = nullptr;
+    live_events = nullptr;
+    live_engine = nullptr;
+    if (ledger) ledger->close();
   }
   // Set once the event stream and webhooks are ready; read by the ledger's committer thread.
   std::atomic<EventHub*> live_events{nullptr};

@@ -263,6 +263,31 @@ TEST_F(EngineTest, ConflictsAndPoliciesChangedElsewhereReplaceWhatTheEngineHeld)
   EXPECT_TRUE(conflicts().empty());
 }
 
+// A change stored by someone else (another replica's resolution) that this engine has not yet
+// taken in is never overwritten by its older copy: the write is refused and the engine reads
+// the stored one.
+TEST_F(EngineTest, AnOlderCopyNeverOverwritesAChangeStoredElsewhere) {
+  feed("192.0.2.10", kM1, "", "lab");
+  feed("192.0.2.10", kM2, "", "lab");
+  ASSERT_EQ(conflicts().size(), 1u);
+  Conflict elsewhere = conflicts()[0];
+  elsewhere.status = ConflictStatus::kResolved;
+  elsewhere.resolved_by = "bob";
+  durable(ledger_->putDocument(
+      alice_, {"conflict", std::to_string(elsewhere.id), json::serialize(toJson(elsewhere)), 0, 0},
+      "conflict.resolved", "conflict:" + std::to_string(elsewhere.id)));
+  // The engine, unaware, adds evidence and writes its copy back at the tick.
+  advance(1'000);
+  feed("192.0.2.10", kM3, "", "lab");
+  engine_->tick();
+  engine_->tick();  // the refused write made it read the stored copy
+  auto stored = ledger_->document("conflict", std::to_string(elsewhere.id));
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_NE(stored->body.find("\"resolved\""), std::string::npos) << stored->body;
+  EXPECT_EQ(current(elsewhere).status, ConflictStatus::kResolved);
+  EXPECT_EQ(current(elsewhere).resolved_by, "bob");
+}
+
 TEST_F(EngineTest, DuplicateIpNearMisses) {
   // The same MAC again and again is one station.
   for (int i = 0; i < 5; ++i) {

@@ -59,11 +59,13 @@ class EtcdHistoryTest : public ::testing::Test {
     auto r = (*client)->range("/hist/" + section, etcd::prefixEnd("/hist/" + section));
     return r.isOk() ? r->kvs.size() : 999;
   }
-  Status putRaw(const std::string& key) {
+  Status putRaw(const std::vector<std::string>& keys) {
     auto target = etcd::parseEtcdUrl("etcd", "//" + cluster_.endpoints());
     auto client = etcd::EtcdClient::connect(*target, {});
     if (!client) return client.status();
-    return (*client)->txn({}, {{false, key, "x"}}).status();
+    std::vector<etcd::TxnOp> ops;
+    for (const auto& k : keys) ops.push_back({false, k, "x"});
+    return (*client)->txn({}, ops).status();
   }
 
   testing_etcd::EtcdTestCluster cluster_{1};
@@ -127,13 +129,41 @@ TEST_F(EtcdHistoryTest, TheArchiveKeepsWhatEtcdsBoundedLogPruned) {
 }
 
 TEST_F(EtcdHistoryTest, CopiesUnderHistoryKeysFromOlderBuildsGoAtThePrune) {
-  NL_ASSERT_OK(putRaw(std::string("/hist/hk/ip:1") + '\0' + "00000000000000000001"));
-  NL_ASSERT_OK(putRaw(std::string("/hist/hk/ip:2") + '\0' + "00000000000000000002"));
-  ASSERT_EQ(keysUnder("hk/"), 2u);
+  // More than one chunk of them (256 a transaction).
+  for (int k = 0; k < 700; k += 100) {
+    std::vector<std::string> keys;
+    for (int i = k; i < k + 100; ++i)
+      keys.push_back("/hist/hk/ip:" + std::to_string(i) + '\0' + "00000000000000000001");
+    NL_ASSERT_OK(putRaw(keys));
+  }
+  ASSERT_EQ(keysUnder("hk/"), 700u);
   auto a = open("");
   ASSERT_TRUE(a);
   ASSERT_TRUE(a->pruneEvents(0).isOk());
   EXPECT_EQ(keysUnder("hk/"), 0u);
+}
+
+TEST_F(EtcdHistoryTest, AnArchiveKeptForAnotherClusterOrPrefixIsRefused) {
+  {
+    auto a = open(dir_.file("a.db"));
+    ASSERT_TRUE(a);
+    for (std::uint64_t i = 1; i <= 30; ++i)
+      NL_ASSERT_OK(a->apply({ledger::AppendEvent{event(i, 1000, "x", "t", {"ip:1"})}}));
+    ASSERT_EQ(seqs(a->queryEvents(Query().limit(100))).size(), 30u);
+  }
+  // A new cluster is far behind the revision the archive reached on the old one.
+  testing_etcd::EtcdTestCluster fresh{1};
+  ASSERT_TRUE(fresh.start()) << fresh.error();
+  auto there = ledger::openStore(fresh.url("hist") + "?history=" + dir_.file("a.db"));
+  ASSERT_FALSE(there.isOk());
+  EXPECT_EQ(there.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(there.status().message().find("another cluster"), std::string::npos)
+      << there.status().toString();
+  // Another ledger (prefix) on the same cluster.
+  auto other = ledger::openStore(cluster_.url("other") + "?history=" + dir_.file("a.db"));
+  ASSERT_FALSE(other.isOk());
+  EXPECT_NE(other.status().message().find("/hist/"), std::string::npos)
+      << other.status().toString();
 }
 
 TEST_F(EtcdHistoryTest, AnArchiveThatIsNotANetledgerDatabaseIsRefusedByName) {

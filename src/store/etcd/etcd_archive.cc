@@ -7,21 +7,26 @@ namespace netledger::store::etcd {
 
 namespace {
 
-// The archive's own bookkeeping, a document of its store written in the same transaction as the
-// events it covers.
+// The archive's own bookkeeping: a document of its store, keyed by the ledger's etcd prefix,
+// holding the revision it is complete through, written in the same transaction as the events.
 constexpr const char* kMarkerKind = "etcd-archive";
-constexpr const char* kMarkerKey = "revision";
 
 }  // namespace
 
 HistoryArchive::HistoryArchive(std::unique_ptr<ledger::Store> store) : store_(std::move(store)) {}
 
-Status HistoryArchive::open() {
+Status HistoryArchive::open(const std::string& prefix) {
   std::lock_guard lock(mu_);
+  prefix_ = prefix;
   auto state = store_->load();
   if (!state) return state.status().withContext("history archive " + store_->url());
   for (const auto& d : state->documents) {
-    if (d.kind != kMarkerKind || d.key != kMarkerKey) continue;
+    if (d.kind != kMarkerKind) continue;
+    if (d.key != prefix) {
+      return Status::invalidArgument("history archive " + store_->url() +
+                                     " holds the history of the ledger under etcd prefix \"" +
+                                     d.key + "\", not \"" + prefix + "\": give each its own");
+    }
     std::int64_t r = 0;
     auto [end, ec] = std::from_chars(d.body.data(), d.body.data() + d.body.size(), r);
     if (ec != std::errc() || end != d.body.data() + d.body.size()) {
@@ -40,15 +45,20 @@ std::int64_t HistoryArchive::revision() const {
 }
 
 Status HistoryArchive::append(const std::vector<ledger::EventRecord>& events,
-                              const std::vector<std::int64_t>& revisions, std::int64_t through) {
+                              const std::vector<std::int64_t>& revisions, std::int64_t first,
+                              std::int64_t through) {
   std::lock_guard lock(mu_);
   if (through <= revision_) return Status::ok();
+  if (first > revision_ + 1) {
+    return Status::aborted("history archive: revisions " + std::to_string(revision_ + 1) + " to " +
+                           std::to_string(first - 1) + " are missing");
+  }
   std::vector<ledger::Write> batch;
   for (std::size_t i = 0; i < events.size() && i < revisions.size(); ++i) {
     if (revisions[i] > revision_) batch.push_back(ledger::AppendEvent{events[i]});
   }
-  ledger::DocumentRecord marker{kMarkerKind, kMarkerKey, std::to_string(through),
-                                marker_version_ + 1, 0};
+  ledger::DocumentRecord marker{kMarkerKind, prefix_, std::to_string(through), marker_version_ + 1,
+                                0};
   batch.push_back(ledger::PutDocument{std::move(marker), marker_version_});
   NL_RETURN_IF_ERROR(store_->apply(batch));
   ++marker_version_;

@@ -29,15 +29,19 @@ class HistoryArchive {
  public:
   explicit HistoryArchive(std::unique_ptr<ledger::Store> store);
 
-  // Reads the revision the archive is complete through (0 for a new one).
-  Status open();
+  // Reads the revision the archive is complete through (0 for a new one). kInvalidArgument when
+  // it holds the history of another ledger (another etcd prefix).
+  Status open(const std::string& prefix);
   std::int64_t revision() const;
 
   // Appends `events`, each with the etcd revision it was committed at (`revisions[i]`, in
-  // ascending order), leaving out those at or below revision(); then revision() is `through`
-  // (>= every revision given): the archive holds every event committed up to it.
+  // ascending order): every event of revisions `first` to `through`, as the caller vouches.
+  // Those at or below revision() are left out; then revision() is `through`. kAborted, nothing
+  // appended, when `first` is past revision() + 1: the revisions between are not in hand (the
+  // caller reads them from etcd's log first).
   Status append(const std::vector<ledger::EventRecord>& events,
-                const std::vector<std::int64_t>& revisions, std::int64_t through);
+                const std::vector<std::int64_t>& revisions, std::int64_t first,
+                std::int64_t through);
 
   Result<std::vector<ledger::EventRecord>> query(const ledger::EventQuery& q);
   Result<std::size_t> prune(ledger::Millis before);
@@ -46,7 +50,8 @@ class HistoryArchive {
   mutable std::mutex mu_;
   std::unique_ptr<ledger::Store> store_;
   std::int64_t revision_ = 0;
-  std::uint64_t marker_version_ = 0;  // the revision document's version in store_
+  std::string prefix_;                // the ledger's etcd prefix: the marker document's key
+  std::uint64_t marker_version_ = 0;  // the marker's version in store_
 };
 
 }  // namespace netledger::store::etcd

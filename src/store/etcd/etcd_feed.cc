@@ -118,10 +118,20 @@ bool EtcdStore::deliver(const WatchBatch& batch) {
   for (const auto& e : batch.events) revisions[e.kv.mod_revision].push_back(&e);
   std::vector<ledger::EventRecord> archived;  // every writer's events, for the history archive
   std::vector<std::int64_t> archived_at;
+  const std::int64_t first = next_revision_;  // this batch holds every revision from here
   std::int64_t through = 0;
   for (const auto& [revision, events] : revisions) {
     if (revision < next_revision_) continue;
     next_revision_ = revision + 1;
+    through = revision;
+    // All of them, also of a revision a concurrent load already brought into memory.
+    for (const WatchEvent* e : events) {
+      ledger::EventRecord ev;
+      if (!e->is_delete && keys_.in(e->kv.key, "ev/") && decodeInto(e->kv, ev)) {
+        archived.push_back(std::move(ev));
+        archived_at.push_back(revision);
+      }
+    }
     bool own = false;
     for (const auto* e : events) own = own || e->kv.key == keys_.writer(writer_);
     std::vector<ledger::Write> writes;
@@ -134,17 +144,10 @@ bool EtcdStore::deliver(const WatchBatch& batch) {
       writes = writesOf(events, own);
     }
     placeEvents(writes, revision);
-    for (const auto& w : writes) {
-      if (const auto* e = std::get_if<ledger::AppendEvent>(&w)) {
-        archived.push_back(e->event);
-        archived_at.push_back(revision);
-      }
-    }
-    through = revision;
     if (!writes.empty() && sink_) (void)sink_(std::move(writes));
     markFed(revision);
   }
-  if (through != 0) archiveFed(archived, archived_at, through);
+  if (through != 0) archiveFed(archived, archived_at, first, through);
   if (batch.compact_revision > 0) {
     // etcd compacted revisions this replica had not seen: what they changed is lost to the
     // watch. Ask the sink to reload (an empty batch) and watch on from what that load read.

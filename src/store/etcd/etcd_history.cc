@@ -8,14 +8,6 @@
 
 namespace netledger::store::etcd {
 
-namespace {
-
-std::int64_t revisionOf(const ledger::EventRecord& e) {
-  return static_cast<std::int64_t>(e.position >> EtcdStore::kRankBits);
-}
-
-}  // namespace
-
 Result<std::vector<ledger::EventRecord>> EtcdStore::queryEvents(const ledger::EventQuery& q) {
   if (following_ && !archive_stale_) {
     awaitArchived(committed_revision_.load(), std::chrono::seconds(2));
@@ -26,37 +18,50 @@ Result<std::vector<ledger::EventRecord>> EtcdStore::queryEvents(const ledger::Ev
 }
 
 Status EtcdStore::syncArchive() {
-  std::size_t limit = 1024;
-  while (true) {
-    const std::int64_t from = archive_->revision();
-    auto page = eventsAfter(positionOf(from, SIZE_MAX), limit);
-    if (!page) return page.status();
-    if (page->empty()) break;
-    std::vector<std::int64_t> revisions;
-    for (const auto& e : *page) revisions.push_back(revisionOf(e));
-    std::int64_t through = revisions.back();
-    if (page->size() == limit) {  // the last transaction may go on past the page
-      if (revisions.front() == through) {
-        limit *= 4;  // one transaction fills the page: read it whole
-        continue;
-      }
-      while (revisions.back() == through) {
-        revisions.pop_back();
-        page->pop_back();
-      }
-      through = revisions.back();
-    }
-    NL_RETURN_IF_ERROR(archive_->append(*page, revisions, through));
+  archive_stale_ = false;  // from here on a gap the feed meets is a new one
+  const std::int64_t from = archive_->revision();
+  const std::string section = keys_.section("ev/");
+  // A new archive reads the whole log at one revision, page by page; one that has a revision
+  // asks for what changed since in one range (etcd filters by min_mod_revision server-side).
+  auto read = from == 0 ? client_->rangeAll(section, prefixEnd(section))
+                        : client_->rangeModifiedSince(section, prefixEnd(section), from + 1, 0);
+  std::vector<std::pair<std::int64_t, ledger::EventRecord>> got;  // (revision, event)
+  Status s = read.status();
+  for (std::size_t i = 0; s.isOk() && i < read->kvs.size(); ++i) {
+    const KeyValue& kv = read->kvs[i];
+    if (kv.mod_revision <= from) continue;
+    ledger::EventRecord e;
+    s = decode(kv.value, e);
+    got.emplace_back(kv.mod_revision, std::move(e));
   }
-  archive_stale_ = false;
+  if (s.isOk()) {
+    std::sort(got.begin(), got.end(), [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first < b.first : a.second.seq < b.second.seq;
+    });
+    std::vector<ledger::EventRecord> events;
+    std::vector<std::int64_t> revisions;
+    for (auto& [revision, e] : got) {
+      revisions.push_back(revision);
+      events.push_back(std::move(e));
+    }
+    // Every event committed up to the read's revision is in hand.
+    const std::int64_t through = std::max(read->revision, revisions.empty() ? 0 : revisions.back());
+    s = archive_->append(events, revisions, from + 1, through);
+  }
+  if (!s.isOk()) {
+    archive_stale_ = true;
+    return s;
+  }
+  std::lock_guard lock(archived_mu_);
   archived_cv_.notify_all();
   return Status::ok();
 }
 
 void EtcdStore::archiveFed(const std::vector<ledger::EventRecord>& events,
-                           const std::vector<std::int64_t>& revisions, std::int64_t through) {
-  if (archive_stale_) return;  // the next query reads the gap from etcd's log
-  if (!archive_->append(events, revisions, through).isOk()) {
+                           const std::vector<std::int64_t>& revisions, std::int64_t first,
+                           std::int64_t through) {
+  // A gap (or a failed write) makes it stale; the next query reads the gap from etcd's log.
+  if (!archive_->append(events, revisions, first, through).isOk()) {
     archive_stale_ = true;
     return;
   }
@@ -85,17 +90,15 @@ Result<std::size_t> EtcdStore::pruneEvents(ledger::Millis before) {
 
 // Deletes etcd's events older than `before` (keeping the seq high-water mark), then compacts.
 Status EtcdStore::pruneLog(ledger::Millis before) {
+  NL_RETURN_IF_ERROR(dropLegacyCopies());
   auto all = client_->rangeAll(keys_.section("ev/"), prefixEnd(keys_.section("ev/")));
   if (!all) return all.status();
+  const std::size_t per_txn = std::min<std::size_t>(100, maxBatchCost());
   std::vector<TxnOp> ops;
-  if (!legacy_copies_gone_) {  // copies under each history key, written before the archive
-    const std::string copies = keys_.section("hk/");
-    ops.push_back({true, copies, {}, 0, prefixEnd(copies)});
-  }
   std::uint64_t top = 0;
   auto flush = [&]() -> Status {
     if (ops.empty()) return Status::ok();
-    if (top != 0) ops.push_back({false, keys_.seqMark(top), ""});
+    ops.push_back({false, keys_.seqMark(top), ""});
     auto r = client_->txn({}, ops);
     ops.clear();
     return r.status();
@@ -106,12 +109,28 @@ Status EtcdStore::pruneLog(ledger::Millis before) {
     if (e.time >= before) continue;
     ops.push_back({true, kv.key, {}});
     top = std::max(top, e.seq);
-    if (ops.size() >= 100) NL_RETURN_IF_ERROR(flush());
+    if (ops.size() >= per_txn) NL_RETURN_IF_ERROR(flush());
   }
   NL_RETURN_IF_ERROR(flush());
-  legacy_copies_gone_ = true;
   if (compact_below_ > 0) (void)client_->compact(compact_below_);  // already compacted: fine
   compact_below_ = all->revision;
+  return Status::ok();
+}
+
+// Copies of events under each history key (hk/), written by builds before the archive: deleted
+// a bounded chunk per transaction, a bounded number per prune, so that no watch has to carry
+// millions of deletions in one response, and again at each prune while older builds still
+// write them.
+Status EtcdStore::dropLegacyCopies() {
+  const std::string copies = keys_.section("hk/");
+  for (int chunk = 0; chunk < 64; ++chunk) {
+    auto some = client_->range(copies, prefixEnd(copies), 256);
+    if (!some) return some.status();
+    if (some->kvs.empty()) return Status::ok();
+    auto gone = client_->txn(
+        {}, {{true, some->kvs.front().key, {}, 0, some->kvs.back().key + std::string(1, '\0')}});
+    if (!gone) return gone.status();
+  }
   return Status::ok();
 }
 

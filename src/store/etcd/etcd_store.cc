@@ -46,13 +46,22 @@ Result<std::unique_ptr<EtcdStore>> EtcdStore::open(const std::string& url, EtcdT
                                                    EtcdCredentials credentials,
                                                    std::unique_ptr<ledger::Store> history) {
   auto archive = std::make_unique<HistoryArchive>(std::move(history));
-  NL_RETURN_IF_ERROR(archive->open());
+  NL_RETURN_IF_ERROR(archive->open(target.prefix));
   std::string prefix = target.prefix;
   const std::int64_t log_hours = target.log_hours;
   auto client = EtcdClient::connect(std::move(target), std::move(credentials));
   if (!client) return client.status();
   std::unique_ptr<EtcdStore> store(
       new EtcdStore(url, std::move(*client), std::move(prefix), std::move(archive), log_hours));
+  // An archive ahead of the cluster was kept for another cluster (or etcd lost its data).
+  auto now = store->client_->range(store->keys_.section("meta/"), "", 1);
+  if (!now) return now.status();
+  if (store->archive_->revision() > now->revision) {
+    return Status::invalidArgument(
+        "history archive is at etcd revision " + std::to_string(store->archive_->revision()) +
+        ", past this cluster's " + std::to_string(now->revision) +
+        ": it holds another cluster's history (move it away to start a new one)");
+  }
   auto slot = store->drawSlot();
   if (!slot) return slot.status();
   store->slot_ = *slot;

@@ -146,9 +146,11 @@ class EtcdStore final : public ledger::Store {
   // The archive (etcd_archive_sync.cc): brought up to etcd's log, fed by the watch, awaited.
   Status syncArchive();
   void archiveFed(const std::vector<ledger::EventRecord>& events,
-                  const std::vector<std::int64_t>& revisions, std::int64_t through);
+                  const std::vector<std::int64_t>& revisions, std::int64_t first,
+                  std::int64_t through);
   void awaitArchived(std::int64_t revision, std::chrono::milliseconds timeout);
   Status pruneLog(ledger::Millis before);
+  Status dropLegacyCopies();
 
   const std::string url_;
   const std::unique_ptr<EtcdClient> client_;
@@ -180,12 +182,13 @@ class EtcdStore final : public ledger::Store {
   std::atomic<std::int64_t> leading_until_{0};  // steady clock, ns
   std::atomic<std::int64_t> quorum_seen_{0};    // steady clock, ns: the last quorum answer
   std::int64_t compact_below_ = 0;              // pruneEvents only
-  bool legacy_copies_gone_ = false;             // pruneEvents only
 
   const std::unique_ptr<HistoryArchive> archive_;
   const std::int64_t log_hours_;
   std::atomic<bool> following_{false};
-  std::atomic<bool> archive_stale_{false};           // an append failed: resync from etcd's log
+  // The archive may lack revisions (an append failed or would have left a gap): the next query
+  // reads them from etcd's log. The feed keeps offering what it has.
+  std::atomic<bool> archive_stale_{false};
   std::atomic<std::int64_t> committed_revision_{0};  // this process's last batch with events
   std::mutex archived_mu_;
   std::condition_variable archived_cv_;

@@ -1,0 +1,72 @@
+// HistoryArchive (the etcd replica's history) over real stores: it is fed in revision order, never
+// takes an event twice, refuses an append that would leave revisions out, keeps its revision
+// with its events across a reopen, and holds one ledger's history only.
+#include "store/etcd/etcd_archive.h"
+
+#include <gtest/gtest.h>
+
+#include "store/memory/memory_store.h"
+#include "store/sqlite/sqlite_store.h"
+#include "store/store_test_util.h"
+
+namespace netledger::store::etcd {
+namespace {
+
+using testing_util::event;
+using testing_util::Query;
+
+std::vector<std::uint64_t> seqs(HistoryArchive& a) {
+  auto r = a.query(Query().limit(1000));
+  EXPECT_TRUE(r.isOk()) << r.status().toString();
+  std::vector<std::uint64_t> out;
+  if (r.isOk()) {
+    for (const auto& e : *r) out.push_back(e.seq);
+  }
+  return out;
+}
+
+std::unique_ptr<ledger::Store> sqlite(const std::string& path) {
+  auto s = SqliteStore::open(path);
+  EXPECT_TRUE(s.isOk()) << s.status().toString();
+  return s.isOk() ? std::unique_ptr<ledger::Store>(std::move(*s)) : nullptr;
+}
+
+TEST(HistoryArchiveTest, RevisionsAtOrBelowItsOwnAreLeftOutAndAGapIsRefused) {
+  HistoryArchive a(std::make_unique<MemoryStore>());
+  NL_ASSERT_OK(a.open("/n/"));
+  EXPECT_EQ(a.revision(), 0);
+  NL_ASSERT_OK(
+      a.append({event(1, 1, "x", "t", {"k"}), event(2, 1, "x", "t", {"k"})}, {5, 7}, 1, 9));
+  EXPECT_EQ(a.revision(), 9);
+  // The same revisions again (a sync and the feed both bring them) and one new one.
+  NL_ASSERT_OK(
+      a.append({event(2, 1, "x", "t", {"k"}), event(3, 1, "x", "t", {"k"})}, {7, 10}, 6, 10));
+  EXPECT_EQ(seqs(a), (std::vector<std::uint64_t>{1, 2, 3}));
+  // Revisions 11 and 12 were never in hand: refused, nothing taken.
+  Status gap = a.append({event(4, 1, "x", "t", {"k"})}, {13}, 13, 13);
+  EXPECT_EQ(gap.code(), StatusCode::kAborted) << gap.toString();
+  EXPECT_EQ(a.revision(), 10);
+  EXPECT_EQ(seqs(a), (std::vector<std::uint64_t>{1, 2, 3}));
+}
+
+TEST(HistoryArchiveTest, ItsRevisionAndEventsSurviveAReopenAndItHoldsOneLedgerOnly) {
+  testing_util::TempDir dir;
+  const std::string path = dir.file("history.db");
+  {
+    HistoryArchive a(sqlite(path));
+    NL_ASSERT_OK(a.open("/n/"));
+    NL_ASSERT_OK(a.append({event(1, 1, "x", "t", {"ip:1"})}, {4}, 1, 4));
+    NL_ASSERT_OK(a.append({event(2, 1, "x", "t", {"ip:1"})}, {6}, 5, 8));
+  }
+  HistoryArchive again(sqlite(path));
+  NL_ASSERT_OK(again.open("/n/"));
+  EXPECT_EQ(again.revision(), 8);
+  EXPECT_EQ(seqs(again), (std::vector<std::uint64_t>{1, 2}));
+  HistoryArchive other(sqlite(path));
+  Status s = other.open("/elsewhere/");
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("/n/"), std::string::npos) << s.message();
+}
+
+}  // namespace
+}  // namespace netledger::store::etcd
