@@ -155,8 +155,7 @@ void Engine::forgetDocumentLocked(const std::string& kind, const std::string& ke
   if (!id) return;
   auto it = conflicts_.find(*id);
   if (it == conflicts_.end()) return;
-  auto indexed = unresolved_.find({it->second.kind, it->second.network, it->second.subject});
-  if (indexed != unresolved_.end() && indexed->second == *id) unresolved_.erase(indexed);
+  unindexLocked(it->second);
   dirty_.erase(*id);  // the stored version wins over changes not yet written back
   stored_version_.erase(*id);
   conflicts_.erase(it);
@@ -443,8 +442,8 @@ Policy Engine::policyLocked(ConflictKind kind) const {
   return it == policies_.end() ? Policy::kAlert : it->second;
 }
 
-std::uint64_t Engine::persistLocked(const Conflict& c, const std::string& op,
-                                    const std::string& actor) {
+Result<std::uint64_t> Engine::persistLocked(const Conflict& c, const std::string& op,
+                                            const std::string& actor) {
   DocumentRecord d{kConflictDoc, std::to_string(c.id), json::serialize(toJson(c))};
   // Only over the version this engine last read or wrote: a change made elsewhere and not yet
   // taken in (another replica's resolution) must not be overwritten by this older copy.
@@ -456,14 +455,25 @@ std::uint64_t Engine::persistLocked(const Conflict& c, const std::string& op,
   if (!applied) {
     // The stored version wins; it replaces this copy at the next resync (reading them all).
     if (applied.status().code() == StatusCode::kConflict) resync_needed_ = true;
-    return 0;
+    return applied.status();
   }
   stored_version_[c.id] = applied->value.version;
   return applied->ticket;
 }
 
+void Engine::unindexLocked(const Conflict& c) {
+  auto indexed = unresolved_.find({c.kind, c.network, c.subject});
+  if (indexed != unresolved_.end() && indexed->second == c.id) unresolved_.erase(indexed);
+}
+
 void Engine::resyncLocked() {
   resync_needed_ = false;
+  {
+    // Queued changes are older than what is read below: drop them, or they would roll it back.
+    std::lock_guard changes_lock(changes_mu_);
+    changes_.clear();
+    changes_pending_ = false;
+  }
   conflicts_.clear();
   unresolved_.clear();
   aliases_.clear();
@@ -587,7 +597,7 @@ std::uint64_t Engine::raise(Detection f) {
   ++stats_.opened;
   auto [it, inserted] = conflicts_.emplace(c.id, std::move(c));
   Conflict& stored = it->second;
-  persistLocked(stored, "conflict.opened", "engine");
+  (void)persistLocked(stored, "conflict.opened", "engine");
   remediate(stored, f.evidence);
   return stored.id;
 }
@@ -620,7 +630,7 @@ void Engine::remediate(Conflict& c, const Observation* trigger) {
         record("quarantine_and_reassign", false, done.status().message());
       }
     }
-    persistLocked(c, "conflict.remediated", "engine");
+    (void)persistLocked(c, "conflict.remediated", "engine");
     return;
   }
   if (c.policy == Policy::kRecordMigration && c.kind == ConflictKind::kMacDrift && c.binding_id) {
@@ -635,17 +645,17 @@ void Engine::remediate(Conflict& c, const Observation* trigger) {
     if (done) {
       record("record_migration", true,
              "binding " + std::to_string(*c.binding_id) + " recorded on host \"" + new_host + "\"");
-      persistLocked(c, "conflict.remediated", "engine");
+      (void)persistLocked(c, "conflict.remediated", "engine");
       c.status = ConflictStatus::kResolved;
       c.resolved_by = "engine";
       c.resolved_at = now;
       c.resolution = "migration recorded";
-      unresolved_.erase({c.kind, c.network, c.subject});
+      unindexLocked(c);
       ++stats_.resolved;
-      persistLocked(c, "conflict.resolved", "engine");
+      (void)persistLocked(c, "conflict.resolved", "engine");
     } else {
       record("record_migration", false, done.status().message());
-      persistLocked(c, "conflict.remediated", "engine");
+      (void)persistLocked(c, "conflict.remediated", "engine");
     }
   }
 }
@@ -674,13 +684,20 @@ Result<Applied<Conflict>> Engine::transition(const Actor& actor, std::uint64_t i
     c.resolved_by = actor.name;
     c.resolved_at = now;
     c.resolution = note.empty() ? "resolved by " + actor.name : note;
-    unresolved_.erase({c.kind, c.network, c.subject});
+    unindexLocked(c);
     ++stats_.resolved;
     op = "conflict.resolved";
   }
   c.status = to;
-  std::uint64_t ticket = persistLocked(c, op, actor.name);
-  return Applied<Conflict>{c, true, ticket};
+  auto ticket = persistLocked(c, op, actor.name);
+  if (!ticket) {
+    // Changed elsewhere since this engine read it: read it again; the caller runs this again.
+    if (ticket.status().code() != StatusCode::kConflict) return ticket.status();
+    resyncLocked();
+    return Status::aborted("conflict " + std::to_string(id) +
+                           " was changed on another replica meanwhile; run it again");
+  }
+  return Applied<Conflict>{c, true, *ticket};
 }
 
 Result<Applied<Conflict>> Engine::acknowledge(const Actor& actor, std::uint64_t id,
@@ -817,7 +834,8 @@ void Engine::tick() {
 
 void Engine::flushDirty() {
   for (auto id : std::set<std::uint64_t>(dirty_)) {
-    if (auto it = conflicts_.find(id); it != conflicts_.end()) persistLocked(it->second, "", "");
+    if (auto it = conflicts_.find(id); it != conflicts_.end())
+      (void)persistLocked(it->second, "", "");
   }
   dirty_.clear();
 }
@@ -838,10 +856,9 @@ void Engine::resolveQuiet(Millis now) {
     c.resolved_by = "engine";
     c.resolved_at = now;
     c.resolution = "no new evidence for " + seconds(options_.quiet_period_ms);
-    auto indexed = unresolved_.find({c.kind, c.network, c.subject});
-    if (indexed != unresolved_.end() && indexed->second == id) unresolved_.erase(indexed);
+    unindexLocked(c);
     ++stats_.resolved;
-    persistLocked(c, "conflict.resolved", "engine");
+    (void)persistLocked(c, "conflict.resolved", "engine");
   }
 }
 

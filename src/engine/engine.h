@@ -243,7 +243,11 @@ class Engine {
   Result<ledger::Applied<Conflict>> transition(const ledger::Actor& actor, std::uint64_t id,
                                                ConflictStatus to, const std::string& note);
   // Persists `c` with an audit event named `op` ("" for none). Requires mu_ held.
-  std::uint64_t persistLocked(const Conflict& c, const std::string& op, const std::string& actor);
+  // kConflict when the stored copy moved on since this engine read it (a resync follows).
+  Result<std::uint64_t> persistLocked(const Conflict& c, const std::string& op,
+                                      const std::string& actor);
+  // Drops `c` from unresolved_ if the index names it (not another conflict of its subject).
+  void unindexLocked(const Conflict& c);
   Policy policyLocked(ConflictKind kind) const;
   Millis nowMs() const;
   void workerLoop();

@@ -175,9 +175,9 @@ void Engine::resolveEndedPoolConditions(Millis now, const std::set<ConflictKey>&
     c.resolved_at = now;
     c.resolution = c.kind == ConflictKind::kPoolUtilization ? "utilization below the threshold"
                                                             : "the pools no longer overlap";
-    unresolved_.erase({c.kind, c.network, c.subject});
+    unindexLocked(c);
     ++stats_.resolved;
-    persistLocked(c, "conflict.resolved", "engine");
+    (void)persistLocked(c, "conflict.resolved", "engine");
   }
 }
 

@@ -134,31 +134,48 @@ void CommitPipeline::commitOne(std::unique_lock<std::mutex>& lock) {
   // rely on the event stream already having the event (and on a resume not repeating it).
   if (s.isOk()) publish(batch);
   lock.lock();
-  std::vector<Pending> ready;
+  std::vector<Pending> ready, late;  // late: queued after a reload, failed by the rebuild
   Status outcome = s;
   stats_.last_commit_seconds = seconds;
   stats_.last_batch_size = batch.size();
   if (s.isOk()) {
     ++stats_.commits;
     durable_ticket_ = top;
-    if (rebuild_after_ != 0 && top >= rebuild_after_) {
-      rebuild_after_ = 0;
-      (void)rebuild_();  // what committed after the reload is in the store, not yet in memory
-    }
     auto keep = std::partition(waiting_.begin(), waiting_.end(),
                                [&](const Pending& p) { return p.ticket > top; });
     std::move(keep, waiting_.end(), std::back_inserter(ready));
     waiting_.erase(keep, waiting_.end());
+    if (rebuild_after_ != 0 && top >= rebuild_after_) rebuildAfterReloadLocked(late);
   } else {
     ++stats_.commit_failures;
     failAllLocked(s, ready);
     outcome = last_failure_;
   }
   durable_cv_.notify_all();
+  const Status late_outcome = last_failure_;
   lock.unlock();
   if (commit_observer_) commit_observer_(batch.size(), seconds, s);
   for (auto& p : ready) p.done(outcome);
+  for (auto& p : late) p.done(late_outcome);
   lock.lock();
+}
+
+void CommitPipeline::rebuildAfterReloadLocked(std::vector<Pending>& late) {
+  rebuild_after_ = 0;
+  // What committed since the reload is in the store, not in memory: rebuild. Commands queued
+  // meanwhile changed the memory about to go, so they fail (kAborted: run them again) rather
+  // than commit changes memory would not hold.
+  if (!queued_.empty()) {
+    last_failure_ = Status::aborted(
+        "the ledger reloaded its memory while the change waited to "
+        "commit; run it again");
+    failed_below_ = next_ticket_;
+    queued_.clear();
+    for (auto& p : waiting_) late.push_back(std::move(p));
+    waiting_.clear();
+  }
+  Status rebuilt = rebuild_();
+  if (!rebuilt.isOk() && !late.empty()) last_failure_ = rebuilt;
 }
 
 }  // namespace netledger::ledger

@@ -71,7 +71,8 @@ class CommitPipeline {
   // Memory was reloaded from the store by someone else than the pipeline (a shared store's feed
   // lost track) while commands were queued or in flight: their changes left memory with the
   // reload, yet they may still commit. Once every one of them is durable, memory is rebuilt
-  // again (the Rebuild callback), so it holds what they committed (mutex held).
+  // again (the Rebuild callback), so it holds what they committed; commands queued by then fail
+  // kAborted (run them again), as they would after a failed commit (mutex held).
   void memoryReloadedLocked();
 
  private:
@@ -87,6 +88,9 @@ class CommitPipeline {
   // Commits one batch (called with `lock` held; releases it around the store call).
   void commitOne(std::unique_lock<std::mutex>& lock);
   void failAllLocked(const Status& why, std::vector<Pending>& to_fail);
+  // After the commit that made every ticket of memoryReloadedLocked() durable: rebuilds memory,
+  // failing what was queued since into `late`.
+  void rebuildAfterReloadLocked(std::vector<Pending>& late);
   void publish(const std::vector<Write>& batch) const;
 
   Store& store_;

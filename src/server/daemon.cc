@@ -179,6 +179,7 @@ struct Daemon::Impl {
     live_api = nullptr;
     live_events = nullptr;
     live_engine = nullptr;
+    if (engine) engine->stop();  // its last write-back goes into the ledger's last batch
     if (ledger) ledger->close();
   }
   // Set once the event stream and webhooks are ready; read by the ledger's committer thread.

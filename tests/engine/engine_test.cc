@@ -267,25 +267,43 @@ TEST_F(EngineTest, ConflictsAndPoliciesChangedElsewhereReplaceWhatTheEngineHeld)
 // taken in is never overwritten by its older copy: the write is refused and the engine reads
 // the stored one.
 TEST_F(EngineTest, AnOlderCopyNeverOverwritesAChangeStoredElsewhere) {
+  // Resolves the stored copy of `c` behind the engine's back, as another replica would.
+  auto resolveElsewhere = [&](Conflict c, const std::string& by) {
+    c.status = ConflictStatus::kResolved;
+    c.resolved_by = by;
+    c.resolved_at = now();
+    durable(ledger_->putDocument(
+        alice_, {"conflict", std::to_string(c.id), json::serialize(toJson(c)), 0, 0},
+        "conflict.resolved", "conflict:" + std::to_string(c.id)));
+  };
   feed("192.0.2.10", kM1, "", "lab");
   feed("192.0.2.10", kM2, "", "lab");
   ASSERT_EQ(conflicts().size(), 1u);
-  Conflict elsewhere = conflicts()[0];
-  elsewhere.status = ConflictStatus::kResolved;
-  elsewhere.resolved_by = "bob";
-  durable(ledger_->putDocument(
-      alice_, {"conflict", std::to_string(elsewhere.id), json::serialize(toJson(elsewhere)), 0, 0},
-      "conflict.resolved", "conflict:" + std::to_string(elsewhere.id)));
-  // The engine, unaware, adds evidence and writes its copy back at the tick.
+  const Conflict first = conflicts()[0];
+  resolveElsewhere(first, "bob");
+  // Acknowledged here on the old copy: refused (run it again), and the stored copy read.
+  auto ack = engine_->acknowledge(alice_, first.id, "");
+  EXPECT_EQ(ack.status().code(), StatusCode::kAborted) << ack.status().toString();
+  EXPECT_EQ(current(first).status, ConflictStatus::kResolved);
+  EXPECT_EQ(current(first).resolved_by, "bob");
+  EXPECT_TRUE(engine_->acknowledge(alice_, first.id, "").isOk());  // resolved: nothing to do
+
+  // Evidence for an open conflict whose stored copy was resolved meanwhile: the engine's write
+  // back at the tick is refused, and it reads the stored copy instead of overwriting it.
+  feed("192.0.2.20", kM1, "", "lab");
+  feed("192.0.2.20", kM2, "", "lab");
+  const Conflict second = conflicts()[0];
+  ASSERT_NE(second.id, first.id);
+  resolveElsewhere(second, "carol");
   advance(1'000);
-  feed("192.0.2.10", kM3, "", "lab");
+  feed("192.0.2.20", kM3, "", "lab");
   engine_->tick();
-  engine_->tick();  // the refused write made it read the stored copy
-  auto stored = ledger_->document("conflict", std::to_string(elsewhere.id));
+  engine_->tick();
+  auto stored = ledger_->document("conflict", std::to_string(second.id));
   ASSERT_TRUE(stored.has_value());
-  EXPECT_NE(stored->body.find("\"resolved\""), std::string::npos) << stored->body;
-  EXPECT_EQ(current(elsewhere).status, ConflictStatus::kResolved);
-  EXPECT_EQ(current(elsewhere).resolved_by, "bob");
+  EXPECT_NE(stored->body.find("carol"), std::string::npos) << stored->body;
+  EXPECT_EQ(current(second).status, ConflictStatus::kResolved);
+  EXPECT_EQ(current(second).resolved_by, "carol");
 }
 
 TEST_F(EngineTest, DuplicateIpNearMisses) {

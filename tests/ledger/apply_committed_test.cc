@@ -383,13 +383,24 @@ TEST(ReloadGapTest, AnOwnBatchCommittedAfterAFeedForcedReloadReachesMemory) {
   // The feed loses track: memory is reloaded from the store, which does not have it yet.
   EXPECT_FALSE(gated.sink()({}).isOk());
   EXPECT_EQ(ledger.getBinding(admin, made->value.id).status().code(), StatusCode::kNotFound);
+  // Queued behind it, on the reloaded memory that the rebuild to come replaces: run again.
+  r.instance = "queued";
+  auto queued = ledger.allocate(admin, r);
+  ASSERT_TRUE(queued.isOk());
   gated.setOpen(true);
   ASSERT_TRUE(ledger.waitDurable(made->ticket).isOk());
+  EXPECT_EQ(ledger.waitDurable(queued->ticket).code(), StatusCode::kAborted);
+  // Built on memory without the in-flight binding, it had even taken its id and address.
+  EXPECT_EQ(queued->value.id, made->value.id);
+  EXPECT_EQ(ledger.getBinding(admin, made->value.id)->instance, "in-flight");
+  auto again = ledger.allocate(admin, r);
+  ASSERT_TRUE(again.isOk());
+  ASSERT_TRUE(ledger.waitDurable(again->ticket).isOk());
   // Committed after the reload: memory holds it again, as the store does.
   auto there = ledger.getBinding(admin, made->value.id);
   ASSERT_TRUE(there.isOk()) << there.status().toString();
   EXPECT_EQ(ledger.holderOfAddress(admin, made->value.addresses.at(0).ip)->instance, "in-flight");
-  EXPECT_EQ(ledger.getPool(admin, "web")->counts.used, 1u);
+  EXPECT_EQ(ledger.getPool(admin, "web")->counts.used, 2u);
   ledger.close();
 }
 

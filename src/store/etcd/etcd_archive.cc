@@ -20,22 +20,31 @@ Status HistoryArchive::open(const std::string& prefix) {
   prefix_ = prefix;
   auto state = store_->load();
   if (!state) return state.status().withContext("history archive " + store_->url());
+  const ledger::DocumentRecord* mine = nullptr;
+  const ledger::DocumentRecord* unkeyed = nullptr;  // the first build's marker ("revision")
   for (const auto& d : state->documents) {
     if (d.kind != kMarkerKind) continue;
-    if (d.key != prefix) {
+    if (d.key == prefix) {
+      mine = &d;
+    } else if (d.key == "revision") {
+      unkeyed = &d;
+    } else {
       return Status::invalidArgument("history archive " + store_->url() +
                                      " holds the history of the ledger under etcd prefix \"" +
                                      d.key + "\", not \"" + prefix + "\": give each its own");
     }
-    std::int64_t r = 0;
-    auto [end, ec] = std::from_chars(d.body.data(), d.body.data() + d.body.size(), r);
-    if (ec != std::errc() || end != d.body.data() + d.body.size()) {
-      return Status::internal("history archive " + store_->url() + ": unreadable revision \"" +
-                              d.body + "\"");
-    }
-    revision_ = r;
-    marker_version_ = d.version;
   }
+  const ledger::DocumentRecord* marker = mine != nullptr ? mine : unkeyed;
+  if (marker == nullptr) return Status::ok();
+  std::int64_t r = 0;
+  auto [end, ec] =
+      std::from_chars(marker->body.data(), marker->body.data() + marker->body.size(), r);
+  if (ec != std::errc() || end != marker->body.data() + marker->body.size()) {
+    return Status::internal("history archive " + store_->url() + ": unreadable revision \"" +
+                            marker->body + "\"");
+  }
+  revision_ = r;
+  marker_version_ = mine != nullptr ? mine->version : 0;  // the keyed marker is written next
   return Status::ok();
 }
 

@@ -54,6 +54,7 @@ Status EtcdStore::follow(ChangeSink sink) {
   following_ = true;
   feed_ = std::thread([this] { feedLoop(); });
   campaign_ = std::thread([this] { campaignLoop(); });
+  archiver_ = std::thread([this] { archiveLoop(); });
   return Status::ok();
 }
 
@@ -63,9 +64,14 @@ void EtcdStore::stopFollowing() {
     stopping_ = true;
   }
   campaign_cv_.notify_all();
+  {
+    std::lock_guard lock(archived_mu_);
+    archived_cv_.notify_all();
+  }
   client_->stopWatch();
   if (feed_.joinable()) feed_.join();
   if (campaign_.joinable()) campaign_.join();
+  if (archiver_.joinable()) archiver_.join();
   following_ = false;
 }
 

@@ -31,8 +31,9 @@ Status EtcdStore::syncArchive() {
     const KeyValue& kv = read->kvs[i];
     if (kv.mod_revision <= from) continue;
     ledger::EventRecord e;
-    s = decode(kv.value, e);
-    got.emplace_back(kv.mod_revision, std::move(e));
+    // One this build cannot read is left out, as the feed leaves it out of memory: it must not
+    // hold back every event after it.
+    if (decode(kv.value, e).isOk()) got.emplace_back(kv.mod_revision, std::move(e));
   }
   if (s.isOk()) {
     std::sort(got.begin(), got.end(), [](const auto& a, const auto& b) {
@@ -67,6 +68,21 @@ void EtcdStore::archiveFed(const std::vector<ledger::EventRecord>& events,
   }
   std::lock_guard lock(archived_mu_);
   archived_cv_.notify_all();
+}
+
+void EtcdStore::archiveLoop() {
+  std::unique_lock lock(archived_mu_);
+  while (!stopping_) {
+    archived_cv_.wait_for(lock, std::chrono::seconds(1),
+                          [&] { return stopping_ || archive_stale_; });
+    if (stopping_ || !archive_stale_) continue;
+    lock.unlock();
+    Status s = syncArchive();
+    lock.lock();
+    // etcd unreachable: try again in a second (reads keep being answered, a little stale).
+    if (!s.isOk())
+      archived_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_.load(); });
+  }
 }
 
 void EtcdStore::awaitArchived(std::int64_t revision, std::chrono::milliseconds timeout) {

@@ -132,9 +132,14 @@ Result<ledger::StoreState> EtcdStore::load() {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
   while (true) {
     auto s = loadOnce();
-    // History the watch did not bring (before this load, or while this replica was away): a
-    // failure leaves it to the next query.
-    if (s.isOk() && !syncArchive().isOk()) archive_stale_ = true;
+    // History the watch did not bring (before this load, or while this replica was away) is
+    // read from etcd's log by the archive thread (or the next query), not here: a load may run
+    // under the ledger's lock, and that log may be long.
+    if (s.isOk()) {
+      std::lock_guard lock(archived_mu_);
+      archive_stale_ = true;
+      archived_cv_.notify_all();
+    }
     if (s.isOk() || s.status().code() != StatusCode::kUnavailable ||
         std::chrono::steady_clock::now() > deadline) {
       return s;

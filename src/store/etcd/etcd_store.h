@@ -149,6 +149,8 @@ class EtcdStore final : public ledger::Store {
                   const std::vector<std::int64_t>& revisions, std::int64_t first,
                   std::int64_t through);
   void awaitArchived(std::int64_t revision, std::chrono::milliseconds timeout);
+  // While following: brings a stale archive up to etcd's log (after a load, a gap, a failure).
+  void archiveLoop();
   Status pruneLog(ledger::Millis before);
   Status dropLegacyCopies();
 
@@ -192,6 +194,7 @@ class EtcdStore final : public ledger::Store {
   std::atomic<std::int64_t> committed_revision_{0};  // this process's last batch with events
   std::mutex archived_mu_;
   std::condition_variable archived_cv_;
+  std::thread archiver_;
   std::uint64_t batches_ = 0;  // this writer's transactions (mu_)
 };
 
