@@ -369,8 +369,11 @@ async function main() {
     });
 
     await step('IPv6 pool heat map: blocks with fill, addresses in v6 form', page, async () => {
+      // Wait for this pool's map to be drawn: the previous route's canvas and legend are still
+      // on the page until then.
+      const before = await measureCount(page, 'heatmap');
       await page.evaluate(() => (location.hash = '#/pools/v6'));
-      await page.getByTestId('heatmap-canvas').waitFor();
+      await waitMeasure(page, 'heatmap', before);
       await page.waitForFunction(() => document.querySelector('[data-testid="pool-name"]')?.textContent === 'v6');
       const map = await admin.get('/v1/pools/v6/map');
       expect(BigInt(map.cell_size) > 1n, `a /64 is drawn in blocks (cell_size ${map.cell_size})`);
