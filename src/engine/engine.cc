@@ -84,11 +84,9 @@ Millis Engine::nowMs() const {
 
 Status Engine::open() {
   std::lock_guard lock(mu_);
-  for (const auto& d : ledger_.documents(kConflictDoc)) {
-    NL_RETURN_IF_ERROR(storedConflict(d).status());  // a start-up refuses what it cannot read
-    adoptDocumentLocked(d);
-  }
-  for (const auto& d : ledger_.documents(kPolicyDoc)) adoptDocumentLocked(d);
+  // A start-up refuses what it cannot read; the feed later skips it (adoptDocumentLocked).
+  for (const auto& d : ledger_.documents(kConflictDoc)) NL_RETURN_IF_ERROR(adoptDocumentLocked(d));
+  for (const auto& d : ledger_.documents(kPolicyDoc)) (void)adoptDocumentLocked(d);
   return Status::ok();
 }
 
@@ -112,29 +110,25 @@ void Engine::applyDocumentChanges() {
   }
   for (auto& batch : pending) {
     if (batch.full) {  // the ledger reloaded: what it holds now is all there is
-      conflicts_.clear();
-      unresolved_.clear();
-      aliases_.clear();
-      dirty_.clear();
-      stored_version_.clear();
+      forgetConflictsLocked();
       policies_ = options_.policies;
     }
-    for (const auto& d : batch.put) adoptDocumentLocked(d);
+    for (const auto& d : batch.put) (void)adoptDocumentLocked(d);
     for (const auto& [kind, key] : batch.deleted) forgetDocumentLocked(kind, key);
   }
   if (resync_needed_) resyncLocked();
 }
 
-void Engine::adoptDocumentLocked(const DocumentRecord& d) {
+Status Engine::adoptDocumentLocked(const DocumentRecord& d) {
   if (d.kind == kPolicyDoc) {
     auto kind = parseConflictKind(d.key);
     auto policy = parsePolicy(d.body);
     if (kind && policy) policies_[*kind] = *policy;
-    return;
+    return Status::ok();
   }
-  if (d.kind != kConflictDoc) return;
+  if (d.kind != kConflictDoc) return Status::ok();
   auto c = storedConflict(d);
-  if (!c) return;  // another replica's document this build cannot read: not ours to judge
+  if (!c) return c.status();  // left as it was
   forgetDocumentLocked(d.kind, d.key);
   last_id_ = std::max(last_id_, c->id);
   stored_version_[c->id] = d.version;
@@ -144,6 +138,7 @@ void Engine::adoptDocumentLocked(const DocumentRecord& d) {
     if (!added) at->second = std::min(at->second, c->id);
   }
   conflicts_[c->id] = std::move(*c);
+  return Status::ok();
 }
 
 void Engine::forgetDocumentLocked(const std::string& kind, const std::string& key) {
@@ -474,12 +469,16 @@ void Engine::resyncLocked() {
     changes_.clear();
     changes_pending_ = false;
   }
+  forgetConflictsLocked();
+  for (const auto& d : ledger_.documents(kConflictDoc)) (void)adoptDocumentLocked(d);
+}
+
+void Engine::forgetConflictsLocked() {
   conflicts_.clear();
   unresolved_.clear();
   aliases_.clear();
   dirty_.clear();
   stored_version_.clear();
-  for (const auto& d : ledger_.documents(kConflictDoc)) adoptDocumentLocked(d);
 }
 
 void Engine::appendEvidence(Conflict& c, const Observation* evidence) const {

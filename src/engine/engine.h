@@ -254,11 +254,14 @@ class Engine {
   // Takes in what documentsChanged() queued; requires mu_ not held.
   void applyDocumentChanges();
   // One stored conflict or policy into memory (mu_ held): the ledger's version wins.
-  void adoptDocumentLocked(const ledger::DocumentRecord& d);
+  // The conflict's body unreadable: an error, nothing changed.
+  Status adoptDocumentLocked(const ledger::DocumentRecord& d);
   void forgetDocumentLocked(const std::string& kind, const std::string& key);
   // Reads every conflict from the ledger again (mu_ held, no Conflict reference outstanding):
   // after a write refused because the stored version had moved on.
   void resyncLocked();
+  // Everything held of conflicts (mu_ held), before reading them anew.
+  void forgetConflictsLocked();
   // Pops and processes the oldest queued batch; `lock` holds queue_mu_ (released meanwhile).
   void processFrontLocked(std::unique_lock<std::mutex>& lock);
 

@@ -130,26 +130,31 @@ bool EtcdStore::deliver(const WatchBatch& batch) {
     if (revision < next_revision_) continue;
     next_revision_ = revision + 1;
     through = revision;
-    // All of them, also of a revision a concurrent load already brought into memory.
-    for (const WatchEvent* e : events) {
-      ledger::EventRecord ev;
-      if (!e->is_delete && keys_.in(e->kv.key, "ev/") && decodeInto(e->kv, ev)) {
-        archived.push_back(std::move(ev));
-        archived_at.push_back(revision);
-      }
-    }
     bool own = false;
     for (const auto* e : events) own = own || e->kv.key == keys_.writer(writer_);
     std::vector<ledger::Write> writes;
     {
       std::lock_guard lock(mu_);
       if (revision <= loaded_revision_) {
-        markFed(revision);  // already in memory
+        markFed(revision);  // already in memory; its events still go to the archive
+        for (const WatchEvent* e : events) {
+          ledger::EventRecord ev;
+          if (!e->is_delete && keys_.in(e->kv.key, "ev/") && decodeInto(e->kv, ev)) {
+            archived.push_back(std::move(ev));
+            archived_at.push_back(revision);
+          }
+        }
         continue;
       }
       writes = writesOf(events, own);
     }
     placeEvents(writes, revision);
+    for (const ledger::Write& w : writes) {  // every writer's events, ours included
+      if (const auto* e = std::get_if<ledger::AppendEvent>(&w)) {
+        archived.push_back(e->event);
+        archived_at.push_back(revision);
+      }
+    }
     if (!writes.empty() && sink_) (void)sink_(std::move(writes));
     markFed(revision);
   }
