@@ -89,11 +89,16 @@ class Cluster:
         sys.exit(f"etcd did not elect a leader within {timeout} s (logs in {self.dir})")
 
     def start_replica(self, i):
-        env = dict(os.environ, NETLEDGER_BOOTSTRAP_TOKEN=self.token)
+        # The other replicas are its history peers (a replica added after etcd's log was
+        # pruned copies the older events from them).
+        env = dict(os.environ, NETLEDGER_BOOTSTRAP_TOKEN=self.token,
+                   NETLEDGER_HISTORY_PEER_TOKEN=self.token)
+        peers = ",".join(self.url(j) for j in range(len(self.nodes)) if j != i)
         log = open(os.path.join(self.dir, f"netledgerd{i}.log"), "ab")
         self.nodes[i] = subprocess.Popen(
             [os.path.join(self.bin, "netledgerd"), "--listen", f"127.0.0.1:{self.http_port + i}",
-             "--data-dir", os.path.join(self.dir, f"node{i}"), "--store", self.store_url],
+             "--data-dir", os.path.join(self.dir, f"node{i}"), "--store", self.store_url]
+            + (["--history-peer", peers] if peers else []),
             env=env, stdout=log, stderr=log, preexec_fn=os.setsid)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

@@ -28,6 +28,12 @@ int main(int argc, char** argv) {
   flags.add("--etcd-key", config.etcd_key, "etcds:// stores: PEM key of --etcd-cert");
   flags.add("--etcd-user", config.etcd_user, "etcd user (password: NETLEDGER_ETCD_PASSWORD)");
   flags.add("--etcd-password-file", config.etcd_password_file, "file holding the etcd password");
+  flags.add("--history-peer", config.history_peer,
+            "etcd stores: other replicas' URLs (URL[,URL...]) to copy history older than etcd's "
+            "log from (token: --history-peer-token-file or NETLEDGER_HISTORY_PEER_TOKEN)");
+  flags.add("--history-peer-token-file", config.history_peer_token_file,
+            "file holding a token without tenant scope, valid on the history peers");
+  flags.add("--history-peer-ca", config.history_peer_ca, "https history peers: PEM CA bundle");
   flags.add("--tls-cert", config.tls_cert, "PEM certificate: serve HTTPS");
   flags.add("--tls-key", config.tls_key, "PEM private key for --tls-cert");
   flags.add("--io-threads", config.io_threads, "HTTP I/O threads")->capture_default_str();

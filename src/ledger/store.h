@@ -204,6 +204,16 @@ class Store {
   }
   // Stops the delivery; returns once the sink is no longer called. Idempotent.
   virtual void stopFollowing() {}
+
+  // Another process's copy of the history (queryEvents' contract: matching events ascending by
+  // seq), for a shared store whose own copy began after the store had already dropped older
+  // events (a replica added once etcd's bounded log was pruned). Set before follow(); the older
+  // events are copied from it in the background. Stores that hold their whole history ignore it.
+  using HistorySource = std::function<Result<std::vector<EventRecord>>(const EventQuery& query)>;
+  virtual void setHistorySource(HistorySource source) { (void)source; }
+  // False while this process's history lacks events the store dropped before it began keeping
+  // its own (see setHistorySource): history queries then answer from what it has.
+  virtual bool historyComplete() const { return true; }
 };
 
 // The smallest number above `last` that the writer of `slot` takes (see Store::kSlotStride).

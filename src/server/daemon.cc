@@ -2,9 +2,11 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -23,6 +25,7 @@
 #include "server/openapi_document.h"
 #include "server/probe/probe_coordinator.h"
 #include "server/scans/scan_service.h"
+#include "store/etcd/peer_history.h"
 #include "store/register.h"
 #include "vendor/oui_registry.h"
 #include "webhooks/dispatcher.h"
@@ -84,10 +87,13 @@ Status loadConfigFile(const std::string& path, DaemonConfig& c) {
       {f.get("listen", c.listen), f.get("data_dir", c.data_dir), f.get("store", c.store),
        f.get("etcd_ca", c.etcd_ca), f.get("etcd_cert", c.etcd_cert), f.get("etcd_key", c.etcd_key),
        f.get("etcd_user", c.etcd_user), f.get("etcd_password_file", c.etcd_password_file),
-       f.get("tls_cert", c.tls_cert), f.get("tls_key", c.tls_key),
-       f.get("io_threads", c.io_threads), f.get("max_body_bytes", c.max_body_bytes),
-       f.get("retention_days", c.retention_days), f.get("sweep_interval_ms", c.sweep_interval_ms),
-       f.get("probe_attempts", c.probe_attempts), readEngine(*engine, c.engine)}));
+       f.get("history_peer", c.history_peer),
+       f.get("history_peer_token_file", c.history_peer_token_file),
+       f.get("history_peer_ca", c.history_peer_ca), f.get("tls_cert", c.tls_cert),
+       f.get("tls_key", c.tls_key), f.get("io_threads", c.io_threads),
+       f.get("max_body_bytes", c.max_body_bytes), f.get("retention_days", c.retention_days),
+       f.get("sweep_interval_ms", c.sweep_interval_ms), f.get("probe_attempts", c.probe_attempts),
+       readEngine(*engine, c.engine)}));
   return f.refuseUnknown();
 }
 
@@ -112,6 +118,32 @@ Result<ledger::StoreCredentials> storeCredentials(const DaemonConfig& c) {
     return Status::invalidArgument("etcd_cert and etcd_key: give both or neither");
   }
   return out;
+}
+
+// The other replicas a shared store copies older history from (DaemonConfig::history_peer).
+Result<ledger::Store::HistorySource> historyPeers(const DaemonConfig& c,
+                                                  const ledger::Store& store) {
+  if (!store.shared()) {
+    return Status::invalidArgument("history_peer: only for replicas on an etcd:// store");
+  }
+  store::etcd::PeerHistoryOptions o;
+  for (std::size_t from = 0; from <= c.history_peer.size();) {
+    std::size_t comma = std::min(c.history_peer.find(',', from), c.history_peer.size());
+    if (comma > from) o.urls.push_back(c.history_peer.substr(from, comma - from));
+    from = comma + 1;
+  }
+  if (!c.history_peer_token_file.empty()) {
+    std::ifstream in(c.history_peer_token_file);
+    if (!in) {
+      return Status::invalidArgument("history_peer_token_file: cannot read " +
+                                     c.history_peer_token_file);
+    }
+    std::getline(in, o.token);
+  } else if (const char* t = std::getenv("NETLEDGER_HISTORY_PEER_TOKEN"); t != nullptr) {
+    o.token = t;
+  }
+  o.ca_file = c.history_peer_ca;
+  return store::etcd::peerHistorySource(o);
 }
 
 }  // namespace
@@ -202,6 +234,9 @@ struct Daemon::Impl {
 
   // The start-up steps, in order (start() runs them).
   Status openLedger();
+  // The store's metrics (commit latency, batch sizes, failures, leadership, history) and the
+  // commit observer that feeds them.
+  void instrumentStore();
   Status writeAdminToken();
   Status startServices();
   Status startServer();
@@ -254,39 +289,16 @@ Status Daemon::Impl::openLedger() {
   auto opened = ledger::openStore(url, *credentials);
   if (!opened) return opened.status();
   store = std::move(opened).value();
+  if (!config.history_peer.empty()) {
+    auto peers = historyPeers(config, *store);
+    if (!peers) return peers.status();
+    store->setHistorySource(std::move(*peers));
+  }
   ledger::LedgerOptions options;
   options.retention_days = config.retention_days;
   ledger = std::make_unique<ledger::Ledger>(*store, *clock, options);
 
-  auto& commit_seconds = metrics.histogram(
-      "netledger_commit_seconds", "Store commit latency (one transaction, fsync included).", {});
-  auto& batch_writes = metrics.histogram(
-      "netledger_commit_batch_writes", "Writes per committed batch (group commit).", {},
-      {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384});
-  auto& commit_failures =
-      metrics.counter("netledger_commit_failures_total", "Store commits that failed.");
-  metrics.gaugeCallback("netledger_leader",
-                        "1 while this replica does the work that runs once (sweeps, ledger scans, "
-                        "webhook delivery); always 1 on one node.",
-                        [this] { return store->leading() ? 1.0 : 0.0; });
-  auto& overtaken = metrics.counter(
-      "netledger_commit_overtaken_total",
-      "Batches refused because another replica changed what they read (run again).");
-  ledger->setCommitObserver([&commit_seconds, &batch_writes, &commit_failures, &overtaken,
-                             last_log = std::chrono::steady_clock::time_point()](
-                                std::size_t writes, double s, const Status& st) mutable {
-    commit_seconds.get().observe(s);
-    batch_writes.get().observe(static_cast<double>(writes));
-    if (st.isOk()) return;
-    commit_failures.get().inc();
-    if (st.code() == StatusCode::kConflict) overtaken.get().inc();
-    // Why, for the operator; at most one line a second (the committer thread alone calls this).
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_log < std::chrono::seconds(1)) return;
-    last_log = now;
-    std::fprintf(stderr, "netledgerd: a commit of %zu writes failed: %s\n", writes,
-                 st.toString().c_str());
-  });
+  instrumentStore();
   // Committed events fan out to the rates, the event stream and the webhooks. The listener is
   // set here, before open() starts the committer; the last two are filled in by startServices.
   rates = std::make_unique<ActivityRates>(
@@ -314,6 +326,42 @@ Status Daemon::Impl::openLedger() {
                load.bindings, load.store_seconds + load.build_seconds, load.store_seconds,
                load.build_seconds);
   return Status::ok();
+}
+
+void Daemon::Impl::instrumentStore() {
+  auto& commit_seconds = metrics.histogram(
+      "netledger_commit_seconds", "Store commit latency (one transaction, fsync included).", {});
+  auto& batch_writes = metrics.histogram(
+      "netledger_commit_batch_writes", "Writes per committed batch (group commit).", {},
+      {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384});
+  auto& commit_failures =
+      metrics.counter("netledger_commit_failures_total", "Store commits that failed.");
+  metrics.gaugeCallback("netledger_leader",
+                        "1 while this replica does the work that runs once (sweeps, ledger scans, "
+                        "webhook delivery); always 1 on one node.",
+                        [this] { return store->leading() ? 1.0 : 0.0; });
+  metrics.gaugeCallback("netledger_history_complete",
+                        "0 while this replica's history lacks events etcd's log dropped before "
+                        "its archive began (copied from history_peer in the background).",
+                        [this] { return store->historyComplete() ? 1.0 : 0.0; });
+  auto& overtaken = metrics.counter(
+      "netledger_commit_overtaken_total",
+      "Batches refused because another replica changed what they read (run again).");
+  ledger->setCommitObserver([&commit_seconds, &batch_writes, &commit_failures, &overtaken,
+                             last_log = std::chrono::steady_clock::time_point()](
+                                std::size_t writes, double s, const Status& st) mutable {
+    commit_seconds.get().observe(s);
+    batch_writes.get().observe(static_cast<double>(writes));
+    if (st.isOk()) return;
+    commit_failures.get().inc();
+    if (st.code() == StatusCode::kConflict) overtaken.get().inc();
+    // Why, for the operator; at most one line a second (the committer thread alone calls this).
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_log < std::chrono::seconds(1)) return;
+    last_log = now;
+    std::fprintf(stderr, "netledgerd: a commit of %zu writes failed: %s\n", writes,
+                 st.toString().c_str());
+  });
 }
 
 Status Daemon::Impl::writeAdminToken() {

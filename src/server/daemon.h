@@ -25,6 +25,11 @@ struct DaemonConfig {
   // etcd:// and etcds:// stores: TLS files and user auth. The password is read from
   // etcd_password_file, else from NETLEDGER_ETCD_PASSWORD (never a flag: argv is public).
   std::string etcd_ca, etcd_cert, etcd_key, etcd_user, etcd_password_file;
+  // etcd stores: other replicas ("URL[,URL...]") that a replica whose history archive began
+  // after etcd's log was pruned copies the older events from, with a token without tenant scope
+  // read from history_peer_token_file, else from NETLEDGER_HISTORY_PEER_TOKEN, and for https
+  // peers a CA bundle.
+  std::string history_peer, history_peer_token_file, history_peer_ca;
   std::string tls_cert, tls_key;
   std::size_t io_threads = 2;
   std::size_t max_body_bytes = 1024 * 1024;
@@ -37,7 +42,8 @@ struct DaemonConfig {
 };
 
 // Reads a YAML config file (keys as in DaemonConfig: listen, data_dir, store, etcd_ca,
-// etcd_cert, etcd_key, etcd_user, etcd_password_file, tls_cert,
+// etcd_cert, etcd_key, etcd_user, etcd_password_file, history_peer, history_peer_token_file,
+// history_peer_ca, tls_cert,
 // tls_key, io_threads, max_body_bytes, retention_days, sweep_interval_ms, probe_attempts (1 to
 // 16), and an `engine:` map with duplicate_window_s, flap_changes, flap_window_s,
 // quiet_period_s, never_seen_s, drift_confirmations, evidence_max and `policies:` {kind:

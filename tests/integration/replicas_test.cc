@@ -1,8 +1,11 @@
 // Several netledgerd replicas on one real etcd cluster (members started by the test): any
 // replica serves reads and writes, no address is ever handed out twice however the replicas
 // race, a replica or an etcd member killed with SIGKILL loses nothing acknowledged.
+#include <openssl/evp.h>
 #include <algorithm>
+
 #include <atomic>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
@@ -481,6 +484,117 @@ TEST_F(ReplicasTest, ASingleNodeLedgerMigratesIntoEtcdWhole) {
   auto [again, why] = run(migrate);
   EXPECT_EQ(again, 1) << why;
   EXPECT_NE(why.find("not empty"), std::string::npos) << why;
+}
+
+// etcd's JSON gateway takes keys and values in base64.
+std::string base64(std::string_view s) {
+  std::string out(4 * ((s.size() + 2) / 3), '\0');
+  EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                  reinterpret_cast<const unsigned char*>(s.data()), static_cast<int>(s.size()));
+  return out;
+}
+
+std::string seq20(std::uint64_t n) {
+  std::string digits = std::to_string(n);
+  return std::string(20 - digits.size(), '0') + digits;
+}
+
+// The events of `path` on `s` (an audit or export page), as their seqs.
+std::vector<std::string> seqsOf(Server& s, const std::string& path, const char* list) {
+  std::vector<std::string> out;
+  auto r = s.client()->get(path);
+  if (r.status != 200) return {"status " + std::to_string(r.status)};
+  const json::value page = json::parse(r.body);
+  for (const auto& e : page.at(list).as_array()) out.push_back(json::serialize(e.at("seq")));
+  return out;
+}
+
+TEST_F(ReplicasTest, AReplicaAddedAfterEtcdsLogWasPrunedCopiesTheOlderHistoryFromAPeer) {
+  startEtcd(1);
+  const std::string store = etcd_->url("it") + "?log-hours=1";
+  Server a;
+  a.setExtraArgs({"--store", store});
+  a.start();
+  // Three events a replica wrote three hours ago, as the etcd store keeps them under ev/.
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  HttpClient gateway(static_cast<std::uint16_t>(std::stoi(etcd_->endpoints().substr(10))));
+  for (std::uint64_t seq = 900001; seq <= 900003; ++seq) {
+    json::object event{{"seq", seq},
+                       {"time", now - 3 * 3'600'000 + static_cast<std::int64_t>(seq % 10)},
+                       {"actor", "token:old"},
+                       {"op", "binding.allocate"},
+                       {"subject", "binding:" + std::to_string(seq)},
+                       {"keys", json::array{"ip:198.51.100.7"}},
+                       {"before", ""},
+                       {"after", ""}};
+    json::object put{{"key", base64("/it/ev/" + seq20(seq))},
+                     {"value", base64(json::serialize(event))}};
+    ASSERT_EQ(gateway.post("/v3/kv/put", put).status, 200u);
+  }
+  const std::string audit = "/v1/audit?ip=198.51.100.7";
+  const std::vector<std::string> all{"900003", "900002", "900001"};
+  ASSERT_TRUE(testing_util::eventually([&] { return seqsOf(a, audit, "items") == all; }))
+      << "the watch brings them into a's archive";
+  // a's export pages them by seq, each with its history keys.
+  const std::string before = "before=" + std::to_string(now / 1000 - 3600);
+  auto page = a.client()->get("/v1/history/export?" + before + "&limit=2");
+  ASSERT_EQ(page.status, 200u) << page.describe();
+  auto first = json::parse(page.body);
+  EXPECT_EQ(first.at("events").as_array().size(), 2u);
+  EXPECT_EQ(first.at("events").at(0).at("keys").at(0), "ip:198.51.100.7");
+  EXPECT_EQ(first.at("next_after_seq"), "900002");
+  EXPECT_EQ(seqsOf(a, "/v1/history/export?" + before + "&after_seq=900002", "events"),
+            std::vector<std::string>{"900003"});
+  EXPECT_EQ(a.client()->get("/v1/history/export?after_seq=x").status, 400u);
+
+  // etcd's log drops them, as the elected replica's prune does (with the mark of their seqs).
+  ASSERT_EQ(gateway
+                .post("/v3/kv/deleterange",
+                      json::object{{"key", base64("/it/ev/")}, {"range_end", base64("/it/ev0")}})
+                .status,
+            200u);
+  ASSERT_EQ(gateway
+                .post("/v3/kv/put",
+                      json::object{{"key", base64("/it/hw/seq/" + seq20(900003))}, {"value", ""}})
+                .status,
+            200u);
+
+  // A replica added now, without a peer, says its history is incomplete; with a peer, it copies
+  // them and answers as a does.
+  Server alone;
+  alone.setAdminToken(a.adminToken());
+  alone.setExtraArgs({"--store", store});
+  alone.start();
+  const std::string token_file = a.root() + "/peer-token";
+  {
+    std::ofstream out(token_file);
+    out << a.adminToken() << "\n";
+  }
+  Server b;
+  b.setAdminToken(a.adminToken());
+  b.setExtraArgs({"--store", store, "--history-peer",
+                  "http://127.0.0.1:1,http://127.0.0.1:" + std::to_string(a.port()),
+                  "--history-peer-token-file", token_file});
+  b.start();
+  auto complete = [](Server& s) {
+    auto r = s.client()->get("/metrics");
+    return r.body.find("\nnetledger_history_complete 1") != std::string::npos;
+  };
+  ASSERT_TRUE(testing_util::eventually([&] { return complete(b); }, std::chrono::seconds(20)))
+      << b.log();
+  EXPECT_EQ(seqsOf(b, audit, "items"), all);
+  EXPECT_FALSE(complete(alone));
+  EXPECT_TRUE(seqsOf(alone, audit, "items").empty());
+  EXPECT_EQ(alone.client()->get("/v1/history/export").status, 503u)
+      << "an incomplete history is not handed on as the whole";
+  // A malformed peer URL is refused at start, by name.
+  Server bad;
+  bad.setExtraArgs(
+      {"--store", store, "--history-peer", "not a url", "--history-peer-token-file", token_file});
+  EXPECT_THROW(bad.start(), std::runtime_error);
+  EXPECT_NE(bad.log().find("history_peer"), std::string::npos) << bad.log();
 }
 
 }  // namespace

@@ -68,5 +68,50 @@ TEST(HistoryArchiveTest, ItsRevisionAndEventsSurviveAReopenAndItHoldsOneLedgerOn
   EXPECT_NE(s.message().find("/n/"), std::string::npos) << s.message();
 }
 
+TEST(HistoryArchiveTest, ABackfillTakesOnlyOlderEventsItLacksAndResumesAfterAReopen) {
+  testing_util::TempDir dir;
+  const std::string path = dir.file("history.db");
+  {
+    HistoryArchive a(sqlite(path));
+    NL_ASSERT_OK(a.open("/n/"));
+    EXPECT_FALSE(a.backfill().has_value()) << "undecided in a new archive";
+    // What etcd's log still held when the archive began: seqs 3 and 6 (3 is older than the cut:
+    // its writer's clock was behind).
+    NL_ASSERT_OK(a.append({event(3, 90, "x", "t", {"ip:1"}), event(6, 500, "x", "t", {"ip:1"})},
+                          {7, 9}, 1, 9));
+    NL_ASSERT_OK(a.setBackfill({false, 15, 100, 0}));
+    // The peer's first page: 1 (older than the window), 2, 3 (held: left out) and 7 (not older
+    // than the cut): not asked for, left out.
+    auto added =
+        a.appendBackfill({event(1, 10, "x", "t", {"ip:1"}), event(2, 20, "x", "t", {}),
+                          event(3, 90, "x", "t", {"ip:1"}), event(7, 100, "x", "t", {"ip:1"})});
+    ASSERT_TRUE(added.isOk()) << added.status().toString();
+    EXPECT_EQ(*added, 1u);
+    EXPECT_EQ(a.backfill()->after_seq, 7u);
+    EXPECT_FALSE(a.backfill()->done);
+  }
+  HistoryArchive again(sqlite(path));
+  NL_ASSERT_OK(again.open("/n/"));
+  ASSERT_TRUE(again.backfill().has_value());
+  EXPECT_EQ(again.backfill()->from, 15);
+  EXPECT_EQ(again.backfill()->cut, 100);
+  EXPECT_EQ(again.backfill()->after_seq, 7u) << "resumes after its last page";
+  // A page that overlaps the last one (a retried request) adds only what is new.
+  auto added = again.appendBackfill({event(2, 20, "x", "t", {}), event(8, 40, "x", "t", {})});
+  ASSERT_TRUE(added.isOk());
+  EXPECT_EQ(*added, 1u);
+  ASSERT_TRUE(again.appendBackfill({}).isOk());
+  EXPECT_TRUE(again.backfill()->done);
+  EXPECT_EQ(seqs(again), (std::vector<std::uint64_t>{2, 3, 6, 8}));
+  EXPECT_EQ(again.revision(), 9) << "a back-fill leaves the revision alone";
+  auto by_key = again.query(Query().key("ip:1").limit(10));
+  ASSERT_TRUE(by_key.isOk());
+  EXPECT_EQ(by_key->size(), 2u) << "history keys come with the copied events";
+  EXPECT_GT(again.revisionTime(), 0) << "when it reached its revision, kept across a reopen";
+  EXPECT_EQ(again.appendBackfill({event(9, 1, "x", "t", {})}).status().code(),
+            StatusCode::kInternal)
+      << "done: nothing more is taken";
+}
+
 }  // namespace
 }  // namespace netledger::store::etcd

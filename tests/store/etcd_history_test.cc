@@ -3,12 +3,15 @@
 // and the archive keeps what etcd's bounded log has pruned.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
 #include "ledger/store.h"
 #include "store/etcd/etcd_client.h"
+#include "store/etcd/etcd_store.h"
 #include "store/register.h"
+#include "store/sqlite/sqlite_store.h"
 #include "store/store_test_util.h"
 #include "testing/etcd_cluster.h"
 
@@ -126,6 +129,113 @@ TEST_F(EtcdHistoryTest, TheArchiveKeepsWhatEtcdsBoundedLogPruned) {
   ASSERT_TRUE(pruned.isOk());
   EXPECT_EQ(*pruned, 1u);
   EXPECT_EQ(seqs(again->queryEvents(Query().key("mac:m"))), (std::vector<std::uint64_t>{2}));
+}
+
+TEST_F(EtcdHistoryTest, AReplicaStartedAfterThePruneCopiesTheOlderHistoryFromAPeer) {
+  const ledger::Millis now = nowMillis();
+  const ledger::Millis old = now - 3 * 3'600'000;
+  auto a = open(dir_.file("a.db"), "log-hours=1");
+  ASSERT_TRUE(a);
+  std::vector<ledger::Write> batch;
+  for (std::uint64_t i = 1; i <= 2 * etcd::EtcdStore::kBackfillPage + 5; ++i)
+    batch.push_back(ledger::AppendEvent{
+        event(i, old + static_cast<ledger::Millis>(i), "x", "t", {"ip:" + std::to_string(i % 7)})});
+  for (std::size_t from = 0; from < batch.size(); from += 100) {
+    std::vector<ledger::Write> some(batch.begin() + from,
+                                    batch.begin() + std::min(batch.size(), from + 100));
+    NL_ASSERT_OK(a->apply(some));
+  }
+  const std::uint64_t last = batch.size();
+  NL_ASSERT_OK(a->apply({ledger::AppendEvent{event(last + 1, now, "x", "t", {"ip:1"})}}));
+  ASSERT_TRUE(a->pruneEvents(now - 180LL * 86'400'000).isOk());
+  ASSERT_EQ(keysUnder("ev/"), 1u) << "etcd's log keeps the last hour only";
+
+  // A new replica: its archive begins with what the log still holds, then the rest comes from
+  // the peer in pages (the first refused once: it tries again).
+  auto fresh = open(dir_.file("fresh.db"), "log-hours=1");
+  ASSERT_TRUE(fresh);
+  std::atomic<int> asked{0};
+  fresh->setHistorySource(
+      [&](const ledger::EventQuery& q) -> Result<std::vector<ledger::EventRecord>> {
+        if (asked++ == 0) return Status::unavailable("the peer is starting");
+        return a->queryEvents(q);
+      });
+  EXPECT_FALSE(fresh->historyComplete());
+  NL_ASSERT_OK(fresh->follow([](std::vector<ledger::Write>&&) { return Status::ok(); }));
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (!fresh->historyComplete()) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the back-fill did not finish";
+    std::this_thread::sleep_for(50ms);
+  }
+  for (const std::string key : {"ip:1", "ip:3"}) {
+    EXPECT_EQ(seqs(fresh->queryEvents(Query().key(key).limit(10000))),
+              seqs(a->queryEvents(Query().key(key).limit(10000))))
+        << key;
+  }
+  EXPECT_EQ(seqs(fresh->queryEvents(Query().limit(10000))).size(), last + 1) << "every event once";
+  EXPECT_GE(asked.load(), 4) << "three pages and the empty one after a refusal";
+  fresh->stopFollowing();
+
+  // A ledger whose log was never pruned: nothing to copy, complete without a peer.
+  auto unpruned = ledger::openStore(cluster_.url("other") + "?history=" + dir_.file("o.db"));
+  ASSERT_TRUE(unpruned.isOk());
+  ASSERT_TRUE((*unpruned)->load().isOk());
+  NL_ASSERT_OK((*unpruned)->follow([](std::vector<ledger::Write>&&) { return Status::ok(); }));
+  deadline = std::chrono::steady_clock::now() + 5s;
+  while (!(*unpruned)->historyComplete()) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline);
+    std::this_thread::sleep_for(20ms);
+  }
+  (*unpruned)->stopFollowing();
+}
+
+TEST_F(EtcdHistoryTest, AReplicaAwayLongerThanTheLogCopiesWhatWasPrunedMeanwhile) {
+  const ledger::Millis now = nowMillis();
+  auto follow = [](ledger::Store& s) {
+    return s.follow([](std::vector<ledger::Write>&&) { return Status::ok(); });
+  };
+  auto a = open(dir_.file("a.db"), "log-hours=1");
+  ASSERT_TRUE(a);
+  NL_ASSERT_OK(a->apply({ledger::AppendEvent{event(1, now - 5 * 3'600'000, "x", "t", {"ip:9"})}}));
+  {
+    auto r = open(dir_.file("r.db"), "log-hours=1");  // holds event 1, then goes away
+    ASSERT_TRUE(r);
+    EXPECT_EQ(seqs(r->queryEvents(Query().key("ip:9"))), (std::vector<std::uint64_t>{1}));
+  }
+  {
+    // ... five hours ago: its archive's marker says when it reached its revision.
+    auto archive = SqliteStore::open(dir_.file("r.db"));
+    ASSERT_TRUE(archive.isOk());
+    auto state = (*archive)->load();
+    ASSERT_TRUE(state.isOk());
+    bool rewound = false;
+    for (auto d : state->documents) {
+      if (d.kind != "etcd-archive") continue;
+      const std::string revision = d.body.substr(0, d.body.find(' '));
+      d.body = revision + " " + std::to_string(now - 5 * 3'600'000);
+      const std::uint64_t expected = d.version++;
+      NL_ASSERT_OK((*archive)->apply({ledger::PutDocument{d, expected}}));
+      rewound = true;
+    }
+    ASSERT_TRUE(rewound);
+  }
+  // While it is away: three more events (three hours ago), then the log is pruned.
+  NL_ASSERT_OK(a->apply({ledger::AppendEvent{event(2, now - 3 * 3'600'000, "x", "t", {"ip:9"})},
+                         ledger::AppendEvent{event(3, now - 3 * 3'600'000, "x", "t", {"ip:9"})},
+                         ledger::AppendEvent{event(4, now - 3 * 3'600'000, "x", "t", {})}}));
+  ASSERT_TRUE(a->pruneEvents(0).isOk());
+  ASSERT_EQ(keysUnder("ev/"), 0u);
+  auto r = open(dir_.file("r.db"), "log-hours=1");
+  ASSERT_TRUE(r);
+  r->setHistorySource([&](const ledger::EventQuery& q) { return a->queryEvents(q); });
+  NL_ASSERT_OK(follow(*r));
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (seqs(r->queryEvents(Query().limit(100))).size() < 4 || !r->historyComplete()) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the back-fill did not finish";
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(seqs(r->queryEvents(Query().key("ip:9"))), (std::vector<std::uint64_t>{1, 2, 3}));
+  r->stopFollowing();
 }
 
 TEST_F(EtcdHistoryTest, CopiesUnderHistoryKeysFromOlderBuildsGoAtThePrune) {

@@ -5,6 +5,7 @@
 #include "common/parse.h"
 #include "ledger/codec.h"
 #include "server/api/common.h"
+#include "store/etcd/etcd_records.h"
 
 namespace netledger::server {
 
@@ -141,11 +142,53 @@ void handleAudit(ApiContext& ctx, http::Request& req, http::Responder res, const
   respondJson(res, 200, o);
 }
 
+// Every event as this replica keeps it (the store's record, history keys included) ascending
+// by seq: what a replica whose archive began after etcd's log was pruned copies the older
+// history from (store/etcd/peer_history.h).
+void handleExport(ApiContext& ctx, http::Request& req, http::Responder res, const Actor&) {
+  // A replica still copying its own older history would hand on a part as if it were all.
+  if (!ctx.ledger.store().historyComplete()) {
+    return respondError(res, Status::unavailable("this replica's history is still being copied "
+                                                 "from a peer (netledger_history_complete 0): "
+                                                 "ask another replica"));
+  }
+  ledger::EventQuery q;
+  auto from = timeParam(req, "from");
+  auto before = timeParam(req, "before");
+  if (!from) return respondError(res, from.status());
+  if (!before) return respondError(res, before.status());
+  if (*from) q.from = **from;
+  if (*before) q.to = **before - 1;
+  if (auto c = req.queryParam("after_seq")) {
+    auto seq = parseUnsigned("after_seq", *c);
+    if (!seq) return respondError(res, seq.status());
+    q.after_seq = *seq;
+  }
+  auto limit = parseLimit(req, 1000, 10000);
+  if (!limit) return respondError(res, limit.status());
+  q.limit = *limit;
+  auto events = ctx.ledger.audit(q);
+  if (!events) return respondError(res, events.status());
+  // The records are JSON already: joined, not parsed and serialized again.
+  std::string body = "{\"events\":[";
+  for (std::size_t i = 0; i < events->size(); ++i) {
+    if (i > 0) body += ',';
+    body += store::etcd::encode((*events)[i]);
+  }
+  body += "],\"next_after_seq\":";
+  body += events->size() == *limit ? '"' + std::to_string(events->back().seq) + '"' : "null";
+  body += '}';
+  res(http::Response::json(200, std::move(body)));
+}
+
 }  // namespace
 
 Status registerHistoryRoutes(http::Router& router, ApiContext& ctx) {
   NL_RETURN_IF_ERROR(router.add("GET", "/v1/history", withAuth(ctx, handleHistory)));
-  return router.add("GET", "/v1/audit", withAuth(ctx, handleAudit, needsUnscoped("the audit log")));
+  NL_RETURN_IF_ERROR(
+      router.add("GET", "/v1/audit", withAuth(ctx, handleAudit, needsUnscoped("the audit log"))));
+  return router.add("GET", "/v1/history/export",
+                    withAuth(ctx, handleExport, needsUnscoped("the history export")));
 }
 
 }  // namespace netledger::server

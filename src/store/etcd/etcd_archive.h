@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "ledger/store.h"
@@ -33,6 +34,8 @@ class HistoryArchive {
   // it holds the history of another ledger (another etcd prefix).
   Status open(const std::string& prefix);
   std::int64_t revision() const;
+  // When revision() was reached (wall clock; 0 when unknown): how long an archive was away.
+  ledger::Millis revisionTime() const;
 
   // Appends `events`, each with the etcd revision it was committed at (`revisions[i]`, in
   // ascending order): every event of revisions `first` to `through`, as the caller vouches.
@@ -46,12 +49,38 @@ class HistoryArchive {
   Result<std::vector<ledger::EventRecord>> query(const ledger::EventQuery& q);
   Result<std::size_t> prune(ledger::Millis before);
 
+  // The copy of the events etcd's log dropped before this archive held them (it began, or came
+  // back, after a prune), from another replica's history (EtcdStore::setHistorySource): every
+  // event of [from, cut) the archive lacks, read in ascending seq order. Recorded beside the
+  // revision marker, so that a restart resumes after the last page instead of starting over.
+  struct Backfill {
+    bool done = false;
+    ledger::Millis from = 0;      // events this old or younger ...
+    ledger::Millis cut = 0;       // ... and older than this are copied
+    std::uint64_t after_seq = 0;  // copied up to this seq
+  };
+  // nullopt until decided (a new archive, or one kept by a build before the back-fill).
+  std::optional<Backfill> backfill() const;
+  Status setBackfill(const Backfill& b);
+  // Appends the events of `page` (the source's next events older than the cut, ascending by
+  // seq after backfill()->after_seq) that the archive does not hold yet, and moves after_seq to
+  // the last of them, in one transaction; an empty page marks the back-fill done. Returns how
+  // many were new. kInternal when no back-fill is under way.
+  Result<std::size_t> appendBackfill(const std::vector<ledger::EventRecord>& page);
+
  private:
+  // Seqs in (after, through] the archive already holds (mu_ held).
+  Result<std::vector<std::uint64_t>> heldSeqsLocked(std::uint64_t after, std::uint64_t through);
+  ledger::PutDocument backfillMarkerLocked(const Backfill& b) const;
+
   mutable std::mutex mu_;
   std::unique_ptr<ledger::Store> store_;
   std::int64_t revision_ = 0;
+  ledger::Millis revision_time_ = 0;
   std::string prefix_;                // the ledger's etcd prefix: the marker document's key
   std::uint64_t marker_version_ = 0;  // the marker's version in store_
+  std::optional<Backfill> backfill_;
+  std::uint64_t backfill_version_ = 0;  // the back-fill marker's version in store_
 };
 
 }  // namespace netledger::store::etcd

@@ -8,6 +8,20 @@
 
 namespace netledger::store::etcd {
 
+namespace {
+
+ledger::Millis wallMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// How far the replicas' clocks may disagree: an event written after an archive stopped may
+// carry a time this much older than when it stopped.
+constexpr ledger::Millis kClockSkewMs = 600'000;
+
+}  // namespace
+
 Result<std::vector<ledger::EventRecord>> EtcdStore::queryEvents(const ledger::EventQuery& q) {
   if (following_ && !archive_stale_) {
     awaitArchived(committed_revision_.load(), std::chrono::seconds(2));
@@ -27,6 +41,7 @@ Status EtcdStore::syncArchive() {
                         : client_->rangeModifiedSince(section, prefixEnd(section), from + 1, 0);
   std::vector<std::pair<std::int64_t, ledger::EventRecord>> got;  // (revision, event)
   Status s = read.status();
+  const ledger::Millis away_since = archive_->revisionTime();
   for (std::size_t i = 0; s.isOk() && i < read->kvs.size(); ++i) {
     const KeyValue& kv = read->kvs[i];
     if (kv.mod_revision <= from) continue;
@@ -48,6 +63,11 @@ Status EtcdStore::syncArchive() {
     // Every event committed up to the read's revision is in hand.
     const std::int64_t through = std::max(read->revision, revisions.empty() ? 0 : revisions.back());
     s = archive_->append(events, revisions, from + 1, through);
+  }
+  if (s.isOk() && !archive_->backfill()) {
+    s = decideBackfill();
+  } else if (s.isOk() && from > 0) {
+    s = backfillAfterAbsence(from, away_since);
   }
   if (!s.isOk()) {
     archive_stale_ = true;
@@ -72,17 +92,82 @@ void EtcdStore::archiveFed(const std::vector<ledger::EventRecord>& events,
 
 void EtcdStore::archiveLoop() {
   std::unique_lock lock(archived_mu_);
+  auto backfill_due = std::chrono::steady_clock::now();
   while (!stopping_) {
     archived_cv_.wait_for(lock, std::chrono::seconds(1),
-                          [&] { return stopping_ || archive_stale_; });
-    if (stopping_ || !archive_stale_) continue;
+                          [&] { return stopping_ || archive_stale_ || backfilling_; });
+    if (stopping_) break;
+    const bool sync = archive_stale_;
+    const bool backfill =
+        !sync && history_source_ && std::chrono::steady_clock::now() >= backfill_due;
+    if (!sync && !backfill) continue;
     lock.unlock();
-    Status s = syncArchive();
+    Status s;
+    if (sync) {
+      s = syncArchive();
+    } else if (auto b = archive_->backfill(); b && !b->done) {
+      auto more = backfillStep();
+      backfilling_ = more.isOk() && *more;
+      // The peer unreachable or refusing: the next try in 5 s (history answers from what it has).
+      if (!more.isOk()) backfill_due = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    }
     lock.lock();
     // etcd unreachable: try again in a second (reads keep being answered, a little stale).
     if (!s.isOk())
       archived_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_.load(); });
   }
+}
+
+void EtcdStore::setHistorySource(HistorySource source) { history_source_ = std::move(source); }
+
+bool EtcdStore::historyComplete() const {
+  auto b = archive_->backfill();
+  return b && b->done;
+}
+
+Status EtcdStore::decideBackfill() {
+  // Every prune of etcd's log leaves a mark (hw/seq/): none, and the log still holds every event.
+  const std::string marks = keys_.section("hw/seq/");
+  auto some = client_->range(marks, prefixEnd(marks), 1);
+  if (!some) return some.status();
+  HistoryArchive::Backfill b;
+  b.done = some->kvs.empty();
+  // A prune drops only events older than log-hours at its time: everything older than that,
+  // counted from now, is what the archive may lack (and no event written since it began).
+  b.cut = wallMillis() - log_hours_ * 3'600'000;
+  return archive_->setBackfill(b);
+}
+
+Status EtcdStore::backfillAfterAbsence(std::int64_t from, ledger::Millis since) {
+  // What it lacks was written after it stopped (not older than then, clocks allowing) and is
+  // older than log-hours now; away for less, etcd's log still held it all.
+  const ledger::Millis lower = std::max<ledger::Millis>(0, since - kClockSkewMs);
+  const ledger::Millis cut = wallMillis() - log_hours_ * 3'600'000;
+  if (lower >= cut) return Status::ok();
+  const std::string marks = keys_.section("hw/seq/");
+  auto pruned = client_->rangeModifiedSince(marks, prefixEnd(marks), from + 1, 1);
+  if (!pruned) return pruned.status();
+  if (pruned->kvs.empty()) return Status::ok();  // no prune since it stopped
+  HistoryArchive::Backfill b{false, lower, cut, 0};
+  if (auto under_way = archive_->backfill(); under_way && !under_way->done) {
+    b.from = std::min(b.from, under_way->from);  // one back-fill covering both, from the start
+  }
+  return archive_->setBackfill(b);
+}
+
+Result<bool> EtcdStore::backfillStep() {
+  auto b = archive_->backfill();
+  if (!b || b->done) return false;
+  ledger::EventQuery q;
+  q.from = b->from;
+  q.to = b->cut - 1;
+  q.after_seq = b->after_seq;
+  q.limit = kBackfillPage;
+  auto page = history_source_(q);
+  if (!page) return page.status();
+  auto added = archive_->appendBackfill(*page);
+  if (!added) return added.status();
+  return !page->empty();
 }
 
 void EtcdStore::awaitArchived(std::int64_t revision, std::chrono::milliseconds timeout) {
@@ -97,10 +182,7 @@ Result<std::size_t> EtcdStore::pruneEvents(ledger::Millis before) {
   auto pruned = archive_->prune(before);
   if (!pruned) return pruned.status();
   if (following_ && !leading()) return pruned;  // etcd's log is the elected replica's to prune
-  const ledger::Millis now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch())
-                                 .count();
-  NL_RETURN_IF_ERROR(pruneLog(std::max(before, now - log_hours_ * 3'600'000)));
+  NL_RETURN_IF_ERROR(pruneLog(std::max(before, wallMillis() - log_hours_ * 3'600'000)));
   return pruned;
 }
 

@@ -103,6 +103,15 @@ class EtcdStore final : public ledger::Store {
   Status catchUp(std::chrono::milliseconds timeout) override;
   std::uint64_t readPosition() const override;
 
+  // An archive that began after etcd's log had been pruned (etcd keeps a mark of each prune),
+  // or that was away longer than log-hours, copies the events older than log-hours it lacks
+  // from `source` (another replica's history), a page at a time on the archive's thread,
+  // resuming where it stopped after a restart or an unreachable peer; without a source it
+  // answers from what it has (historyComplete() false).
+  void setHistorySource(HistorySource source) override;
+  bool historyComplete() const override;
+  static constexpr std::size_t kBackfillPage = 2000;
+
   // This process's writer id (the w/ key its transactions touch).
   const std::string& writerId() const { return writer_; }
 
@@ -149,8 +158,16 @@ class EtcdStore final : public ledger::Store {
                   const std::vector<std::int64_t>& revisions, std::int64_t first,
                   std::int64_t through);
   void awaitArchived(std::int64_t revision, std::chrono::milliseconds timeout);
-  // While following: brings a stale archive up to etcd's log (after a load, a gap, a failure).
+  // While following: brings a stale archive up to etcd's log (after a load, a gap, a failure),
+  // and copies what etcd's log dropped before the archive began, a page at a time.
   void archiveLoop();
+  // Whether the archive began after etcd's log was pruned (recorded in the archive).
+  Status decideBackfill();
+  // An archive that stopped at revision `from` at wall time `since` (0: unknown) and missed a
+  // prune while away copies what that prune dropped.
+  Status backfillAfterAbsence(std::int64_t from, ledger::Millis since);
+  // Copies the next page of the back-fill; whether there may be more.
+  Result<bool> backfillStep();
   Status pruneLog(ledger::Millis before);
   Status dropLegacyCopies();
 
@@ -195,7 +212,9 @@ class EtcdStore final : public ledger::Store {
   std::mutex archived_mu_;
   std::condition_variable archived_cv_;
   std::thread archiver_;
-  std::uint64_t batches_ = 0;  // this writer's transactions (mu_)
+  HistorySource history_source_;          // set before follow()
+  std::atomic<bool> backfilling_{false};  // a page was copied and more may follow
+  std::uint64_t batches_ = 0;             // this writer's transactions (mu_)
 };
 
 }  // namespace netledger::store::etcd
