@@ -177,7 +177,12 @@ def run(bin_dir):
     return figures
 
 
-if __name__ == "__main__":
+def main(run_group):
+    """Runs one cluster benchmark alone (NETLEDGER_BIN: the build's bin/) and prints its figures."""
     bin_dir = os.environ.get("NETLEDGER_BIN", os.path.join(ROOT, "build", "bin"))
-    for name, value in run(bin_dir).items():
+    for name, value in run_group(bin_dir).items():
         print(f"{name}: {value:.4g}")
+
+
+if __name__ == "__main__":
+    main(run)

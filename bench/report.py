@@ -421,10 +421,16 @@ def run_dashboard_benchmarks():
 
 def run_cluster_benchmarks():
     """bench/cluster_bench.py: 3 replicas on a 3-member loopback etcd against one SQLite node,
-    same run (throughput, p99, write-to-visible, singleton failover)."""
+    same run (throughput, p99, write-to-visible, singleton failover); bench/etcd_ceiling.py: what
+    that etcd alone absorbs of transactions shaped like the replicas' (the machine's limit)."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import cluster_bench
-    return cluster_bench.run(BIN)
+    import etcd_ceiling
+    figures = cluster_bench.run(BIN)
+    figures.update(etcd_ceiling.run(BIN))
+    figures["cluster_vs_etcd_ceiling_ratio"] = (figures["cluster_alloc_per_s"] /
+                                                figures["cluster_etcd_ceiling_per_s"])
+    return figures
 
 
 GROUPS = {
