@@ -24,7 +24,10 @@ constexpr ledger::Millis kClockSkewMs = 600'000;
 
 Result<std::vector<ledger::EventRecord>> EtcdStore::queryEvents(const ledger::EventQuery& q) {
   if (following_ && !archive_stale_) {
-    awaitArchived(committed_revision_.load(), std::chrono::seconds(2));
+    // Everything memory holds (loaded, fed, or this process's own last batch): a replica that
+    // just loaded answers with what it loaded, not with an archive still being brought up.
+    const auto in_memory = static_cast<std::int64_t>(readPosition());
+    awaitArchived(std::max(committed_revision_.load(), in_memory), std::chrono::seconds(2));
   } else if (Status s = syncArchive(); !s.isOk() && !following_) {
     return s;  // while following, a stale archive still answers (reads outlive the quorum)
   }

@@ -56,9 +56,10 @@ class EtcdStore final : public ledger::Store {
   // the only compares that failed are seqs all the same (two replicas on one slot), they are
   // renumbered after the highest stored seq and the transaction is sent again (up to 8 times).
   Status commit(std::vector<ledger::Write>& batch) override;
-  // From the history archive: while following, once it holds this process's own last batch
-  // (read-your-writes; other replicas' events arrive with the feed); otherwise after reading
-  // etcd's log since the archive's revision.
+  // From the history archive: while following, once it holds what memory holds (what was
+  // loaded, what the feed delivered, this process's own last batch: read-your-writes; other
+  // replicas' newer events arrive with the feed); otherwise after reading etcd's log since the
+  // archive's revision.
   Result<std::vector<ledger::EventRecord>> queryEvents(const ledger::EventQuery& query) override;
   // In the order of etcd's revisions (EventRecord::position = revision << kRankBits | the
   // event's rank by seq in its transaction), the one order every replica serves events in.
