@@ -21,14 +21,24 @@ std::string quoteForMessage(std::string_view text) {
   return out;
 }
 
-Status parseError(std::string_view what, std::string_view text, std::string_view detail,
-                  std::size_t position) {
+namespace {
+
+// "invalid WHAT 'TEXT': DETAIL"
+std::string describe(std::string_view what, std::string_view text, std::string_view detail) {
   std::string m = "invalid ";
   m += what;
   m += ' ';
   m += quoteForMessage(text);
   m += ": ";
   m += detail;
+  return m;
+}
+
+}  // namespace
+
+Status parseError(std::string_view what, std::string_view text, std::string_view detail,
+                  std::size_t position) {
+  std::string m = describe(what, text, detail);
   m += " (at position ";
   m += std::to_string(position);
   m += ')';
@@ -36,13 +46,7 @@ Status parseError(std::string_view what, std::string_view text, std::string_view
 }
 
 Status parseError(std::string_view what, std::string_view text, std::string_view detail) {
-  std::string m = "invalid ";
-  m += what;
-  m += ' ';
-  m += quoteForMessage(text);
-  m += ": ";
-  m += detail;
-  return Status::invalidArgument(std::move(m));
+  return Status::invalidArgument(describe(what, text, detail));
 }
 
 }  // namespace netledger::addr

@@ -28,6 +28,18 @@ struct Pending {
   std::uint64_t deliveryId = 0;             // X-Netledger-Delivery
 };
 
+// The log entry of `item`'s latest attempt (or of its drop), started at `time_ms`.
+Delivery deliveryOf(const Pending& item, const std::string& webhookId, std::int64_t time_ms) {
+  Delivery d;
+  d.id = item.deliveryId;
+  d.webhook_id = webhookId;
+  d.event_type = item.type;
+  d.event_id = item.eventId;
+  d.attempt = item.attempts;
+  d.time_ms = time_ms;
+  return d;
+}
+
 // The same delivery id on every replica and after every restart for one event and one
 // subscription (FNV-1a of the three), below 2^53 so JSON clients read it exactly.
 std::uint64_t stableDeliveryId(std::string_view hook, std::string_view type,
@@ -231,13 +243,7 @@ void Dispatcher::Impl::complete(const std::string& hookId, std::uint64_t generat
   hook.current.reset();
   ++item.attempts;
 
-  Delivery d;
-  d.id = item.deliveryId;
-  d.webhook_id = hookId;
-  d.event_type = item.type;
-  d.event_id = item.eventId;
-  d.attempt = item.attempts;
-  d.time_ms = startedMs;
+  Delivery d = deliveryOf(item, hookId, startedMs);
   d.status = result.status;
   d.error = std::move(result.error);
   d.duration_ms = result.durationMs;
@@ -285,13 +291,7 @@ void Dispatcher::Impl::appendLog(Hook& hook, Delivery delivery) {
 
 void Dispatcher::Impl::drop(Hook& hook, const std::string& webhookId, const Pending& item,
                             std::string_view why) {
-  Delivery d;
-  d.id = item.deliveryId;
-  d.webhook_id = webhookId;
-  d.event_type = item.type;
-  d.event_id = item.eventId;
-  d.attempt = item.attempts;
-  d.time_ms = unixMs(clock.now());
+  Delivery d = deliveryOf(item, webhookId, unixMs(clock.now()));
   d.error = std::string(why);
   d.outcome = "dropped";
   ++stats.dropped;

@@ -130,7 +130,7 @@ Status Connection::error(int rc, std::string_view context) const {
   return Status(statusCodeFor(rc), std::move(m));
 }
 
-Result<std::int64_t> Connection::queryInt(std::string_view sql) {
+Result<Statement> Connection::queryRow(std::string_view sql) {
   auto stmt = prepare(sql);
   if (!stmt) return stmt.status();
   int rc = stmt->step();
@@ -138,18 +138,19 @@ Result<std::int64_t> Connection::queryInt(std::string_view sql) {
     return rc == SQLITE_DONE ? Status::internal("sqlite: no row from " + std::string(sql))
                              : error(rc, sql);
   }
-  return stmt->int64(0);
+  return stmt;
+}
+
+Result<std::int64_t> Connection::queryInt(std::string_view sql) {
+  auto row = queryRow(sql);
+  if (!row) return row.status();
+  return row->int64(0);
 }
 
 Result<std::string> Connection::queryText(std::string_view sql) {
-  auto stmt = prepare(sql);
-  if (!stmt) return stmt.status();
-  int rc = stmt->step();
-  if (rc != SQLITE_ROW) {
-    return rc == SQLITE_DONE ? Status::internal("sqlite: no row from " + std::string(sql))
-                             : error(rc, sql);
-  }
-  return std::string(stmt->text(0));
+  auto row = queryRow(sql);
+  if (!row) return row.status();
+  return std::string(row->text(0));
 }
 
 }  // namespace netledger::store::sqlite

@@ -89,6 +89,8 @@ class Connection {
   // Runs a statement expected to return one integer row (PRAGMA, SELECT count(*)).
   Result<std::int64_t> queryInt(std::string_view sql);
   Result<std::string> queryText(std::string_view sql);
+  // The statement stepped onto its first row; kInternal when there is none.
+  Result<Statement> queryRow(std::string_view sql);
 
   sqlite3* handle() const { return db_; }
   const std::string& path() const { return path_; }
