@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -141,6 +142,10 @@ Result<ledger::Store::HistorySource> historyPeers(const DaemonConfig& c,
     std::getline(in, o.token);
   } else if (const char* t = std::getenv("NETLEDGER_HISTORY_PEER_TOKEN"); t != nullptr) {
     o.token = t;
+  }
+  // A file written on another system may end the line with CR, or with blanks.
+  while (!o.token.empty() && std::isspace(static_cast<unsigned char>(o.token.back()))) {
+    o.token.pop_back();
   }
   o.ca_file = c.history_peer_ca;
   return store::etcd::peerHistorySource(o);

@@ -82,9 +82,9 @@ TEST(HistoryArchiveTest, ABackfillTakesOnlyOlderEventsItLacksAndResumesAfterAReo
     NL_ASSERT_OK(a.setBackfill({false, 15, 100, 0}));
     // The peer's first page: 1 (older than the window), 2, 3 (held: left out) and 7 (not older
     // than the cut): not asked for, left out.
-    auto added =
-        a.appendBackfill({event(1, 10, "x", "t", {"ip:1"}), event(2, 20, "x", "t", {}),
-                          event(3, 90, "x", "t", {"ip:1"}), event(7, 100, "x", "t", {"ip:1"})});
+    auto added = a.appendBackfill(
+        *a.backfill(), {event(1, 10, "x", "t", {"ip:1"}), event(2, 20, "x", "t", {}),
+                        event(3, 90, "x", "t", {"ip:1"}), event(7, 100, "x", "t", {"ip:1"})});
     ASSERT_TRUE(added.isOk()) << added.status().toString();
     EXPECT_EQ(*added, 1u);
     EXPECT_EQ(a.backfill()->after_seq, 7u);
@@ -97,10 +97,18 @@ TEST(HistoryArchiveTest, ABackfillTakesOnlyOlderEventsItLacksAndResumesAfterAReo
   EXPECT_EQ(again.backfill()->cut, 100);
   EXPECT_EQ(again.backfill()->after_seq, 7u) << "resumes after its last page";
   // A page that overlaps the last one (a retried request) adds only what is new.
-  auto added = again.appendBackfill({event(2, 20, "x", "t", {}), event(8, 40, "x", "t", {})});
+  auto added = again.appendBackfill(*again.backfill(),
+                                    {event(2, 20, "x", "t", {}), event(8, 40, "x", "t", {})});
   ASSERT_TRUE(added.isOk());
   EXPECT_EQ(*added, 1u);
-  ASSERT_TRUE(again.appendBackfill({}).isOk());
+  // A page asked for under a back-fill that has moved on since (widened by a sync) is dropped.
+  const HistoryArchive::Backfill asked = *again.backfill();
+  NL_ASSERT_OK(again.setBackfill({false, 0, 100, 0}));
+  auto stale = again.appendBackfill(asked, {event(4, 30, "x", "t", {})});
+  ASSERT_TRUE(stale.isOk());
+  EXPECT_EQ(*stale, 0u);
+  EXPECT_EQ(again.backfill()->after_seq, 0u);
+  ASSERT_TRUE(again.appendBackfill(*again.backfill(), {}).isOk());
   EXPECT_TRUE(again.backfill()->done);
   EXPECT_EQ(seqs(again), (std::vector<std::uint64_t>{2, 3, 6, 8}));
   EXPECT_EQ(again.revision(), 9) << "a back-fill leaves the revision alone";
@@ -108,9 +116,10 @@ TEST(HistoryArchiveTest, ABackfillTakesOnlyOlderEventsItLacksAndResumesAfterAReo
   ASSERT_TRUE(by_key.isOk());
   EXPECT_EQ(by_key->size(), 2u) << "history keys come with the copied events";
   EXPECT_GT(again.revisionTime(), 0) << "when it reached its revision, kept across a reopen";
-  EXPECT_EQ(again.appendBackfill({event(9, 1, "x", "t", {})}).status().code(),
-            StatusCode::kInternal)
-      << "done: nothing more is taken";
+  auto after_done = again.appendBackfill(*again.backfill(), {event(9, 1, "x", "t", {})});
+  ASSERT_TRUE(after_done.isOk());
+  EXPECT_EQ(*after_done, 0u) << "done: nothing more is taken";
+  EXPECT_EQ(seqs(again), (std::vector<std::uint64_t>{2, 3, 6, 8}));
 }
 
 }  // namespace

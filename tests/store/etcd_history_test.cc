@@ -238,6 +238,34 @@ TEST_F(EtcdHistoryTest, AReplicaAwayLongerThanTheLogCopiesWhatWasPrunedMeanwhile
   r->stopFollowing();
 }
 
+TEST_F(EtcdHistoryTest, AnArchiveOfTheBuildBeforeTheBackfillIsTakenAsItWas) {
+  const ledger::Millis now = nowMillis();
+  {
+    auto a = open(dir_.file("a.db"), "log-hours=1");
+    ASSERT_TRUE(a);
+    NL_ASSERT_OK(a->apply({ledger::AppendEvent{event(1, now - 3 * 3'600'000, "x", "t", {})}}));
+    ASSERT_TRUE(a->pruneEvents(0).isOk());  // etcd's log pruned: a mark exists
+    EXPECT_TRUE(a->historyComplete()) << "it held the event before the prune";
+  }
+  {
+    // What the build before kept: the revision marker alone, no back-fill marker.
+    auto archive = SqliteStore::open(dir_.file("a.db"));
+    ASSERT_TRUE(archive.isOk());
+    auto state = (*archive)->load();
+    ASSERT_TRUE(state.isOk());
+    for (const auto& d : state->documents) {
+      if (d.kind == "etcd-archive-backfill")
+        NL_ASSERT_OK((*archive)->apply({ledger::DeleteDocument{d.kind, d.key, d.version}}));
+    }
+  }
+  auto again = open(dir_.file("a.db"), "log-hours=1");
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(again->historyComplete()) << "not before its first sync in this process";
+  EXPECT_EQ(seqs(again->queryEvents(Query())), (std::vector<std::uint64_t>{1}));
+  EXPECT_TRUE(again->historyComplete())
+      << "an archive that was complete stays so: no replica waits for a back-fill after upgrading";
+}
+
 TEST_F(EtcdHistoryTest, CopiesUnderHistoryKeysFromOlderBuildsGoAtThePrune) {
   // More than one chunk of them (256 a transaction).
   for (int k = 0; k < 700; k += 100) {

@@ -146,12 +146,6 @@ void handleAudit(ApiContext& ctx, http::Request& req, http::Responder res, const
 // by seq: what a replica whose archive began after etcd's log was pruned copies the older
 // history from (store/etcd/peer_history.h).
 void handleExport(ApiContext& ctx, http::Request& req, http::Responder res, const Actor&) {
-  // A replica still copying its own older history would hand on a part as if it were all.
-  if (!ctx.ledger.store().historyComplete()) {
-    return respondError(res, Status::unavailable("this replica's history is still being copied "
-                                                 "from a peer (netledger_history_complete 0): "
-                                                 "ask another replica"));
-  }
   ledger::EventQuery q;
   auto from = timeParam(req, "from");
   auto before = timeParam(req, "before");
@@ -167,6 +161,12 @@ void handleExport(ApiContext& ctx, http::Request& req, http::Responder res, cons
   auto limit = parseLimit(req, 1000, 10000);
   if (!limit) return respondError(res, limit.status());
   q.limit = *limit;
+  // A replica still copying its own older history would hand on a part as if it were all.
+  if (!ctx.ledger.store().historyComplete()) {
+    return respondError(res, Status::unavailable("this replica's history is still being copied "
+                                                 "from a peer (netledger_history_complete 0): "
+                                                 "ask another replica"));
+  }
   auto events = ctx.ledger.audit(q);
   if (!events) return respondError(res, events.status());
   // The records are JSON already: joined, not parsed and serialized again.

@@ -154,10 +154,14 @@ Status HistoryArchive::setBackfill(const Backfill& b) {
 }
 
 Result<std::vector<std::uint64_t>> HistoryArchive::heldSeqsLocked(std::uint64_t after,
-                                                                  std::uint64_t through) {
+                                                                  std::uint64_t through,
+                                                                  ledger::Millis from,
+                                                                  ledger::Millis to) {
   std::vector<std::uint64_t> held;
   ledger::EventQuery q;
   q.after_seq = after;
+  q.from = from;
+  q.to = to;
   q.limit = 1000;
   while (q.after_seq < through) {
     auto some = store_->queryEvents(q);
@@ -171,10 +175,12 @@ Result<std::vector<std::uint64_t>> HistoryArchive::heldSeqsLocked(std::uint64_t 
   return held;
 }
 
-Result<std::size_t> HistoryArchive::appendBackfill(const std::vector<ledger::EventRecord>& page) {
+Result<std::size_t> HistoryArchive::appendBackfill(const Backfill& asked,
+                                                   const std::vector<ledger::EventRecord>& page) {
   std::lock_guard lock(mu_);
-  if (!backfill_ || backfill_->done) {
-    return Status::internal("history archive: no back-fill under way");
+  if (!backfill_ || backfill_->done || backfill_->from != asked.from ||
+      backfill_->cut != asked.cut || backfill_->after_seq != asked.after_seq) {
+    return 0;  // not the back-fill this page was asked for
   }
   Backfill next = *backfill_;
   std::vector<ledger::Write> batch;
@@ -182,8 +188,11 @@ Result<std::size_t> HistoryArchive::appendBackfill(const std::vector<ledger::Eve
     next.done = true;
   } else {
     // The events etcd's log still held when the archive began (or the feed brought since) are
-    // here already: a seq is one event, so those are left out.
-    auto held = heldSeqsLocked(backfill_->after_seq, page.back().seq);
+    // here already: a seq is one event, so those are left out. Only the seqs the page spans are
+    // looked up (it is ascending), not the whole archive after after_seq.
+    const std::uint64_t front = page.front().seq;
+    const std::uint64_t first = std::max(next.after_seq, front > 0 ? front - 1 : 0);
+    auto held = heldSeqsLocked(first, page.back().seq, next.from, next.cut - 1);
     if (!held) return held.status();
     for (const auto& e : page) {
       // Not what was asked for: left out.

@@ -62,15 +62,18 @@ class HistoryArchive {
   // nullopt until decided (a new archive, or one kept by a build before the back-fill).
   std::optional<Backfill> backfill() const;
   Status setBackfill(const Backfill& b);
-  // Appends the events of `page` (the source's next events older than the cut, ascending by
-  // seq after backfill()->after_seq) that the archive does not hold yet, and moves after_seq to
-  // the last of them, in one transaction; an empty page marks the back-fill done. Returns how
-  // many were new. kInternal when no back-fill is under way.
-  Result<std::size_t> appendBackfill(const std::vector<ledger::EventRecord>& page);
+  // Appends the events of `page` (the source's answer for `asked`: its next events of [from,
+  // cut), ascending by seq after after_seq) that the archive does not hold yet, and moves
+  // after_seq to the last of them, in one transaction; an empty page marks the back-fill done.
+  // Returns how many were new: 0, and nothing done, when the back-fill is no longer `asked`
+  // (another sync widened it meanwhile; ask again).
+  Result<std::size_t> appendBackfill(const Backfill& asked,
+                                     const std::vector<ledger::EventRecord>& page);
 
  private:
-  // Seqs in (after, through] the archive already holds (mu_ held).
-  Result<std::vector<std::uint64_t>> heldSeqsLocked(std::uint64_t after, std::uint64_t through);
+  // Seqs in (after, through] of events in [from, to] the archive already holds (mu_ held).
+  Result<std::vector<std::uint64_t>> heldSeqsLocked(std::uint64_t after, std::uint64_t through,
+                                                    ledger::Millis from, ledger::Millis to);
   ledger::PutDocument backfillMarkerLocked(const Backfill& b) const;
 
   mutable std::mutex mu_;

@@ -2,6 +2,7 @@
 // kept up with etcd's log of events, and both pruned.
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 
 #include "store/etcd/etcd_records.h"
 #include "store/etcd/etcd_store.h"
@@ -44,7 +45,9 @@ Status EtcdStore::syncArchive() {
                         : client_->rangeModifiedSince(section, prefixEnd(section), from + 1, 0);
   std::vector<std::pair<std::int64_t, ledger::EventRecord>> got;  // (revision, event)
   Status s = read.status();
-  const ledger::Millis away_since = archive_->revisionTime();
+  // Recorded before the append moves the archive's revision and time on, so that a failure or a
+  // crash after it cannot lose the decision.
+  if (s.isOk()) s = noteWhatThePrunesDropped(from, read->revision);
   for (std::size_t i = 0; s.isOk() && i < read->kvs.size(); ++i) {
     const KeyValue& kv = read->kvs[i];
     if (kv.mod_revision <= from) continue;
@@ -67,15 +70,11 @@ Status EtcdStore::syncArchive() {
     const std::int64_t through = std::max(read->revision, revisions.empty() ? 0 : revisions.back());
     s = archive_->append(events, revisions, from + 1, through);
   }
-  if (s.isOk() && !archive_->backfill()) {
-    s = decideBackfill();
-  } else if (s.isOk() && from > 0) {
-    s = backfillAfterAbsence(from, away_since);
-  }
   if (!s.isOk()) {
     archive_stale_ = true;
     return s;
   }
+  synced_ = true;
   std::lock_guard lock(archived_mu_);
   archived_cv_.notify_all();
   return Status::ok();
@@ -96,6 +95,7 @@ void EtcdStore::archiveFed(const std::vector<ledger::EventRecord>& events,
 void EtcdStore::archiveLoop() {
   std::unique_lock lock(archived_mu_);
   auto backfill_due = std::chrono::steady_clock::now();
+  auto last_complaint = std::chrono::steady_clock::time_point();
   while (!stopping_) {
     archived_cv_.wait_for(lock, std::chrono::seconds(1),
                           [&] { return stopping_ || archive_stale_ || backfilling_; });
@@ -109,10 +109,18 @@ void EtcdStore::archiveLoop() {
     if (sync) {
       s = syncArchive();
     } else if (auto b = archive_->backfill(); b && !b->done) {
-      auto more = backfillStep();
+      auto more = backfillStep(*b);
       backfilling_ = more.isOk() && *more;
-      // The peer unreachable or refusing: the next try in 5 s (history answers from what it has).
-      if (!more.isOk()) backfill_due = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      // The peer unreachable or refusing: the next one in 2 s (history answers from what it
+      // has meanwhile); why, for the operator, at most once a minute.
+      if (!more.isOk()) {
+        backfill_due = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        if (std::chrono::steady_clock::now() - last_complaint > std::chrono::minutes(1)) {
+          last_complaint = std::chrono::steady_clock::now();
+          std::fprintf(stderr, "netledgerd: copying older history from a peer: %s\n",
+                       more.status().toString().c_str());
+        }
+      }
     }
     lock.lock();
     // etcd unreachable: try again in a second (reads keep being answered, a little stale).
@@ -124,28 +132,38 @@ void EtcdStore::archiveLoop() {
 void EtcdStore::setHistorySource(HistorySource source) { history_source_ = std::move(source); }
 
 bool EtcdStore::historyComplete() const {
+  if (!synced_) return false;  // not yet checked whether etcd's log dropped events meanwhile
   auto b = archive_->backfill();
   return b && b->done;
 }
 
-Status EtcdStore::decideBackfill() {
-  // Every prune of etcd's log leaves a mark (hw/seq/): none, and the log still holds every event.
+ledger::Millis EtcdStore::backfillCut() const {
+  // A prune drops only events older than log-hours at its time, by the pruning replica's clock:
+  // everything older than that, counted from now (and that clock ahead of this one), is what
+  // the archive may lack — and no event written since it began.
+  return wallMillis() - log_hours_ * 3'600'000 + kClockSkewMs;
+}
+
+Status EtcdStore::noteWhatThePrunesDropped(std::int64_t from, std::int64_t read_revision) {
+  auto b = archive_->backfill();
+  if (from > 0 && !b) {
+    return archive_->setBackfill({true, 0, 0, 0});  // kept by a build before the back-fill: as was
+  }
+  if (from > 0) return backfillAfterAbsence(from, archive_->revisionTime());
+  if (b && !b->done) return Status::ok();  // a new archive's back-fill, under way
+  // A new archive: every prune of etcd's log leaves a mark (hw/seq/); none at the revision it
+  // reads, and that read holds every event.
   const std::string marks = keys_.section("hw/seq/");
-  auto some = client_->range(marks, prefixEnd(marks), 1);
+  auto some = client_->range(marks, prefixEnd(marks), 1, read_revision);
   if (!some) return some.status();
-  HistoryArchive::Backfill b;
-  b.done = some->kvs.empty();
-  // A prune drops only events older than log-hours at its time: everything older than that,
-  // counted from now, is what the archive may lack (and no event written since it began).
-  b.cut = wallMillis() - log_hours_ * 3'600'000;
-  return archive_->setBackfill(b);
+  return archive_->setBackfill({some->kvs.empty(), 0, backfillCut(), 0});
 }
 
 Status EtcdStore::backfillAfterAbsence(std::int64_t from, ledger::Millis since) {
   // What it lacks was written after it stopped (not older than then, clocks allowing) and is
   // older than log-hours now; away for less, etcd's log still held it all.
   const ledger::Millis lower = std::max<ledger::Millis>(0, since - kClockSkewMs);
-  const ledger::Millis cut = wallMillis() - log_hours_ * 3'600'000;
+  const ledger::Millis cut = backfillCut();
   if (lower >= cut) return Status::ok();
   const std::string marks = keys_.section("hw/seq/");
   auto pruned = client_->rangeModifiedSince(marks, prefixEnd(marks), from + 1, 1);
@@ -158,19 +176,19 @@ Status EtcdStore::backfillAfterAbsence(std::int64_t from, ledger::Millis since) 
   return archive_->setBackfill(b);
 }
 
-Result<bool> EtcdStore::backfillStep() {
-  auto b = archive_->backfill();
-  if (!b || b->done) return false;
+Result<bool> EtcdStore::backfillStep(const HistoryArchive::Backfill& b) {
   ledger::EventQuery q;
-  q.from = b->from;
-  q.to = b->cut - 1;
-  q.after_seq = b->after_seq;
+  q.from = b.from;
+  q.to = b.cut - 1;
+  q.after_seq = b.after_seq;
   q.limit = kBackfillPage;
   auto page = history_source_(q);
   if (!page) return page.status();
-  auto added = archive_->appendBackfill(*page);
+  // Against the back-fill as it was asked for: a sync that widened it meanwhile starts it over.
+  auto added = archive_->appendBackfill(b, *page);
   if (!added) return added.status();
-  return !page->empty();
+  auto now = archive_->backfill();
+  return !page->empty() || (now && !now->done);
 }
 
 void EtcdStore::awaitArchived(std::int64_t revision, std::chrono::milliseconds timeout) {

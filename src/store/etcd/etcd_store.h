@@ -162,13 +162,18 @@ class EtcdStore final : public ledger::Store {
   // While following: brings a stale archive up to etcd's log (after a load, a gap, a failure),
   // and copies what etcd's log dropped before the archive began, a page at a time.
   void archiveLoop();
-  // Whether the archive began after etcd's log was pruned (recorded in the archive).
-  Status decideBackfill();
+  // Whether the archive, at revision `from` and about to take etcd's log as read at
+  // `read_revision`, lacks events a prune dropped before it held them: a new archive when the
+  // log had been pruned, one away longer than log-hours when a prune came meanwhile (recorded
+  // in the archive as a back-fill to do).
+  Status noteWhatThePrunesDropped(std::int64_t from, std::int64_t read_revision);
   // An archive that stopped at revision `from` at wall time `since` (0: unknown) and missed a
   // prune while away copies what that prune dropped.
   Status backfillAfterAbsence(std::int64_t from, ledger::Millis since);
-  // Copies the next page of the back-fill; whether there may be more.
-  Result<bool> backfillStep();
+  // Events older than this may be missing from an archive that began (or came back) now.
+  ledger::Millis backfillCut() const;
+  // Copies the next page of the back-fill `b`; whether there may be more.
+  Result<bool> backfillStep(const HistoryArchive::Backfill& b);
   Status pruneLog(ledger::Millis before);
   Status dropLegacyCopies();
 
@@ -215,6 +220,7 @@ class EtcdStore final : public ledger::Store {
   std::thread archiver_;
   HistorySource history_source_;          // set before follow()
   std::atomic<bool> backfilling_{false};  // a page was copied and more may follow
+  std::atomic<bool> synced_{false};       // a sync with etcd's log succeeded in this process
   std::uint64_t batches_ = 0;             // this writer's transactions (mu_)
 };
 

@@ -1,6 +1,7 @@
 #include "store/etcd/peer_history.h"
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <memory>
 #include <mutex>
 
@@ -17,6 +18,13 @@ namespace {
 struct Peer {
   std::string url;
   std::unique_ptr<httpclient::HttpClient> client;
+};
+
+// Asked one at a time: the one that answered last, else the next after a failure.
+struct Peers {
+  std::mutex mu;
+  std::vector<Peer> list;
+  std::size_t current = 0;
 };
 
 std::string exportTarget(const ledger::EventQuery& q) {
@@ -67,27 +75,26 @@ Result<ledger::Store::HistorySource> peerHistorySource(const PeerHistoryOptions&
     return Status::invalidArgument(
         "history_peer: needs a token (history_peer_token_file or NETLEDGER_HISTORY_PEER_TOKEN)");
   }
-  auto peers = std::make_shared<std::vector<Peer>>();
+  auto peers = std::make_shared<Peers>();
   for (const auto& url : options.urls) {
     httpclient::HttpClientOptions o;
     o.ca_file = options.ca_file;
+    // Bounded, so that a dead peer holds the archive's thread (and a shutdown) only briefly.
+    o.connect_timeout = std::chrono::seconds(2);
+    o.request_timeout = std::chrono::seconds(15);
     auto client = httpclient::HttpClient::create(url, o);
     if (!client) return client.status().withContext("history_peer " + url);
-    peers->push_back({url, std::move(*client)});
+    peers->list.push_back({url, std::move(*client)});
   }
-  auto mu = std::make_shared<std::mutex>();
-  return ledger::Store::HistorySource(
-      [peers, mu, token = options.token](
-          const ledger::EventQuery& q) -> Result<std::vector<ledger::EventRecord>> {
-        std::lock_guard lock(*mu);
-        Status last;
-        for (auto& peer : *peers) {
-          auto page = ask(peer, token, q);
-          if (page) return page;
-          last = page.status().withContext("history peer " + peer.url);
-        }
-        return last;
-      });
+  return ledger::Store::HistorySource([peers, token = options.token](const ledger::EventQuery& q)
+                                          -> Result<std::vector<ledger::EventRecord>> {
+    std::lock_guard lock(peers->mu);
+    Peer& peer = peers->list[peers->current];
+    auto page = ask(peer, token, q);
+    if (page) return page;
+    peers->current = (peers->current + 1) % peers->list.size();  // the next one next time
+    return page.status().withContext("history peer " + peer.url);
+  });
 }
 
 }  // namespace netledger::store::etcd

@@ -8,7 +8,8 @@
 //   if (!source) return source.status();
 //   store->setHistorySource(*source);
 //
-// The peers are asked in turn: the first one that answers serves the page. Thread-safe.
+// One peer is asked per page: the one that answered last; after a failure (returned to the
+// caller, which tries again later) the next one. Thread-safe.
 
 #include <string>
 #include <vector>
