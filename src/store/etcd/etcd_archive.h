@@ -10,8 +10,9 @@
 // event twice and, after a crash, resumes from the revision it recorded with its last batch.
 //
 //   HistoryArchive archive(std::make_unique<MemoryStore>());
-//   NL_RETURN_IF_ERROR(archive.open());
-//   NL_RETURN_IF_ERROR(archive.append(revision, events));  // revisions <= revision() skipped
+//   NL_RETURN_IF_ERROR(archive.open(prefix));
+//   // Revisions at or below archive.revision() are skipped.
+//   NL_RETURN_IF_ERROR(archive.append(events, revisions, first, through));
 //   auto page = archive.query(q);
 //
 // Thread-safe.

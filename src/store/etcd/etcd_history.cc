@@ -145,14 +145,15 @@ ledger::Millis EtcdStore::backfillCut() const {
 }
 
 Status EtcdStore::noteWhatThePrunesDropped(std::int64_t from, std::int64_t read_revision) {
-  auto b = archive_->backfill();
-  if (from > 0 && !b) {
-    return archive_->setBackfill({true, 0, 0, 0});  // kept by a build before the back-fill: as was
+  if (from > 0) {
+    if (!archive_->backfill()) {  // kept by a build before the back-fill: complete as it was ...
+      NL_RETURN_IF_ERROR(archive_->setBackfill({true, 0, 0, 0}));
+    }
+    return backfillAfterAbsence(from, archive_->revisionTime());  // ... unless away since
   }
-  if (from > 0) return backfillAfterAbsence(from, archive_->revisionTime());
-  if (b && !b->done) return Status::ok();  // a new archive's back-fill, under way
-  // A new archive: every prune of etcd's log leaves a mark (hw/seq/); none at the revision it
-  // reads, and that read holds every event.
+  // A new archive (or one whose first sync failed: decided again, with today's cut): every
+  // prune of etcd's log leaves a mark (hw/seq/); none at the revision it reads, and that read
+  // holds every event.
   const std::string marks = keys_.section("hw/seq/");
   auto some = client_->range(marks, prefixEnd(marks), 1, read_revision);
   if (!some) return some.status();
@@ -188,7 +189,7 @@ Result<bool> EtcdStore::backfillStep(const HistoryArchive::Backfill& b) {
   auto added = archive_->appendBackfill(b, *page);
   if (!added) return added.status();
   auto now = archive_->backfill();
-  return !page->empty() || (now && !now->done);
+  return now && !now->done;  // an empty page of the back-fill asked for ends it
 }
 
 void EtcdStore::awaitArchived(std::int64_t revision, std::chrono::milliseconds timeout) {
