@@ -37,6 +37,11 @@ int main(int argc, char** argv) {
   flags.add("--tls-cert", config.tls_cert, "PEM certificate: serve HTTPS");
   flags.add("--tls-key", config.tls_key, "PEM private key for --tls-cert");
   flags.add("--io-threads", config.io_threads, "HTTP I/O threads")->capture_default_str();
+  flags.add("--dhcp-interface", config.dhcp.interfaces,
+            "serve DHCPv4 on this interface (repeatable) from the pools with dhcp enabled");
+  flags.add("--dhcp-relay-address", config.dhcp.relay_address,
+            "also answer relayed DHCPv4 (giaddr picks the pool) sent to ADDR:67");
+  flags.add("--node", config.dhcp.node, "the host recorded in DHCP bindings (default: hostname)");
   app.add_option("--restore", restore, "start from this snapshot (netledger snapshot create)");
   app.add_flag("--force", force_restore, "with --restore: replace an existing ledger");
   app.add_option("--migrate-from", migrate_from,

@@ -121,7 +121,7 @@ Result<Applied<BindingRecord>> Bindings::allocate(const AllocateRequest& req, Wr
     b.addresses.push_back({*req.address, ""});
   }
   if (req.mac) {
-    if (Status s = macs_.claim(*req.mac, ws.now()); !s.isOk()) {
+    if (Status s = macs_.claim(*req.mac, ws.now(), req.own_mac); !s.isOk()) {
       if (auto holder = table_.idByMac(*req.mac))
         return heldBy("mac", req.mac->toString(), *holder);
       return s;

@@ -1,5 +1,7 @@
 #include "ledger/codec.h"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -118,6 +120,7 @@ json::object toJson(const PoolRecord& p) {
   o["auto_expand"] = p.auto_expand;
   o["external"] = p.external;
   o["expand_prefix_length"] = p.expand_prefix_length;
+  o["dhcp"] = toJson(p.dhcp);
   o["version"] = p.version;
   putTime(o, "created_at", p.created_at);
   putTime(o, "updated_at", p.updated_at);
@@ -255,6 +258,126 @@ Result<BindingRecord> bindingFromJson(const json::value& v) {
   if (auto t = parseTime(str("created_at"))) b.created_at = *t;
   if (auto t = parseTime(str("updated_at"))) b.updated_at = *t;
   return b;
+}
+
+}  // namespace netledger::ledger
+
+namespace netledger::ledger {
+namespace {
+
+json::array addressesJson(const std::vector<addr::IpAddress>& list) {
+  json::array a;
+  for (const auto& ip : list) a.emplace_back(ip.toString());
+  return a;
+}
+
+Status badDhcp(std::string_view key, std::string_view what) {
+  return Status::invalidArgument("dhcp." + std::string(key) + ": " + std::string(what));
+}
+
+Status readDhcpInt(const json::value& v, std::string_view key, std::int64_t min, std::int64_t max,
+                   std::int64_t& out) {
+  const std::int64_t* n = v.if_int64();
+  std::uint64_t u = 0;
+  if (n == nullptr && v.is_uint64()) u = v.get_uint64();
+  if (n == nullptr && !v.is_uint64())
+    return badDhcp(key,
+                   "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
+  const bool fits = n != nullptr ? (*n >= min && *n <= max) : u <= static_cast<std::uint64_t>(max);
+  if (!fits)
+    return badDhcp(key,
+                   "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
+  out = n != nullptr ? *n : static_cast<std::int64_t>(u);
+  return Status::ok();
+}
+
+Status readDhcpAddresses(const json::value& v, std::string_view key,
+                         std::vector<addr::IpAddress>& out) {
+  const json::array* a = v.if_array();
+  if (a == nullptr || a->size() > 8)
+    return badDhcp(key, "must be a list of up to 8 IPv4 addresses");
+  out.clear();
+  for (std::size_t i = 0; i < a->size(); ++i) {
+    const json::string* text = (*a)[i].if_string();
+    auto ip = text != nullptr ? addr::IpAddress::parse(*text)
+                              : Result<addr::IpAddress>(Status::invalidArgument("not a string"));
+    if (!ip || !ip->isV4())
+      return badDhcp(std::string(key) + "[" + std::to_string(i) + "]", "must be an IPv4 address");
+    out.push_back(*ip);
+  }
+  return Status::ok();
+}
+
+Status readDhcpKey(const json::value& v, std::string_view key, PoolDhcp& d) {
+  std::int64_t n = 0;
+  auto flag = [&](bool& out) {
+    if (!v.is_bool()) return badDhcp(key, "must be true or false");
+    out = v.get_bool();
+    return Status::ok();
+  };
+  if (key == "enabled") return flag(d.enabled);
+  if (key == "probe") return flag(d.probe);
+  if (key == "dns_servers") return readDhcpAddresses(v, key, d.dns_servers);
+  if (key == "ntp_servers") return readDhcpAddresses(v, key, d.ntp_servers);
+  if (key == "domain") {
+    const json::string* s = v.if_string();
+    const bool ok =
+        s != nullptr && s->size() <= 253 && std::all_of(s->begin(), s->end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+        });
+    if (!ok) return badDhcp(key, "must be a domain name (letters, digits, '-', '.'; 253 at most)");
+    d.domain.assign(s->data(), s->size());
+    return Status::ok();
+  }
+  struct IntKey {
+    std::string_view name;
+    std::int64_t min, max;
+  };
+  static constexpr IntKey kInts[] = {{"lease_s", 60, 365LL * 86400},
+                                     {"decline_limit", 1, 100},
+                                     {"decline_window_s", 1, 86400},
+                                     {"decline_backoff_s", 0, 7LL * 86400}};
+  for (const IntKey& k : kInts) {
+    if (key != k.name) continue;
+    NL_RETURN_IF_ERROR(readDhcpInt(v, key, k.min, k.max, n));
+    if (key == "lease_s") d.lease_s = n;
+    if (key == "decline_limit") d.decline_limit = static_cast<int>(n);
+    if (key == "decline_window_s") d.decline_window_s = n;
+    if (key == "decline_backoff_s") d.decline_backoff_s = n;
+    return Status::ok();
+  }
+  return badDhcp(key,
+                 "unknown setting (known: enabled, lease_s, dns_servers, ntp_servers, "
+                 "domain, probe, decline_limit, decline_window_s, decline_backoff_s)");
+}
+
+}  // namespace
+
+json::value toJson(const std::optional<PoolDhcp>& dhcp) {
+  if (!dhcp) return nullptr;
+  json::object o;
+  o["enabled"] = dhcp->enabled;
+  o["lease_s"] = dhcp->lease_s;
+  o["dns_servers"] = addressesJson(dhcp->dns_servers);
+  o["ntp_servers"] = addressesJson(dhcp->ntp_servers);
+  o["domain"] = dhcp->domain.empty() ? json::value(nullptr) : json::value(dhcp->domain);
+  o["probe"] = dhcp->probe;
+  o["decline_limit"] = dhcp->decline_limit;
+  o["decline_window_s"] = dhcp->decline_window_s;
+  o["decline_backoff_s"] = dhcp->decline_backoff_s;
+  return o;
+}
+
+Result<std::optional<PoolDhcp>> poolDhcpFromJson(const json::value& v) {
+  if (v.is_null()) return std::optional<PoolDhcp>();
+  const json::object* o = v.if_object();
+  if (o == nullptr) return Status::invalidArgument("dhcp: must be an object or null");
+  PoolDhcp d;
+  for (const auto& [key, value] : *o) {
+    if (key == "domain" && value.is_null()) continue;
+    NL_RETURN_IF_ERROR(readDhcpKey(value, key, d));
+  }
+  return std::optional<PoolDhcp>(std::move(d));
 }
 
 }  // namespace netledger::ledger

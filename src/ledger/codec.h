@@ -23,5 +23,10 @@ boost::json::object countsToJson(const alloc::IpPoolCounts& c);
 
 // The binding embedded in an event's before/after text, if any.
 Result<BindingRecord> bindingFromJson(const boost::json::value& v);
+// A pool's "dhcp" object, as the API shows it and the stores keep it. The reader takes the
+// API's input too: unknown keys, wrong types and out-of-range values are kInvalidArgument
+// naming "dhcp.<key>"; absent keys keep their defaults.
+boost::json::value toJson(const std::optional<PoolDhcp>& dhcp);
+Result<std::optional<PoolDhcp>> poolDhcpFromJson(const boost::json::value& v);
 
 }  // namespace netledger::ledger

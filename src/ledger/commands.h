@@ -32,6 +32,7 @@ struct PoolPatch {
   std::optional<double> threshold;
   std::optional<bool> auto_expand;
   std::optional<int> expand_prefix_length;
+  std::optional<std::optional<PoolDhcp>> dhcp;  // replaced whole; nullopt inside: DHCP off
 };
 
 // The fields PATCH /v1/bindings/{id} may change.
@@ -57,6 +58,9 @@ struct AllocateRequest {
   // Probe before use: the binding starts `reserved` and only activate() makes it `active`,
   // once the host's agent found every address free on the wire. Needs `host`.
   bool probe = false;
+  // `mac` is the station's own hardware address (a DHCP client's chaddr), not one the ledger
+  // hands out: it may be claimed again while quarantined after its own earlier binding.
+  bool own_mac = false;
 };
 
 struct BindingFilter {

@@ -46,7 +46,7 @@ void CommitPipeline::whenDurable(std::uint64_t ticket, std::function<void(Status
       waiting_.push_back({std::move(done), ticket});
       return;
     }
-    if (ticket > durable_ticket_) result = last_failure_;
+    if (ticket > durable_ticket_ || failedLocked(ticket)) result = last_failure_;
   }
   done(result);
 }
@@ -54,7 +54,20 @@ void CommitPipeline::whenDurable(std::uint64_t ticket, std::function<void(Status
 Status CommitPipeline::waitDurable(std::uint64_t ticket) {
   std::unique_lock lock(mu_);
   durable_cv_.wait(lock, [&] { return ticket <= durable_ticket_ || ticket < failed_below_; });
-  return ticket <= durable_ticket_ ? Status::ok() : last_failure_;
+  return ticket <= durable_ticket_ && !failedLocked(ticket) ? Status::ok() : last_failure_;
+}
+
+bool CommitPipeline::failedLocked(std::uint64_t ticket) const {
+  for (const auto& [first, last] : failed_ranges_)
+    if (ticket >= first && ticket <= last) return true;
+  return false;
+}
+
+void CommitPipeline::markFailedLocked() {
+  if (next_ticket_ - 1 > durable_ticket_)
+    failed_ranges_.emplace_back(durable_ticket_ + 1, next_ticket_ - 1);
+  while (failed_ranges_.size() > 256) failed_ranges_.pop_front();
+  failed_below_ = next_ticket_;
 }
 
 void CommitPipeline::memoryReloadedLocked() {
@@ -70,7 +83,7 @@ void CommitPipeline::failAllLocked(const Status& why, std::vector<Pending>& to_f
   last_failure_ =
       overtaken ? Status::aborted("another replica changed the ledger first: " + why.message())
                 : Status::unavailable("the store did not commit the change: " + why.message());
-  failed_below_ = next_ticket_;
+  markFailedLocked();
   rebuild_after_ = 0;  // nothing pending will commit; the rebuild below is the last word
   queued_.clear();
   for (auto& p : waiting_) to_fail.push_back(std::move(p));
@@ -169,7 +182,7 @@ void CommitPipeline::rebuildAfterReloadLocked(std::vector<Pending>& late) {
     last_failure_ = Status::aborted(
         "the ledger reloaded its memory while the change waited to "
         "commit; run it again");
-    failed_below_ = next_ticket_;
+    markFailedLocked();
     queued_.clear();
     for (auto& p : waiting_) late.push_back(std::move(p));
     waiting_.clear();

@@ -58,7 +58,12 @@ class CommitPipeline {
   // Queues `writes` (mutex held) and returns their ticket.
   std::uint64_t pushLocked(std::vector<Write>&& writes);
   // The ticket of the last command queued: durable once every command so far is.
-  std::uint64_t latestTicketLocked() const { return next_ticket_ - 1; }
+  // The last ticket handed out, or when that one failed the last durable one: a command that
+  // changed nothing orders its answer after both without reporting an old failure.
+  std::uint64_t latestTicketLocked() const {
+    const std::uint64_t last = next_ticket_ - 1;
+    return failedLocked(last) ? durable_ticket_ : last;
+  }
 
   // Calls `done` once `ticket` is durable (OK) or failed, on the committer thread, or at once on
   // the caller's if that already happened. Takes the mutex.
@@ -82,6 +87,9 @@ class CommitPipeline {
   };
 
   void loop();
+  bool failedLocked(std::uint64_t ticket) const;
+  // Records that every ticket after the durable one up to the last handed out failed.
+  void markFailedLocked();
   // Takes the queued commands that fit the store's batch budget (at least one); returns the
   // ticket of the last one taken.
   std::uint64_t takeBatchLocked(std::vector<Write>& batch);
@@ -105,6 +113,9 @@ class CommitPipeline {
   std::uint64_t failed_below_ = 0;         // tickets < this that are not durable have failed
   std::uint64_t rebuild_after_ = 0;        // memoryReloadedLocked: rebuild once this is durable
   Status last_failure_;
+  // Ticket ranges [first, last] whose commands failed (the latest few hundred): a waiter that
+  // comes late for one of them learns of the failure even after later tickets committed.
+  std::deque<std::pair<std::uint64_t, std::uint64_t>> failed_ranges_;
   std::deque<Pending> waiting_;
   std::condition_variable work_cv_;
   std::condition_variable durable_cv_;

@@ -20,6 +20,23 @@ namespace netledger::ledger {
 
 using Millis = std::int64_t;
 
+// A pool's DHCPv4 service (IPv4 pools; the router option is the pool's gateway). Leases are
+// bindings of the pool like any other, made by netledgerd's DHCP server (server/dhcp).
+struct PoolDhcp {
+  bool enabled = true;
+  std::int64_t lease_s = 3600;
+  std::vector<addr::IpAddress> dns_servers;  // option 6
+  std::vector<addr::IpAddress> ntp_servers;  // option 42
+  std::string domain;                        // option 15 ("": not sent)
+  bool probe = true;                         // ARP-probe an address before offering it
+  // The decline budget: a client that declines `decline_limit` addresses within
+  // `decline_window_s` gets no offers for `decline_backoff_s`.
+  int decline_limit = 3;
+  std::int64_t decline_window_s = 600;
+  std::int64_t decline_backoff_s = 600;
+  friend bool operator==(const PoolDhcp&, const PoolDhcp&) = default;
+};
+
 struct PoolRecord {
   std::string name;
   std::string network = "default";
@@ -41,6 +58,7 @@ struct PoolRecord {
   // no-overlap rule.
   bool external = false;
   int expand_prefix_length = 0;  // size of the prefix added on expansion (0: the first CIDR's)
+  std::optional<PoolDhcp> dhcp;  // nullopt: not served by DHCP
   std::uint64_t version = 0;
   Millis created_at = 0;
   Millis updated_at = 0;

@@ -80,6 +80,12 @@ Status validatePool(const PoolRecord& r) {
   if (r.auto_expand && r.parent.empty()) {
     return invalid("auto_expand", "needs a parent pool to take prefixes from");
   }
+  if (r.dhcp && r.dhcp->enabled) {
+    const bool v4 = std::all_of(r.cidrs.begin(), r.cidrs.end(),
+                                [](const addr::Prefix& c) { return c.network().isV4(); });
+    if (!v4) return invalid("dhcp", "DHCPv4 serves IPv4 pools only");
+    if (r.external) return invalid("dhcp", "an external pool is another control plane's");
+  }
   return Status::ok();
 }
 

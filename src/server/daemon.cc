@@ -78,23 +78,46 @@ Status readEngine(config::Section e, engine::EngineOptions& o) {
 
 }  // namespace
 
+namespace {
+
+Status readDhcp(config::Section& f, DhcpConfig& c) {
+  NL_RETURN_IF_ERROR(config::firstError(
+      {f.get("interfaces", c.interfaces), f.get("relay_address", c.relay_address),
+       f.get("node", c.node), f.get("probe_wait_ms", c.probe_wait)}));
+  return f.refuseUnknown();
+}
+
+}  // namespace
+
 Status loadConfigFile(const std::string& path, DaemonConfig& c) {
   auto file = config::Section::load(path);
   if (!file) return file.status();
   config::Section& f = *file;
   auto engine = f.section("engine");
   if (!engine) return engine.status();
-  NL_RETURN_IF_ERROR(config::firstError(
-      {f.get("listen", c.listen), f.get("data_dir", c.data_dir), f.get("store", c.store),
-       f.get("etcd_ca", c.etcd_ca), f.get("etcd_cert", c.etcd_cert), f.get("etcd_key", c.etcd_key),
-       f.get("etcd_user", c.etcd_user), f.get("etcd_password_file", c.etcd_password_file),
-       f.get("history_peer", c.history_peer),
-       f.get("history_peer_token_file", c.history_peer_token_file),
-       f.get("history_peer_ca", c.history_peer_ca), f.get("tls_cert", c.tls_cert),
-       f.get("tls_key", c.tls_key), f.get("io_threads", c.io_threads),
-       f.get("max_body_bytes", c.max_body_bytes), f.get("retention_days", c.retention_days),
-       f.get("sweep_interval_ms", c.sweep_interval_ms), f.get("probe_attempts", c.probe_attempts),
-       readEngine(*engine, c.engine)}));
+  auto dhcp = f.section("dhcp");
+  if (!dhcp) return dhcp.status();
+  NL_RETURN_IF_ERROR(
+      config::firstError({f.get("listen", c.listen),
+                          f.get("data_dir", c.data_dir),
+                          f.get("store", c.store),
+                          f.get("etcd_ca", c.etcd_ca),
+                          f.get("etcd_cert", c.etcd_cert),
+                          f.get("etcd_key", c.etcd_key),
+                          f.get("etcd_user", c.etcd_user),
+                          f.get("etcd_password_file", c.etcd_password_file),
+                          f.get("history_peer", c.history_peer),
+                          f.get("history_peer_token_file", c.history_peer_token_file),
+                          f.get("history_peer_ca", c.history_peer_ca),
+                          f.get("tls_cert", c.tls_cert),
+                          f.get("tls_key", c.tls_key),
+                          f.get("io_threads", c.io_threads),
+                          f.get("max_body_bytes", c.max_body_bytes),
+                          f.get("retention_days", c.retention_days),
+                          f.get("sweep_interval_ms", c.sweep_interval_ms),
+                          f.get("probe_attempts", c.probe_attempts),
+                          readEngine(*engine, c.engine),
+                          readDhcp(*dhcp, c.dhcp)}));
   return f.refuseUnknown();
 }
 
@@ -228,6 +251,7 @@ struct Daemon::Impl {
   std::unique_ptr<ApiContext> api;
   std::unique_ptr<WebhookRelay> relay;  // after api and events: it uses both
   std::unique_ptr<http::Server> server;
+  std::unique_ptr<DhcpService> dhcp;  // after metrics: its counters are scraped there
   std::string admin_token;
   std::thread sweeper;
   std::thread rates_backfill;  // the hour before the start, from the audit log
@@ -443,6 +467,12 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonConfig& config, Clock&
   (void)vendor::defaultRegistry();  // load the IEEE registry now, not on the first request
   NL_RETURN_IF_ERROR(impl->startServices());
   NL_RETURN_IF_ERROR(impl->startServer());
+  if (config.dhcp.enabled()) {
+    auto dhcp =
+        DhcpService::start(config.dhcp, *impl->ledger, impl->engine.get(), clock, impl->metrics);
+    if (!dhcp) return dhcp.status();
+    impl->dhcp = std::move(*dhcp);
+  }
   impl->ready = true;
   Impl* raw = impl.get();
   impl->sweeper = std::thread([raw] { raw->sweepLoop(); });
@@ -473,6 +503,7 @@ void Daemon::stop() {
   // Allocations waiting for a probe are answered now (202, still reserved), so the server's
   // drain does not wait out their probe timeouts.
   if (impl_->probes) impl_->probes->stop();
+  if (impl_->dhcp) impl_->dhcp->stop();      // no new leases; ACKs due still go out
   if (impl_->server) impl_->server->stop();  // in-flight requests finish first
   if (impl_->engine) impl_->engine->stop();  // its last write-back goes into the last batch
   impl_->ledger->close();                    // then the last batch is committed

@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "engine/engine.h"
+#include "server/dhcp/dhcp_service.h"
 #include "store/migrate.h"
 #include "webhooks/dispatcher.h"
 
@@ -39,6 +40,7 @@ struct DaemonConfig {
   int probe_attempts = 3;        // addresses found in use before a probed allocation gives up
   engine::EngineOptions engine;  // the `engine:` section
   webhooks::Options webhooks;    // delivery limits (queue, attempts, timeouts)
+  DhcpConfig dhcp;               // the `dhcp:` section: interfaces, relay_address, node
 };
 
 // Reads a YAML config file (keys as in DaemonConfig: listen, data_dir, store, etcd_ca,
@@ -47,7 +49,8 @@ struct DaemonConfig {
 // tls_key, io_threads, max_body_bytes, retention_days, sweep_interval_ms, probe_attempts (1 to
 // 16), and an `engine:` map with duplicate_window_s, flap_changes, flap_window_s,
 // quiet_period_s, never_seen_s, drift_confirmations, evidence_max and `policies:` {kind:
-// policy}) over `config`. invalid_argument naming the file and the key.
+// policy}, and a `dhcp:` map with interfaces, relay_address, node, probe_wait_ms) over `config`.
+// invalid_argument naming the file and the key.
 Status loadConfigFile(const std::string& path, DaemonConfig& config);
 // Checks what the file and the flags together say (io_threads 1 to 64, probe_attempts 1 to 16).
 Status checkConfig(const DaemonConfig& config);

@@ -102,6 +102,36 @@ TEST_F(ServerTest, PoolsCrudPatchAndUtilization) {
   EXPECT_EQ(api_->connects(), 1) << "the client's keep-alive connection was not kept";
 }
 
+TEST_F(ServerTest, PoolDhcpSettingsAreKeptPatchedAndCleared) {
+  auto created = api_->post(
+      "/v1/pools",
+      obj({{"name", "lan"},
+           {"cidr", "192.0.2.0/24"},
+           {"gateway", "192.0.2.1"},
+           {"dhcp", obj({{"lease_s", 600}, {"dns_servers", json::array{"192.0.2.53"}}})}}));
+  ASSERT_EQ(created.status, 201u) << created.describe();
+  auto d = created.json().at("dhcp");
+  EXPECT_EQ(num(d, "lease_s"), 600);
+  EXPECT_EQ(strings(d, "dns_servers"), std::vector<std::string>{"192.0.2.53"});
+  EXPECT_TRUE(d.at("enabled").as_bool());
+  EXPECT_TRUE(d.at("probe").as_bool());  // defaults filled in
+  EXPECT_EQ(num(d, "decline_limit"), 3);
+  EXPECT_TRUE(d.at("domain").is_null());
+  // Kept across a restart (the store's pool data).
+  server_.restart();
+  api_->setPort(server_.port());
+  EXPECT_EQ(num(mustGet("/v1/pools/lan").at("dhcp"), "lease_s"), 600);
+  auto patched = api_->patch("/v1/pools/lan", obj({{"dhcp", obj({{"domain", "example.test"}})}}));
+  ASSERT_EQ(patched.status, 200u) << patched.describe();
+  d = patched.json().at("dhcp");
+  EXPECT_EQ(str(d, "domain"), "example.test");
+  EXPECT_EQ(num(d, "lease_s"), 3600);  // replaced whole: the default again
+  auto off = api_->patch("/v1/pools/lan", obj({{"dhcp", nullptr}}));
+  ASSERT_EQ(off.status, 200u) << off.describe();
+  EXPECT_TRUE(off.json().at("dhcp").is_null());
+  EXPECT_TRUE(mustGet("/v1/pools").at("items").as_array()[0].at("dhcp").is_null());
+}
+
 TEST_F(ServerTest, ChildPoolsCarvedByPrefixLength) {
   createPool(obj({{"name", "dc"}, {"cidr", "198.51.100.0/24"}}));
   auto r1 = createPool(obj({{"name", "rack1"}, {"parent", "dc"}, {"prefix_length", 26}}));

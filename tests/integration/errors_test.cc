@@ -54,6 +54,31 @@ class ErrorTest : public ServerTest {
   std::string held_, viewer_;
 };
 
+// A pool's DHCP settings: every bad value names "dhcp.<key>", DHCPv4 only on IPv4 pools.
+TEST_F(ErrorTest, PoolDhcpSettingsNameTheField) {
+  const std::string v = R"("name":"d","cidr":"203.0.113.0/24")";
+  check({
+      {"POST", "/v1/pools", "{" + v + R"(,"dhcp":{"lease_s":10}})", 400, "invalid_argument",
+       "dhcp.lease_s: must be an integer from 60"},
+      {"POST", "/v1/pools", "{" + v + R"(,"dhcp":{"lease_s":1.5}})", 400, "invalid_argument",
+       "dhcp.lease_s"},
+      {"POST", "/v1/pools", "{" + v + R"(,"dhcp":{"leases":60}})", 400, "invalid_argument",
+       "dhcp.leases: unknown setting"},
+      {"POST", "/v1/pools", "{" + v + R"(,"dhcp":{"dns_servers":["2001:db8::1"]}})", 400,
+       "invalid_argument", "dhcp.dns_servers[0]: must be an IPv4 address"},
+      {"POST", "/v1/pools", "{" + v + R"(,"dhcp":{"domain":"a b"}})", 400, "invalid_argument",
+       "dhcp.domain"},
+      {"POST", "/v1/pools", "{" + v + R"(,"dhcp":{"decline_limit":0}})", 400, "invalid_argument",
+       "dhcp.decline_limit"},
+      {"POST", "/v1/pools", "{" + v + R"(,"dhcp":[]})", 400, "invalid_argument",
+       "dhcp: must be an object or null"},
+      {"POST", "/v1/pools", R"({"name":"d6","cidr":"2001:db8::/64","dhcp":{}})", 400,
+       "invalid_argument", "dhcp: DHCPv4 serves IPv4 pools only"},
+      {"PATCH", "/v1/pools/main", R"({"dhcp":{"probe":"yes"}})", 400, "invalid_argument",
+       "dhcp.probe: must be true or false"},
+  });
+}
+
 TEST_F(ErrorTest, InvalidArgumentNamesTheField) {
   const std::string v = R"("name":"v","cidr":"203.0.113.0/24")";
   check({

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+#include <thread>
+
 #include <limits>
 #include <set>
 #include <thread>
@@ -165,6 +168,27 @@ TEST_F(LedgerTest, FailedCommitFailsTheWriterAndRollsMemoryBack) {
   EXPECT_TRUE(ledger_->getPool(admin_, "v4")->counts.used == 0);
   auto retry = durable(ledger_->allocate(op_, req("vm-1", {"v4"})));
   EXPECT_EQ(retry.addresses.size(), 1u);
+}
+
+// A waiter that asks only after later commands committed still learns that its command
+// failed (DHCP waits for an activation and then a renewal made after the rebuild).
+TEST_F(LedgerTest, ALateWaiterOfAFailedCommandIsToldOfTheFailure) {
+  makePool("v4", "192.0.2.0/24");
+  store_.failNextApplies(1);
+  auto failed = ledger_->allocate(op_, req("vm-1", {"v4"}));
+  ASSERT_TRUE(failed.isOk());
+  while (ledger_->stats().commit_failures == 0) std::this_thread::yield();
+  auto later = durable(ledger_->allocate(op_, req("vm-2", {"v4"})));
+  EXPECT_EQ(later.instance, "vm-2");
+  EXPECT_EQ(ledger_->waitDurable(failed->ticket).code(), StatusCode::kUnavailable);
+  std::promise<Status> told;
+  ledger_->whenDurable(failed->ticket, [&](Status s) { told.set_value(s); });
+  EXPECT_EQ(told.get_future().get().code(), StatusCode::kUnavailable);
+  // A command that changes nothing is not handed the failed ticket.
+  auto repeat = ledger_->allocate(op_, req("vm-2", {"v4"}));
+  ASSERT_TRUE(repeat.isOk());
+  EXPECT_FALSE(repeat->created);
+  EXPECT_TRUE(ledger_->waitDurable(repeat->ticket).isOk());
 }
 
 TEST_F(LedgerTest, RolesAndTenantScopes) {

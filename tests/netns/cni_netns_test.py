@@ -17,15 +17,12 @@ import os
 import sys
 import shutil
 import signal
-import subprocess
 import tempfile
 import time
 import unittest
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from netns_util import run, setns  # noqa: E402
+from netns_util import api_call, run, setns, start_netledgerd  # noqa: E402
 
 
 BIN = os.path.abspath(os.environ.get("NETLEDGER_BIN_DIR",
@@ -56,23 +53,7 @@ class Lab:
         self.start_server()
 
     def start_server(self, port=0):
-        port_file = os.path.join(self.tmp, "port")
-        if os.path.exists(port_file):
-            os.unlink(port_file)
-        env = dict(os.environ, NETLEDGER_BOOTSTRAP_TOKEN=TOKEN)
-        log = open(os.path.join(self.tmp, "netledgerd.log"), "a")
-        self.server = subprocess.Popen(
-            [os.path.join(BIN, "netledgerd"), "--listen", f"127.0.0.1:{port}", "--data-dir",
-             os.path.join(self.tmp, "data"), "--port-file", port_file],
-            stdout=log, stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + 20
-        while not (os.path.exists(port_file) and os.path.getsize(port_file) > 0):
-            if time.monotonic() > deadline or self.server.poll() is not None:
-                raise RuntimeError("netledgerd did not start: " +
-                                   open(os.path.join(self.tmp, "netledgerd.log")).read()[-2000:])
-            time.sleep(0.02)
-        with open(port_file) as f:
-            self.port = int(f.read().strip())
+        self.server, self.port = start_netledgerd(BIN, self.tmp, TOKEN, port)
 
     def stop_server(self):
         if self.server and self.server.poll() is None:
@@ -103,18 +84,7 @@ class Lab:
         return ns
 
     def api(self, method, path, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.url + path, data=data, method=method)
-        req.add_header("Authorization", "Bearer " + TOKEN)
-        if data is not None:
-            req.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(req, timeout=30) as r:
-                text = r.read().decode()
-                return r.status, (json.loads(text) if text else None)
-        except urllib.error.HTTPError as e:
-            text = e.read().decode()
-            return e.code, (json.loads(text) if text.startswith("{") else text)
+        return api_call(self.port, TOKEN, method, path, body)
 
     def live_bindings(self, instance):
         status, out = self.api("GET", "/v1/bindings?limit=1000&instance=" + instance)

@@ -42,10 +42,13 @@ Status readPoolFields(const JsonBody& body, ledger::PoolRecord& r) {
 }
 
 Result<ledger::PoolCreate> parseCreate(const JsonBody& body) {
-  NL_RETURN_IF_ERROR(body.allowOnly(
-      {"name", "network", "cidr", "cidrs", "gateway", "ranges", "reserved", "tenant", "cluster",
-       "vlan", "vni", "default_ttl_s", "quarantine_s", "threshold", "parent", "prefix_length",
-       "auto_expand", "expand_prefix_length", "external"}));
+  NL_RETURN_IF_ERROR(body.allowOnly({"name",          "network",     "cidr",
+                                     "cidrs",         "gateway",     "ranges",
+                                     "reserved",      "tenant",      "cluster",
+                                     "vlan",          "vni",         "default_ttl_s",
+                                     "quarantine_s",  "threshold",   "parent",
+                                     "prefix_length", "auto_expand", "expand_prefix_length",
+                                     "external",      "dhcp"}));
   ledger::PoolCreate c;
   auto& r = c.record;
   auto name = body.string("name", 63);
@@ -110,13 +113,18 @@ Result<ledger::PoolCreate> parseCreate(const JsonBody& body) {
     return v.status();
   else if (*v)
     r.expand_prefix_length = static_cast<int>(**v);
+  if (const json::value* dhcp = body.value("dhcp")) {
+    auto settings = ledger::poolDhcpFromJson(*dhcp);
+    if (!settings) return settings.status();
+    r.dhcp = *settings;
+  }
   return c;
 }
 
 Result<ledger::PoolPatch> parsePatch(const JsonBody& body) {
   NL_RETURN_IF_ERROR(body.allowOnly({"gateway", "ranges", "reserved", "tenant", "cluster", "vlan",
                                      "vni", "default_ttl_s", "quarantine_s", "threshold",
-                                     "auto_expand", "expand_prefix_length"}));
+                                     "auto_expand", "expand_prefix_length", "dhcp"}));
   ledger::PoolPatch p;
   if (body.has("gateway")) {
     auto g = body.optIp("gateway");
@@ -173,6 +181,11 @@ Result<ledger::PoolPatch> parsePatch(const JsonBody& body) {
     return v.status();
   else if (*v)
     p.expand_prefix_length = static_cast<int>(**v);
+  if (const json::value* dhcp = body.value("dhcp")) {
+    auto settings = ledger::poolDhcpFromJson(*dhcp);
+    if (!settings) return settings.status();
+    p.dhcp = *settings;
+  }
   return p;
 }
 

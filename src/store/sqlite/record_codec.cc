@@ -6,6 +6,8 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include "ledger/codec.h"
+
 namespace netledger::store::sqlite {
 
 namespace json = boost::json;
@@ -318,6 +320,7 @@ std::string encodePoolData(const ledger::PoolRecord& pool) {
   o["auto_expand"] = pool.auto_expand;
   if (pool.external) o["external"] = true;
   o["expand_prefix_length"] = pool.expand_prefix_length;
+  if (pool.dhcp) o["dhcp"] = ledger::toJson(pool.dhcp);
   return json::serialize(o);
 }
 
@@ -358,6 +361,11 @@ Status decodePoolData(std::string_view text, ledger::PoolRecord& pool) {
   std::int64_t expand = pool.expand_prefix_length;
   NL_RETURN_IF_ERROR(readInt(*o, "expand_prefix_length", expand));
   pool.expand_prefix_length = static_cast<int>(expand);
+  if (const json::value* dhcp = o->if_contains("dhcp")) {
+    auto settings = ledger::poolDhcpFromJson(*dhcp);
+    if (!settings) return corrupt(settings.status(), "pool data: dhcp");
+    pool.dhcp = *settings;
+  }
   return Status::ok();
 }
 
