@@ -49,6 +49,9 @@ TARGETS = {
     "cluster_vs_sqlite_ratio": (">=", 0.5, 14),
     "cluster_visible_p99_ms": ("<", 100, 14),
     "cluster_failover_s": ("<=", 4, 14),
+    "dhcp_vs_kea_ratio": (">=", 1.0, 15),
+    "dhcp_half_rate_loss_pct": ("<=", 0.1, 15),
+    "dhcp_half_rate_ra_ms": ("<=", 5, 15),
 }
 
 # Figures of groups that were skipped (printed why): not "missed" in a full run.
@@ -67,6 +70,8 @@ def unit_of(name):
         return "bytes"
     if name.endswith("_ms"):
         return "ms"
+    if name.endswith("_pct"):
+        return "%"
     if name.endswith("_s"):
         return "s"
     return ""
@@ -433,6 +438,17 @@ def run_cluster_benchmarks():
     return figures
 
 
+def run_dhcp_benchmarks():
+    """bench/dhcp_bench.py: DORA capacity of netledgerd and Kea with perfdhcp over a veth pair
+    between namespaces it creates and deletes (alternating, medians). Needs root."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import dhcp_bench
+    figures = dhcp_bench.run(BIN)
+    if not figures:
+        SKIPPED.update(dhcp_bench.FIGURES)
+    return figures
+
+
 GROUPS = {
     "micro": lambda: {k: v for b in BINARIES for k, v in run_google_benchmark(b).items()},
     "api": run_api_benchmarks,
@@ -442,6 +458,7 @@ GROUPS = {
     "cni": run_cni_benchmarks,
     "dashboard": run_dashboard_benchmarks,
     "cluster": run_cluster_benchmarks,
+    "dhcp": run_dhcp_benchmarks,
 }
 
 

@@ -107,6 +107,21 @@ void printBindingTable(std::ostream& out, const json::value& binding) {
                {"updated_at", "updated_at"}});
 }
 
+// "off", or "lease 3600s, dns 192.0.2.53, domain example.test, probe".
+std::string dhcpSummary(const json::value& d) {
+  if (!d.is_object() || !member(d, "enabled").is_bool() || !member(d, "enabled").as_bool())
+    return "off";
+  std::string s = "lease " + cellText(member(d, "lease_s")) + "s";
+  for (const char* key : {"dns_servers", "ntp_servers"}) {
+    const json::value& list = member(d, key);
+    if (list.is_array() && !list.as_array().empty())
+      s += std::string(", ") + (key[0] == 'd' ? "dns " : "ntp ") + cellText(list);
+  }
+  if (member(d, "domain").is_string()) s += ", domain " + cellText(member(d, "domain"));
+  if (member(d, "probe").is_bool() && member(d, "probe").as_bool()) s += ", probe";
+  return s;
+}
+
 void printPoolTable(std::ostream& out, const json::value& pool) {
   json::object rows;
   for (const char* key :
@@ -124,6 +139,7 @@ void printPoolTable(std::ostream& out, const json::value& pool) {
   rows["utilization"] = percent(member(u, "utilization"));
   rows["alert"] = cellText(member(pool, "alert"));
   rows["bindings"] = cellText(member(pool, "bindings"));
+  rows["dhcp"] = dhcpSummary(member(pool, "dhcp"));
   printResult(out, OutputFormat::kTable, rows);
 }
 

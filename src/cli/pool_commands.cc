@@ -13,6 +13,58 @@ namespace json = boost::json;
 
 namespace {
 
+// The DHCP options of `pool create` and `pool dhcp`: any of them turns DHCP on.
+struct DhcpArgs {
+  bool enable = false, no_probe = false;
+  long long lease = 0;
+  std::vector<std::string> dns, ntp;
+  std::string domain;
+  CLI::Option* lease_opt = nullptr;
+
+  void add(CLI::App& c) {
+    c.add_flag("--dhcp", enable, "Serve the pool by DHCPv4 (netledgerd --dhcp-interface)");
+    lease_opt = c.add_option("--dhcp-lease", lease, "DHCP lease length, s (default 3600)")
+                    ->check(CLI::Range(60LL, 365LL * 86400));
+    c.add_option("--dhcp-dns", dns, "DNS server for DHCP clients (repeatable)")
+        ->allow_extra_args(false);
+    c.add_option("--dhcp-ntp", ntp, "NTP server for DHCP clients (repeatable)")
+        ->allow_extra_args(false);
+    c.add_option("--dhcp-domain", domain, "Domain name for DHCP clients");
+    c.add_flag("--dhcp-no-probe", no_probe, "Offer addresses without an ARP probe first");
+  }
+  bool given() const {
+    return enable || no_probe || lease_opt->count() > 0 || !dns.empty() || !ntp.empty() ||
+           !domain.empty();
+  }
+};
+
+Result<json::array> ipv4List(std::string_view flag, const std::vector<std::string>& items) {
+  json::array out;
+  for (const auto& item : items) {
+    auto ip = addr::IpAddress::parse(item);
+    if (!ip) return ip.status().withContext(flag);
+    if (!ip->isV4())
+      return Status::invalidArgument(std::string(flag) + ": " + item + " is not IPv4");
+    out.emplace_back(ip->toString());
+  }
+  return out;
+}
+
+// The pool's "dhcp" object from the options (the server fills in what is not given).
+Result<json::object> dhcpBody(const DhcpArgs& a) {
+  json::object d;
+  if (a.lease_opt->count() > 0) d["lease_s"] = a.lease;
+  auto dns = ipv4List("--dhcp-dns", a.dns);
+  if (!dns) return dns.status();
+  if (!dns->empty()) d["dns_servers"] = std::move(dns).value();
+  auto ntp = ipv4List("--dhcp-ntp", a.ntp);
+  if (!ntp) return ntp.status();
+  if (!ntp->empty()) d["ntp_servers"] = std::move(ntp).value();
+  if (!a.domain.empty()) d["domain"] = a.domain;
+  if (a.no_probe) d["probe"] = false;
+  return d;
+}
+
 struct PoolCreateArgs {
   std::string name, network, gateway, tenant, cluster, parent;
   std::vector<std::string> cidrs, ranges, reserved;
@@ -20,6 +72,7 @@ struct PoolCreateArgs {
   long long ttl = 0, quarantine = 0;
   double threshold = 0;
   bool auto_expand = false;
+  DhcpArgs dhcp;
   // Which optional options were given (CLI11 keeps the Option objects alive with the App).
   CLI::Option *vlan_opt = nullptr, *vni_opt = nullptr, *ttl_opt = nullptr,
               *quarantine_opt = nullptr, *threshold_opt = nullptr, *prefix_opt = nullptr,
@@ -80,6 +133,11 @@ Result<json::object> poolCreateBody(const PoolCreateArgs& a) {
   if (a.prefix_opt->count() > 0) o["prefix_length"] = a.prefix_length;
   if (a.auto_expand) o["auto_expand"] = true;
   if (a.expand_opt->count() > 0) o["expand_prefix_length"] = a.expand_prefix_length;
+  if (a.dhcp.given()) {
+    auto d = dhcpBody(a.dhcp);
+    if (!d) return d.status();
+    o["dhcp"] = std::move(d).value();
+  }
   return o;
 }
 
@@ -155,6 +213,7 @@ void addPoolCreate(CLI::App& pool, const ClientEnvPtr& env) {
   a->expand_opt = c->add_option("--expand-prefix-length", a->expand_prefix_length,
                                 "Prefix length of each auto-expansion")
                       ->check(CLI::Range(0, 128));
+  a->dhcp.add(*c);
   c->callback([env, a] {
     env->action = [env, a](std::ostream& out, std::ostream& err) {
       auto body = poolCreateBody(*a);
@@ -190,6 +249,36 @@ void addPoolReads(CLI::App& pool, const ClientEnvPtr& env) {
   });
 }
 
+// `pool dhcp NAME [--off | DHCP options]`: replaces the pool's DHCP settings (PATCH).
+void addPoolDhcp(CLI::App& pool, const ClientEnvPtr& env) {
+  struct Args {
+    std::string name;
+    bool off = false;
+    DhcpArgs dhcp;
+  };
+  auto a = std::make_shared<Args>();
+  auto* c = pool.add_subcommand("dhcp", "Turn a pool's DHCPv4 service on (with settings) or off");
+  c->add_option("name", a->name, "Pool name")->required();
+  c->add_flag("--off", a->off, "Stop serving the pool by DHCP");
+  a->dhcp.add(*c);
+  c->callback([env, a] {
+    env->action = [env, a](std::ostream& out, std::ostream& err) {
+      json::object patch;
+      if (a->off && a->dhcp.given()) return usageError(err, "--off: no DHCP settings with it");
+      if (a->off) {
+        patch["dhcp"] = nullptr;
+      } else {
+        auto d = dhcpBody(a->dhcp);
+        if (!d) return usageError(err, d.status().message());
+        patch["dhcp"] = std::move(d).value();
+      }
+      json::value v(std::move(patch));
+      return callAndPrint(*env, out, err, "PATCH", "/v1/pools/" + encodePathSegment(a->name), &v,
+                          printPoolTable);
+    };
+  });
+}
+
 struct MacPoolArgs {
   std::string name, prefix, strategy;
   long long quarantine = 0;
@@ -212,10 +301,11 @@ Result<json::object> macPoolBody(const MacPoolArgs& a) {
 }  // namespace
 
 void addPoolCommands(CLI::App& app, const ClientEnvPtr& env) {
-  auto* pool = app.add_subcommand("pool", "IP pools: create, list, show, delete");
+  auto* pool = app.add_subcommand("pool", "IP pools: create, list, show, delete, dhcp");
   pool->require_subcommand(1);
   addPoolCreate(*pool, env);
   addPoolReads(*pool, env);
+  addPoolDhcp(*pool, env);
 }
 
 void addMacPoolCommands(CLI::App& app, const ClientEnvPtr& env) {

@@ -15,7 +15,7 @@ using detail::nameOf;
 using detail::Names;
 using detail::parseOf;
 
-constexpr Names<ConflictKind, 8> kKinds = {{
+constexpr Names<ConflictKind, 9> kKinds = {{
     {ConflictKind::kDuplicateIp, "duplicate_ip"},
     {ConflictKind::kBindingMismatch, "binding_mismatch"},
     {ConflictKind::kMacDrift, "mac_drift"},
@@ -24,6 +24,7 @@ constexpr Names<ConflictKind, 8> kKinds = {{
     {ConflictKind::kStaleBinding, "stale_binding"},
     {ConflictKind::kPoolOverlap, "pool_overlap"},
     {ConflictKind::kPoolUtilization, "pool_utilization"},
+    {ConflictKind::kDhcpDecline, "dhcp_decline"},
 }};
 constexpr Names<Severity, 4> kSeverities = {{
     {Severity::kInfo, "info"},
@@ -90,6 +91,7 @@ Severity defaultSeverity(ConflictKind kind) {
       return Severity::kCritical;
     case ConflictKind::kBindingMismatch:
     case ConflictKind::kMacFlapping:
+    case ConflictKind::kDhcpDecline:
     case ConflictKind::kPoolOverlap:
       return Severity::kHigh;
     case ConflictKind::kMacDrift:

@@ -28,11 +28,12 @@ enum class ConflictKind : std::uint8_t {
   kStaleBinding,     // expired yet still seen, or active yet never seen
   kPoolOverlap,      // pools of one network from different control planes overlap
   kPoolUtilization,  // a pool over its threshold, with an exhaustion forecast
+  kDhcpDecline,      // a DHCP client declining address after address: over its budget, no offers
 };
 inline constexpr ConflictKind kAllConflictKinds[] = {
     ConflictKind::kDuplicateIp, ConflictKind::kBindingMismatch, ConflictKind::kMacDrift,
     ConflictKind::kMacFlapping, ConflictKind::kUnknownStation,  ConflictKind::kStaleBinding,
-    ConflictKind::kPoolOverlap, ConflictKind::kPoolUtilization};
+    ConflictKind::kPoolOverlap, ConflictKind::kPoolUtilization, ConflictKind::kDhcpDecline};
 
 enum class Severity : std::uint8_t { kInfo, kWarning, kHigh, kCritical };
 enum class ConflictStatus : std::uint8_t { kOpen, kAcknowledged, kResolved };

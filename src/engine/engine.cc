@@ -455,6 +455,20 @@ std::optional<std::uint64_t> Engine::rewriteAsStaleLocked(Conflict& c, ConflictK
   return std::nullopt;
 }
 
+std::uint64_t Engine::report(const Report& r) {
+  Detection f{r.kind};
+  f.network = r.network;
+  f.subject = r.subject;
+  f.ip = r.ip;
+  f.mac = r.mac;
+  f.pool = r.pool;
+  f.message = r.message;
+  f.macs = r.macs;
+  f.details = r.details;
+  f.evidence = &r.evidence;
+  return raise(std::move(f));
+}
+
 std::uint64_t Engine::raise(Detection f) {
   std::lock_guard lock(mu_);
   const Millis now = f.evidence != nullptr ? f.evidence->time : nowMs();

@@ -113,6 +113,18 @@ class Engine {
   // Processes everything queued on the caller's thread (tests and fuzzing without start()).
   void processQueued();
 
+  // A conflict found outside the observation rules (the DHCP server: an address a client
+  // declined as in use; a client over its decline budget): opened, or added to the unresolved
+  // one of the same kind, network and subject, like the rules' own. Thread-safe.
+  struct Report {
+    ConflictKind kind = ConflictKind::kDuplicateIp;
+    std::string network, subject, ip, mac, pool, message;
+    std::vector<std::string> macs;
+    boost::json::object details;
+    Observation evidence;
+  };
+  std::uint64_t report(const Report& r);
+
   // The worker's steps, public for tests with a fake clock.
   void process(const std::vector<Observation>& batch);
   void tick();

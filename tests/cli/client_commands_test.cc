@@ -159,6 +159,34 @@ TEST(ClientCommandsTest, PoolListTableAndJson) {
   EXPECT_EQ(json::parse(r.out), json::parse(std::string(R"({"items":[)") + kPoolJson + "]}"));
 }
 
+TEST(ClientCommandsTest, PoolDhcpOptionsOnCreateAndPatch) {
+  FakeHttpServer server([](const SeenRequest&) { return jsonResponse(200, kPoolJson); });
+  CliRun r = runAt(
+      server, {"pool", "create", "blue", "--cidr", "192.0.2.0/24", "--dhcp-lease", "600",
+               "--dhcp-dns", "192.0.2.53", "--dhcp-domain", "example.test", "--dhcp-no-probe"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("dhcp                off\n"), std::string::npos) << r.out;
+  r = runAt(server, {"pool", "dhcp", "blue", "--dhcp"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  r = runAt(server, {"pool", "dhcp", "blue", "--off"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  auto seen = server.requests();
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(json::parse(seen[0].body), json::parse(R"({"name":"blue","cidr":"192.0.2.0/24",
+      "dhcp":{"lease_s":600,"dns_servers":["192.0.2.53"],"domain":"example.test","probe":false}})"));
+  EXPECT_EQ((seen[1].method + " " + seen[1].target), "PATCH /v1/pools/blue");
+  EXPECT_EQ(json::parse(seen[1].body), json::parse(R"({"dhcp":{}})"));
+  EXPECT_EQ(json::parse(seen[2].body), json::parse(R"({"dhcp":null})"));
+  // Refused before anything is sent.
+  r = runAt(server, {"pool", "dhcp", "blue", "--off", "--dhcp-lease", "600"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_NE(r.err.find("--off"), std::string::npos) << r.err;
+  r = runAt(server, {"pool", "create", "x", "--cidr", "192.0.2.0/24", "--dhcp-dns", "2001:db8::1"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_NE(r.err.find("--dhcp-dns"), std::string::npos) << r.err;
+  EXPECT_EQ(server.requests().size(), 3u);
+}
+
 TEST(ClientCommandsTest, PoolCreateSendsTheRequestBody) {
   FakeHttpServer server([](const SeenRequest&) { return jsonResponse(201, kPoolJson); });
   CliRun r = runAt(server, {"pool",

@@ -309,6 +309,11 @@ class DhcpNetnsTest(unittest.TestCase):
         self.assertEqual(len(set(rounds[:3])), 3, rounds)  # a declined address is not offered again
         self.assertEqual(rounds[3:], [None, None], rounds)
         self.assertEqual(lab.metric("netledger_dhcp_dropped_total", reason="decline_backoff"), 2)
+        status, out = lab.api("GET", "/v1/conflicts?kind=dhcp_decline")
+        self.assertEqual([c["mac"] for c in out["items"]], [mac_of(ns)], out)
+        status, out = lab.api("GET", "/v1/conflicts?kind=duplicate_ip")
+        declined = {c["ip"] for c in out["items"] if mac_of(ns) in c.get("macs", [])}
+        self.assertEqual(declined, set(rounds[:3]), out)
 
     def test_6_relayed_with_option_82(self):
         p = run("python3", os.path.join(HERE, "dhcp_client.py"), "relay", "203.0.113.1",

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "engine/engine.h"
 #include "engine/ledger_adapter.h"
@@ -232,24 +233,37 @@ TEST_F(DhcpServerTest, InitRebootOnTheWrongNetworkIsNakedBroadcast) {
   EXPECT_FALSE(holder());
 }
 
-TEST_F(DhcpServerTest, InitRebootWithAFreeAddressIsLeasedAndATakenOneNaked) {
-  auto req = packet(MessageType::kRequest);
-  req.setU32(opt::kRequestedAddress, v4("192.0.2.15").value());
-  send(req);
-  auto ack = sink_.next();
-  ASSERT_TRUE(ack);
-  EXPECT_EQ(ack->second.messageType(), MessageType::kAck);
-  EXPECT_EQ(ack->second.yiaddr, v4("192.0.2.15"));
-  EXPECT_EQ(ack->first.to, ReplyTo::kHardware);  // no broadcast bit, no ciaddr
-  EXPECT_EQ(ack->first.mac, kClient);
+TEST_F(DhcpServerTest, InitRebootWithoutARecordIsSilentAndATakenAddressNaked) {
+  const Ipv4 held = lease();  // 192.0.2.10, by kClient
   const Mac other = Mac::parse("52:54:00:aa:bb:02").value();
   auto steal = packet(MessageType::kRequest, other);
-  steal.setU32(opt::kRequestedAddress, v4("192.0.2.15").value());
+  steal.setU32(opt::kRequestedAddress, held.value());
   send(steal);
   auto nak = sink_.next();
   ASSERT_TRUE(nak);
   EXPECT_EQ(nak->second.messageType(), MessageType::kNak);
+  // A free address the ledger has no record of for this client: RFC 2131 4.3.2, silence.
+  auto unknown = packet(MessageType::kRequest, other);
+  unknown.setU32(opt::kRequestedAddress, v4("192.0.2.15").value());
+  send(unknown);
+  EXPECT_TRUE(sink_.quiet());
+  EXPECT_EQ(dropped(DhcpDrop::kUnknownLease), 1u);
   EXPECT_FALSE(holder(other));
+}
+
+TEST_F(DhcpServerTest, RenewingAnUnknownFreeAddressKeepsItForTheClient) {
+  auto renew = packet(MessageType::kRequest);
+  renew.ciaddr = v4("192.0.2.15");
+  send(renew);
+  auto ack = sink_.next();
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->second.messageType(), MessageType::kAck);
+  EXPECT_EQ(ack->second.yiaddr, v4("192.0.2.15"));
+  EXPECT_EQ(ack->first.to, ReplyTo::kClient);
+  auto b = holder();
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->state, BindingState::kActive);
+  EXPECT_EQ(b->addresses.front().ip, addr::IpAddress(v4("192.0.2.15")));
 }
 
 TEST_F(DhcpServerTest, RenewingIsUnicastToTheClientAndExtendsTheLease) {
@@ -298,6 +312,21 @@ TEST_F(DhcpServerTest, DeclinesPastTheBudgetStopTheOffers) {
   EXPECT_TRUE(sink_.quiet());
   EXPECT_EQ(dropped(DhcpDrop::kDeclineBackoff), 1u);
   EXPECT_FALSE(holder());
+  // Each declined address is a duplicate_ip naming the client; the budget a dhcp_decline.
+  auto conflicts = engine_->list(engine::ConflictFilter{}, "", 100);
+  ASSERT_TRUE(conflicts);
+  std::set<std::string> duplicates;
+  int loops = 0;
+  for (const auto& c : conflicts->items) {
+    if (c.kind == engine::ConflictKind::kDuplicateIp) duplicates.insert(c.ip);
+    if (c.kind == engine::ConflictKind::kDhcpDecline) {
+      ++loops;
+      EXPECT_EQ(c.mac, kClient.toString());
+      EXPECT_NE(c.message.find("declined 3 addresses"), std::string::npos) << c.message;
+    }
+  }
+  EXPECT_EQ(duplicates.size(), 3u);
+  EXPECT_EQ(loops, 1);
   clock_.advance(std::chrono::seconds(601));  // the back-off (600 s) is over
   send(packet(MessageType::kDiscover));
   EXPECT_TRUE(sink_.next());

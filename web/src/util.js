@@ -177,6 +177,7 @@ export const CONFLICT_KINDS = [
   'stale_binding',
   'pool_overlap',
   'pool_utilization',
+  'dhcp_decline',
 ];
 
 export function humanKind(kind) {

@@ -246,8 +246,8 @@ void DhcpServer::request(Exchange& ex) {
   if (ex.in.find(opt::kServerId) != nullptr) return requestSelecting(ex);
   if (auto requested = ex.in.address(opt::kRequestedAddress);
       requested && ex.in.ciaddr.value() == 0)
-    return requestKnownAddress(ex, *requested);                                 // INIT-REBOOT
-  if (ex.in.ciaddr.value() != 0) return requestKnownAddress(ex, ex.in.ciaddr);  // RENEW/REBIND
+    return requestKnownAddress(ex, *requested, true);  // INIT-REBOOT
+  if (ex.in.ciaddr.value() != 0) return requestKnownAddress(ex, ex.in.ciaddr, false);
   drop(DhcpDrop::kNotRequest);
 }
 
@@ -262,7 +262,7 @@ void DhcpServer::requestSelecting(Exchange& ex) {
 }
 
 // INIT-REBOOT, RENEWING and REBINDING: the client names the address it believes it holds.
-void DhcpServer::requestKnownAddress(Exchange& ex, Ipv4 address) {
+void DhcpServer::requestKnownAddress(Exchange& ex, Ipv4 address, bool init_reboot) {
   if (!contains(ex.pool, address)) return nak(ex, "wrong network");
   auto b = clientBinding(ex);
   if (b) {
@@ -270,6 +270,15 @@ void DhcpServer::requestKnownAddress(Exchange& ex, Ipv4 address) {
     if (held && *held == address) return lease(ex, *b, address);
     if (held || !isDhcpBinding(*b)) return nak(ex, "not your address");
     (void)ledger_.release(actor_, b->id);  // a lease elsewhere: this one replaces it
+  }
+  // No record of this client on this network. INIT-REBOOT: an address another holds is
+  // wrong (NAK); else silence (RFC 2131 4.3.2 MUST), and the client starts over with a
+  // DISCOVER. RENEWING / REBINDING: the client has used the address all along (a lease from
+  // before the ledger): it keeps it if it is free.
+  if (init_reboot) {
+    if (ledger_.holderOfAddress(actor_, addr::IpAddress(address)))
+      return nak(ex, "address held by another client");
+    return drop(DhcpDrop::kUnknownLease);
   }
   // No record (a lease from before the ledger, or one given out on another network): the
   // address is the client's if it is free.
@@ -327,11 +336,56 @@ void DhcpServer::decline(Exchange& ex) {
   if (!requested || !held || *held != *requested || !isDhcpBinding(*b))
     return drop(DhcpDrop::kUnknownLease);
   if (!ledger_.release(actor_, b->id)) return drop(DhcpDrop::kLedgerError);
-  if (noteDecline(ex)) {
-    spdlog::warn("dhcp: client {} ({}) declined {} addresses in {} s: no offers for {} s",
-                 ex.instance, ex.mac.toString(), ex.pool.dhcp->decline_limit,
-                 ex.pool.dhcp->decline_window_s, ex.pool.dhcp->decline_backoff_s);
-  }
+  reportDecline(ex, *requested);
+  if (noteDecline(ex)) reportBackoff(ex, *requested);
+}
+
+engine::Engine::Report DhcpServer::declineReport(const Exchange& ex, Ipv4 address) const {
+  engine::Engine::Report r;
+  r.network = ex.pool.network;
+  r.pool = ex.pool.name;
+  r.ip = address.toString();
+  r.mac = ex.mac.toString();
+  r.evidence.ip = addr::IpAddress(address);
+  r.evidence.mac = ex.mac;
+  r.evidence.network = ex.pool.network;
+  r.evidence.host = node_;
+  r.evidence.interface = ex.arrival.interface;
+  r.evidence.source = engine::Source::kDhcp;
+  r.evidence.time = nowMs(clock_);
+  r.details["client"] = ex.instance;
+  if (ex.in.giaddr.value() != 0) r.details["relay"] = ex.in.giaddr.toString();
+  return r;
+}
+
+// The client found the address in use on the wire (it probed before taking it): another
+// station holds an address of the pool. The address is in quarantine already.
+void DhcpServer::reportDecline(const Exchange& ex, Ipv4 address) {
+  if (engine_ == nullptr) return;
+  auto r = declineReport(ex, address);
+  r.kind = engine::ConflictKind::kDuplicateIp;
+  r.subject = "ip:" + r.ip;
+  r.macs = {r.mac};
+  r.message = r.ip + " was declined by DHCP client " + r.mac +
+              ": another station answers for it (the address is quarantined)";
+  engine_->report(r);
+}
+
+void DhcpServer::reportBackoff(const Exchange& ex, Ipv4 address) {
+  const auto& d = *ex.pool.dhcp;
+  spdlog::warn("dhcp: client {} ({}) declined {} addresses in {} s: no offers for {} s",
+               ex.instance, ex.mac.toString(), d.decline_limit, d.decline_window_s,
+               d.decline_backoff_s);
+  if (engine_ == nullptr) return;
+  auto r = declineReport(ex, address);
+  r.kind = engine::ConflictKind::kDhcpDecline;
+  r.subject = "dhcp-client:" + ex.instance;
+  r.message = "DHCP client " + r.mac + " declined " + std::to_string(d.decline_limit) +
+              " addresses within " + std::to_string(d.decline_window_s) + " s: no offers for " +
+              std::to_string(d.decline_backoff_s) +
+              " s (a broken client, or a network where many addresses are taken)";
+  r.details["backoff_s"] = d.decline_backoff_s;
+  engine_->report(r);
 }
 
 void DhcpServer::inform(Exchange& ex) {

@@ -39,12 +39,9 @@
 #include "addr/mac.h"
 #include "common/clock.h"
 #include "dhcp/packet.h"
+#include "engine/engine.h"
 #include "ledger/model.h"
 #include "server/dhcp/dhcp_ledger.h"
-
-namespace netledger::engine {
-class Engine;
-}
 
 namespace netledger::server {
 
@@ -137,7 +134,7 @@ class DhcpServer {
   void discover(Exchange& ex);
   void request(Exchange& ex);
   void requestSelecting(Exchange& ex);
-  void requestKnownAddress(Exchange& ex, addr::Ipv4 address);
+  void requestKnownAddress(Exchange& ex, addr::Ipv4 address, bool init_reboot);
   void release(Exchange& ex);
   void decline(Exchange& ex);
   void inform(Exchange& ex);
@@ -168,6 +165,9 @@ class DhcpServer {
   void reportStation(const Exchange& ex, addr::Ipv4 address, addr::Mac mac);
   // Records a decline; true when the client is now over its budget.
   bool noteDecline(const Exchange& ex);
+  engine::Engine::Report declineReport(const Exchange& ex, addr::Ipv4 address) const;
+  void reportDecline(const Exchange& ex, addr::Ipv4 address);
+  void reportBackoff(const Exchange& ex, addr::Ipv4 address);
   bool inBackoff(const Exchange& ex);
 
   DhcpLedger& ledger_;

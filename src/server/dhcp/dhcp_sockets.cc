@@ -36,6 +36,11 @@ Result<int> openSocket(const std::string& interface, addr::Ipv4 bind_ip, std::ui
   const int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   ::setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one);
+  // A burst of clients (a rack booting) must queue, not overflow: 4 MiB (the kernel caps it at
+  // net.core.rmem_max unless privileged, which SO_RCVBUFFORCE then lifts).
+  const int buffer = 4 << 20;
+  if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buffer, sizeof buffer) != 0)
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer);
   if (!interface.empty() && ::setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, interface.c_str(),
                                          static_cast<socklen_t>(interface.size())) != 0) {
     Status s = socketError("SO_BINDTODEVICE " + interface);
