@@ -197,8 +197,17 @@ ParseError parse(std::span<const std::uint8_t> bytes, Packet& out) {
   return readOverloaded(bytes, out);
 }
 
+std::size_t encodedSize(const Packet& p) {
+  std::size_t n = kMinPacket + 1;  // the header, the cookie and END
+  for (const Option& o : p.options)
+    if (o.code != opt::kPad && o.code != opt::kEnd) n += wireSize(o);
+  return n;
+}
+
 std::vector<std::uint8_t> serialize(const Packet& p, std::size_t max_size) {
-  const std::size_t limit = std::max(max_size, kDefaultMaxMessage);
+  // The size is the IP datagram's (RFC 2131 section 2: 576 = 236 fixed + 312 options + 28 of
+  // IP and UDP headers), so the DHCP message gets 28 bytes less.
+  const std::size_t limit = messageLimit(max_size);
   std::vector<std::uint8_t> out(kMinPacket, 0);
   writeHeader(p, out.data());
   for (const Option& o : p.options) {

@@ -8,8 +8,9 @@
 // - Option overload (52) is read only from the options field, so the `file` and `sname` fields
 //   are scanned at most once each: a packet cannot make the parser loop.
 // - serialize() writes the options in the order given, splits any longer than 255 bytes
-//   (RFC 3396), ends with END and pads to the BOOTP minimum of 300 bytes. Options that would
-//   overflow `max_size` are left out, last ones first, so put the essential ones first.
+//   (RFC 3396), ends with END and pads to the BOOTP minimum of 300 bytes. `max_size` is the
+//   client's maximum IP datagram (option 57, at least 576): an option that would not fit in it
+//   is left out (later, smaller ones may still fit), so put the essential ones first.
 //
 //   dhcp::Packet p;
 //   if (dhcp::parse(bytes, p) != dhcp::ParseError::kNone) { count and drop }
@@ -73,6 +74,7 @@ inline constexpr std::size_t kMinPacket = kFixedSize + 4;  // with the cookie
 inline constexpr std::size_t kMaxPacket = 8192;            // larger is refused (kOversized)
 inline constexpr std::size_t kBootpMinimum = 300;          // replies are padded to this
 inline constexpr std::size_t kDefaultMaxMessage = 576;     // RFC 2131: every client takes this
+inline constexpr std::size_t kIpUdpHeaders = 28;           // of an IP datagram's size
 
 struct Option {
   std::uint8_t code = 0;
@@ -123,7 +125,14 @@ std::string_view parseErrorName(ParseError e);
 // Fills `out` from `bytes`; on an error `out` is unspecified.
 ParseError parse(std::span<const std::uint8_t> bytes, Packet& out);
 
-// The wire form of `p`, at most max(max_size, kDefaultMaxMessage) bytes.
+// The bytes serialize() writes for `p` with no size limit, before padding.
+std::size_t encodedSize(const Packet& p);
+// The largest DHCP message (UDP payload) a client accepts whose option 57 says `max_size`.
+inline std::size_t messageLimit(std::size_t max_size) {
+  return (max_size > kDefaultMaxMessage ? max_size : kDefaultMaxMessage) - kIpUdpHeaders;
+}
+
+// The wire form of `p`, at most max(max_size, kDefaultMaxMessage) - 28 bytes.
 std::vector<std::uint8_t> serialize(const Packet& p, std::size_t max_size = kDefaultMaxMessage);
 
 }  // namespace netledger::dhcp

@@ -57,7 +57,6 @@ class CommitPipeline {
 
   // Queues `writes` (mutex held) and returns their ticket.
   std::uint64_t pushLocked(std::vector<Write>&& writes);
-  // The ticket of the last command queued: durable once every command so far is.
   // The last ticket handed out, or when that one failed the last durable one: a command that
   // changed nothing orders its answer after both without reporting an old failure.
   std::uint64_t latestTicketLocked() const {

@@ -466,13 +466,15 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonConfig& config, Clock&
   NL_RETURN_IF_ERROR(impl->writeAdminToken());
   (void)vendor::defaultRegistry();  // load the IEEE registry now, not on the first request
   NL_RETURN_IF_ERROR(impl->startServices());
-  NL_RETURN_IF_ERROR(impl->startServer());
+  // DHCP before the API: a port or capability it lacks stops the start before anything is
+  // served.
   if (config.dhcp.enabled()) {
     auto dhcp =
         DhcpService::start(config.dhcp, *impl->ledger, impl->engine.get(), clock, impl->metrics);
     if (!dhcp) return dhcp.status();
     impl->dhcp = std::move(*dhcp);
   }
+  NL_RETURN_IF_ERROR(impl->startServer());
   impl->ready = true;
   Impl* raw = impl.get();
   impl->sweeper = std::thread([raw] { raw->sweepLoop(); });

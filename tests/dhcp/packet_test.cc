@@ -92,7 +92,7 @@ TEST(DhcpPacketTest, TheMaximumMessageSizeDropsTheLastOptionsFirst) {
   in.set(opt::kDomainName, std::vector<std::uint8_t>(250, 'x'));
   in.set(opt::kHostName, std::vector<std::uint8_t>(250, 'y'));
   auto bytes = serialize(in, 576);
-  EXPECT_LE(bytes.size(), 576u);
+  EXPECT_LE(bytes.size(), 548u);  // 576 is the IP datagram: 28 bytes of IP and UDP headers
   ASSERT_EQ(parse(bytes, out), ParseError::kNone);
   EXPECT_NE(out.find(opt::kDomainName), nullptr);
   EXPECT_EQ(out.find(opt::kHostName), nullptr);

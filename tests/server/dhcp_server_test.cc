@@ -206,7 +206,7 @@ TEST_F(DhcpServerTest, NoAckWhenTheLeaseIsNotDurable) {
   makePool("sync", "203.0.113.0/24", "203.0.113.1", "");  // the offer's batch is durable
   store_.failNextApplies(1);
   send(req);
-  EXPECT_TRUE(sink_.quiet()) << static_cast<int>(sink_.replies.back().type);
+  EXPECT_TRUE(sink_.quiet());
   EXPECT_EQ(dropped(DhcpDrop::kLedgerError), 1u);
 }
 
@@ -421,6 +421,116 @@ TEST_F(DhcpServerTest, BadPacketsAreCountedAndChangeNothing) {
   EXPECT_EQ(dropped(DhcpDrop::kNoHardware), 1u);
   EXPECT_EQ(dropped(DhcpDrop::kNoPool), 1u);
   EXPECT_EQ(ledger_->stats().bindings, 0u);
+}
+
+}  // namespace
+}  // namespace netledger::server
+
+namespace netledger::server {
+namespace {
+
+// Review cases: identities that collide, relayed renewals, full replies, the server's own
+// address.
+TEST_F(DhcpServerTest, AClientIdHeldByAnotherMacGetsNothing) {
+  const std::uint8_t id[] = {0xff, 9, 9, 9};
+  auto first = packet(MessageType::kDiscover);
+  first.set(opt::kClientId, id);
+  send(first);
+  ASSERT_TRUE(sink_.next());
+  const Mac clone = Mac::parse("52:54:00:aa:bb:09").value();
+  auto second = packet(MessageType::kDiscover, clone);
+  second.giaddr = v4("198.51.100.1");  // even on another link
+  second.set(opt::kClientId, id);
+  server_->receive(dhcp::serialize(second, 1500), DhcpArrival{"", v4("203.0.113.9")});
+  EXPECT_TRUE(sink_.quiet());
+  EXPECT_EQ(dropped(DhcpDrop::kClientIdInUse), 1u);
+  EXPECT_FALSE(holder(clone));
+  EXPECT_TRUE(holder(kClient));  // the first client keeps its offer
+}
+
+TEST_F(DhcpServerTest, TheSameMacWithANewClientIdReplacesItsOldLease) {
+  const Ipv4 old = lease();
+  const auto old_id = holder()->id;
+  auto discover = packet(MessageType::kDiscover);
+  const std::uint8_t id[] = {0xff, 7, 7, 7};
+  discover.set(opt::kClientId, id);
+  send(discover);
+  auto offer = sink_.next();
+  ASSERT_TRUE(offer);
+  EXPECT_NE(offer->second.yiaddr, old);
+  auto b = holder();
+  ASSERT_TRUE(b);
+  EXPECT_NE(b->id, old_id);
+  EXPECT_EQ(b->instance, "dhcp-ff070707");
+}
+
+TEST_F(DhcpServerTest, ARelayedClientRenewsByUnicastToTheRelaySocket) {
+  auto discover = packet(MessageType::kDiscover);
+  discover.giaddr = v4("198.51.100.1");
+  const DhcpArrival relay_socket{"", v4("203.0.113.9")};
+  server_->receive(dhcp::serialize(discover, 1500), relay_socket);
+  auto offer = sink_.next();
+  ASSERT_TRUE(offer);
+  auto select = packet(MessageType::kRequest);
+  select.giaddr = v4("198.51.100.1");
+  select.setU32(opt::kRequestedAddress, offer->second.yiaddr.value());
+  select.setU32(opt::kServerId, v4("203.0.113.9").value());
+  server_->receive(dhcp::serialize(select, 1500), relay_socket);
+  ASSERT_TRUE(sink_.next());
+  // T1: unicast from the client's own address, no relay in between.
+  auto renew = packet(MessageType::kRequest);
+  renew.ciaddr = offer->second.yiaddr;
+  server_->receive(dhcp::serialize(renew, 1500), relay_socket);
+  auto ack = sink_.next();
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->second.messageType(), MessageType::kAck);
+  EXPECT_EQ(ack->first.to, ReplyTo::kClient);
+  EXPECT_EQ(ack->first.address, offer->second.yiaddr);
+  // And its RELEASE reaches the lease.
+  auto release = packet(MessageType::kRelease);
+  release.ciaddr = offer->second.yiaddr;
+  server_->receive(dhcp::serialize(release, 1500), relay_socket);
+  EXPECT_FALSE(holder());
+}
+
+TEST_F(DhcpServerTest, AFullReplyKeepsTheLeaseAndOption82AndFitsTheDatagram) {
+  ledger::PoolPatch patch;
+  ledger::PoolDhcp d;
+  d.domain = std::string(250, 'd');
+  for (int i = 1; i <= 8; ++i)
+    d.dns_servers.push_back(addr::IpAddress::parse("192.0.2." + std::to_string(50 + i)).value());
+  d.ntp_servers = d.dns_servers;
+  patch.dhcp = d;
+  auto patched = ledger_->updatePool(Actor::system("test"), "lan", patch);
+  ASSERT_TRUE(patched) << patched.status().toString();
+  ASSERT_TRUE(ledger_->waitDurable(patched->ticket).isOk());
+  clock_.advance(std::chrono::seconds(2));  // the server rereads its pools
+  auto discover = packet(MessageType::kDiscover);
+  const std::vector<std::uint8_t> agent(60, 'a');
+  discover.set(opt::kRelayAgentInfo, agent);
+  send(discover);
+  auto offer = sink_.next();
+  ASSERT_TRUE(offer);
+  EXPECT_LE(offer->first.bytes.size(), 548u);  // 576 minus the IP and UDP headers
+  const auto& p = offer->second;
+  ASSERT_NE(p.find(opt::kRelayAgentInfo), nullptr);
+  EXPECT_EQ(p.options.back().code, opt::kRelayAgentInfo);
+  for (std::uint8_t code : {opt::kLeaseTime, opt::kRenewalTime, opt::kRebindingTime, opt::kServerId,
+                            opt::kSubnetMask, opt::kRouter})
+    EXPECT_NE(p.find(code), nullptr) << int(code);
+}
+
+TEST_F(DhcpServerTest, TheServersOwnAddressIsNeverOffered) {
+  ledger::PoolPatch patch;
+  patch.ranges = std::vector<addr::IpRange>{addr::IpRange::parse("192.0.2.2-192.0.2.20").value()};
+  auto patched = ledger_->updatePool(Actor::system("test"), "lan", patch);
+  ASSERT_TRUE(patched) << patched.status().toString();
+  ASSERT_TRUE(ledger_->waitDurable(patched->ticket).isOk());
+  clock_.advance(std::chrono::seconds(2));
+  send(packet(MessageType::kDiscover), v4("192.0.2.2"));  // the interface holds .2
+  auto offer = sink_.next();
+  ASSERT_TRUE(offer);
+  EXPECT_EQ(offer->second.yiaddr, v4("192.0.2.3"));
 }
 
 }  // namespace

@@ -116,7 +116,9 @@ void ArpProber::readPort(const Port& port, std::vector<Pending>& pending) {
       continue;
     if (!wire::isArp(f.kind) || f.sender_ip.value() == 0) continue;
     for (auto it = pending.begin(); it != pending.end();) {
-      if (it->port != &port || it->target != f.sender_ip || it->own == f.sender_mac) {
+      // Any sender, this host included: an address of our own is in use as much as another's
+      // (the probe itself has sender IP 0 and was skipped above).
+      if (it->port != &port || it->target != f.sender_ip) {
         ++it;
         continue;
       }

@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/crypto.h"
 #include "engine/engine.h"
 
 namespace netledger::server {
@@ -52,6 +53,24 @@ bool contains(const PoolRecord& pool, Ipv4 ip) {
                      [&](const addr::Prefix& c) { return c.contains(a); });
 }
 
+// The address that picks the pool: the relay's (giaddr); a relayed client renewing by unicast
+// to the relay socket (no giaddr) is on the link of its own address; else the serving
+// interface's.
+Ipv4 linkOf(const dhcp::Packet& in, const DhcpArrival& arrival) {
+  if (in.giaddr.value() != 0) return in.giaddr;
+  if (arrival.interface.empty() && in.ciaddr.value() != 0) return in.ciaddr;
+  return arrival.server_id;
+}
+
+// "dhcp-" + the client identifier in hex (RFC 4361: it is the client), else the MAC; a long
+// identifier is shortened with a digest so that two never share a name.
+std::string instanceName(const std::string& client_id, const std::string& mac_hex) {
+  if (client_id.empty()) return "dhcp-" + mac_hex;
+  if (client_id.size() <= 120) return "dhcp-" + client_id;
+  const auto digest = sha256(client_id);
+  return "dhcp-" + client_id.substr(0, 80) + "-" + hex(std::span(digest).first(16));
+}
+
 bool isDhcpBinding(const BindingRecord& b) {
   auto it = b.labels.find("source");
   return it != b.labels.end() && it->second == "dhcp";
@@ -61,8 +80,9 @@ bool isDhcpBinding(const BindingRecord& b) {
 
 std::string_view dhcpDropName(DhcpDrop d) {
   static constexpr std::string_view kNames[kDhcpDropCount] = {
-      "malformed",       "not_request", "no_hardware",  "no_pool",      "other_server",
-      "decline_backoff", "exhausted",   "ledger_error", "probe_in_use", "unknown_lease"};
+      "malformed",    "not_request",     "no_hardware",      "no_pool",
+      "other_server", "decline_backoff", "exhausted",        "ledger_error",
+      "probe_in_use", "unknown_lease",   "client_id_in_use", "mac_held"};
   return kNames[static_cast<std::size_t>(d)];
 }
 
@@ -89,14 +109,12 @@ void DhcpServer::receive(std::span<const std::uint8_t> bytes, const DhcpArrival&
   if (!mac || mac->isMulticast() || mac->isZero()) return drop(DhcpDrop::kNoHardware);
   ex->arrival = arrival;
   ex->mac = *mac;
-  const Ipv4 link = ex->in.giaddr.value() != 0 ? ex->in.giaddr : arrival.server_id;
-  auto pool = poolFor(link);
+  auto pool = poolFor(linkOf(ex->in, arrival));
   if (!pool) return drop(DhcpDrop::kNoPool);
   ex->pool = std::move(*pool);
   if (const dhcp::Option* id = ex->in.find(opt::kClientId); id != nullptr && !id->data.empty())
     ex->client_id = hex(id->data);
-  ex->instance = "dhcp-" + (ex->client_id.empty() ? hex(std::span(ex->in.chaddr).first(6))
-                                                  : ex->client_id.substr(0, 120));
+  ex->instance = instanceName(ex->client_id, hex(std::span(ex->in.chaddr).first(6)));
   if (auto size = ex->in.u16(opt::kMaxMessageSize)) ex->max_size = *size;
   dispatch(*ex);
 }
@@ -152,24 +170,37 @@ std::optional<Ipv4> DhcpServer::addressIn(const BindingRecord& b, const PoolReco
 
 void DhcpServer::discover(Exchange& ex) {
   if (inBackoff(ex)) return drop(DhcpDrop::kDeclineBackoff);
-  auto b = clientBinding(ex);
-  if (b) {
+  if (auto b = clientBinding(ex)) {
     if (auto address = addressIn(*b, ex.pool)) return reply(ex, MessageType::kOffer, *address);
-    // The client moved here from another network: its old lease ends (a reservation or an
-    // address given by another path stays: the MAC is theirs).
-    if (!isDhcpBinding(*b)) return drop(DhcpDrop::kExhausted);
-    if (auto r = ledger_.release(actor_, b->id); !r) return drop(DhcpDrop::kLedgerError);
   }
   auto requested = ex.in.address(opt::kRequestedAddress);
   if (requested && !contains(ex.pool, *requested)) requested.reset();
   auto made = allocateFor(ex, requested, true);
   if (!made) return;
-  offer(ex, made->value, *addressIn(made->value, ex.pool), 1);
+  auto address = addressIn(made->value, ex.pool);
+  if (!address) return drop(DhcpDrop::kLedgerError);
+  offer(std::make_shared<Exchange>(ex), made->value.id, *address, 1);
+}
+
+// Whatever DHCP lease holds the client's MAC ends first: the client moved from another
+// network, or the NIC now runs a client with another identifier. A binding made another way
+// (a reservation elsewhere) keeps the MAC: kMacHeld.
+Status DhcpServer::retireOtherLease(Exchange& ex) {
+  auto held = ledger_.holderOfMac(actor_, ex.mac);
+  if (!held) return Status::ok();
+  if (!isDhcpBinding(*held)) {
+    drop(DhcpDrop::kMacHeld);
+    return Status::conflict("mac: held by binding " + std::to_string(held->id));
+  }
+  auto released = ledger_.release(actor_, held->id);
+  if (!released) drop(DhcpDrop::kLedgerError);
+  return released.status();
 }
 
 Result<ledger::Applied<BindingRecord>> DhcpServer::allocateFor(Exchange& ex,
                                                                std::optional<Ipv4> wanted,
                                                                bool or_any) {
+  NL_RETURN_IF_ERROR(retireOtherLease(ex));
   ledger::AllocateRequest r;
   r.instance = ex.instance;
   r.interface = "dhcp";
@@ -186,10 +217,10 @@ Result<ledger::Applied<BindingRecord>> DhcpServer::allocateFor(Exchange& ex,
   if (wanted) {
     r.address = addr::IpAddress(*wanted);
     auto made = ledger_.allocate(actor_, r);
-    if (made || !or_any) return made;
+    if (made || !or_any) return checkNew(std::move(made));
     r.address.reset();
   }
-  auto made = ledger_.allocate(actor_, r);
+  auto made = checkNew(ledger_.allocate(actor_, r));
   if (!made) {
     const bool full = made.status().code() == StatusCode::kPoolExhausted;
     drop(full ? DhcpDrop::kExhausted : DhcpDrop::kLedgerError);
@@ -199,14 +230,24 @@ Result<ledger::Applied<BindingRecord>> DhcpServer::allocateFor(Exchange& ex,
   return made;
 }
 
-void DhcpServer::offer(Exchange& ex, const BindingRecord& b, Ipv4 address, int attempt) {
-  const bool probe = ex.pool.dhcp->probe && prober_ != nullptr && !ex.arrival.interface.empty();
-  if (!probe) return reply(ex, MessageType::kOffer, address);
-  auto shared = std::make_shared<Exchange>(ex);
-  const std::uint64_t id = b.id;
-  prober_->probe(ex.arrival.interface, address,
-                 [this, shared, id, address, attempt](std::optional<addr::Mac> answer) {
-                   probed(shared, id, address, attempt, answer);
+// An allocation that found the instance already bound (created = false) met another MAC
+// with this client identifier (this MAC's own leases were retired first): a cloned machine or
+// a spoofer. It gets nothing; the holder keeps its lease.
+Result<ledger::Applied<BindingRecord>> DhcpServer::checkNew(
+    Result<ledger::Applied<BindingRecord>> made) {
+  if (!made || made->created) return made;
+  drop(DhcpDrop::kClientIdInUse);
+  return Status::conflict("client identifier in use by binding " + std::to_string(made->value.id));
+}
+
+void DhcpServer::offer(std::shared_ptr<Exchange> ex, std::uint64_t id, Ipv4 address, int attempt) {
+  // The server's own address on the link is never offered, whatever the pool says.
+  if (address == ex->arrival.server_id) return skip(ex, id, address, attempt);
+  const bool probe = ex->pool.dhcp->probe && prober_ != nullptr && !ex->arrival.interface.empty();
+  if (!probe) return reply(*ex, MessageType::kOffer, address);
+  prober_->probe(ex->arrival.interface, address,
+                 [this, ex, id, address, attempt](std::optional<addr::Mac> answer) {
+                   probed(ex, id, address, attempt, answer);
                  });
 }
 
@@ -215,6 +256,12 @@ void DhcpServer::probed(const std::shared_ptr<Exchange>& ex, std::uint64_t id, I
   if (!answer) return reply(*ex, MessageType::kOffer, address);
   ++counters_.probes_in_use;
   reportStation(*ex, address, *answer);
+  skip(ex, id, address, attempt);
+}
+
+// `address` must not be offered: to quarantine, and the binding gets the pool's next one.
+void DhcpServer::skip(const std::shared_ptr<Exchange>& ex, std::uint64_t id, Ipv4 address,
+                      int attempt) {
   if (attempt >= kProbeAttempts) {
     (void)ledger_.release(actor_, id);
     return drop(DhcpDrop::kProbeInUse);
@@ -223,7 +270,7 @@ void DhcpServer::probed(const std::shared_ptr<Exchange>& ex, std::uint64_t id, I
   if (!moved) return drop(DhcpDrop::kExhausted);
   auto next = addressIn(moved->value, ex->pool);
   if (!next) return drop(DhcpDrop::kExhausted);
-  offer(*ex, moved->value, *next, attempt + 1);
+  offer(ex, id, *next, attempt + 1);
 }
 
 void DhcpServer::reportStation(const Exchange& ex, Ipv4 address, addr::Mac mac) {
@@ -269,7 +316,6 @@ void DhcpServer::requestKnownAddress(Exchange& ex, Ipv4 address, bool init_reboo
     auto held = addressIn(*b, ex.pool);
     if (held && *held == address) return lease(ex, *b, address);
     if (held || !isDhcpBinding(*b)) return nak(ex, "not your address");
-    (void)ledger_.release(actor_, b->id);  // a lease elsewhere: this one replaces it
   }
   // No record of this client on this network. INIT-REBOOT: an address another holds is
   // wrong (NAK); else silence (RFC 2131 4.3.2 MUST), and the client starts over with a
@@ -296,7 +342,9 @@ void DhcpServer::lease(Exchange& ex, const BindingRecord& b, Ipv4 address) {
     if (!on) return drop(DhcpDrop::kLedgerError);
     tickets.push_back(on->ticket);
   }
-  if (!b.is_static) {
+  // A reservation (static, or a binding made through the API with the client's MAC) is the
+  // operator's: it is served, not given a DHCP lease length.
+  if (!b.is_static && isDhcpBinding(b)) {
     auto renewed = ledger_.renew(actor_, b.id, ex.pool.dhcp->lease_s);
     if (!renewed) return drop(DhcpDrop::kLedgerError);
     tickets.push_back(renewed->ticket);
@@ -442,8 +490,17 @@ void DhcpServer::nak(Exchange& ex, std::string_view why) {
 
 void DhcpServer::reply(Exchange& ex, MessageType type, Ipv4 yiaddr) {
   dhcp::Packet p = replyPacket(ex, type, yiaddr);
-  addPoolOptions(ex, p, yiaddr, type != MessageType::kAck || yiaddr.value() != 0);
-  if (const dhcp::Option* relay = ex.in.find(opt::kRelayAgentInfo)) p.set(relay->code, relay->data);
+  // Room first for what must be there (RFC 3046: option 82 in every reply, the last option),
+  // then the pool's options as far as they fit.
+  const dhcp::Option* relay = ex.in.find(opt::kRelayAgentInfo);
+  std::size_t budget = dhcp::messageLimit(ex.max_size);
+  if (relay != nullptr) {
+    dhcp::Packet alone;
+    alone.options.push_back(*relay);
+    budget -= std::min(budget, dhcp::encodedSize(alone) - dhcp::kMinPacket - 1);
+  }
+  addPoolOptions(ex, p, yiaddr, budget);
+  if (relay != nullptr) p.set(relay->code, relay->data);
   DhcpReply r;
   r.type = type;
   r.interface = ex.arrival.interface;
@@ -478,25 +535,27 @@ dhcp::Packet DhcpServer::replyPacket(const Exchange& ex, MessageType type, Ipv4 
   p.yiaddr = yiaddr;
   p.setByte(opt::kMessageType, static_cast<std::uint8_t>(type));
   p.setU32(opt::kServerId, ex.arrival.server_id.value());
+  const bool lease = type == MessageType::kOffer || (type == MessageType::kAck && yiaddr.value());
+  if (lease) {
+    const std::int64_t lease_s = ex.pool.dhcp->lease_s;
+    p.setU32(opt::kLeaseTime, static_cast<std::uint32_t>(lease_s));
+    p.setU32(opt::kRenewalTime, static_cast<std::uint32_t>(lease_s / 2));
+    p.setU32(opt::kRebindingTime, static_cast<std::uint32_t>(lease_s * 7 / 8));
+  }
   // RFC 6842: the client identifier comes back as it was sent.
   if (const dhcp::Option* id = ex.in.find(opt::kClientId)) p.set(id->code, id->data);
   return p;
 }
 
 void DhcpServer::addPoolOptions(const Exchange& ex, dhcp::Packet& p, Ipv4 yiaddr,
-                                bool lease) const {
+                                std::size_t budget) const {
   const ledger::PoolDhcp& d = *ex.pool.dhcp;
-  if (lease) {
-    p.setU32(opt::kLeaseTime, static_cast<std::uint32_t>(d.lease_s));
-    p.setU32(opt::kRenewalTime, static_cast<std::uint32_t>(d.lease_s / 2));
-    p.setU32(opt::kRebindingTime, static_cast<std::uint32_t>(d.lease_s * 7 / 8));
-  }
   const Ipv4 client = yiaddr.value() != 0 ? yiaddr : ex.in.ciaddr;
   int length = 24;
   for (const auto& c : ex.pool.cidrs)
     if (c.contains(addr::IpAddress(client))) length = c.length();
   const std::uint32_t mask = maskOf(length);
-  // Asked-for options first, in the client's order; then the rest (all fit in 576 bytes).
+  // Asked-for options first, in the client's order; then the rest; each only if it fits.
   std::vector<std::uint8_t> order;
   if (const dhcp::Option* asked = ex.in.find(opt::kParameterList)) order = asked->data;
   for (std::uint8_t code : {opt::kSubnetMask, opt::kRouter, opt::kDnsServers, opt::kDomainName,
@@ -509,6 +568,7 @@ void DhcpServer::addPoolOptions(const Exchange& ex, dhcp::Packet& p, Ipv4 yiaddr
     return out;
   };
   for (std::uint8_t code : order) {
+    if (p.find(code) != nullptr) continue;  // asked for twice
     if (code == opt::kSubnetMask) p.setU32(code, mask);
     if (code == opt::kRouter && ex.pool.gateway && ex.pool.gateway->isV4())
       p.setU32(code, ex.pool.gateway->v4().value());
@@ -518,6 +578,8 @@ void DhcpServer::addPoolOptions(const Exchange& ex, dhcp::Packet& p, Ipv4 yiaddr
       p.set(code,
             std::span(reinterpret_cast<const std::uint8_t*>(d.domain.data()), d.domain.size()));
     if (code == opt::kBroadcastAddress) p.setU32(code, (client.value() & mask) | ~mask);
+    if (!p.options.empty() && p.options.back().code == code && dhcp::encodedSize(p) > budget)
+      p.options.pop_back();
   }
 }
 

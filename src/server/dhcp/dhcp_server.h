@@ -94,9 +94,12 @@ enum class DhcpDrop : std::uint8_t {
   kExhausted,       // no free address
   kLedgerError,     // the ledger refused a write (logged)
   kProbeInUse,      // every address tried answered the probe
-  kUnknownLease,    // RELEASE/DECLINE of an address the client does not hold
+  kUnknownLease,    // RELEASE/DECLINE of an address the client does not hold; INIT-REBOOT
+                    // with no record of the client (RFC 2131 4.3.2: silence)
+  kClientIdInUse,   // another MAC holds a lease under this client identifier
+  kMacHeld,         // the client's MAC is a binding's made outside DHCP, not in this pool
 };
-inline constexpr std::size_t kDhcpDropCount = 10;
+inline constexpr std::size_t kDhcpDropCount = 12;
 std::string_view dhcpDropName(DhcpDrop d);
 
 struct DhcpCounters {
@@ -149,7 +152,11 @@ class DhcpServer {
   Result<ledger::Applied<ledger::BindingRecord>> allocateFor(Exchange& ex,
                                                              std::optional<addr::Ipv4> wanted,
                                                              bool or_any);
-  void offer(Exchange& ex, const ledger::BindingRecord& b, addr::Ipv4 address, int attempt);
+  Status retireOtherLease(Exchange& ex);
+  Result<ledger::Applied<ledger::BindingRecord>> checkNew(
+      Result<ledger::Applied<ledger::BindingRecord>> made);
+  void offer(std::shared_ptr<Exchange> ex, std::uint64_t id, addr::Ipv4 address, int attempt);
+  void skip(const std::shared_ptr<Exchange>& ex, std::uint64_t id, addr::Ipv4 address, int attempt);
   void probed(const std::shared_ptr<Exchange>& ex, std::uint64_t id, addr::Ipv4 address,
               int attempt, std::optional<addr::Mac> answer);
   // Activates and renews `b`, then sends the ACK for `address` once that is durable.
@@ -160,7 +167,9 @@ class DhcpServer {
   void nak(Exchange& ex, std::string_view why);
   void reply(Exchange& ex, dhcp::MessageType type, addr::Ipv4 yiaddr);
   dhcp::Packet replyPacket(const Exchange& ex, dhcp::MessageType type, addr::Ipv4 yiaddr) const;
-  void addPoolOptions(const Exchange& ex, dhcp::Packet& p, addr::Ipv4 yiaddr, bool lease) const;
+  // The pool's options that fit in `budget` bytes of message.
+  void addPoolOptions(const Exchange& ex, dhcp::Packet& p, addr::Ipv4 yiaddr,
+                      std::size_t budget) const;
   void drop(DhcpDrop why) { ++counters_.dropped[static_cast<std::size_t>(why)]; }
   void reportStation(const Exchange& ex, addr::Ipv4 address, addr::Mac mac);
   // Records a decline; true when the client is now over its budget.

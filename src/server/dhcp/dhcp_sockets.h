@@ -6,8 +6,9 @@
 // sent from whichever thread completes them (send is thread-safe).
 //
 // Unicast to a client that has no address yet (RFC 2131 4.1, broadcast bit clear) needs the
-// client's MAC without ARP: a permanent-until-replaced neighbour entry (SIOCSARP) is written
-// for yiaddr first. If that fails the reply is broadcast, as the RFC allows.
+// client's MAC without ARP: a neighbour entry (SIOCSARP, complete, not permanent: the kernel
+// ages it like a learnt one) is written for yiaddr first. If that fails the reply is broadcast, as
+// the RFC allows.
 
 #include <atomic>
 #include <memory>
