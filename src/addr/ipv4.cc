@@ -7,14 +7,14 @@
 namespace netledger::addr {
 
 namespace {
-constexpr std::string_view kWhat = "IPv4 address";
+constexpr std::string_view kIpv4What = "IPv4 address";
 }
 
 namespace {
 
 // The success path, kept free of error wording so it stays small and fast; any doubt returns
 // nullopt and the careful parser below explains what is wrong.
-std::optional<std::uint32_t> parseFast(std::string_view text) {
+std::optional<std::uint32_t> parseIpv4Fast(std::string_view text) {
   const char* p = text.data();
   const char* end = p + text.size();
   std::uint32_t value = 0;
@@ -47,14 +47,14 @@ std::optional<std::uint32_t> parseFast(std::string_view text) {
 }  // namespace
 
 Result<Ipv4> Ipv4::parse(std::string_view text) {
-  if (auto fast = parseFast(text)) return Ipv4(*fast);
-  if (text.empty()) return parseError(kWhat, text, "empty");
+  if (auto fast = parseIpv4Fast(text)) return Ipv4(*fast);
+  if (text.empty()) return parseError(kIpv4What, text, "empty");
   std::uint32_t value = 0;
   std::size_t i = 0;
   for (int octet = 0; octet < 4; ++octet) {
     if (octet > 0) {
-      if (i >= text.size()) return parseError(kWhat, text, "expected 4 octets", i);
-      if (text[i] != '.') return parseError(kWhat, text, "expected '.'", i);
+      if (i >= text.size()) return parseError(kIpv4What, text, "expected 4 octets", i);
+      if (text[i] != '.') return parseError(kIpv4What, text, "expected '.'", i);
       ++i;
     }
     std::size_t start = i;
@@ -65,21 +65,22 @@ Result<Ipv4> Ipv4::parse(std::string_view text) {
     }
     std::size_t digits = i - start;
     if (digits == 0) {
-      if (i >= text.size()) return parseError(kWhat, text, "expected 4 octets", i);
-      return parseError(kWhat, text, "expected a decimal octet", i);
+      if (i >= text.size()) return parseError(kIpv4What, text, "expected 4 octets", i);
+      return parseError(kIpv4What, text, "expected a decimal octet", i);
     }
     if (digits > 3 || v > 255) {
-      return parseError(kWhat, text, "octet " + std::to_string(octet + 1) + " is above 255", start);
+      return parseError(kIpv4What, text, "octet " + std::to_string(octet + 1) + " is above 255",
+                        start);
     }
     if (digits > 1 && text[start] == '0') {
-      return parseError(kWhat, text,
+      return parseError(kIpv4What, text,
                         "leading zero in octet " + std::to_string(octet + 1) +
                             " (ambiguous: octal in some tools)",
                         start);
     }
     value = (value << 8) | v;
   }
-  if (i != text.size()) return parseError(kWhat, text, "unexpected text after the address", i);
+  if (i != text.size()) return parseError(kIpv4What, text, "unexpected text after the address", i);
   return Ipv4(value);
 }
 

@@ -7,16 +7,9 @@ namespace netledger::addr {
 
 namespace {
 
-constexpr std::string_view kWhat = "IPv6 address";
+constexpr std::string_view kIpv6What = "IPv6 address";
 // The longest valid text is "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255" (45 chars).
 constexpr std::size_t kMaxTextLength = 45;
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 }  // namespace
 
@@ -33,12 +26,12 @@ std::array<std::uint8_t, 16> Ipv6::toBytes() const {
 }
 
 Result<Ipv6> Ipv6::parse(std::string_view text) {
-  if (text.empty()) return parseError(kWhat, text, "empty");
+  if (text.empty()) return parseError(kIpv6What, text, "empty");
   if (auto pct = text.find('%'); pct != std::string_view::npos) {
-    return parseError(kWhat, text, "zone index not allowed", pct);
+    return parseError(kIpv6What, text, "zone index not allowed", pct);
   }
   if (text.size() > kMaxTextLength) {
-    return parseError(kWhat, text, "too long (" + std::to_string(text.size()) + " characters)");
+    return parseError(kIpv6What, text, "too long (" + std::to_string(text.size()) + " characters)");
   }
   std::uint16_t groups[8] = {};
   int count = 0;  // groups written so far
@@ -48,22 +41,24 @@ Result<Ipv6> Ipv6::parse(std::string_view text) {
     gap = 0;
     i = 2;
   } else if (text[0] == ':') {
-    return parseError(kWhat, text, "a single leading ':' (did you mean '::'?)", 0);
+    return parseError(kIpv6What, text, "a single leading ':' (did you mean '::'?)", 0);
   }
   while (i < text.size()) {
-    if (count == 8) return parseError(kWhat, text, "more than 8 groups", i);
+    if (count == 8) return parseError(kIpv6What, text, "more than 8 groups", i);
     std::size_t start = i;
     unsigned v = 0;
-    while (i < text.size() && hexValue(text[i]) >= 0 && i - start < 5) {
-      v = (v << 4) | static_cast<unsigned>(hexValue(text[i]));
+    while (i < text.size() && hexDigitValue(text[i]) >= 0 && i - start < 5) {
+      v = (v << 4) | static_cast<unsigned>(hexDigitValue(text[i]));
       ++i;
     }
     if (i < text.size() && text[i] == '.') {
       // Embedded IPv4: must be the last 32 bits.
-      if (count > 6) return parseError(kWhat, text, "embedded IPv4 needs room for 2 groups", start);
+      if (count > 6)
+        return parseError(kIpv6What, text, "embedded IPv4 needs room for 2 groups", start);
       auto v4 = Ipv4::parse(text.substr(start));
       if (!v4) {
-        return parseError(kWhat, text, "bad embedded IPv4 (" + v4.status().message() + ")", start);
+        return parseError(kIpv6What, text, "bad embedded IPv4 (" + v4.status().message() + ")",
+                          start);
       }
       groups[count++] = static_cast<std::uint16_t>(v4->value() >> 16);
       groups[count++] = static_cast<std::uint16_t>(v4->value());
@@ -71,25 +66,25 @@ Result<Ipv6> Ipv6::parse(std::string_view text) {
       break;
     }
     std::size_t digits = i - start;
-    if (digits == 0) return parseError(kWhat, text, "expected a hex group", i);
-    if (digits > 4) return parseError(kWhat, text, "group has more than 4 hex digits", start);
+    if (digits == 0) return parseError(kIpv6What, text, "expected a hex group", i);
+    if (digits > 4) return parseError(kIpv6What, text, "group has more than 4 hex digits", start);
     groups[count++] = static_cast<std::uint16_t>(v);
     if (i == text.size()) break;
-    if (text[i] != ':') return parseError(kWhat, text, "unexpected character", i);
+    if (text[i] != ':') return parseError(kIpv6What, text, "unexpected character", i);
     ++i;
     if (i < text.size() && text[i] == ':') {
-      if (gap >= 0) return parseError(kWhat, text, "'::' appears more than once", i - 1);
+      if (gap >= 0) return parseError(kIpv6What, text, "'::' appears more than once", i - 1);
       gap = count;
       ++i;
     } else if (i == text.size()) {
-      return parseError(kWhat, text, "trailing ':'", i - 1);
+      return parseError(kIpv6What, text, "trailing ':'", i - 1);
     }
   }
   if (gap < 0 && count != 8) {
-    return parseError(kWhat, text, "expected 8 groups, found " + std::to_string(count));
+    return parseError(kIpv6What, text, "expected 8 groups, found " + std::to_string(count));
   }
   if (gap >= 0 && count == 8) {
-    return parseError(kWhat, text, "'::' with 8 groups already present");
+    return parseError(kIpv6What, text, "'::' with 8 groups already present");
   }
   uint128 value = 0;
   int fill = gap >= 0 ? 8 - count : 0;

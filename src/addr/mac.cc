@@ -10,14 +10,7 @@ namespace netledger::addr {
 
 namespace {
 
-constexpr std::string_view kWhat = "MAC address";
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+constexpr std::string_view kMacWhat = "MAC address";
 
 // Hex digit values, 0xff for anything else: table look-ups instead of branches, because random
 // hex digits defeat the branch predictor (this halved the parse time).
@@ -49,7 +42,7 @@ inline std::uint64_t decodeHex(const char* p, int groups, int group, int stride,
 
 // The success path for the four forms; nullopt sends the input to the careful parser, which
 // words the error.
-std::optional<std::uint64_t> parseFast(std::string_view t) {
+std::optional<std::uint64_t> parseMacFast(std::string_view t) {
   std::uint8_t bad = 0;
   std::uint64_t v;
   switch (t.size()) {
@@ -79,7 +72,7 @@ std::optional<std::uint64_t> parseFast(std::string_view t) {
 bool readHex(std::string_view text, std::size_t pos, int count, std::uint64_t& value,
              std::size_t& bad) {
   for (int k = 0; k < count; ++k) {
-    int h = hexValue(text[pos + k]);
+    int h = hexDigitValue(text[pos + k]);
     if (h < 0) {
       bad = pos + k;
       return false;
@@ -96,10 +89,10 @@ Result<Mac> parseSeparated(std::string_view text, char sep) {
   for (int i = 0; i < 6; ++i) {
     std::size_t pos = static_cast<std::size_t>(i) * 3;
     if (!readHex(text, pos, 2, v, bad)) {
-      return parseError(kWhat, text, "expected two hex digits per octet", bad);
+      return parseError(kMacWhat, text, "expected two hex digits per octet", bad);
     }
     if (i < 5 && text[pos + 2] != sep) {
-      return parseError(kWhat, text,
+      return parseError(kMacWhat, text,
                         std::string("expected '") + sep + "' (separators must not be mixed)",
                         pos + 2);
     }
@@ -110,39 +103,40 @@ Result<Mac> parseSeparated(std::string_view text, char sep) {
 }  // namespace
 
 Result<Mac> Mac::parse(std::string_view text) {
-  if (auto fast = parseFast(text)) return Mac(*fast);
+  if (auto fast = parseMacFast(text)) return Mac(*fast);
   constexpr std::string_view kForms =
       " (expected aa:bb:cc:dd:ee:ff, aa-bb-cc-dd-ee-ff, aabb.ccdd.eeff or aabbccddeeff)";
-  if (text.empty()) return parseError(kWhat, text, "empty");
+  if (text.empty()) return parseError(kMacWhat, text, "empty");
   // The form is chosen by the first separator, so the error speaks of the form the user meant.
   std::size_t sep_pos = text.find_first_of(":-.");
   std::size_t bad = 0;
   std::uint64_t v = 0;
   if (sep_pos == std::string_view::npos) {
     if (text.size() != 12) {
-      return parseError(kWhat, text,
+      return parseError(kMacWhat, text,
                         "wrong length " + std::to_string(text.size()) + std::string(kForms));
     }
-    if (!readHex(text, 0, 12, v, bad)) return parseError(kWhat, text, "expected a hex digit", bad);
+    if (!readHex(text, 0, 12, v, bad))
+      return parseError(kMacWhat, text, "expected a hex digit", bad);
     return Mac(v);
   }
   if (text[sep_pos] == '.') {
     if (text.size() != 14) {
       return parseError(
-          kWhat, text,
+          kMacWhat, text,
           "wrong length " + std::to_string(text.size()) + " for the aabb.ccdd.eeff form");
     }
     for (int i = 0; i < 3; ++i) {
       std::size_t pos = static_cast<std::size_t>(i) * 5;
       if (!readHex(text, pos, 4, v, bad)) {
-        return parseError(kWhat, text, "expected four hex digits per group", bad);
+        return parseError(kMacWhat, text, "expected four hex digits per group", bad);
       }
-      if (i < 2 && text[pos + 4] != '.') return parseError(kWhat, text, "expected '.'", pos + 4);
+      if (i < 2 && text[pos + 4] != '.') return parseError(kMacWhat, text, "expected '.'", pos + 4);
     }
     return Mac(v);
   }
   if (text.size() != 17) {
-    return parseError(kWhat, text,
+    return parseError(kMacWhat, text,
                       "wrong length " + std::to_string(text.size()) + " for the " +
                           (text[sep_pos] == ':' ? "aa:bb:cc:dd:ee:ff" : "aa-bb-cc-dd-ee-ff") +
                           " form (six octets of two hex digits)");

@@ -18,4 +18,12 @@ Status parseError(std::string_view what, std::string_view text, std::string_view
 // `text` cut to a printable excerpt for messages.
 std::string quoteForMessage(std::string_view text);
 
+// The value of one hex digit (either case), -1 for any other character.
+constexpr int hexDigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 }  // namespace netledger::addr

@@ -7,7 +7,7 @@
 namespace netledger::addr {
 
 namespace {
-constexpr std::string_view kWhat = "prefix";
+constexpr std::string_view kPrefixWhat = "prefix";
 }
 
 uint128 hostMask(IpFamily family, int length) { return lowMask(familyWidth(family) - length); }
@@ -24,7 +24,7 @@ Result<Prefix> Prefix::parseLoose(std::string_view text) { return parseImpl(text
 Result<Prefix> Prefix::parseImpl(std::string_view text, bool strict) {
   auto slash = text.find('/');
   if (slash == std::string_view::npos) {
-    return parseError(kWhat, text, "missing '/length' (e.g. 198.51.100.0/24)");
+    return parseError(kPrefixWhat, text, "missing '/length' (e.g. 198.51.100.0/24)");
   }
   auto address = IpAddress::parse(text.substr(0, slash));
   if (!address) return address.status().withContext("prefix address");
@@ -33,11 +33,11 @@ Result<Prefix> Prefix::parseImpl(std::string_view text, bool strict) {
   auto [end, ec] = std::from_chars(len_text.data(), len_text.data() + len_text.size(), length);
   if (len_text.empty() || ec != std::errc() || end != len_text.data() + len_text.size() ||
       (len_text.size() > 1 && len_text[0] == '0')) {
-    return parseError(kWhat, text, "length must be a decimal number", slash + 1);
+    return parseError(kPrefixWhat, text, "length must be a decimal number", slash + 1);
   }
   int width = address->width();
   if (length < 0 || length > width) {
-    return parseError(kWhat, text,
+    return parseError(kPrefixWhat, text,
                       "length " + std::to_string(length) + " is out of range 0.." +
                           std::to_string(width) + " for " +
                           std::string(familyName(address->family())),
@@ -45,7 +45,7 @@ Result<Prefix> Prefix::parseImpl(std::string_view text, bool strict) {
   }
   Prefix p = containing(*address, length);
   if (strict && p.network_ != *address) {
-    return parseError(kWhat, text, "host bits set; did you mean " + p.toString() + "?");
+    return parseError(kPrefixWhat, text, "host bits set; did you mean " + p.toString() + "?");
   }
   return p;
 }

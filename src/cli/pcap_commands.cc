@@ -46,7 +46,7 @@ struct AnalyzeArgs {
   bool fail_on_findings = false;
 };
 
-struct ImportArgs {
+struct PcapImportArgs {
   std::string file;
   std::string network{addr::kDefaultNetwork};
   std::string host;
@@ -352,7 +352,7 @@ int analyzePcap(const ClientEnv& env, const AnalyzeArgs& a, std::ostream& out, s
 // ---------------------------------------------------------------------------------------------
 // import-pcap
 
-struct ImportTally {
+struct PcapImportTally {
   std::uint64_t frames = 0;
   std::uint64_t observations = 0;  // sent
   std::uint64_t skipped = 0;       // not ARP/NDP, or malformed
@@ -369,7 +369,7 @@ std::optional<std::uint64_t> countOf(const json::value& v) {
 // Posts one batch; a 413 (the server's body limit) splits it in halves and retries.
 std::optional<FailureReport> postBatch(ApiClient& client,
                                        std::span<const observation::Observation> batch,
-                                       ImportTally& tally) {
+                                       PcapImportTally& tally) {
   ApiReply reply =
       client.callWithJsonText("POST", "/v1/observations", observation::observationsToJson(batch));
   if (reply.status == 413 && batch.size() > 1) {
@@ -391,7 +391,7 @@ std::optional<FailureReport> postBatch(ApiClient& client,
 }
 
 void printImport(std::ostream& out, OutputFormat format, const std::string& file,
-                 const ImportTally& t) {
+                 const PcapImportTally& t) {
   if (format == OutputFormat::kJson) {
     out << json::serialize(json::object{{"file", file},
                                         {"frames", t.frames},
@@ -409,7 +409,7 @@ void printImport(std::ostream& out, OutputFormat format, const std::string& file
 
 // A frame of the capture as an observation, seen where the command line says.
 observation::Observation observed(const wire::Frame& frame, std::uint64_t time_us,
-                                  const ImportArgs& a) {
+                                  const PcapImportArgs& a) {
   observation::Observation o = wire::toObservation(frame, time_us);
   o.network = a.network;
   o.host = a.host;
@@ -418,7 +418,8 @@ observation::Observation observed(const wire::Frame& frame, std::uint64_t time_u
   return o;
 }
 
-int importPcap(const ClientEnv& env, const ImportArgs& a, std::ostream& out, std::ostream& err) {
+int importPcap(const ClientEnv& env, const PcapImportArgs& a, std::ostream& out,
+               std::ostream& err) {
   if (a.batch == 0 || a.batch > kMaxBatch) {
     return usageError(err, "--batch: must be 1 to " + std::to_string(kMaxBatch));
   }
@@ -430,7 +431,7 @@ int importPcap(const ClientEnv& env, const ImportArgs& a, std::ostream& out, std
 
   std::vector<observation::Observation> batch;
   batch.reserve(a.batch);
-  ImportTally tally;
+  PcapImportTally tally;
   ReadProgress progress(err, **reader);
   std::optional<FailureReport> failure;
   std::optional<Status> read_error;
@@ -487,7 +488,7 @@ void addPcapCommands(CLI::App& app, const ClientEnvPtr& env) {
     };
   });
 
-  auto i = std::make_shared<ImportArgs>();
+  auto i = std::make_shared<PcapImportArgs>();
   auto* import = app.add_subcommand(
       "import-pcap", "Post the ARP/NDP frames of a capture file to POST /v1/observations");
   import->add_option("file", i->file, "pcap or pcapng file (Ethernet)")->required();

@@ -153,12 +153,6 @@ std::string seconds(std::uint64_t us) {
   return s + " s";
 }
 
-std::string macList(const std::vector<Mac>& macs) {
-  std::string s;
-  for (const Mac& m : macs) s += (s.empty() ? "" : ", ") + m.toString();
-  return s;
-}
-
 }  // namespace
 
 struct CaptureAnalyzer::State {

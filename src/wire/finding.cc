@@ -64,4 +64,10 @@ bool findingOrder(const Finding& a, const Finding& b) {
   return std::tie(a.kind, a.segment, a.ip, a.mac) < std::tie(b.kind, b.segment, b.ip, b.mac);
 }
 
+std::string macList(const std::vector<addr::Mac>& macs) {
+  std::string s;
+  for (const addr::Mac& m : macs) s += (s.empty() ? "" : ", ") + m.toString();
+  return s;
+}
+
 }  // namespace netledger::wire

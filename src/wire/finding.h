@@ -77,4 +77,7 @@ struct Finding {
 // Deterministic report order: severity (errors first), kind, segment, IP, MAC.
 bool findingOrder(const Finding& a, const Finding& b);
 
+// "m1, m2, ...": the MACs of a finding for its detail sentence.
+std::string macList(const std::vector<addr::Mac>& macs);
+
 }  // namespace netledger::wire

@@ -28,12 +28,6 @@ std::string bindingName(const LedgerBinding& b) {
   return "binding " + b.id + (b.instance.empty() ? "" : " (" + b.instance + ")");
 }
 
-std::string macList(const std::vector<Mac>& macs) {
-  std::string s;
-  for (const Mac& m : macs) s += (s.empty() ? "" : ", ") + m.toString();
-  return s;
-}
-
 const LedgerPool* poolContaining(const LedgerView& ledger, const IpAddress& ip) {
   for (const LedgerPool& p : ledger.pools) {
     for (const addr::Prefix& c : p.cidrs) {

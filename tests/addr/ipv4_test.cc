@@ -137,7 +137,7 @@ TEST(Ipv4Test, RoundTripPropertyOverRandomValues) {
 }
 
 // The characters that matter to the IPv4 parser, for mutate().
-constexpr std::string_view kMutationAlphabet = "0123456789..a- /";
+constexpr std::string_view kIpv4Mutations = "0123456789..a- /";
 
 // inet_pton(AF_INET) is the strict dotted-quad grammar (no leading zeros, exactly 4 octets), so
 // it serves as an independent oracle for both the accept and the reject decisions.
@@ -148,7 +148,7 @@ TEST(Ipv4Test, AgreesWithInetPtonOnMutatedInputs) {
     std::uint32_t v = static_cast<std::uint32_t>(rng());
     // Small octets are common in real input and make leading-zero mutations likely.
     if (rng() % 2 == 0) v &= 0x0f0f0f0fu;
-    std::string text = mutate(Ipv4(v).toString(), rng, kMutationAlphabet);
+    std::string text = mutate(Ipv4(v).toString(), rng, kIpv4Mutations);
     in_addr expected{};
     bool ok = inet_pton(AF_INET, text.c_str(), &expected) == 1;
     auto r = Ipv4::parse(text);

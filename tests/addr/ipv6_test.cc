@@ -346,7 +346,7 @@ std::string randomText(uint128 x, std::mt19937_64& rng) {
 }
 
 // The characters that matter to the IPv6 parser, for mutate().
-constexpr std::string_view kMutationAlphabet = "0123456789abcdefF::::...g% ";
+constexpr std::string_view kIpv6Mutations = "0123456789abcdefF::::...g% ";
 
 // glibc's inet_pton(AF_INET6) implements the same RFC 4291 grammar (no zone, "::" at most once
 // and for at least one group, embedded IPv4 only as the last 32 bits, strict dotted quad), so it
@@ -355,7 +355,7 @@ TEST(Ipv6Test, AgreesWithInetPtonOnMutatedInputs) {
   std::mt19937_64 rng(4291);
   int accepted = 0;
   for (int i = 0; i < 50000; ++i) {
-    std::string text = mutate(randomText(randomInteresting(rng), rng), rng, kMutationAlphabet);
+    std::string text = mutate(randomText(randomInteresting(rng), rng), rng, kIpv6Mutations);
     std::array<std::uint8_t, 16> expected{};
     bool ok = inet_pton(AF_INET6, text.c_str(), expected.data()) == 1;
     auto r = Ipv6::parse(text);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "addr/addr_test_util.h"
 #include "agent/scanner.h"
 #include "fake_link.h"
 
@@ -10,12 +11,12 @@ namespace {
 
 using testing::FakeLink;
 
-addr::Mac mac(const char* t) { return *addr::Mac::parse(t); }
-addr::IpAddress ip(const char* t) { return *addr::IpAddress::parse(t); }
+using ::netledger::addr::testing_util::ip;
+using ::netledger::addr::testing_util::mac;
 addr::Ipv4 v4(const char* t) { return ip(t).v4(); }
 addr::Ipv6 v6(const char* t) { return ip(t).v6(); }
 
-const addr::Mac kOwn = mac("02:00:00:00:00:aa");
+const addr::Mac kProberMac = mac("02:00:00:00:00:aa");
 const addr::Mac kOther = mac("52:54:00:00:00:01");
 
 wire::Frame parse(const wire::FrameBytes& b) {
@@ -25,29 +26,29 @@ wire::Frame parse(const wire::FrameBytes& b) {
 }
 
 std::optional<addr::Mac> answer(const wire::FrameBytes& b, const char* target) {
-  return ProbeWatch::answerOf(parse(b), ip(target), {kOwn});
+  return ProbeWatch::answerOf(parse(b), ip(target), {kProberMac});
 }
 
 TEST(ProbeWatchTest, Ipv4Rules) {
   // Any ARP with the probed address as sender: a reply, a request, an announcement.
-  EXPECT_EQ(
-      answer(wire::buildArpReply(kOther, v4("192.0.2.10"), kOwn, v4("0.0.0.0")), "192.0.2.10"),
-      kOther);
+  EXPECT_EQ(answer(wire::buildArpReply(kOther, v4("192.0.2.10"), kProberMac, v4("0.0.0.0")),
+                   "192.0.2.10"),
+            kOther);
   EXPECT_EQ(answer(wire::buildArpRequest(kOther, v4("192.0.2.10"), v4("192.0.2.1")), "192.0.2.10"),
             kOther);
   EXPECT_EQ(answer(wire::buildArpAnnouncement(kOther, v4("192.0.2.10")), "192.0.2.10"), kOther);
   // Someone else probing for it at the same time.
   EXPECT_EQ(answer(wire::buildArpProbe(kOther, v4("192.0.2.10")), "192.0.2.10"), kOther);
   // Near misses: our own probe, another address, someone merely asking for it.
-  EXPECT_FALSE(answer(wire::buildArpProbe(kOwn, v4("192.0.2.10")), "192.0.2.10"));
-  EXPECT_FALSE(
-      answer(wire::buildArpReply(kOther, v4("192.0.2.11"), kOwn, v4("0.0.0.0")), "192.0.2.10"));
+  EXPECT_FALSE(answer(wire::buildArpProbe(kProberMac, v4("192.0.2.10")), "192.0.2.10"));
+  EXPECT_FALSE(answer(wire::buildArpReply(kOther, v4("192.0.2.11"), kProberMac, v4("0.0.0.0")),
+                      "192.0.2.10"));
   EXPECT_FALSE(
       answer(wire::buildArpRequest(kOther, v4("192.0.2.5"), v4("192.0.2.10")), "192.0.2.10"));
   EXPECT_FALSE(answer(wire::buildArpProbe(kOther, v4("192.0.2.11")), "192.0.2.10"));
   // Garbage senders are no answer.
   EXPECT_FALSE(answer(wire::buildArpReply(*addr::Mac::parse("01:00:5e:00:00:01"), v4("192.0.2.10"),
-                                          kOwn, v4("0.0.0.0")),
+                                          kProberMac, v4("0.0.0.0")),
                       "192.0.2.10"));
   // An IPv6 frame says nothing about an IPv4 address.
   EXPECT_FALSE(answer(wire::buildDadProbe(kOther, v6("2001:db8::10")), "192.0.2.10"));
@@ -61,7 +62,7 @@ TEST(ProbeWatchTest, Ipv6Rules) {
   EXPECT_EQ(answer(wire::buildNeighborSolicitation(kOther, v6("2001:db8::10"), v6("2001:db8::1")),
                    "2001:db8::10"),
             kOther);
-  EXPECT_FALSE(answer(wire::buildDadProbe(kOwn, v6("2001:db8::10")), "2001:db8::10"));
+  EXPECT_FALSE(answer(wire::buildDadProbe(kProberMac, v6("2001:db8::10")), "2001:db8::10"));
   EXPECT_FALSE(
       answer(wire::buildNeighborAdvertisement(kOther, v6("2001:db8::11"), 0), "2001:db8::10"));
   EXPECT_FALSE(answer(wire::buildArpProbe(kOther, v4("192.0.2.10")), "2001:db8::10"));
@@ -70,7 +71,7 @@ TEST(ProbeWatchTest, Ipv6Rules) {
 ProbeTiming quick() { return {Millis(0), 3, Millis(5), Millis(10), Millis(50), 2, Millis(30)}; }
 
 TEST(ProbeTest, FreeAddressGetsAllProbesAndNoAnswer) {
-  FakeLink link(kOwn);
+  FakeLink link(kProberMac);
   std::atomic<bool> stop{false};
   std::mt19937_64 rng(1);
   ProbeResult r = probeAddress(link, ip("192.0.2.10"), quick(), stop, rng);
@@ -82,7 +83,7 @@ TEST(ProbeTest, FreeAddressGetsAllProbesAndNoAnswer) {
     EXPECT_EQ(f.kind, wire::FrameKind::kArpProbe);
     EXPECT_EQ(f.sender_ip, v4("0.0.0.0"));
     EXPECT_EQ(f.target_ip, v4("192.0.2.10"));
-    EXPECT_EQ(f.sender_mac, kOwn);
+    EXPECT_EQ(f.sender_mac, kProberMac);
     EXPECT_TRUE(f.target_mac.isZero());
     EXPECT_TRUE(f.eth_dst.isBroadcast());
   }
@@ -90,7 +91,7 @@ TEST(ProbeTest, FreeAddressGetsAllProbesAndNoAnswer) {
 }
 
 TEST(ProbeTest, AnswerStopsTheProbeAndNamesTheStation) {
-  FakeLink link(kOwn);
+  FakeLink link(kProberMac);
   link.on_send = [&](const wire::Frame& f) {
     if (f.kind == wire::FrameKind::kArpProbe) {
       link.deliver(wire::buildArpReply(kOther, f.target_ip, f.sender_mac, v4("0.0.0.0")), "vm3");
@@ -106,7 +107,7 @@ TEST(ProbeTest, AnswerStopsTheProbeAndNamesTheStation) {
 }
 
 TEST(ProbeTest, DadSendsSolicitationsFromUnspecified) {
-  FakeLink link(kOwn);
+  FakeLink link(kProberMac);
   std::atomic<bool> stop{false};
   std::mt19937_64 rng(1);
   ProbeResult r = probeAddress(link, ip("2001:db8::10"), quick(), stop, rng);
@@ -121,7 +122,7 @@ TEST(ProbeTest, DadSendsSolicitationsFromUnspecified) {
 }
 
 TEST(ProbeTest, DadDefendedByNeighborAdvertisement) {
-  FakeLink link(kOwn);
+  FakeLink link(kProberMac);
   link.on_send = [&](const wire::Frame& f) {
     link.deliver(wire::buildNeighborAdvertisement(kOther, f.target, wire::kNaOverride));
   };
@@ -141,7 +142,7 @@ TEST(ProbeTest, RfcTimingsAreRespected) {
   t.probe_max = Millis(60);
   t.announce_wait = Millis(80);
   for (int seed = 0; seed < 5; ++seed) {
-    FakeLink link(kOwn);
+    FakeLink link(kProberMac);
     std::vector<std::chrono::steady_clock::time_point> at;
     link.on_send = [&](const wire::Frame&) { at.push_back(std::chrono::steady_clock::now()); };
     std::atomic<bool> stop{false};
@@ -160,7 +161,7 @@ TEST(ProbeTest, RfcTimingsAreRespected) {
 }
 
 TEST(ProbeTest, StopInterruptsQuickly) {
-  FakeLink link(kOwn);
+  FakeLink link(kProberMac);
   std::atomic<bool> stop{true};
   std::mt19937_64 rng(1);
   ProbeResult r = probeAddress(link, ip("192.0.2.10"), ProbeTiming::rfc(), stop, rng);
@@ -169,7 +170,7 @@ TEST(ProbeTest, StopInterruptsQuickly) {
 }
 
 TEST(ScanTest, ProbesEveryAddressAndRecordsAnswers) {
-  FakeLink link(kOwn);
+  FakeLink link(kProberMac);
   link.on_send = [&](const wire::Frame& f) {
     if (f.target_ip == v4("192.0.2.12") || f.target_ip == v4("192.0.2.14")) {
       link.deliver(wire::buildArpReply(kOther, f.target_ip, f.sender_mac, v4("0.0.0.0")));
@@ -189,7 +190,7 @@ TEST(ScanTest, ProbesEveryAddressAndRecordsAnswers) {
 }
 
 TEST(ScanTest, RateIsBounded) {
-  FakeLink link(kOwn);
+  FakeLink link(kProberMac);
   ScanJob job;
   job.id = "s1";
   job.ranges.push_back(*addr::IpRange::make(ip("192.0.2.1"), ip("192.0.2.21")));

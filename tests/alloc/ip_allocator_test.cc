@@ -6,6 +6,7 @@
 #include <random>
 #include <set>
 
+#include "addr/addr_test_util.h"
 #include "addr/ip_range.h"
 
 namespace netledger::alloc {
@@ -16,7 +17,7 @@ using addr::IpRange;
 using addr::Prefix;
 using std::chrono::seconds;
 
-IpAddress ip(const char* s) { return IpAddress::parse(s).value(); }
+using ::netledger::addr::testing_util::ip;
 Prefix cidr(const char* s) { return Prefix::parse(s).value(); }
 IpRange range(const char* s) { return IpRange::parse(s).value(); }
 

@@ -3,6 +3,7 @@
 
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cli/cli.h"
@@ -19,6 +20,14 @@ inline CliRun run(std::vector<std::string> args) {
   std::ostringstream out, err;
   int code = runCli(args, out, err);
   return {code, out.str(), err.str()};
+}
+
+// Runs against `server` (anything with url(), a fake or a real one) with a token, so no
+// environment is involved.
+template <class Server>
+CliRun runAt(const Server& server, std::vector<std::string> args) {
+  args.insert(args.end(), {"--server", server.url(), "--token", "tok"});
+  return run(std::move(args));
 }
 
 }  // namespace netledger::cli

@@ -24,12 +24,6 @@ using testing::jsonResponse;
 using testing::problemResponse;
 using testing::SeenRequest;
 
-// Runs against `server` with a token, so no environment is involved.
-CliRun runAt(const FakeHttpServer& server, std::vector<std::string> args) {
-  args.insert(args.end(), {"--server", server.url(), "--token", "tok"});
-  return run(args);
-}
-
 // A server that must not be called: local checks fail first.
 std::string unreachable() { return "http://127.0.0.1:1"; }
 

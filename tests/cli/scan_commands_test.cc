@@ -20,11 +20,6 @@ using testing::jsonResponse;
 using testing::problemResponse;
 using testing::SeenRequest;
 
-CliRun runAt(const FakeHttpServer& server, std::vector<std::string> args) {
-  args.insert(args.end(), {"--server", server.url(), "--token", "tok"});
-  return run(args);
-}
-
 const char* kPending = R"({"id":"scan-4","pool":"vms","network":"default","via":"node-1",
   "rate_per_s":100,"state":"pending","addresses":[{"start":"192.0.2.2","end":"192.0.2.254"}],
   "address_count":253})";

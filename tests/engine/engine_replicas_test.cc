@@ -21,9 +21,9 @@ namespace {
 
 using testing_util::eventually;
 
-constexpr const char* kM1 = "52:54:00:00:00:01";
-constexpr const char* kM2 = "52:54:00:00:00:02";
-constexpr const char* kM3 = "52:54:00:00:00:03";
+constexpr const char* kReplicaMac1 = "52:54:00:00:00:01";
+constexpr const char* kReplicaMac2 = "52:54:00:00:00:02";
+constexpr const char* kReplicaMac3 = "52:54:00:00:00:03";
 
 struct Replica {
   std::unique_ptr<ledger::Store> store;
@@ -111,7 +111,7 @@ class EngineReplicasTest : public ::testing::Test {
 };
 
 TEST_F(EngineReplicasTest, AConflictOpenedOnOneIsListedAcknowledgedAndJoinedOnTheOther) {
-  ASSERT_NO_FATAL_FAILURE(duplicate(0, "192.0.2.10", kM1, kM2));
+  ASSERT_NO_FATAL_FAILURE(duplicate(0, "192.0.2.10", kReplicaMac1, kReplicaMac2));
   ASSERT_EQ(unresolved(0).size(), 1u);
   const std::uint64_t id = unresolved(0)[0].id;
   ASSERT_TRUE(eventually([&] { return engine(1).get(id).isOk(); }))
@@ -126,7 +126,7 @@ TEST_F(EngineReplicasTest, AConflictOpenedOnOneIsListedAcknowledgedAndJoinedOnTh
   }));
 
   // New evidence seen by the second replica joins the same conflict: no second one opens.
-  ASSERT_NO_FATAL_FAILURE(duplicate(1, "192.0.2.10", kM1, kM3));
+  ASSERT_NO_FATAL_FAILURE(duplicate(1, "192.0.2.10", kReplicaMac1, kReplicaMac3));
   EXPECT_EQ(unresolved(1).size(), 1u);
   EXPECT_EQ(unresolved(1)[0].id, id);
   EXPECT_EQ(unresolved(1)[0].macs.size(), 3u);
@@ -150,8 +150,8 @@ TEST_F(EngineReplicasTest, ConflictsOpenedOnBothAtOnceNeverShareAnId) {
   for (int round = 0; round < 10; ++round) {
     const std::string a = "192.0.2." + std::to_string(20 + round);
     const std::string b = "198.51.100." + std::to_string(20 + round);
-    ASSERT_NO_FATAL_FAILURE(duplicate(0, a.c_str(), kM1, kM2));
-    ASSERT_NO_FATAL_FAILURE(duplicate(1, b.c_str(), kM1, kM2));
+    ASSERT_NO_FATAL_FAILURE(duplicate(0, a.c_str(), kReplicaMac1, kReplicaMac2));
+    ASSERT_NO_FATAL_FAILURE(duplicate(1, b.c_str(), kReplicaMac1, kReplicaMac2));
   }
   // Every conflict is on both replicas, each under an id of its own.
   ASSERT_TRUE(eventually([&] { return unresolved(0).size() == 20 && unresolved(1).size() == 20; }))

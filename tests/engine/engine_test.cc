@@ -14,6 +14,7 @@
 
 #include <boost/json.hpp>
 
+#include "addr/addr_test_util.h"
 #include "engine/ledger_adapter.h"
 #include "ledger/codec.h"
 #include "store/memory/memory_store.h"
@@ -35,8 +36,8 @@ using ledger::PoolView;
 using ledger::Role;
 using std::chrono::milliseconds;
 
-IpAddress ip(std::string_view s) { return IpAddress::parse(s).value(); }
-Mac mac(std::string_view s) { return Mac::parse(s).value(); }
+using ::netledger::addr::testing_util::ip;
+using ::netledger::addr::testing_util::mac;
 
 constexpr const char* kM1 = "52:54:00:00:00:01";
 constexpr const char* kM2 = "52:54:00:00:00:02";

@@ -3,6 +3,7 @@
 // edge cases of its compact layout (inline/heap instance names, addresses past the inline
 // index references, moved addresses, slot reuse).
 #include "ledger/binding_table.h"
+#include "addr/addr_test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -16,7 +17,7 @@ namespace {
 using addr::IpAddress;
 using addr::Mac;
 
-IpAddress ip(const char* s) { return IpAddress::parse(s).value(); }
+using ::netledger::addr::testing_util::ip;
 
 std::string networkOf(const std::string& pool) {
   if (pool == "blue-v4" || pool == "blue-v6") return "blue";

@@ -1,6 +1,7 @@
 // PoolMapBuilder: cells, their precedence, block fill, and a property check against a
 // per-address model.
 #include "ledger/pool_map.h"
+#include "addr/addr_test_util.h"
 
 #include <map>
 #include <random>
@@ -11,7 +12,7 @@ namespace netledger::ledger {
 namespace {
 
 addr::Prefix prefix(const char* text) { return addr::Prefix::parse(text).value(); }
-addr::IpAddress ip(const char* text) { return addr::IpAddress::parse(text).value(); }
+using ::netledger::addr::testing_util::ip;
 addr::IpRange range(const char* text) { return addr::IpRange::parse(text).value(); }
 
 TEST(PoolMapTest, OneCellPerAddressWithPrecedence) {

@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "addr/addr_test_util.h"
 #include "engine/engine.h"
 #include "engine/ledger_adapter.h"
 #include "ledger/ledger.h"
@@ -26,8 +27,8 @@ using ledger::BindingState;
 using ledger::Role;
 using namespace std::chrono_literals;
 
-IpAddress ip(const char* s) { return IpAddress::parse(s).value(); }
-Mac mac(const char* s) { return Mac::parse(s).value(); }
+using ::netledger::addr::testing_util::ip;
+using ::netledger::addr::testing_util::mac;
 
 // Records the outcomes a waiter received.
 struct Outcomes {

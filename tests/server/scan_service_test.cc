@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 
+#include "addr/addr_test_util.h"
 #include "engine/engine.h"
 #include "engine/ledger_adapter.h"
 #include "ledger/ledger.h"
@@ -21,8 +22,8 @@ using addr::Mac;
 using ledger::Actor;
 using ledger::Role;
 
-IpAddress ip(const char* s) { return IpAddress::parse(s).value(); }
-Mac mac(const char* s) { return Mac::parse(s).value(); }
+using ::netledger::addr::testing_util::ip;
+using ::netledger::addr::testing_util::mac;
 
 class ScanServiceTest : public ::testing::Test {
  protected:

@@ -1,4 +1,5 @@
 #include "vendor/oui_registry.h"
+#include "addr/addr_test_util.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -19,7 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 using addr::Mac;
 
-Mac mac(std::string_view text) { return Mac::parse(text).value(); }
+using ::netledger::addr::testing_util::mac;
 
 // A directory of registry files written by the test, removed afterwards.
 class FixtureDir {

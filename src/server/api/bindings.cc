@@ -321,7 +321,8 @@ void handleSearch(ApiContext& ctx, http::Request& req, http::Responder res, cons
   respondJson(res, 200, o);
 }
 
-void handleGet(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+void handleGetBinding(ApiContext& ctx, http::Request& req, http::Responder res,
+                      const Actor& actor) {
   auto id = parseId("id", req.param("id"));
   if (!id) return respondError(res, id.status());
   auto b = ctx.ledger.getBinding(actor, *id);
@@ -422,7 +423,7 @@ Status registerBindingRoutes(http::Router& router, ApiContext& ctx) {
   NL_RETURN_IF_ERROR(
       router.add("POST", "/v1/bindings/{id}/probe", withAuth(ctx, handleProbeReport)));
   NL_RETURN_IF_ERROR(router.add("GET", "/v1/bindings", withAuth(ctx, handleSearch)));
-  NL_RETURN_IF_ERROR(router.add("GET", "/v1/bindings/{id}", withAuth(ctx, handleGet)));
+  NL_RETURN_IF_ERROR(router.add("GET", "/v1/bindings/{id}", withAuth(ctx, handleGetBinding)));
   NL_RETURN_IF_ERROR(router.add("DELETE", "/v1/bindings/{id}", withAuth(ctx, handleRelease)));
   NL_RETURN_IF_ERROR(router.add("POST", "/v1/bindings/{id}/renew", withAuth(ctx, handleRenew)));
   NL_RETURN_IF_ERROR(router.add("POST", "/v1/hosts/{host}/renew", withAuth(ctx, handleRenewHost)));

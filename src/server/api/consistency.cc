@@ -124,7 +124,8 @@ void handleObservations(ApiContext& ctx, http::Request& req, http::Responder res
   respondJson(res, 202, json::object{{"accepted", n}});
 }
 
-void handleList(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+void handleListConflicts(ApiContext& ctx, http::Request& req, http::Responder res,
+                         const Actor& actor) {
   auto filter = parseFilter(req);
   if (!filter) return respondError(res, filter.status());
   auto limit = parseLimit(req, 100, 1000);
@@ -180,7 +181,8 @@ void handleSummary(ApiContext& ctx, http::Request&, http::Responder res, const A
   respondJson(res, 200, out);
 }
 
-void handleGet(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+void handleGetConflict(ApiContext& ctx, http::Request& req, http::Responder res,
+                       const Actor& actor) {
   auto id = parseId("id", req.param("id"));
   if (!id) return respondError(res, id.status());
   auto c = ctx.engine->get(*id);
@@ -233,9 +235,9 @@ Status registerConsistencyRoutes(http::Router& router, ApiContext& ctx) {
       router.add("POST", "/v1/observations",
                  withAuth(ctx, handleObservations, needsRole(Role::kOperator, "post observations")),
                  http::RouteOptions{kObservationsBodyLimit}));
-  NL_RETURN_IF_ERROR(router.add("GET", "/v1/conflicts", withAuth(ctx, handleList)));
+  NL_RETURN_IF_ERROR(router.add("GET", "/v1/conflicts", withAuth(ctx, handleListConflicts)));
   NL_RETURN_IF_ERROR(router.add("GET", "/v1/conflicts/summary", withAuth(ctx, handleSummary)));
-  NL_RETURN_IF_ERROR(router.add("GET", "/v1/conflicts/{id}", withAuth(ctx, handleGet)));
+  NL_RETURN_IF_ERROR(router.add("GET", "/v1/conflicts/{id}", withAuth(ctx, handleGetConflict)));
   NL_RETURN_IF_ERROR(router.add(
       "POST", "/v1/conflicts/{id}/ack",
       withAuth(ctx, handleAcknowledge, needsRole(Role::kOperator, "acknowledge conflicts"))));

@@ -12,7 +12,7 @@ using ledger::Actor;
 
 namespace {
 
-Result<ledger::MacPoolRecord> parseCreate(const JsonBody& body) {
+Result<ledger::MacPoolRecord> parseMacPoolCreate(const JsonBody& body) {
   NL_RETURN_IF_ERROR(body.allowOnly({"name", "prefix", "strategy", "quarantine_s"}));
   ledger::MacPoolRecord r;
   auto name = body.string("name", 63);
@@ -39,10 +39,11 @@ Result<ledger::MacPoolRecord> parseCreate(const JsonBody& body) {
   return r;
 }
 
-void handleCreate(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+void handleCreateMacPool(ApiContext& ctx, http::Request& req, http::Responder res,
+                         const Actor& actor) {
   auto body = JsonBody::parse(req.body);
   if (!body) return respondError(res, body.status());
-  auto record = parseCreate(*body);
+  auto record = parseMacPoolCreate(*body);
   if (!record) return respondError(res, record.status());
   auto applied = ctx.ledger.createMacPool(actor, std::move(record).value());
   if (!applied) return respondError(res, applied.status());
@@ -51,19 +52,21 @@ void handleCreate(ApiContext& ctx, http::Request& req, http::Responder res, cons
   respondWhenDurable(ctx, applied->ticket, std::move(res), std::move(response));
 }
 
-void handleList(ApiContext& ctx, http::Request&, http::Responder res, const Actor& actor) {
+void handleListMacPools(ApiContext& ctx, http::Request&, http::Responder res, const Actor& actor) {
   json::array items;
   for (const auto& p : ctx.ledger.listMacPools(actor)) items.emplace_back(ledger::toJson(p));
   respondJson(res, 200, json::object{{"items", std::move(items)}});
 }
 
-void handleGet(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+void handleGetMacPool(ApiContext& ctx, http::Request& req, http::Responder res,
+                      const Actor& actor) {
   auto p = ctx.ledger.getMacPool(actor, std::string(req.param("name")));
   if (!p) return respondError(res, p.status());
   respondJson(res, 200, ledger::toJson(*p));
 }
 
-void handleDelete(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+void handleDeleteMacPool(ApiContext& ctx, http::Request& req, http::Responder res,
+                         const Actor& actor) {
   auto applied = ctx.ledger.deleteMacPool(actor, std::string(req.param("name")));
   if (!applied) return respondError(res, applied.status());
   respondWhenDurable(ctx, applied->ticket, std::move(res), http::Response::noContent());
@@ -73,10 +76,10 @@ void handleDelete(ApiContext& ctx, http::Request& req, http::Responder res, cons
 
 // Roles are the ledger's MAC pool commands' own rules.
 Status registerMacPoolRoutes(http::Router& router, ApiContext& ctx) {
-  NL_RETURN_IF_ERROR(router.add("POST", "/v1/mac-pools", withAuth(ctx, handleCreate)));
-  NL_RETURN_IF_ERROR(router.add("GET", "/v1/mac-pools", withAuth(ctx, handleList)));
-  NL_RETURN_IF_ERROR(router.add("GET", "/v1/mac-pools/{name}", withAuth(ctx, handleGet)));
-  return router.add("DELETE", "/v1/mac-pools/{name}", withAuth(ctx, handleDelete));
+  NL_RETURN_IF_ERROR(router.add("POST", "/v1/mac-pools", withAuth(ctx, handleCreateMacPool)));
+  NL_RETURN_IF_ERROR(router.add("GET", "/v1/mac-pools", withAuth(ctx, handleListMacPools)));
+  NL_RETURN_IF_ERROR(router.add("GET", "/v1/mac-pools/{name}", withAuth(ctx, handleGetMacPool)));
+  return router.add("DELETE", "/v1/mac-pools/{name}", withAuth(ctx, handleDeleteMacPool));
 }
 
 }  // namespace netledger::server

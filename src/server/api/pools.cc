@@ -41,7 +41,7 @@ Status readPoolFields(const JsonBody& body, ledger::PoolRecord& r) {
   return Status::ok();
 }
 
-Result<ledger::PoolCreate> parseCreate(const JsonBody& body) {
+Result<ledger::PoolCreate> parsePoolCreate(const JsonBody& body) {
   NL_RETURN_IF_ERROR(body.allowOnly({"name",          "network",     "cidr",
                                      "cidrs",         "gateway",     "ranges",
                                      "reserved",      "tenant",      "cluster",
@@ -253,10 +253,11 @@ json::object poolMapJson(ApiContext& ctx, const ledger::PoolView& view,
   return o;
 }
 
-void handleCreate(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+void handleCreatePool(ApiContext& ctx, http::Request& req, http::Responder res,
+                      const Actor& actor) {
   auto body = JsonBody::parse(req.body);
   if (!body) return respondError(res, body.status());
-  auto create = parseCreate(*body);
+  auto create = parsePoolCreate(*body);
   if (!create) return respondError(res, create.status());
   auto applied = ctx.ledger.createPool(actor, std::move(create).value());
   if (!applied) return respondError(res, applied.status());
@@ -265,13 +266,13 @@ void handleCreate(ApiContext& ctx, http::Request& req, http::Responder res, cons
   respondWhenDurable(ctx, applied->ticket, std::move(res), std::move(response));
 }
 
-void handleList(ApiContext& ctx, http::Request&, http::Responder res, const Actor& actor) {
+void handleListPools(ApiContext& ctx, http::Request&, http::Responder res, const Actor& actor) {
   json::array items;
   for (const auto& v : ctx.ledger.listPools(actor)) items.emplace_back(poolJson(v));
   respondJson(res, 200, json::object{{"items", std::move(items)}});
 }
 
-void handleGet(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+void handleGetPool(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
   auto v = ctx.ledger.getPool(actor, std::string(req.param("name")));
   if (!v) return respondError(res, v.status());
   respondJson(res, 200, poolJson(*v));
@@ -297,7 +298,8 @@ void handlePatch(ApiContext& ctx, http::Request& req, http::Responder res, const
                      http::Response::json(200, json::serialize(poolJson(applied->value))));
 }
 
-void handleDelete(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+void handleDeletePool(ApiContext& ctx, http::Request& req, http::Responder res,
+                      const Actor& actor) {
   auto applied = ctx.ledger.deletePool(actor, std::string(req.param("name")));
   if (!applied) return respondError(res, applied.status());
   respondWhenDurable(ctx, applied->ticket, std::move(res), http::Response::noContent());
@@ -307,12 +309,12 @@ void handleDelete(ApiContext& ctx, http::Request& req, http::Responder res, cons
 
 // Roles and tenants are the ledger's pool commands' own rules.
 Status registerPoolRoutes(http::Router& router, ApiContext& ctx) {
-  NL_RETURN_IF_ERROR(router.add("POST", "/v1/pools", withAuth(ctx, handleCreate)));
-  NL_RETURN_IF_ERROR(router.add("GET", "/v1/pools", withAuth(ctx, handleList)));
-  NL_RETURN_IF_ERROR(router.add("GET", "/v1/pools/{name}", withAuth(ctx, handleGet)));
+  NL_RETURN_IF_ERROR(router.add("POST", "/v1/pools", withAuth(ctx, handleCreatePool)));
+  NL_RETURN_IF_ERROR(router.add("GET", "/v1/pools", withAuth(ctx, handleListPools)));
+  NL_RETURN_IF_ERROR(router.add("GET", "/v1/pools/{name}", withAuth(ctx, handleGetPool)));
   NL_RETURN_IF_ERROR(router.add("GET", "/v1/pools/{name}/map", withAuth(ctx, handleMap)));
   NL_RETURN_IF_ERROR(router.add("PATCH", "/v1/pools/{name}", withAuth(ctx, handlePatch)));
-  return router.add("DELETE", "/v1/pools/{name}", withAuth(ctx, handleDelete));
+  return router.add("DELETE", "/v1/pools/{name}", withAuth(ctx, handleDeletePool));
 }
 
 }  // namespace netledger::server

@@ -124,7 +124,7 @@ void handleResult(ApiContext& ctx, http::Request& req, http::Responder res, cons
                      http::Response::json(200, std::move(applied->json)));
 }
 
-void handleList(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+void handleListScans(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
   auto limit = parseLimit(req, 100, 1000);
   if (!limit) return respondError(res, limit.status());
   json::array items;
@@ -132,7 +132,7 @@ void handleList(ApiContext& ctx, http::Request& req, http::Responder res, const 
   respondJson(res, 200, json::object{{"items", std::move(items)}});
 }
 
-void handleGet(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+void handleGetScan(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
   auto scan = ctx.scans->get(actor, std::string(req.param("id")));
   if (!scan) return respondError(res, scan.status());
   respondJson(res, 200, *scan);
@@ -145,8 +145,8 @@ Status registerScanRoutes(http::Router& router, ApiContext& ctx) {
   NL_RETURN_IF_ERROR(
       router.add("POST", "/v1/scans",
                  withAuth(ctx, handleRequest, needsRole(Role::kOperator, "request scans"))));
-  NL_RETURN_IF_ERROR(router.add("GET", "/v1/scans", withAuth(ctx, handleList)));
-  NL_RETURN_IF_ERROR(router.add("GET", "/v1/scans/{id}", withAuth(ctx, handleGet)));
+  NL_RETURN_IF_ERROR(router.add("GET", "/v1/scans", withAuth(ctx, handleListScans)));
+  NL_RETURN_IF_ERROR(router.add("GET", "/v1/scans/{id}", withAuth(ctx, handleGetScan)));
   return router.add("POST", "/v1/scans/{id}/result",
                     withAuth(ctx, handleResult, needsRole(Role::kOperator, "report scan results")),
                     http::RouteOptions{kScanResultBodyLimit});

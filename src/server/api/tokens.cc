@@ -13,7 +13,8 @@ using ledger::Actor;
 namespace {
 
 // POST /v1/tokens (the ledger checks the role: it is the command's own rule).
-void handleCreate(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+void handleCreateToken(ApiContext& ctx, http::Request& req, http::Responder res,
+                       const Actor& actor) {
   auto body = JsonBody::parse(req.body);
   if (!body) return respondError(res, body.status());
   if (Status s = body->allowOnly({"name", "role", "tenants"}); !s.isOk()) {
@@ -35,7 +36,7 @@ void handleCreate(ApiContext& ctx, http::Request& req, http::Responder res, cons
                      http::Response::json(201, json::serialize(o)));
 }
 
-void handleList(ApiContext& ctx, http::Request&, http::Responder res, const Actor& actor) {
+void handleListTokens(ApiContext& ctx, http::Request&, http::Responder res, const Actor& actor) {
   json::array items;
   for (const auto& t : ctx.ledger.listTokens(actor)) items.emplace_back(ledger::toJson(t));
   respondJson(res, 200, json::object{{"items", std::move(items)}});
@@ -51,7 +52,8 @@ void handleWhoami(ApiContext&, http::Request&, http::Responder res, const Actor&
                            {"tenants", std::move(tenants)}});
 }
 
-void handleDelete(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+void handleDeleteToken(ApiContext& ctx, http::Request& req, http::Responder res,
+                       const Actor& actor) {
   auto applied = ctx.ledger.deleteToken(actor, std::string(req.param("name")));
   if (!applied) return respondError(res, applied.status());
   respondWhenDurable(ctx, applied->ticket, std::move(res), http::Response::noContent());
@@ -61,11 +63,12 @@ void handleDelete(ApiContext& ctx, http::Request& req, http::Responder res, cons
 
 Status registerTokenRoutes(http::Router& router, ApiContext& ctx) {
   using ledger::Role;
-  NL_RETURN_IF_ERROR(router.add("POST", "/v1/tokens", withAuth(ctx, handleCreate)));
-  NL_RETURN_IF_ERROR(router.add("GET", "/v1/tokens",
-                                withAuth(ctx, handleList, needsRole(Role::kAdmin, "list tokens"))));
+  NL_RETURN_IF_ERROR(router.add("POST", "/v1/tokens", withAuth(ctx, handleCreateToken)));
+  NL_RETURN_IF_ERROR(
+      router.add("GET", "/v1/tokens",
+                 withAuth(ctx, handleListTokens, needsRole(Role::kAdmin, "list tokens"))));
   NL_RETURN_IF_ERROR(router.add("GET", "/v1/whoami", withAuth(ctx, handleWhoami)));
-  return router.add("DELETE", "/v1/tokens/{name}", withAuth(ctx, handleDelete));
+  return router.add("DELETE", "/v1/tokens/{name}", withAuth(ctx, handleDeleteToken));
 }
 
 }  // namespace netledger::server

@@ -152,7 +152,7 @@ struct WebhookCreate {
   std::string secret;
 };
 
-Result<WebhookCreate> parseCreate(const JsonBody& body) {
+Result<WebhookCreate> parseWebhookCreate(const JsonBody& body) {
   NL_RETURN_IF_ERROR(body.allowOnly({"url", "events", "secret"}));
   WebhookCreate c;
   auto url = body.string("url", 4096);
@@ -173,10 +173,11 @@ Result<WebhookCreate> parseCreate(const JsonBody& body) {
   return c;
 }
 
-void handleCreate(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+void handleCreateWebhook(ApiContext& ctx, http::Request& req, http::Responder res,
+                         const Actor& actor) {
   auto body = JsonBody::parse(req.body);
   if (!body) return respondError(res, body.status());
-  auto create = parseCreate(*body);
+  auto create = parseWebhookCreate(*body);
   if (!create) return respondError(res, create.status());
   json::object o;
   o["id"] = "wh-" + randomHex(6);
@@ -200,7 +201,7 @@ void handleCreate(ApiContext& ctx, http::Request& req, http::Responder res, cons
                      http::Response::json(201, json::serialize(o)));
 }
 
-void handleList(ApiContext& ctx, http::Request&, http::Responder res, const Actor&) {
+void handleListWebhooks(ApiContext& ctx, http::Request&, http::Responder res, const Actor&) {
   json::array items;
   for (const auto& d : ctx.ledger.documents(kWebhookDoc)) {
     json::error_code ec;
@@ -210,7 +211,7 @@ void handleList(ApiContext& ctx, http::Request&, http::Responder res, const Acto
   respondJson(res, 200, json::object{{"items", std::move(items)}});
 }
 
-void handleGet(ApiContext& ctx, http::Request& req, http::Responder res, const Actor&) {
+void handleGetWebhook(ApiContext& ctx, http::Request& req, http::Responder res, const Actor&) {
   auto webhook = storedWebhook(ctx, std::string(req.param("id")));
   if (!webhook) return respondError(res, webhook.status());
   respondJson(res, 200, *webhook);
@@ -228,7 +229,8 @@ void handleDeliveries(ApiContext& ctx, http::Request& req, http::Responder res, 
   respondJson(res, 200, json::object{{"items", std::move(items)}});
 }
 
-void handleDelete(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
+void handleDeleteWebhook(ApiContext& ctx, http::Request& req, http::Responder res,
+                         const Actor& actor) {
   std::string id(req.param("id"));
   std::string audit;
   if (auto webhook = storedWebhook(ctx, id)) audit = json::serialize(*webhook);
@@ -246,16 +248,16 @@ Status registerWebhookRoutes(http::Router& router, ApiContext& ctx) {
   auto admin = [](std::string action) {
     return needsRole(ledger::Role::kAdmin, std::move(action));
   };
+  NL_RETURN_IF_ERROR(router.add("POST", "/v1/webhooks",
+                                withAuth(ctx, handleCreateWebhook, admin("create webhooks"))));
   NL_RETURN_IF_ERROR(
-      router.add("POST", "/v1/webhooks", withAuth(ctx, handleCreate, admin("create webhooks"))));
-  NL_RETURN_IF_ERROR(
-      router.add("GET", "/v1/webhooks", withAuth(ctx, handleList, admin("list webhooks"))));
-  NL_RETURN_IF_ERROR(
-      router.add("GET", "/v1/webhooks/{id}", withAuth(ctx, handleGet, admin("read webhooks"))));
+      router.add("GET", "/v1/webhooks", withAuth(ctx, handleListWebhooks, admin("list webhooks"))));
+  NL_RETURN_IF_ERROR(router.add("GET", "/v1/webhooks/{id}",
+                                withAuth(ctx, handleGetWebhook, admin("read webhooks"))));
   NL_RETURN_IF_ERROR(router.add("GET", "/v1/webhooks/{id}/deliveries",
                                 withAuth(ctx, handleDeliveries, admin("read webhook deliveries"))));
   return router.add("DELETE", "/v1/webhooks/{id}",
-                    withAuth(ctx, handleDelete, admin("delete webhooks")));
+                    withAuth(ctx, handleDeleteWebhook, admin("delete webhooks")));
 }
 
 }  // namespace netledger::server
