@@ -19,7 +19,7 @@ SOURCES = $(shell git ls-files '*.cc' '*.h' 2>/dev/null)
 # The integration suite drives the release netledgerd binary in the unit-test stage.
 UNIT_TESTS = common_test config_test addr_test alloc_test metrics_test http_test httpclient_test webhooks_test \
              ledger_test store_test cli_test server_test engine_test vendor_test observation_test \
-             wire_test agent_test cni_test dhcp_test
+             wire_test agent_test cni_test dhcp_test enforce_test
 
 .PHONY: all deps web build test unit-test san-build asan-test fuzz bench run cluster tour fmt clean
 

@@ -1,8 +1,10 @@
 // Everything the agent reads from outside: the server's event stream (SSE bytes -> events ->
 // jobs) and frames off the wire (-> parse -> observations, probe verdicts, scan answers), plus
-// the announcement builders on arbitrary MACs and addresses. The first byte picks the part.
+// the announcement builders on arbitrary MACs and addresses, and the enforcer's reading of a
+// bindings page (-> the nftables table). The first byte picks the part.
 // Invariants: nothing crashes or grows without bound; a job only ever targets this node and
-// stays within the scan bound; a built announcement parses back to exactly what it claims.
+// stays within the scan bound; a built announcement parses back to exactly what it claims; any
+// page the server could send renders a table (no port label can break or change the script).
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -11,6 +13,7 @@
 
 #include "agent/announcer.h"
 #include "agent/config.h"
+#include "agent/enforcer.h"
 #include "agent/jobs.h"
 #include "agent/prober.h"
 #include "agent/reporter.h"
@@ -104,12 +107,27 @@ void fuzzAnnouncements(std::span<const std::uint8_t> bytes) {
   }
 }
 
+void fuzzEnforcement(std::string_view bytes) {
+  auto page = agent::nodeBindingsFromJson(bytes);
+  if (!page) return;
+  std::vector<std::string> ports = {"tap0"};
+  for (const auto& b : page->bindings) ports.push_back(b.port);  // labels as bridge ports
+  agent::PortLearner learned;
+  auto spec = agent::specFor(enforce::EnforceMode::kEnforce, ports, {}, page->bindings, learned);
+  auto script = enforce::renderRuleset(spec);
+  FUZZ_CHECK(script.isOk());
+  for (const auto& p : spec.guarded_ports) FUZZ_CHECK(enforce::validPortName(p));
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   std::span<const std::uint8_t> rest(data + 1, size - 1);
-  switch (data[0] % 3) {
+  switch (data[0] % 4) {
+    case 3:
+      fuzzEnforcement(std::string_view(reinterpret_cast<const char*>(rest.data()), rest.size()));
+      break;
     case 0:
       fuzzEvents(std::string_view(reinterpret_cast<const char*>(rest.data()), rest.size()));
       break;

@@ -36,6 +36,14 @@ int main(int argc, char** argv) {
   flags.add("--announce-count", config.announce_count, "gratuitous ARP / NA rounds after a move");
   flags.add("--announce-interval-ms", config.announce_interval, "time between announcement rounds");
   flags.addFlag("--insecure", config.insecure, "https: skip certificate verification");
+  flags
+      .add("--enforce", config.enforce,
+           "anti-spoofing on bridge ports: off, monitor (count only) or enforce")
+      ->capture_default_str();
+  flags.add("--trusted-port", config.trusted_ports,
+            "bridge port not guarded: uplink, router, DHCP server (repeatable)");
+  flags.add("--enforce-on-stop", config.enforce_on_stop, "keep or remove the table on exit")
+      ->capture_default_str();
   app.add_option("--port-file", port_file, "write the metrics port here once serving (tests)");
   app.add_option("--log-level", log_level, "debug, info, warn, error")->capture_default_str();
   CLI11_PARSE(app, argc, argv);

@@ -7,6 +7,8 @@
 #include <boost/json.hpp>
 
 #include "agent/announcer.h"
+#include "agent/enforcer.h"
+#include "agent/link.h"
 #include "agent/prober.h"
 #include "agent/reporter.h"
 #include "agent/scanner.h"
@@ -38,6 +40,12 @@ std::string describeJob(const Job& job) {
   return "scan:" + std::get<ScanJob>(job).id;
 }
 
+// Events after which the table may need other pairs (a binding came, went, moved or changed).
+// A renewal changes only the lease's end.
+bool changesPairs(std::string_view op) {
+  return (op.starts_with("binding.") && op != "binding.renew") || op.starts_with("address.");
+}
+
 std::string probeKey(const ProbeJob& p) {
   std::string k = std::to_string(p.binding_id);
   for (const auto& a : p.addresses) k += "," + a.toString();
@@ -54,6 +62,7 @@ struct Agent::Impl {
   std::unique_ptr<HttpClient> reporter_client;  // used by the reporter thread only
   std::unique_ptr<HttpClient> event_client;     // used by the event thread (abortStream: any)
   std::unique_ptr<http::Server> server;
+  std::unique_ptr<Enforcer> enforcer;  // when config.enforce is not "off"
 
   std::atomic<bool> stopping{false};
   std::mutex mu;  // jobs, in_flight, stop_cv
@@ -319,6 +328,7 @@ struct Agent::Impl {
         events->inc();
         last_id = e.id;
         if (auto job = jobForEvent(e.event, e.data, config.node)) enqueue(std::move(*job));
+        if (enforcer && changesPairs(e.event)) enforcer->poke();
       });
       HttpRequest req = request("GET", std::string("/v1/events?types=") + kAgentEventTypes);
       req.headers.push_back({"Accept", "text/event-stream"});
@@ -333,6 +343,7 @@ struct Agent::Impl {
               stream_connected = true;
               stream_reconnects->inc();
               if (sweeper) sweepReserved(**sweeper);
+              if (enforcer) enforcer->poke();  // events may have been missed while away
             }
             return parser.feed(bytes) && !stopping.load();
           },
@@ -350,6 +361,47 @@ struct Agent::Impl {
       if (sleepOrStop(std::chrono::milliseconds(jitter(rng)))) break;
       backoff = std::min(backoff * 2, std::chrono::milliseconds(10'000));
     }
+  }
+
+  // ---- enforcement ----------------------------------------------------------------------------
+
+  // Every binding of this node, page by page (the enforcer thread's own client).
+  Result<std::vector<NodeBinding>> fetchNodeBindings(HttpClient& client) const {
+    std::vector<NodeBinding> all;
+    std::string cursor;
+    do {
+      auto res = client.send(request(
+          "GET", "/v1/bindings?limit=1000&host=" + httpclient::encodeQueryValue(config.node) +
+                     "&cursor=" + httpclient::encodeQueryValue(cursor)));
+      if (!res) return res.status();
+      if (res->status != 200) {
+        return Status::unavailable("GET /v1/bindings: HTTP " + std::to_string(res->status));
+      }
+      auto page = nodeBindingsFromJson(res->body);
+      if (!page) return page.status();
+      for (auto& b : page->bindings) all.push_back(std::move(b));
+      cursor = page->next_cursor;
+    } while (!cursor.empty());
+    return all;
+  }
+
+  std::vector<std::string> enforcedPorts() const {
+    std::vector<std::string> ports;
+    for (const std::string& i : config.interfaces) {
+      for (auto& p : bridgePorts(i)) ports.push_back(std::move(p));
+    }
+    return ports;
+  }
+
+  Status startEnforcer() {
+    if (config.enforce == "off") return Status::ok();
+    auto client = makeClient(std::chrono::milliseconds(10'000));
+    if (!client) return client.status();
+    std::shared_ptr<HttpClient> c = std::move(*client);
+    enforcer = std::make_unique<Enforcer>(
+        config, [this, c] { return fetchNodeBindings(*c); }, [this] { return enforcedPorts(); },
+        *snooper, registry);
+    return enforcer->start();
   }
 
   // ---- heartbeat ------------------------------------------------------------------------------
@@ -440,6 +492,7 @@ Status Agent::start() {
   }
   m.reporter->start();
   m.snooper->start();
+  NL_RETURN_IF_ERROR(m.startEnforcer());
   m.threads.emplace_back([&m] { m.eventLoop(); });
   m.threads.emplace_back([&m] { m.heartbeatLoop(); });
   for (int i = 0; i < m.config.probe_workers; ++i) m.threads.emplace_back([&m] { m.worker(); });
@@ -465,6 +518,7 @@ void Agent::stop() {
   if (m.event_client) m.event_client->abortStream();
   for (auto& t : m.threads) t.join();
   m.threads.clear();
+  if (m.enforcer) m.enforcer->stop();
   if (m.snooper) m.snooper->stop();
   if (m.reporter) m.reporter->stop();
   if (m.server) m.server->stop(std::chrono::milliseconds(500));

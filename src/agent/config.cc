@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "config/yaml_file.h"
+#include "enforce/ruleset.h"
 
 namespace netledger::agent {
 
@@ -35,6 +36,23 @@ Status readTokenFile(const config::Section& f, const std::string& file, std::str
   return Status::ok();
 }
 
+Status finishEnforcement(const AgentConfig& c) {
+  if (auto mode = enforce::parseEnforceMode(c.enforce); !mode) return mode.status();
+  for (const auto& p : c.trusted_ports) {
+    if (!enforce::validPortName(p)) {
+      return bad("trusted_ports", "\"" + p.substr(0, 40) + "\" is not an interface name");
+    }
+  }
+  if (c.enforce_resync < Millis(1000) || c.enforce_resync > Millis(3'600'000)) {
+    return bad("enforce_resync_ms", "must be 1000..3600000");
+  }
+  if (c.enforce_on_stop != "keep" && c.enforce_on_stop != "remove") {
+    return bad("enforce_on_stop",
+               "\"" + c.enforce_on_stop.substr(0, 40) + "\" is not keep or remove");
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 Status loadConfigFile(const std::string& path, AgentConfig& c) {
@@ -42,16 +60,27 @@ Status loadConfigFile(const std::string& path, AgentConfig& c) {
   if (!file) return file.status();
   config::Section& f = *file;
   std::string token_file;
-  NL_RETURN_IF_ERROR(config::firstError(
-      {f.get("server", c.server), f.get("token", c.token), f.get("token_file", token_file),
-       f.get("node", c.node), f.get("interfaces", c.interfaces), f.get("network", c.network),
-       f.get("insecure", c.insecure), f.get("batch_max", c.batch_max),
-       f.get("batch_interval_ms", c.batch_interval), f.get("queue_max", c.queue_max),
-       f.get("probe_mode", c.probe_mode), f.get("probe_workers", c.probe_workers),
-       f.get("announce_count", c.announce_count),
-       f.get("announce_interval_ms", c.announce_interval),
-       f.get("heartbeat_interval_ms", c.heartbeat_interval),
-       f.get("port_refresh_ms", c.port_refresh), f.get("listen", c.listen)}));
+  NL_RETURN_IF_ERROR(config::firstError({f.get("server", c.server),
+                                         f.get("token", c.token),
+                                         f.get("token_file", token_file),
+                                         f.get("node", c.node),
+                                         f.get("interfaces", c.interfaces),
+                                         f.get("network", c.network),
+                                         f.get("insecure", c.insecure),
+                                         f.get("batch_max", c.batch_max),
+                                         f.get("batch_interval_ms", c.batch_interval),
+                                         f.get("queue_max", c.queue_max),
+                                         f.get("probe_mode", c.probe_mode),
+                                         f.get("probe_workers", c.probe_workers),
+                                         f.get("announce_count", c.announce_count),
+                                         f.get("announce_interval_ms", c.announce_interval),
+                                         f.get("heartbeat_interval_ms", c.heartbeat_interval),
+                                         f.get("port_refresh_ms", c.port_refresh),
+                                         f.get("listen", c.listen),
+                                         f.get("enforce", c.enforce),
+                                         f.get("trusted_ports", c.trusted_ports),
+                                         f.get("enforce_resync_ms", c.enforce_resync),
+                                         f.get("enforce_on_stop", c.enforce_on_stop)}));
   if (!token_file.empty()) NL_RETURN_IF_ERROR(readTokenFile(f, token_file, c.token));
   if (f.has("probe")) {
     auto probe = f.section("probe");
@@ -111,7 +140,7 @@ Status finishConfig(AgentConfig& c) {
     return bad("heartbeat_interval_ms", "must be 100..86400000");
   }
   if (c.port_refresh < Millis(100)) return bad("port_refresh_ms", "must be at least 100");
-  return Status::ok();
+  return finishEnforcement(c);
 }
 
 }  // namespace netledger::agent

@@ -57,6 +57,13 @@ struct AgentConfig {
   Millis port_refresh{2000};          // how often bridge ports are re-listed
 
   std::string listen = "127.0.0.1:9471";  // /metrics and /healthz; "" disables
+
+  // Anti-spoofing on the bridges' ports (agent/enforcer.h): "off", "monitor" (count, drop
+  // nothing) or "enforce". Trusted ports (uplinks, the router's port) are not guarded.
+  std::string enforce = "off";
+  std::vector<std::string> trusted_ports;
+  Millis enforce_resync{30'000};         // full reconcile at least this often
+  std::string enforce_on_stop = "keep";  // "keep" the last table or "remove" it
 };
 
 // Reads a YAML file into `config` (keys as in AgentConfig; durations in milliseconds with an

@@ -2,7 +2,7 @@
 
 #include <boost/json.hpp>
 
-#include "common/parse.h"
+#include "agent/binding_json.h"
 
 namespace netledger::agent {
 
@@ -10,33 +10,9 @@ namespace json = boost::json;
 
 namespace {
 
-std::string_view str(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
-}
-
-std::optional<std::uint64_t> idOf(const json::object& o) {
-  auto id = parseUnsigned("id", str(o, "id"));
-  if (!id) return std::nullopt;
-  return *id;
-}
-
-std::optional<std::vector<addr::IpAddress>> addressesOf(const json::object& o) {
-  const json::value* v = o.if_contains("addresses");
-  if (v == nullptr || !v->is_array()) return std::nullopt;
-  std::vector<addr::IpAddress> out;
-  for (const json::value& a : v->get_array()) {
-    if (!a.is_string()) return std::nullopt;
-    auto ip = addr::IpAddress::parse(a.get_string());
-    if (!ip) return std::nullopt;
-    out.push_back(*ip);
-  }
-  return out;
-}
-
 std::optional<Job> scanJob(const json::object& after) {
   ScanJob job;
-  job.id = std::string(str(after, "id"));
+  job.id = std::string(jsonString(after, "id"));
   if (job.id.empty() || job.id.size() > 64) return std::nullopt;
   const json::value* rate = after.if_contains("rate_per_s");
   if (rate != nullptr && rate->is_int64()) {
@@ -48,8 +24,8 @@ std::optional<Job> scanJob(const json::object& after) {
   if (list == nullptr || !list->is_array()) return std::nullopt;
   for (const json::value& item : list->get_array()) {
     if (!item.is_object()) return std::nullopt;
-    auto first = addr::IpAddress::parse(str(item.get_object(), "start"));
-    auto last = addr::IpAddress::parse(str(item.get_object(), "end"));
+    auto first = addr::IpAddress::parse(jsonString(item.get_object(), "start"));
+    auto last = addr::IpAddress::parse(jsonString(item.get_object(), "end"));
     if (!first || !last) return std::nullopt;
     auto range = addr::IpRange::make(*first, *last);
     if (!range) return std::nullopt;
@@ -75,20 +51,20 @@ std::optional<Job> jobForEvent(std::string_view op, std::string_view data,
   if (after_v == nullptr || !after_v->is_object()) return std::nullopt;
   const json::object& after = after_v->get_object();
   if (op == "scan.requested") {
-    if (str(after, "via") != node) return std::nullopt;
+    if (jsonString(after, "via") != node) return std::nullopt;
     return scanJob(after);
   }
-  if (str(after, "host") != node) return std::nullopt;
-  auto id = idOf(after);
-  auto addresses = addressesOf(after);
+  if (jsonString(after, "host") != node) return std::nullopt;
+  auto id = bindingIdOf(after);
+  auto addresses = bindingAddressesOf(after);
   if (!id || !addresses || addresses->empty()) return std::nullopt;
   if (op == "binding.allocate" || op == "binding.reassign") {
-    if (str(after, "state") != "reserved") return std::nullopt;
+    if (jsonString(after, "state") != "reserved") return std::nullopt;
     return ProbeJob{*id, std::move(*addresses)};
   }
   if (op == "binding.migrate" || op == "address.move") {
-    auto mac = addr::Mac::parse(str(after, "mac"));
-    if (!mac || str(after, "state") != "active") return std::nullopt;
+    auto mac = addr::Mac::parse(jsonString(after, "mac"));
+    if (!mac || jsonString(after, "state") != "active") return std::nullopt;
     return AnnounceJob{*id, *mac, std::move(*addresses)};
   }
   return std::nullopt;

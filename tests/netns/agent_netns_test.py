@@ -137,6 +137,14 @@ class Lab:
         run("ip", "netns", "del", NODE_NS, check=False)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
+    def boot(self):
+        """The node namespace, netledgerd in it and the IPv4 pool `vms` on br0's subnet."""
+        self.up()
+        api = self.start_server()
+        api.ok("POST", "/v1/pools", {"name": "vms", "network": "lab", "cidr": "192.0.2.0/24",
+                                     "gateway": "192.0.2.1", "ranges": ["192.0.2.10-192.0.2.40"]})
+        return api
+
     # -- processes --------------------------------------------------------------------------
     def wait_file(self, path, proc, timeout=30):
         t0 = time.monotonic()
@@ -174,7 +182,7 @@ class Lab:
         self.api = Api(f"http://127.0.0.1:{self.wait_file(port_file, p)}")
         return self.api
 
-    def start_agent(self, heartbeat_ms=500):
+    def start_agent(self, heartbeat_ms=500, extra=()):
         """Runs the agent the way its systemd unit does: an unprivileged user holding only
         CAP_NET_RAW and CAP_NET_ADMIN (setpriv), so the scenarios prove those suffice."""
         binary = os.path.join(self.tmp, "netledger-agent")
@@ -195,7 +203,7 @@ class Lab:
                "--interface", "br0", "--network", "lab", "--probe-mode", "fast",
                "--heartbeat-interval-ms", str(heartbeat_ms), "--announce-count", "2",
                "--announce-interval-ms", "100", "--listen", "127.0.0.1:0",
-               "--port-file", port_file, "--log-level", "debug"]
+               "--port-file", port_file, "--log-level", "debug", *extra]
         log = open(os.path.join(self.tmp, "agent.log"), "a")
         p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=self.tmp)
         self.procs["agent"] = p
@@ -244,8 +252,13 @@ def arping(ns, target, count=1, extra=()):
     return run("arping", "-c", count, "-w", 2, *extra, "-I", "eth0", target, ns=ns, check=False)
 
 
-class AgentNetnsTest(unittest.TestCase):
+class LabTest(unittest.TestCase):
+    """Test classes on one Lab: `prepare(lab)` builds it, it is torn down after the last test."""
     lab = None
+
+    @classmethod
+    def prepare(cls, lab):
+        raise NotImplementedError
 
     @classmethod
     def setUpClass(cls):
@@ -253,15 +266,7 @@ class AgentNetnsTest(unittest.TestCase):
             raise unittest.SkipTest("needs root: network namespaces and raw sockets")
         cls.lab = Lab()
         try:
-            cls.lab.up()
-            api = cls.lab.start_server()
-            api.ok("POST", "/v1/pools", {"name": "vms", "network": "lab", "cidr": "192.0.2.0/24",
-                                         "gateway": "192.0.2.1",
-                                         "ranges": ["192.0.2.10-192.0.2.40"]})
-            api.ok("POST", "/v1/pools", {"name": "vms6", "network": "lab",
-                                         "cidr": "2001:db8::/64", "gateway": "2001:db8::1",
-                                         "ranges": ["2001:db8::10-2001:db8::40"]})
-            cls.lab.start_agent()
+            cls.prepare(cls.lab)
         except BaseException:
             cls.lab.down()
             raise
@@ -273,7 +278,17 @@ class AgentNetnsTest(unittest.TestCase):
 
     def setUp(self):
         self.api = self.lab.api
-        self.assertIsNone(self.lab.procs["agent"].poll(), "the agent died")
+        self.assertIsNone(self.lab.procs["agent"].poll(), "the agent died:\n" + self.lab.logs())
+
+
+class AgentNetnsTest(LabTest):
+    @classmethod
+    def prepare(cls, lab):
+        api = lab.boot()
+        api.ok("POST", "/v1/pools", {"name": "vms6", "network": "lab", "cidr": "2001:db8::/64",
+                                     "gateway": "2001:db8::1",
+                                     "ranges": ["2001:db8::10-2001:db8::40"]})
+        lab.start_agent()
 
     # a ----------------------------------------------------------------------------------------
     def test_a_duplicate_ip_within_one_second(self):

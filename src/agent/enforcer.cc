@@ -1,0 +1,262 @@
+#include "agent/enforcer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include <spdlog/spdlog.h>
+#include <boost/json.hpp>
+
+#include "agent/binding_json.h"
+#include "enforce/nftables.h"
+#include "wire/frames.h"
+
+namespace netledger::agent {
+
+namespace json = boost::json;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+// A binding whose pairs may speak: reserved (offered, probing) or active, with a MAC.
+std::optional<NodeBinding> nodeBindingOf(const json::object& item) {
+  const std::string_view state = jsonString(item, "state");
+  if (state != "active" && state != "reserved") return std::nullopt;
+  auto id = bindingIdOf(item);
+  auto mac = addr::Mac::parse(jsonString(item, "mac"));
+  auto addresses = bindingAddressesOf(item);
+  if (!id || !mac || !addresses) return std::nullopt;
+  NodeBinding b{*id, *mac, std::move(*addresses), {}};
+  if (const auto* labels = item.if_contains("labels"); labels && labels->is_object()) {
+    b.port = std::string(jsonString(labels->get_object(), "port"));
+  }
+  return b;
+}
+
+}  // namespace
+
+Result<NodeBindingPage> nodeBindingsFromJson(std::string_view body) {
+  json::error_code ec;
+  json::value v = json::parse(body, ec);
+  const json::value* items = !ec && v.is_object() ? v.get_object().if_contains("items") : nullptr;
+  if (items == nullptr || !items->is_array()) {
+    return Status::invalidArgument("bindings: not a page of bindings (no items array)");
+  }
+  NodeBindingPage page;
+  for (const json::value& item : items->get_array()) {
+    if (!item.is_object()) continue;
+    if (auto b = nodeBindingOf(item.get_object())) page.bindings.push_back(std::move(*b));
+  }
+  page.next_cursor = std::string(jsonString(v.get_object(), "next_cursor"));
+  return page;
+}
+
+// ---- PortLearner ------------------------------------------------------------------------------
+
+void PortLearner::onFrame(const wire::Frame& frame, const std::string& port) {
+  bool fresh = false;
+  {
+    std::lock_guard lock(mu_);
+    fresh = ports_.try_emplace(frame.eth_src, port).second;  // sticky: the first port keeps it
+  }
+  if (fresh && learned_) learned_(frame.eth_src);
+}
+
+std::optional<std::string> PortLearner::portOf(addr::Mac mac) const {
+  std::lock_guard lock(mu_);
+  auto it = ports_.find(mac);
+  if (it == ports_.end()) return std::nullopt;
+  return it->second;
+}
+
+void PortLearner::retain(const std::vector<addr::Mac>& keep,
+                         const std::vector<std::string>& ports) {
+  const std::set<addr::Mac> macs(keep.begin(), keep.end());
+  const std::set<std::string> alive(ports.begin(), ports.end());
+  std::lock_guard lock(mu_);
+  std::erase_if(ports_,
+                [&](const auto& kv) { return !macs.count(kv.first) || !alive.count(kv.second); });
+}
+
+// ---- the spec ---------------------------------------------------------------------------------
+
+enforce::RulesetSpec specFor(enforce::EnforceMode mode, const std::vector<std::string>& ports,
+                             const std::vector<std::string>& trusted,
+                             const std::vector<NodeBinding>& bindings, const PortLearner& learned) {
+  enforce::RulesetSpec spec{.mode = mode, .guarded_ports = {}, .bindings = {}};
+  const std::set<std::string> trust(trusted.begin(), trusted.end());
+  std::set<std::string> guarded;
+  for (const std::string& p : ports) {
+    if (!trust.count(p) && enforce::validPortName(p)) guarded.insert(p);
+  }
+  spec.guarded_ports.assign(guarded.begin(), guarded.end());
+  for (const NodeBinding& b : bindings) {
+    std::string port = !b.port.empty() ? b.port : learned.portOf(b.mac).value_or("");
+    if (!guarded.count(port)) continue;  // not behind a guarded port of this node (yet)
+    spec.bindings.push_back({port, b.mac, b.addresses});
+  }
+  return spec;
+}
+
+// ---- Enforcer ---------------------------------------------------------------------------------
+
+Enforcer::Enforcer(const AgentConfig& config, FetchBindings fetch, ListPorts ports, LinkLayer& link,
+                   metrics::Registry& registry)
+    : config_(config), fetch_(std::move(fetch)), ports_(std::move(ports)), link_(link) {
+  registerMetrics(registry);
+}
+
+Enforcer::~Enforcer() { stop(); }
+
+void Enforcer::registerMetrics(metrics::Registry& r) {
+  auto& applies = r.counter("netledger_agent_enforce_applies_total",
+                            "Anti-spoofing table replacements, by result.", {"result"});
+  applies_ok_ = &applies.labels({"ok"});
+  applies_failed_ = &applies.labels({"failed"});
+  fetches_failed_ = &r.counter("netledger_agent_enforce_fetch_failures_total",
+                               "Reconciles that could not read the node's bindings.")
+                         .get();
+  apply_seconds_ =
+      &r.histogram("netledger_agent_enforce_apply_seconds", "Time to render and load the table.",
+                   {}, {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2})
+           .get();
+  r.gaugeCallback("netledger_agent_enforce_pairs", "Bindings whose pairs the table allows.",
+                  [this] { return static_cast<double>(bound_pairs_.load()); });
+  r.gaugeCallback("netledger_agent_enforce_last_apply_ok",
+                  "1 when the last table replacement succeeded (else the previous table holds).",
+                  [this] { return last_apply_ok_.load() ? 1.0 : 0.0; });
+  for (std::size_t i = 0; i < enforce::kDropClasses.size(); ++i) {
+    r.counterCallback(
+        "netledger_agent_enforce_dropped_total",
+        "Frames refused by the anti-spoofing table (monitor mode: counted, not dropped).",
+        [this, i] { return static_cast<double>(drops_[i].load()); },
+        {{"class", std::string(enforce::dropClassName(enforce::kDropClasses[i]))}});
+  }
+}
+
+Status Enforcer::start() {
+  auto nft = enforce::Nftables::open();
+  if (!nft) return nft.status();
+  nft_ = std::move(*nft);
+  link_.addWatcher(&learner_);
+  thread_ = std::thread([this] { run(); });
+  return Status::ok();
+}
+
+void Enforcer::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (!thread_.joinable()) return;
+  thread_.join();
+  link_.removeWatcher(&learner_);
+  if (config_.enforce_on_stop == "remove" && nft_) {
+    if (Status s = nft_->run(enforce::renderRemoval()); !s.isOk()) {
+      spdlog::warn("enforce: removing the table: {}", s.message());
+    }
+  }
+}
+
+// Only a MAC the table waits for costs a re-render: a station spraying random MACs does not
+// make the agent ask the server for anything.
+void Enforcer::onLearned(addr::Mac mac) {
+  {
+    std::lock_guard lock(mu_);
+    if (!unplaced_.count(mac)) return;
+    relearned_ = true;
+  }
+  cv_.notify_all();
+}
+
+void Enforcer::poke() {
+  {
+    std::lock_guard lock(mu_);
+    poked_ = true;
+  }
+  cv_.notify_all();
+}
+
+// Reconciles when poked or every enforce_resync; reads the drop counters every second.
+void Enforcer::run() {
+  auto next_resync = SteadyClock::now();
+  for (;;) {
+    bool due = false, relearned = false;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, std::chrono::seconds(1),
+                   [&] { return stopping_ || poked_ || relearned_; });
+      if (stopping_) return;
+      due = poked_ || SteadyClock::now() >= next_resync;
+      relearned = relearned_;
+      poked_ = relearned_ = false;
+    }
+    if (due) {
+      reconcile();
+      next_resync = SteadyClock::now() + config_.enforce_resync;
+    } else if (relearned) {
+      apply();
+    }
+    readDrops();
+  }
+}
+
+void Enforcer::readDrops() {
+  auto counts = nft_->dropCounts();
+  if (!counts) return;
+  for (std::size_t i = 0; i < enforce::kDropClasses.size(); ++i) {
+    auto it = counts->find(std::string(enforce::dropClassName(enforce::kDropClasses[i])));
+    // The kernel's counters restart with each table; ours only grow.
+    std::uint64_t now = it == counts->end() ? 0 : it->second;
+    std::uint64_t seen = table_drops_[i];
+    if (now > seen) drops_[i] += now - seen;
+    table_drops_[i] = now;
+  }
+}
+
+void Enforcer::reconcile() {
+  auto bindings = fetch_();
+  if (!bindings) {
+    fetches_failed_->inc();
+    spdlog::warn("enforce: reading this node's bindings: {}", bindings.status().message());
+    return;
+  }
+  bindings_ = std::move(*bindings);
+  apply();
+}
+
+void Enforcer::apply() {
+  const auto t0 = SteadyClock::now();
+  const std::vector<std::string> ports = ports_();
+  std::vector<addr::Mac> macs;
+  for (const NodeBinding& b : bindings_) macs.push_back(b.mac);
+  learner_.retain(macs, ports);
+  const auto mode = enforce::parseEnforceMode(config_.enforce).value();
+  enforce::RulesetSpec spec = specFor(mode, ports, config_.trusted_ports, bindings_, learner_);
+  {
+    std::set<addr::Mac> unplaced(macs.begin(), macs.end());
+    for (const auto& placed : spec.bindings) unplaced.erase(placed.mac);
+    std::lock_guard lock(mu_);
+    unplaced_ = std::move(unplaced);
+  }
+  auto script = enforce::renderRuleset(spec);
+  if (!script || *script == applied_) return;  // nothing changed: the kernel keeps its counters
+  if (Status s = nft_->run(*script); !s.isOk()) {
+    applies_failed_->inc();
+    last_apply_ok_ = false;
+    spdlog::error("enforce: table not replaced (the previous one holds): {}", s.message());
+    return;
+  }
+  applied_ = std::move(*script);
+  table_drops_.fill(0);
+  applies_ok_->inc();
+  last_apply_ok_ = true;
+  bound_pairs_ = spec.bindings.size();
+  apply_seconds_->observe(std::chrono::duration<double>(SteadyClock::now() - t0).count());
+  spdlog::info("enforce: {} table: {} guarded ports, {} bindings", config_.enforce,
+               spec.guarded_ports.size(), spec.bindings.size());
+}
+
+}  // namespace netledger::agent

@@ -1,0 +1,139 @@
+#pragma once
+// The node's anti-spoofing table kept in step with the ledger (see enforce/ruleset.h for what
+// the table lets through).
+//
+//   event stream (binding.*, address.move) --poke()--> Enforcer thread
+//       GET /v1/bindings?host=<node> (every page) -> which port each binding is behind
+//       -> renderRuleset -> one nftables transaction, only when the table would change
+//
+// A full reconcile also runs every `enforce_resync` and after the stream reconnects, so a
+// missed event costs at most that long. Which port a binding is behind: its `port` label when
+// the allocator knew it (a tap or veth name), else the bridge port its MAC was first heard on
+// (PortLearner: sticky, like a switch's port security; forgotten when the binding leaves the
+// node or the port disappears). A script the kernel refuses changes nothing: the last good table
+// stays, and the failure is counted and logged.
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "addr/ip_address.h"
+#include "addr/mac.h"
+#include "agent/config.h"
+#include "agent/link_layer.h"
+#include "common/status.h"
+#include "enforce/ruleset.h"
+#include "metrics/registry.h"
+
+namespace netledger::enforce {
+class Nftables;
+}
+
+namespace netledger::agent {
+
+// A binding of this node as the table needs it.
+struct NodeBinding {
+  std::uint64_t id = 0;
+  addr::Mac mac;
+  std::vector<addr::IpAddress> addresses;
+  std::string port;  // the `port` label ("" when not given)
+};
+
+// One page of GET /v1/bindings: the reserved and active bindings with a MAC (others have no
+// pair to allow), and the next cursor ("" on the last page). invalid_argument for a body that is
+// not such a page.
+struct NodeBindingPage {
+  std::vector<NodeBinding> bindings;
+  std::string next_cursor;
+};
+Result<NodeBindingPage> nodeBindingsFromJson(std::string_view body);
+
+// Remembers the bridge port each MAC was first heard on (ARP/NDP frames from the snooper).
+class PortLearner final : public FrameWatcher {
+ public:
+  // `learned` is told of each MAC heard for the first time (on the snooper's thread).
+  explicit PortLearner(std::function<void(addr::Mac)> learned = {})
+      : learned_(std::move(learned)) {}
+  void onFrame(const wire::Frame& frame, const std::string& port) override;
+  std::optional<std::string> portOf(addr::Mac mac) const;
+  // Keeps only the MACs in `keep` whose port is still in `ports` (the rest are re-learned).
+  void retain(const std::vector<addr::Mac>& keep, const std::vector<std::string>& ports);
+
+ private:
+  std::function<void(addr::Mac)> learned_;
+  mutable std::mutex mu_;
+  std::map<addr::Mac, std::string> ports_;
+};
+
+// The table a set of bindings asks for: guarded = every port not trusted; each binding behind
+// its label's port, else its learned port, else left out (nothing it sends passes until then).
+enforce::RulesetSpec specFor(enforce::EnforceMode mode, const std::vector<std::string>& ports,
+                             const std::vector<std::string>& trusted,
+                             const std::vector<NodeBinding>& bindings, const PortLearner& learned);
+
+class Enforcer {
+ public:
+  // All of this node's bindings (every page), or why not.
+  using FetchBindings = std::function<Result<std::vector<NodeBinding>>()>;
+  // The bridge ports now (re-read each reconcile).
+  using ListPorts = std::function<std::vector<std::string>()>;
+
+  Enforcer(const AgentConfig& config, FetchBindings fetch, ListPorts ports, LinkLayer& link,
+           metrics::Registry& registry);
+  ~Enforcer();  // stop()
+
+  // unavailable when libnftables cannot be used (then the agent does not start).
+  Status start();
+  // Stops the thread; removes the table when `enforce_on_stop` is "remove". Idempotent.
+  void stop();
+  // Something on the ledger changed: reconcile now.
+  void poke();
+
+ private:
+  void run();
+  void reconcile();  // fetch the node's bindings, then apply()
+  void apply();      // render bindings_ with the ports known now; load it if it changed
+  void readDrops();
+  void onLearned(addr::Mac mac);
+  void registerMetrics(metrics::Registry& registry);
+
+  const AgentConfig& config_;
+  FetchBindings fetch_;
+  ListPorts ports_;
+  LinkLayer& link_;
+  PortLearner learner_{[this](addr::Mac mac) { onLearned(mac); }};
+  std::unique_ptr<enforce::Nftables> nft_;
+  std::string applied_;                // the script in force ("" before the first)
+  std::vector<NodeBinding> bindings_;  // as last fetched (the enforcer thread's)
+
+  std::mutex mu_;  // the fields below
+  std::condition_variable cv_;
+  bool poked_ = true;       // fetch and apply
+  bool relearned_ = false;  // a MAC of unplaced_ was heard: apply again, no fetch
+  bool stopping_ = false;
+  std::set<addr::Mac> unplaced_;  // bindings' MACs with no port yet
+  std::thread thread_;
+
+  metrics::Counter* applies_ok_ = nullptr;
+  metrics::Counter* applies_failed_ = nullptr;
+  metrics::Counter* fetches_failed_ = nullptr;
+  metrics::Histogram* apply_seconds_ = nullptr;
+  std::atomic<std::uint64_t> bound_pairs_{0};
+  std::atomic<bool> last_apply_ok_{true};
+  // Drops by DropClass: ours only grow; the table's restart at 0 with each replacement.
+  std::array<std::atomic<std::uint64_t>, enforce::kDropClasses.size()> drops_{};
+  std::array<std::uint64_t, enforce::kDropClasses.size()> table_drops_{};
+};
+
+}  // namespace netledger::agent

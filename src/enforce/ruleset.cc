@@ -1,0 +1,197 @@
+#include "enforce/ruleset.h"
+
+#include <set>
+
+#include "common/enum_names.h"
+
+namespace netledger::enforce {
+namespace {
+
+constexpr detail::Names<EnforceMode, 3> kModeNames{{
+    {EnforceMode::kOff, "off"},
+    {EnforceMode::kMonitor, "monitor"},
+    {EnforceMode::kEnforce, "enforce"},
+}};
+
+constexpr detail::Names<DropClass, 7> kDropClassNames{{
+    {DropClass::kMacSpoof, "mac_spoof"},
+    {DropClass::kArpSpoof, "arp_spoof"},
+    {DropClass::kIpv4Spoof, "ipv4_spoof"},
+    {DropClass::kIpv6Spoof, "ipv6_spoof"},
+    {DropClass::kNdSpoof, "nd_spoof"},
+    {DropClass::kRogueDhcp, "rogue_dhcp"},
+    {DropClass::kRogueRa, "rogue_ra"},
+}};
+
+std::string quoted(std::string_view port) { return "\"" + std::string(port) + "\""; }
+
+// An IPv6 address as the 128-bit integer the NA target's raw payload match compares with.
+std::string asInteger(const addr::Ipv6& v6) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s = "0x";
+  for (std::uint8_t b : v6.toBytes()) {
+    s += kHex[b >> 4];
+    s += kHex[b & 0xf];
+  }
+  return s;
+}
+
+// The elements of the four sets, each element once.
+struct Elements {
+  std::set<std::string> port_macs, v4_pairs, v6_pairs, nd_targets;
+};
+
+Elements elementsOf(const std::vector<PortBinding>& bindings) {
+  Elements e;
+  for (const PortBinding& b : bindings) {
+    const std::string port_mac = quoted(b.port) + " . " + b.mac.toString();
+    e.port_macs.insert(port_mac);
+    for (const addr::IpAddress& ip : b.addresses) {
+      if (ip.isV4()) {
+        e.v4_pairs.insert(port_mac + " . " + ip.toString());
+      } else {
+        e.v6_pairs.insert(port_mac + " . " + ip.toString());
+        e.nd_targets.insert(port_mac + " . " + asInteger(ip.v6()));
+      }
+    }
+  }
+  return e;
+}
+
+void appendSet(std::string& out, std::string_view name, std::string_view type,
+               const std::set<std::string>& elements) {
+  out += "  set " + std::string(name) + " {\n    " + std::string(type) + ";\n";
+  if (!elements.empty()) {
+    out += "    elements = {";
+    const char* sep = " ";
+    for (const std::string& e : elements) {
+      out += sep + e;
+      sep = ",\n      ";
+    }
+    out += " }\n";
+  }
+  out += "  }\n";
+}
+
+std::string verdictFor(EnforceMode mode, DropClass c) {
+  return "counter name \"" + std::string(dropClassName(c)) + "\" " +
+         (mode == EnforceMode::kEnforce ? "drop" : "accept");
+}
+
+void appendSets(std::string& out, const RulesetSpec& spec) {
+  out += "  set guarded_ports {\n    type ifname;\n";
+  if (!spec.guarded_ports.empty()) {
+    out += "    elements = {";
+    const char* sep = " ";
+    for (const std::string& p :
+         std::set<std::string>(spec.guarded_ports.begin(), spec.guarded_ports.end())) {
+      out += sep + quoted(p);
+      sep = ", ";
+    }
+    out += " }\n";
+  }
+  out += "  }\n";
+  Elements e = elementsOf(spec.bindings);
+  appendSet(out, "port_macs", "type ifname . ether_addr", e.port_macs);
+  appendSet(out, "v4_pairs", "type ifname . ether_addr . ipv4_addr", e.v4_pairs);
+  appendSet(out, "v6_pairs", "type ifname . ether_addr . ipv6_addr", e.v6_pairs);
+  // nft 1.0.6 has no `icmpv6 taddr`: the target is the ICMPv6 body's bits 64..191.
+  appendSet(out, "nd_targets", "typeof iifname . ether saddr . @th,64,128", e.nd_targets);
+  for (DropClass c : kDropClasses) out += "  counter " + std::string(dropClassName(c)) + " {}\n";
+}
+
+// Order matters: the exceptions for stations without an address yet come before the checks
+// they would fail, and each check after the one that makes its set lookup meaningful.
+void appendChains(std::string& out, EnforceMode mode) {
+  auto v = [mode](DropClass c) { return verdictFor(mode, c); };
+  out +=
+      "  chain guard {\n"
+      "    type filter hook prerouting priority -300; policy accept;\n"
+      "    iifname != @guarded_ports accept\n"
+      "    ether type ip ip saddr 0.0.0.0 udp sport 68 udp dport 67 accept\n"
+      "    iifname . ether saddr != @port_macs " +
+      v(DropClass::kMacSpoof) +
+      "\n"
+      "    udp sport { 67, 547 } " +
+      v(DropClass::kRogueDhcp) +
+      "\n"
+      "    icmpv6 type nd-router-advert " +
+      v(DropClass::kRogueRa) +
+      "\n"
+      "    ether type arp jump arp_guard\n"
+      "    ether type ip iifname . ether saddr . ip saddr != @v4_pairs " +
+      v(DropClass::kIpv4Spoof) +
+      "\n"
+      "    icmpv6 type nd-neighbor-advert @th,64,16 != 0xfe80"
+      " iifname . ether saddr . @th,64,128 != @nd_targets " +
+      v(DropClass::kNdSpoof) +
+      "\n"
+      "    ether type ip6 ip6 saddr { ::, fe80::/10 } accept\n"
+      "    ether type ip6 iifname . ether saddr . ip6 saddr != @v6_pairs " +
+      v(DropClass::kIpv6Spoof) +
+      "\n"
+      "  }\n"
+      "  chain arp_guard {\n"
+      "    iifname . arp saddr ether != @port_macs " +
+      v(DropClass::kArpSpoof) +
+      "\n"
+      "    arp saddr ip 0.0.0.0 accept\n"
+      "    iifname . arp saddr ether . arp saddr ip != @v4_pairs " +
+      v(DropClass::kArpSpoof) +
+      "\n"
+      "  }\n";
+}
+
+Status checkPorts(const RulesetSpec& spec) {
+  std::set<std::string> guarded;
+  for (const std::string& p : spec.guarded_ports) {
+    if (!validPortName(p))
+      return Status::invalidArgument("guarded port \"" + p + "\": not an interface name");
+    guarded.insert(p);
+  }
+  for (const PortBinding& b : spec.bindings) {
+    if (!guarded.count(b.port)) {
+      return Status::invalidArgument("binding " + b.mac.toString() + ": port \"" + b.port +
+                                     "\" is not a guarded port");
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+std::string_view enforceModeName(EnforceMode mode) { return detail::nameOf(kModeNames, mode); }
+
+Result<EnforceMode> parseEnforceMode(std::string_view text) {
+  return detail::parseOf(kModeNames, text, "enforce");
+}
+
+std::string_view dropClassName(DropClass c) { return detail::nameOf(kDropClassNames, c); }
+
+bool validPortName(std::string_view name) {
+  if (name.empty() || name.size() > 15) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string renderRemoval() {
+  const std::string t = "table bridge " + std::string(kTableName);
+  return "add " + t + "\ndelete " + t + "\n";
+}
+
+Result<std::string> renderRuleset(const RulesetSpec& spec) {
+  NL_RETURN_IF_ERROR(checkPorts(spec));
+  std::string out = renderRemoval();
+  if (spec.mode == EnforceMode::kOff) return out;
+  out += "table bridge " + std::string(kTableName) + " {\n";
+  appendSets(out, spec);
+  appendChains(out, spec.mode);
+  out += "}\n";
+  return out;
+}
+
+}  // namespace netledger::enforce

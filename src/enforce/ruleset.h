@@ -1,0 +1,88 @@
+#pragma once
+// The node's anti-spoofing rules as one nftables table (`table bridge netledger`), rendered from
+// what the ledger says is behind each bridge port. No I/O: `enforce/nftables.h` applies the
+// script; the agent decides what goes into a RulesetSpec.
+//
+// What a frame entering the bridge from a guarded port may carry (everything else is counted
+// under its DropClass and dropped, or only counted in monitor mode):
+//   - source MAC: a MAC of a binding behind that port (DHCP client requests from 0.0.0.0 are the
+//     one exception: a new station has no binding yet);
+//   - ARP: sender MAC and sender IP a pair of a binding behind the port (RFC 5227 probes, sender
+//     IP 0.0.0.0, pass the MAC check only);
+//   - IPv4 / IPv6 source: an address of the binding whose MAC sent it (IPv6 link-local and the
+//     unspecified address of DAD pass the MAC check only);
+//   - NDP neighbour advertisements: a target the sending binding holds (link-local targets pass);
+//   - never a DHCP server reply (UDP 67 -> 68, DHCPv6 547) nor a router advertisement: those come
+//     only from trusted ports (uplinks, the router's own port), which are not guarded at all.
+//
+// The script replaces the whole table in one transaction (add, delete, define), so the kernel
+// holds either the old rules or the new ones, and nothing outside the table is touched.
+//
+//   RulesetSpec spec{.mode = EnforceMode::kEnforce, .guarded_ports = {"vm1p", "vm2p"}};
+//   spec.bindings.push_back({"vm1p", mac, {ip}});
+//   auto script = renderRuleset(spec);  // Result<std::string>: bad port names are refused
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "addr/ip_address.h"
+#include "addr/mac.h"
+#include "common/status.h"
+
+namespace netledger::enforce {
+
+// The table's name in the bridge family; nothing else is ever written.
+inline constexpr std::string_view kTableName = "netledger";
+
+// off: no table (renderRuleset removes it); monitor: count every violation, drop nothing;
+// enforce: count and drop.
+enum class EnforceMode : std::uint8_t { kOff, kMonitor, kEnforce };
+std::string_view enforceModeName(EnforceMode mode);
+// "off" | "monitor" | "enforce"; invalid_argument naming the value otherwise.
+Result<EnforceMode> parseEnforceMode(std::string_view text);
+
+// What was refused, one named nftables counter each (their names are these strings).
+enum class DropClass : std::uint8_t {
+  kMacSpoof,   // a source MAC that no binding behind the port holds
+  kArpSpoof,   // ARP sender MAC/IP not a pair of a binding behind the port
+  kIpv4Spoof,  // IPv4 source not an address of the sending binding
+  kIpv6Spoof,  // IPv6 source (not link-local) not an address of the sending binding
+  kNdSpoof,    // a neighbour advertisement for a target the sender does not hold
+  kRogueDhcp,  // a DHCP (v4 or v6) server reply from a port that is not trusted
+  kRogueRa,    // a router advertisement from a port that is not trusted
+};
+inline constexpr std::array<DropClass, 7> kDropClasses = {
+    DropClass::kMacSpoof, DropClass::kArpSpoof,  DropClass::kIpv4Spoof, DropClass::kIpv6Spoof,
+    DropClass::kNdSpoof,  DropClass::kRogueDhcp, DropClass::kRogueRa};
+std::string_view dropClassName(DropClass c);
+
+// One binding's pair behind one port: its MAC and the addresses it holds.
+struct PortBinding {
+  std::string port;
+  addr::Mac mac;
+  std::vector<addr::IpAddress> addresses;
+};
+
+struct RulesetSpec {
+  EnforceMode mode = EnforceMode::kEnforce;
+  // Every bridge port that is not trusted. A guarded port with no binding sends nothing but DHCP
+  // client requests.
+  std::vector<std::string> guarded_ports;
+  std::vector<PortBinding> bindings;
+};
+
+// An interface name the kernel accepts (1..15 bytes; letters, digits, '-', '_', '.', '@' not
+// allowed), so no name can change the script's meaning.
+bool validPortName(std::string_view name);
+
+// The script for `spec`: replaces the table (mode off: removes it, if present). invalid_argument
+// naming the port for a bad port name, or for a binding behind a port that is not guarded.
+Result<std::string> renderRuleset(const RulesetSpec& spec);
+
+// Removes the table if present, touching nothing else.
+std::string renderRemoval();
+
+}  // namespace netledger::enforce

@@ -1,0 +1,98 @@
+// What the enforcer decides before nftables sees it: which bindings a page holds, which port
+// each is behind, what a learned port is worth. The table itself is judged on a real kernel in
+// tests/enforce/nftables_test.cc and by tests/netns/enforce_netns_test.py.
+#include "agent/enforcer.h"
+
+#include <gtest/gtest.h>
+
+#include "addr/addr_test_util.h"
+#include "wire/frames.h"
+
+namespace netledger::agent {
+namespace {
+
+using addr::testing_util::ip;
+using addr::testing_util::mac;
+using enforce::EnforceMode;
+
+const char* kPage = R"({"items":[
+  {"id":"1","state":"active","mac":"02:00:00:00:00:01","addresses":["192.0.2.1","2001:db8::1"],
+   "labels":{"port":"tap1"}},
+  {"id":"2","state":"reserved","mac":"02:00:00:00:00:02","addresses":["192.0.2.2"],"labels":{}},
+  {"id":"3","state":"released","mac":"02:00:00:00:00:03","addresses":["192.0.2.3"]},
+  {"id":"4","state":"active","mac":null,"addresses":["192.0.2.4"]},
+  {"id":"5","state":"active","mac":"02:00:00:00:00:05","addresses":["not-an-ip"]},
+  "garbage"],
+  "next_cursor":"c2"})";
+
+TEST(NodeBindingsTest, APageKeepsTheBindingsThatHavePairs) {
+  auto page = nodeBindingsFromJson(kPage);
+  ASSERT_TRUE(page.isOk()) << page.status().message();
+  ASSERT_EQ(page->bindings.size(), 2u);  // released, MAC-less and malformed ones are left out
+  EXPECT_EQ(page->bindings[0].id, 1u);
+  EXPECT_EQ(page->bindings[0].port, "tap1");
+  EXPECT_EQ(page->bindings[0].addresses.size(), 2u);
+  EXPECT_EQ(page->bindings[1].id, 2u);
+  EXPECT_EQ(page->bindings[1].port, "");
+  EXPECT_EQ(page->next_cursor, "c2");
+  auto last = nodeBindingsFromJson(R"({"items":[],"next_cursor":null})");
+  ASSERT_TRUE(last.isOk());
+  EXPECT_EQ(last->next_cursor, "");
+}
+
+TEST(NodeBindingsTest, NotAPageIsAnError) {
+  for (const char* bad : {"", "{", "[]", "{\"items\":{}}", "null", "{\"next_cursor\":\"x\"}"}) {
+    auto r = nodeBindingsFromJson(bad);
+    ASSERT_FALSE(r.isOk()) << bad;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+}
+
+wire::Frame frameFrom(addr::Mac src) {
+  wire::Frame f;
+  f.eth_src = src;
+  return f;
+}
+
+TEST(PortLearnerTest, TheFirstPortHeardKeepsTheMacUntilForgotten) {
+  std::vector<addr::Mac> told;
+  PortLearner learner([&](addr::Mac m) { told.push_back(m); });
+  learner.onFrame(frameFrom(mac("02:00:00:00:00:02")), "veth2");
+  learner.onFrame(frameFrom(mac("02:00:00:00:00:02")), "veth9");  // a spoofer, later: ignored
+  EXPECT_EQ(learner.portOf(mac("02:00:00:00:00:02")), "veth2");
+  EXPECT_EQ(told.size(), 1u);
+  EXPECT_FALSE(learner.portOf(mac("02:00:00:00:00:03")).has_value());
+  learner.retain({mac("02:00:00:00:00:02")}, {"veth1"});  // veth2 is gone
+  EXPECT_FALSE(learner.portOf(mac("02:00:00:00:00:02")).has_value());
+  learner.onFrame(frameFrom(mac("02:00:00:00:00:02")), "veth9");
+  EXPECT_EQ(learner.portOf(mac("02:00:00:00:00:02")), "veth9");
+  learner.retain({}, {"veth9"});  // the binding left the node
+  EXPECT_FALSE(learner.portOf(mac("02:00:00:00:00:02")).has_value());
+}
+
+TEST(SpecForTest, LabelsWinLearnedPortsFillInTrustedPortsAreNotGuarded) {
+  auto page = nodeBindingsFromJson(kPage).value();
+  PortLearner learned;
+  learned.onFrame(frameFrom(mac("02:00:00:00:00:02")), "tap2");
+  learned.onFrame(frameFrom(mac("02:00:00:00:00:01")), "tap2");  // the label says tap1
+  auto spec = specFor(EnforceMode::kEnforce, {"tap1", "tap2", "uplink", "bad name"}, {"uplink"},
+                      page.bindings, learned);
+  EXPECT_EQ(spec.guarded_ports, (std::vector<std::string>{"tap1", "tap2"}));
+  ASSERT_EQ(spec.bindings.size(), 2u);
+  EXPECT_EQ(spec.bindings[0].port, "tap1");
+  EXPECT_EQ(spec.bindings[1].port, "tap2");
+  EXPECT_EQ(spec.bindings[1].addresses, std::vector<addr::IpAddress>{ip("192.0.2.2")});
+  EXPECT_TRUE(enforce::renderRuleset(spec).isOk());
+}
+
+TEST(SpecForTest, ABindingWithNoKnownPortOrBehindATrustedOneIsLeftOut) {
+  auto page = nodeBindingsFromJson(kPage).value();
+  PortLearner nothing;
+  auto spec = specFor(EnforceMode::kMonitor, {"tap1", "tap2"}, {"tap1"}, page.bindings, nothing);
+  EXPECT_EQ(spec.guarded_ports, std::vector<std::string>{"tap2"});
+  EXPECT_TRUE(spec.bindings.empty());  // 1 is behind a trusted port, 2 was never heard
+  EXPECT_EQ(spec.mode, EnforceMode::kMonitor);
+}
+
+}  // namespace
+}  // namespace netledger::agent

@@ -1,0 +1,224 @@
+// The rendered table on a real kernel: each test moves this process into a network namespace of
+// its own (unshare, so nothing outside it is touched, and it vanishes with the process), builds a
+// bridge with three veth ports there, loads the table through libnftables and sends real frames
+// into the ports: what must pass reaches the other port, what must not is dropped and counted.
+// Needs root (CAP_NET_ADMIN); ctest runs each test in its own process.
+#include "enforce/nftables.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "addr/addr_test_util.h"
+#include "enforce/ruleset.h"
+#include "wire/frames.h"
+
+namespace netledger::enforce {
+namespace {
+
+using addr::testing_util::ip;
+using addr::testing_util::mac;
+using Bytes = std::vector<std::uint8_t>;
+
+const addr::Mac kMac1 = mac("02:00:00:00:00:01");
+const addr::Mac kMac2 = mac("02:00:00:00:00:02");
+const addr::Mac kMac3 = mac("02:00:00:00:00:03");
+const addr::Mac kNewStation = mac("02:00:00:00:00:09");
+
+Bytes toBytes(const wire::FrameBytes& f) { return Bytes(f.bytes().begin(), f.bytes().end()); }
+
+// Ethernet (broadcast) + IPv4 + UDP with a valid header checksum and a marker payload.
+Bytes udpFrame(addr::Mac src_mac, addr::Ipv4 src, std::uint16_t sport, std::uint16_t dport) {
+  Bytes f(14 + 20 + 8 + 8, 0);
+  std::memset(f.data(), 0xff, 6);
+  for (int i = 0; i < 6; ++i) f[6 + i] = static_cast<std::uint8_t>(src_mac.value() >> (40 - 8 * i));
+  f[12] = 0x08;
+  std::uint8_t* iph = f.data() + 14;
+  iph[0] = 0x45;
+  iph[3] = 36;  // total length: 20 + 8 + 8
+  iph[8] = 64;
+  iph[9] = 17;
+  std::uint32_t s = src.value();
+  for (int i = 0; i < 4; ++i) iph[12 + i] = static_cast<std::uint8_t>(s >> (24 - 8 * i));
+  std::memset(iph + 16, 0xff, 4);
+  std::uint32_t sum = 0;
+  for (int i = 0; i < 20; i += 2) sum += (iph[i] << 8) | iph[i + 1];
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  iph[10] = static_cast<std::uint8_t>(~sum >> 8);
+  iph[11] = static_cast<std::uint8_t>(~sum);
+  std::uint8_t* udp = iph + 20;
+  udp[0] = sport >> 8, udp[1] = sport & 0xff, udp[2] = dport >> 8, udp[3] = dport & 0xff;
+  udp[5] = 16;
+  std::memcpy(udp + 8, "nl-mark!", 8);
+  return f;
+}
+
+void sh(const std::string& cmd) {
+  ASSERT_EQ(std::system((cmd + " >/dev/null 2>&1").c_str()), 0) << cmd;
+}
+
+// One bridge `br0` with ports p1..p3, whose veth peers a1..a3 are the stations' ends.
+class EnforceLab : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root (a private network namespace)";
+    ASSERT_EQ(unshare(CLONE_NEWNET), 0) << std::strerror(errno);
+    sh("sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1");
+    sh("ip link add br0 type bridge");
+    for (int i = 1; i <= 3; ++i) {
+      std::string n = std::to_string(i);
+      sh("ip link add a" + n + " address 02:00:00:00:00:0" + n + " type veth peer name p" + n);
+      sh("ip link set p" + n + " master br0 up && ip link set a" + n + " up");
+    }
+    sh("ip link set br0 up");
+    for (int i = 0; i < 3; ++i) ends_[i] = openEnd("a" + std::to_string(i + 1));
+    auto nft = Nftables::open();
+    ASSERT_TRUE(nft.isOk()) << nft.status().message();
+    nft_ = std::move(*nft);
+  }
+  void TearDown() override {
+    for (int fd : ends_)
+      if (fd >= 0) close(fd);
+  }
+
+  static int openEnd(const std::string& name) {
+    int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+    sockaddr_ll sll{};
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(ETH_P_ALL);
+    sll.sll_ifindex = static_cast<int>(if_nametoindex(name.c_str()));
+    EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&sll), sizeof(sll)), 0) << name;
+    return fd;
+  }
+
+  // Sends `frame` from station `from` (1..3); true when station `to` receives it.
+  bool delivered(int from, int to, const Bytes& frame) {
+    drain(to);
+    EXPECT_EQ(send(ends_[from - 1], frame.data(), frame.size(), 0),
+              static_cast<ssize_t>(frame.size()));
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+    std::uint8_t buf[2048];
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{ends_[to - 1], POLLIN, 0};
+      if (poll(&p, 1, 50) <= 0) continue;
+      ssize_t n = recv(ends_[to - 1], buf, sizeof(buf), 0);
+      if (n >= static_cast<ssize_t>(frame.size()) &&
+          std::memcmp(buf, frame.data(), frame.size()) == 0)
+        return true;
+    }
+    return false;
+  }
+  void drain(int station) {
+    std::uint8_t buf[2048];
+    while (recv(ends_[station - 1], buf, sizeof(buf), MSG_DONTWAIT) > 0) {
+    }
+  }
+
+  void load(EnforceMode mode, std::vector<std::string> guarded = {"p1", "p2", "p3"}) {
+    RulesetSpec spec{.mode = mode, .guarded_ports = std::move(guarded), .bindings = {}};
+    spec.bindings.push_back({"p1", kMac1, {ip("192.0.2.1"), ip("2001:db8::1")}});
+    spec.bindings.push_back({"p2", kMac2, {ip("192.0.2.2")}});
+    auto script = renderRuleset(spec);
+    ASSERT_TRUE(script.isOk()) << script.status().message();
+    Status s = nft_->run(*script);
+    ASSERT_TRUE(s.isOk()) << s.message();
+  }
+  std::uint64_t dropped(DropClass c) {
+    auto counts = nft_->dropCounts();
+    EXPECT_TRUE(counts.isOk()) << counts.status().message();
+    return counts.isOk() ? (*counts)[std::string(dropClassName(c))] : 0;
+  }
+
+  int ends_[3] = {-1, -1, -1};
+  std::unique_ptr<Nftables> nft_;
+};
+
+const addr::Ipv4 kIp1 = ip("192.0.2.1").v4();
+const addr::Ipv4 kIp2 = ip("192.0.2.2").v4();
+const addr::Ipv6 kIp6 = ip("2001:db8::1").v6();
+
+TEST_F(EnforceLab, OwnersSpeakAndThievesAreDroppedAndCounted) {
+  load(EnforceMode::kEnforce);
+  EXPECT_TRUE(delivered(1, 2, toBytes(wire::buildArpAnnouncement(kMac1, kIp1))));
+  EXPECT_TRUE(delivered(1, 2, udpFrame(kMac1, kIp1, 4000, 4001)));
+  EXPECT_TRUE(delivered(1, 2, toBytes(wire::buildNeighborAdvertisement(kMac1, kIp6, 0))));
+  EXPECT_TRUE(delivered(1, 2, toBytes(wire::buildArpProbe(kMac1, kIp2))));
+
+  // Station 3 has no binding: its own MAC is unknown behind p3, and claims of the others fail.
+  EXPECT_FALSE(delivered(3, 2, toBytes(wire::buildArpAnnouncement(kMac3, kIp1))));
+  EXPECT_EQ(dropped(DropClass::kMacSpoof), 1u);
+  // Station 2 (bound) claims station 1's address with its own MAC: ARP, IPv4, NDP.
+  EXPECT_FALSE(delivered(2, 1, toBytes(wire::buildArpAnnouncement(kMac2, kIp1))));
+  EXPECT_EQ(dropped(DropClass::kArpSpoof), 1u);
+  EXPECT_FALSE(delivered(2, 1, udpFrame(kMac2, kIp1, 4000, 4001)));
+  EXPECT_EQ(dropped(DropClass::kIpv4Spoof), 1u);
+  EXPECT_FALSE(delivered(2, 1, toBytes(wire::buildNeighborAdvertisement(kMac2, kIp6, 0))));
+  EXPECT_EQ(dropped(DropClass::kNdSpoof), 1u);
+  // Station 2 answers DHCP as a server: only trusted ports may.
+  EXPECT_FALSE(delivered(2, 1, udpFrame(kMac2, kIp2, 67, 68)));
+  EXPECT_EQ(dropped(DropClass::kRogueDhcp), 1u);
+  // Station 1's MAC sent from port 3.
+  EXPECT_FALSE(delivered(3, 2, toBytes(wire::buildArpAnnouncement(kMac1, kIp1))));
+  EXPECT_EQ(dropped(DropClass::kMacSpoof), 2u);
+}
+
+TEST_F(EnforceLab, ANewStationMayAskForAnAddress) {
+  load(EnforceMode::kEnforce);
+  EXPECT_TRUE(delivered(3, 2, udpFrame(kNewStation, addr::Ipv4(0), 68, 67)));
+  EXPECT_FALSE(delivered(3, 2, udpFrame(kNewStation, addr::Ipv4(0), 68, 80)));
+}
+
+TEST_F(EnforceLab, MonitorCountsButDropsNothing) {
+  load(EnforceMode::kMonitor);
+  EXPECT_TRUE(delivered(2, 1, toBytes(wire::buildArpAnnouncement(kMac2, kIp1))));
+  EXPECT_TRUE(delivered(2, 1, udpFrame(kMac2, kIp1, 4000, 4001)));
+  EXPECT_EQ(dropped(DropClass::kArpSpoof), 1u);
+  EXPECT_EQ(dropped(DropClass::kIpv4Spoof), 1u);
+}
+
+TEST_F(EnforceLab, ATrustedPortIsNotGuarded) {
+  load(EnforceMode::kEnforce, {"p1", "p2"});  // p3: the router's port
+  EXPECT_TRUE(delivered(3, 1, udpFrame(kMac3, ip("192.0.2.254").v4(), 67, 68)));
+  EXPECT_EQ(dropped(DropClass::kRogueDhcp), 0u);
+}
+
+TEST_F(EnforceLab, AScriptThatFailsLeavesTheLastGoodTable) {
+  load(EnforceMode::kEnforce);
+  RulesetSpec moved{
+      .mode = EnforceMode::kEnforce, .guarded_ports = {"p1", "p2", "p3"}, .bindings = {}};
+  moved.bindings.push_back({"p2", kMac2, {ip("192.0.2.1")}});  // .1 moved to station 2
+  Status s = nft_->run(renderRuleset(moved).value() + "add rule bridge netledger guard bogus\n");
+  ASSERT_FALSE(s.isOk());
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_FALSE(s.message().empty());
+  EXPECT_TRUE(delivered(1, 2, toBytes(wire::buildArpAnnouncement(kMac1, kIp1))));
+  EXPECT_FALSE(delivered(2, 1, toBytes(wire::buildArpAnnouncement(kMac2, kIp1))));
+  // The same change whole: the move is in force at once.
+  ASSERT_TRUE(nft_->run(renderRuleset(moved).value()).isOk());
+  EXPECT_TRUE(delivered(2, 1, toBytes(wire::buildArpAnnouncement(kMac2, kIp1))));
+  EXPECT_FALSE(delivered(1, 2, toBytes(wire::buildArpAnnouncement(kMac1, kIp1))));
+}
+
+TEST_F(EnforceLab, OffRemovesOnlyItsOwnTable) {
+  ASSERT_TRUE(nft_->run("add table inet keepme\n").isOk());
+  load(EnforceMode::kEnforce);
+  load(EnforceMode::kOff);
+  EXPECT_EQ(nft_->dropCounts().status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(delivered(2, 1, toBytes(wire::buildArpAnnouncement(kMac2, kIp1))));
+  EXPECT_TRUE(nft_->run("list table inet keepme\n").isOk());
+  EXPECT_TRUE(nft_->run(renderRemoval()).isOk());  // removing what is not there is fine
+}
+
+}  // namespace
+}  // namespace netledger::enforce

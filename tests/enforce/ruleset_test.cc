@@ -1,0 +1,114 @@
+// The rendered table: what it lets through is proven on a real kernel in nftables_test.cc; these
+// pin what the renderer promises without one (names, refusals, one element per pair, modes).
+#include "enforce/ruleset.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "addr/addr_test_util.h"
+
+namespace netledger::enforce {
+namespace {
+
+using addr::testing_util::ip;
+using addr::testing_util::mac;
+
+RulesetSpec twoPorts(EnforceMode mode) {
+  RulesetSpec spec{.mode = mode, .guarded_ports = {"vm1p", "vm2p"}, .bindings = {}};
+  spec.bindings.push_back({"vm1p", mac("02:00:00:00:00:01"), {ip("192.0.2.1"), ip("2001:db8::1")}});
+  spec.bindings.push_back({"vm2p", mac("02:00:00:00:00:02"), {ip("192.0.2.2")}});
+  return spec;
+}
+
+std::size_t count(const std::string& haystack, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1))
+    ++n;
+  return n;
+}
+
+TEST(RulesetTest, ReplacesOnlyItsOwnTableInOneScript) {
+  auto script = renderRuleset(twoPorts(EnforceMode::kEnforce));
+  ASSERT_TRUE(script.isOk()) << script.status().message();
+  EXPECT_EQ(script->rfind("add table bridge netledger\ndelete table bridge netledger\n", 0), 0u);
+  EXPECT_EQ(count(*script, "table "), 3u);  // add, delete, define: no other table named
+  EXPECT_EQ(script->find("flush ruleset"), std::string::npos);
+}
+
+TEST(RulesetTest, EachPairIsAnElementOfItsFamilysSet) {
+  auto script = renderRuleset(twoPorts(EnforceMode::kEnforce)).value();
+  EXPECT_NE(script.find("\"vm1p\" . 02:00:00:00:00:01 . 192.0.2.1"), std::string::npos);
+  EXPECT_NE(script.find("\"vm2p\" . 02:00:00:00:00:02 . 192.0.2.2"), std::string::npos);
+  EXPECT_NE(script.find("\"vm1p\" . 02:00:00:00:00:01 . 2001:db8::1"), std::string::npos);
+  EXPECT_NE(script.find("\"vm1p\" . 02:00:00:00:00:01 . 0x20010db8000000000000000000000001"),
+            std::string::npos);
+  EXPECT_EQ(count(script, "\"vm2p\" . 02:00:00:00:00:02"), 2u);  // port_macs and v4_pairs
+}
+
+TEST(RulesetTest, EnforceDropsAndMonitorOnlyCounts) {
+  auto enforce = renderRuleset(twoPorts(EnforceMode::kEnforce)).value();
+  auto monitor = renderRuleset(twoPorts(EnforceMode::kMonitor)).value();
+  for (DropClass c : kDropClasses) {
+    std::string counted = "counter name \"" + std::string(dropClassName(c)) + "\"";
+    EXPECT_GE(count(enforce, counted + " drop"), 1u) << dropClassName(c);
+    EXPECT_EQ(count(monitor, counted + " drop"), 0u) << dropClassName(c);
+    EXPECT_GE(count(monitor, counted + " accept"), 1u) << dropClassName(c);
+  }
+  EXPECT_EQ(count(monitor, " drop"), 0u);
+}
+
+TEST(RulesetTest, OffRemovesTheTable) {
+  auto off = renderRuleset(twoPorts(EnforceMode::kOff)).value();
+  EXPECT_EQ(off, renderRemoval());
+  EXPECT_EQ(off, "add table bridge netledger\ndelete table bridge netledger\n");
+}
+
+TEST(RulesetTest, BadPortNamesAndUnguardedBindingsAreRefusedByName) {
+  for (std::string bad : {"", "0123456789abcdef", "vm1\" accept", "a b", "x;y", "br0@if3"}) {
+    RulesetSpec spec{.mode = EnforceMode::kEnforce, .guarded_ports = {bad}, .bindings = {}};
+    auto r = renderRuleset(spec);
+    ASSERT_FALSE(r.isOk()) << bad;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(r.status().message().find("guarded port"), std::string::npos);
+  }
+  RulesetSpec spec = twoPorts(EnforceMode::kEnforce);
+  spec.bindings.push_back({"vm9p", mac("02:00:00:00:00:09"), {ip("192.0.2.9")}});
+  auto r = renderRuleset(spec);
+  ASSERT_FALSE(r.isOk());
+  EXPECT_NE(r.status().message().find("\"vm9p\" is not a guarded port"), std::string::npos);
+}
+
+TEST(RulesetTest, ModesParseAndNameEachOther) {
+  for (auto m : {EnforceMode::kOff, EnforceMode::kMonitor, EnforceMode::kEnforce}) {
+    EXPECT_EQ(parseEnforceMode(enforceModeName(m)).value(), m);
+  }
+  auto bad = parseEnforceMode("block");
+  ASSERT_FALSE(bad.isOk());
+  EXPECT_NE(bad.status().message().find("\"block\""), std::string::npos);
+}
+
+// Property: any valid name is used quoted exactly once per set it appears in, and any name with
+// a character outside the kernel's safe set is refused (so no input can change the script).
+TEST(RulesetTest, PortNamesAreAcceptedExactlyWhenSafe) {
+  std::mt19937 rng(7);
+  const std::string alphabet = "abcXYZ019-_.\" ;{}@/\\\n";
+  for (int i = 0; i < 2000; ++i) {
+    std::string name(std::uniform_int_distribution<int>(0, 17)(rng), 'a');
+    for (char& c : name)
+      c = alphabet[std::uniform_int_distribution<std::size_t>(0, alphabet.size() - 1)(rng)];
+    bool safe = !name.empty() && name.size() <= 15 &&
+                name.find_first_not_of("abcXYZ019-_.") == std::string::npos;
+    EXPECT_EQ(validPortName(name), safe) << name;
+    RulesetSpec spec{.mode = EnforceMode::kEnforce, .guarded_ports = {name}, .bindings = {}};
+    spec.bindings.push_back({name, mac("02:00:00:00:00:01"), {ip("192.0.2.1")}});
+    auto r = renderRuleset(spec);
+    ASSERT_EQ(r.isOk(), safe) << name;
+    if (safe) {
+      EXPECT_EQ(count(*r, "\"" + name + "\" . 02:00:00:00:00:01 . 192.0.2.1"), 1u);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace netledger::enforce

@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""netledger-agent --enforce on real (namespaced) interfaces: only the ledger's pairs may speak.
+
+The agent lab of agent_netns_test.py (a node namespace with bridge br0 = 192.0.2.1, netledgerd,
+the agent as an unprivileged user with the unit's capabilities; vm namespaces on veth ports),
+with the agent loading its nftables table into the node namespace. Stations are judged as a
+peer would judge them: the host's replies to pings and its neighbour table. Nothing is created
+in the root namespace; everything is deleted afterwards.
+
+Needs root. Run by ctest: NETLEDGER_BIN_DIR names the build's bin/.
+"""
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from agent_netns_test import NODE, LabTest, arping  # noqa: E402
+from netns_util import run  # noqa: E402
+
+MAC1, MAC2, THIEF = "02:00:00:00:e0:01", "02:00:00:00:e0:02", "02:00:00:00:e0:03"
+
+
+def pings(ns, src, target="192.0.2.1"):
+    """True when `target` answers one ping sent from address `src` of the vm."""
+    return run("ping", "-c", "1", "-W", "0.3", "-I", src, target, ns=ns, check=False).returncode == 0
+
+
+def host_mac_for(ip):
+    out = run("ip", "neigh", "show", ip, "dev", "br0").stdout  # the test lives in the node ns
+    parts = out.split()
+    return parts[parts.index("lladdr") + 1] if "lladdr" in parts else None
+
+
+class EnforceNetnsTest(LabTest):
+    @classmethod
+    def prepare(cls, lab):
+        api = lab.boot()
+        cls.vm1, cls.p1 = lab.add_vm("e1", MAC1, v4="192.0.2.11")
+        cls.vm2, cls.p2 = lab.add_vm("e2", MAC2, v4="192.0.2.12")
+        cls.thief, cls.p3 = lab.add_vm("e3", THIEF, v4="192.0.2.13")
+        cls.b1 = api.ok("POST", "/v1/bindings", {"instance": "vm1", "pool": "vms",
+                                                 "address": "192.0.2.11", "mac": MAC1,
+                                                 "host": NODE, "labels": {"port": cls.p1}})
+        # No port label: the agent learns vm2's port from its first frame.
+        cls.b2 = api.ok("POST", "/v1/bindings", {"instance": "vm2", "pool": "vms",
+                                                 "address": "192.0.2.12", "mac": MAC2,
+                                                 "host": NODE})
+        lab.start_agent(extra=["--enforce", "enforce"])
+        lab.wait_ports([cls.p1, cls.p2, cls.p3])
+
+    def dropped(self, cls):
+        return self.lab.agent_metric("netledger_agent_enforce_dropped_total", f'class="{cls}"')
+
+    def until(self, pred, what, limit=1.0):
+        """Polls `pred`; returns the seconds it took, failing past `limit` (+ the poll's own)."""
+        t0 = time.monotonic()
+        while not pred():
+            self.assertLess(time.monotonic() - t0, limit + 1.0, what + "\n" + self.lab.logs())
+        return time.monotonic() - t0
+
+    def test_a_owners_speak_and_a_thief_is_silenced(self):
+        arping(self.vm2, "192.0.2.1")  # vm2's first frame: its port is learned
+        self.until(lambda: pings(self.vm1, "192.0.2.11"), "vm1 cannot reach the host", 5)
+        self.until(lambda: pings(self.vm2, "192.0.2.12"), "vm2 cannot reach the host", 5)
+        self.assertEqual(host_mac_for("192.0.2.11"), MAC1)
+        # The thief has no binding: it claims vm1's address (gratuitous ARP) and pings as vm1.
+        run("ip", "addr", "add", "192.0.2.11/32", "dev", "eth0", ns=self.thief)
+        arping(self.thief, "192.0.2.11", count=2, extra=("-U", "-s", "192.0.2.11"))
+        self.assertFalse(pings(self.thief, "192.0.2.11"))
+        self.assertFalse(pings(self.thief, "192.0.2.13"))
+        self.assertEqual(host_mac_for("192.0.2.11"), MAC1, "the host's cache was poisoned")
+        self.assertTrue(pings(self.vm1, "192.0.2.11"))
+        self.until(lambda: self.dropped("mac_spoof") > 0, "no mac_spoof counted", 2)
+        run("ip", "addr", "del", "192.0.2.11/32", "dev", "eth0", ns=self.thief)
+
+    def test_b_a_bound_station_cannot_use_another_address(self):
+        run("ip", "addr", "add", "192.0.2.11/32", "dev", "eth0", ns=self.vm2)
+        try:
+            arping(self.vm2, "192.0.2.11", count=1, extra=("-U", "-s", "192.0.2.11"))
+            self.assertFalse(pings(self.vm2, "192.0.2.11"))
+            self.assertEqual(host_mac_for("192.0.2.11"), MAC1)
+            self.until(lambda: self.dropped("arp_spoof") > 0, "no arp_spoof counted", 2)
+            self.until(lambda: self.dropped("ipv4_spoof") > 0, "no ipv4_spoof counted", 2)
+        finally:
+            run("ip", "addr", "del", "192.0.2.11/32", "dev", "eth0", ns=self.vm2)
+
+    def test_c_a_vip_move_follows_within_a_second(self):
+        # Both stations hold the VIP on their interfaces (the old holder has not noticed yet);
+        # the host forgets its MAC before each try, so whoever answers its ARP gets the reply.
+        def holds(ns):
+            run("ip", "neigh", "flush", "to", "192.0.2.12", "dev", "br0", check=False)
+            return pings(ns, "192.0.2.12")
+        run("ip", "addr", "add", "192.0.2.12/32", "dev", "eth0", ns=self.vm1)
+        try:
+            self.assertFalse(holds(self.vm1))
+            self.api.ok("POST", "/v1/addresses/192.0.2.12/move", {"to": self.b1["id"]})
+            took = self.until(lambda: holds(self.vm1), "vm1 never got the VIP")
+            self.until(lambda: not holds(self.vm2), "vm2 kept the VIP")
+            print(f"\n  VIP move in force on the new port {took:.3f} s after the API call",
+                  file=sys.stderr)
+            self.api.ok("POST", "/v1/addresses/192.0.2.12/move", {"to": self.b2["id"]})
+            self.until(lambda: holds(self.vm2), "the VIP did not come back")
+        finally:
+            run("ip", "addr", "del", "192.0.2.12/32", "dev", "eth0", ns=self.vm1)
+
+    def test_d_migration_away_and_back(self):
+        self.api.ok("POST", f"/v1/bindings/{self.b1['id']}/migrate", {"host": "node-elsewhere"})
+        self.until(lambda: not pings(self.vm1, "192.0.2.11"), "vm1 still speaks after leaving")
+        self.api.ok("POST", f"/v1/bindings/{self.b1['id']}/migrate", {"host": NODE})
+        took = self.until(lambda: pings(self.vm1, "192.0.2.11"), "vm1 silent after coming back")
+        print(f"\n  migration back in force {took:.3f} s after the API call", file=sys.stderr)
+
+    def test_e_release_silences_the_station(self):
+        b = self.api.ok("POST", "/v1/bindings", {"instance": "vm3", "pool": "vms",
+                                                 "address": "192.0.2.13", "mac": THIEF,
+                                                 "host": NODE, "labels": {"port": self.p3}})
+        self.until(lambda: pings(self.thief, "192.0.2.13"), "vm3 silent once bound")
+        self.api.ok("DELETE", f"/v1/bindings/{b['id']}")
+        self.until(lambda: not pings(self.thief, "192.0.2.13"), "vm3 speaks after release")
+
+    def test_z_monitor_counts_and_drops_nothing(self):
+        agent = self.lab.procs["agent"]
+        agent.terminate()
+        agent.wait(10)
+        self.lab.start_agent(extra=["--enforce", "monitor"])
+        self.until(lambda: self.lab.agent_metric("netledger_agent_enforce_applies_total",
+                                                 'result="ok"') > 0, "no table loaded", 5)
+        # The third station's binding was released (test e): enforce silenced it.
+        self.until(lambda: pings(self.thief, "192.0.2.13"), "monitor mode dropped a frame", 3)
+        self.until(lambda: self.dropped("mac_spoof") > 0, "monitor mode counted nothing", 3)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
