@@ -63,7 +63,7 @@ fuzz: san-build
 
 bench: build
 	@ninja -C $(BUILD) -j $(JOBS) alloc_bench store_bench http_load seed_store vendor_bench \
-	  pcap_gen agent_bench
+	  pcap_gen agent_bench enforce_bench
 	@python3 bench/report.py
 
 # Installs deps, builds, and starts netledgerd on 127.0.0.1:8080 (data in ./netledger-data),

@@ -52,6 +52,9 @@ TARGETS = {
     "dhcp_vs_kea_ratio": (">=", 1.0, 15),
     "dhcp_half_rate_loss_pct": ("<=", 0.1, 15),
     "dhcp_half_rate_ra_ms": ("<=", 5, 15),
+    "enforce_1000_bindings_ms": ("<", 1000, 16),
+    "enforce_change_ms": ("<", 50, 16),
+    "enforce_forwarding_ratio": (">=", 0.95, 16),
 }
 
 # Figures of groups that were skipped (printed why): not "missed" in a full run.
@@ -62,6 +65,8 @@ BINARIES = ["alloc_bench", "vendor_bench", "agent_bench"]
 
 
 def unit_of(name):
+    if name.endswith("_gbit_s"):
+        return "Gbit/s"
     if name.endswith("_per_s"):
         return "1/s"
     if "bits_per" in name:
@@ -449,6 +454,18 @@ def run_dhcp_benchmarks():
     return figures
 
 
+def run_enforce_benchmarks():
+    """bench/enforce_bench.py: the anti-spoofing table loaded for 1,000 bindings, one change,
+    and iperf3 between two bridge ports with and without it (namespaces it creates and deletes).
+    Needs root; skipped (with a message) otherwise."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import enforce_bench
+    figures = enforce_bench.run(BIN)
+    if not figures:
+        SKIPPED.update(enforce_bench.FIGURES)
+    return figures
+
+
 GROUPS = {
     "micro": lambda: {k: v for b in BINARIES for k, v in run_google_benchmark(b).items()},
     "api": run_api_benchmarks,
@@ -459,6 +476,7 @@ GROUPS = {
     "dashboard": run_dashboard_benchmarks,
     "cluster": run_cluster_benchmarks,
     "dhcp": run_dhcp_benchmarks,
+    "enforce": run_enforce_benchmarks,
 }
 
 

@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
             "bridge port not guarded: uplink, router, DHCP server (repeatable)");
   flags.add("--enforce-on-stop", config.enforce_on_stop, "keep or remove the table on exit")
       ->capture_default_str();
+  flags.addFlag("--pin-neighbours", config.pin_neighbours,
+                "permanent ARP/NDP entries on the bridge for the bound pairs");
   app.add_option("--port-file", port_file, "write the metrics port here once serving (tests)");
   app.add_option("--log-level", log_level, "debug, info, warn, error")->capture_default_str();
   CLI11_PARSE(app, argc, argv);

@@ -385,12 +385,12 @@ struct Agent::Impl {
     return all;
   }
 
-  std::vector<std::string> enforcedPorts() const {
-    std::vector<std::string> ports;
+  std::map<std::string, std::vector<std::string>> enforcedPorts() const {
+    std::map<std::string, std::vector<std::string>> bridges;
     for (const std::string& i : config.interfaces) {
-      for (auto& p : bridgePorts(i)) ports.push_back(std::move(p));
+      if (isBridge(i)) bridges[i] = bridgePorts(i);
     }
-    return ports;
+    return bridges;
   }
 
   Status startEnforcer() {

@@ -46,6 +46,9 @@ Status finishEnforcement(const AgentConfig& c) {
   if (c.enforce_resync < Millis(1000) || c.enforce_resync > Millis(3'600'000)) {
     return bad("enforce_resync_ms", "must be 1000..3600000");
   }
+  if (c.pin_neighbours && c.enforce == "off") {
+    return bad("pin_neighbours", "needs enforce: monitor or enforce (the pairs come from it)");
+  }
   if (c.enforce_on_stop != "keep" && c.enforce_on_stop != "remove") {
     return bad("enforce_on_stop",
                "\"" + c.enforce_on_stop.substr(0, 40) + "\" is not keep or remove");
@@ -80,7 +83,8 @@ Status loadConfigFile(const std::string& path, AgentConfig& c) {
                                          f.get("enforce", c.enforce),
                                          f.get("trusted_ports", c.trusted_ports),
                                          f.get("enforce_resync_ms", c.enforce_resync),
-                                         f.get("enforce_on_stop", c.enforce_on_stop)}));
+                                         f.get("enforce_on_stop", c.enforce_on_stop),
+                                         f.get("pin_neighbours", c.pin_neighbours)}));
   if (!token_file.empty()) NL_RETURN_IF_ERROR(readTokenFile(f, token_file, c.token));
   if (f.has("probe")) {
     auto probe = f.section("probe");

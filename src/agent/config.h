@@ -63,7 +63,10 @@ struct AgentConfig {
   std::string enforce = "off";
   std::vector<std::string> trusted_ports;
   Millis enforce_resync{30'000};         // full reconcile at least this often
-  std::string enforce_on_stop = "keep";  // "keep" the last table or "remove" it
+  std::string enforce_on_stop = "keep";  // "keep" the last table or "remove" it (and the pins)
+  // Permanent ARP/NDP entries on the bridges for the bound pairs behind their ports (needs
+  // enforce monitor or enforce: the same pairs as the table).
+  bool pin_neighbours = false;
 };
 
 // Reads a YAML file into `config` (keys as in AgentConfig; durations in milliseconds with an

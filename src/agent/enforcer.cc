@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 
 #include "agent/binding_json.h"
+#include "enforce/neighbours.h"
 #include "enforce/nftables.h"
 #include "wire/frames.h"
 
@@ -116,6 +117,9 @@ void Enforcer::registerMetrics(metrics::Registry& r) {
   fetches_failed_ = &r.counter("netledger_agent_enforce_fetch_failures_total",
                                "Reconciles that could not read the node's bindings.")
                          .get();
+  pins_failed_ = &r.counter("netledger_agent_neighbour_pin_failures_total",
+                            "Bridges whose pinned neighbour entries could not be synced.")
+                      .get();
   apply_seconds_ =
       &r.histogram("netledger_agent_enforce_apply_seconds", "Time to render and load the table.",
                    {}, {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2})
@@ -138,6 +142,11 @@ Status Enforcer::start() {
   auto nft = enforce::Nftables::open();
   if (!nft) return nft.status();
   nft_ = std::move(*nft);
+  if (config_.pin_neighbours) {
+    auto pins = enforce::NeighbourPins::open();
+    if (!pins) return pins.status();
+    pins_ = std::move(*pins);
+  }
   link_.addWatcher(&learner_);
   thread_ = std::thread([this] { run(); });
   return Status::ok();
@@ -157,6 +166,7 @@ void Enforcer::stop() {
     if (Status s = nft_->run(enforce::renderRemoval()); !s.isOk()) {
       spdlog::warn("enforce: removing the table: {}", s.message());
     }
+    if (pins_) pin(ports_(), {});
   }
 }
 
@@ -227,9 +237,26 @@ void Enforcer::reconcile() {
   apply();
 }
 
+void Enforcer::pin(const std::map<std::string, std::vector<std::string>>& bridges,
+                   const enforce::RulesetSpec& spec) {
+  for (const auto& [bridge, ports] : bridges) {
+    std::vector<enforce::PinnedNeighbour> want;
+    for (const auto& b : spec.bindings) {
+      if (std::find(ports.begin(), ports.end(), b.port) == ports.end()) continue;
+      for (const auto& ip : b.addresses) want.push_back({ip, b.mac});
+    }
+    if (Status s = pins_->sync(bridge, want); !s.isOk()) {
+      pins_failed_->inc();
+      spdlog::warn("enforce: pinning neighbours on {}: {}", bridge, s.message());
+    }
+  }
+}
+
 void Enforcer::apply() {
   const auto t0 = SteadyClock::now();
-  const std::vector<std::string> ports = ports_();
+  const auto bridges = ports_();
+  std::vector<std::string> ports;
+  for (const auto& [bridge, list] : bridges) ports.insert(ports.end(), list.begin(), list.end());
   std::vector<addr::Mac> macs;
   for (const NodeBinding& b : bindings_) macs.push_back(b.mac);
   learner_.retain(macs, ports);
@@ -241,6 +268,7 @@ void Enforcer::apply() {
     std::lock_guard lock(mu_);
     unplaced_ = std::move(unplaced);
   }
+  if (pins_) pin(bridges, spec);
   auto script = enforce::renderRuleset(spec);
   if (!script || *script == applied_) return;  // nothing changed: the kernel keeps its counters
   if (Status s = nft_->run(*script); !s.isOk()) {

@@ -5,6 +5,7 @@
 //   event stream (binding.*, address.move) --poke()--> Enforcer thread
 //       GET /v1/bindings?host=<node> (every page) -> which port each binding is behind
 //       -> renderRuleset -> one nftables transaction, only when the table would change
+//       -> with pin_neighbours: permanent ARP/NDP entries on the bridge for the same pairs
 //
 // A full reconcile also runs every `enforce_resync` and after the stream reconnects, so a
 // missed event costs at most that long. Which port a binding is behind: its `port` label when
@@ -38,7 +39,8 @@
 
 namespace netledger::enforce {
 class Nftables;
-}
+class NeighbourPins;
+}  // namespace netledger::enforce
 
 namespace netledger::agent {
 
@@ -86,8 +88,8 @@ class Enforcer {
  public:
   // All of this node's bindings (every page), or why not.
   using FetchBindings = std::function<Result<std::vector<NodeBinding>>()>;
-  // The bridge ports now (re-read each reconcile).
-  using ListPorts = std::function<std::vector<std::string>()>;
+  // The configured bridges and their ports now (re-read each reconcile).
+  using ListPorts = std::function<std::map<std::string, std::vector<std::string>>()>;
 
   Enforcer(const AgentConfig& config, FetchBindings fetch, ListPorts ports, LinkLayer& link,
            metrics::Registry& registry);
@@ -106,6 +108,9 @@ class Enforcer {
   void apply();      // render bindings_ with the ports known now; load it if it changed
   void readDrops();
   void onLearned(addr::Mac mac);
+  // Pins the placed pairs on the bridge they are behind (pin_neighbours).
+  void pin(const std::map<std::string, std::vector<std::string>>& bridges,
+           const enforce::RulesetSpec& spec);
   void registerMetrics(metrics::Registry& registry);
 
   const AgentConfig& config_;
@@ -114,8 +119,9 @@ class Enforcer {
   LinkLayer& link_;
   PortLearner learner_{[this](addr::Mac mac) { onLearned(mac); }};
   std::unique_ptr<enforce::Nftables> nft_;
-  std::string applied_;                // the script in force ("" before the first)
-  std::vector<NodeBinding> bindings_;  // as last fetched (the enforcer thread's)
+  std::unique_ptr<enforce::NeighbourPins> pins_;  // with pin_neighbours
+  std::string applied_;                           // the script in force ("" before the first)
+  std::vector<NodeBinding> bindings_;             // as last fetched (the enforcer thread's)
 
   std::mutex mu_;  // the fields below
   std::condition_variable cv_;
@@ -128,6 +134,7 @@ class Enforcer {
   metrics::Counter* applies_ok_ = nullptr;
   metrics::Counter* applies_failed_ = nullptr;
   metrics::Counter* fetches_failed_ = nullptr;
+  metrics::Counter* pins_failed_ = nullptr;
   metrics::Histogram* apply_seconds_ = nullptr;
   std::atomic<std::uint64_t> bound_pairs_{0};
   std::atomic<bool> last_apply_ok_{true};

@@ -119,16 +119,34 @@ class EnforceNetnsTest(LabTest):
         self.api.ok("DELETE", f"/v1/bindings/{b['id']}")
         self.until(lambda: not pings(self.thief, "192.0.2.13"), "vm3 speaks after release")
 
-    def test_z_monitor_counts_and_drops_nothing(self):
+    def test_z_monitor_counts_drops_nothing_and_pins_protect_the_host(self):
         agent = self.lab.procs["agent"]
         agent.terminate()
         agent.wait(10)
-        self.lab.start_agent(extra=["--enforce", "monitor"])
+        self.lab.start_agent(extra=["--enforce", "monitor", "--pin-neighbours",
+                                    "--enforce-on-stop", "remove"])
         self.until(lambda: self.lab.agent_metric("netledger_agent_enforce_applies_total",
                                                  'result="ok"') > 0, "no table loaded", 5)
+        self.until(lambda: f"192.0.2.11 lladdr {MAC1} PERMANENT" in permanent(),
+                   "vm1's pair not pinned: " + permanent(), 2)
         # The third station's binding was released (test e): enforce silenced it.
         self.until(lambda: pings(self.thief, "192.0.2.13"), "monitor mode dropped a frame", 3)
         self.until(lambda: self.dropped("mac_spoof") > 0, "monitor mode counted nothing", 3)
+        # Monitor lets the thief's claim through; the pinned entry does not move.
+        run("ip", "addr", "add", "192.0.2.11/32", "dev", "eth0", ns=self.thief)
+        arping(self.thief, "192.0.2.11", count=2, extra=("-U", "-s", "192.0.2.11"))
+        self.assertEqual(host_mac_for("192.0.2.11"), MAC1)
+        self.assertIn("192.0.2.11", run("ip", "neigh", "show", "nud", "permanent").stdout)
+        # Stopping with enforce_on_stop=remove leaves neither the table nor the pins.
+        agent = self.lab.procs["agent"]
+        agent.terminate()
+        agent.wait(10)
+        self.assertNotIn("netledger", run("nft", "list", "tables").stdout)
+        self.assertNotIn("192.0.2.11", permanent())
+
+
+def permanent():
+    return run("ip", "neigh", "show", "dev", "br0", "nud", "permanent").stdout
 
 
 if __name__ == "__main__":

@@ -1,0 +1,191 @@
+#include "enforce/neighbours.h"
+
+#include <arpa/inet.h>
+#include <linux/neighbour.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <optional>
+
+namespace netledger::enforce {
+namespace {
+
+// One RTM_*NEIGH request: header, ndmsg, then attributes appended in place.
+struct Request {
+  nlmsghdr header;
+  ndmsg body;
+  std::array<char, 128> attrs;
+};
+
+void addAttr(Request& r, std::uint16_t type, const void* data, std::size_t len) {
+  auto* rta =
+      reinterpret_cast<rtattr*>(reinterpret_cast<char*>(&r) + NLMSG_ALIGN(r.header.nlmsg_len));
+  rta->rta_type = type;
+  rta->rta_len = static_cast<std::uint16_t>(RTA_LENGTH(len));
+  std::memcpy(RTA_DATA(rta), data, len);
+  r.header.nlmsg_len = NLMSG_ALIGN(r.header.nlmsg_len) + RTA_ALIGN(rta->rta_len);
+}
+
+std::array<std::uint8_t, 6> macBytes(addr::Mac mac) {
+  std::array<std::uint8_t, 6> b{};
+  for (int i = 0; i < 6; ++i) b[i] = static_cast<std::uint8_t>(mac.value() >> (40 - 8 * i));
+  return b;
+}
+
+addr::Mac macFrom(const std::uint8_t* b) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 6; ++i) v = (v << 8) | b[i];
+  return addr::Mac(v);
+}
+
+// The pinned entry an RTM_NEWNEIGH dump message describes, if it is one of ours on `ifindex`.
+std::optional<PinnedNeighbour> ourEntry(const nlmsghdr* h, int ifindex) {
+  const auto* nd = static_cast<const ndmsg*>(NLMSG_DATA(h));
+  if (nd->ndm_ifindex != ifindex || !(nd->ndm_state & NUD_PERMANENT)) return std::nullopt;
+  int len = static_cast<int>(RTM_PAYLOAD(h));
+  std::optional<addr::IpAddress> ip;
+  std::optional<addr::Mac> mac;
+  bool ours = false;
+  for (auto* a = RTM_RTA(nd); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+    const auto* data = static_cast<const std::uint8_t*>(RTA_DATA(a));
+    const std::size_t n = RTA_PAYLOAD(a);
+    if (a->rta_type == NDA_PROTOCOL && n == 1) ours = data[0] == kNeighbourProtocol;
+    if (a->rta_type == NDA_LLADDR && n == 6) mac = macFrom(data);
+    if (a->rta_type == NDA_DST && n == 4) {
+      ip = addr::IpAddress(
+          addr::Ipv4((std::uint32_t(data[0]) << 24) | (data[1] << 16) | (data[2] << 8) | data[3]));
+    }
+    if (a->rta_type == NDA_DST && n == 16) {
+      std::array<std::uint8_t, 16> b{};
+      std::memcpy(b.data(), data, 16);
+      ip = addr::IpAddress(addr::Ipv6::fromBytes(b));
+    }
+  }
+  if (!ours || !ip || !mac) return std::nullopt;
+  return PinnedNeighbour{*ip, *mac};
+}
+
+// NLMSG_OK / NLMSG_NEXT without their signed/unsigned comparisons.
+bool fits(const nlmsghdr* h, std::size_t left) {
+  return left >= sizeof(nlmsghdr) && h->nlmsg_len >= sizeof(nlmsghdr) && h->nlmsg_len <= left;
+}
+nlmsghdr* next(nlmsghdr* h, std::size_t& left) {
+  const std::size_t step = std::min<std::size_t>(NLMSG_ALIGN(h->nlmsg_len), left);
+  left -= step;
+  return reinterpret_cast<nlmsghdr*>(reinterpret_cast<char*>(h) + step);
+}
+
+Result<int> ifindexOf(const std::string& device) {
+  unsigned idx = if_nametoindex(device.c_str());
+  if (idx == 0) return Status::notFound("neighbours: no interface \"" + device + "\"");
+  return static_cast<int>(idx);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<NeighbourPins>> NeighbourPins::open() {
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0)
+    return Status::unavailable(std::string("neighbours: netlink: ") + std::strerror(errno));
+  sockaddr_nl local{};
+  local.nl_family = AF_NETLINK;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+    ::close(fd);
+    return Status::unavailable(std::string("neighbours: netlink bind: ") + std::strerror(errno));
+  }
+  return std::unique_ptr<NeighbourPins>(new NeighbourPins(fd));
+}
+
+NeighbourPins::NeighbourPins(int fd) : fd_(fd) {}
+NeighbourPins::~NeighbourPins() { ::close(fd_); }
+
+Status NeighbourPins::change(int type, int flags, int ifindex, const PinnedNeighbour& n) {
+  Request r{};
+  r.header.nlmsg_len = NLMSG_LENGTH(sizeof(ndmsg));
+  r.header.nlmsg_type = static_cast<std::uint16_t>(type);
+  r.header.nlmsg_flags = static_cast<std::uint16_t>(NLM_F_REQUEST | NLM_F_ACK | flags);
+  r.header.nlmsg_seq = ++seq_;
+  r.body.ndm_family = n.ip.isV4() ? AF_INET : AF_INET6;
+  r.body.ndm_ifindex = ifindex;
+  r.body.ndm_state = NUD_PERMANENT;
+  if (n.ip.isV4()) {
+    const std::uint32_t v = htonl(n.ip.v4().value());
+    addAttr(r, NDA_DST, &v, 4);
+  } else {
+    const auto b = n.ip.v6().toBytes();
+    addAttr(r, NDA_DST, b.data(), 16);
+  }
+  const auto mac = macBytes(n.mac);
+  addAttr(r, NDA_LLADDR, mac.data(), mac.size());
+  addAttr(r, NDA_PROTOCOL, &kNeighbourProtocol, 1);
+  if (send(fd_, &r, r.header.nlmsg_len, 0) < 0) {
+    return Status::unavailable(std::string("neighbours: send: ") + std::strerror(errno));
+  }
+  std::array<char, 4096> buf;
+  ssize_t got = recv(fd_, buf.data(), buf.size(), 0);
+  const auto* h = reinterpret_cast<const nlmsghdr*>(buf.data());
+  if (got < static_cast<ssize_t>(NLMSG_LENGTH(sizeof(nlmsgerr))) || h->nlmsg_type != NLMSG_ERROR) {
+    return Status::unavailable("neighbours: no answer from the kernel");
+  }
+  const int err = static_cast<const nlmsgerr*>(NLMSG_DATA(h))->error;
+  if (err != 0) {
+    return Status::unavailable("neighbours: " + n.ip.toString() + " " + n.mac.toString() + ": " +
+                               std::strerror(-err));
+  }
+  return Status::ok();
+}
+
+Result<std::vector<PinnedNeighbour>> NeighbourPins::pinned(const std::string& device) {
+  auto ifindex = ifindexOf(device);
+  if (!ifindex) return ifindex.status();
+  Request r{};
+  r.header.nlmsg_len = NLMSG_LENGTH(sizeof(ndmsg));
+  r.header.nlmsg_type = RTM_GETNEIGH;
+  r.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  r.header.nlmsg_seq = ++seq_;
+  r.body.ndm_family = AF_UNSPEC;
+  if (send(fd_, &r, r.header.nlmsg_len, 0) < 0) {
+    return Status::unavailable(std::string("neighbours: send: ") + std::strerror(errno));
+  }
+  std::vector<PinnedNeighbour> out;
+  std::array<char, 32768> buf;
+  for (;;) {
+    ssize_t got = recv(fd_, buf.data(), buf.size(), 0);
+    if (got <= 0) return Status::unavailable("neighbours: the dump ended early");
+    std::size_t left = static_cast<std::size_t>(got);
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); fits(h, left); h = next(h, left)) {
+      if (h->nlmsg_type == NLMSG_DONE) return out;
+      if (h->nlmsg_type == NLMSG_ERROR) return Status::unavailable("neighbours: the dump failed");
+      if (h->nlmsg_type != RTM_NEWNEIGH) continue;
+      if (auto e = ourEntry(h, *ifindex)) out.push_back(*e);
+    }
+  }
+}
+
+Status NeighbourPins::sync(const std::string& device, const std::vector<PinnedNeighbour>& want) {
+  auto ifindex = ifindexOf(device);
+  if (!ifindex) return ifindex.status();
+  auto have = pinned(device);
+  if (!have) return have.status();
+  auto in = [](const std::vector<PinnedNeighbour>& v, const PinnedNeighbour& n) {
+    return std::find(v.begin(), v.end(), n) != v.end();
+  };
+  for (const PinnedNeighbour& n : *have) {
+    bool still = std::any_of(want.begin(), want.end(), [&](const auto& w) { return w.ip == n.ip; });
+    if (!still) NL_RETURN_IF_ERROR(change(RTM_DELNEIGH, 0, *ifindex, n));
+  }
+  for (const PinnedNeighbour& n : want) {
+    if (!in(*have, n))
+      NL_RETURN_IF_ERROR(change(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, *ifindex, n));
+  }
+  return Status::ok();
+}
+
+}  // namespace netledger::enforce
