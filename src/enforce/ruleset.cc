@@ -13,7 +13,7 @@ constexpr detail::Names<EnforceMode, 3> kModeNames{{
     {EnforceMode::kEnforce, "enforce"},
 }};
 
-constexpr detail::Names<DropClass, 7> kDropClassNames{{
+constexpr detail::Names<DropClass, 8> kDropClassNames{{
     {DropClass::kMacSpoof, "mac_spoof"},
     {DropClass::kArpSpoof, "arp_spoof"},
     {DropClass::kIpv4Spoof, "ipv4_spoof"},
@@ -21,6 +21,7 @@ constexpr detail::Names<DropClass, 7> kDropClassNames{{
     {DropClass::kNdSpoof, "nd_spoof"},
     {DropClass::kRogueDhcp, "rogue_dhcp"},
     {DropClass::kRogueRa, "rogue_ra"},
+    {DropClass::kTagged, "tagged"},
 }};
 
 std::string quoted(std::string_view port) { return "\"" + std::string(port) + "\""; }
@@ -36,15 +37,16 @@ std::string asInteger(const addr::Ipv6& v6) {
   return s;
 }
 
-// The elements of the four sets, each element once.
+// The elements of the five sets, each element once.
 struct Elements {
-  std::set<std::string> port_macs, v4_pairs, v6_pairs, nd_targets;
+  std::set<std::string> bound_macs, port_macs, v4_pairs, v6_pairs, nd_targets;
 };
 
 Elements elementsOf(const std::vector<PortBinding>& bindings) {
   Elements e;
   for (const PortBinding& b : bindings) {
     const std::string port_mac = quoted(b.port) + " . " + b.mac.toString();
+    e.bound_macs.insert(b.mac.toString());
     e.port_macs.insert(port_mac);
     for (const addr::IpAddress& ip : b.addresses) {
       if (ip.isV4()) {
@@ -92,6 +94,7 @@ void appendSets(std::string& out, const RulesetSpec& spec) {
   }
   out += "  }\n";
   Elements e = elementsOf(spec.bindings);
+  appendSet(out, "bound_macs", "type ether_addr", e.bound_macs);
   appendSet(out, "port_macs", "type ifname . ether_addr", e.port_macs);
   appendSet(out, "v4_pairs", "type ifname . ether_addr . ipv4_addr", e.v4_pairs);
   appendSet(out, "v6_pairs", "type ifname . ether_addr . ipv6_addr", e.v6_pairs);
@@ -100,46 +103,40 @@ void appendSets(std::string& out, const RulesetSpec& spec) {
   for (DropClass c : kDropClasses) out += "  counter " + std::string(dropClassName(c)) + " {}\n";
 }
 
+void appendChain(std::string& out, std::string_view name, const std::vector<std::string>& rules) {
+  out += "  chain " + std::string(name) + " {\n";
+  for (const std::string& r : rules) out += "    " + r + "\n";
+  out += "  }\n";
+}
+
 // Order matters: the exceptions for stations without an address yet come before the checks
 // they would fail, and each check after the one that makes its set lookup meaningful.
 void appendChains(std::string& out, EnforceMode mode) {
-  auto v = [mode](DropClass c) { return verdictFor(mode, c); };
-  out +=
-      "  chain guard {\n"
-      "    type filter hook prerouting priority -300; policy accept;\n"
-      "    iifname != @guarded_ports accept\n"
-      "    ether type ip ip saddr 0.0.0.0 udp sport 68 udp dport 67 accept\n"
-      "    iifname . ether saddr != @port_macs " +
-      v(DropClass::kMacSpoof) +
-      "\n"
-      "    udp sport { 67, 547 } " +
-      v(DropClass::kRogueDhcp) +
-      "\n"
-      "    icmpv6 type nd-router-advert " +
-      v(DropClass::kRogueRa) +
-      "\n"
-      "    ether type arp jump arp_guard\n"
-      "    ether type ip iifname . ether saddr . ip saddr != @v4_pairs " +
-      v(DropClass::kIpv4Spoof) +
-      "\n"
-      "    icmpv6 type nd-neighbor-advert @th,64,16 != 0xfe80"
-      " iifname . ether saddr . @th,64,128 != @nd_targets " +
-      v(DropClass::kNdSpoof) +
-      "\n"
-      "    ether type ip6 ip6 saddr { ::, fe80::/10 } accept\n"
-      "    ether type ip6 iifname . ether saddr . ip6 saddr != @v6_pairs " +
-      v(DropClass::kIpv6Spoof) +
-      "\n"
-      "  }\n"
-      "  chain arp_guard {\n"
-      "    iifname . arp saddr ether != @port_macs " +
-      v(DropClass::kArpSpoof) +
-      "\n"
-      "    arp saddr ip 0.0.0.0 accept\n"
-      "    iifname . arp saddr ether . arp saddr ip != @v4_pairs " +
-      v(DropClass::kArpSpoof) +
-      "\n"
-      "  }\n";
+  auto v = [mode](DropClass c) { return " " + verdictFor(mode, c); };
+  const std::string dhcp_request =
+      "ether type ip ether daddr ff:ff:ff:ff:ff:ff ip saddr 0.0.0.0 ip daddr 255.255.255.255"
+      " udp sport 68 udp dport 67";
+  appendChain(
+      out, "guard",
+      {"type filter hook prerouting priority -300; policy accept;",
+       "iifname != @guarded_ports accept",
+       dhcp_request + " ether saddr != @bound_macs accept",  // a new station asks for a lease
+       "iifname . ether saddr != @port_macs" + v(DropClass::kMacSpoof),
+       dhcp_request + " accept",  // a bound station asks again from 0.0.0.0 (INIT-REBOOT)
+       "ether type { 8021q, 8021ad }" + v(DropClass::kTagged),
+       "udp sport { 67, 547 }" + v(DropClass::kRogueDhcp),
+       "icmpv6 type { nd-router-advert, nd-redirect }" + v(DropClass::kRogueRa),
+       "ether type arp jump arp_guard",
+       "ether type ip iifname . ether saddr . ip saddr != @v4_pairs" + v(DropClass::kIpv4Spoof),
+       "icmpv6 type nd-neighbor-advert @th,64,16 != 0xfe80"
+       " iifname . ether saddr . @th,64,128 != @nd_targets" +
+           v(DropClass::kNdSpoof),
+       "ether type ip6 ip6 saddr { ::, fe80::/10 } accept",
+       "ether type ip6 iifname . ether saddr . ip6 saddr != @v6_pairs" + v(DropClass::kIpv6Spoof)});
+  appendChain(out, "arp_guard",
+              {"iifname . arp saddr ether != @port_macs" + v(DropClass::kArpSpoof),
+               "arp saddr ip 0.0.0.0 accept",
+               "iifname . arp saddr ether . arp saddr ip != @v4_pairs" + v(DropClass::kArpSpoof)});
 }
 
 Status checkPorts(const RulesetSpec& spec) {

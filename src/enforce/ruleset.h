@@ -5,15 +5,18 @@
 //
 // What a frame entering the bridge from a guarded port may carry (everything else is counted
 // under its DropClass and dropped, or only counted in monitor mode):
-//   - source MAC: a MAC of a binding behind that port (DHCP client requests from 0.0.0.0 are the
-//     one exception: a new station has no binding yet);
+//   - source MAC: a MAC of a binding behind that port (the one exception: a broadcast DHCP
+//     request from 0.0.0.0 with a MAC no binding holds, so a new station can ask for a lease;
+//     a bound MAC from the wrong port could otherwise move it in the bridge's own table);
+//   - no 802.1Q/802.1ad tags (the checks below read the untagged headers);
 //   - ARP: sender MAC and sender IP a pair of a binding behind the port (RFC 5227 probes, sender
 //     IP 0.0.0.0, pass the MAC check only);
 //   - IPv4 / IPv6 source: an address of the binding whose MAC sent it (IPv6 link-local and the
 //     unspecified address of DAD pass the MAC check only);
 //   - NDP neighbour advertisements: a target the sending binding holds (link-local targets pass);
-//   - never a DHCP server reply (UDP 67 -> 68, DHCPv6 547) nor a router advertisement: those come
-//     only from trusted ports (uplinks, the router's own port), which are not guarded at all.
+//   - never a DHCP server reply (UDP 67 -> 68, DHCPv6 547), a router advertisement or an ICMPv6
+//     redirect: those come only from trusted ports (uplinks, the router's own port), which are not
+//     guarded at all.
 //
 // The script replaces the whole table in one transaction (add, delete, define), so the kernel
 // holds either the old rules or the new ones, and nothing outside the table is touched.
@@ -52,11 +55,12 @@ enum class DropClass : std::uint8_t {
   kIpv6Spoof,  // IPv6 source (not link-local) not an address of the sending binding
   kNdSpoof,    // a neighbour advertisement for a target the sender does not hold
   kRogueDhcp,  // a DHCP (v4 or v6) server reply from a port that is not trusted
-  kRogueRa,    // a router advertisement from a port that is not trusted
+  kRogueRa,    // a router advertisement or redirect from a port that is not trusted
+  kTagged,     // an 802.1Q / 802.1ad tagged frame (its inner header escapes the checks)
 };
-inline constexpr std::array<DropClass, 7> kDropClasses = {
+inline constexpr std::array<DropClass, 8> kDropClasses = {
     DropClass::kMacSpoof, DropClass::kArpSpoof,  DropClass::kIpv4Spoof, DropClass::kIpv6Spoof,
-    DropClass::kNdSpoof,  DropClass::kRogueDhcp, DropClass::kRogueRa};
+    DropClass::kNdSpoof,  DropClass::kRogueDhcp, DropClass::kRogueRa,   DropClass::kTagged};
 std::string_view dropClassName(DropClass c);
 
 // One binding's pair behind one port: its MAC and the addresses it holds.

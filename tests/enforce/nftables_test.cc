@@ -173,10 +173,24 @@ TEST_F(EnforceLab, OwnersSpeakAndThievesAreDroppedAndCounted) {
   EXPECT_EQ(dropped(DropClass::kMacSpoof), 2u);
 }
 
-TEST_F(EnforceLab, ANewStationMayAskForAnAddress) {
+TEST_F(EnforceLab, ANewStationMayAskForAnAddressButNotWithABoundMac) {
   load(EnforceMode::kEnforce);
   EXPECT_TRUE(delivered(3, 2, udpFrame(kNewStation, addr::Ipv4(0), 68, 67)));
   EXPECT_FALSE(delivered(3, 2, udpFrame(kNewStation, addr::Ipv4(0), 68, 80)));
+  EXPECT_EQ(dropped(DropClass::kMacSpoof), 1u);
+  // Station 1's MAC asking from port 3 would move that MAC to port 3 in the bridge's table.
+  EXPECT_FALSE(delivered(3, 2, udpFrame(kMac1, addr::Ipv4(0), 68, 67)));
+  EXPECT_EQ(dropped(DropClass::kMacSpoof), 2u);
+  // Its owner asking again from 0.0.0.0 (INIT-REBOOT) passes.
+  EXPECT_TRUE(delivered(1, 2, udpFrame(kMac1, addr::Ipv4(0), 68, 67)));
+}
+
+TEST_F(EnforceLab, TaggedFramesFromAGuardedPortAreDropped) {
+  load(EnforceMode::kEnforce);
+  EXPECT_FALSE(delivered(
+      1, 2, toBytes(wire::buildArpAnnouncement(kMac1, kIp1, wire::AnnouncementForm::kRequest, 5))));
+  EXPECT_EQ(dropped(DropClass::kTagged), 1u);
+  EXPECT_TRUE(delivered(1, 2, toBytes(wire::buildArpAnnouncement(kMac1, kIp1))));
 }
 
 TEST_F(EnforceLab, MonitorCountsButDropsNothing) {
