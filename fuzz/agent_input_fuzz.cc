@@ -110,12 +110,16 @@ void fuzzAnnouncements(std::span<const std::uint8_t> bytes) {
 void fuzzEnforcement(std::string_view bytes) {
   auto page = agent::nodeBindingsFromJson(bytes);
   if (!page) return;
-  std::vector<std::string> ports = {"tap0"};
+  std::vector<std::string> ports = {"tap0", "uplink"};
   for (const auto& b : page->bindings) ports.push_back(b.port);  // labels as bridge ports
   agent::PortLearner learned;
-  auto spec = agent::specFor(enforce::EnforceMode::kEnforce, ports, {}, page->bindings, learned);
+  auto spec =
+      agent::specFor(enforce::EnforceMode::kEnforce, ports, {"uplink"}, page->bindings, learned);
   auto script = enforce::renderRuleset(spec);
   FUZZ_CHECK(script.isOk());
+  for (const auto& b : spec.bindings) {
+    FUZZ_CHECK(enforce::validPortName(b.port) && b.port != "uplink");
+  }
   for (const auto& p : spec.guarded_ports) FUZZ_CHECK(enforce::validPortName(p));
 }
 

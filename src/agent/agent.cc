@@ -369,7 +369,12 @@ struct Agent::Impl {
   Result<std::vector<NodeBinding>> fetchNodeBindings(HttpClient& client) const {
     std::vector<NodeBinding> all;
     std::string cursor;
-    do {
+    constexpr int kMaxPages = 10'000;  // 10 M bindings: past that the server is looping
+    for (int pages = 0;; ++pages) {
+      if (pages == kMaxPages || stopping.load()) {
+        return Status::unavailable("GET /v1/bindings: stopped after " + std::to_string(pages) +
+                                   " pages");
+      }
       auto res = client.send(request(
           "GET", "/v1/bindings?limit=1000&host=" + httpclient::encodeQueryValue(config.node) +
                      "&cursor=" + httpclient::encodeQueryValue(cursor)));
@@ -380,9 +385,9 @@ struct Agent::Impl {
       auto page = nodeBindingsFromJson(res->body);
       if (!page) return page.status();
       for (auto& b : page->bindings) all.push_back(std::move(b));
+      if (page->next_cursor.empty() || page->next_cursor == cursor) return all;
       cursor = page->next_cursor;
-    } while (!cursor.empty());
-    return all;
+    }
   }
 
   std::map<std::string, std::vector<std::string>> enforcedPorts() const {

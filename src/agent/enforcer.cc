@@ -15,7 +15,8 @@
 namespace netledger::agent {
 
 namespace json = boost::json;
-using SteadyClock = std::chrono::steady_clock;
+
+constexpr std::chrono::seconds kRetry{1};
 
 namespace {
 
@@ -55,6 +56,7 @@ Result<NodeBindingPage> nodeBindingsFromJson(std::string_view body) {
 // ---- PortLearner ------------------------------------------------------------------------------
 
 void PortLearner::onFrame(const wire::Frame& frame, const std::string& port) {
+  if (wanted_ && !wanted_(frame.eth_src, port)) return;
   bool fresh = false;
   {
     std::lock_guard lock(mu_);
@@ -84,7 +86,7 @@ void PortLearner::retain(const std::vector<addr::Mac>& keep,
 enforce::RulesetSpec specFor(enforce::EnforceMode mode, const std::vector<std::string>& ports,
                              const std::vector<std::string>& trusted,
                              const std::vector<NodeBinding>& bindings, const PortLearner& learned) {
-  enforce::RulesetSpec spec{.mode = mode, .guarded_ports = {}, .bindings = {}};
+  enforce::RulesetSpec spec{.mode = mode, .guarded_ports = {}, .bindings = {}, .held_macs = {}};
   const std::set<std::string> trust(trusted.begin(), trusted.end());
   std::set<std::string> guarded;
   for (const std::string& p : ports) {
@@ -93,8 +95,11 @@ enforce::RulesetSpec specFor(enforce::EnforceMode mode, const std::vector<std::s
   spec.guarded_ports.assign(guarded.begin(), guarded.end());
   for (const NodeBinding& b : bindings) {
     std::string port = !b.port.empty() ? b.port : learned.portOf(b.mac).value_or("");
-    if (!guarded.count(port)) continue;  // not behind a guarded port of this node (yet)
-    spec.bindings.push_back({port, b.mac, b.addresses});
+    if (enforce::validPortName(port) && !trust.count(port)) {
+      spec.bindings.push_back({port, b.mac, b.addresses});
+    } else {
+      spec.held_macs.push_back(b.mac);  // not behind a guarded port (yet): nothing passes
+    }
   }
   return spec;
 }
@@ -147,6 +152,13 @@ Status Enforcer::start() {
     if (!pins) return pins.status();
     pins_ = std::move(*pins);
   }
+  // A table kept from the last run: its counts so far are not new drops.
+  if (auto counts = nft_->dropCounts()) {
+    for (std::size_t i = 0; i < enforce::kDropClasses.size(); ++i) {
+      auto it = counts->find(std::string(enforce::dropClassName(enforce::kDropClasses[i])));
+      table_drops_[i] = it == counts->end() ? 0 : it->second;
+    }
+  }
   link_.addWatcher(&learner_);
   thread_ = std::thread([this] { run(); });
   return Status::ok();
@@ -170,12 +182,21 @@ void Enforcer::stop() {
   }
 }
 
-// Only a MAC the table waits for costs a re-render: a station spraying random MACs does not
-// make the agent ask the server for anything.
-void Enforcer::onLearned(addr::Mac mac) {
+// Only a MAC the table waits for, heard on a port that is not trusted, is learned (wantedPort):
+// a station spraying random MACs grows nothing and costs no re-render, and a migrating VM's
+// broadcasts arriving through the uplink do not pin it there.
+bool Enforcer::wantedPort(addr::Mac mac, const std::string& port) {
+  if (std::find(config_.trusted_ports.begin(), config_.trusted_ports.end(), port) !=
+      config_.trusted_ports.end()) {
+    return false;
+  }
+  std::lock_guard lock(mu_);
+  return unplaced_.count(mac) > 0;
+}
+
+void Enforcer::onLearned(addr::Mac) {
   {
     std::lock_guard lock(mu_);
-    if (!unplaced_.count(mac)) return;
     relearned_ = true;
   }
   cv_.notify_all();
@@ -204,10 +225,10 @@ void Enforcer::run() {
       poked_ = relearned_ = false;
     }
     if (due) {
-      reconcile();
-      next_resync = SteadyClock::now() + config_.enforce_resync;
-    } else if (relearned) {
-      apply();
+      // A failed read is retried within a second, not a full resync later.
+      next_resync = SteadyClock::now() + (reconcile() ? config_.enforce_resync : kRetry);
+    } else if (relearned || ports_() != last_ports_) {
+      apply();  // a MAC found its port, or a port came or went: guarded within a second
     }
     readDrops();
   }
@@ -215,7 +236,17 @@ void Enforcer::run() {
 
 void Enforcer::readDrops() {
   auto counts = nft_->dropCounts();
-  if (!counts) return;
+  if (!counts) {
+    // Removed from outside (an nftables reload, an operator): load it again at once.
+    if (counts.status().code() == StatusCode::kNotFound && !applied_.empty() &&
+        config_.enforce != "off") {
+      spdlog::warn("enforce: the table is gone; loading it again");
+      applied_.clear();
+      std::lock_guard lock(mu_);
+      relearned_ = true;
+    }
+    return;
+  }
   for (std::size_t i = 0; i < enforce::kDropClasses.size(); ++i) {
     auto it = counts->find(std::string(enforce::dropClassName(enforce::kDropClasses[i])));
     // The kernel's counters restart with each table; ours only grow.
@@ -226,15 +257,16 @@ void Enforcer::readDrops() {
   }
 }
 
-void Enforcer::reconcile() {
+bool Enforcer::reconcile() {
   auto bindings = fetch_();
   if (!bindings) {
     fetches_failed_->inc();
     spdlog::warn("enforce: reading this node's bindings: {}", bindings.status().message());
-    return;
+    return false;
   }
   bindings_ = std::move(*bindings);
   apply();
+  return true;
 }
 
 void Enforcer::pin(const std::map<std::string, std::vector<std::string>>& bridges,
@@ -252,25 +284,38 @@ void Enforcer::pin(const std::map<std::string, std::vector<std::string>>& bridge
   }
 }
 
+// The MACs that wait for a port are published before the learner is read, so a MAC heard in
+// between is learned (and wakes the thread) instead of being missed until the next resync.
 void Enforcer::apply() {
   const auto t0 = SteadyClock::now();
   const auto bridges = ports_();
+  last_ports_ = bridges;
   std::vector<std::string> ports;
   for (const auto& [bridge, list] : bridges) ports.insert(ports.end(), list.begin(), list.end());
   std::vector<addr::Mac> macs;
-  for (const NodeBinding& b : bindings_) macs.push_back(b.mac);
+  {
+    std::lock_guard lock(mu_);
+    unplaced_.clear();
+    for (const NodeBinding& b : bindings_) {
+      macs.push_back(b.mac);
+      if (b.port.empty()) unplaced_.insert(b.mac);
+    }
+  }
   learner_.retain(macs, ports);
   const auto mode = enforce::parseEnforceMode(config_.enforce).value();
   enforce::RulesetSpec spec = specFor(mode, ports, config_.trusted_ports, bindings_, learner_);
   {
-    std::set<addr::Mac> unplaced(macs.begin(), macs.end());
-    for (const auto& placed : spec.bindings) unplaced.erase(placed.mac);
     std::lock_guard lock(mu_);
-    unplaced_ = std::move(unplaced);
+    for (const auto& placed : spec.bindings) unplaced_.erase(placed.mac);
   }
   if (pins_) pin(bridges, spec);
+  load(spec, t0);
+}
+
+void Enforcer::load(const enforce::RulesetSpec& spec, SteadyClock::time_point t0) {
   auto script = enforce::renderRuleset(spec);
   if (!script || *script == applied_) return;  // nothing changed: the kernel keeps its counters
+  readDrops();                                 // what the old table counted since the last read
   if (Status s = nft_->run(*script); !s.isOk()) {
     applies_failed_->inc();
     last_apply_ok_ = false;
@@ -283,8 +328,9 @@ void Enforcer::apply() {
   last_apply_ok_ = true;
   bound_pairs_ = spec.bindings.size();
   apply_seconds_->observe(std::chrono::duration<double>(SteadyClock::now() - t0).count());
-  spdlog::info("enforce: {} table: {} guarded ports, {} bindings", config_.enforce,
-               spec.guarded_ports.size(), spec.bindings.size());
+  spdlog::info("enforce: {} table: {} guarded ports, {} bindings placed, {} waiting for a port",
+               config_.enforce, spec.guarded_ports.size(), spec.bindings.size(),
+               spec.held_macs.size());
 }
 
 }  // namespace netledger::agent

@@ -16,6 +16,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -65,21 +66,26 @@ Result<NodeBindingPage> nodeBindingsFromJson(std::string_view body);
 class PortLearner final : public FrameWatcher {
  public:
   // `learned` is told of each MAC heard for the first time (on the snooper's thread).
-  explicit PortLearner(std::function<void(addr::Mac)> learned = {})
-      : learned_(std::move(learned)) {}
+  // Only frames `wanted` accepts are learned (all without one); `learned` is told of each MAC
+  // learned for the first time. Both run on the snooper's thread.
+  using Wanted = std::function<bool(addr::Mac, const std::string& port)>;
+  explicit PortLearner(Wanted wanted = {}, std::function<void(addr::Mac)> learned = {})
+      : wanted_(std::move(wanted)), learned_(std::move(learned)) {}
   void onFrame(const wire::Frame& frame, const std::string& port) override;
   std::optional<std::string> portOf(addr::Mac mac) const;
   // Keeps only the MACs in `keep` whose port is still in `ports` (the rest are re-learned).
   void retain(const std::vector<addr::Mac>& keep, const std::vector<std::string>& ports);
 
  private:
+  Wanted wanted_;
   std::function<void(addr::Mac)> learned_;
   mutable std::mutex mu_;
   std::map<addr::Mac, std::string> ports_;
 };
 
-// The table a set of bindings asks for: guarded = every port not trusted; each binding behind
-// its label's port, else its learned port, else left out (nothing it sends passes until then).
+// The table a set of bindings asks for: every port guarded unless trusted; each binding behind
+// its label's port, else its learned port, else held (its MAC is known to the table, so nothing
+// it sends passes, not even as a new station, until its port is known).
 enforce::RulesetSpec specFor(enforce::EnforceMode mode, const std::vector<std::string>& ports,
                              const std::vector<std::string>& trusted,
                              const std::vector<NodeBinding>& bindings, const PortLearner& learned);
@@ -104,9 +110,12 @@ class Enforcer {
 
  private:
   void run();
-  void reconcile();  // fetch the node's bindings, then apply()
-  void apply();      // render bindings_ with the ports known now; load it if it changed
+  using SteadyClock = std::chrono::steady_clock;
+  bool reconcile();  // fetch the node's bindings, then apply(); false when the fetch failed
+  void apply();      // render bindings_ with the ports known now
+  void load(const enforce::RulesetSpec& spec, SteadyClock::time_point t0);  // if it changed
   void readDrops();
+  bool wantedPort(addr::Mac mac, const std::string& port);
   void onLearned(addr::Mac mac);
   // Pins the placed pairs on the bridge they are behind (pin_neighbours).
   void pin(const std::map<std::string, std::vector<std::string>>& bridges,
@@ -117,11 +126,14 @@ class Enforcer {
   FetchBindings fetch_;
   ListPorts ports_;
   LinkLayer& link_;
-  PortLearner learner_{[this](addr::Mac mac) { onLearned(mac); }};
+  PortLearner learner_{
+      [this](addr::Mac mac, const std::string& port) { return wantedPort(mac, port); },
+      [this](addr::Mac mac) { onLearned(mac); }};
   std::unique_ptr<enforce::Nftables> nft_;
   std::unique_ptr<enforce::NeighbourPins> pins_;  // with pin_neighbours
   std::string applied_;                           // the script in force ("" before the first)
   std::vector<NodeBinding> bindings_;             // as last fetched (the enforcer thread's)
+  std::map<std::string, std::vector<std::string>> last_ports_;  // the bridges' ports, as applied
 
   std::mutex mu_;  // the fields below
   std::condition_variable cv_;

@@ -6,6 +6,7 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -45,31 +46,43 @@ addr::Mac macFrom(const std::uint8_t* b) {
   return addr::Mac(v);
 }
 
-// The pinned entry an RTM_NEWNEIGH dump message describes, if it is one of ours on `ifindex`.
-std::optional<PinnedNeighbour> ourEntry(const nlmsghdr* h, int ifindex) {
+// A permanent entry on the device, and whether it carries our mark.
+struct Entry {
+  PinnedNeighbour n;
+  bool ours = false;
+};
+
+std::optional<addr::IpAddress> ipFrom(const std::uint8_t* data, std::size_t n) {
+  if (n == 4) {
+    return addr::IpAddress(
+        addr::Ipv4((std::uint32_t(data[0]) << 24) | (data[1] << 16) | (data[2] << 8) | data[3]));
+  }
+  if (n != 16) return std::nullopt;
+  std::array<std::uint8_t, 16> b{};
+  std::memcpy(b.data(), data, 16);
+  return addr::IpAddress(addr::Ipv6::fromBytes(b));
+}
+
+// The permanent entry on `ifindex` an RTM_NEWNEIGH message describes, if it is one.
+std::optional<Entry> entryOf(const nlmsghdr* h, int ifindex) {
+  if (h->nlmsg_len < NLMSG_LENGTH(sizeof(ndmsg))) return std::nullopt;
   const auto* nd = static_cast<const ndmsg*>(NLMSG_DATA(h));
   if (nd->ndm_ifindex != ifindex || !(nd->ndm_state & NUD_PERMANENT)) return std::nullopt;
-  int len = static_cast<int>(RTM_PAYLOAD(h));
+  int len = static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(sizeof(ndmsg)));
   std::optional<addr::IpAddress> ip;
   std::optional<addr::Mac> mac;
   bool ours = false;
-  for (auto* a = RTM_RTA(nd); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+  auto* a = reinterpret_cast<const rtattr*>(reinterpret_cast<const char*>(nd) +
+                                            NLMSG_ALIGN(sizeof(ndmsg)));
+  for (; RTA_OK(a, len); a = RTA_NEXT(a, len)) {
     const auto* data = static_cast<const std::uint8_t*>(RTA_DATA(a));
     const std::size_t n = RTA_PAYLOAD(a);
     if (a->rta_type == NDA_PROTOCOL && n == 1) ours = data[0] == kNeighbourProtocol;
     if (a->rta_type == NDA_LLADDR && n == 6) mac = macFrom(data);
-    if (a->rta_type == NDA_DST && n == 4) {
-      ip = addr::IpAddress(
-          addr::Ipv4((std::uint32_t(data[0]) << 24) | (data[1] << 16) | (data[2] << 8) | data[3]));
-    }
-    if (a->rta_type == NDA_DST && n == 16) {
-      std::array<std::uint8_t, 16> b{};
-      std::memcpy(b.data(), data, 16);
-      ip = addr::IpAddress(addr::Ipv6::fromBytes(b));
-    }
+    if (a->rta_type == NDA_DST) ip = ipFrom(data, n);
   }
-  if (!ours || !ip || !mac) return std::nullopt;
-  return PinnedNeighbour{*ip, *mac};
+  if (!ip || !mac) return std::nullopt;
+  return Entry{{*ip, *mac}, ours};
 }
 
 // NLMSG_OK / NLMSG_NEXT without their signed/unsigned comparisons.
@@ -100,6 +113,8 @@ Result<std::unique_ptr<NeighbourPins>> NeighbourPins::open() {
     ::close(fd);
     return Status::unavailable(std::string("neighbours: netlink bind: ") + std::strerror(errno));
   }
+  timeval timeout{2, 0};  // a kernel that never answers must not hang the enforcer
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   return std::unique_ptr<NeighbourPins>(new NeighbourPins(fd));
 }
 
@@ -128,64 +143,104 @@ Status NeighbourPins::change(int type, int flags, int ifindex, const PinnedNeigh
   if (send(fd_, &r, r.header.nlmsg_len, 0) < 0) {
     return Status::unavailable(std::string("neighbours: send: ") + std::strerror(errno));
   }
-  std::array<char, 4096> buf;
-  ssize_t got = recv(fd_, buf.data(), buf.size(), 0);
-  const auto* h = reinterpret_cast<const nlmsghdr*>(buf.data());
-  if (got < static_cast<ssize_t>(NLMSG_LENGTH(sizeof(nlmsgerr))) || h->nlmsg_type != NLMSG_ERROR) {
-    return Status::unavailable("neighbours: no answer from the kernel");
-  }
-  const int err = static_cast<const nlmsgerr*>(NLMSG_DATA(h))->error;
-  if (err != 0) {
-    return Status::unavailable("neighbours: " + n.ip.toString() + " " + n.mac.toString() + ": " +
-                               std::strerror(-err));
-  }
-  return Status::ok();
-}
-
-Result<std::vector<PinnedNeighbour>> NeighbourPins::pinned(const std::string& device) {
-  auto ifindex = ifindexOf(device);
-  if (!ifindex) return ifindex.status();
-  Request r{};
-  r.header.nlmsg_len = NLMSG_LENGTH(sizeof(ndmsg));
-  r.header.nlmsg_type = RTM_GETNEIGH;
-  r.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  r.header.nlmsg_seq = ++seq_;
-  r.body.ndm_family = AF_UNSPEC;
-  if (send(fd_, &r, r.header.nlmsg_len, 0) < 0) {
-    return Status::unavailable(std::string("neighbours: send: ") + std::strerror(errno));
-  }
-  std::vector<PinnedNeighbour> out;
-  std::array<char, 32768> buf;
+  // The ack with our sequence number; anything else queued (a late answer) is skipped.
+  std::array<char, 8192> buf;
   for (;;) {
     ssize_t got = recv(fd_, buf.data(), buf.size(), 0);
-    if (got <= 0) return Status::unavailable("neighbours: the dump ended early");
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return Status::unavailable("neighbours: no answer from the kernel");
     std::size_t left = static_cast<std::size_t>(got);
     for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); fits(h, left); h = next(h, left)) {
-      if (h->nlmsg_type == NLMSG_DONE) return out;
-      if (h->nlmsg_type == NLMSG_ERROR) return Status::unavailable("neighbours: the dump failed");
-      if (h->nlmsg_type != RTM_NEWNEIGH) continue;
-      if (auto e = ourEntry(h, *ifindex)) out.push_back(*e);
+      if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_seq != r.header.nlmsg_seq) continue;
+      if (h->nlmsg_len < NLMSG_LENGTH(sizeof(nlmsgerr))) {
+        return Status::unavailable("neighbours: a short answer from the kernel");
+      }
+      const int err = static_cast<const nlmsgerr*>(NLMSG_DATA(h))->error;
+      if (err == 0) return Status::ok();
+      return Status::unavailable("neighbours: " + n.ip.toString() + " " + n.mac.toString() + ": " +
+                                 std::strerror(-err));
     }
   }
 }
 
+namespace {
+
+// Every permanent entry on `ifindex`, ours or not. An interrupted dump (the table changed while
+// it was read) is an error: a partial list must not decide what to delete.
+Result<std::vector<Entry>> dumpEntries(int fd, std::uint32_t seq, int ifindex) {
+  Request r{};
+  r.header.nlmsg_len = NLMSG_LENGTH(sizeof(ndmsg));
+  r.header.nlmsg_type = RTM_GETNEIGH;
+  r.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  r.header.nlmsg_seq = seq;
+  r.body.ndm_family = AF_UNSPEC;
+  if (send(fd, &r, r.header.nlmsg_len, 0) < 0) {
+    return Status::unavailable(std::string("neighbours: send: ") + std::strerror(errno));
+  }
+  std::vector<Entry> out;
+  bool interrupted = false;
+  std::array<char, 32768> buf;
+  for (;;) {
+    ssize_t got = recv(fd, buf.data(), buf.size(), 0);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return Status::unavailable("neighbours: the dump ended early");
+    std::size_t left = static_cast<std::size_t>(got);
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); fits(h, left); h = next(h, left)) {
+      if (h->nlmsg_seq != seq) continue;
+      interrupted = interrupted || (h->nlmsg_flags & NLM_F_DUMP_INTR);
+      if (h->nlmsg_type == NLMSG_ERROR) return Status::unavailable("neighbours: the dump failed");
+      if (h->nlmsg_type == NLMSG_DONE) {
+        if (interrupted) return Status::unavailable("neighbours: the dump was interrupted");
+        return out;
+      }
+      if (h->nlmsg_type != RTM_NEWNEIGH) continue;
+      if (auto e = entryOf(h, ifindex)) out.push_back(*e);
+    }
+  }
+}
+
+}  // namespace
+
+Result<std::vector<PinnedNeighbour>> NeighbourPins::pinned(const std::string& device) {
+  auto ifindex = ifindexOf(device);
+  if (!ifindex) return ifindex.status();
+  auto entries = dumpEntries(fd_, ++seq_, *ifindex);
+  if (!entries) return entries.status();
+  std::vector<PinnedNeighbour> ours;
+  for (const Entry& e : *entries) {
+    if (e.ours) ours.push_back(e.n);
+  }
+  return ours;
+}
+
+// An operator's own permanent entry for an address wins over the ledger's pair (it is never
+// replaced, so never marked ours and later deleted). A refused change does not stop the others:
+// the first error is reported after all were tried.
 Status NeighbourPins::sync(const std::string& device, const std::vector<PinnedNeighbour>& want) {
   auto ifindex = ifindexOf(device);
   if (!ifindex) return ifindex.status();
-  auto have = pinned(device);
-  if (!have) return have.status();
-  auto in = [](const std::vector<PinnedNeighbour>& v, const PinnedNeighbour& n) {
-    return std::find(v.begin(), v.end(), n) != v.end();
+  auto entries = dumpEntries(fd_, ++seq_, *ifindex);
+  if (!entries) return entries.status();
+  auto holds = [&](const addr::IpAddress& ip, bool ours) {
+    return std::any_of(entries->begin(), entries->end(),
+                       [&](const Entry& e) { return e.ours == ours && e.n.ip == ip; });
   };
-  for (const PinnedNeighbour& n : *have) {
-    bool still = std::any_of(want.begin(), want.end(), [&](const auto& w) { return w.ip == n.ip; });
-    if (!still) NL_RETURN_IF_ERROR(change(RTM_DELNEIGH, 0, *ifindex, n));
+  Status first = Status::ok();
+  auto keep = [&first](Status s) {
+    if (first.isOk() && !s.isOk()) first = std::move(s);
+  };
+  for (const Entry& e : *entries) {
+    const bool wanted =
+        std::any_of(want.begin(), want.end(), [&](const auto& w) { return w.ip == e.n.ip; });
+    if (e.ours && !wanted) keep(change(RTM_DELNEIGH, 0, *ifindex, e.n));
   }
   for (const PinnedNeighbour& n : want) {
-    if (!in(*have, n))
-      NL_RETURN_IF_ERROR(change(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, *ifindex, n));
+    const bool same = std::any_of(entries->begin(), entries->end(),
+                                  [&](const Entry& e) { return e.ours && e.n == n; });
+    if (same || holds(n.ip, false)) continue;
+    keep(change(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, *ifindex, n));
   }
-  return Status::ok();
+  return first;
 }
 
 }  // namespace netledger::enforce

@@ -3,7 +3,8 @@
 // for the ledger's pairs, so the host and the gateway on it never learn another MAC for a bound
 // address, whatever the wire says. Kept through rtnetlink; every entry this writes carries
 // netledger's protocol mark (NDA_PROTOCOL = kNeighbourProtocol), and only marked entries are
-// ever removed, so an operator's own static entries are left alone.
+// ever removed, so an operator's own static entries are left alone (and win: an address the
+// operator pinned is not pinned again).
 //
 //   auto pins = NeighbourPins::open();
 //   NL_RETURN_IF_ERROR((*pins)->sync("br0", {{ip, mac}, ...}));  // exactly these, pinned
@@ -39,9 +40,10 @@ class NeighbourPins {
   NeighbourPins(const NeighbourPins&) = delete;
   NeighbourPins& operator=(const NeighbourPins&) = delete;
 
-  // Makes our marked entries on `device` exactly `want` (replacing whatever entry holds one of
-  // its addresses: the ledger wins). not_found for an unknown device; unavailable with the
-  // kernel's reason when it refuses a change (the entries changed before it stay).
+  // Makes our marked entries on `device` exactly `want`, except for addresses an operator's own
+  // permanent entry holds (those are left alone); a learned entry for one of the addresses is
+  // replaced. not_found for an unknown device; unavailable with the first reason the kernel
+  // gave when it refused a change (every other change is still made).
   Status sync(const std::string& device, const std::vector<PinnedNeighbour>& want);
 
   // Our marked entries on `device` now.

@@ -21,7 +21,7 @@ constexpr detail::Names<DropClass, 8> kDropClassNames{{
     {DropClass::kNdSpoof, "nd_spoof"},
     {DropClass::kRogueDhcp, "rogue_dhcp"},
     {DropClass::kRogueRa, "rogue_ra"},
-    {DropClass::kTagged, "tagged"},
+    {DropClass::kEthertype, "ethertype"},
 }};
 
 std::string quoted(std::string_view port) { return "\"" + std::string(port) + "\""; }
@@ -81,19 +81,11 @@ std::string verdictFor(EnforceMode mode, DropClass c) {
 }
 
 void appendSets(std::string& out, const RulesetSpec& spec) {
-  out += "  set guarded_ports {\n    type ifname;\n";
-  if (!spec.guarded_ports.empty()) {
-    out += "    elements = {";
-    const char* sep = " ";
-    for (const std::string& p :
-         std::set<std::string>(spec.guarded_ports.begin(), spec.guarded_ports.end())) {
-      out += sep + quoted(p);
-      sep = ", ";
-    }
-    out += " }\n";
-  }
-  out += "  }\n";
+  std::set<std::string> guarded;
+  for (const std::string& p : spec.guarded_ports) guarded.insert(quoted(p));
+  appendSet(out, "guarded_ports", "type ifname", guarded);
   Elements e = elementsOf(spec.bindings);
+  for (const addr::Mac& m : spec.held_macs) e.bound_macs.insert(m.toString());
   appendSet(out, "bound_macs", "type ether_addr", e.bound_macs);
   appendSet(out, "port_macs", "type ifname . ether_addr", e.port_macs);
   appendSet(out, "v4_pairs", "type ifname . ether_addr . ipv4_addr", e.v4_pairs);
@@ -123,8 +115,9 @@ void appendChains(std::string& out, EnforceMode mode) {
        dhcp_request + " ether saddr != @bound_macs accept",  // a new station asks for a lease
        "iifname . ether saddr != @port_macs" + v(DropClass::kMacSpoof),
        dhcp_request + " accept",  // a bound station asks again from 0.0.0.0 (INIT-REBOOT)
-       "ether type { 8021q, 8021ad }" + v(DropClass::kTagged),
+       "ether type != { ip, arp, ip6 }" + v(DropClass::kEthertype),
        "udp sport { 67, 547 }" + v(DropClass::kRogueDhcp),
+       "udp dport { 68, 546 }" + v(DropClass::kRogueDhcp),
        "icmpv6 type { nd-router-advert, nd-redirect }" + v(DropClass::kRogueRa),
        "ether type arp jump arp_guard",
        "ether type ip iifname . ether saddr . ip saddr != @v4_pairs" + v(DropClass::kIpv4Spoof),
@@ -139,17 +132,14 @@ void appendChains(std::string& out, EnforceMode mode) {
                "iifname . arp saddr ether . arp saddr ip != @v4_pairs" + v(DropClass::kArpSpoof)});
 }
 
-Status checkPorts(const RulesetSpec& spec) {
-  std::set<std::string> guarded;
+Status checkNames(const RulesetSpec& spec) {
   for (const std::string& p : spec.guarded_ports) {
-    if (!validPortName(p))
-      return Status::invalidArgument("guarded port \"" + p + "\": not an interface name");
-    guarded.insert(p);
+    if (!validPortName(p)) return Status::invalidArgument("\"" + p + "\": not an interface name");
   }
   for (const PortBinding& b : spec.bindings) {
-    if (!guarded.count(b.port)) {
+    if (!validPortName(b.port)) {
       return Status::invalidArgument("binding " + b.mac.toString() + ": port \"" + b.port +
-                                     "\" is not a guarded port");
+                                     "\": not an interface name");
     }
   }
   return Status::ok();
@@ -181,7 +171,7 @@ std::string renderRemoval() {
 }
 
 Result<std::string> renderRuleset(const RulesetSpec& spec) {
-  NL_RETURN_IF_ERROR(checkPorts(spec));
+  NL_RETURN_IF_ERROR(checkNames(spec));
   std::string out = renderRemoval();
   if (spec.mode == EnforceMode::kOff) return out;
   out += "table bridge " + std::string(kTableName) + " {\n";

@@ -8,15 +8,15 @@
 //   - source MAC: a MAC of a binding behind that port (the one exception: a broadcast DHCP
 //     request from 0.0.0.0 with a MAC no binding holds, so a new station can ask for a lease;
 //     a bound MAC from the wrong port could otherwise move it in the bridge's own table);
-//   - no 802.1Q/802.1ad tags (the checks below read the untagged headers);
+//   - only IPv4, ARP and IPv6 (no 802.1Q/802.1ad tags: the checks read untagged headers);
 //   - ARP: sender MAC and sender IP a pair of a binding behind the port (RFC 5227 probes, sender
 //     IP 0.0.0.0, pass the MAC check only);
 //   - IPv4 / IPv6 source: an address of the binding whose MAC sent it (IPv6 link-local and the
 //     unspecified address of DAD pass the MAC check only);
 //   - NDP neighbour advertisements: a target the sending binding holds (link-local targets pass);
-//   - never a DHCP server reply (UDP 67 -> 68, DHCPv6 547), a router advertisement or an ICMPv6
-//     redirect: those come only from trusted ports (uplinks, the router's own port), which are not
-//     guarded at all.
+//   - never DHCP server traffic (from UDP 67/547 or to the client ports 68/546), a router
+//     advertisement or an ICMPv6 redirect: those come only from trusted ports (uplinks, the
+//     router's own port), which are not guarded at all.
 //
 // The script replaces the whole table in one transaction (add, delete, define), so the kernel
 // holds either the old rules or the new ones, and nothing outside the table is touched.
@@ -56,11 +56,12 @@ enum class DropClass : std::uint8_t {
   kNdSpoof,    // a neighbour advertisement for a target the sender does not hold
   kRogueDhcp,  // a DHCP (v4 or v6) server reply from a port that is not trusted
   kRogueRa,    // a router advertisement or redirect from a port that is not trusted
-  kTagged,     // an 802.1Q / 802.1ad tagged frame (its inner header escapes the checks)
+  kEthertype,  // neither IPv4, ARP nor IPv6 (tagged frames too: their inner headers would
+               // escape every check)
 };
 inline constexpr std::array<DropClass, 8> kDropClasses = {
     DropClass::kMacSpoof, DropClass::kArpSpoof,  DropClass::kIpv4Spoof, DropClass::kIpv6Spoof,
-    DropClass::kNdSpoof,  DropClass::kRogueDhcp, DropClass::kRogueRa,   DropClass::kTagged};
+    DropClass::kNdSpoof,  DropClass::kRogueDhcp, DropClass::kRogueRa,   DropClass::kEthertype};
 std::string_view dropClassName(DropClass c);
 
 // One binding's pair behind one port: its MAC and the addresses it holds.
@@ -72,10 +73,14 @@ struct PortBinding {
 
 struct RulesetSpec {
   EnforceMode mode = EnforceMode::kEnforce;
-  // Every bridge port that is not trusted. A guarded port with no binding sends nothing but DHCP
-  // client requests.
+  // Every bridge port that is not trusted (the agent re-reads them each second: a new port is
+  // guarded within about a second). A guarded port with no binding sends nothing but DHCP
+  // requests. (The kernel's `meta ibrname`, which would guard a new port at once, needs the
+  // nft_meta_bridge module, which kernels without loadable modules may lack.)
   std::vector<std::string> guarded_ports;
   std::vector<PortBinding> bindings;
+  // MACs of this node's bindings whose port is not known yet: never let through as "new".
+  std::vector<addr::Mac> held_macs;
 };
 
 // An interface name the kernel accepts (1..15 bytes; letters, digits, '-', '_', '.', '@' not
@@ -83,7 +88,7 @@ struct RulesetSpec {
 bool validPortName(std::string_view name);
 
 // The script for `spec`: replaces the table (mode off: removes it, if present). invalid_argument
-// naming the port for a bad port name, or for a binding behind a port that is not guarded.
+// naming the interface for a bad port name.
 Result<std::string> renderRuleset(const RulesetSpec& spec);
 
 // Removes the table if present, touching nothing else.

@@ -56,7 +56,7 @@ wire::Frame frameFrom(addr::Mac src) {
 
 TEST(PortLearnerTest, TheFirstPortHeardKeepsTheMacUntilForgotten) {
   std::vector<addr::Mac> told;
-  PortLearner learner([&](addr::Mac m) { told.push_back(m); });
+  PortLearner learner({}, [&](addr::Mac m) { told.push_back(m); });
   learner.onFrame(frameFrom(mac("02:00:00:00:00:02")), "veth2");
   learner.onFrame(frameFrom(mac("02:00:00:00:00:02")), "veth9");  // a spoofer, later: ignored
   EXPECT_EQ(learner.portOf(mac("02:00:00:00:00:02")), "veth2");
@@ -70,7 +70,7 @@ TEST(PortLearnerTest, TheFirstPortHeardKeepsTheMacUntilForgotten) {
   EXPECT_FALSE(learner.portOf(mac("02:00:00:00:00:02")).has_value());
 }
 
-TEST(SpecForTest, LabelsWinLearnedPortsFillInTrustedPortsAreNotGuarded) {
+TEST(SpecForTest, LabelsWinLearnedPortsFillInOthersAreHeld) {
   auto page = nodeBindingsFromJson(kPage).value();
   PortLearner learned;
   learned.onFrame(frameFrom(mac("02:00:00:00:00:02")), "tap2");
@@ -82,16 +82,35 @@ TEST(SpecForTest, LabelsWinLearnedPortsFillInTrustedPortsAreNotGuarded) {
   EXPECT_EQ(spec.bindings[0].port, "tap1");
   EXPECT_EQ(spec.bindings[1].port, "tap2");
   EXPECT_EQ(spec.bindings[1].addresses, std::vector<addr::IpAddress>{ip("192.0.2.2")});
+  EXPECT_TRUE(spec.held_macs.empty());
   EXPECT_TRUE(enforce::renderRuleset(spec).isOk());
 }
 
-TEST(SpecForTest, ABindingWithNoKnownPortOrBehindATrustedOneIsLeftOut) {
+TEST(SpecForTest, ABindingWithNoKnownPortOrBehindATrustedOneIsHeld) {
   auto page = nodeBindingsFromJson(kPage).value();
   PortLearner nothing;
   auto spec = specFor(EnforceMode::kMonitor, {"tap1", "tap2"}, {"tap1"}, page.bindings, nothing);
   EXPECT_EQ(spec.guarded_ports, std::vector<std::string>{"tap2"});
   EXPECT_TRUE(spec.bindings.empty());  // 1 is behind a trusted port, 2 was never heard
+  EXPECT_EQ(spec.held_macs,
+            (std::vector<addr::Mac>{mac("02:00:00:00:00:01"), mac("02:00:00:00:00:02")}));
   EXPECT_EQ(spec.mode, EnforceMode::kMonitor);
+}
+
+TEST(PortLearnerTest, OnlyWantedFramesAreLearned) {
+  int told = 0;
+  PortLearner learner(
+      [](addr::Mac m, const std::string& port) {
+        return m == mac("02:00:00:00:00:02") && port != "uplink";
+      },
+      [&](addr::Mac) { ++told; });
+  learner.onFrame(frameFrom(mac("02:00:00:00:00:02")), "uplink");  // a migrating VM, via uplink
+  learner.onFrame(frameFrom(mac("02:00:00:00:00:77")), "tap7");    // nobody waits for it
+  EXPECT_FALSE(learner.portOf(mac("02:00:00:00:00:02")).has_value());
+  EXPECT_FALSE(learner.portOf(mac("02:00:00:00:00:77")).has_value());
+  learner.onFrame(frameFrom(mac("02:00:00:00:00:02")), "tap2");
+  EXPECT_EQ(learner.portOf(mac("02:00:00:00:00:02")), "tap2");
+  EXPECT_EQ(told, 1);
 }
 
 }  // namespace

@@ -82,6 +82,18 @@ TEST_F(NeighbourPinsTest, AMoveReplacesTheMacAndALearnedEntryIsOverridden) {
   EXPECT_EQ(*ours, std::vector<PinnedNeighbour>{moved});
 }
 
+TEST_F(NeighbourPinsTest, AnOperatorsOwnPinForTheAddressWins) {
+  ASSERT_EQ(std::system("ip neigh add 192.0.2.11 lladdr 02:00:00:00:00:99 dev br0 nud permanent"),
+            0);
+  ASSERT_TRUE(pins_->sync("br0", {kV4, kV6}).isOk());
+  EXPECT_NE(table().find("192.0.2.11 lladdr 02:00:00:00:00:99 PERMANENT"), std::string::npos)
+      << table();
+  EXPECT_EQ(pins_->pinned("br0").value(), std::vector<PinnedNeighbour>{kV6});
+  ASSERT_TRUE(pins_->sync("br0", {}).isOk());  // removing ours leaves the operator's
+  EXPECT_NE(table().find("192.0.2.11 lladdr 02:00:00:00:00:99 PERMANENT"), std::string::npos)
+      << table();
+}
+
 TEST_F(NeighbourPinsTest, AnUnknownDeviceIsNotFound) {
   EXPECT_EQ(pins_->sync("nope0", {kV4}).code(), StatusCode::kNotFound);
   EXPECT_EQ(pins_->pinned("nope0").status().code(), StatusCode::kNotFound);

@@ -126,7 +126,8 @@ class EnforceLab : public ::testing::Test {
   }
 
   void load(EnforceMode mode, std::vector<std::string> guarded = {"p1", "p2", "p3"}) {
-    RulesetSpec spec{.mode = mode, .guarded_ports = std::move(guarded), .bindings = {}};
+    RulesetSpec spec{
+        .mode = mode, .guarded_ports = std::move(guarded), .bindings = {}, .held_macs = {}};
     spec.bindings.push_back({"p1", kMac1, {ip("192.0.2.1"), ip("2001:db8::1")}});
     spec.bindings.push_back({"p2", kMac2, {ip("192.0.2.2")}});
     auto script = renderRuleset(spec);
@@ -185,12 +186,29 @@ TEST_F(EnforceLab, ANewStationMayAskForAnAddressButNotWithABoundMac) {
   EXPECT_TRUE(delivered(1, 2, udpFrame(kMac1, addr::Ipv4(0), 68, 67)));
 }
 
-TEST_F(EnforceLab, TaggedFramesFromAGuardedPortAreDropped) {
+TEST_F(EnforceLab, TaggedAndOtherEthertypesFromAGuardedPortAreDropped) {
   load(EnforceMode::kEnforce);
   EXPECT_FALSE(delivered(
       1, 2, toBytes(wire::buildArpAnnouncement(kMac1, kIp1, wire::AnnouncementForm::kRequest, 5))));
-  EXPECT_EQ(dropped(DropClass::kTagged), 1u);
+  EXPECT_EQ(dropped(DropClass::kEthertype), 1u);
+  Bytes lldp(60, 0);  // 802.1AB from station 1's own MAC
+  std::memset(lldp.data(), 0x01, 6);
+  for (int i = 0; i < 6; ++i)
+    lldp[6 + i] = static_cast<std::uint8_t>(kMac1.value() >> (40 - 8 * i));
+  lldp[12] = 0x88, lldp[13] = 0xcc;
+  EXPECT_FALSE(delivered(1, 2, lldp));
+  EXPECT_EQ(dropped(DropClass::kEthertype), 2u);
   EXPECT_TRUE(delivered(1, 2, toBytes(wire::buildArpAnnouncement(kMac1, kIp1))));
+}
+
+TEST_F(EnforceLab, ABoundStationCannotSendAsADhcpServerOrFromAnotherIpv6Address) {
+  load(EnforceMode::kEnforce);
+  EXPECT_FALSE(delivered(2, 1, udpFrame(kMac2, kIp2, 4000, 68)));  // an offer from a high port
+  EXPECT_EQ(dropped(DropClass::kRogueDhcp), 1u);
+  // Station 2 solicits from station 1's global IPv6 address.
+  EXPECT_FALSE(delivered(
+      2, 1, toBytes(wire::buildNeighborSolicitation(kMac2, kIp6, ip("2001:db8::99").v6()))));
+  EXPECT_EQ(dropped(DropClass::kIpv6Spoof), 1u);
 }
 
 TEST_F(EnforceLab, MonitorCountsButDropsNothing) {
@@ -209,8 +227,10 @@ TEST_F(EnforceLab, ATrustedPortIsNotGuarded) {
 
 TEST_F(EnforceLab, AScriptThatFailsLeavesTheLastGoodTable) {
   load(EnforceMode::kEnforce);
-  RulesetSpec moved{
-      .mode = EnforceMode::kEnforce, .guarded_ports = {"p1", "p2", "p3"}, .bindings = {}};
+  RulesetSpec moved{.mode = EnforceMode::kEnforce,
+                    .guarded_ports = {"p1", "p2", "p3"},
+                    .bindings = {},
+                    .held_macs = {}};
   moved.bindings.push_back({"p2", kMac2, {ip("192.0.2.1")}});  // .1 moved to station 2
   Status s = nft_->run(renderRuleset(moved).value() + "add rule bridge netledger guard bogus\n");
   ASSERT_FALSE(s.isOk());

@@ -15,7 +15,8 @@ using addr::testing_util::ip;
 using addr::testing_util::mac;
 
 RulesetSpec twoPorts(EnforceMode mode) {
-  RulesetSpec spec{.mode = mode, .guarded_ports = {"vm1p", "vm2p"}, .bindings = {}};
+  RulesetSpec spec{
+      .mode = mode, .guarded_ports = {"vm1p", "vm2p"}, .bindings = {}, .held_macs = {}};
   spec.bindings.push_back({"vm1p", mac("02:00:00:00:00:01"), {ip("192.0.2.1"), ip("2001:db8::1")}});
   spec.bindings.push_back({"vm2p", mac("02:00:00:00:00:02"), {ip("192.0.2.2")}});
   return spec;
@@ -64,19 +65,29 @@ TEST(RulesetTest, OffRemovesTheTable) {
   EXPECT_EQ(off, "add table bridge netledger\ndelete table bridge netledger\n");
 }
 
-TEST(RulesetTest, BadPortNamesAndUnguardedBindingsAreRefusedByName) {
+TEST(RulesetTest, BadPortNamesAreRefusedByName) {
   for (std::string bad : {"", "0123456789abcdef", "vm1\" accept", "a b", "x;y", "br0@if3"}) {
-    RulesetSpec spec{.mode = EnforceMode::kEnforce, .guarded_ports = {bad}, .bindings = {}};
-    auto r = renderRuleset(spec);
-    ASSERT_FALSE(r.isOk()) << bad;
-    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
-    EXPECT_NE(r.status().message().find("guarded port"), std::string::npos);
+    for (int where = 0; where < 2; ++where) {
+      RulesetSpec spec = twoPorts(EnforceMode::kEnforce);
+      if (where == 0) spec.guarded_ports.push_back(bad);
+      if (where == 1) spec.bindings.push_back({bad, mac("02:00:00:00:00:09"), {}});
+      auto r = renderRuleset(spec);
+      ASSERT_FALSE(r.isOk()) << bad << " " << where;
+      EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+      EXPECT_NE(r.status().message().find("\"" + bad + "\": not an interface name"),
+                std::string::npos);
+    }
   }
+}
+
+TEST(RulesetTest, HeldMacsAreBoundButPassNothing) {
   RulesetSpec spec = twoPorts(EnforceMode::kEnforce);
-  spec.bindings.push_back({"vm9p", mac("02:00:00:00:00:09"), {ip("192.0.2.9")}});
-  auto r = renderRuleset(spec);
-  ASSERT_FALSE(r.isOk());
-  EXPECT_NE(r.status().message().find("\"vm9p\" is not a guarded port"), std::string::npos);
+  spec.held_macs.push_back(mac("02:00:00:00:00:07"));
+  auto script = renderRuleset(spec).value();
+  const auto bound = script.find("set bound_macs");
+  ASSERT_NE(bound, std::string::npos);
+  EXPECT_NE(script.find("02:00:00:00:00:07", bound), std::string::npos);
+  EXPECT_EQ(count(script, "02:00:00:00:00:07"), 1u);  // in no pair set
 }
 
 TEST(RulesetTest, ModesParseAndNameEachOther) {
@@ -100,7 +111,8 @@ TEST(RulesetTest, PortNamesAreAcceptedExactlyWhenSafe) {
     bool safe = !name.empty() && name.size() <= 15 &&
                 name.find_first_not_of("abcXYZ019-_.") == std::string::npos;
     EXPECT_EQ(validPortName(name), safe) << name;
-    RulesetSpec spec{.mode = EnforceMode::kEnforce, .guarded_ports = {name}, .bindings = {}};
+    RulesetSpec spec{
+        .mode = EnforceMode::kEnforce, .guarded_ports = {name}, .bindings = {}, .held_macs = {}};
     spec.bindings.push_back({name, mac("02:00:00:00:00:01"), {ip("192.0.2.1")}});
     auto r = renderRuleset(spec);
     ASSERT_EQ(r.isOk(), safe) << name;

@@ -119,6 +119,13 @@ class EnforceNetnsTest(LabTest):
         self.api.ok("DELETE", f"/v1/bindings/{b['id']}")
         self.until(lambda: not pings(self.thief, "192.0.2.13"), "vm3 speaks after release")
 
+    def test_f_a_new_port_is_guarded_within_seconds(self):
+        vm4, _ = self.lab.add_vm("e4", "02:00:00:00:e0:04", v4="192.0.2.14")
+        # Unguarded until the agent sees the port (its port list is re-read every 2 s), then
+        # nothing without a binding passes.
+        took = self.until(lambda: not pings(vm4, "192.0.2.14"), "the new port stays open", 3)
+        print(f"\n  a new port guarded {took:.3f} s after it appeared", file=sys.stderr)
+
     def test_z_monitor_counts_drops_nothing_and_pins_protect_the_host(self):
         agent = self.lab.procs["agent"]
         agent.terminate()
