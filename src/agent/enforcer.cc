@@ -107,8 +107,19 @@ enforce::RulesetSpec specFor(enforce::EnforceMode mode, const std::vector<std::s
 // ---- Enforcer ---------------------------------------------------------------------------------
 
 Enforcer::Enforcer(const AgentConfig& config, FetchBindings fetch, ListPorts ports, LinkLayer& link,
-                   metrics::Registry& registry)
-    : config_(config), fetch_(std::move(fetch)), ports_(std::move(ports)), link_(link) {
+                   metrics::Registry& registry, OpenLoader open_loader)
+    : config_(config),
+      fetch_(std::move(fetch)),
+      ports_(std::move(ports)),
+      link_(link),
+      open_loader_(std::move(open_loader)) {
+  if (!open_loader_) {
+    open_loader_ = []() -> Result<std::unique_ptr<enforce::TableLoader>> {
+      auto nft = enforce::Nftables::open();
+      if (!nft) return nft.status();
+      return std::unique_ptr<enforce::TableLoader>(std::move(*nft));
+    };
+  }
   registerMetrics(registry);
 }
 
@@ -144,7 +155,7 @@ void Enforcer::registerMetrics(metrics::Registry& r) {
 }
 
 Status Enforcer::start() {
-  auto nft = enforce::Nftables::open();
+  auto nft = open_loader_();
   if (!nft) return nft.status();
   nft_ = std::move(*nft);
   if (config_.pin_neighbours) {

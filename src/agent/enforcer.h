@@ -39,7 +39,7 @@
 #include "metrics/registry.h"
 
 namespace netledger::enforce {
-class Nftables;
+class TableLoader;
 class NeighbourPins;
 }  // namespace netledger::enforce
 
@@ -96,9 +96,11 @@ class Enforcer {
   using FetchBindings = std::function<Result<std::vector<NodeBinding>>()>;
   // The configured bridges and their ports now (re-read each reconcile).
   using ListPorts = std::function<std::map<std::string, std::vector<std::string>>()>;
+  // Opens what loads the table (enforce::Nftables unless a test gives a fake).
+  using OpenLoader = std::function<Result<std::unique_ptr<enforce::TableLoader>>()>;
 
   Enforcer(const AgentConfig& config, FetchBindings fetch, ListPorts ports, LinkLayer& link,
-           metrics::Registry& registry);
+           metrics::Registry& registry, OpenLoader open_loader = {});
   ~Enforcer();  // stop()
 
   // unavailable when libnftables cannot be used (then the agent does not start).
@@ -129,7 +131,8 @@ class Enforcer {
   PortLearner learner_{
       [this](addr::Mac mac, const std::string& port) { return wantedPort(mac, port); },
       [this](addr::Mac mac) { onLearned(mac); }};
-  std::unique_ptr<enforce::Nftables> nft_;
+  OpenLoader open_loader_;
+  std::unique_ptr<enforce::TableLoader> nft_;
   std::unique_ptr<enforce::NeighbourPins> pins_;  // with pin_neighbours
   std::string applied_;                           // the script in force ("" before the first)
   std::vector<NodeBinding> bindings_;             // as last fetched (the enforcer thread's)

@@ -20,21 +20,31 @@
 
 namespace netledger::enforce {
 
-class Nftables {
+// What keeping the table needs of nftables: Nftables below, a fake in the agent's unit tests.
+class TableLoader {
+ public:
+  virtual ~TableLoader() = default;
+  // Runs `script` as one transaction: on any error nothing of it is applied.
+  virtual Status run(std::string_view script) = 0;
+  // The netledger table's named counters (packets), by name; not_found without the table.
+  virtual Result<std::map<std::string, std::uint64_t>> dropCounts() = 0;
+};
+
+class Nftables final : public TableLoader {
  public:
   // unavailable when libnftables cannot make a context.
   static Result<std::unique_ptr<Nftables>> open();
-  ~Nftables();
+  ~Nftables() override;
   Nftables(const Nftables&) = delete;
   Nftables& operator=(const Nftables&) = delete;
 
   // Runs `script` as one transaction: on any error nothing of it is applied, and the status
   // (unavailable) carries nft's own message.
-  Status run(std::string_view script);
+  Status run(std::string_view script) override;
 
   // The netledger table's named counters (packets), by name; not_found when the table is not
   // there.
-  Result<std::map<std::string, std::uint64_t>> dropCounts();
+  Result<std::map<std::string, std::uint64_t>> dropCounts() override;
 
  private:
   struct Ctx;
