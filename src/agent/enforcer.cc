@@ -112,7 +112,8 @@ Enforcer::Enforcer(const AgentConfig& config, FetchBindings fetch, ListPorts por
       fetch_(std::move(fetch)),
       ports_(std::move(ports)),
       link_(link),
-      open_loader_(std::move(open_loader)) {
+      open_loader_(std::move(open_loader)),
+      mode_(enforce::parseEnforceMode(config.enforce).valueOr(enforce::EnforceMode::kOff)) {
   if (!open_loader_) {
     open_loader_ = []() -> Result<std::unique_ptr<enforce::TableLoader>> {
       auto nft = enforce::Nftables::open();
@@ -250,7 +251,7 @@ void Enforcer::readDrops() {
   if (!counts) {
     // Removed from outside (an nftables reload, an operator): load it again at once.
     if (counts.status().code() == StatusCode::kNotFound && !applied_.empty() &&
-        config_.enforce != "off") {
+        mode_ != enforce::EnforceMode::kOff) {
       spdlog::warn("enforce: the table is gone; loading it again");
       applied_.clear();
       std::lock_guard lock(mu_);
@@ -313,8 +314,7 @@ void Enforcer::apply() {
     }
   }
   learner_.retain(macs, ports);
-  const auto mode = enforce::parseEnforceMode(config_.enforce).value();
-  enforce::RulesetSpec spec = specFor(mode, ports, config_.trusted_ports, bindings_, learner_);
+  enforce::RulesetSpec spec = specFor(mode_, ports, config_.trusted_ports, bindings_, learner_);
   {
     std::lock_guard lock(mu_);
     for (const auto& placed : spec.bindings) unplaced_.erase(placed.mac);

@@ -132,6 +132,7 @@ class Enforcer {
       [this](addr::Mac mac, const std::string& port) { return wantedPort(mac, port); },
       [this](addr::Mac mac) { onLearned(mac); }};
   OpenLoader open_loader_;
+  const enforce::EnforceMode mode_;  // config_.enforce, checked by finishConfig
   std::unique_ptr<enforce::TableLoader> nft_;
   std::unique_ptr<enforce::NeighbourPins> pins_;  // with pin_neighbours
   std::string applied_;                           // the script in force ("" before the first)

@@ -95,6 +95,30 @@ nlmsghdr* next(nlmsghdr* h, std::size_t& left) {
   return reinterpret_cast<nlmsghdr*>(reinterpret_cast<char*>(h) + step);
 }
 
+Status sendRequest(int fd, const Request& r) {
+  if (send(fd, &r, r.header.nlmsg_len, 0) < 0) {
+    return Status::unavailable(std::string("neighbours: send: ") + std::strerror(errno));
+  }
+  return Status::ok();
+}
+
+// Reads the kernel's answers to request `seq` until `visit` (called for each of its messages)
+// returns a verdict. Messages of other requests (a late answer) are skipped; EINTR is retried.
+template <typename Visit>
+Status awaitAnswer(int fd, std::uint32_t seq, Visit visit) {
+  std::array<char, 32768> buf;
+  for (;;) {
+    ssize_t got = recv(fd, buf.data(), buf.size(), 0);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return Status::unavailable("neighbours: no (complete) answer from the kernel");
+    std::size_t left = static_cast<std::size_t>(got);
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); fits(h, left); h = next(h, left)) {
+      if (h->nlmsg_seq != seq) continue;
+      if (std::optional<Status> verdict = visit(h)) return *verdict;
+    }
+  }
+}
+
 Result<int> ifindexOf(const std::string& device) {
   unsigned idx = if_nametoindex(device.c_str());
   if (idx == 0) return Status::notFound("neighbours: no interface \"" + device + "\"");
@@ -140,27 +164,17 @@ Status NeighbourPins::change(int type, int flags, int ifindex, const PinnedNeigh
   const auto mac = macBytes(n.mac);
   addAttr(r, NDA_LLADDR, mac.data(), mac.size());
   addAttr(r, NDA_PROTOCOL, &kNeighbourProtocol, 1);
-  if (send(fd_, &r, r.header.nlmsg_len, 0) < 0) {
-    return Status::unavailable(std::string("neighbours: send: ") + std::strerror(errno));
-  }
-  // The ack with our sequence number; anything else queued (a late answer) is skipped.
-  std::array<char, 8192> buf;
-  for (;;) {
-    ssize_t got = recv(fd_, buf.data(), buf.size(), 0);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) return Status::unavailable("neighbours: no answer from the kernel");
-    std::size_t left = static_cast<std::size_t>(got);
-    for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); fits(h, left); h = next(h, left)) {
-      if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_seq != r.header.nlmsg_seq) continue;
-      if (h->nlmsg_len < NLMSG_LENGTH(sizeof(nlmsgerr))) {
-        return Status::unavailable("neighbours: a short answer from the kernel");
-      }
-      const int err = static_cast<const nlmsgerr*>(NLMSG_DATA(h))->error;
-      if (err == 0) return Status::ok();
-      return Status::unavailable("neighbours: " + n.ip.toString() + " " + n.mac.toString() + ": " +
-                                 std::strerror(-err));
+  NL_RETURN_IF_ERROR(sendRequest(fd_, r));
+  return awaitAnswer(fd_, r.header.nlmsg_seq, [&](const nlmsghdr* h) -> std::optional<Status> {
+    if (h->nlmsg_type != NLMSG_ERROR) return std::nullopt;
+    if (h->nlmsg_len < NLMSG_LENGTH(sizeof(nlmsgerr))) {
+      return Status::unavailable("neighbours: a short answer from the kernel");
     }
-  }
+    const int err = static_cast<const nlmsgerr*>(NLMSG_DATA(h))->error;
+    if (err == 0) return Status::ok();
+    return Status::unavailable("neighbours: " + n.ip.toString() + " " + n.mac.toString() + ": " +
+                               std::strerror(-err));
+  });
 }
 
 namespace {
@@ -174,29 +188,23 @@ Result<std::vector<Entry>> dumpEntries(int fd, std::uint32_t seq, int ifindex) {
   r.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   r.header.nlmsg_seq = seq;
   r.body.ndm_family = AF_UNSPEC;
-  if (send(fd, &r, r.header.nlmsg_len, 0) < 0) {
-    return Status::unavailable(std::string("neighbours: send: ") + std::strerror(errno));
-  }
+  NL_RETURN_IF_ERROR(sendRequest(fd, r));
   std::vector<Entry> out;
   bool interrupted = false;
-  std::array<char, 32768> buf;
-  for (;;) {
-    ssize_t got = recv(fd, buf.data(), buf.size(), 0);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) return Status::unavailable("neighbours: the dump ended early");
-    std::size_t left = static_cast<std::size_t>(got);
-    for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); fits(h, left); h = next(h, left)) {
-      if (h->nlmsg_seq != seq) continue;
-      interrupted = interrupted || (h->nlmsg_flags & NLM_F_DUMP_INTR);
-      if (h->nlmsg_type == NLMSG_ERROR) return Status::unavailable("neighbours: the dump failed");
-      if (h->nlmsg_type == NLMSG_DONE) {
-        if (interrupted) return Status::unavailable("neighbours: the dump was interrupted");
-        return out;
-      }
-      if (h->nlmsg_type != RTM_NEWNEIGH) continue;
+  Status done = awaitAnswer(fd, seq, [&](const nlmsghdr* h) -> std::optional<Status> {
+    interrupted = interrupted || (h->nlmsg_flags & NLM_F_DUMP_INTR);
+    if (h->nlmsg_type == NLMSG_ERROR) return Status::unavailable("neighbours: the dump failed");
+    if (h->nlmsg_type == NLMSG_DONE) {
+      if (interrupted) return Status::unavailable("neighbours: the dump was interrupted");
+      return Status::ok();
+    }
+    if (h->nlmsg_type == RTM_NEWNEIGH) {
       if (auto e = entryOf(h, ifindex)) out.push_back(*e);
     }
-  }
+    return std::nullopt;
+  });
+  if (!done.isOk()) return done;
+  return out;
 }
 
 }  // namespace
