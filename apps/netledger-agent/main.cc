@@ -46,6 +46,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   flags.addFlag("--pin-neighbours", config.pin_neighbours,
                 "permanent ARP/NDP entries on the bridge for the bound pairs");
+  flags.addFlag("--port-maps", config.port_maps,
+                "forward this node's host-port mappings (/v1/portmaps): DNAT and masquerade");
   app.add_option("--port-file", port_file, "write the metrics port here once serving (tests)");
   app.add_option("--log-level", log_level, "debug, info, warn, error")->capture_default_str();
   CLI11_PARSE(app, argc, argv);

@@ -40,10 +40,11 @@ std::string describeJob(const Job& job) {
   return "scan:" + std::get<ScanJob>(job).id;
 }
 
-// Events after which the table may need other pairs (a binding came, went, moved or changed).
-// A renewal changes only the lease's end.
+// Events after which the tables may need other pairs or forwards (a binding came, went, moved
+// or changed; a mapping came or went). A renewal changes only the lease's end.
 bool changesPairs(std::string_view op) {
-  return (op.starts_with("binding.") && op != "binding.renew") || op.starts_with("address.");
+  return (op.starts_with("binding.") && op != "binding.renew") || op.starts_with("address.") ||
+         op.starts_with("portmap.");
 }
 
 std::string probeKey(const ProbeJob& p) {
@@ -398,15 +399,43 @@ struct Agent::Impl {
     return bridges;
   }
 
+  // This node's host-port mappings as forwards (the enforcer thread's client).
+  Result<std::vector<enforce::PortForward>> fetchForwards(HttpClient& client) const {
+    auto res = client.send(
+        request("GET", "/v1/portmaps?node=" + httpclient::encodeQueryValue(config.node)));
+    if (!res) return res.status();
+    if (res->status != 200) {
+      return Status::unavailable("GET /v1/portmaps: HTTP " + std::to_string(res->status));
+    }
+    return portForwardsFromJson(res->body);
+  }
+
   Status startEnforcer() {
-    if (config.enforce == "off") return Status::ok();
+    if (config.enforce == "off" && !config.port_maps) return Status::ok();
     auto client = makeClient(std::chrono::milliseconds(10'000));
     if (!client) return client.status();
     std::shared_ptr<HttpClient> c = std::move(*client);
     enforcer = std::make_unique<Enforcer>(
         config, [this, c] { return fetchNodeBindings(*c); }, [this] { return enforcedPorts(); },
         *snooper, registry);
+    if (config.port_maps) {
+      enforcer->forwardPorts([this, c] { return fetchForwards(*c); });
+      warnWithoutForwarding();
+    }
     return enforcer->start();
+  }
+
+  // Forwarded ports need the kernel to route (as Docker's and CNI's portmap do); the agent
+  // leaves the sysctls to the operator and says so.
+  static void warnWithoutForwarding() {
+    for (const char* path :
+         {"/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv6/conf/all/forwarding"}) {
+      std::FILE* f = std::fopen(path, "r");
+      if (f == nullptr) continue;
+      const int on = std::fgetc(f);
+      std::fclose(f);
+      if (on == '0') spdlog::warn("port maps: {} is 0: forwarded ports will not be routed", path);
+    }
   }
 
   // ---- heartbeat ------------------------------------------------------------------------------

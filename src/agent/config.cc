@@ -84,7 +84,8 @@ Status loadConfigFile(const std::string& path, AgentConfig& c) {
                                          f.get("trusted_ports", c.trusted_ports),
                                          f.get("enforce_resync_ms", c.enforce_resync),
                                          f.get("enforce_on_stop", c.enforce_on_stop),
-                                         f.get("pin_neighbours", c.pin_neighbours)}));
+                                         f.get("pin_neighbours", c.pin_neighbours),
+                                         f.get("port_maps", c.port_maps)}));
   if (!token_file.empty()) NL_RETURN_IF_ERROR(readTokenFile(f, token_file, c.token));
   if (f.has("probe")) {
     auto probe = f.section("probe");

@@ -67,6 +67,9 @@ struct AgentConfig {
   // Permanent ARP/NDP entries on the bridges for the bound pairs behind their ports (needs
   // enforce monitor or enforce: the same pairs as the table).
   bool pin_neighbours = false;
+  // Host-port mappings of this node (/v1/portmaps): DNAT to the binding and masquerade, in
+  // `table inet netledger` (agent/enforcer.h). Independent of `enforce`.
+  bool port_maps = false;
 };
 
 // Reads a YAML file into `config` (keys as in AgentConfig; durations in milliseconds with an

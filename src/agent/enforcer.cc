@@ -53,6 +53,55 @@ Result<NodeBindingPage> nodeBindingsFromJson(std::string_view body) {
   return page;
 }
 
+namespace {
+
+std::optional<std::uint16_t> portOf(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  if (v == nullptr || !v->is_number()) return std::nullopt;
+  json::error_code ec;
+  const auto n = v->to_number<std::int64_t>(ec);
+  if (ec || n < 1 || n > 65535) return std::nullopt;
+  return static_cast<std::uint16_t>(n);
+}
+
+// One mapping's forwards, port by port; nothing when it forwards nothing (its binding gone) or
+// is not a mapping this agent can program.
+void appendForwards(const json::object& item, std::vector<enforce::PortForward>& out) {
+  auto target = addr::IpAddress::parse(jsonString(item, "address"));
+  auto first = portOf(item, "host_port");
+  auto last = portOf(item, "host_port_end");
+  auto port = portOf(item, "port");
+  const std::string protocol(jsonString(item, "protocol"));
+  if (!target || !first || !last || !port || *last < *first) return;
+  if (std::uint32_t{*port} + (*last - *first) > 65535) return;
+  std::optional<addr::IpAddress> host;
+  if (const std::string_view h = jsonString(item, "host_address"); !h.empty()) {
+    auto ip = addr::IpAddress::parse(h);
+    if (!ip) return;
+    host = *ip;
+  }
+  for (std::uint32_t p = *first; p <= *last; ++p) {
+    out.push_back({protocol, host, static_cast<std::uint16_t>(p), *target,
+                   static_cast<std::uint16_t>(*port + (p - *first))});
+  }
+}
+
+}  // namespace
+
+Result<std::vector<enforce::PortForward>> portForwardsFromJson(std::string_view body) {
+  json::error_code ec;
+  json::value v = json::parse(body, ec);
+  const json::value* items = !ec && v.is_object() ? v.get_object().if_contains("items") : nullptr;
+  if (items == nullptr || !items->is_array()) {
+    return Status::invalidArgument("portmaps: not a list of mappings (no items array)");
+  }
+  std::vector<enforce::PortForward> out;
+  for (const json::value& item : items->get_array()) {
+    if (item.is_object()) appendForwards(item.get_object(), out);
+  }
+  return out;
+}
+
 // ---- PortLearner ------------------------------------------------------------------------------
 
 void PortLearner::onFrame(const wire::Frame& frame, const std::string& port) {
@@ -86,7 +135,7 @@ void PortLearner::retain(const std::vector<addr::Mac>& keep,
 enforce::RulesetSpec specFor(enforce::EnforceMode mode, const std::vector<std::string>& ports,
                              const std::vector<std::string>& trusted,
                              const std::vector<NodeBinding>& bindings, const PortLearner& learned) {
-  enforce::RulesetSpec spec{.mode = mode, .guarded_ports = {}, .bindings = {}, .held_macs = {}};
+  enforce::RulesetSpec spec{.mode = mode, .guarded_ports = {}, .bindings = {}, .held_macs = {}, .forwards = {}};
   const std::set<std::string> trust(trusted.begin(), trusted.end());
   std::set<std::string> guarded;
   for (const std::string& p : ports) {
@@ -143,6 +192,8 @@ void Enforcer::registerMetrics(metrics::Registry& r) {
            .get();
   r.gaugeCallback("netledger_agent_enforce_pairs", "Bindings whose pairs the table allows.",
                   [this] { return static_cast<double>(bound_pairs_.load()); });
+  r.gaugeCallback("netledger_agent_port_forwards", "Host ports forwarded (port_maps).",
+                  [this] { return static_cast<double>(forwards_loaded_.load()); });
   r.gaugeCallback("netledger_agent_enforce_last_apply_ok",
                   "1 when the last table replacement succeeded (else the previous table holds).",
                   [this] { return last_apply_ok_.load() ? 1.0 : 0.0; });
@@ -270,13 +321,24 @@ void Enforcer::readDrops() {
 }
 
 bool Enforcer::reconcile() {
-  auto bindings = fetch_();
-  if (!bindings) {
-    fetches_failed_->inc();
-    spdlog::warn("enforce: reading this node's bindings: {}", bindings.status().message());
-    return false;
+  if (mode_ != enforce::EnforceMode::kOff) {
+    auto bindings = fetch_();
+    if (!bindings) {
+      fetches_failed_->inc();
+      spdlog::warn("enforce: reading this node's bindings: {}", bindings.status().message());
+      return false;
+    }
+    bindings_ = std::move(*bindings);
   }
-  bindings_ = std::move(*bindings);
+  if (fetch_forwards_) {
+    auto forwards = fetch_forwards_();
+    if (!forwards) {
+      fetches_failed_->inc();
+      spdlog::warn("enforce: reading this node's port mappings: {}", forwards.status().message());
+      return false;
+    }
+    forwards_ = std::move(*forwards);
+  }
   apply();
   return true;
 }
@@ -315,6 +377,7 @@ void Enforcer::apply() {
   }
   learner_.retain(macs, ports);
   enforce::RulesetSpec spec = specFor(mode_, ports, config_.trusted_ports, bindings_, learner_);
+  if (fetch_forwards_) spec.forwards = forwards_;
   {
     std::lock_guard lock(mu_);
     for (const auto& placed : spec.bindings) unplaced_.erase(placed.mac);
@@ -339,9 +402,12 @@ void Enforcer::load(const enforce::RulesetSpec& spec, SteadyClock::time_point t0
   last_apply_ok_ = true;
   bound_pairs_ = spec.bindings.size();
   apply_seconds_->observe(std::chrono::duration<double>(SteadyClock::now() - t0).count());
-  spdlog::info("enforce: {} table: {} guarded ports, {} bindings placed, {} waiting for a port",
-               config_.enforce, spec.guarded_ports.size(), spec.bindings.size(),
-               spec.held_macs.size());
+  forwards_loaded_ = spec.forwards ? spec.forwards->size() : 0;
+  spdlog::info(
+      "enforce: {} table: {} guarded ports, {} bindings placed, {} waiting for a port, {} "
+      "forwarded host ports",
+      config_.enforce, spec.guarded_ports.size(), spec.bindings.size(), spec.held_macs.size(),
+      forwards_loaded_.load());
 }
 
 }  // namespace netledger::agent

@@ -62,6 +62,11 @@ struct NodeBindingPage {
 };
 Result<NodeBindingPage> nodeBindingsFromJson(std::string_view body);
 
+// GET /v1/portmaps?node=... as forwards, one per host port (a run is expanded); mappings that
+// forward nothing (no `address`: the binding is gone) or are malformed are left out.
+// invalid_argument for a body that is not such a list.
+Result<std::vector<enforce::PortForward>> portForwardsFromJson(std::string_view body);
+
 // Remembers the bridge port each MAC was first heard on (ARP/NDP frames from the snooper).
 class PortLearner final : public FrameWatcher {
  public:
@@ -103,6 +108,12 @@ class Enforcer {
            metrics::Registry& registry, OpenLoader open_loader = {});
   ~Enforcer();  // stop()
 
+  // This node's host-port forwards (port_maps), or why not.
+  using FetchForwards = std::function<Result<std::vector<enforce::PortForward>>()>;
+  // Also keeps `table inet netledger` (the forwards) in step: call before start(). With the
+  // enforce mode "off" the Enforcer then keeps only that table.
+  void forwardPorts(FetchForwards fetch) { fetch_forwards_ = std::move(fetch); }
+
   // unavailable when libnftables cannot be used (then the agent does not start).
   Status start();
   // Stops the thread; removes the table when `enforce_on_stop` is "remove". Idempotent.
@@ -137,6 +148,8 @@ class Enforcer {
   std::unique_ptr<enforce::NeighbourPins> pins_;  // with pin_neighbours
   std::string applied_;                           // the script in force ("" before the first)
   std::vector<NodeBinding> bindings_;             // as last fetched (the enforcer thread's)
+  FetchForwards fetch_forwards_;                  // set: port_maps
+  std::vector<enforce::PortForward> forwards_;    // as last fetched
   std::map<std::string, std::vector<std::string>> last_ports_;  // the bridges' ports, as applied
 
   std::mutex mu_;  // the fields below
@@ -153,6 +166,7 @@ class Enforcer {
   metrics::Counter* pins_failed_ = nullptr;
   metrics::Histogram* apply_seconds_ = nullptr;
   std::atomic<std::uint64_t> bound_pairs_{0};
+  std::atomic<std::uint64_t> forwards_loaded_{0};
   std::atomic<bool> last_apply_ok_{true};
   // Drops by DropClass: ours only grow; the table's restart at 0 with each replacement.
   std::array<std::atomic<std::uint64_t>, enforce::kDropClasses.size()> drops_{};

@@ -50,8 +50,8 @@ inline constexpr std::uint64_t kMaxScanAddresses = 65'536;
 std::optional<Job> jobForEvent(std::string_view op, std::string_view data, const std::string& node);
 
 // The event types the agent subscribes to (GET /v1/events?types=...).
-// Every binding and address change: the enforcer (agent/enforcer.h) rereads the node's
-// bindings after any of them; jobForEvent picks those above.
-inline constexpr const char* kAgentEventTypes = "binding.*,address.*,scan.requested";
+// Every binding, address and port-mapping change: the enforcer (agent/enforcer.h) rereads the
+// node's bindings and mappings after any of them; jobForEvent picks those above.
+inline constexpr const char* kAgentEventTypes = "binding.*,address.*,portmap.*,scan.requested";
 
 }  // namespace netledger::agent

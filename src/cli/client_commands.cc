@@ -166,6 +166,7 @@ void addClientCommands(CLI::App& app, const OutputFormat& format, CommandAction&
   addImportCommands(app, env);
   addPcapCommands(app, env);
   addScanCommands(app, env);
+  addPortMapCommands(app, env);
 }
 
 }  // namespace netledger::cli

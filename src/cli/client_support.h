@@ -69,5 +69,6 @@ void addSnapshotCommands(CLI::App& app, const ClientEnvPtr& env);
 void addImportCommands(CLI::App& app, const ClientEnvPtr& env);
 void addPcapCommands(CLI::App& app, const ClientEnvPtr& env);
 void addScanCommands(CLI::App& app, const ClientEnvPtr& env);
+void addPortMapCommands(CLI::App& app, const ClientEnvPtr& env);
 
 }  // namespace netledger::cli

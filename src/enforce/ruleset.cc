@@ -1,5 +1,6 @@
 #include "enforce/ruleset.h"
 
+#include <optional>
 #include <set>
 
 #include "common/enum_names.h"
@@ -60,9 +61,11 @@ Elements elementsOf(const std::vector<PortBinding>& bindings) {
   return e;
 }
 
+// `kind`: "set" or "map".
 void appendSet(std::string& out, std::string_view name, std::string_view type,
-               const std::set<std::string>& elements) {
-  out += "  set " + std::string(name) + " {\n    " + std::string(type) + ";\n";
+               const std::set<std::string>& elements, std::string_view kind = "set") {
+  out +=
+      "  " + std::string(kind) + " " + std::string(name) + " {\n    " + std::string(type) + ";\n";
   if (!elements.empty()) {
     out += "    elements = {";
     const char* sep = " ";
@@ -145,6 +148,81 @@ Status checkNames(const RulesetSpec& spec) {
   return Status::ok();
 }
 
+// ---- port forwards (table inet netledger) ----
+
+// The forwards' map elements and the masquerade set's, by family.
+struct ForwardElements {
+  std::set<std::string> any[2];  // proto . port : target . port (every local address)
+  std::set<std::string> at[2];   // host address . proto . port : target . port
+  std::set<std::string> targets[2];
+};
+
+ForwardElements forwardElementsOf(const std::vector<PortForward>& forwards) {
+  ForwardElements e;
+  for (const PortForward& f : forwards) {
+    const int i = f.target.family() == addr::IpFamily::kV4 ? 0 : 1;
+    if (f.host_address && f.host_address->family() != f.target.family()) continue;
+    const std::string key = f.protocol + " . " + std::to_string(f.host_port);
+    const std::string target = f.target.toString() + " . " + std::to_string(f.target_port);
+    if (f.host_address) {
+      e.at[i].insert(f.host_address->toString() + " . " + key + " : " + target);
+    } else {
+      e.any[i].insert(key + " : " + target);
+    }
+    e.targets[i].insert(f.target.toString() + " . " + f.protocol + " . " +
+                        std::to_string(f.target_port));
+  }
+  return e;
+}
+
+// DNAT to the binding before routing (prerouting; output for the host's own clients), and
+// masquerade what was forwarded so the reply comes back through this node whatever the
+// instance's default route.
+void appendForwardChains(std::string& out) {
+  std::vector<std::string> pre, local, post;
+  for (const char* f : {"4", "6"}) {
+    const std::string fam = f[0] == '4' ? "ip" : "ip6";
+    const std::string to = "dnat " + fam + " to ";
+    const std::string any = "meta nfproto ipv" + std::string(f) + " fib daddr type local " + to +
+                            "meta l4proto . th dport map @fwd" + f + "_any";
+    pre.push_back("meta nfproto ipv" + std::string(f) + " " + to + fam +
+                  " daddr . meta l4proto . th dport map @fwd" + f + "_at");
+    pre.push_back(any);
+    local.push_back("meta nfproto ipv" + std::string(f) + " " + to + fam +
+                    " daddr . meta l4proto . th dport map @fwd" + f + "_at");
+    local.push_back(any);
+    post.push_back("ct status dnat " + fam + " daddr . meta l4proto . th dport @targets" + f +
+                   " masquerade");
+  }
+  pre.insert(pre.begin(), "type nat hook prerouting priority dstnat; policy accept;");
+  local.insert(local.begin(), "type nat hook output priority -100; policy accept;");
+  post.insert(post.begin(), "type nat hook postrouting priority srcnat; policy accept;");
+  appendChain(out, "prerouting", pre);
+  appendChain(out, "output", local);
+  appendChain(out, "postrouting", post);
+}
+
+std::string renderForwards(const std::optional<std::vector<PortForward>>& forwards) {
+  const std::string t = "table inet " + std::string(kTableName);
+  std::string out = "add " + t + "\ndelete " + t + "\n";
+  if (!forwards) return out;
+  ForwardElements e = forwardElementsOf(*forwards);
+  out += t + " {\n";
+  const std::string service = " . inet_proto . inet_service";
+  for (int i = 0; i < 2; ++i) {
+    const std::string f = i == 0 ? "4" : "6";
+    const std::string addr = i == 0 ? "ipv4_addr" : "ipv6_addr";
+    appendSet(out, "fwd" + f + "_any",
+              "type inet_proto . inet_service : " + addr + " . inet_service", e.any[i], "map");
+    appendSet(out, "fwd" + f + "_at", "type " + addr + service + " : " + addr + " . inet_service",
+              e.at[i], "map");
+    appendSet(out, "targets" + f, "type " + addr + service, e.targets[i]);
+  }
+  appendForwardChains(out);
+  out += "}\n";
+  return out;
+}
+
 }  // namespace
 
 std::string_view enforceModeName(EnforceMode mode) { return detail::nameOf(kModeNames, mode); }
@@ -167,18 +245,25 @@ bool validPortName(std::string_view name) {
 
 std::string renderRemoval() {
   const std::string t = "table bridge " + std::string(kTableName);
-  return "add " + t + "\ndelete " + t + "\n";
+  return "add " + t + "\ndelete " + t + "\n" + renderForwards(std::nullopt);
 }
 
 Result<std::string> renderRuleset(const RulesetSpec& spec) {
   NL_RETURN_IF_ERROR(checkNames(spec));
-  std::string out = renderRemoval();
-  if (spec.mode == EnforceMode::kOff) return out;
-  out += "table bridge " + std::string(kTableName) + " {\n";
-  appendSets(out, spec);
-  appendChains(out, spec.mode);
-  out += "}\n";
-  return out;
+  const std::string t = "table bridge " + std::string(kTableName);
+  std::string out = "add " + t + "\ndelete " + t + "\n";
+  if (spec.mode != EnforceMode::kOff) {
+    out += t + " {\n";
+    appendSets(out, spec);
+    appendChains(out, spec.mode);
+    out += "}\n";
+  }
+  for (const PortForward& f : spec.forwards.value_or(std::vector<PortForward>{})) {
+    if (f.protocol != "tcp" && f.protocol != "udp" && f.protocol != "sctp") {
+      return Status::invalidArgument("protocol: " + f.protocol + " (tcp, udp or sctp)");
+    }
+  }
+  return out + renderForwards(spec.forwards);
 }
 
 }  // namespace netledger::enforce

@@ -27,6 +27,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,7 +38,8 @@
 
 namespace netledger::enforce {
 
-// The table's name in the bridge family; nothing else is ever written.
+// The tables' name: `table bridge netledger` (the guard) and `table inet netledger` (the port
+// forwards); nothing else is ever written.
 inline constexpr std::string_view kTableName = "netledger";
 
 // off: no table (renderRuleset removes it); monitor: count every violation, drop nothing;
@@ -71,6 +73,17 @@ struct PortBinding {
   std::vector<addr::IpAddress> addresses;
 };
 
+// One host port forwarded to a binding's address and port (a /v1/portmaps mapping, one port of
+// its run). Rendered in `table inet netledger`: DNAT in prerouting and output, and masquerade of
+// what was forwarded, so replies return through this node.
+struct PortForward {
+  std::string protocol;                         // "tcp" | "udp" | "sctp"
+  std::optional<addr::IpAddress> host_address;  // unset: every local address of the node
+  std::uint16_t host_port = 0;
+  addr::IpAddress target;  // host_address, when set, is of the same family (others are skipped)
+  std::uint16_t target_port = 0;
+};
+
 struct RulesetSpec {
   EnforceMode mode = EnforceMode::kEnforce;
   // Every bridge port that is not trusted (the agent re-reads them each second: a new port is
@@ -81,6 +94,9 @@ struct RulesetSpec {
   std::vector<PortBinding> bindings;
   // MACs of this node's bindings whose port is not known yet: never let through as "new".
   std::vector<addr::Mac> held_macs;
+  // Host-port forwards; nullopt: no forwarding table at all (removed if present). Independent
+  // of `mode`: an agent may forward ports without guarding them.
+  std::optional<std::vector<PortForward>> forwards;
 };
 
 // An interface name the kernel accepts (1..15 bytes; letters, digits, '-', '_', '.', '@' not
@@ -91,7 +107,7 @@ bool validPortName(std::string_view name);
 // naming the interface for a bad port name.
 Result<std::string> renderRuleset(const RulesetSpec& spec);
 
-// Removes the table if present, touching nothing else.
+// Removes both tables if present, touching nothing else.
 std::string renderRemoval();
 
 }  // namespace netledger::enforce

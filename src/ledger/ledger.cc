@@ -329,6 +329,24 @@ Result<Applied<DocumentRecord>> Ledger::putDocument(const Actor& actor, Document
   });
 }
 
+Result<Applied<DocumentRecord>> Ledger::putDocumentChecked(const Actor& actor,
+                                                           const std::string& kind,
+                                                           const DocumentDrafter& draft) {
+  return mutate<DocumentRecord>(actor, [&](WriteSet& ws) -> Result<Applied<DocumentRecord>> {
+    auto d = draft(state_->documents.list(kind));
+    if (!d) return d.status();
+    if (d->document.kind != kind) return Status::internal("drafted a document of another kind");
+    // The kind's guard document moves with every checked write: two replicas that drafted from
+    // the same view cannot both commit (the store's version check on the guard refuses one,
+    // whose request runs again on the state that includes the other's).
+    auto guard = state_->documents.put({kind + ".guard", "claims", "{}", 0, 0}, {}, ws);
+    if (!guard) return guard.status();
+    return state_->documents.put(
+        std::move(d->document),
+        {std::move(d->op), std::move(d->subject), std::move(d->keys), std::nullopt}, ws);
+  });
+}
+
 Result<Applied<DocumentRecord>> Ledger::deleteDocument(const Actor& actor, const std::string& kind,
                                                        const std::string& key,
                                                        const std::string& op,

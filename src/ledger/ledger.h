@@ -139,6 +139,22 @@ class Ledger : public EventLog {
                                               std::vector<std::string> keys = {},
                                               std::optional<std::string> audit_body = {},
                                               std::optional<std::uint64_t> if_version = {});
+  // Creates or replaces a document decided from what its kind holds now, under the lock that
+  // orders every write: `draft` sees every document of `kind` (key order) and returns what to
+  // write with its audit, or the error that is the answer. Claims that must not overlap one
+  // another (host ports) are decided here, so two writers can never both win. On a shared
+  // store each checked write also moves the document (`kind`.guard, "claims"), so of two
+  // replicas' concurrent checked writes of a kind one batch aborts and runs again.
+  struct DocumentDraft {
+    DocumentRecord document;
+    std::string op;
+    std::string subject;
+    std::vector<std::string> keys;
+  };
+  using DocumentDrafter =
+      std::function<Result<DocumentDraft>(const std::vector<DocumentRecord>& current)>;
+  Result<Applied<DocumentRecord>> putDocumentChecked(const Actor& actor, const std::string& kind,
+                                                     const DocumentDrafter& draft);
   // kNotFound when absent. `audit_body` as for putDocument (the "before" of the event).
   Result<Applied<DocumentRecord>> deleteDocument(const Actor& actor, const std::string& kind,
                                                  const std::string& key, const std::string& op,

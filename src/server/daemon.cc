@@ -283,6 +283,10 @@ struct Daemon::Impl {
       (void)ledger->reloadIfBehind();
       const bool leading = store->leading();
       if (leading) (void)ledger->sweep();
+      // Mappings of bindings that are gone forward nothing; the elected replica deletes them.
+      if (auto* api_context = live_api.load(); leading && api_context != nullptr) {
+        (void)reapPortMaps(*api_context);
+      }
       relay->tick(leading);
       if (steady_clock::now() - last_heartbeat > seconds(15)) {
         if (auto* hub = live_events.load())

@@ -88,6 +88,7 @@ class EnforcerLoopTest : public ::testing::Test {
         [k = kernel_]() -> Result<std::unique_ptr<enforce::TableLoader>> {
           return std::unique_ptr<enforce::TableLoader>(std::make_unique<FakeLoader>(k));
         });
+    if (start_with_forwards) enforcer_->forwardPorts(start_with_forwards);
     ASSERT_TRUE(enforcer_->start().isOk());
   }
   std::size_t loads() {
@@ -134,6 +135,7 @@ class EnforcerLoopTest : public ::testing::Test {
   std::vector<NodeBinding> bindings_;
   int fetches_ = 0;
   int fail_fetches_ = 0;
+  Enforcer::FetchForwards start_with_forwards;  // set: port_maps
   std::unique_ptr<Enforcer> enforcer_;
 };
 
@@ -233,6 +235,33 @@ TEST_F(EnforcerLoopTest, DropCountsOnlyGrowAcrossReplacements) {
     kernel_->counts["mac_spoof"] = 1;  // the new table's first
   }
   ASSERT_TRUE(eventually([&] { return metric(spoof) == 8; }, 3s)) << metric(spoof);
+}
+
+TEST_F(EnforcerLoopTest, PortMapsAloneKeepOnlyTheForwardingTable) {
+  config_.enforce = "off";
+  std::vector<enforce::PortForward> forwards{{"tcp", std::nullopt, 8080, ip("192.0.2.1"), 80}};
+  int forward_fetches = 0;
+  std::mutex fmu;
+  start_with_forwards = [&]() -> Result<std::vector<enforce::PortForward>> {
+    std::lock_guard lock(fmu);
+    ++forward_fetches;
+    return forwards;
+  };
+  start();
+  ASSERT_TRUE(eventually([&] { return loads() == 1; }));
+  const std::string first = lastLoaded();
+  EXPECT_EQ(first.find("chain guard"), std::string::npos);  // no anti-spoofing table
+  EXPECT_NE(first.find("tcp . 8080 : 192.0.2.1 . 80"), std::string::npos) << first;
+  EXPECT_EQ(fetches(), 0);  // the bindings are not even read
+  {
+    std::lock_guard lock(fmu);
+    forwards.clear();  // the mapping was deleted
+  }
+  enforcer_->poke();
+  ASSERT_TRUE(eventually([&] { return loads() == 2; }));
+  EXPECT_EQ(lastLoaded().find("8080"), std::string::npos);
+  EXPECT_EQ(metric("netledger_agent_port_forwards"), 0);
+  enforcer_->stop();  // before the forwards it reads go out of scope
 }
 
 }  // namespace

@@ -48,6 +48,35 @@ TEST(NodeBindingsTest, NotAPageIsAnError) {
   }
 }
 
+TEST(PortForwardsTest, ARunIsExpandedPortByPortAndDeadMappingsAreLeftOut) {
+  auto f = portForwardsFromJson(R"({"items":[
+    {"protocol":"tcp","host_address":null,"host_port":8080,"host_port_end":8080,"port":80,
+     "address":"192.0.2.1"},
+    {"protocol":"udp","host_address":"203.0.113.7","host_port":5000,"host_port_end":5002,
+     "port":6000,"address":"2001:db8::1"},
+    {"protocol":"tcp","host_address":null,"host_port":9000,"host_port_end":9000,"port":90,
+     "address":null},
+    {"protocol":"tcp","host_port":0,"host_port_end":0,"port":80,"address":"192.0.2.1"},
+    {"protocol":"tcp","host_port":65535,"host_port_end":65535,"port":65535,"address":"192.0.2.1",
+     "host_address":"bad"},
+    {"protocol":"tcp","host_port":100,"host_port_end":99,"port":80,"address":"192.0.2.1"},
+    {"protocol":"tcp","host_port":10,"host_port_end":12,"port":65534,"address":"192.0.2.1"},
+    7]})");
+  ASSERT_TRUE(f.isOk()) << f.status().message();
+  ASSERT_EQ(f->size(), 4u);
+  EXPECT_EQ((*f)[0].host_port, 8080);
+  EXPECT_EQ((*f)[0].target_port, 80);
+  EXPECT_FALSE((*f)[0].host_address.has_value());
+  EXPECT_EQ((*f)[3].protocol, "udp");
+  EXPECT_EQ((*f)[3].host_port, 5002);
+  EXPECT_EQ((*f)[3].target_port, 6002);
+  EXPECT_EQ((*f)[3].host_address, ip("203.0.113.7"));
+  EXPECT_EQ((*f)[3].target, ip("2001:db8::1"));
+  for (const char* bad : {"", "[]", "{\"items\":1}"}) {
+    EXPECT_EQ(portForwardsFromJson(bad).status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+}
+
 wire::Frame frameFrom(addr::Mac src) {
   wire::Frame f;
   f.eth_src = src;

@@ -10,6 +10,7 @@
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
 #include <sys/socket.h>
@@ -18,6 +19,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <optional>
 #include <vector>
 
 #include "addr/addr_test_util.h"
@@ -126,8 +129,11 @@ class EnforceLab : public ::testing::Test {
   }
 
   void load(EnforceMode mode, std::vector<std::string> guarded = {"p1", "p2", "p3"}) {
-    RulesetSpec spec{
-        .mode = mode, .guarded_ports = std::move(guarded), .bindings = {}, .held_macs = {}};
+    RulesetSpec spec{.mode = mode,
+                     .guarded_ports = std::move(guarded),
+                     .bindings = {},
+                     .held_macs = {},
+                     .forwards = {}};
     spec.bindings.push_back({"p1", kMac1, {ip("192.0.2.1"), ip("2001:db8::1")}});
     spec.bindings.push_back({"p2", kMac2, {ip("192.0.2.2")}});
     auto script = renderRuleset(spec);
@@ -230,7 +236,8 @@ TEST_F(EnforceLab, AScriptThatFailsLeavesTheLastGoodTable) {
   RulesetSpec moved{.mode = EnforceMode::kEnforce,
                     .guarded_ports = {"p1", "p2", "p3"},
                     .bindings = {},
-                    .held_macs = {}};
+                    .held_macs = {},
+                    .forwards = {}};
   moved.bindings.push_back({"p2", kMac2, {ip("192.0.2.1")}});  // .1 moved to station 2
   Status s = nft_->run(renderRuleset(moved).value() + "add rule bridge netledger guard bogus\n");
   ASSERT_FALSE(s.isOk());
@@ -252,6 +259,99 @@ TEST_F(EnforceLab, OffRemovesOnlyItsOwnTable) {
   EXPECT_TRUE(delivered(2, 1, toBytes(wire::buildArpAnnouncement(kMac2, kIp1))));
   EXPECT_TRUE(nft_->run("list table inet keepme\n").isOk());
   EXPECT_TRUE(nft_->run(renderRemoval()).isOk());  // removing what is not there is fine
+}
+
+// Port forwards on a real kernel, in a private namespace: the node's own TCP clients reach a
+// "binding's" server (192.0.2.10:80, on a veth end) through the host ports, via the
+// output hook's DNAT (the prerouting path is the netns lab's: tests/netns/enforce_netns_test.py).
+class ForwardLab : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root (a private network namespace)";
+    ASSERT_EQ(unshare(CLONE_NEWNET), 0) << std::strerror(errno);
+    sh("ip link set lo up && ip link add d0 type veth peer name d1 && ip link set d0 up && ip link "
+       "set d1 up");
+    sh("ip addr add 192.0.2.10/24 dev d0 && ip addr add 198.51.100.1/24 dev d0");
+    server_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a = v4("192.0.2.10", 80);
+    ASSERT_EQ(bind(server_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_EQ(listen(server_, 16), 0);
+    auto nft = Nftables::open();
+    ASSERT_TRUE(nft.isOk()) << nft.status().message();
+    nft_ = std::move(*nft);
+  }
+  void TearDown() override {
+    if (server_ >= 0) close(server_);
+  }
+  static sockaddr_in v4(const char* text, std::uint16_t port) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    inet_pton(AF_INET, text, &a.sin_addr);
+    return a;
+  }
+  // True when a TCP connection to text:port is accepted by the server.
+  bool reaches(const char* text, std::uint16_t port) {
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a = v4(text, port);
+    const bool connected = connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    close(c);
+    if (!connected) return false;
+    pollfd p{server_, POLLIN, 0};
+    if (poll(&p, 1, 1000) <= 0) return false;
+    close(accept(server_, nullptr, nullptr));
+    return true;
+  }
+  void load(std::optional<std::vector<PortForward>> forwards) {
+    RulesetSpec spec{.mode = EnforceMode::kOff,
+                     .guarded_ports = {},
+                     .bindings = {},
+                     .held_macs = {},
+                     .forwards = std::move(forwards)};
+    auto script = renderRuleset(spec);
+    ASSERT_TRUE(script.isOk()) << script.status().message();
+    ASSERT_TRUE(nft_->run(*script).isOk()) << *script;
+  }
+
+  int server_ = -1;
+  std::unique_ptr<Nftables> nft_;
+};
+
+TEST_F(ForwardLab, HostPortsReachTheBindingUntilTheForwardGoes) {
+  EXPECT_FALSE(reaches("198.51.100.1", 8080));
+  load(std::vector<PortForward>{{"tcp", std::nullopt, 8080, ip("192.0.2.10"), 80},
+                                {"tcp", ip("198.51.100.1"), 8081, ip("192.0.2.10"), 80},
+                                {"udp", std::nullopt, 8082, ip("192.0.2.10"), 80}});
+  EXPECT_TRUE(reaches("198.51.100.1", 8080));  // every local address
+  EXPECT_TRUE(reaches("192.0.2.10", 8080));
+  EXPECT_TRUE(reaches("198.51.100.1", 8081));  // only its host address
+  EXPECT_FALSE(reaches("192.0.2.10", 8081));
+  EXPECT_FALSE(reaches("198.51.100.1", 8082));  // udp only
+  load(std::vector<PortForward>{{"tcp", ip("198.51.100.1"), 8081, ip("192.0.2.10"), 80}});
+  EXPECT_FALSE(reaches("198.51.100.1", 8080));
+  EXPECT_TRUE(reaches("198.51.100.1", 8081));
+  load(std::nullopt);  // no forwarding table at all
+  EXPECT_FALSE(reaches("198.51.100.1", 8081));
+  EXPECT_TRUE(nft_->run("list tables\n").isOk());
+}
+
+TEST_F(ForwardLab, ARefusedForwardScriptKeepsTheLastGoodOne) {
+  load(std::vector<PortForward>{{"tcp", std::nullopt, 8080, ip("192.0.2.10"), 80}});
+  RulesetSpec bad{
+      .mode = EnforceMode::kOff,
+      .guarded_ports = {},
+      .bindings = {},
+      .held_macs = {},
+      .forwards = std::vector<PortForward>{{"icmp", std::nullopt, 1, ip("192.0.2.10"), 1}}};
+  EXPECT_EQ(renderRuleset(bad).status().code(), StatusCode::kInvalidArgument);
+  RulesetSpec ok{.mode = EnforceMode::kOff,
+                 .guarded_ports = {},
+                 .bindings = {},
+                 .held_macs = {},
+                 .forwards = std::vector<PortForward>{}};
+  EXPECT_FALSE(
+      nft_->run(renderRuleset(ok).value() + "add rule inet netledger output bogus\n").isOk());
+  EXPECT_TRUE(reaches("198.51.100.1", 8080));
 }
 
 }  // namespace

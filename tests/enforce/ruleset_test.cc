@@ -15,8 +15,11 @@ using addr::testing_util::ip;
 using addr::testing_util::mac;
 
 RulesetSpec twoPorts(EnforceMode mode) {
-  RulesetSpec spec{
-      .mode = mode, .guarded_ports = {"vm1p", "vm2p"}, .bindings = {}, .held_macs = {}};
+  RulesetSpec spec{.mode = mode,
+                   .guarded_ports = {"vm1p", "vm2p"},
+                   .bindings = {},
+                   .held_macs = {},
+                   .forwards = {}};
   spec.bindings.push_back({"vm1p", mac("02:00:00:00:00:01"), {ip("192.0.2.1"), ip("2001:db8::1")}});
   spec.bindings.push_back({"vm2p", mac("02:00:00:00:00:02"), {ip("192.0.2.2")}});
   return spec;
@@ -33,8 +36,32 @@ TEST(RulesetTest, ReplacesOnlyItsOwnTableInOneScript) {
   auto script = renderRuleset(twoPorts(EnforceMode::kEnforce));
   ASSERT_TRUE(script.isOk()) << script.status().message();
   EXPECT_EQ(script->rfind("add table bridge netledger\ndelete table bridge netledger\n", 0), 0u);
-  EXPECT_EQ(count(*script, "table "), 3u);  // add, delete, define: no other table named
+  EXPECT_EQ(count(*script, "table bridge netledger"), 3u);  // add, delete, define
+  // No forwards asked for: the forwarding table is removed (add + delete), nothing else named.
+  EXPECT_EQ(count(*script, "table inet netledger"), 2u);
+  EXPECT_EQ(count(*script, "table "), 5u);
   EXPECT_EQ(script->find("flush ruleset"), std::string::npos);
+}
+
+TEST(RulesetTest, ForwardsAreMapElementsOfTheirFamilyAndAddress) {
+  RulesetSpec spec = twoPorts(EnforceMode::kOff);
+  spec.forwards = std::vector<PortForward>{
+      {"tcp", std::nullopt, 8080, ip("192.0.2.1"), 80},
+      {"udp", ip("203.0.113.7"), 5000, ip("192.0.2.2"), 5001},
+      {"tcp", std::nullopt, 8443, ip("2001:db8::1"), 443},
+      {"tcp", ip("203.0.113.7"), 9000, ip("2001:db8::1"), 90},  // families differ: skipped
+  };
+  auto script = renderRuleset(spec).value();
+  EXPECT_EQ(script.find("table bridge netledger {"), std::string::npos);  // mode off
+  EXPECT_EQ(count(script, "table inet netledger {"), 1u);
+  EXPECT_NE(script.find("tcp . 8080 : 192.0.2.1 . 80"), std::string::npos);
+  EXPECT_NE(script.find("203.0.113.7 . udp . 5000 : 192.0.2.2 . 5001"), std::string::npos);
+  EXPECT_NE(script.find("tcp . 8443 : 2001:db8::1 . 443"), std::string::npos);
+  EXPECT_EQ(script.find("9000"), std::string::npos);
+  EXPECT_NE(script.find("192.0.2.1 . tcp . 80"), std::string::npos);  // masqueraded target
+  EXPECT_NE(script.find("masquerade"), std::string::npos);
+  spec.forwards->push_back({"icmp", std::nullopt, 1, ip("192.0.2.1"), 1});
+  EXPECT_EQ(renderRuleset(spec).status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST(RulesetTest, EachPairIsAnElementOfItsFamilysSet) {
@@ -62,7 +89,9 @@ TEST(RulesetTest, EnforceDropsAndMonitorOnlyCounts) {
 TEST(RulesetTest, OffRemovesTheTable) {
   auto off = renderRuleset(twoPorts(EnforceMode::kOff)).value();
   EXPECT_EQ(off, renderRemoval());
-  EXPECT_EQ(off, "add table bridge netledger\ndelete table bridge netledger\n");
+  EXPECT_EQ(off,
+            "add table bridge netledger\ndelete table bridge netledger\n"
+            "add table inet netledger\ndelete table inet netledger\n");
 }
 
 TEST(RulesetTest, BadPortNamesAreRefusedByName) {
@@ -111,8 +140,11 @@ TEST(RulesetTest, PortNamesAreAcceptedExactlyWhenSafe) {
     bool safe = !name.empty() && name.size() <= 15 &&
                 name.find_first_not_of("abcXYZ019-_.") == std::string::npos;
     EXPECT_EQ(validPortName(name), safe) << name;
-    RulesetSpec spec{
-        .mode = EnforceMode::kEnforce, .guarded_ports = {name}, .bindings = {}, .held_macs = {}};
+    RulesetSpec spec{.mode = EnforceMode::kEnforce,
+                     .guarded_ports = {name},
+                     .bindings = {},
+                     .held_macs = {},
+                     .forwards = {}};
     spec.bindings.push_back({name, mac("02:00:00:00:00:01"), {ip("192.0.2.1")}});
     auto r = renderRuleset(spec);
     ASSERT_EQ(r.isOk(), safe) << name;

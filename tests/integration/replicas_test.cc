@@ -115,6 +115,64 @@ TEST_F(ReplicasTest, EveryReplicaServesAndNoAddressIsGivenTwice) {
   }
 }
 
+// Host ports are decided under each replica's ledger lock, and two replicas' concurrent batches
+// cannot both commit (each appends the next event): the same race for one small range, across
+// three replicas, hands out each port once.
+TEST_F(ReplicasTest, ReplicasNeverHandOutAHostPortTwice) {
+  startEtcd(1);
+  for (int i = 0; i < 3; ++i) addReplica();
+  auto admin = replicas_[0]->client();
+  ASSERT_EQ(admin->post("/v1/pools", json::parse(R"({"name":"vms","cidr":"192.0.2.0/24"})")).status,
+            201u);
+  auto vm =
+      admin->post("/v1/bindings", json::parse(R"({"instance":"vm","pool":"vms","host":"n1"})"));
+  ASSERT_EQ(vm.status, 201u) << vm.describe();
+  const std::string binding(vm.json().at("id").as_string());
+  ASSERT_EQ(admin->request("PUT", "/v1/portranges/n1", R"({"first":42000,"last":42019})").status,
+            200u);
+  for (auto& r : replicas_) {
+    ASSERT_TRUE(testing_util::eventually([&] {
+      return r->client()->get("/v1/portranges").body.find("42000") != std::string::npos &&
+             r->client()->get("/v1/bindings/" + binding).status == 200;
+    }));
+  }
+  std::mutex mu;
+  std::vector<std::int64_t> ports;
+  std::vector<std::string> unexpected;
+  int full = 0;
+  std::vector<std::thread> clients;
+  for (std::size_t r = 0; r < replicas_.size(); ++r) {
+    for (int c = 0; c < 2; ++c) {
+      clients.emplace_back([&, r] {
+        auto client = replicas_[r]->client();
+        for (int i = 0; i < 5; ++i) {
+          auto res = client->request("POST", "/v1/portmaps",
+                                     R"({"binding_id":)" + binding + R"(,"port":80})");
+          std::lock_guard lock(mu);
+          if (res.status == 201) {
+            ports.push_back(res.json().at("host_port").as_int64());
+          } else if (res.status == 409) {
+            ++full;
+          } else {
+            unexpected.push_back(res.describe());
+          }
+        }
+      });
+    }
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_TRUE(unexpected.empty()) << unexpected.size() << " unexpected, first: " << unexpected[0];
+  EXPECT_EQ(ports.size(), 20u);
+  EXPECT_EQ(full, 10);
+  EXPECT_EQ(std::set<std::int64_t>(ports.begin(), ports.end()).size(), ports.size());
+  for (auto& r : replicas_) {
+    EXPECT_TRUE(testing_util::eventually([&] {
+      return items(r->client()->get("/v1/portmaps?node=n1").json()).size() == 20u;
+    })) << "replica "
+        << r->port();
+  }
+}
+
 TEST_F(ReplicasTest, AKilledReplicaLosesNothingAndTheOthersKeepServing) {
   startEtcd(1);
   Server& a = addReplica();

@@ -70,8 +70,13 @@ Status registerEventRoutes(http::Router& router, ApiContext& ctx);
 Status registerWebhookRoutes(http::Router& router, ApiContext& ctx);
 Status registerScanRoutes(http::Router& router, ApiContext& ctx);
 Status registerStatsRoutes(http::Router& router, ApiContext& ctx);
+Status registerPortMapRoutes(http::Router& router, ApiContext& ctx);
 // The dashboard's embedded assets at / and /assets/{file} (no token needed to load the page).
 Status registerDashboardRoutes(http::Router& router);
+
+// Deletes the port mappings whose binding is gone (released or expired), audited as
+// portmap.delete by "portmaps"; returns how many. Run by the elected replica's sweeper.
+std::size_t reapPortMaps(ApiContext& ctx);
 
 // Loads the stored webhook subscriptions into ctx.webhooks (call before serving).
 Status loadWebhooks(ApiContext& ctx);
