@@ -4,7 +4,8 @@
 // bindings page (-> the nftables table). The first byte picks the part.
 // Invariants: nothing crashes or grows without bound; a job only ever targets this node and
 // stays within the scan bound; a built announcement parses back to exactly what it claims; any
-// page the server could send renders a table (no port label can break or change the script).
+// page the server could send renders a table (no port label can break or change the script),
+// and so does any port-mapping list.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -121,6 +122,13 @@ void fuzzEnforcement(std::string_view bytes) {
     FUZZ_CHECK(enforce::validPortName(b.port) && b.port != "uplink");
   }
   for (const auto& p : spec.guarded_ports) FUZZ_CHECK(enforce::validPortName(p));
+  // The same bytes as a /v1/portmaps list: whatever it says, the forwards render, and a mapping
+  // never expands past its bound.
+  auto forwards = agent::portForwardsFromJson(bytes);
+  if (!forwards) return;
+  FUZZ_CHECK(forwards->size() <= bytes.size() * 1024);
+  spec.forwards = *forwards;
+  FUZZ_CHECK(enforce::renderRuleset(spec).isOk());
 }
 
 }  // namespace

@@ -55,6 +55,8 @@ Result<NodeBindingPage> nodeBindingsFromJson(std::string_view body) {
 
 namespace {
 
+constexpr int kMaxForwardRun = 1024;  // server/portmaps/port_map.h: kMaxPortRun
+
 std::optional<std::uint16_t> portOf(const json::object& o, std::string_view key) {
   const json::value* v = o.if_contains(key);
   if (v == nullptr || !v->is_number()) return std::nullopt;
@@ -73,6 +75,8 @@ void appendForwards(const json::object& item, std::vector<enforce::PortForward>&
   auto port = portOf(item, "port");
   const std::string protocol(jsonString(item, "protocol"));
   if (!target || !first || !last || !port || *last < *first) return;
+  if (protocol != "tcp" && protocol != "udp" && protocol != "sctp") return;
+  if (*last - *first >= kMaxForwardRun) return;  // the server never makes a longer run
   if (std::uint32_t{*port} + (*last - *first) > 65535) return;
   std::optional<addr::IpAddress> host;
   if (const std::string_view h = jsonString(item, "host_address"); !h.empty()) {
@@ -135,7 +139,8 @@ void PortLearner::retain(const std::vector<addr::Mac>& keep,
 enforce::RulesetSpec specFor(enforce::EnforceMode mode, const std::vector<std::string>& ports,
                              const std::vector<std::string>& trusted,
                              const std::vector<NodeBinding>& bindings, const PortLearner& learned) {
-  enforce::RulesetSpec spec{.mode = mode, .guarded_ports = {}, .bindings = {}, .held_macs = {}, .forwards = {}};
+  enforce::RulesetSpec spec{
+      .mode = mode, .guarded_ports = {}, .bindings = {}, .held_macs = {}, .forwards = {}};
   const std::set<std::string> trust(trusted.begin(), trusted.end());
   std::set<std::string> guarded;
   for (const std::string& p : ports) {

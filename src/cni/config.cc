@@ -1,6 +1,7 @@
 #include "cni/config.h"
 
 #include <algorithm>
+#include <cctype>
 
 namespace netledger::cni {
 
@@ -162,6 +163,58 @@ CniResult<IpamConfig> parseIpam(const json::object& ipam, Command command, bool 
   return out;
 }
 
+CniResult<int> portField(const json::object& o, std::string_view key, const std::string& where,
+                         bool required) {
+  const json::value* v = o.if_contains(key);
+  if (v == nullptr && !required) return 0;
+  if (v == nullptr || !v->is_int64() || v->get_int64() < 1 || v->get_int64() > 65535) {
+    return invalidConfig(where + "." + std::string(key) + ": must be a port (1-65535)");
+  }
+  return static_cast<int>(v->get_int64());
+}
+
+CniResult<PortMapping> parsePortMapping(const json::value& v, const std::string& where) {
+  const json::object* o = v.if_object();
+  if (o == nullptr) return invalidConfig(where + ": must be an object");
+  PortMapping m;
+  auto host = portField(*o, "hostPort", where, true);
+  if (!host) return host.error();
+  auto container = portField(*o, "containerPort", where, true);
+  if (!container) return container.error();
+  m.host_port = *host;
+  m.container_port = *container;
+  auto protocol = optString(*o, "protocol", where + ".");
+  if (!protocol) return protocol.error();
+  if (!protocol->empty()) m.protocol = *protocol;
+  std::transform(m.protocol.begin(), m.protocol.end(), m.protocol.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (m.protocol != "tcp" && m.protocol != "udp" && m.protocol != "sctp") {
+    return invalidConfig(where + ".protocol: must be tcp, udp or sctp");
+  }
+  auto ip = optIp(*o, "hostIP", where + ".");
+  if (!ip) return ip.error();
+  if (*ip && ip->value().bits() != 0) m.host_ip = *ip;  // 0.0.0.0 and :: mean every address
+  return m;
+}
+
+// runtimeConfig.portMappings, when the runtime passed the capability.
+CniResult<std::vector<PortMapping>> parsePortMappings(const json::object& root) {
+  const json::value* rc = root.if_contains("runtimeConfig");
+  if (rc == nullptr || rc->is_null()) return std::vector<PortMapping>{};
+  if (!rc->is_object()) return invalidConfig("runtimeConfig: must be an object");
+  const json::value* list = rc->get_object().if_contains("portMappings");
+  if (list == nullptr || list->is_null()) return std::vector<PortMapping>{};
+  if (!list->is_array()) return invalidConfig("runtimeConfig.portMappings: must be an array");
+  std::vector<PortMapping> out;
+  for (std::size_t i = 0; i < list->get_array().size(); ++i) {
+    auto m = parsePortMapping(list->get_array()[i],
+                              "runtimeConfig.portMappings[" + std::to_string(i) + "]");
+    if (!m) return m.error();
+    out.push_back(std::move(*m));
+  }
+  return out;
+}
+
 }  // namespace
 
 const std::vector<std::string>& supportedVersions() {
@@ -250,6 +303,9 @@ CniResult<NetConfig> parseNetConfig(std::string_view stdin_text, Command command
     if (!prev->is_object()) return invalidConfig("prevResult: must be an object");
     conf.prev_result = prev->get_object();
   }
+  auto mappings = parsePortMappings(*root);
+  if (!mappings) return mappings.error();
+  conf.port_mappings = std::move(*mappings);
   // Chained, the settings are the plugin's own (top level, or an "ipam"-shaped block is
   // accepted too); as IPAM they are in "ipam".
   const json::value* ipam = root->if_contains("ipam");

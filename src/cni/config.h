@@ -53,6 +53,15 @@ struct IpamConfig {
   std::optional<boost::json::object> dns;
 };
 
+// One entry of runtimeConfig.portMappings (the CNI `portMappings` capability, as the
+// reference portmap plugin reads it).
+struct PortMapping {
+  int host_port = 0;
+  int container_port = 0;
+  std::string protocol = "tcp";
+  std::optional<addr::IpAddress> host_ip;  // unset: every address of the node ("" or 0.0.0.0/::)
+};
+
 struct NetConfig {
   std::string cni_version;
   std::string name;
@@ -62,6 +71,8 @@ struct NetConfig {
   // prevResult); false when the main plugin calls it as its IPAM.
   bool chained = false;
   std::optional<boost::json::object> prev_result;
+  // runtimeConfig.portMappings: recorded as /v1/portmaps of the binding (ADD), removed (DEL).
+  std::vector<PortMapping> port_mappings;
 };
 
 inline constexpr std::string_view kPluginType = "netledger-cni";

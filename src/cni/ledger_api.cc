@@ -165,6 +165,37 @@ CniResult<json::object> LedgerApi::updateBinding(const std::string& id,
   return refused("update binding " + id, *answer);
 }
 
+CniResult<std::vector<json::object>> LedgerApi::portMaps(const std::string& binding_id) {
+  auto answer =
+      call("GET", "/v1/portmaps?binding_id=" + httpclient::encodeQueryValue(binding_id), nullptr);
+  if (!answer) return answer.error();
+  const json::object* o = answer->body.if_object();
+  const json::value* items = o ? o->if_contains("items") : nullptr;
+  if (answer->status != 200 || items == nullptr || !items->is_array()) {
+    return refused("list port mappings of binding " + binding_id, *answer);
+  }
+  std::vector<json::object> out;
+  for (const auto& item : items->get_array()) {
+    if (item.is_object()) out.push_back(item.get_object());
+  }
+  return out;
+}
+
+CniResult<json::object> LedgerApi::createPortMap(const json::object& request) {
+  json::value body(request);
+  auto answer = call("POST", "/v1/portmaps", &body);
+  if (!answer) return answer.error();
+  if (answer->status == 201 && answer->body.is_object()) return answer->body.get_object();
+  return refused("portMappings", *answer);
+}
+
+CniResult<bool> LedgerApi::deletePortMap(const std::string& id) {
+  auto answer = call("DELETE", "/v1/portmaps/" + httpclient::encodePathSegment(id), nullptr);
+  if (!answer) return answer.error();
+  if (answer->status == 204 || answer->status == 404) return true;
+  return refused("delete port mapping " + id, *answer);
+}
+
 CniResult<json::object> LedgerApi::pool(const std::string& name) {
   auto answer = call("GET", "/v1/pools/" + httpclient::encodePathSegment(name), nullptr);
   if (!answer) return answer.error();

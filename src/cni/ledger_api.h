@@ -42,6 +42,13 @@ class LedgerApi {
   // POST /v1/pools; an existing pool of that name is returned as it is (the caller compares).
   CniResult<boost::json::object> createOrGetPool(const boost::json::object& request);
 
+  // GET /v1/portmaps?binding_id=: the binding's host-port mappings.
+  CniResult<std::vector<boost::json::object>> portMaps(const std::string& binding_id);
+  // POST /v1/portmaps; a 409 (the host port is held) is refused like any other answer.
+  CniResult<boost::json::object> createPortMap(const boost::json::object& request);
+  // DELETE /v1/portmaps/{id}; one already gone is success.
+  CniResult<bool> deletePortMap(const std::string& id);
+
   // One request; every HTTP status is returned, transport failures and 5xx are code 11.
   CniResult<ApiAnswer> call(const std::string& method, const std::string& target,
                             const boost::json::value* body);

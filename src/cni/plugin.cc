@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
 #include "addr/ip_range.h"
 #include "cni/ledger_api.h"
@@ -129,6 +130,74 @@ CniResult<std::map<std::string, json::object>> poolsOf(LedgerApi& api,
   return pools;
 }
 
+// The families the binding holds an address of ("ipv4", "ipv6").
+std::vector<std::string> familiesOf(const json::object& binding) {
+  std::vector<std::string> out;
+  const json::value* addresses = binding.if_contains("addresses");
+  if (addresses == nullptr || !addresses->is_array()) return out;
+  for (const auto& a : addresses->get_array()) {
+    if (!a.is_string()) continue;
+    std::string family =
+        std::string(a.get_string()).find(':') == std::string::npos ? "ipv4" : "ipv6";
+    if (std::find(out.begin(), out.end(), family) == out.end()) out.push_back(family);
+  }
+  return out;
+}
+
+bool sameMapping(const json::object& have, const json::object& want) {
+  for (const char* k : {"protocol", "host_port", "port", "family", "node"}) {
+    const json::value* a = have.if_contains(k);
+    const json::value* b = want.if_contains(k);
+    if (a == nullptr || b == nullptr || *a != *b) return false;
+  }
+  const json::value* at = have.if_contains("host_address");
+  const json::value* want_at = want.if_contains("host_address");
+  return want_at ? (at != nullptr && *at == *want_at) : (at == nullptr || at->is_null());
+}
+
+// runtimeConfig.portMappings as the binding's /v1/portmaps: one per mapping and family (a
+// mapping without hostIP forwards every family the binding holds). A repeated ADD finds them
+// made; a host port held by another binding fails the ADD naming the holder.
+CniResult<bool> recordPortMappings(LedgerApi& api, const NetConfig& conf,
+                                   const json::object& binding, const std::string& host) {
+  if (conf.port_mappings.empty()) return true;
+  const std::string id = stringField(binding, "id");
+  auto existing = api.portMaps(id);
+  if (!existing) return existing.error();
+  std::int64_t binding_id = 0;
+  std::from_chars(id.data(), id.data() + id.size(), binding_id);
+  for (const PortMapping& m : conf.port_mappings) {
+    std::vector<std::string> families = familiesOf(binding);
+    if (m.host_ip) families = {m.host_ip->isV4() ? "ipv4" : "ipv6"};
+    for (const std::string& family : families) {
+      json::object want{{"binding_id", binding_id}, {"node", host},
+                        {"protocol", m.protocol},   {"host_port", m.host_port},
+                        {"port", m.container_port}, {"family", family}};
+      if (m.host_ip) want["host_address"] = m.host_ip->toString();
+      if (std::any_of(existing->begin(), existing->end(),
+                      [&](const json::object& have) { return sameMapping(have, want); })) {
+        continue;
+      }
+      auto made = api.createPortMap(want);
+      if (!made) return made.error();
+    }
+  }
+  return true;
+}
+
+// The bindings' mappings, deleted (DEL; the ledger would also drop them with the binding).
+CniResult<bool> removePortMappings(LedgerApi& api, const std::vector<json::object>& bindings) {
+  for (const auto& b : bindings) {
+    auto maps = api.portMaps(stringField(b, "id"));
+    if (!maps) return maps.error();
+    for (const auto& m : *maps) {
+      auto gone = api.deletePortMap(stringField(m, "id"));
+      if (!gone) return gone.error();
+    }
+  }
+  return true;
+}
+
 PluginOutput addIpam(LedgerApi& api, const CniEnv& env, const NetConfig& conf,
                      const std::string& host, const std::optional<addr::Mac>& mac) {
   std::vector<std::string> pools = conf.ipam.pools;
@@ -148,6 +217,9 @@ PluginOutput addIpam(LedgerApi& api, const CniEnv& env, const NetConfig& conf,
   if (mac) request["mac"] = mac->toString();
   auto binding = api.allocate(request);
   if (!binding) return failure(conf.cni_version, binding.error());
+  if (auto mapped = recordPortMappings(api, conf, *binding, host); !mapped) {
+    return failure(conf.cni_version, mapped.error());
+  }
   auto pool_map = poolsOf(api, *binding);
   if (!pool_map) return failure(conf.cni_version, pool_map.error());
   auto result = ipamResult(conf, *binding, *pool_map);
@@ -199,16 +271,25 @@ PluginOutput addChained(LedgerApi& api, const CniEnv& env, const NetConfig& conf
     auto updated = api.updateBinding(stringField(binding, "id"), changes);
     if (!updated) return failure(conf.cni_version, updated.error());
   }
+  if (auto mapped = recordPortMappings(api, conf, binding, host); !mapped) {
+    return failure(conf.cni_version, mapped.error());
+  }
   json::object out = *conf.prev_result;
   out["cniVersion"] = conf.cni_version;
   return success(out);
 }
 
 PluginOutput del(LedgerApi& api, const CniEnv& env, const NetConfig& conf) {
-  // Chained, the IPAM step releases; releasing here too would be harmless but is not ours.
-  if (conf.chained) return {0, ""};
+  if (conf.chained && conf.port_mappings.empty()) return {0, ""};
   auto live = api.liveBindings(env.container_id, env.ifname);
   if (!live) return failure(conf.cni_version, live.error());
+  if (!conf.port_mappings.empty()) {
+    if (auto gone = removePortMappings(api, *live); !gone) {
+      return failure(conf.cni_version, gone.error());
+    }
+  }
+  // Chained, the IPAM step releases; releasing here too would be harmless but is not ours.
+  if (conf.chained) return {0, ""};
   for (const auto& b : *live) {
     auto released = api.release(stringField(b, "id"));
     if (!released) return failure(conf.cni_version, released.error());

@@ -61,6 +61,8 @@ TEST(PortForwardsTest, ARunIsExpandedPortByPortAndDeadMappingsAreLeftOut) {
      "host_address":"bad"},
     {"protocol":"tcp","host_port":100,"host_port_end":99,"port":80,"address":"192.0.2.1"},
     {"protocol":"tcp","host_port":10,"host_port_end":12,"port":65534,"address":"192.0.2.1"},
+    {"protocol":"icmp","host_port":1,"host_port_end":1,"port":1,"address":"192.0.2.1"},
+    {"protocol":"tcp","host_port":1,"host_port_end":2000,"port":1,"address":"192.0.2.1"},
     7]})");
   ASSERT_TRUE(f.isOk()) << f.status().message();
   ASSERT_EQ(f->size(), 4u);

@@ -9,6 +9,7 @@
 
 #include <fstream>
 #include <optional>
+#include <set>
 
 #include "cni/plugin.h"
 #include "integration/harness.h"
@@ -190,6 +191,56 @@ TEST_F(CniPluginTest, ChainedStepStillRecordsWhatTheIpamStepCouldNot) {
   EXPECT_EQ(updateEvents(), 2u);
   // The replaced MAC is released (quarantined), not left to the binding.
   EXPECT_EQ(api_->get("/v1/macs/0a:58:c6:33:64:31").status, 404u);
+}
+
+// The `portMappings` capability: the chained step records runtimeConfig.portMappings as the
+// binding's /v1/portmaps (one per family the pod holds when no hostIP), a repeated ADD makes
+// nothing twice, a host port another pod holds fails the ADD naming it, and DEL removes them.
+TEST_F(CniPluginTest, PortMappingsAreRecordedOnceAndRemovedOnDel) {
+  auto result = mustSucceed(run("ADD", ipamConf({"pods-v4", "pods-v6"}), kPodMac, "pod-pm"));
+  json::object conf = chainedConf(result, kPodMac);
+  conf["runtimeConfig"] =
+      json::object{{"portMappings", json::array{json::object{{"hostPort", 8080},
+                                                             {"containerPort", 80},
+                                                             {"protocol", "tcp"},
+                                                             {"hostIP", ""}},
+                                                json::object{{"hostPort", 5353},
+                                                             {"containerPort", 53},
+                                                             {"protocol", "UDP"},
+                                                             {"hostIP", "203.0.113.7"}}}}};
+  mustSucceed(run("ADD", conf, std::nullopt, "pod-pm"));
+  auto maps = items(mustGet("/v1/portmaps?node=node-1"));
+  ASSERT_EQ(maps.size(), 3u);  // 8080 for IPv4 and IPv6, 5353 on one IPv4 host address
+  std::set<std::string> seen;
+  for (const auto& m : maps) {
+    seen.insert(str(m, "protocol") + "/" + std::to_string(num(m, "host_port")) + "/" +
+                str(m, "family") + "/" + str(m, "host_address"));
+  }
+  EXPECT_EQ(seen, (std::set<std::string>{"tcp/8080/ipv4/", "tcp/8080/ipv6/",
+                                         "udp/5353/ipv4/203.0.113.7"}));
+  mustSucceed(run("ADD", conf, std::nullopt, "pod-pm"));  // the runtime retried
+  EXPECT_EQ(items(mustGet("/v1/portmaps")).size(), 3u);
+
+  // Another pod asking for the same host port: its ADD fails and says who holds it.
+  auto other = mustSucceed(run("ADD", ipamConf(), "0a:58:c6:33:64:41", "pod-other"));
+  json::object clash = chainedConf(other, "0a:58:c6:33:64:41");
+  clash["runtimeConfig"] = conf["runtimeConfig"];
+  auto refused = run("ADD", clash, std::nullopt, "pod-other");
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.stdout_text.find("held by portmap"), std::string::npos) << refused.stdout_text;
+
+  // A bad mapping is the runtime's error, naming the field.
+  json::object bad = conf;
+  bad["runtimeConfig"] = json::object{
+      {"portMappings", json::array{json::object{{"hostPort", 0}, {"containerPort", 80}}}}};
+  auto invalid = run("ADD", bad, std::nullopt, "pod-pm");
+  EXPECT_EQ(invalid.exit_code, 1);
+  EXPECT_NE(invalid.stdout_text.find("portMappings[0].hostPort"), std::string::npos)
+      << invalid.stdout_text;
+
+  mustSucceed(run("DEL", conf, std::nullopt, "pod-pm"));  // chained DEL: the mappings go
+  EXPECT_TRUE(
+      items(mustGet("/v1/portmaps?binding_id=" + str(liveBinding("pod-pm"), "id"))).empty());
 }
 
 TEST_F(CniPluginTest, MacHeldElsewhereStillGivesThePodItsAddress) {

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""netledger-agent --enforce on real (namespaced) interfaces: only the ledger's pairs may speak.
+"""netledger-agent --enforce on real (namespaced) interfaces: only the ledger's pairs may speak;
+and --port-maps: a client reaches a vm through a host port of the node.
 
 The agent lab of agent_netns_test.py (a node namespace with bridge br0 = 192.0.2.1, netledgerd,
 the agent as an unprivileged user with the unit's capabilities; vm namespaces on veth ports),
@@ -154,6 +155,102 @@ class EnforceNetnsTest(LabTest):
 
 def permanent():
     return run("ip", "neigh", "show", "dev", "br0", "nud", "permanent").stdout
+
+
+# A TCP server that answers each connection with "hello from <address>" (inside a vm).
+SERVER = """
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 80)); s.listen(16)
+while True:
+    c, _ = s.accept(); c.sendall(b"hello from " + sys.argv[1].encode()); c.close()
+"""
+
+# One TCP connection; prints what the server sent, exits 1 when there is no answer.
+CLIENT = """
+import socket, sys
+try:
+    c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=0.5)
+    c.settimeout(0.5); print(c.recv(100).decode())
+except OSError as e:
+    print(e); sys.exit(1)
+"""
+
+
+class PortMapNetnsTest(LabTest):
+    """A client namespace routed to the node (203.0.113.0/24, no bridge) reaches a vm's TCP server
+    through a host port of the node, as the agent programs it from /v1/portmaps, and stops
+    reaching it once the mapping is deleted. The anti-spoofing table is on as well: the vm's
+    replies must still pass it."""
+
+    @classmethod
+    def prepare(cls, lab):
+        import subprocess
+        from agent_netns_test import NODE_NS, TAG
+        api = lab.boot()
+        run("sysctl", "-qw", "net.ipv4.ip_forward=1")  # the node namespace's own
+        cls.vm, cls.port = lab.add_vm("pm1", MAC1, v4="192.0.2.21")
+        run("ip", "route", "add", "default", "via", "192.0.2.1", ns=cls.vm)
+        cls.client = f"{TAG}pmc"
+        run("ip", "netns", "add", cls.client)
+        lab.vms.append(cls.client)  # deleted with the lab
+        run("ip", "link", "add", f"{TAG}up", "netns", NODE_NS, "type", "veth", "peer", "name",
+            "eth0", "netns", cls.client)
+        run("ip", "addr", "add", "203.0.113.1/24", "dev", f"{TAG}up")
+        run("ip", "link", "set", f"{TAG}up", "up")
+        run("ip", "link", "set", "lo", "up", ns=cls.client)
+        run("ip", "addr", "add", "203.0.113.2/24", "dev", "eth0", ns=cls.client)
+        run("ip", "link", "set", "eth0", "up", ns=cls.client)
+        lab.procs["vm-server"] = subprocess.Popen(
+            ["ip", "netns", "exec", cls.vm, "python3", "-c", SERVER, "192.0.2.21"])
+        cls.binding = api.ok("POST", "/v1/bindings", {
+            "instance": "web-vm", "pool": "vms", "address": "192.0.2.21", "mac": MAC1,
+            "host": NODE, "labels": {"port": cls.port}})
+        lab.start_agent(extra=["--enforce", "enforce", "--port-maps"])
+        lab.wait_ports([cls.port])
+
+    def fetch(self, port, host="203.0.113.1"):
+        r = run("python3", "-c", CLIENT, host, port, ns=self.client, check=False)
+        return r.stdout.strip() if r.returncode == 0 else None
+
+    def until(self, pred, what, limit):
+        t0 = time.monotonic()
+        while not pred():
+            self.assertLess(time.monotonic() - t0, limit, what + "\n" + self.lab.logs())
+            time.sleep(0.02)
+        return time.monotonic() - t0
+
+    def test_a_a_client_reaches_the_vm_through_a_host_port_until_it_is_deleted(self):
+        self.assertIsNone(self.fetch(8080), "reachable before any mapping")
+        t0 = time.monotonic()
+        m = self.api.ok("POST", "/v1/portmaps", {"binding_id": int(self.binding["id"]),
+                                                 "host_port": 8080, "port": 80})
+        self.until(lambda: self.fetch(8080) == "hello from 192.0.2.21",
+                   "the host port does not reach the vm", 3)
+        print(f"\nport map in force {time.monotonic() - t0:.3f} s after POST", file=sys.stderr)
+        self.assertIsNone(self.fetch(8081), "a port nobody mapped answers")
+        # An automatic port from the node's range reaches it too.
+        auto = self.api.ok("POST", "/v1/portmaps", {"binding_id": int(self.binding["id"]),
+                                                    "port": 80})
+        self.until(lambda: self.fetch(auto["host_port"]) == "hello from 192.0.2.21",
+                   "the automatic host port does not reach the vm", 3)
+        self.assertGreater(self.lab.agent_metric("netledger_agent_port_forwards"), 1)
+        t0 = time.monotonic()
+        self.api.ok("DELETE", f"/v1/portmaps/{m['id']}")
+        self.until(lambda: self.fetch(8080) is None, "still forwarded after the delete", 2)
+        print(f"port map gone {time.monotonic() - t0:.3f} s after DELETE", file=sys.stderr)
+        self.assertEqual(self.fetch(auto["host_port"]), "hello from 192.0.2.21")
+
+    def test_b_releasing_the_binding_ends_its_forwards(self):
+        auto = self.api.ok("POST", "/v1/portmaps", {"binding_id": int(self.binding["id"]),
+                                                    "port": 80, "host_port": 9090})
+        self.until(lambda: self.fetch(9090) is not None, "9090 not forwarded", 3)
+        self.api.ok("DELETE", f"/v1/bindings/{self.binding['id']}")
+        self.until(lambda: self.fetch(auto["host_port"]) is None,
+                   "a released binding is still reachable", 4)
+        # Forwarding stops with the release; the daemon's sweeper then deletes the mappings.
+        self.until(lambda: self.api.ok("GET", "/v1/portmaps")["items"] == [],
+                   "the released binding's mappings were not deleted", 3)
 
 
 if __name__ == "__main__":
