@@ -91,7 +91,11 @@ async function seed(api) {
     { timeout: 10000, what: 'two binding_mismatch conflicts to open' },
   );
   const byIp = (ip) => conflicts.find((c) => c.ip === ip) || fail(`no conflict for ${ip}`);
+  // Host ports: one explicit, one from the node's range, on two nodes.
+  const portmap = await api.post('/v1/portmaps', { binding_id: Number(bindings[SEARCH_INSTANCE].id), host_port: 8080, port: 80 });
+  await api.post('/v1/portmaps', { binding_id: Number(bindings['web-1'].id), port: 22, count: 2, protocol: 'udp' });
   return {
+    portmap,
     bindings,
     mismatch: byIp(bindings[MISMATCH_INSTANCE].addresses[0]),
     second: byIp(bindings[SECOND_CONFLICT_INSTANCE].addresses[0]),
@@ -435,6 +439,29 @@ async function main() {
       // The mismatched binding's timeline shows its conflict.
       await page.evaluate((id) => (location.hash = `#/bindings/${id}`), seeded.bindings[MISMATCH_INSTANCE].id);
       await page.locator('[data-testid="timeline-item"][data-op="conflict"]').first().waitFor({ timeout: 10000 });
+    });
+
+    await step('port maps: the list equals the API, filters by node, links to the binding', page, async () => {
+      await page.getByRole('link', { name: 'Port maps' }).click();
+      await page.getByTestId('portmap-table').waitFor({ timeout: 10000 });
+      const all = await admin.get('/v1/portmaps');
+      expectEqual(all.items.length, 2, 'mappings seeded');
+      expectEqual(await page.locator('[data-testid="portmap-row"]').count(), all.items.length, 'rows vs the API');
+      const pm = seeded.portmap;
+      const row = page.locator(`[data-testid="portmap-row"][data-portmap="${pm.id}"]`);
+      const text = await row.textContent();
+      expect(text.includes('*:8080') && text.includes(`${pm.address}:80`), `the row shows host and target, got "${text}"`);
+      const udp = all.items.find((m) => m.protocol === 'udp');
+      const udpText = await page.locator(`[data-testid="portmap-row"][data-portmap="${udp.id}"]`).textContent();
+      expect(udpText.includes(`*:${udp.host_port}-${udp.host_port_end}`), `the automatic run is shown, got "${udpText}"`);
+      await page.getByTestId('portmap-node').fill(pm.node);
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="portmap-row"]').length === 1, null, { timeout: 10000 });
+      expectEqual(await row.count(), 1, 'the node filter keeps the node\'s mapping');
+      expect((await page.getByTestId('portrange-table').textContent()).includes('30000-32767'), 'the default range is shown');
+      await shot(page, '07b-portmaps');
+      await row.getByRole('link').click();
+      await page.getByTestId('binding-portmaps').waitFor({ timeout: 10000 });
+      expect((await page.getByTestId('binding-portmaps').textContent()).includes('*:8080'), 'the binding page lists its mapping');
     });
 
     await step('conflicts: filter, evidence, acknowledge (verified via the API)', page, async () => {

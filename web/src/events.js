@@ -33,6 +33,11 @@ export function describeEvent(ev) {
     const where = b.ip || b.mac ? [b.ip, b.mac] : [b.pool && `pool ${b.pool}`];
     return [b.kind && b.kind.replace(/_/g, ' '), b.severity, ...where].filter(Boolean).join(' · ');
   }
+  if (op.startsWith('portmap.')) {
+    if (!b) return ev.subject || '';
+    const ports = b.host_port === b.host_port_end ? `${b.host_port}` : `${b.host_port}-${b.host_port_end}`;
+    return [`${b.protocol} ${b.host_address || '*'}:${ports} → ${b.instance || `binding ${b.binding_id}`}:${b.port}`, `on ${b.node}`].join(' · ');
+  }
   if (op.startsWith('pool.')) {
     if (!b) return ev.subject || '';
     return [b.name, (b.cidrs || []).join(', ')].filter(Boolean).join(' · ');
@@ -48,5 +53,6 @@ export function subjectHref(subject) {
   if (kind === 'binding') return `#/bindings/${encodeURIComponent(id)}`;
   if (kind === 'conflict') return `#/conflicts?id=${encodeURIComponent(id)}`;
   if (kind === 'pool') return `#/pools/${encodeURIComponent(id)}`;
+  if (kind === 'portmap') return '#/portmaps';
   return null;
 }

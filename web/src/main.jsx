@@ -13,6 +13,7 @@ import { Search } from './views/Search.jsx';
 import { BindingView } from './views/Binding.jsx';
 import { Conflicts } from './views/Conflicts.jsx';
 import { Audit } from './views/Audit.jsx';
+import { PortMaps } from './views/PortMaps.jsx';
 import { ErrorBox } from './components/common.jsx';
 import { prefetch } from './prefetch.js';
 
@@ -30,6 +31,7 @@ const NAV = [
   { path: '/', label: 'Overview', match: (s) => s.length === 0 || s[0] === 'pools' },
   { path: '/search', label: 'Search', match: (s) => s[0] === 'search' || s[0] === 'bindings' },
   { path: '/conflicts', label: 'Conflicts', match: (s) => s[0] === 'conflicts' },
+  { path: '/portmaps', label: 'Port maps', match: (s) => s[0] === 'portmaps' },
   { path: '/audit', label: 'Audit', match: (s) => s[0] === 'audit' },
 ];
 
@@ -55,7 +57,7 @@ function Shell({ session, onSignOut }) {
   const route = useRoute();
   const s = route.segments;
   useEffect(() => {
-    const titles = { pools: `Pool ${s[1]}`, search: 'Search', bindings: `Binding ${s[1]}`, conflicts: 'Conflicts', audit: 'Audit' };
+    const titles = { pools: `Pool ${s[1]}`, search: 'Search', bindings: `Binding ${s[1]}`, conflicts: 'Conflicts', audit: 'Audit', portmaps: 'Port maps' };
     document.title = s.length ? `${titles[s[0]] || 'netledger'} · netledger` : 'netledger';
   }, [route.path]);
   let view;
@@ -65,6 +67,7 @@ function Shell({ session, onSignOut }) {
   else if (s[0] === 'bindings' && s[1]) view = <BindingView id={s[1]} />;
   else if (s[0] === 'conflicts') view = <Conflicts params={route.params} />;
   else if (s[0] === 'audit') view = <Audit params={route.params} />;
+  else if (s[0] === 'portmaps') view = <PortMaps params={route.params} />;
   else view = <div class="empty">No such page: <code>#{route.path}</code>. <a href="#/">Back to the overview</a></div>;
 
   return (

@@ -34,6 +34,10 @@ const OPS = [
   'token.revoke',
   'webhook.create',
   'webhook.delete',
+  'portmap.create',
+  'portmap.delete',
+  'portrange.set',
+  'portrange.delete',
 ];
 
 const PAGE = 50;

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { get, query } from '../api.js';
 import { BindingState, ErrorBox, SeverityBadge, StatusBadge, useApi, KeyValues } from '../components/common.jsx';
 import { fmtAgo, fmtTime, humanKind } from '../util.js';
+import { PortMapTable } from './PortMaps.jsx';
 
 function opKind(op) {
   if (!op) return '';
@@ -244,6 +245,19 @@ function Details({ b }) {
   );
 }
 
+function PortMapsOf({ id }) {
+  const maps = useApi(`/v1/portmaps${query({ binding_id: id })}`);
+  const items = maps.data?.items || [];
+  if (!maps.error && !items.length) return null;
+  return (
+    <section class="panel" aria-labelledby="binding-portmaps-title" data-testid="binding-portmaps">
+      <h2 id="binding-portmaps-title">Port maps</h2>
+      <ErrorBox error={maps.error} what="the port mappings" />
+      <PortMapTable items={items} showBinding={false} />
+    </section>
+  );
+}
+
 export function BindingView({ id }) {
   const binding = useApi(`/v1/bindings/${encodeURIComponent(id)}`);
   const [story, setStory] = useState(null);
@@ -277,6 +291,7 @@ export function BindingView({ id }) {
         <div class="grid-2">
           <div class="stack">
             <Details b={b} />
+            <PortMapsOf id={id} />
             {story ? <Holders story={story} bindingId={id} /> : null}
           </div>
           <section class="panel" aria-labelledby="timeline-title">
