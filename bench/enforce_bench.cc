@@ -43,6 +43,7 @@ RulesetSpec thousandBindings() {
                    .guarded_ports = {},
                    .bindings = {},
                    .held_macs = {},
+                   .port_modes = {},
                    .forwards = {}};
   for (int p = 0; p < kPorts; ++p) spec.guarded_ports.push_back("vm" + std::to_string(p));
   for (int i = 0; i < kPorts * kPerPort; ++i) {
@@ -104,6 +105,7 @@ int printScript(int argc, char** argv) {
                    .guarded_ports = {},
                    .bindings = {},
                    .held_macs = {},
+                   .port_modes = {},
                    .forwards = {}};
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];

@@ -40,11 +40,12 @@ std::string describeJob(const Job& job) {
   return "scan:" + std::get<ScanJob>(job).id;
 }
 
-// Events after which the tables may need other pairs or forwards (a binding came, went, moved
-// or changed; a mapping came or went). A renewal changes only the lease's end.
+// Events after which the tables may need other pairs, modes or forwards (a binding came, went,
+// moved or changed; a mapping came or went; a pool's enforcement may have changed). A renewal
+// changes only the lease's end.
 bool changesPairs(std::string_view op) {
   return (op.starts_with("binding.") && op != "binding.renew") || op.starts_with("address.") ||
-         op.starts_with("portmap.");
+         op.starts_with("portmap.") || op == "pool.update";
 }
 
 std::string probeKey(const ProbeJob& p) {
@@ -418,6 +419,16 @@ struct Agent::Impl {
     enforcer = std::make_unique<Enforcer>(
         config, [this, c] { return fetchNodeBindings(*c); }, [this] { return enforcedPorts(); },
         *snooper, registry);
+    if (config.enforce != "off") {
+      enforcer->followPoolModes([this, c]() -> Result<PoolModes> {
+        auto res = c->send(request("GET", "/v1/pools"));
+        if (!res) return res.status();
+        if (res->status != 200) {
+          return Status::unavailable("GET /v1/pools: HTTP " + std::to_string(res->status));
+        }
+        return poolModesFromJson(res->body);
+      });
+    }
     if (config.port_maps) {
       enforcer->forwardPorts([this, c] { return fetchForwards(*c); });
       warnWithoutForwarding();

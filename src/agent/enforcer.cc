@@ -28,9 +28,16 @@ std::optional<NodeBinding> nodeBindingOf(const json::object& item) {
   auto mac = addr::Mac::parse(jsonString(item, "mac"));
   auto addresses = bindingAddressesOf(item);
   if (!id || !mac || !addresses) return std::nullopt;
-  NodeBinding b{*id, *mac, std::move(*addresses), {}};
+  NodeBinding b{*id, *mac, std::move(*addresses), {}, {}};
   if (const auto* labels = item.if_contains("labels"); labels && labels->is_object()) {
     b.port = std::string(jsonString(labels->get_object(), "port"));
+  }
+  if (const auto* pools = item.if_contains("address_pools"); pools && pools->is_array()) {
+    for (const json::value& p : pools->get_array()) {
+      if (!p.is_object()) continue;
+      const std::string pool(jsonString(p.get_object(), "pool"));
+      if (!pool.empty()) b.pools.push_back(pool);
+    }
   }
   return b;
 }
@@ -92,6 +99,23 @@ void appendForwards(const json::object& item, std::vector<enforce::PortForward>&
 
 }  // namespace
 
+Result<PoolModes> poolModesFromJson(std::string_view body) {
+  json::error_code ec;
+  json::value v = json::parse(body, ec);
+  const json::value* items = !ec && v.is_object() ? v.get_object().if_contains("items") : nullptr;
+  if (items == nullptr || !items->is_array()) {
+    return Status::invalidArgument("pools: not a list of pools (no items array)");
+  }
+  PoolModes out;
+  for (const json::value& item : items->get_array()) {
+    if (!item.is_object()) continue;
+    auto mode = enforce::parseEnforceMode(jsonString(item.get_object(), "enforcement"));
+    const std::string name(jsonString(item.get_object(), "name"));
+    if (mode && !name.empty()) out[name] = *mode;
+  }
+  return out;
+}
+
 Result<std::vector<enforce::PortForward>> portForwardsFromJson(std::string_view body) {
   json::error_code ec;
   json::value v = json::parse(body, ec);
@@ -136,11 +160,32 @@ void PortLearner::retain(const std::vector<addr::Mac>& keep,
 
 // ---- the spec ---------------------------------------------------------------------------------
 
+namespace {
+
+// The binding's mode: the strictest its pools set, else the agent's.
+enforce::EnforceMode bindingMode(const NodeBinding& b, enforce::EnforceMode fallback,
+                                 const PoolModes& pool_modes) {
+  std::optional<enforce::EnforceMode> own;
+  for (const std::string& p : b.pools) {
+    auto it = pool_modes.find(p);
+    if (it != pool_modes.end())
+      own = std::max(own.value_or(enforce::EnforceMode::kOff), it->second);
+  }
+  return own.value_or(fallback);
+}
+
+}  // namespace
+
 enforce::RulesetSpec specFor(enforce::EnforceMode mode, const std::vector<std::string>& ports,
                              const std::vector<std::string>& trusted,
-                             const std::vector<NodeBinding>& bindings, const PortLearner& learned) {
-  enforce::RulesetSpec spec{
-      .mode = mode, .guarded_ports = {}, .bindings = {}, .held_macs = {}, .forwards = {}};
+                             const std::vector<NodeBinding>& bindings, const PortLearner& learned,
+                             const PoolModes& pool_modes) {
+  enforce::RulesetSpec spec{.mode = mode,
+                            .guarded_ports = {},
+                            .bindings = {},
+                            .held_macs = {},
+                            .port_modes = {},
+                            .forwards = {}};
   const std::set<std::string> trust(trusted.begin(), trusted.end());
   std::set<std::string> guarded;
   for (const std::string& p : ports) {
@@ -151,6 +196,9 @@ enforce::RulesetSpec specFor(enforce::EnforceMode mode, const std::vector<std::s
     std::string port = !b.port.empty() ? b.port : learned.portOf(b.mac).value_or("");
     if (enforce::validPortName(port) && !trust.count(port)) {
       spec.bindings.push_back({port, b.mac, b.addresses});
+      const enforce::EnforceMode m = bindingMode(b, mode, pool_modes);
+      auto [it, fresh] = spec.port_modes.try_emplace(port, m);
+      if (!fresh) it->second = std::max(it->second, m);
     } else {
       spec.held_macs.push_back(b.mac);  // not behind a guarded port (yet): nothing passes
     }
@@ -334,6 +382,15 @@ bool Enforcer::reconcile() {
       return false;
     }
     bindings_ = std::move(*bindings);
+    if (fetch_pool_modes_) {
+      auto modes = fetch_pool_modes_();
+      if (!modes) {
+        fetches_failed_->inc();
+        spdlog::warn("enforce: reading the pools' modes: {}", modes.status().message());
+        return false;
+      }
+      pool_modes_ = std::move(*modes);
+    }
   }
   if (fetch_forwards_) {
     auto forwards = fetch_forwards_();
@@ -381,7 +438,8 @@ void Enforcer::apply() {
     }
   }
   learner_.retain(macs, ports);
-  enforce::RulesetSpec spec = specFor(mode_, ports, config_.trusted_ports, bindings_, learner_);
+  enforce::RulesetSpec spec =
+      specFor(mode_, ports, config_.trusted_ports, bindings_, learner_, pool_modes_);
   if (fetch_forwards_) spec.forwards = forwards_;
   {
     std::lock_guard lock(mu_);

@@ -50,7 +50,8 @@ struct NodeBinding {
   std::uint64_t id = 0;
   addr::Mac mac;
   std::vector<addr::IpAddress> addresses;
-  std::string port;  // the `port` label ("" when not given)
+  std::string port;                // the `port` label ("" when not given)
+  std::vector<std::string> pools;  // the pools of its addresses (address_pools)
 };
 
 // One page of GET /v1/bindings: the reserved and active bindings with a MAC (others have no
@@ -61,6 +62,11 @@ struct NodeBindingPage {
   std::string next_cursor;
 };
 Result<NodeBindingPage> nodeBindingsFromJson(std::string_view body);
+
+// Pools' own enforcement modes (GET /v1/pools: `enforcement` not null), by pool name; pools that
+// leave it to the agent are absent. invalid_argument for a body that is not a pool list.
+using PoolModes = std::map<std::string, enforce::EnforceMode>;
+Result<PoolModes> poolModesFromJson(std::string_view body);
 
 // GET /v1/portmaps?node=... as forwards, one per host port (a run is expanded); mappings that
 // forward nothing (no `address`: the binding is gone) or are malformed are left out.
@@ -90,10 +96,13 @@ class PortLearner final : public FrameWatcher {
 
 // The table a set of bindings asks for: every port guarded unless trusted; each binding behind
 // its label's port, else its learned port, else held (its MAC is known to the table, so nothing
-// it sends passes, not even as a new station, until its port is known).
+// it sends passes, not even as a new station, until its port is known). A port's mode is the
+// strictest of its bindings' (each its pools' strictest own mode, else `mode`); a port with no
+// binding is in `mode`.
 enforce::RulesetSpec specFor(enforce::EnforceMode mode, const std::vector<std::string>& ports,
                              const std::vector<std::string>& trusted,
-                             const std::vector<NodeBinding>& bindings, const PortLearner& learned);
+                             const std::vector<NodeBinding>& bindings, const PortLearner& learned,
+                             const PoolModes& pool_modes = {});
 
 class Enforcer {
  public:
@@ -107,6 +116,11 @@ class Enforcer {
   Enforcer(const AgentConfig& config, FetchBindings fetch, ListPorts ports, LinkLayer& link,
            metrics::Registry& registry, OpenLoader open_loader = {});
   ~Enforcer();  // stop()
+
+  // The pools' own modes, or why not (re-read with the bindings).
+  using FetchPoolModes = std::function<Result<PoolModes>()>;
+  // Lets pools override the agent's mode per port: call before start().
+  void followPoolModes(FetchPoolModes fetch) { fetch_pool_modes_ = std::move(fetch); }
 
   // This node's host-port forwards (port_maps), or why not.
   using FetchForwards = std::function<Result<std::vector<enforce::PortForward>>()>;
@@ -149,7 +163,9 @@ class Enforcer {
   std::string applied_;                           // the script in force ("" before the first)
   std::vector<NodeBinding> bindings_;             // as last fetched (the enforcer thread's)
   FetchForwards fetch_forwards_;                  // set: port_maps
-  std::vector<enforce::PortForward> forwards_;    // as last fetched
+  FetchPoolModes fetch_pool_modes_;
+  PoolModes pool_modes_;                                        // as last fetched
+  std::vector<enforce::PortForward> forwards_;                  // as last fetched
   std::map<std::string, std::vector<std::string>> last_ports_;  // the bridges' ports, as applied
 
   std::mutex mu_;  // the fields below

@@ -50,8 +50,10 @@ inline constexpr std::uint64_t kMaxScanAddresses = 65'536;
 std::optional<Job> jobForEvent(std::string_view op, std::string_view data, const std::string& node);
 
 // The event types the agent subscribes to (GET /v1/events?types=...).
-// Every binding, address and port-mapping change: the enforcer (agent/enforcer.h) rereads the
-// node's bindings and mappings after any of them; jobForEvent picks those above.
-inline constexpr const char* kAgentEventTypes = "binding.*,address.*,portmap.*,scan.requested";
+// Every binding, address and port-mapping change and pool update: the enforcer
+// (agent/enforcer.h) rereads the node's bindings, pools and mappings after any of them;
+// jobForEvent picks those above.
+inline constexpr const char* kAgentEventTypes =
+    "binding.*,address.*,portmap.*,pool.update,scan.requested";
 
 }  // namespace netledger::agent

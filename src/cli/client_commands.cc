@@ -124,9 +124,9 @@ std::string dhcpSummary(const json::value& d) {
 
 void printPoolTable(std::ostream& out, const json::value& pool) {
   json::object rows;
-  for (const char* key :
-       {"name", "network", "cidrs", "gateway", "ranges", "reserved", "tenant", "cluster", "vlan",
-        "vni", "parent", "children", "auto_expand", "default_ttl_s", "quarantine_s"}) {
+  for (const char* key : {"name", "network", "cidrs", "gateway", "ranges", "reserved", "tenant",
+                          "cluster", "vlan", "vni", "parent", "children", "auto_expand",
+                          "default_ttl_s", "quarantine_s", "enforcement"}) {
     rows[key] = cellText(member(pool, key));
   }
   rows["threshold"] = percent(member(pool, "threshold"));

@@ -66,7 +66,7 @@ Result<json::object> dhcpBody(const DhcpArgs& a) {
 }
 
 struct PoolCreateArgs {
-  std::string name, network, gateway, tenant, cluster, parent;
+  std::string name, network, gateway, tenant, cluster, parent, enforcement;
   std::vector<std::string> cidrs, ranges, reserved;
   int vlan = 0, vni = 0, prefix_length = 0, expand_prefix_length = 0;
   long long ttl = 0, quarantine = 0;
@@ -132,6 +132,7 @@ Result<json::object> poolCreateBody(const PoolCreateArgs& a) {
   if (!a.parent.empty()) o["parent"] = a.parent;
   if (a.prefix_opt->count() > 0) o["prefix_length"] = a.prefix_length;
   if (a.auto_expand) o["auto_expand"] = true;
+  if (!a.enforcement.empty()) o["enforcement"] = a.enforcement;
   if (a.expand_opt->count() > 0) o["expand_prefix_length"] = a.expand_prefix_length;
   if (a.dhcp.given()) {
     auto d = dhcpBody(a.dhcp);
@@ -213,6 +214,9 @@ void addPoolCreate(CLI::App& pool, const ClientEnvPtr& env) {
   a->expand_opt = c->add_option("--expand-prefix-length", a->expand_prefix_length,
                                 "Prefix length of each auto-expansion")
                       ->check(CLI::Range(0, 128));
+  c->add_option("--enforcement", a->enforcement,
+                "Anti-spoofing of its bindings on their nodes (default: each agent's own mode)")
+      ->check(CLI::IsMember({"off", "monitor", "enforce"}));
   a->dhcp.add(*c);
   c->callback([env, a] {
     env->action = [env, a](std::ostream& out, std::ostream& err) {

@@ -83,10 +83,18 @@ std::string verdictFor(EnforceMode mode, DropClass c) {
          (mode == EnforceMode::kEnforce ? "drop" : "accept");
 }
 
-void appendSets(std::string& out, const RulesetSpec& spec) {
-  std::set<std::string> guarded;
-  for (const std::string& p : spec.guarded_ports) guarded.insert(quoted(p));
+// The guarded ports in each mode: off ports are not guarded at all.
+struct PortsByMode {
+  std::set<std::string> monitored, enforced;
+};
+
+void appendSets(std::string& out, const RulesetSpec& spec, const PortsByMode& ports) {
+  std::set<std::string> guarded, monitored;
+  for (const std::string& p : ports.enforced) guarded.insert(quoted(p));
+  for (const std::string& p : ports.monitored) monitored.insert(quoted(p));
+  guarded.insert(monitored.begin(), monitored.end());
   appendSet(out, "guarded_ports", "type ifname", guarded);
+  appendSet(out, "monitored_ports", "type ifname", monitored);
   Elements e = elementsOf(spec.bindings);
   for (const addr::Mac& m : spec.held_macs) e.bound_macs.insert(m.toString());
   appendSet(out, "bound_macs", "type ether_addr", e.bound_macs);
@@ -106,33 +114,55 @@ void appendChain(std::string& out, std::string_view name, const std::vector<std:
 
 // Order matters: the exceptions for stations without an address yet come before the checks
 // they would fail, and each check after the one that makes its set lookup meaningful.
-void appendChains(std::string& out, EnforceMode mode) {
+// The checks of one mode: `check_<mode>` and `arp_<mode>` (enforce drops, monitor accepts).
+void appendChecks(std::string& out, EnforceMode mode) {
   auto v = [mode](DropClass c) { return " " + verdictFor(mode, c); };
+  const std::string name(enforceModeName(mode));
   const std::string dhcp_request =
       "ether type ip ether daddr ff:ff:ff:ff:ff:ff ip saddr 0.0.0.0 ip daddr 255.255.255.255"
       " udp sport 68 udp dport 67";
   appendChain(
-      out, "guard",
-      {"type filter hook prerouting priority -300; policy accept;",
-       "iifname != @guarded_ports accept",
-       dhcp_request + " ether saddr != @bound_macs accept",  // a new station asks for a lease
+      out, "check_" + name,
+      {dhcp_request + " ether saddr != @bound_macs accept",  // a new station asks for a lease
        "iifname . ether saddr != @port_macs" + v(DropClass::kMacSpoof),
        dhcp_request + " accept",  // a bound station asks again from 0.0.0.0 (INIT-REBOOT)
        "ether type != { ip, arp, ip6 }" + v(DropClass::kEthertype),
        "udp sport { 67, 547 }" + v(DropClass::kRogueDhcp),
        "udp dport { 68, 546 }" + v(DropClass::kRogueDhcp),
        "icmpv6 type { nd-router-advert, nd-redirect }" + v(DropClass::kRogueRa),
-       "ether type arp jump arp_guard",
+       "ether type arp jump arp_" + name,
        "ether type ip iifname . ether saddr . ip saddr != @v4_pairs" + v(DropClass::kIpv4Spoof),
        "icmpv6 type nd-neighbor-advert @th,64,16 != 0xfe80"
        " iifname . ether saddr . @th,64,128 != @nd_targets" +
            v(DropClass::kNdSpoof),
        "ether type ip6 ip6 saddr { ::, fe80::/10 } accept",
        "ether type ip6 iifname . ether saddr . ip6 saddr != @v6_pairs" + v(DropClass::kIpv6Spoof)});
-  appendChain(out, "arp_guard",
+  appendChain(out, "arp_" + name,
               {"iifname . arp saddr ether != @port_macs" + v(DropClass::kArpSpoof),
                "arp saddr ip 0.0.0.0 accept",
                "iifname . arp saddr ether . arp saddr ip != @v4_pairs" + v(DropClass::kArpSpoof)});
+}
+
+PortsByMode portsByMode(const RulesetSpec& spec) {
+  PortsByMode out;
+  for (const std::string& p : spec.guarded_ports) {
+    auto it = spec.port_modes.find(p);
+    const EnforceMode m = it != spec.port_modes.end() ? it->second : spec.mode;
+    if (m == EnforceMode::kMonitor) out.monitored.insert(p);
+    if (m == EnforceMode::kEnforce) out.enforced.insert(p);
+  }
+  return out;
+}
+
+// `guard` sends each guarded port's frames to its mode's checks (goto: they end there).
+void appendChains(std::string& out, const PortsByMode& ports) {
+  std::vector<std::string> guard{"type filter hook prerouting priority -300; policy accept;",
+                                 "iifname != @guarded_ports accept"};
+  if (!ports.monitored.empty()) guard.push_back("iifname @monitored_ports goto check_monitor");
+  if (!ports.enforced.empty()) guard.push_back("goto check_enforce");
+  appendChain(out, "guard", guard);
+  if (!ports.monitored.empty()) appendChecks(out, EnforceMode::kMonitor);
+  if (!ports.enforced.empty()) appendChecks(out, EnforceMode::kEnforce);
 }
 
 Status checkNames(const RulesetSpec& spec) {
@@ -253,9 +283,10 @@ Result<std::string> renderRuleset(const RulesetSpec& spec) {
   const std::string t = "table bridge " + std::string(kTableName);
   std::string out = "add " + t + "\ndelete " + t + "\n";
   if (spec.mode != EnforceMode::kOff) {
+    const PortsByMode ports = portsByMode(spec);
     out += t + " {\n";
-    appendSets(out, spec);
-    appendChains(out, spec.mode);
+    appendSets(out, spec, ports);
+    appendChains(out, ports);
     out += "}\n";
   }
   for (const PortForward& f : spec.forwards.value_or(std::vector<PortForward>{})) {

@@ -27,6 +27,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -94,6 +95,9 @@ struct RulesetSpec {
   std::vector<PortBinding> bindings;
   // MACs of this node's bindings whose port is not known yet: never let through as "new".
   std::vector<addr::Mac> held_macs;
+  // Guarded ports in another mode than `mode` (their bindings' pools say so): monitor counts
+  // only, off is not guarded at all. With `mode` off there is no table whatever this says.
+  std::map<std::string, EnforceMode> port_modes;
   // Host-port forwards; nullopt: no forwarding table at all (removed if present). Independent
   // of `mode`: an agent may forward ports without guarding them.
   std::optional<std::vector<PortForward>> forwards;

@@ -121,6 +121,7 @@ json::object toJson(const PoolRecord& p) {
   o["external"] = p.external;
   o["expand_prefix_length"] = p.expand_prefix_length;
   o["dhcp"] = toJson(p.dhcp);
+  o["enforcement"] = p.enforcement.empty() ? json::value(nullptr) : json::value(p.enforcement);
   o["version"] = p.version;
   putTime(o, "created_at", p.created_at);
   putTime(o, "updated_at", p.updated_at);

@@ -33,6 +33,7 @@ struct PoolPatch {
   std::optional<bool> auto_expand;
   std::optional<int> expand_prefix_length;
   std::optional<std::optional<PoolDhcp>> dhcp;  // replaced whole; nullopt inside: DHCP off
+  std::optional<std::string> enforcement;       // "" clears it (the agent decides)
 };
 
 // The fields PATCH /v1/bindings/{id} may change.

@@ -59,6 +59,9 @@ struct PoolRecord {
   bool external = false;
   int expand_prefix_length = 0;  // size of the prefix added on expansion (0: the first CIDR's)
   std::optional<PoolDhcp> dhcp;  // nullopt: not served by DHCP
+  // Anti-spoofing for this pool's bindings on their nodes (docs/ENFORCEMENT.md): "off",
+  // "monitor" or "enforce"; "" leaves it to each node's agent.
+  std::string enforcement;
   std::uint64_t version = 0;
   Millis created_at = 0;
   Millis updated_at = 0;

@@ -57,6 +57,7 @@ PoolRecord patched(PoolRecord r, const PoolPatch& patch) {
   if (patch.auto_expand) r.auto_expand = *patch.auto_expand;
   if (patch.expand_prefix_length) r.expand_prefix_length = *patch.expand_prefix_length;
   if (patch.dhcp) r.dhcp = *patch.dhcp;
+  if (patch.enforcement) r.enforcement = *patch.enforcement;
   return r;
 }
 

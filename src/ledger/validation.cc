@@ -71,6 +71,11 @@ Status validatePool(const PoolRecord& r) {
   if (r.vlan && (*r.vlan < 0 || *r.vlan > 4094)) {
     return invalid("vlan", std::to_string(*r.vlan) + " is outside 0..4094");
   }
+  if (!r.enforcement.empty() && r.enforcement != "off" && r.enforcement != "monitor" &&
+      r.enforcement != "enforce") {
+    return invalid("enforcement",
+                   "\"" + r.enforcement.substr(0, 32) + "\" is not off, monitor or enforce");
+  }
   if (r.vni && *r.vni >= (1u << 24)) {
     return invalid("vni", std::to_string(*r.vni) + " is outside 0..16777215");
   }

@@ -63,7 +63,7 @@ class EnforcerLoopTest : public ::testing::Test {
   void SetUp() override {
     config_.enforce = "enforce";
     config_.enforce_resync = 30s;  // nothing here may wait for a resync
-    bindings_.push_back({1, mac("02:00:00:00:00:01"), {ip("192.0.2.1")}, "tap1"});
+    bindings_.push_back({1, mac("02:00:00:00:00:01"), {ip("192.0.2.1")}, "tap1", {}});
   }
   void TearDown() override {
     if (enforcer_) enforcer_->stop();
@@ -123,7 +123,7 @@ class EnforcerLoopTest : public ::testing::Test {
   }
   void moveAddressTo(std::uint64_t id) {
     std::lock_guard lock(mu_);
-    bindings_.push_back({id, mac("02:00:00:00:00:02"), {ip("192.0.2.1")}, "tap2"});
+    bindings_.push_back({id, mac("02:00:00:00:00:02"), {ip("192.0.2.1")}, "tap2", {}});
     bindings_[0].addresses.clear();
   }
 

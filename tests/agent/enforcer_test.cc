@@ -128,6 +128,34 @@ TEST(SpecForTest, ABindingWithNoKnownPortOrBehindATrustedOneIsHeld) {
   EXPECT_EQ(spec.mode, EnforceMode::kMonitor);
 }
 
+TEST(SpecForTest, APortTakesTheStrictestModeOfItsBindingsPools) {
+  auto page = nodeBindingsFromJson(R"({"items":[
+    {"id":"1","state":"active","mac":"02:00:00:00:00:01","addresses":["192.0.2.1","192.0.2.9"],
+     "address_pools":[{"ip":"192.0.2.1","pool":"lax"},{"ip":"192.0.2.9","pool":"strict"}],
+     "labels":{"port":"tap1"}},
+    {"id":"2","state":"active","mac":"02:00:00:00:00:02","addresses":["192.0.2.2"],
+     "address_pools":[{"ip":"192.0.2.2","pool":"lax"}],"labels":{"port":"tap2"}},
+    {"id":"3","state":"active","mac":"02:00:00:00:00:03","addresses":["192.0.2.3"],
+     "address_pools":[{"ip":"192.0.2.3","pool":"plain"}],"labels":{"port":"tap3"}}]})")
+                  .value();
+  ASSERT_EQ(page.bindings[0].pools, (std::vector<std::string>{"lax", "strict"}));
+  auto modes = poolModesFromJson(R"({"items":[{"name":"lax","enforcement":"off"},
+    {"name":"strict","enforcement":"enforce"},{"name":"plain","enforcement":null},
+    {"name":"odd","enforcement":"sometimes"}]})")
+                   .value();
+  EXPECT_EQ(modes.size(), 2u);  // null and unknown modes leave it to the agent
+  PortLearner nothing;
+  auto spec = specFor(EnforceMode::kMonitor, {"tap1", "tap2", "tap3", "tap4"}, {}, page.bindings,
+                      nothing, modes);
+  EXPECT_EQ(spec.port_modes.at("tap1"), EnforceMode::kEnforce);  // strict beats lax
+  EXPECT_EQ(spec.port_modes.at("tap2"), EnforceMode::kOff);
+  EXPECT_EQ(spec.port_modes.at("tap3"), EnforceMode::kMonitor);  // the agent's own
+  EXPECT_FALSE(spec.port_modes.contains("tap4"));                // no binding: the agent's
+  auto script = enforce::renderRuleset(spec).value();
+  EXPECT_NE(script.find("goto check_enforce"), std::string::npos);
+  EXPECT_EQ(poolModesFromJson("[]").status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST(PortLearnerTest, OnlyWantedFramesAreLearned) {
   int told = 0;
   PortLearner learner(

@@ -133,6 +133,7 @@ class EnforceLab : public ::testing::Test {
                      .guarded_ports = std::move(guarded),
                      .bindings = {},
                      .held_macs = {},
+                     .port_modes = {},
                      .forwards = {}};
     spec.bindings.push_back({"p1", kMac1, {ip("192.0.2.1"), ip("2001:db8::1")}});
     spec.bindings.push_back({"p2", kMac2, {ip("192.0.2.2")}});
@@ -237,6 +238,7 @@ TEST_F(EnforceLab, AScriptThatFailsLeavesTheLastGoodTable) {
                     .guarded_ports = {"p1", "p2", "p3"},
                     .bindings = {},
                     .held_macs = {},
+                    .port_modes = {},
                     .forwards = {}};
   moved.bindings.push_back({"p2", kMac2, {ip("192.0.2.1")}});  // .1 moved to station 2
   Status s = nft_->run(renderRuleset(moved).value() + "add rule bridge netledger guard bogus\n");
@@ -249,6 +251,36 @@ TEST_F(EnforceLab, AScriptThatFailsLeavesTheLastGoodTable) {
   ASSERT_TRUE(nft_->run(renderRuleset(moved).value()).isOk());
   EXPECT_TRUE(delivered(2, 1, toBytes(wire::buildArpAnnouncement(kMac2, kIp1))));
   EXPECT_FALSE(delivered(1, 2, toBytes(wire::buildArpAnnouncement(kMac1, kIp1))));
+}
+
+// Pools decide per port: p1 enforced (the default), p2 monitored, p3 off (not guarded).
+TEST_F(EnforceLab, EachPortIsGuardedInItsOwnMode) {
+  RulesetSpec spec{.mode = EnforceMode::kEnforce,
+                   .guarded_ports = {"p1", "p2", "p3"},
+                   .bindings = {},
+                   .held_macs = {},
+                   .port_modes = {{"p2", EnforceMode::kMonitor}, {"p3", EnforceMode::kOff}},
+                   .forwards = {}};
+  spec.bindings.push_back({"p1", kMac1, {ip("192.0.2.1")}});
+  spec.bindings.push_back({"p2", kMac2, {ip("192.0.2.2")}});
+  spec.bindings.push_back({"p3", kMac3, {ip("192.0.2.3")}});
+  ASSERT_TRUE(nft_->run(renderRuleset(spec).value()).isOk());
+  const addr::Ipv4 stolen = ip("192.0.2.9").v4();
+  EXPECT_FALSE(delivered(1, 2, toBytes(wire::buildArpAnnouncement(kMac1, stolen))));
+  EXPECT_EQ(dropped(DropClass::kArpSpoof), 1u);
+  EXPECT_TRUE(delivered(2, 1, toBytes(wire::buildArpAnnouncement(kMac2, stolen))));
+  EXPECT_EQ(dropped(DropClass::kArpSpoof), 2u);  // monitored: counted, let through
+  EXPECT_TRUE(delivered(3, 1, toBytes(wire::buildArpAnnouncement(kMac3, stolen))));
+  EXPECT_EQ(dropped(DropClass::kArpSpoof), 2u);  // off: not even looked at
+  EXPECT_TRUE(delivered(1, 2, toBytes(wire::buildArpAnnouncement(kMac1, kIp1))));
+  // The default monitor with one pool that enforces: only that port drops.
+  spec.mode = EnforceMode::kMonitor;
+  spec.port_modes = {{"p1", EnforceMode::kEnforce}};
+  ASSERT_TRUE(nft_->run(renderRuleset(spec).value()).isOk());
+  EXPECT_FALSE(delivered(1, 2, toBytes(wire::buildArpAnnouncement(kMac1, stolen))));
+  EXPECT_TRUE(delivered(2, 1, toBytes(wire::buildArpAnnouncement(kMac2, stolen))));
+  EXPECT_TRUE(delivered(3, 1, toBytes(wire::buildArpAnnouncement(kMac3, stolen))));
+  EXPECT_EQ(dropped(DropClass::kArpSpoof), 3u);
 }
 
 TEST_F(EnforceLab, OffRemovesOnlyItsOwnTable) {
@@ -307,6 +339,7 @@ class ForwardLab : public ::testing::Test {
                      .guarded_ports = {},
                      .bindings = {},
                      .held_macs = {},
+                     .port_modes = {},
                      .forwards = std::move(forwards)};
     auto script = renderRuleset(spec);
     ASSERT_TRUE(script.isOk()) << script.status().message();
@@ -342,12 +375,14 @@ TEST_F(ForwardLab, ARefusedForwardScriptKeepsTheLastGoodOne) {
       .guarded_ports = {},
       .bindings = {},
       .held_macs = {},
+      .port_modes = {},
       .forwards = std::vector<PortForward>{{"icmp", std::nullopt, 1, ip("192.0.2.10"), 1}}};
   EXPECT_EQ(renderRuleset(bad).status().code(), StatusCode::kInvalidArgument);
   RulesetSpec ok{.mode = EnforceMode::kOff,
                  .guarded_ports = {},
                  .bindings = {},
                  .held_macs = {},
+                 .port_modes = {},
                  .forwards = std::vector<PortForward>{}};
   EXPECT_FALSE(
       nft_->run(renderRuleset(ok).value() + "add rule inet netledger output bogus\n").isOk());

@@ -19,6 +19,7 @@ RulesetSpec twoPorts(EnforceMode mode) {
                    .guarded_ports = {"vm1p", "vm2p"},
                    .bindings = {},
                    .held_macs = {},
+                   .port_modes = {},
                    .forwards = {}};
   spec.bindings.push_back({"vm1p", mac("02:00:00:00:00:01"), {ip("192.0.2.1"), ip("2001:db8::1")}});
   spec.bindings.push_back({"vm2p", mac("02:00:00:00:00:02"), {ip("192.0.2.2")}});
@@ -62,6 +63,22 @@ TEST(RulesetTest, ForwardsAreMapElementsOfTheirFamilyAndAddress) {
   EXPECT_NE(script.find("masquerade"), std::string::npos);
   spec.forwards->push_back({"icmp", std::nullopt, 1, ip("192.0.2.1"), 1});
   EXPECT_EQ(renderRuleset(spec).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(RulesetTest, PortModesPickTheirChecksAndOnlyTheChainsInUseAreRendered) {
+  RulesetSpec spec = twoPorts(EnforceMode::kEnforce);
+  spec.port_modes = {{"vm2p", EnforceMode::kMonitor}};
+  auto mixed = renderRuleset(spec).value();
+  EXPECT_NE(mixed.find("iifname @monitored_ports goto check_monitor"), std::string::npos);
+  EXPECT_NE(mixed.find("goto check_enforce"), std::string::npos);
+  EXPECT_NE(mixed.find("chain check_monitor"), std::string::npos);
+  EXPECT_NE(mixed.find("chain check_enforce"), std::string::npos);
+  spec.port_modes = {{"vm1p", EnforceMode::kOff}, {"vm2p", EnforceMode::kOff}};
+  auto none = renderRuleset(spec).value();
+  EXPECT_NE(none.find("set guarded_ports {\n    type ifname;\n  }"), std::string::npos) << none;
+  EXPECT_EQ(none.find("chain check_"), std::string::npos);  // nothing guarded: no checks
+  EXPECT_EQ(renderRuleset(twoPorts(EnforceMode::kEnforce)).value().find("check_monitor"),
+            std::string::npos);
 }
 
 TEST(RulesetTest, EachPairIsAnElementOfItsFamilysSet) {
@@ -144,6 +161,7 @@ TEST(RulesetTest, PortNamesAreAcceptedExactlyWhenSafe) {
                      .guarded_ports = {name},
                      .bindings = {},
                      .held_macs = {},
+                     .port_modes = {},
                      .forwards = {}};
     spec.bindings.push_back({name, mac("02:00:00:00:00:01"), {ip("192.0.2.1")}});
     auto r = renderRuleset(spec);

@@ -86,6 +86,28 @@ class EnforceNetnsTest(LabTest):
         finally:
             run("ip", "addr", "del", "192.0.2.11/32", "dev", "eth0", ns=self.vm2)
 
+    def test_bb_a_pools_own_mode_wins_and_follows_within_a_second(self):
+        # vm2 uses vm1's address: dropped under the agent's enforce; the pool says monitor. The
+        # host forgets the address's MAC before each try, so whoever answers its ARP is seen.
+        def passes():
+            run("ip", "neigh", "flush", "to", "192.0.2.11", "dev", "br0", check=False)
+            return pings(self.vm2, "192.0.2.11")
+        run("ip", "addr", "add", "192.0.2.11/32", "dev", "eth0", ns=self.vm2)
+        try:
+            self.assertFalse(passes())
+            self.api.ok("PATCH", "/v1/pools/vms", {"enforcement": "monitor"})
+            took = self.until(passes, "the pool's monitor mode was not applied")
+            print(f"\n  a pool's mode in force {took:.3f} s after the PATCH", file=sys.stderr)
+            counted = self.dropped("ipv4_spoof")
+            passes()
+            self.until(lambda: self.dropped("ipv4_spoof") > counted, "monitor counted nothing", 2)
+            self.api.ok("PATCH", "/v1/pools/vms", {"enforcement": None})  # the agent's again
+            self.until(lambda: not passes(), "still let through")
+        finally:
+            self.api.ok("PATCH", "/v1/pools/vms", {"enforcement": None})
+            run("ip", "addr", "del", "192.0.2.11/32", "dev", "eth0", ns=self.vm2)
+            run("ip", "neigh", "flush", "to", "192.0.2.11", "dev", "br0", check=False)
+
     def test_c_a_vip_move_follows_within_a_second(self):
         # Both stations hold the VIP on their interfaces (the old holder has not noticed yet);
         # the host forgets its MAC before each try, so whoever answers its ARP gets the reply.

@@ -68,6 +68,7 @@ inline ledger::PoolRecord fullPool(const std::string& name) {
   p.parent = "supernet";
   p.auto_expand = true;
   p.expand_prefix_length = 20;
+  p.enforcement = "monitor";
   p.version = 1;
   p.created_at = 1'700'000'000'123;
   p.updated_at = 1'700'000'000'456;
@@ -252,8 +253,9 @@ inline std::string render(const ledger::PoolRecord& p) {
     << "\n vni=" << (p.vni ? std::to_string(*p.vni) : "-") << "\n ttl=" << p.default_ttl_s
     << "\n quarantine=" << p.quarantine_s << "\n threshold=" << std::hexfloat << p.threshold
     << std::defaultfloat << "\n parent=" << p.parent << "\n auto_expand=" << p.auto_expand
-    << "\n expand_len=" << p.expand_prefix_length << "\n version=" << p.version
-    << "\n created=" << p.created_at << "\n updated=" << p.updated_at << "\n";
+    << "\n expand_len=" << p.expand_prefix_length << "\n enforcement=" << p.enforcement
+    << "\n version=" << p.version << "\n created=" << p.created_at << "\n updated=" << p.updated_at
+    << "\n";
   return o.str();
 }
 

@@ -38,6 +38,9 @@ Status readPoolFields(const JsonBody& body, ledger::PoolRecord& r) {
   auto reserved = body.ranges("reserved");
   if (!reserved) return reserved.status();
   r.reserved = *reserved;
+  auto enforcement = body.optString("enforcement", 16);
+  if (!enforcement) return enforcement.status();
+  r.enforcement = enforcement->value_or("");
   return Status::ok();
 }
 
@@ -48,7 +51,7 @@ Result<ledger::PoolCreate> parsePoolCreate(const JsonBody& body) {
                                      "vlan",          "vni",         "default_ttl_s",
                                      "quarantine_s",  "threshold",   "parent",
                                      "prefix_length", "auto_expand", "expand_prefix_length",
-                                     "external",      "dhcp"}));
+                                     "external",      "dhcp",        "enforcement"}));
   ledger::PoolCreate c;
   auto& r = c.record;
   auto name = body.string("name", 63);
@@ -122,9 +125,9 @@ Result<ledger::PoolCreate> parsePoolCreate(const JsonBody& body) {
 }
 
 Result<ledger::PoolPatch> parsePatch(const JsonBody& body) {
-  NL_RETURN_IF_ERROR(body.allowOnly({"gateway", "ranges", "reserved", "tenant", "cluster", "vlan",
-                                     "vni", "default_ttl_s", "quarantine_s", "threshold",
-                                     "auto_expand", "expand_prefix_length", "dhcp"}));
+  NL_RETURN_IF_ERROR(body.allowOnly(
+      {"gateway", "ranges", "reserved", "tenant", "cluster", "vlan", "vni", "default_ttl_s",
+       "quarantine_s", "threshold", "auto_expand", "expand_prefix_length", "dhcp", "enforcement"}));
   ledger::PoolPatch p;
   if (body.has("gateway")) {
     auto g = body.optIp("gateway");
@@ -185,6 +188,11 @@ Result<ledger::PoolPatch> parsePatch(const JsonBody& body) {
     auto settings = ledger::poolDhcpFromJson(*dhcp);
     if (!settings) return settings.status();
     p.dhcp = *settings;
+  }
+  if (body.has("enforcement")) {
+    auto v = body.optString("enforcement", 16);
+    if (!v) return v.status();
+    p.enforcement = v->value_or("");  // null: back to the agent's own mode
   }
   return p;
 }

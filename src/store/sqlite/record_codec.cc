@@ -321,6 +321,7 @@ std::string encodePoolData(const ledger::PoolRecord& pool) {
   if (pool.external) o["external"] = true;
   o["expand_prefix_length"] = pool.expand_prefix_length;
   if (pool.dhcp) o["dhcp"] = ledger::toJson(pool.dhcp);
+  if (!pool.enforcement.empty()) o["enforcement"] = pool.enforcement;
   return json::serialize(o);
 }
 
@@ -365,6 +366,9 @@ Status decodePoolData(std::string_view text, ledger::PoolRecord& pool) {
     auto settings = ledger::poolDhcpFromJson(*dhcp);
     if (!settings) return corrupt(settings.status(), "pool data: dhcp");
     pool.dhcp = *settings;
+  }
+  if (o->contains("enforcement")) {
+    NL_RETURN_IF_ERROR(readString(*o, "enforcement", pool.enforcement));
   }
   return Status::ok();
 }
