@@ -4,8 +4,9 @@
 //                                 render + load a table of 1,000 bindings (10 per port on 100
 //                                 ports, IPv4 + IPv6 each), then one binding change at a time
 //                                 (an address moves between two bindings: the whole table is
-//                                 re-rendered and replaced, as the agent does); JSON figures,
-//                                 medians of repeated runs.
+//                                 re-rendered and replaced, as the agent does); then the same
+//                                 with 1,000 host-port forwards, and one mapping coming and
+//                                 going; JSON figures, medians of repeated runs.
 //   enforce_bench --script PORT=MAC=IP ...
 //                                 prints the enforce-mode table for those pairs (bench/
 //                                 enforce_bench.py loads it with nft for the iperf3 comparison).
@@ -95,8 +96,30 @@ int measure() {
     from.pop_back();
     change.push_back(applyMs(**nft, spec));
   }
-  std::printf("{\"enforce_1000_bindings_ms\": %.3f, \"enforce_change_ms\": %.3f}\n", median(full),
-              median(change));
+  // The same table with 1,000 host ports forwarded (one per binding), then one mapping coming
+  // and going: both tables are replaced in one transaction, as the agent does with --port-maps.
+  spec.forwards.emplace();
+  for (int i = 0; i < kPorts * kPerPort; ++i) {
+    spec.forwards->push_back({"tcp", std::nullopt, static_cast<std::uint16_t>(30000 + i),
+                              spec.bindings[static_cast<std::size_t>(i)].addresses.front(), 80});
+  }
+  std::vector<double> forwards, forward_change;
+  for (int r = 0; r < 7; ++r) {
+    if (!(*nft)->run(enforce::renderRemoval()).isOk()) return 1;
+    forwards.push_back(applyMs(**nft, spec));
+  }
+  for (int r = 0; r < 41; ++r) {
+    if (r % 2 == 0) {
+      spec.forwards->push_back({"udp", std::nullopt, 40000, docV4(0), 53});
+    } else {
+      spec.forwards->pop_back();
+    }
+    forward_change.push_back(applyMs(**nft, spec));
+  }
+  std::printf(
+      "{\"enforce_1000_bindings_ms\": %.3f, \"enforce_change_ms\": %.3f, "
+      "\"enforce_1000_forwards_ms\": %.3f, \"enforce_forward_change_ms\": %.3f}\n",
+      median(full), median(change), median(forwards), median(forward_change));
   return 0;
 }
 

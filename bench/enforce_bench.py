@@ -5,6 +5,8 @@
   IPv6 each) in one transaction (bench/enforce_bench.cc, in a private namespace; median of 7).
 - enforce_change_ms: one binding change (a VIP moves): the whole table re-rendered and
   replaced, as the agent does (median of 41).
+- enforce_1000_forwards_ms, enforce_forward_change_ms: the same with 1,000 host-port forwards
+  (table inet netledger, --port-maps) in the same transaction, and one mapping added or removed.
 - enforce_forwarding_ratio: iperf3 TCP throughput between two veth ports of one bridge with the
   table loaded (enforce mode, both stations' pairs allowed) over the same without it,
   alternating ROUNDS times each, medians (target >= 0.95).
@@ -27,8 +29,8 @@ NODE, VM1, VM2 = TAG + "n", TAG + "a", TAG + "b"
 MAC1, MAC2 = "02:00:00:00:e1:01", "02:00:00:00:e1:02"
 ROUNDS = int(os.environ.get("ENFORCE_BENCH_ROUNDS", "3"))
 SECONDS = int(os.environ.get("ENFORCE_BENCH_SECONDS", "3"))
-FIGURES = ("enforce_1000_bindings_ms", "enforce_change_ms", "enforce_forwarding_ratio",
-           "enforce_forwarding_gbit_s")
+FIGURES = ("enforce_1000_bindings_ms", "enforce_change_ms", "enforce_1000_forwards_ms",
+           "enforce_forward_change_ms", "enforce_forwarding_ratio", "enforce_forwarding_gbit_s")
 
 
 def sh(*args, ns=None, check=True, timeout=120, stdin=None):

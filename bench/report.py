@@ -54,6 +54,8 @@ TARGETS = {
     "dhcp_half_rate_ra_ms": ("<=", 5, 15),
     "enforce_1000_bindings_ms": ("<", 1000, 16),
     "enforce_change_ms": ("<", 50, 16),
+    "enforce_1000_forwards_ms": ("<", 1000, 16),
+    "enforce_forward_change_ms": ("<", 50, 16),
     "enforce_forwarding_ratio": (">=", 0.95, 16),
 }
 

@@ -106,12 +106,29 @@ Result<PoolModes> poolModesFromJson(std::string_view body) {
   if (items == nullptr || !items->is_array()) {
     return Status::invalidArgument("pools: not a list of pools (no items array)");
   }
-  PoolModes out;
+  PoolModes own;
+  std::map<std::string, std::string> parent;
   for (const json::value& item : items->get_array()) {
     if (!item.is_object()) continue;
-    auto mode = enforce::parseEnforceMode(jsonString(item.get_object(), "enforcement"));
-    const std::string name(jsonString(item.get_object(), "name"));
-    if (mode && !name.empty()) out[name] = *mode;
+    const json::object& o = item.get_object();
+    const std::string name(jsonString(o, "name"));
+    if (name.empty()) continue;
+    if (auto mode = enforce::parseEnforceMode(jsonString(o, "enforcement"))) own[name] = *mode;
+    if (const std::string_view p = jsonString(o, "parent"); !p.empty()) parent[name] = p;
+  }
+  // A pool without a mode of its own takes its nearest ancestor's (carved pools inherit).
+  PoolModes out = own;
+  for (const auto& [name, up] : parent) {
+    if (own.contains(name)) continue;
+    std::string at = up;
+    for (std::size_t depth = 0; depth < parent.size() + 1 && !at.empty(); ++depth) {
+      if (auto it = own.find(at); it != own.end()) {
+        out[name] = it->second;
+        break;
+      }
+      auto next = parent.find(at);
+      at = next == parent.end() ? std::string() : next->second;
+    }
   }
   return out;
 }
@@ -351,6 +368,12 @@ void Enforcer::run() {
 }
 
 void Enforcer::readDrops() {
+  if (fetch_forwards_ && !applied_.empty() && !nft_->hasForwards()) {
+    spdlog::warn("enforce: the port forwards' table is gone; loading it again");
+    applied_.clear();
+    std::lock_guard lock(mu_);
+    relearned_ = true;
+  }
   auto counts = nft_->dropCounts();
   if (!counts) {
     // Removed from outside (an nftables reload, an operator): load it again at once.
@@ -373,36 +396,45 @@ void Enforcer::readDrops() {
   }
 }
 
+// Each source is read on its own: one that fails keeps its last good copy, so port maps the
+// server cannot answer do not hold back the anti-spoofing table (and the other way round).
 bool Enforcer::reconcile() {
+  bool ok = true;
+  auto failed = [&](std::string_view what, const Status& s) {
+    fetches_failed_->inc();
+    spdlog::warn("enforce: reading {}: {}", what, s.message());
+    ok = false;
+  };
   if (mode_ != enforce::EnforceMode::kOff) {
-    auto bindings = fetch_();
-    if (!bindings) {
-      fetches_failed_->inc();
-      spdlog::warn("enforce: reading this node's bindings: {}", bindings.status().message());
-      return false;
+    if (auto bindings = fetch_()) {
+      bindings_ = std::move(*bindings);
+      have_bindings_ = true;
+    } else {
+      failed("this node's bindings", bindings.status());
     }
-    bindings_ = std::move(*bindings);
     if (fetch_pool_modes_) {
-      auto modes = fetch_pool_modes_();
-      if (!modes) {
-        fetches_failed_->inc();
-        spdlog::warn("enforce: reading the pools' modes: {}", modes.status().message());
-        return false;
+      if (auto modes = fetch_pool_modes_()) {
+        pool_modes_ = std::move(*modes);
+      } else {
+        failed("the pools' modes", modes.status());
       }
-      pool_modes_ = std::move(*modes);
     }
   }
   if (fetch_forwards_) {
-    auto forwards = fetch_forwards_();
-    if (!forwards) {
-      fetches_failed_->inc();
-      spdlog::warn("enforce: reading this node's port mappings: {}", forwards.status().message());
-      return false;
+    if (auto forwards = fetch_forwards_()) {
+      forwards_ = std::move(*forwards);
+      have_forwards_ = true;
+    } else {
+      failed("this node's port mappings", forwards.status());
     }
-    forwards_ = std::move(*forwards);
   }
-  apply();
-  return true;
+  // Nothing is loaded before the first read of what it is made of (no empty table that would
+  // silence every port, no forwards removed for want of an answer).
+  if ((mode_ == enforce::EnforceMode::kOff || have_bindings_) &&
+      (!fetch_forwards_ || have_forwards_)) {
+    apply();
+  }
+  return ok;
 }
 
 void Enforcer::pin(const std::map<std::string, std::vector<std::string>>& bridges,
@@ -451,8 +483,15 @@ void Enforcer::apply() {
 
 void Enforcer::load(const enforce::RulesetSpec& spec, SteadyClock::time_point t0) {
   auto script = enforce::renderRuleset(spec);
-  if (!script || *script == applied_) return;  // nothing changed: the kernel keeps its counters
-  readDrops();                                 // what the old table counted since the last read
+  if (!script) {
+    applies_failed_->inc();
+    last_apply_ok_ = false;
+    spdlog::error("enforce: no table rendered (the previous one holds): {}",
+                  script.status().message());
+    return;
+  }
+  if (*script == applied_) return;  // nothing changed: the kernel keeps its counters
+  readDrops();                      // what the old table counted since the last read
   if (Status s = nft_->run(*script); !s.isOk()) {
     applies_failed_->inc();
     last_apply_ok_ = false;

@@ -163,6 +163,8 @@ class Enforcer {
   std::string applied_;                           // the script in force ("" before the first)
   std::vector<NodeBinding> bindings_;             // as last fetched (the enforcer thread's)
   FetchForwards fetch_forwards_;                  // set: port_maps
+  bool have_bindings_ = false;                    // read once at least
+  bool have_forwards_ = false;
   FetchPoolModes fetch_pool_modes_;
   PoolModes pool_modes_;                                        // as last fetched
   std::vector<enforce::PortForward> forwards_;                  // as last fetched

@@ -15,6 +15,7 @@ namespace {
 
 struct PortMapArgs {
   std::string binding, host_ports, protocol = "tcp", node, host_address, family, id, range;
+  std::vector<std::string> reserve;
   int port = 0;
   int count = 0;
   CLI::Option* count_opt = nullptr;
@@ -104,13 +105,20 @@ void printRanges(std::ostream& out, const json::value& body) {
   const json::value& list = member(body, "items");
   if (list.is_array()) {
     for (const auto& r : list.as_array()) {
+      std::string reserved;
+      if (const json::value& list = member(r, "reserved"); list.is_array()) {
+        for (const auto& p : list.as_array())
+          reserved += (reserved.empty() ? "" : ",") + cellText(p);
+      }
       rows.push_back({cellText(member(r, "node")),
-                      cellText(member(r, "first")) + "-" + cellText(member(r, "last"))});
+                      cellText(member(r, "first")) + "-" + cellText(member(r, "last")),
+                      reserved.empty() ? "-" : reserved});
     }
   }
   const json::value& d = member(body, "default");
-  rows.push_back({"(default)", cellText(member(d, "first")) + "-" + cellText(member(d, "last"))});
-  printTable(out, {"NODE", "RANGE"}, rows);
+  rows.push_back(
+      {"(default)", cellText(member(d, "first")) + "-" + cellText(member(d, "last")), "-"});
+  printTable(out, {"NODE", "RANGE", "RESERVED"}, rows);
 }
 
 void addPortMapAdd(CLI::App& portmap, const ClientEnvPtr& env,
@@ -189,11 +197,20 @@ void addPortRanges(CLI::App& portmap, const ClientEnvPtr& env,
   auto* set = range->add_subcommand("set", "Give a node a range of its own (admin)");
   set->add_option("node", a->node, "Node")->required();
   set->add_option("range", a->range, "FIRST-LAST")->required();
+  set->add_option("--reserve", a->reserve,
+                  "A port or run of the node's own services, never mapped (repeatable)");
   set->callback([env, a] {
     env->action = [env, a](std::ostream& out, std::ostream& err) {
       auto run = portRun(a->range, "RANGE");
       if (!run) return usageError(err, run.status().message());
-      json::value v(json::object{{"first", run->first}, {"last", run->second}});
+      json::array reserved;
+      for (const std::string& r : a->reserve) {
+        auto ports = portRun(r, "--reserve");
+        if (!ports) return usageError(err, ports.status().message());
+        reserved.emplace_back(r);
+      }
+      json::value v(json::object{
+          {"first", run->first}, {"last", run->second}, {"reserved", std::move(reserved)}});
       return callAndPrint(*env, out, err, "PUT", "/v1/portranges/" + encodePathSegment(a->node), &v,
                           [](std::ostream& o, const json::value& r) {
                             o << "node " << cellText(member(r, "node")) << ": host ports "

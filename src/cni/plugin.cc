@@ -283,11 +283,9 @@ PluginOutput del(LedgerApi& api, const CniEnv& env, const NetConfig& conf) {
   if (conf.chained && conf.port_mappings.empty()) return {0, ""};
   auto live = api.liveBindings(env.container_id, env.ifname);
   if (!live) return failure(conf.cni_version, live.error());
-  if (!conf.port_mappings.empty()) {
-    if (auto gone = removePortMappings(api, *live); !gone) {
-      return failure(conf.cni_version, gone.error());
-    }
-  }
+  // Best effort: the ledger drops a released binding's mappings anyway, so a port-map API that
+  // does not answer must not keep the pod from being torn down.
+  if (!conf.port_mappings.empty()) (void)removePortMappings(api, *live);
   // Chained, the IPAM step releases; releasing here too would be harmless but is not ours.
   if (conf.chained) return {0, ""};
   for (const auto& b : *live) {

@@ -37,7 +37,16 @@ Status Nftables::run(std::string_view script) {
     while (!error.empty() && error.back() == '\n') error.pop_back();
     return Status::unavailable("nftables: " + (error.empty() ? "the script was refused" : error));
   }
+  (void)nft_ctx_get_output_buffer(ctx_->nft);  // drained: the buffer never grows
   return Status::ok();
+}
+
+bool Nftables::hasForwards() {
+  const std::string cmd = "list chain inet " + std::string(kTableName) + " postrouting";
+  const bool there = nft_run_cmd_from_buffer(ctx_->nft, cmd.c_str()) == 0;
+  (void)nft_ctx_get_output_buffer(ctx_->nft);
+  (void)nft_ctx_get_error_buffer(ctx_->nft);
+  return there;
 }
 
 Result<std::map<std::string, std::uint64_t>> Nftables::dropCounts() {

@@ -28,6 +28,8 @@ class TableLoader {
   virtual Status run(std::string_view script) = 0;
   // The netledger table's named counters (packets), by name; not_found without the table.
   virtual Result<std::map<std::string, std::uint64_t>> dropCounts() = 0;
+  // Whether `table inet netledger` (the port forwards) is there.
+  virtual bool hasForwards() = 0;
 };
 
 class Nftables final : public TableLoader {
@@ -45,6 +47,7 @@ class Nftables final : public TableLoader {
   // The netledger table's named counters (packets), by name; not_found when the table is not
   // there.
   Result<std::map<std::string, std::uint64_t>> dropCounts() override;
+  bool hasForwards() override;
 
  private:
   struct Ctx;

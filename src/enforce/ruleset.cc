@@ -215,11 +215,12 @@ void appendForwardChains(std::string& out) {
     const std::string to = "dnat " + fam + " to ";
     const std::string any = "meta nfproto ipv" + std::string(f) + " fib daddr type local " + to +
                             "meta l4proto . th dport map @fwd" + f + "_any";
-    pre.push_back("meta nfproto ipv" + std::string(f) + " " + to + fam +
-                  " daddr . meta l4proto . th dport map @fwd" + f + "_at");
+    // Only traffic for the node itself: never a station's traffic the node routes or bridges.
+    const std::string at = "meta nfproto ipv" + std::string(f) + " fib daddr type local " + to +
+                           fam + " daddr . meta l4proto . th dport map @fwd" + f + "_at";
+    pre.push_back(at);
     pre.push_back(any);
-    local.push_back("meta nfproto ipv" + std::string(f) + " " + to + fam +
-                    " daddr . meta l4proto . th dport map @fwd" + f + "_at");
+    local.push_back(at);
     local.push_back(any);
     post.push_back("ct status dnat " + fam + " daddr . meta l4proto . th dport @targets" + f +
                    " masquerade");

@@ -4,6 +4,7 @@
 // tests/enforce and tests/netns/enforce_netns_test.py.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,6 +34,7 @@ struct Kernel {
   int attempts = 0;
   bool refuse = false;
   bool present = false;
+  bool forwards = false;  // table inet netledger
   std::map<std::string, std::uint64_t> counts;
 };
 
@@ -45,6 +47,7 @@ class FakeLoader final : public enforce::TableLoader {
     if (k_->refuse) return Status::unavailable("refused");
     k_->loaded.emplace_back(script);
     k_->present = script.find("chain guard") != std::string_view::npos;
+    k_->forwards = script.find("table inet netledger {") != std::string_view::npos;
     k_->counts.clear();  // a new table counts from zero
     return Status::ok();
   }
@@ -52,6 +55,11 @@ class FakeLoader final : public enforce::TableLoader {
     std::lock_guard lock(k_->mu);
     if (!k_->present) return Status::notFound("no table");
     return k_->counts;
+  }
+
+  bool hasForwards() override {
+    std::lock_guard lock(k_->mu);
+    return k_->forwards;
   }
 
  private:
@@ -262,6 +270,41 @@ TEST_F(EnforcerLoopTest, PortMapsAloneKeepOnlyTheForwardingTable) {
   EXPECT_EQ(lastLoaded().find("8080"), std::string::npos);
   EXPECT_EQ(metric("netledger_agent_port_forwards"), 0);
   enforcer_->stop();  // before the forwards it reads go out of scope
+}
+
+TEST_F(EnforcerLoopTest, AForwardingTableRemovedFromOutsideIsLoadedAgain) {
+  start_with_forwards = []() -> Result<std::vector<enforce::PortForward>> {
+    return std::vector<enforce::PortForward>{{"tcp", std::nullopt, 8080, ip("192.0.2.1"), 80}};
+  };
+  start();
+  ASSERT_TRUE(eventually([&] { return loads() == 1; }));
+  {
+    std::lock_guard lock(kernel_->mu);
+    kernel_->forwards = false;  // `nft delete table inet netledger`
+  }
+  ASSERT_TRUE(eventually([&] { return loads() == 2; }, 3s));
+  EXPECT_NE(lastLoaded().find("tcp . 8080"), std::string::npos);
+}
+
+// Port maps the server cannot answer (an older netledgerd: 404) do not hold back the
+// anti-spoofing table, and the other way round.
+TEST_F(EnforcerLoopTest, OneSourceFailingDoesNotHoldBackTheOther) {
+  std::atomic<bool> maps_fail{true};
+  start_with_forwards = [&]() -> Result<std::vector<enforce::PortForward>> {
+    if (maps_fail) return Status::unavailable("GET /v1/portmaps: HTTP 404");
+    return std::vector<enforce::PortForward>{{"tcp", std::nullopt, 8080, ip("192.0.2.1"), 80}};
+  };
+  start();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(loads(), 0u);  // no forwards ever read: nothing loaded that would drop them
+  maps_fail = false;
+  ASSERT_TRUE(eventually([&] { return loads() == 1; }, 3s));
+  maps_fail = true;  // from now on the port maps fail; a binding change still goes through
+  moveAddressTo(2);
+  enforcer_->poke();
+  ASSERT_TRUE(eventually([&] { return lastLoaded().find(kPair2) != std::string::npos; }, 3s));
+  EXPECT_NE(lastLoaded().find("tcp . 8080"), std::string::npos);  // the last good forwards
+  enforcer_->stop();
 }
 
 }  // namespace

@@ -154,6 +154,16 @@ TEST(SpecForTest, APortTakesTheStrictestModeOfItsBindingsPools) {
   auto script = enforce::renderRuleset(spec).value();
   EXPECT_NE(script.find("goto check_enforce"), std::string::npos);
   EXPECT_EQ(poolModesFromJson("[]").status().code(), StatusCode::kInvalidArgument);
+  // Carved pools take their nearest ancestor's mode; a loop of parents ends.
+  auto inherited = poolModesFromJson(R"({"items":[{"name":"top","enforcement":"monitor"},
+    {"name":"mid","parent":"top","enforcement":null},{"name":"leaf","parent":"mid"},
+    {"name":"own","parent":"top","enforcement":"off"},
+    {"name":"a","parent":"b"},{"name":"b","parent":"a"}]})")
+                       .value();
+  EXPECT_EQ(inherited.at("leaf"), EnforceMode::kMonitor);
+  EXPECT_EQ(inherited.at("mid"), EnforceMode::kMonitor);
+  EXPECT_EQ(inherited.at("own"), EnforceMode::kOff);
+  EXPECT_FALSE(inherited.contains("a"));
 }
 
 TEST(PortLearnerTest, OnlyWantedFramesAreLearned) {

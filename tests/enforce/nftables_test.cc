@@ -363,8 +363,10 @@ TEST_F(ForwardLab, HostPortsReachTheBindingUntilTheForwardGoes) {
   load(std::vector<PortForward>{{"tcp", ip("198.51.100.1"), 8081, ip("192.0.2.10"), 80}});
   EXPECT_FALSE(reaches("198.51.100.1", 8080));
   EXPECT_TRUE(reaches("198.51.100.1", 8081));
+  EXPECT_TRUE(nft_->hasForwards());
   load(std::nullopt);  // no forwarding table at all
   EXPECT_FALSE(reaches("198.51.100.1", 8081));
+  EXPECT_FALSE(nft_->hasForwards());
   EXPECT_TRUE(nft_->run("list tables\n").isOk());
 }
 

@@ -61,6 +61,9 @@ TEST(RulesetTest, ForwardsAreMapElementsOfTheirFamilyAndAddress) {
   EXPECT_EQ(script.find("9000"), std::string::npos);
   EXPECT_NE(script.find("192.0.2.1 . tcp . 80"), std::string::npos);  // masqueraded target
   EXPECT_NE(script.find("masquerade"), std::string::npos);
+  // Only traffic for the node itself is forwarded, never what it routes or bridges.
+  EXPECT_EQ(count(script, "fib daddr type local dnat"), 8u);  // 2 families x 2 chains x 2 maps
+  EXPECT_EQ(count(script, "dnat ip to ") + count(script, "dnat ip6 to "), 8u);
   spec.forwards->push_back({"icmp", std::nullopt, 1, ip("192.0.2.1"), 1});
   EXPECT_EQ(renderRuleset(spec).status().code(), StatusCode::kInvalidArgument);
 }

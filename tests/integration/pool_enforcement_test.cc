@@ -35,6 +35,12 @@ TEST_F(PoolEnforcementTest, StoredPatchedRefusedAndDurable) {
   EXPECT_EQ(str(mustGet("/v1/pools/plain"), "enforcement"), "monitor");
   EXPECT_TRUE(mustGet("/v1/pools/strict").at("enforcement").is_null());
   EXPECT_EQ(items(mustGet("/v1/audit?op=pool.update")).size(), 2u);
+  // A tenant's admin may not change what guards every shared bridge.
+  createPool(obj({{"name", "red"}, {"cidr", "203.0.113.0/24"}, {"tenant", "red"}}));
+  HttpClient red_admin(server_.port(), createToken("red-admin", "admin", {"red"}));
+  EXPECT_TRUE(isProblem(red_admin.request("PATCH", "/v1/pools/red", R"({"enforcement":"off"})"),
+                        403, "forbidden", "enforcement"));
+  EXPECT_EQ(red_admin.request("PATCH", "/v1/pools/red", R"({"threshold":0.5})").status, 200u);
 }
 
 }  // namespace

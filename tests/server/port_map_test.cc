@@ -109,9 +109,26 @@ TEST(PortMapTest, TheStoredFormRoundTripsAndDamageIsInternal) {
                           "\"instance\":\"\",\"created_by\":\"\",\"created_at\":\"\"}"}) {
     EXPECT_EQ(portMapFromDocument(bad).status().code(), StatusCode::kInternal) << bad;
   }
-  auto range = portRangeFromDocument(boost::json::serialize(toJson(NodePortRange{"n", {10, 20}})));
+  auto range = portRangeFromDocument(
+      boost::json::serialize(toJson(NodePortRange{"n", {10, 20}, {{22, 22}, {8080, 8089}}})));
   ASSERT_TRUE(range.isOk());
   EXPECT_EQ(range->range.last, 20);
+  ASSERT_EQ(range->reserved.size(), 2u);
+  EXPECT_EQ(range->reserved[1].last, 8089);
+}
+
+TEST(PortMapTest, ReservedPortsHoldAgainstEveryProtocolAndAddress) {
+  PortMap want = mapping("", "n", 0, 0, ip("203.0.113.7"));
+  want.protocol = PortProtocol::kUdp;
+  auto held = reservedHolders(want, {{22, 22}, {8080, 8089}});
+  ASSERT_EQ(held.size(), 2u);
+  want.host_ports = {8085, 8085};
+  EXPECT_NE(firstCollision(want, held), nullptr);
+  EXPECT_EQ(findFreeRun({8080, 8099}, 2, want, held)->first, 8090);
+  EXPECT_EQ(parsePortRun("8080-8089")->last, 8089);
+  for (const char* bad : {"", "0", "65536", "9-8", "1-", "-1", "a", "1-2-3", "123456"}) {
+    EXPECT_FALSE(parsePortRun(bad).has_value()) << bad;
+  }
 }
 
 TEST(PortMapTest, ProtocolsByNameAnyCase) {

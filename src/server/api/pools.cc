@@ -261,10 +261,20 @@ json::object poolMapJson(ApiContext& ctx, const ledger::PoolView& view,
   return o;
 }
 
+// A pool's `enforcement` changes what the guard of every shared bridge does (an off port is not
+// guarded, and can then claim others' pairs): only an admin of every tenant may set it.
+Status mayGuard(const JsonBody& body, const Actor& actor) {
+  if (!body.has("enforcement") || (actor.role == ledger::Role::kAdmin && actor.tenants.empty())) {
+    return Status::ok();
+  }
+  return Status::forbidden("enforcement: only an admin without tenant scope may set it");
+}
+
 void handleCreatePool(ApiContext& ctx, http::Request& req, http::Responder res,
                       const Actor& actor) {
   auto body = JsonBody::parse(req.body);
   if (!body) return respondError(res, body.status());
+  if (Status s = mayGuard(*body, actor); !s.isOk()) return respondError(res, s);
   auto create = parsePoolCreate(*body);
   if (!create) return respondError(res, create.status());
   auto applied = ctx.ledger.createPool(actor, std::move(create).value());
@@ -298,6 +308,7 @@ void handleMap(ApiContext& ctx, http::Request& req, http::Responder res, const A
 void handlePatch(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
   auto body = JsonBody::parse(req.body);
   if (!body) return respondError(res, body.status());
+  if (Status s = mayGuard(*body, actor); !s.isOk()) return respondError(res, s);
   auto patch = parsePatch(*body);
   if (!patch) return respondError(res, patch.status());
   auto applied = ctx.ledger.updatePool(actor, std::string(req.param("name")), *patch);

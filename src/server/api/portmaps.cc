@@ -63,12 +63,17 @@ json::object shownMap(ApiContext& ctx, const Actor& actor, const PortMap& m) {
   return o;
 }
 
-// The range automatic host ports of `node` come from.
-PortRun rangeOf(const ApiContext& ctx, const std::string& node) {
+// The range automatic host ports of `node` come from, and the ports it reserves.
+NodePortRange rangeOf(const ApiContext& ctx, const std::string& node) {
+  NodePortRange fallback{node, kDefaultHostPortRange, {}};
   auto d = ctx.ledger.document(kRangeKind, node);
-  if (!d) return kDefaultHostPortRange;
+  if (!d) return fallback;
   auto r = portRangeFromDocument(d->body);
-  return r ? r->range : kDefaultHostPortRange;
+  return r ? *r : fallback;
+}
+
+bool unscopedAdmin(const Actor& actor) {
+  return actor.role == ledger::Role::kAdmin && actor.tenants.empty();
 }
 
 Result<std::uint16_t> portField(const JsonBody& body, std::string_view field, bool required) {
@@ -120,6 +125,16 @@ Status readHostSide(const JsonBody& body, PortMapCreate& c) {
   return Status::ok();
 }
 
+// A host address a node can own: unicast, not loopback or unspecified.
+bool hostUnicast(const addr::IpAddress& ip) {
+  if (ip.isV4()) {
+    const std::uint32_t v = ip.v4().value();
+    return v != 0 && (v >> 24) != 127 && (v >> 28) != 0xe && v != 0xffffffffu;
+  }
+  const addr::uint128 bits = ip.bits();
+  return bits != 0 && bits != 1 && (bits >> 120) != 0xff;
+}
+
 Status readFamily(const JsonBody& body, PortMap& m) {
   auto family = body.optString("family", 8);
   if (!family) return family.status();
@@ -129,6 +144,11 @@ Status readFamily(const JsonBody& body, PortMap& m) {
     return Status::invalidArgument("family: must be ipv4 or ipv6 (got \"" + **family + "\")");
   }
   m.host_address = *host;
+  if (m.host_address && !hostUnicast(*m.host_address)) {
+    return Status::invalidArgument("host_address: " + m.host_address->toString() +
+                                   " is not a unicast address a node can own (leave it out for "
+                                   "every address of the node)");
+  }
   if (m.host_address) {
     m.family = m.host_address->family();
     const bool v6 = m.family == addr::IpFamily::kV6;
@@ -171,7 +191,9 @@ Result<PortMapCreate> parsePortMapCreate(const JsonBody& body) {
 }
 
 // The binding the mapping forwards to: visible to the actor, holding an address of the family;
-// fills the node from it when not given.
+// fills the node from it when not given. Only an admin of every tenant may map ports on another
+// node than the binding's host, or privileged ports (< 1024): a node's own services must not be
+// taken over by a tenant's operator.
 Status checkBinding(ApiContext& ctx, const Actor& actor, PortMapCreate& c) {
   const std::string id = std::to_string(c.map.binding_id);
   auto b = liveBinding(ctx, actor, c.map.binding_id);
@@ -184,28 +206,59 @@ Status checkBinding(ApiContext& ctx, const Actor& actor, PortMapCreate& c) {
   if (c.map.node.empty()) {
     return Status::invalidArgument("node: required (binding " + id + " has no host)");
   }
+  if (c.map.node != b->host && !unscopedAdmin(actor)) {
+    return Status::forbidden("node: only an admin without tenant scope may map ports of \"" +
+                             c.map.node + "\" to binding " + id + " on \"" + b->host + "\"");
+  }
+  if (c.host_port != 0 && c.host_port < 1024 && !unscopedAdmin(actor)) {
+    return Status::forbidden(
+        "host_port: ports below 1024 are the node's; only an admin without "
+        "tenant scope may map them");
+  }
   c.map.instance = b->instance;
+  c.map.tenant = b->tenant;
   return Status::ok();
 }
 
-// Under the ledger's lock: the host ports, checked against (or found among) every mapping.
+// A host address is one of the node's own: unicast, and no binding's (a mapping on another
+// station's address would capture traffic the node only routes).
+Status checkHostAddress(ApiContext& ctx, const PortMap& m) {
+  if (!m.host_address) return Status::ok();
+  const std::string text = m.host_address->toString();
+  if (auto holder = ctx.ledger.holderOfAddress(Actor::system("portmaps"), *m.host_address)) {
+    return Status::invalidArgument("host_address: " + text +
+                                   " is a binding's address, not the node's");
+  }
+  return Status::ok();
+}
+
+// Who holds a host port, as `actor` may be told: another tenant's mapping is not named.
+std::string holderText(const PortMap& holder, const Actor& actor) {
+  if (holder.id == "reserved") return describeHostSide(holder) + " is reserved by the node";
+  std::string text = describeHostSide(holder) + " is held";
+  if (!actor.tenants.empty() && !actor.mayAccessTenant(holder.tenant)) return text;
+  return text + " by portmap " + holder.id + " (binding " + std::to_string(holder.binding_id) +
+         ", " + holder.instance + ")";
+}
+
+// Under the ledger's lock: the host ports, checked against (or found among) every mapping and
+// the node's reserved ports.
 Result<ledger::Ledger::DocumentDraft> draftPortMap(
-    const PortMapCreate& c, PortRun range, const std::vector<ledger::DocumentRecord>& docs) {
-  const std::vector<PortMap> existing = storedMaps(docs);
+    const PortMapCreate& c, const NodePortRange& node, const Actor& actor,
+    const std::vector<ledger::DocumentRecord>& docs) {
+  std::vector<PortMap> existing = storedMaps(docs);
   PortMap m = c.map;
+  for (PortMap& r : reservedHolders(m, node.reserved)) existing.push_back(std::move(r));
   if (c.host_port != 0) {
     m.host_ports = {c.host_port, c.host_port_end};
     if (const PortMap* holder = firstCollision(m, existing)) {
-      return Status::conflict("host_port: " + describeHostSide(*holder) + " is held by portmap " +
-                              holder->id + " (binding " + std::to_string(holder->binding_id) +
-                              ", " + holder->instance + ")");
+      return Status::conflict("host_port: " + holderText(*holder, actor));
     }
   } else {
-    auto run = findFreeRun(range, c.count, m, existing);
+    auto run = findFreeRun(node.range, c.count, m, existing);
     if (!run) {
       return Status::conflict("host_port: no free run of " + std::to_string(c.count) +
-                              " port(s) in " + m.node + "'s range " + std::to_string(range.first) +
-                              "-" + std::to_string(range.last));
+                              " port(s) in " + m.node + "'s range " + portRunText(node.range));
     }
     m.host_ports = *run;
   }
@@ -220,15 +273,16 @@ void handleCreatePortMap(ApiContext& ctx, http::Request& req, http::Responder re
   auto create = parsePortMapCreate(*body);
   if (!create) return respondError(res, create.status());
   if (Status s = checkBinding(ctx, actor, *create); !s.isOk()) return respondError(res, s);
+  if (Status s = checkHostAddress(ctx, create->map); !s.isOk()) return respondError(res, s);
   std::vector<std::uint8_t> raw(6);
   secureRandomBytes(raw);
   create->map.id = "pm-" + toHex(raw);
   create->map.created_by = actor.name;
   create->map.created_at = ledger::formatTime(ctx.engine->now());
-  const PortRun range = rangeOf(ctx, create->map.node);
+  const NodePortRange node = rangeOf(ctx, create->map.node);
   auto applied = ctx.ledger.putDocumentChecked(
       actor, kMapKind, [&](const std::vector<ledger::DocumentRecord>& docs) {
-        return draftPortMap(*create, range, docs);
+        return draftPortMap(*create, node, actor, docs);
       });
   if (!applied) return respondError(res, applied.status());
   auto stored = portMapFromDocument(applied->value.body);
@@ -244,7 +298,7 @@ Result<PortMap> visibleMap(ApiContext& ctx, const Actor& actor, const std::strin
   if (!d) return absent;
   auto m = portMapFromDocument(d->body);
   if (!m) return m.status();
-  if (!actor.tenants.empty() && !ctx.ledger.getBinding(actor, m->binding_id)) return absent;
+  if (!actor.tenants.empty() && !actor.mayAccessTenant(m->tenant)) return absent;
   return m;
 }
 
@@ -261,7 +315,7 @@ void handleListPortMaps(ApiContext& ctx, http::Request& req, http::Responder res
   for (const PortMap& m : storedMaps(ctx.ledger.documents(kMapKind))) {
     if (node && m.node != *node) continue;
     if (binding && m.binding_id != *binding) continue;
-    if (!actor.tenants.empty() && !ctx.ledger.getBinding(actor, m.binding_id)) continue;
+    if (!actor.tenants.empty() && !actor.mayAccessTenant(m.tenant)) continue;
     items.emplace_back(shownMap(ctx, actor, m));
   }
   respondJson(res, 200, json::object{{"items", std::move(items)}});
@@ -310,23 +364,37 @@ Result<ledger::Ledger::DocumentDraft> draftRange(const NodePortRange& r,
   return ledger::Ledger::DocumentDraft{std::move(doc), "portrange.set", "portrange:" + r.node, {}};
 }
 
+Result<NodePortRange> parseRangeSet(const JsonBody& body, std::string node) {
+  NL_RETURN_IF_ERROR(body.allowOnly({"first", "last", "reserved"}));
+  auto first = portField(body, "first", true);
+  if (!first) return first.status();
+  auto last = portField(body, "last", true);
+  if (!last) return last.status();
+  if (*last < *first) return Status::invalidArgument("last: must be at least first");
+  NodePortRange r{std::move(node), {*first, *last}, {}};
+  auto reserved = body.stringArray("reserved", 256);
+  if (!reserved) return reserved.status();
+  for (const std::string& text : *reserved) {
+    auto run = parsePortRun(text);
+    if (!run) {
+      return Status::invalidArgument("reserved: \"" + text.substr(0, 32) +
+                                     "\" is not a port (1-65535) or a run FIRST-LAST");
+    }
+    r.reserved.push_back(*run);
+  }
+  return r;
+}
+
 void handleSetRange(ApiContext& ctx, http::Request& req, http::Responder res, const Actor& actor) {
   auto body = JsonBody::parse(req.body);
   if (!body) return respondError(res, body.status());
-  if (Status s = body->allowOnly({"first", "last"}); !s.isOk()) return respondError(res, s);
-  auto first = portField(*body, "first", true);
-  if (!first) return respondError(res, first.status());
-  auto last = portField(*body, "last", true);
-  if (!last) return respondError(res, last.status());
-  if (*last < *first) {
-    return respondError(res, Status::invalidArgument("last: must be at least first"));
-  }
-  NodePortRange r{std::string(req.param("node")), {*first, *last}};
+  auto r = parseRangeSet(*body, std::string(req.param("node")));
+  if (!r) return respondError(res, r.status());
   auto applied = ctx.ledger.putDocumentChecked(
-      actor, kRangeKind, [&](const auto& docs) { return draftRange(r, docs); });
+      actor, kRangeKind, [&](const auto& docs) { return draftRange(*r, docs); });
   if (!applied) return respondError(res, applied.status());
   respondWhenDurable(ctx, applied->ticket, std::move(res),
-                     http::Response::json(200, json::serialize(toJson(r))));
+                     http::Response::json(200, json::serialize(toJson(*r))));
 }
 
 void handleDeleteRange(ApiContext& ctx, http::Request& req, http::Responder res,

@@ -84,6 +84,11 @@ json::object toJson(const PortMap& m) {
   o["binding_id"] = m.binding_id;
   o["port"] = m.port;
   o["instance"] = m.instance;
+  if (m.tenant.empty()) {
+    o["tenant"] = nullptr;
+  } else {
+    o["tenant"] = m.tenant;
+  }
   o["created_by"] = m.created_by;
   o["created_at"] = m.created_at;
   return o;
@@ -144,6 +149,9 @@ Result<PortMap> portMapFromJson(const json::object& o) {
   m.binding_id = r.num("binding_id", UINT64_MAX);
   m.port = static_cast<std::uint16_t>(r.num("port", 65535));
   m.instance = r.str("instance");
+  if (const json::value* t = o.if_contains("tenant"); t != nullptr && t->is_string()) {
+    m.tenant = std::string(t->get_string());
+  }
   m.created_by = r.str("created_by");
   m.created_at = r.str("created_at");
   if (!r.ok() || !protocol || m.host_ports.first == 0 || m.host_ports.last < m.host_ports.first) {
@@ -159,8 +167,52 @@ Result<PortMap> portMapFromDocument(std::string_view body) {
   return portMapFromJson(*o);
 }
 
+std::optional<PortRun> parsePortRun(std::string_view text) {
+  auto number = [](std::string_view t) -> std::optional<std::uint16_t> {
+    std::uint32_t v = 0;
+    if (t.empty() || t.size() > 5) return std::nullopt;
+    for (char c : t) {
+      if (c < '0' || c > '9') return std::nullopt;
+      v = v * 10 + static_cast<std::uint32_t>(c - '0');
+    }
+    if (v < 1 || v > 65535) return std::nullopt;
+    return static_cast<std::uint16_t>(v);
+  };
+  const auto dash = text.find('-');
+  auto first = number(text.substr(0, dash));
+  auto last = dash == std::string_view::npos ? first : number(text.substr(dash + 1));
+  if (!first || !last || *last < *first) return std::nullopt;
+  return PortRun{*first, *last};
+}
+
+std::string portRunText(PortRun r) {
+  std::string t = std::to_string(r.first);
+  if (r.last != r.first) t += "-" + std::to_string(r.last);
+  return t;
+}
+
+std::vector<PortMap> reservedHolders(const PortMap& candidate,
+                                     const std::vector<PortRun>& reserved) {
+  std::vector<PortMap> out;
+  for (const PortRun& r : reserved) {
+    PortMap holder = candidate;  // same node, protocol and family; every address of the node
+    holder.id = "reserved";
+    holder.host_address.reset();
+    holder.host_ports = r;
+    holder.binding_id = 0;
+    holder.instance = "reserved by the node's range";
+    out.push_back(std::move(holder));
+  }
+  return out;
+}
+
 json::object toJson(const NodePortRange& r) {
-  return json::object{{"node", r.node}, {"first", r.range.first}, {"last", r.range.last}};
+  json::array reserved;
+  for (const PortRun& p : r.reserved) reserved.emplace_back(portRunText(p));
+  return json::object{{"node", r.node},
+                      {"first", r.range.first},
+                      {"last", r.range.last},
+                      {"reserved", std::move(reserved)}};
 }
 
 Result<NodePortRange> portRangeFromDocument(std::string_view body) {
@@ -171,6 +223,13 @@ Result<NodePortRange> portRangeFromDocument(std::string_view body) {
   out.node = r.str("node");
   out.range.first = static_cast<std::uint16_t>(r.num("first", 65535));
   out.range.last = static_cast<std::uint16_t>(r.num("last", 65535));
+  if (const json::value* list = o->if_contains("reserved"); list != nullptr && list->is_array()) {
+    for (const json::value& v : list->get_array()) {
+      auto run = v.is_string() ? parsePortRun(v.get_string()) : std::nullopt;
+      if (!run) return Status::internal("portrange " + out.node + ": stored body is bad");
+      out.reserved.push_back(*run);
+    }
+  }
   if (!r.ok() || out.range.first == 0 || out.range.last < out.range.first) {
     return Status::internal("portrange " + out.node + ": stored body is bad");
   }

@@ -59,6 +59,7 @@ struct PortMap {
   std::uint64_t binding_id = 0;
   std::uint16_t port = 0;  // the binding's port for host_ports.first; the run maps one to one
   std::string instance;    // the binding's, when the mapping was made (for people)
+  std::string tenant;      // the binding's ("" none): who may see the mapping and its events
   std::string created_by;
   std::string created_at;
 };
@@ -79,11 +80,20 @@ boost::json::object toJson(const PortMap& m);
 Result<PortMap> portMapFromJson(const boost::json::object& o);
 Result<PortMap> portMapFromDocument(std::string_view body);
 
-// A node's own range: {"node": ..., "first": ..., "last": ...}.
+// A node's own range: {"node": ..., "first": ..., "last": ..., "reserved": ["22", "8080-8089"]}.
+// Reserved ports (the node's own services) are never mapped, whoever asks.
 struct NodePortRange {
   std::string node;
   PortRun range;
+  std::vector<PortRun> reserved;
 };
+// "8080" or "8080-8089" (1..65535, first <= last); nullopt otherwise.
+std::optional<PortRun> parsePortRun(std::string_view text);
+std::string portRunText(PortRun r);
+// `candidate`'s ports that the node reserves, as mappings that hold them (for firstCollision
+// and findFreeRun): empty when none overlap.
+std::vector<PortMap> reservedHolders(const PortMap& candidate,
+                                     const std::vector<PortRun>& reserved);
 boost::json::object toJson(const NodePortRange& r);
 Result<NodePortRange> portRangeFromDocument(std::string_view body);
 

@@ -94,6 +94,7 @@ export function PortMaps({ params }) {
                   <td class="mono">
                     {r.first}-{r.last}
                   </td>
+                  <td class="mono muted">{r.reserved?.length ? `reserved ${r.reserved.join(', ')}` : ''}</td>
                 </tr>
               ))}
               <tr>
@@ -101,6 +102,7 @@ export function PortMaps({ params }) {
                 <td class="mono">
                   {ranges.data.default.first}-{ranges.data.default.last}
                 </td>
+                <td />
               </tr>
             </tbody>
           </table>
