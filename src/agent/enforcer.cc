@@ -368,19 +368,19 @@ void Enforcer::run() {
 }
 
 void Enforcer::readDrops() {
-  if (fetch_forwards_ && !applied_.empty() && !nft_->hasForwards()) {
+  if (fetch_forwards_ && !applied_forwards_.empty() && !nft_->hasForwards()) {
     spdlog::warn("enforce: the port forwards' table is gone; loading it again");
-    applied_.clear();
+    applied_forwards_.clear();
     std::lock_guard lock(mu_);
     relearned_ = true;
   }
   auto counts = nft_->dropCounts();
   if (!counts) {
     // Removed from outside (an nftables reload, an operator): load it again at once.
-    if (counts.status().code() == StatusCode::kNotFound && !applied_.empty() &&
+    if (counts.status().code() == StatusCode::kNotFound && !applied_guard_.empty() &&
         mode_ != enforce::EnforceMode::kOff) {
       spdlog::warn("enforce: the table is gone; loading it again");
-      applied_.clear();
+      applied_guard_.clear();
       std::lock_guard lock(mu_);
       relearned_ = true;
     }
@@ -481,25 +481,35 @@ void Enforcer::apply() {
   load(spec, t0);
 }
 
+// Replaces only the tables that changed (both in one transaction when both did): a binding
+// change does not reload a thousand forwards, nor a new mapping the guard's counters.
 void Enforcer::load(const enforce::RulesetSpec& spec, SteadyClock::time_point t0) {
-  auto script = enforce::renderRuleset(spec);
-  if (!script) {
+  auto guard = enforce::renderGuard(spec);
+  auto forwards = enforce::renderForwards(spec.forwards);
+  if (!guard || !forwards) {
     applies_failed_->inc();
     last_apply_ok_ = false;
     spdlog::error("enforce: no table rendered (the previous one holds): {}",
-                  script.status().message());
+                  (guard ? forwards.status() : guard.status()).message());
     return;
   }
-  if (*script == applied_) return;  // nothing changed: the kernel keeps its counters
-  readDrops();                      // what the old table counted since the last read
-  if (Status s = nft_->run(*script); !s.isOk()) {
+  const bool guard_changed = *guard != applied_guard_;
+  const bool forwards_changed = *forwards != applied_forwards_;
+  if (!guard_changed && !forwards_changed) return;  // the kernel keeps its counters
+  if (guard_changed) readDrops();                   // what the old table counted so far
+  const std::string script =
+      (guard_changed ? *guard : std::string()) + (forwards_changed ? *forwards : std::string());
+  if (Status s = nft_->run(script); !s.isOk()) {
     applies_failed_->inc();
     last_apply_ok_ = false;
     spdlog::error("enforce: table not replaced (the previous one holds): {}", s.message());
     return;
   }
-  applied_ = std::move(*script);
-  table_drops_.fill(0);
+  if (guard_changed) {
+    applied_guard_ = std::move(*guard);
+    table_drops_.fill(0);
+  }
+  if (forwards_changed) applied_forwards_ = std::move(*forwards);
   applies_ok_->inc();
   last_apply_ok_ = true;
   bound_pairs_ = spec.bindings.size();

@@ -160,10 +160,11 @@ class Enforcer {
   const enforce::EnforceMode mode_;  // config_.enforce, checked by finishConfig
   std::unique_ptr<enforce::TableLoader> nft_;
   std::unique_ptr<enforce::NeighbourPins> pins_;  // with pin_neighbours
-  std::string applied_;                           // the script in force ("" before the first)
-  std::vector<NodeBinding> bindings_;             // as last fetched (the enforcer thread's)
-  FetchForwards fetch_forwards_;                  // set: port_maps
-  bool have_bindings_ = false;                    // read once at least
+  std::string applied_guard_;          // the bridge table's script in force ("" before the first)
+  std::string applied_forwards_;       // the inet table's
+  std::vector<NodeBinding> bindings_;  // as last fetched (the enforcer thread's)
+  FetchForwards fetch_forwards_;       // set: port_maps
+  bool have_bindings_ = false;         // read once at least
   bool have_forwards_ = false;
   FetchPoolModes fetch_pool_modes_;
   PoolModes pool_modes_;                                        // as last fetched

@@ -114,15 +114,18 @@ void appendChain(std::string& out, std::string_view name, const std::vector<std:
 
 // Order matters: the exceptions for stations without an address yet come before the checks
 // they would fail, and each check after the one that makes its set lookup meaningful.
-// The checks of one mode: `check_<mode>` and `arp_<mode>` (enforce drops, monitor accepts).
-void appendChecks(std::string& out, EnforceMode mode) {
+// The checks of one mode: `check_<mode>` (or, with `head`, the guard chain itself) and
+// `arp_<mode>` (enforce drops, monitor accepts).
+void appendChecks(std::string& out, EnforceMode mode, std::vector<std::string> head = {}) {
   auto v = [mode](DropClass c) { return " " + verdictFor(mode, c); };
   const std::string name(enforceModeName(mode));
   const std::string dhcp_request =
       "ether type ip ether daddr ff:ff:ff:ff:ff:ff ip saddr 0.0.0.0 ip daddr 255.255.255.255"
       " udp sport 68 udp dport 67";
-  appendChain(
-      out, "check_" + name,
+  std::vector<std::string> rules = std::move(head);
+  const std::string chain = rules.empty() ? "check_" + name : "guard";
+  rules.insert(
+      rules.end(),
       {dhcp_request + " ether saddr != @bound_macs accept",  // a new station asks for a lease
        "iifname . ether saddr != @port_macs" + v(DropClass::kMacSpoof),
        dhcp_request + " accept",  // a bound station asks again from 0.0.0.0 (INIT-REBOOT)
@@ -137,6 +140,7 @@ void appendChecks(std::string& out, EnforceMode mode) {
            v(DropClass::kNdSpoof),
        "ether type ip6 ip6 saddr { ::, fe80::/10 } accept",
        "ether type ip6 iifname . ether saddr . ip6 saddr != @v6_pairs" + v(DropClass::kIpv6Spoof)});
+  appendChain(out, chain, rules);
   appendChain(out, "arp_" + name,
               {"iifname . arp saddr ether != @port_macs" + v(DropClass::kArpSpoof),
                "arp saddr ip 0.0.0.0 accept",
@@ -155,14 +159,21 @@ PortsByMode portsByMode(const RulesetSpec& spec) {
 }
 
 // `guard` sends each guarded port's frames to its mode's checks (goto: they end there).
+// With one mode in use its checks are the guard chain itself (no jump per frame on the
+// forwarding path); with both, each port goes to its mode's chain.
 void appendChains(std::string& out, const PortsByMode& ports) {
   std::vector<std::string> guard{"type filter hook prerouting priority -300; policy accept;",
                                  "iifname != @guarded_ports accept"};
-  if (!ports.monitored.empty()) guard.push_back("iifname @monitored_ports goto check_monitor");
-  if (!ports.enforced.empty()) guard.push_back("goto check_enforce");
+  const bool monitor = !ports.monitored.empty(), enforce = !ports.enforced.empty();
+  if (monitor != enforce || (!monitor && !enforce)) {
+    if (!monitor && !enforce) return appendChain(out, "guard", guard);  // nothing guarded
+    return appendChecks(out, monitor ? EnforceMode::kMonitor : EnforceMode::kEnforce, guard);
+  }
+  guard.push_back("iifname @monitored_ports goto check_monitor");
+  guard.push_back("goto check_enforce");
   appendChain(out, "guard", guard);
-  if (!ports.monitored.empty()) appendChecks(out, EnforceMode::kMonitor);
-  if (!ports.enforced.empty()) appendChecks(out, EnforceMode::kEnforce);
+  appendChecks(out, EnforceMode::kMonitor);
+  appendChecks(out, EnforceMode::kEnforce);
 }
 
 Status checkNames(const RulesetSpec& spec) {
@@ -233,7 +244,7 @@ void appendForwardChains(std::string& out) {
   appendChain(out, "postrouting", post);
 }
 
-std::string renderForwards(const std::optional<std::vector<PortForward>>& forwards) {
+std::string forwardsScript(const std::optional<std::vector<PortForward>>& forwards) {
   const std::string t = "table inet " + std::string(kTableName);
   std::string out = "add " + t + "\ndelete " + t + "\n";
   if (!forwards) return out;
@@ -276,10 +287,10 @@ bool validPortName(std::string_view name) {
 
 std::string renderRemoval() {
   const std::string t = "table bridge " + std::string(kTableName);
-  return "add " + t + "\ndelete " + t + "\n" + renderForwards(std::nullopt);
+  return "add " + t + "\ndelete " + t + "\n" + forwardsScript(std::nullopt);
 }
 
-Result<std::string> renderRuleset(const RulesetSpec& spec) {
+Result<std::string> renderGuard(const RulesetSpec& spec) {
   NL_RETURN_IF_ERROR(checkNames(spec));
   const std::string t = "table bridge " + std::string(kTableName);
   std::string out = "add " + t + "\ndelete " + t + "\n";
@@ -290,12 +301,24 @@ Result<std::string> renderRuleset(const RulesetSpec& spec) {
     appendChains(out, ports);
     out += "}\n";
   }
-  for (const PortForward& f : spec.forwards.value_or(std::vector<PortForward>{})) {
+  return out;
+}
+
+Result<std::string> renderForwards(const std::optional<std::vector<PortForward>>& forwards) {
+  for (const PortForward& f : forwards.value_or(std::vector<PortForward>{})) {
     if (f.protocol != "tcp" && f.protocol != "udp" && f.protocol != "sctp") {
       return Status::invalidArgument("protocol: " + f.protocol + " (tcp, udp or sctp)");
     }
   }
-  return out + renderForwards(spec.forwards);
+  return forwardsScript(forwards);
+}
+
+Result<std::string> renderRuleset(const RulesetSpec& spec) {
+  auto guard = renderGuard(spec);
+  if (!guard) return guard.status();
+  auto forwards = renderForwards(spec.forwards);
+  if (!forwards) return forwards.status();
+  return *guard + *forwards;
 }
 
 }  // namespace netledger::enforce

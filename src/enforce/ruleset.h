@@ -107,9 +107,13 @@ struct RulesetSpec {
 // allowed), so no name can change the script's meaning.
 bool validPortName(std::string_view name);
 
-// The script for `spec`: replaces the table (mode off: removes it, if present). invalid_argument
-// naming the interface for a bad port name.
+// The script for `spec`: replaces both tables (mode off: removes the bridge table; forwards
+// nullopt: removes the inet one). invalid_argument naming the interface for a bad port name, or
+// the protocol of a forward. renderGuard and renderForwards are its two halves: each replaces
+// one table on its own, so a change to one does not reload the other.
 Result<std::string> renderRuleset(const RulesetSpec& spec);
+Result<std::string> renderGuard(const RulesetSpec& spec);
+Result<std::string> renderForwards(const std::optional<std::vector<PortForward>>& forwards);
 
 // Removes both tables if present, touching nothing else.
 std::string renderRemoval();

@@ -46,9 +46,14 @@ class FakeLoader final : public enforce::TableLoader {
     ++k_->attempts;
     if (k_->refuse) return Status::unavailable("refused");
     k_->loaded.emplace_back(script);
-    k_->present = script.find("chain guard") != std::string_view::npos;
-    k_->forwards = script.find("table inet netledger {") != std::string_view::npos;
-    k_->counts.clear();  // a new table counts from zero
+    // A script replaces only the tables it names.
+    if (script.find("table bridge netledger") != std::string_view::npos) {
+      k_->present = script.find("chain guard") != std::string_view::npos;
+      k_->counts.clear();  // a new table counts from zero
+    }
+    if (script.find("table inet netledger") != std::string_view::npos) {
+      k_->forwards = script.find("table inet netledger {") != std::string_view::npos;
+    }
     return Status::ok();
   }
   Result<std::map<std::string, std::uint64_t>> dropCounts() override {
@@ -272,6 +277,35 @@ TEST_F(EnforcerLoopTest, PortMapsAloneKeepOnlyTheForwardingTable) {
   enforcer_->stop();  // before the forwards it reads go out of scope
 }
 
+// A change reloads only its own table: a binding moving does not reload the forwards, a new
+// mapping does not reset the guard's counters.
+TEST_F(EnforcerLoopTest, OnlyTheTableThatChangedIsReplaced) {
+  std::mutex fmu;
+  std::vector<enforce::PortForward> forwards{{"tcp", std::nullopt, 8080, ip("192.0.2.1"), 80}};
+  start_with_forwards = [&]() -> Result<std::vector<enforce::PortForward>> {
+    std::lock_guard lock(fmu);
+    return forwards;
+  };
+  start();
+  ASSERT_TRUE(eventually([&] { return loads() == 1; }));
+  EXPECT_NE(lastLoaded().find("table bridge netledger {"), std::string::npos);
+  EXPECT_NE(lastLoaded().find("table inet netledger {"), std::string::npos);
+  moveAddressTo(2);
+  enforcer_->poke();
+  ASSERT_TRUE(eventually([&] { return loads() == 2; }));
+  EXPECT_NE(lastLoaded().find(kPair2), std::string::npos);
+  EXPECT_EQ(lastLoaded().find("table inet netledger"), std::string::npos);
+  {
+    std::lock_guard lock(fmu);
+    forwards.push_back({"udp", std::nullopt, 5353, ip("192.0.2.1"), 53});
+  }
+  enforcer_->poke();
+  ASSERT_TRUE(eventually([&] { return loads() == 3; }));
+  EXPECT_NE(lastLoaded().find("udp . 5353"), std::string::npos);
+  EXPECT_EQ(lastLoaded().find("table bridge netledger"), std::string::npos);
+  enforcer_->stop();
+}
+
 TEST_F(EnforcerLoopTest, AForwardingTableRemovedFromOutsideIsLoadedAgain) {
   start_with_forwards = []() -> Result<std::vector<enforce::PortForward>> {
     return std::vector<enforce::PortForward>{{"tcp", std::nullopt, 8080, ip("192.0.2.1"), 80}};
@@ -303,7 +337,12 @@ TEST_F(EnforcerLoopTest, OneSourceFailingDoesNotHoldBackTheOther) {
   moveAddressTo(2);
   enforcer_->poke();
   ASSERT_TRUE(eventually([&] { return lastLoaded().find(kPair2) != std::string::npos; }, 3s));
-  EXPECT_NE(lastLoaded().find("tcp . 8080"), std::string::npos);  // the last good forwards
+  // The forwards in force stay as they were (not reloaded, not removed).
+  EXPECT_EQ(lastLoaded().find("table inet netledger"), std::string::npos);
+  {
+    std::lock_guard lock(kernel_->mu);
+    EXPECT_TRUE(kernel_->forwards);
+  }
   enforcer_->stop();
 }
 
