@@ -429,6 +429,18 @@ struct Agent::Impl {
         return poolModesFromJson(res->body);
       });
     }
+    enforcer->reportTo([this, c](bool ok, const std::string& error) {
+      json::object body{{"ok", ok}};
+      if (!ok) {
+        std::string text = error.substr(0, 2000);  // nft's messages span lines: one line here
+        for (char& ch : text) ch = static_cast<unsigned char>(ch) < 0x20 ? ' ' : ch;
+        body["error"] = text;
+      }
+      auto res = c->send(
+          request("PUT", "/v1/hosts/" + httpclient::encodePathSegment(config.node) + "/enforcement",
+                  json::serialize(body)));
+      return res && res->status == 200;
+    });
     if (config.port_maps) {
       enforcer->forwardPorts([this, c] { return fetchForwards(*c); });
       warnWithoutForwarding();

@@ -364,6 +364,10 @@ void Enforcer::run() {
       apply();  // a MAC found its port, or a port came or went: guarded within a second
     }
     readDrops();
+    if (report_ && last_error_ && last_error_ != reported_ &&
+        report_(last_error_->empty(), *last_error_)) {
+      reported_ = last_error_;
+    }
   }
 }
 
@@ -489,8 +493,8 @@ void Enforcer::load(const enforce::RulesetSpec& spec, SteadyClock::time_point t0
   if (!guard || !forwards) {
     applies_failed_->inc();
     last_apply_ok_ = false;
-    spdlog::error("enforce: no table rendered (the previous one holds): {}",
-                  (guard ? forwards.status() : guard.status()).message());
+    last_error_ = (guard ? forwards.status() : guard.status()).message();
+    spdlog::error("enforce: no table rendered (the previous one holds): {}", *last_error_);
     return;
   }
   const bool guard_changed = *guard != applied_guard_;
@@ -502,9 +506,11 @@ void Enforcer::load(const enforce::RulesetSpec& spec, SteadyClock::time_point t0
   if (Status s = nft_->run(script); !s.isOk()) {
     applies_failed_->inc();
     last_apply_ok_ = false;
+    last_error_ = s.message();
     spdlog::error("enforce: table not replaced (the previous one holds): {}", s.message());
     return;
   }
+  last_error_ = "";
   if (guard_changed) {
     applied_guard_ = std::move(*guard);
     table_drops_.fill(0);

@@ -122,6 +122,12 @@ class Enforcer {
   // Lets pools override the agent's mode per port: call before start().
   void followPoolModes(FetchPoolModes fetch) { fetch_pool_modes_ = std::move(fetch); }
 
+  // Tells the server the tables' state when it changes (PUT /v1/hosts/{node}/enforcement): ok,
+  // or the error of the script the kernel refused. Runs on the enforcer thread; false: not
+  // delivered, tried again within a second. Call before start().
+  using ReportState = std::function<bool(bool ok, const std::string& error)>;
+  void reportTo(ReportState report) { report_ = std::move(report); }
+
   // This node's host-port forwards (port_maps), or why not.
   using FetchForwards = std::function<Result<std::vector<enforce::PortForward>>()>;
   // Also keeps `table inet netledger` (the forwards) in step: call before start(). With the
@@ -166,6 +172,9 @@ class Enforcer {
   FetchForwards fetch_forwards_;       // set: port_maps
   bool have_bindings_ = false;         // read once at least
   bool have_forwards_ = false;
+  ReportState report_;
+  std::optional<std::string> last_error_;  // of the last load ("" ok); unset before the first
+  std::optional<std::string> reported_;    // what the server was last told
   FetchPoolModes fetch_pool_modes_;
   PoolModes pool_modes_;                                        // as last fetched
   std::vector<enforce::PortForward> forwards_;                  // as last fetched

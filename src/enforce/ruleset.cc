@@ -1,5 +1,6 @@
 #include "enforce/ruleset.h"
 
+#include <cstdio>
 #include <optional>
 #include <set>
 
@@ -38,9 +39,16 @@ std::string asInteger(const addr::Ipv6& v6) {
   return s;
 }
 
-// The elements of the five sets, each element once.
+// A MAC as the 48-bit integer a raw payload match (an NDP link-layer option) compares with.
+std::string asInteger(const addr::Mac& mac) {
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "0x%012llx", static_cast<unsigned long long>(mac.value()));
+  return buf;
+}
+
+// The elements of the six sets, each element once.
 struct Elements {
-  std::set<std::string> bound_macs, port_macs, v4_pairs, v6_pairs, nd_targets;
+  std::set<std::string> bound_macs, port_macs, v4_pairs, v6_pairs, nd_targets, nd_lladdrs;
 };
 
 Elements elementsOf(const std::vector<PortBinding>& bindings) {
@@ -49,6 +57,7 @@ Elements elementsOf(const std::vector<PortBinding>& bindings) {
     const std::string port_mac = quoted(b.port) + " . " + b.mac.toString();
     e.bound_macs.insert(b.mac.toString());
     e.port_macs.insert(port_mac);
+    e.nd_lladdrs.insert(quoted(b.port) + " . " + asInteger(b.mac));
     for (const addr::IpAddress& ip : b.addresses) {
       if (ip.isV4()) {
         e.v4_pairs.insert(port_mac + " . " + ip.toString());
@@ -103,6 +112,8 @@ void appendSets(std::string& out, const RulesetSpec& spec, const PortsByMode& po
   appendSet(out, "v6_pairs", "type ifname . ether_addr . ipv6_addr", e.v6_pairs);
   // nft 1.0.6 has no `icmpv6 taddr`: the target is the ICMPv6 body's bits 64..191.
   appendSet(out, "nd_targets", "typeof iifname . ether saddr . @th,64,128", e.nd_targets);
+  // The link-layer address option of an NS/NA (at bit 208) or RS (at bit 80), as an integer.
+  appendSet(out, "nd_lladdrs", "typeof iifname . @th,208,48", e.nd_lladdrs);
   for (DropClass c : kDropClasses) out += "  counter " + std::string(dropClassName(c)) + " {}\n";
 }
 
@@ -122,6 +133,9 @@ void appendChecks(std::string& out, EnforceMode mode, std::vector<std::string> h
   const std::string dhcp_request =
       "ether type ip ether daddr ff:ff:ff:ff:ff:ff ip saddr 0.0.0.0 ip daddr 255.255.255.255"
       " udp sport 68 udp dport 67";
+  const std::string ns_na =
+      "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } ip6 saddr != ::";
+  const std::string rs = "icmpv6 type nd-router-solicit ip6 saddr != ::";
   std::vector<std::string> rules = std::move(head);
   const std::string chain = rules.empty() ? "check_" + name : "guard";
   rules.insert(
@@ -138,6 +152,13 @@ void appendChecks(std::string& out, EnforceMode mode, std::vector<std::string> h
        "icmpv6 type nd-neighbor-advert @th,64,16 != 0xfe80"
        " iifname . ether saddr . @th,64,128 != @nd_targets" +
            v(DropClass::kNdSpoof),
+       // A link-layer address option (what neighbours put in their caches) must be the
+       // sender's own MAC, from link-local sources too; one that cannot be read (another
+       // option first) is refused. Senders of :: carry none (RFC 4861 7.2.2).
+       ns_na + " ip6 length > 24 @th,192,8 != { 1, 2 }" + v(DropClass::kNdSpoof),
+       ns_na + " ip6 length > 24 iifname . @th,208,48 != @nd_lladdrs" + v(DropClass::kNdSpoof),
+       rs + " ip6 length > 8 @th,64,8 != 1" + v(DropClass::kNdSpoof),
+       rs + " ip6 length > 8 iifname . @th,80,48 != @nd_lladdrs" + v(DropClass::kNdSpoof),
        "ether type ip6 ip6 saddr { ::, fe80::/10 } accept",
        "ether type ip6 iifname . ether saddr . ip6 saddr != @v6_pairs" + v(DropClass::kIpv6Spoof)});
   appendChain(out, chain, rules);

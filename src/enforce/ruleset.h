@@ -14,6 +14,7 @@
 //   - IPv4 / IPv6 source: an address of the binding whose MAC sent it (IPv6 link-local and the
 //     unspecified address of DAD pass the MAC check only);
 //   - NDP neighbour advertisements: a target the sending binding holds (link-local targets pass);
+//   - NDP link-layer address options (NS, NA, RS; link-local senders too): the sender's own MAC;
 //   - never DHCP server traffic (from UDP 67/547 or to the client ports 68/546), a router
 //     advertisement or an ICMPv6 redirect: those come only from trusted ports (uplinks, the
 //     router's own port), which are not guarded at all.
@@ -56,7 +57,8 @@ enum class DropClass : std::uint8_t {
   kArpSpoof,   // ARP sender MAC/IP not a pair of a binding behind the port
   kIpv4Spoof,  // IPv4 source not an address of the sending binding
   kIpv6Spoof,  // IPv6 source (not link-local) not an address of the sending binding
-  kNdSpoof,    // a neighbour advertisement for a target the sender does not hold
+  kNdSpoof,    // a neighbour advertisement for a target the sender does not hold, or an
+               // NDP link-layer address option that is not the sender's MAC
   kRogueDhcp,  // a DHCP (v4 or v6) server reply from a port that is not trusted
   kRogueRa,    // a router advertisement or redirect from a port that is not trusted
   kEthertype,  // neither IPv4, ARP nor IPv6 (tagged frames too: their inner headers would

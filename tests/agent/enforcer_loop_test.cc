@@ -102,6 +102,7 @@ class EnforcerLoopTest : public ::testing::Test {
           return std::unique_ptr<enforce::TableLoader>(std::make_unique<FakeLoader>(k));
         });
     if (start_with_forwards) enforcer_->forwardPorts(start_with_forwards);
+    if (report_to) enforcer_->reportTo(report_to);
     ASSERT_TRUE(enforcer_->start().isOk());
   }
   std::size_t loads() {
@@ -149,6 +150,7 @@ class EnforcerLoopTest : public ::testing::Test {
   int fetches_ = 0;
   int fail_fetches_ = 0;
   Enforcer::FetchForwards start_with_forwards;  // set: port_maps
+  Enforcer::ReportState report_to;
   std::unique_ptr<Enforcer> enforcer_;
 };
 
@@ -190,6 +192,56 @@ TEST_F(EnforcerLoopTest, ARefusedTableKeepsTheLastGoodOneAndIsTriedAgain) {
   enforcer_->poke();
   ASSERT_TRUE(eventually([&] { return lastLoaded().find(kPair2) != std::string::npos; }));
   EXPECT_EQ(metric("netledger_agent_enforce_last_apply_ok"), 1);
+}
+
+// A refused table is told to the server once (not on every retry), and so is the recovery.
+TEST_F(EnforcerLoopTest, ARefusedTableAndItsRecoveryAreReportedOnce) {
+  std::mutex rmu;
+  std::vector<std::string> reports;  // "ok" or the error
+  bool deliver = true;
+  report_to = [&](bool ok, const std::string& error) {
+    std::lock_guard lock(rmu);
+    if (!deliver) return false;
+    reports.push_back(ok ? "ok" : error);
+    return true;
+  };
+  auto reported = [&] {
+    std::lock_guard lock(rmu);
+    return reports;
+  };
+  start();
+  ASSERT_TRUE(eventually([&] { return reported().size() == 1; }, 3s));
+  EXPECT_EQ(reported()[0], "ok");
+  {
+    std::lock_guard lock(kernel_->mu);
+    kernel_->refuse = true;
+  }
+  {
+    std::lock_guard lock(rmu);
+    deliver = false;  // the server is away at first: told once it answers
+  }
+  moveAddressTo(2);
+  enforcer_->poke();
+  ASSERT_TRUE(eventually(
+      [&] { return metric("netledger_agent_enforce_applies_total{result=\"failed\"}") >= 1; }));
+  std::this_thread::sleep_for(1200ms);
+  {
+    std::lock_guard lock(rmu);
+    deliver = true;
+  }
+  ASSERT_TRUE(eventually([&] { return reported().size() == 2; }, 3s));
+  EXPECT_EQ(reported()[1], "refused");
+  enforcer_->poke();  // refused again: nothing new to tell
+  std::this_thread::sleep_for(1200ms);
+  EXPECT_EQ(reported().size(), 2u);
+  {
+    std::lock_guard lock(kernel_->mu);
+    kernel_->refuse = false;
+  }
+  enforcer_->poke();
+  ASSERT_TRUE(eventually([&] { return reported().size() == 3; }, 3s));
+  EXPECT_EQ(reported()[2], "ok");
+  enforcer_->stop();
 }
 
 TEST_F(EnforcerLoopTest, ATableRemovedFromOutsideIsLoadedAgain) {

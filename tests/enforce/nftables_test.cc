@@ -253,6 +253,32 @@ TEST_F(EnforceLab, AScriptThatFailsLeavesTheLastGoodTable) {
   EXPECT_FALSE(delivered(1, 2, toBytes(wire::buildArpAnnouncement(kMac1, kIp1))));
 }
 
+// An NDP link-layer address option is what neighbours cache: it must be the sender's own MAC,
+// from link-local senders too (the address checks let those pass).
+TEST_F(EnforceLab, NdpLinkLayerOptionsMustBeTheSendersMac) {
+  load(EnforceMode::kEnforce);
+  const addr::Ipv6 ll2 = ip("fe80::2").v6();
+  // Frame layout: Ethernet 14 + IPv6 40 + NS/NA 24, then the option: type, length, MAC.
+  auto withOption = [](Bytes f, addr::Mac m) {
+    for (int i = 0; i < 6; ++i) f[80 + i] = static_cast<std::uint8_t>(m.value() >> (40 - 8 * i));
+    return f;
+  };
+  const Bytes ns = toBytes(wire::buildNeighborSolicitation(kMac2, ll2, kIp6));
+  ASSERT_EQ(ns[78], 1);  // the SLLA option where the rules read it
+  EXPECT_TRUE(delivered(2, 1, ns));
+  EXPECT_FALSE(delivered(2, 1, withOption(ns, kMac1)));  // station 2 says it is station 1
+  EXPECT_EQ(dropped(DropClass::kNdSpoof), 1u);
+  const Bytes na = toBytes(wire::buildNeighborAdvertisement(kMac1, kIp6, 0));
+  ASSERT_EQ(na[78], 2);
+  EXPECT_TRUE(delivered(1, 2, na));
+  EXPECT_FALSE(delivered(1, 2, withOption(na, kMac3)));
+  Bytes other_first = ns;
+  other_first[78] = 14;  // a nonce option first: the address cannot be read, so refused
+  EXPECT_FALSE(delivered(2, 1, other_first));
+  EXPECT_EQ(dropped(DropClass::kNdSpoof), 3u);
+  EXPECT_TRUE(delivered(2, 1, toBytes(wire::buildDadProbe(kMac2, kIp6))));  // from ::, no option
+}
+
 // Pools decide per port: p1 enforced (the default), p2 monitored, p3 off (not guarded).
 TEST_F(EnforceLab, EachPortIsGuardedInItsOwnMode) {
   RulesetSpec spec{.mode = EnforceMode::kEnforce,

@@ -38,6 +38,8 @@ const OPS = [
   'portmap.delete',
   'portrange.set',
   'portrange.delete',
+  'enforcement.failed',
+  'enforcement.restored',
 ];
 
 const PAGE = 50;
