@@ -42,6 +42,7 @@ addr::IpAddress docV4(int i) {
 RulesetSpec thousandBindings() {
   RulesetSpec spec{.mode = EnforceMode::kEnforce,
                    .guarded_ports = {},
+                   .host_ports = {},
                    .bindings = {},
                    .held_macs = {},
                    .port_modes = {},
@@ -128,6 +129,7 @@ int measure() {
 int printScript(int argc, char** argv) {
   RulesetSpec spec{.mode = EnforceMode::kEnforce,
                    .guarded_ports = {},
+                   .host_ports = {},
                    .bindings = {},
                    .held_macs = {},
                    .port_modes = {},

@@ -395,7 +395,11 @@ struct Agent::Impl {
   std::map<std::string, std::vector<std::string>> enforcedPorts() const {
     std::map<std::string, std::vector<std::string>> bridges;
     for (const std::string& i : config.interfaces) {
-      if (isBridge(i)) bridges[i] = bridgePorts(i);
+      if (isBridge(i)) {
+        bridges[i] = bridgePorts(i);
+      } else if (interfaceExists(i)) {
+        bridges[Enforcer::kPlainInterfaces].push_back(i);  // guarded once a binding names it
+      }
     }
     return bridges;
   }

@@ -199,6 +199,7 @@ enforce::RulesetSpec specFor(enforce::EnforceMode mode, const std::vector<std::s
                              const PoolModes& pool_modes) {
   enforce::RulesetSpec spec{.mode = mode,
                             .guarded_ports = {},
+                            .host_ports = {},
                             .bindings = {},
                             .held_macs = {},
                             .port_modes = {},
@@ -443,16 +444,23 @@ bool Enforcer::reconcile() {
 
 void Enforcer::pin(const std::map<std::string, std::vector<std::string>>& bridges,
                    const enforce::RulesetSpec& spec) {
-  for (const auto& [bridge, ports] : bridges) {
+  auto sync = [&](const std::string& device, const std::vector<std::string>& ports) {
     std::vector<enforce::PinnedNeighbour> want;
     for (const auto& b : spec.bindings) {
       if (std::find(ports.begin(), ports.end(), b.port) == ports.end()) continue;
       for (const auto& ip : b.addresses) want.push_back({ip, b.mac});
     }
-    if (Status s = pins_->sync(bridge, want); !s.isOk()) {
+    if (Status s = pins_->sync(device, want); !s.isOk()) {
       pins_failed_->inc();
-      spdlog::warn("enforce: pinning neighbours on {}: {}", bridge, s.message());
+      spdlog::warn("enforce: pinning neighbours on {}: {}", device, s.message());
     }
+  };
+  for (const auto& [bridge, ports] : bridges) {
+    if (bridge != kPlainInterfaces) {
+      sync(bridge, ports);
+      continue;
+    }
+    for (const std::string& device : ports) sync(device, {device});  // a routed interface
   }
 }
 
@@ -460,8 +468,15 @@ void Enforcer::pin(const std::map<std::string, std::vector<std::string>>& bridge
 // between is learned (and wakes the thread) instead of being missed until the next resync.
 void Enforcer::apply() {
   const auto t0 = SteadyClock::now();
-  const auto bridges = ports_();
+  auto bridges = ports_();
   last_ports_ = bridges;
+  // A plain host interface is guarded once a binding of this node names it (its port label: a
+  // routed tap or veth); never otherwise, so an uplink listed for snooping stays open.
+  std::set<std::string> named;
+  for (const NodeBinding& b : bindings_) named.insert(b.port);
+  if (auto plain = bridges.find(kPlainInterfaces); plain != bridges.end()) {
+    std::erase_if(plain->second, [&](const std::string& i) { return !named.contains(i); });
+  }
   std::vector<std::string> ports;
   for (const auto& [bridge, list] : bridges) ports.insert(ports.end(), list.begin(), list.end());
   std::vector<addr::Mac> macs;
@@ -476,6 +491,14 @@ void Enforcer::apply() {
   learner_.retain(macs, ports);
   enforce::RulesetSpec spec =
       specFor(mode_, ports, config_.trusted_ports, bindings_, learner_, pool_modes_);
+  if (auto plain = bridges.find(kPlainInterfaces); plain != bridges.end()) {
+    std::erase_if(spec.guarded_ports, [&](const std::string& p) {
+      const bool host =
+          std::find(plain->second.begin(), plain->second.end(), p) != plain->second.end();
+      if (host) spec.host_ports.push_back(p);  // guarded at its own ingress
+      return host;
+    });
+  }
   if (fetch_forwards_) spec.forwards = forwards_;
   {
     std::lock_guard lock(mu_);

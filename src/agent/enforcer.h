@@ -106,9 +106,11 @@ enforce::RulesetSpec specFor(enforce::EnforceMode mode, const std::vector<std::s
 
 class Enforcer {
  public:
+  static constexpr const char* kPlainInterfaces = "";
   // All of this node's bindings (every page), or why not.
   using FetchBindings = std::function<Result<std::vector<NodeBinding>>()>;
-  // The configured bridges and their ports now (re-read each reconcile).
+  // The configured bridges and their ports now (re-read each reconcile); the configured plain
+  // interfaces (no bridge) under kPlainInterfaces.
   using ListPorts = std::function<std::map<std::string, std::vector<std::string>>()>;
   // Opens what loads the table (enforce::Nftables unless a test gives a fake).
   using OpenLoader = std::function<Result<std::unique_ptr<enforce::TableLoader>>()>;

@@ -49,19 +49,18 @@ bool Nftables::hasForwards() {
   return there;
 }
 
-Result<std::map<std::string, std::uint64_t>> Nftables::dropCounts() {
-  const std::string cmd = "list counters table bridge " + std::string(kTableName);
-  if (nft_run_cmd_from_buffer(ctx_->nft, cmd.c_str()) != 0) {
-    return Status::notFound("nftables: no table bridge " + std::string(kTableName));
-  }
+namespace {
+
+// Adds the named counters (packets) of a JSON counter listing to `counts`; false when the
+// listing is not one.
+bool addCounters(const char* listing, std::map<std::string, std::uint64_t>& counts) {
   boost::system::error_code ec;
-  boost::json::value doc = boost::json::parse(nft_ctx_get_output_buffer(ctx_->nft), ec);
+  boost::json::value doc = boost::json::parse(listing, ec);
   const boost::json::array* items = nullptr;
   if (!ec && doc.is_object()) {
     if (auto* v = doc.as_object().if_contains("nftables")) items = v->if_array();
   }
-  if (!items) return Status::internal("nftables: unreadable counter listing");
-  std::map<std::string, std::uint64_t> counts;
+  if (!items) return false;
   for (const boost::json::value& item : *items) {
     const auto* obj = item.if_object();
     const auto* counter = obj ? obj->if_contains("counter") : nullptr;
@@ -70,8 +69,30 @@ Result<std::map<std::string, std::uint64_t>> Nftables::dropCounts() {
     const auto* name = c.if_contains("name");
     const auto* packets = c.if_contains("packets");
     if (name && name->is_string() && packets && packets->is_number()) {
-      counts[std::string(name->as_string())] = packets->to_number<std::uint64_t>();
+      counts[std::string(name->as_string())] += packets->to_number<std::uint64_t>();
     }
+  }
+  return true;
+}
+
+}  // namespace
+
+// The bridge table's counters plus, when present, the host interfaces' (same names).
+Result<std::map<std::string, std::uint64_t>> Nftables::dropCounts() {
+  const std::string cmd = "list counters table bridge " + std::string(kTableName);
+  if (nft_run_cmd_from_buffer(ctx_->nft, cmd.c_str()) != 0) {
+    (void)nft_ctx_get_error_buffer(ctx_->nft);
+    return Status::notFound("nftables: no table bridge " + std::string(kTableName));
+  }
+  std::map<std::string, std::uint64_t> counts;
+  if (!addCounters(nft_ctx_get_output_buffer(ctx_->nft), counts)) {
+    return Status::internal("nftables: unreadable counter listing");
+  }
+  const std::string host = "list counters table netdev " + std::string(kTableName);
+  if (nft_run_cmd_from_buffer(ctx_->nft, host.c_str()) == 0) {
+    (void)addCounters(nft_ctx_get_output_buffer(ctx_->nft), counts);
+  } else {
+    (void)nft_ctx_get_error_buffer(ctx_->nft);
   }
   return counts;
 }

@@ -44,8 +44,8 @@ class Nftables final : public TableLoader {
   // (unavailable) carries nft's own message.
   Status run(std::string_view script) override;
 
-  // The netledger table's named counters (packets), by name; not_found when the table is not
-  // there.
+  // The netledger tables' named counters (packets), by name, the bridge table's and the host
+  // interfaces' summed; not_found when the bridge table is not there.
   Result<std::map<std::string, std::uint64_t>> dropCounts() override;
   bool hasForwards() override;
 

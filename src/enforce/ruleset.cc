@@ -168,9 +168,9 @@ void appendChecks(std::string& out, EnforceMode mode, std::vector<std::string> h
                "iifname . arp saddr ether . arp saddr ip != @v4_pairs" + v(DropClass::kArpSpoof)});
 }
 
-PortsByMode portsByMode(const RulesetSpec& spec) {
+PortsByMode portsByMode(const RulesetSpec& spec, const std::vector<std::string>& guarded) {
   PortsByMode out;
-  for (const std::string& p : spec.guarded_ports) {
+  for (const std::string& p : guarded) {
     auto it = spec.port_modes.find(p);
     const EnforceMode m = it != spec.port_modes.end() ? it->second : spec.mode;
     if (m == EnforceMode::kMonitor) out.monitored.insert(p);
@@ -181,10 +181,10 @@ PortsByMode portsByMode(const RulesetSpec& spec) {
 
 // `guard` sends each guarded port's frames to its mode's checks (goto: they end there).
 // With one mode in use its checks are the guard chain itself (no jump per frame on the
-// forwarding path); with both, each port goes to its mode's chain.
-void appendChains(std::string& out, const PortsByMode& ports) {
-  std::vector<std::string> guard{"type filter hook prerouting priority -300; policy accept;",
-                                 "iifname != @guarded_ports accept"};
+// forwarding path); with both, each port goes to its mode's chain. `hook`: the base chain's
+// declaration (the bridge's prerouting, or the host interfaces' ingress).
+void appendChains(std::string& out, const PortsByMode& ports, const std::string& hook) {
+  std::vector<std::string> guard{hook, "iifname != @guarded_ports accept"};
   const bool monitor = !ports.monitored.empty(), enforce = !ports.enforced.empty();
   if (monitor != enforce || (!monitor && !enforce)) {
     if (!monitor && !enforce) return appendChain(out, "guard", guard);  // nothing guarded
@@ -198,8 +198,10 @@ void appendChains(std::string& out, const PortsByMode& ports) {
 }
 
 Status checkNames(const RulesetSpec& spec) {
-  for (const std::string& p : spec.guarded_ports) {
-    if (!validPortName(p)) return Status::invalidArgument("\"" + p + "\": not an interface name");
+  for (const auto* list : {&spec.guarded_ports, &spec.host_ports}) {
+    for (const std::string& p : *list) {
+      if (!validPortName(p)) return Status::invalidArgument("\"" + p + "\": not an interface name");
+    }
   }
   for (const PortBinding& b : spec.bindings) {
     if (!validPortName(b.port)) {
@@ -308,7 +310,31 @@ bool validPortName(std::string_view name) {
 
 std::string renderRemoval() {
   const std::string t = "table bridge " + std::string(kTableName);
-  return "add " + t + "\ndelete " + t + "\n" + forwardsScript(std::nullopt);
+  const std::string h = "table netdev " + std::string(kTableName);
+  return "add " + t + "\ndelete " + t + "\nadd " + h + "\ndelete " + h + "\n" +
+         forwardsScript(std::nullopt);
+}
+
+// Plain host interfaces (no bridge): the same checks at each interface's ingress, in
+// `table netdev netledger`, present only while some host interface is guarded.
+std::string hostTable(const RulesetSpec& spec) {
+  const std::string t = "table netdev " + std::string(kTableName);
+  std::string out = "add " + t + "\ndelete " + t + "\n";
+  if (spec.mode == EnforceMode::kOff) return out;
+  const PortsByMode ports = portsByMode(spec, spec.host_ports);
+  std::set<std::string> devices;
+  for (const auto* set : {&ports.enforced, &ports.monitored}) {
+    for (const std::string& p : *set) devices.insert(quoted(p));
+  }
+  if (devices.empty()) return out;
+  std::string list;
+  for (const std::string& d : devices) list += (list.empty() ? "" : ", ") + d;
+  out += t + " {\n";
+  appendSets(out, spec, ports);
+  appendChains(out, ports,
+               "type filter hook ingress devices = { " + list + " } priority -500; policy accept;");
+  out += "}\n";
+  return out;
 }
 
 Result<std::string> renderGuard(const RulesetSpec& spec) {
@@ -316,13 +342,13 @@ Result<std::string> renderGuard(const RulesetSpec& spec) {
   const std::string t = "table bridge " + std::string(kTableName);
   std::string out = "add " + t + "\ndelete " + t + "\n";
   if (spec.mode != EnforceMode::kOff) {
-    const PortsByMode ports = portsByMode(spec);
+    const PortsByMode ports = portsByMode(spec, spec.guarded_ports);
     out += t + " {\n";
     appendSets(out, spec, ports);
-    appendChains(out, ports);
+    appendChains(out, ports, "type filter hook prerouting priority -300; policy accept;");
     out += "}\n";
   }
-  return out;
+  return out + hostTable(spec);
 }
 
 Result<std::string> renderForwards(const std::optional<std::vector<PortForward>>& forwards) {

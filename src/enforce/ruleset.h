@@ -94,6 +94,9 @@ struct RulesetSpec {
   // requests. (The kernel's `meta ibrname`, which would guard a new port at once, needs the
   // nft_meta_bridge module, which kernels without loadable modules may lack.)
   std::vector<std::string> guarded_ports;
+  // Plain host interfaces (no bridge: a routed tap or veth) guarded the same way at their
+  // ingress, in `table netdev netledger` (each must exist when the table is loaded).
+  std::vector<std::string> host_ports;
   std::vector<PortBinding> bindings;
   // MACs of this node's bindings whose port is not known yet: never let through as "new".
   std::vector<addr::Mac> held_macs;

@@ -94,8 +94,9 @@ class EnforcerLoopTest : public ::testing::Test {
           }
           return bindings_;
         },
-        [] {
-          return std::map<std::string, std::vector<std::string>>{{"br0", {"tap1", "tap2"}}};
+        [this] {
+          std::lock_guard lock(mu_);
+          return bridges_;
         },
         link_, registry_,
         [k = kernel_]() -> Result<std::unique_ptr<enforce::TableLoader>> {
@@ -150,6 +151,7 @@ class EnforcerLoopTest : public ::testing::Test {
   int fetches_ = 0;
   int fail_fetches_ = 0;
   Enforcer::FetchForwards start_with_forwards;  // set: port_maps
+  std::map<std::string, std::vector<std::string>> bridges_{{"br0", {"tap1", "tap2"}}};
   Enforcer::ReportState report_to;
   std::unique_ptr<Enforcer> enforcer_;
 };
@@ -192,6 +194,26 @@ TEST_F(EnforcerLoopTest, ARefusedTableKeepsTheLastGoodOneAndIsTriedAgain) {
   enforcer_->poke();
   ASSERT_TRUE(eventually([&] { return lastLoaded().find(kPair2) != std::string::npos; }));
   EXPECT_EQ(metric("netledger_agent_enforce_last_apply_ok"), 1);
+}
+
+// A plain interface is guarded at its ingress once a binding names it; an uplink never is.
+TEST_F(EnforcerLoopTest, APlainInterfaceIsGuardedOnceABindingNamesIt) {
+  {
+    std::lock_guard lock(mu_);
+    bridges_[Enforcer::kPlainInterfaces] = {"eth0", "veth9"};
+  }
+  start();
+  ASSERT_TRUE(eventually([&] { return loads() == 1; }));
+  EXPECT_EQ(lastLoaded().find("table netdev netledger {"), std::string::npos);  // nobody's yet
+  {
+    std::lock_guard lock(mu_);
+    bindings_.push_back({9, mac("02:00:00:00:00:09"), {ip("192.0.2.9")}, "veth9", {}});
+  }
+  enforcer_->poke();
+  ASSERT_TRUE(eventually([&] { return loads() == 2; }));
+  const std::string script = lastLoaded();
+  EXPECT_NE(script.find("hook ingress devices = { \"veth9\" }"), std::string::npos) << script;
+  EXPECT_EQ(script.find("\"eth0\""), std::string::npos);  // the uplink stays open
 }
 
 // A refused table is told to the server once (not on every retry), and so is the recovery.

@@ -131,6 +131,7 @@ class EnforceLab : public ::testing::Test {
   void load(EnforceMode mode, std::vector<std::string> guarded = {"p1", "p2", "p3"}) {
     RulesetSpec spec{.mode = mode,
                      .guarded_ports = std::move(guarded),
+                     .host_ports = {},
                      .bindings = {},
                      .held_macs = {},
                      .port_modes = {},
@@ -236,6 +237,7 @@ TEST_F(EnforceLab, AScriptThatFailsLeavesTheLastGoodTable) {
   load(EnforceMode::kEnforce);
   RulesetSpec moved{.mode = EnforceMode::kEnforce,
                     .guarded_ports = {"p1", "p2", "p3"},
+                    .host_ports = {},
                     .bindings = {},
                     .held_macs = {},
                     .port_modes = {},
@@ -283,6 +285,7 @@ TEST_F(EnforceLab, NdpLinkLayerOptionsMustBeTheSendersMac) {
 TEST_F(EnforceLab, EachPortIsGuardedInItsOwnMode) {
   RulesetSpec spec{.mode = EnforceMode::kEnforce,
                    .guarded_ports = {"p1", "p2", "p3"},
+                   .host_ports = {},
                    .bindings = {},
                    .held_macs = {},
                    .port_modes = {{"p2", EnforceMode::kMonitor}, {"p3", EnforceMode::kOff}},
@@ -317,6 +320,78 @@ TEST_F(EnforceLab, OffRemovesOnlyItsOwnTable) {
   EXPECT_TRUE(delivered(2, 1, toBytes(wire::buildArpAnnouncement(kMac2, kIp1))));
   EXPECT_TRUE(nft_->run("list table inet keepme\n").isOk());
   EXPECT_TRUE(nft_->run(renderRemoval()).isOk());  // removing what is not there is fine
+}
+
+// A plain host interface (a routed tap or veth, no bridge): the same checks at its ingress, in
+// `table netdev netledger`. Judged as the host judges: does it answer the station's ARP?
+class HostInterfaceLab : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root (a private network namespace)";
+    ASSERT_EQ(unshare(CLONE_NEWNET), 0) << std::strerror(errno);
+    sh("ip link add a1 address 02:00:00:00:00:01 type veth peer name p1");
+    sh("ip link set a1 up && ip link set p1 up && ip addr add 192.0.2.1/24 dev p1");
+    station_ = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+    sockaddr_ll sll{};
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(ETH_P_ALL);
+    sll.sll_ifindex = static_cast<int>(if_nametoindex("a1"));
+    ASSERT_EQ(bind(station_, reinterpret_cast<sockaddr*>(&sll), sizeof(sll)), 0);
+    auto nft = Nftables::open();
+    ASSERT_TRUE(nft.isOk()) << nft.status().message();
+    nft_ = std::move(*nft);
+  }
+  void TearDown() override {
+    if (station_ >= 0) close(station_);
+  }
+  // Sends an ARP request for 192.0.2.1 from (mac, ip); true when the host answers it.
+  bool answered(addr::Mac mac, const char* sender) {
+    Bytes req = toBytes(wire::buildArpRequest(mac, ip(sender).v4(), ip("192.0.2.1").v4()));
+    std::uint8_t buf[2048];
+    while (recv(station_, buf, sizeof(buf), MSG_DONTWAIT) > 0) {
+    }
+    EXPECT_EQ(send(station_, req.data(), req.size(), 0), static_cast<ssize_t>(req.size()));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{station_, POLLIN, 0};
+      if (poll(&p, 1, 50) <= 0) continue;
+      ssize_t n = recv(station_, buf, sizeof(buf), 0);
+      // An ARP reply (op 2) from 192.0.2.1.
+      if (n >= 42 && buf[12] == 0x08 && buf[13] == 0x06 && buf[21] == 2 && buf[28] == 192 &&
+          buf[31] == 1)
+        return true;
+    }
+    return false;
+  }
+
+  int station_ = -1;
+  std::unique_ptr<Nftables> nft_;
+};
+
+TEST_F(HostInterfaceLab, OnlyTheBindingsPairSpeaksOnAPlainInterface) {
+  EXPECT_TRUE(answered(kMac1, "192.0.2.99"));  // no table: anyone is answered
+  RulesetSpec spec{.mode = EnforceMode::kEnforce,
+                   .guarded_ports = {},
+                   .host_ports = {"p1"},
+                   .bindings = {},
+                   .held_macs = {},
+                   .port_modes = {},
+                   .forwards = {}};
+  spec.bindings.push_back({"p1", kMac1, {ip("192.0.2.11")}});
+  auto script = renderRuleset(spec);
+  ASSERT_TRUE(script.isOk()) << script.status().message();
+  ASSERT_TRUE(nft_->run(*script).isOk()) << *script;
+  EXPECT_TRUE(answered(kMac1, "192.0.2.11"));
+  EXPECT_FALSE(answered(kMac1, "192.0.2.98"));  // another address
+  EXPECT_FALSE(answered(kMac3, "192.0.2.11"));  // another MAC
+  auto counts = nft_->dropCounts();
+  ASSERT_TRUE(counts.isOk()) << counts.status().message();
+  EXPECT_EQ((*counts)["arp_spoof"], 1u);
+  EXPECT_EQ((*counts)["mac_spoof"], 1u);
+  spec.port_modes = {{"p1", EnforceMode::kOff}};  // its pool says off: no netdev table at all
+  ASSERT_TRUE(nft_->run(renderRuleset(spec).value()).isOk());
+  EXPECT_TRUE(answered(kMac1, "192.0.2.97"));
+  ASSERT_TRUE(nft_->run(renderRemoval()).isOk());
 }
 
 // Port forwards on a real kernel, in a private namespace: the node's own TCP clients reach a
@@ -363,6 +438,7 @@ class ForwardLab : public ::testing::Test {
   void load(std::optional<std::vector<PortForward>> forwards) {
     RulesetSpec spec{.mode = EnforceMode::kOff,
                      .guarded_ports = {},
+                     .host_ports = {},
                      .bindings = {},
                      .held_macs = {},
                      .port_modes = {},
@@ -401,6 +477,7 @@ TEST_F(ForwardLab, ARefusedForwardScriptKeepsTheLastGoodOne) {
   RulesetSpec bad{
       .mode = EnforceMode::kOff,
       .guarded_ports = {},
+      .host_ports = {},
       .bindings = {},
       .held_macs = {},
       .port_modes = {},
@@ -408,6 +485,7 @@ TEST_F(ForwardLab, ARefusedForwardScriptKeepsTheLastGoodOne) {
   EXPECT_EQ(renderRuleset(bad).status().code(), StatusCode::kInvalidArgument);
   RulesetSpec ok{.mode = EnforceMode::kOff,
                  .guarded_ports = {},
+                 .host_ports = {},
                  .bindings = {},
                  .held_macs = {},
                  .port_modes = {},

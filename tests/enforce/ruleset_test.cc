@@ -17,6 +17,7 @@ using addr::testing_util::mac;
 RulesetSpec twoPorts(EnforceMode mode) {
   RulesetSpec spec{.mode = mode,
                    .guarded_ports = {"vm1p", "vm2p"},
+                   .host_ports = {},
                    .bindings = {},
                    .held_macs = {},
                    .port_modes = {},
@@ -38,9 +39,11 @@ TEST(RulesetTest, ReplacesOnlyItsOwnTableInOneScript) {
   ASSERT_TRUE(script.isOk()) << script.status().message();
   EXPECT_EQ(script->rfind("add table bridge netledger\ndelete table bridge netledger\n", 0), 0u);
   EXPECT_EQ(count(*script, "table bridge netledger"), 3u);  // add, delete, define
-  // No forwards asked for: the forwarding table is removed (add + delete), nothing else named.
+  // No forwards asked for and no plain host interface guarded: those tables are removed (add +
+  // delete), nothing else named.
   EXPECT_EQ(count(*script, "table inet netledger"), 2u);
-  EXPECT_EQ(count(*script, "table "), 5u);
+  EXPECT_EQ(count(*script, "table netdev netledger"), 2u);
+  EXPECT_EQ(count(*script, "table "), 7u);
   EXPECT_EQ(script->find("flush ruleset"), std::string::npos);
 }
 
@@ -113,6 +116,7 @@ TEST(RulesetTest, OffRemovesTheTable) {
   EXPECT_EQ(off, renderRemoval());
   EXPECT_EQ(off,
             "add table bridge netledger\ndelete table bridge netledger\n"
+            "add table netdev netledger\ndelete table netdev netledger\n"
             "add table inet netledger\ndelete table inet netledger\n");
 }
 
@@ -164,6 +168,7 @@ TEST(RulesetTest, PortNamesAreAcceptedExactlyWhenSafe) {
     EXPECT_EQ(validPortName(name), safe) << name;
     RulesetSpec spec{.mode = EnforceMode::kEnforce,
                      .guarded_ports = {name},
+                     .host_ports = {},
                      .bindings = {},
                      .held_macs = {},
                      .port_modes = {},

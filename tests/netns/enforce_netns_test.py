@@ -179,6 +179,66 @@ def permanent():
     return run("ip", "neigh", "show", "dev", "br0", "nud", "permanent").stdout
 
 
+class RoutedNetnsTest(LabTest):
+    """A vm on a plain veth of the node (routed, no bridge: the Calico/libvirt-routed shape). The
+    agent guards it at the veth's ingress once the vm's binding names the veth as its port; the
+    uplink-like interface listed beside it, named by no binding, stays open."""
+
+    @classmethod
+    def prepare(cls, lab):
+        from agent_netns_test import NODE_NS, TAG
+        api = lab.boot()
+        api.ok("POST", "/v1/pools", {"name": "routed", "network": "lab2",
+                                     "cidr": "198.51.100.0/24"})
+        cls.vm = f"{TAG}rv"
+        cls.veth = f"{TAG}r1"
+        run("ip", "netns", "add", cls.vm)
+        lab.vms.append(cls.vm)
+        run("ip", "link", "add", cls.veth, "netns", NODE_NS, "type", "veth", "peer", "name",
+            "eth0", "netns", cls.vm)
+        run("ip", "addr", "add", "198.51.100.1/24", "dev", cls.veth)
+        run("ip", "link", "set", cls.veth, "up")
+        run("ip", "link", "set", "lo", "up", ns=cls.vm)
+        run("ip", "link", "set", "eth0", "address", MAC1, "up", ns=cls.vm)
+        run("ip", "addr", "add", "198.51.100.21/24", "dev", "eth0", ns=cls.vm)
+        cls.binding = api.ok("POST", "/v1/bindings", {
+            "instance": "routed-vm", "pool": "routed", "address": "198.51.100.21", "mac": MAC1,
+            "host": NODE, "labels": {"port": cls.veth}})
+        lab.start_agent(extra=["--enforce", "enforce", "--interface", cls.veth])
+
+    def until(self, pred, what, limit):
+        t0 = time.monotonic()
+        while not pred():
+            self.assertLess(time.monotonic() - t0, limit, what + "\n" + self.lab.logs())
+            time.sleep(0.05)
+        return time.monotonic() - t0
+
+    def reaches(self, src):
+        run("ip", "neigh", "flush", "dev", self.veth, check=False)
+        return pings(self.vm, src, "198.51.100.1")
+
+    def test_a_the_vm_speaks_only_for_its_binding(self):
+        self.until(lambda: "table netdev netledger" in run("nft", "list", "tables").stdout,
+                   "no host-interface table", 5)
+        self.until(lambda: self.reaches("198.51.100.21"), "the vm cannot reach the node", 3)
+        run("ip", "addr", "add", "198.51.100.99/32", "dev", "eth0", ns=self.vm)
+        try:
+            self.assertFalse(self.reaches("198.51.100.99"), "a spoofed source reached the node")
+            def counted():
+                m = self.lab.agent_metric
+                return (m("netledger_agent_enforce_dropped_total", 'class="arp_spoof"') +
+                        m("netledger_agent_enforce_dropped_total", 'class="ipv4_spoof"')) > 0
+            self.until(counted, "the drops were not counted", 3)
+        finally:
+            run("ip", "addr", "del", "198.51.100.99/32", "dev", "eth0", ns=self.vm)
+
+    def test_b_a_released_bindings_interface_is_no_longer_guarded(self):
+        self.api.ok("DELETE", f"/v1/bindings/{self.binding['id']}")
+        # Named by no binding any more: no longer guarded (as an uplink would be).
+        self.until(lambda: "table netdev netledger" not in run("nft", "list", "tables").stdout,
+                   "the host-interface table stayed", 3)
+
+
 # A TCP server that answers each connection with "hello from <address>" (inside a vm).
 SERVER = """
 import socket, sys
