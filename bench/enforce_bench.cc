@@ -41,6 +41,7 @@ addr::IpAddress docV4(int i) {
 
 RulesetSpec thousandBindings() {
   RulesetSpec spec{.mode = EnforceMode::kEnforce,
+                   .log_group = 0,
                    .guarded_ports = {},
                    .host_ports = {},
                    .bindings = {},
@@ -128,6 +129,7 @@ int measure() {
 
 int printScript(int argc, char** argv) {
   RulesetSpec spec{.mode = EnforceMode::kEnforce,
+                   .log_group = 0,
                    .guarded_ports = {},
                    .host_ports = {},
                    .bindings = {},

@@ -20,6 +20,7 @@
 #include "agent/reporter.h"
 #include "agent/snooper.h"
 #include "agent/sse.h"
+#include "enforce/drop_log.h"
 #include "fuzz_check.h"
 
 using namespace netledger;
@@ -122,6 +123,14 @@ void fuzzEnforcement(std::string_view bytes) {
     FUZZ_CHECK(enforce::validPortName(b.port) && b.port != "uplink");
   }
   for (const auto& p : spec.guarded_ports) FUZZ_CHECK(enforce::validPortName(p));
+  // The same bytes as a logged drop (an NFLOG message's headers): read or refused, never past
+  // its end; an address only when the header says which family.
+  if (bytes.size() >= 14) {
+    auto raw = std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+    auto d = enforce::parseLoggedDrop("ipv4_spoof", "port0", raw.first(14), raw.subspan(14));
+    FUZZ_CHECK(d.has_value());
+    if (d->ip) FUZZ_CHECK((raw[14] >> 4) == 4 || (raw[14] >> 4) == 6);
+  }
   // The same bytes as a /v1/portmaps list: whatever it says, the forwards render, and a mapping
   // never expands past its bound.
   auto forwards = agent::portForwardsFromJson(bytes);

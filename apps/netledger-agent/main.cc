@@ -46,6 +46,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   flags.addFlag("--pin-neighbours", config.pin_neighbours,
                 "permanent ARP/NDP entries on the bridge for the bound pairs");
+  flags
+      .add("--enforce-log-group", config.enforce_log_group,
+           "NFLOG group for dropped spoofs, reported as observations (0: off)")
+      ->capture_default_str();
   flags.addFlag("--port-maps", config.port_maps,
                 "forward this node's host-port mappings (/v1/portmaps): DNAT and masquerade");
   app.add_option("--port-file", port_file, "write the metrics port here once serving (tests)");

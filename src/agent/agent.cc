@@ -14,6 +14,7 @@
 #include "agent/scanner.h"
 #include "agent/snooper.h"
 #include "agent/sse.h"
+#include "enforce/drop_log.h"
 #include "http/metrics_handler.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -433,6 +434,17 @@ struct Agent::Impl {
         return poolModesFromJson(res->body);
       });
     }
+    enforcer->onDrop([this](const enforce::LoggedDrop& d) {
+      observation::Observation o;
+      o.ip = d.ip;
+      o.mac = d.mac;
+      o.interface = d.interface;
+      o.source = observation::Source::kAgent;  // the guard saw it (and dropped or counted it)
+      o.time = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+      (void)reporter->offer(std::move(o));
+    });
     enforcer->reportTo([this, c](bool ok, const std::string& error) {
       json::object body{{"ok", ok}};
       if (!ok) {

@@ -46,6 +46,9 @@ Status finishEnforcement(const AgentConfig& c) {
   if (c.enforce_resync < Millis(1000) || c.enforce_resync > Millis(3'600'000)) {
     return bad("enforce_resync_ms", "must be 1000..3600000");
   }
+  if (c.enforce_log_group < 0 || c.enforce_log_group > 65535) {
+    return bad("enforce_log_group", "must be 0..65535 (0: no drop observations)");
+  }
   if (c.pin_neighbours && c.enforce == "off") {
     return bad("pin_neighbours", "needs enforce: monitor or enforce (the pairs come from it)");
   }
@@ -85,7 +88,8 @@ Status loadConfigFile(const std::string& path, AgentConfig& c) {
                                          f.get("enforce_resync_ms", c.enforce_resync),
                                          f.get("enforce_on_stop", c.enforce_on_stop),
                                          f.get("pin_neighbours", c.pin_neighbours),
-                                         f.get("port_maps", c.port_maps)}));
+                                         f.get("port_maps", c.port_maps),
+                                         f.get("enforce_log_group", c.enforce_log_group)}));
   if (!token_file.empty()) NL_RETURN_IF_ERROR(readTokenFile(f, token_file, c.token));
   if (f.has("probe")) {
     auto probe = f.section("probe");

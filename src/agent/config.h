@@ -70,6 +70,9 @@ struct AgentConfig {
   // Host-port mappings of this node (/v1/portmaps): DNAT to the binding and masquerade, in
   // `table inet netledger` (agent/enforcer.h). Independent of `enforce`.
   bool port_maps = false;
+  // NFLOG group the guard logs MAC and IP source spoofing drops to; each becomes an observation
+  // (enforce/drop_log.h). 0: counted only.
+  int enforce_log_group = 7421;
 };
 
 // Reads a YAML file into `config` (keys as in AgentConfig; durations in milliseconds with an

@@ -1,5 +1,7 @@
 #include "agent/enforcer.h"
 
+#include <poll.h>
+
 #include <algorithm>
 #include <chrono>
 #include <set>
@@ -8,6 +10,7 @@
 #include <boost/json.hpp>
 
 #include "agent/binding_json.h"
+#include "enforce/drop_log.h"
 #include "enforce/neighbours.h"
 #include "enforce/nftables.h"
 #include "wire/frames.h"
@@ -198,6 +201,7 @@ enforce::RulesetSpec specFor(enforce::EnforceMode mode, const std::vector<std::s
                              const std::vector<NodeBinding>& bindings, const PortLearner& learned,
                              const PoolModes& pool_modes) {
   enforce::RulesetSpec spec{.mode = mode,
+                            .log_group = 0,
                             .guarded_ports = {},
                             .host_ports = {},
                             .bindings = {},
@@ -293,6 +297,15 @@ Status Enforcer::start() {
       table_drops_[i] = it == counts->end() ? 0 : it->second;
     }
   }
+  if (on_drop_ && config_.enforce_log_group != 0 && mode_ != enforce::EnforceMode::kOff) {
+    auto log = enforce::DropLog::open(static_cast<std::uint16_t>(config_.enforce_log_group));
+    if (log) {
+      drop_log_ = std::move(*log);
+      log_thread_ = std::thread([this] { readLog(); });
+    } else {
+      spdlog::warn("enforce: dropped spoofs are counted, not reported: {}", log.status().message());
+    }
+  }
   link_.addWatcher(&learner_);
   thread_ = std::thread([this] { run(); });
   return Status::ok();
@@ -305,6 +318,7 @@ void Enforcer::stop() {
     stopping_ = true;
   }
   cv_.notify_all();
+  if (log_thread_.joinable()) log_thread_.join();
   if (!thread_.joinable()) return;
   thread_.join();
   link_.removeWatcher(&learner_);
@@ -334,6 +348,18 @@ void Enforcer::onLearned(addr::Mac) {
     relearned_ = true;
   }
   cv_.notify_all();
+}
+
+// Hands each logged drop to on_drop_ until stop().
+void Enforcer::readLog() {
+  for (;;) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+    }
+    pollfd p{drop_log_->fd(), POLLIN, 0};
+    if (poll(&p, 1, 200) > 0) drop_log_->read(on_drop_);
+  }
 }
 
 void Enforcer::poke() {
@@ -500,6 +526,7 @@ void Enforcer::apply() {
     });
   }
   if (fetch_forwards_) spec.forwards = forwards_;
+  if (drop_log_) spec.log_group = static_cast<std::uint16_t>(config_.enforce_log_group);
   {
     std::lock_guard lock(mu_);
     for (const auto& placed : spec.bindings) unplaced_.erase(placed.mac);

@@ -41,6 +41,8 @@
 namespace netledger::enforce {
 class TableLoader;
 class NeighbourPins;
+class DropLog;
+struct LoggedDrop;
 }  // namespace netledger::enforce
 
 namespace netledger::agent {
@@ -124,6 +126,11 @@ class Enforcer {
   // Lets pools override the agent's mode per port: call before start().
   void followPoolModes(FetchPoolModes fetch) { fetch_pool_modes_ = std::move(fetch); }
 
+  // Each frame the guard drops for MAC or IP source spoofing (logged to enforce_log_group),
+  // on the enforcer's log thread: the agent makes it an observation. Call before start().
+  using OnDrop = std::function<void(const enforce::LoggedDrop&)>;
+  void onDrop(OnDrop each) { on_drop_ = std::move(each); }
+
   // Tells the server the tables' state when it changes (PUT /v1/hosts/{node}/enforcement): ok,
   // or the error of the script the kernel refused. Runs on the enforcer thread; false: not
   // delivered, tried again within a second. Call before start().
@@ -175,6 +182,10 @@ class Enforcer {
   bool have_bindings_ = false;         // read once at least
   bool have_forwards_ = false;
   ReportState report_;
+  OnDrop on_drop_;
+  std::unique_ptr<enforce::DropLog> drop_log_;  // with on_drop_ and a log group
+  std::thread log_thread_;
+  void readLog();
   std::optional<std::string> last_error_;  // of the last load ("" ok); unset before the first
   std::optional<std::string> reported_;    // what the server was last told
   FetchPoolModes fetch_pool_modes_;

@@ -87,8 +87,14 @@ void appendSet(std::string& out, std::string_view name, std::string_view type,
   out += "  }\n";
 }
 
-std::string verdictFor(EnforceMode mode, DropClass c) {
-  return "counter name \"" + std::string(dropClassName(c)) + "\" " +
+// Frames of the classes the snooper does not see (it reads ARP and NDP itself) are logged to
+// `log_group` too, so the agent reports them as observations.
+std::string verdictFor(EnforceMode mode, DropClass c, std::uint16_t log_group) {
+  const std::string name(dropClassName(c));
+  const bool logged = log_group != 0 && (c == DropClass::kMacSpoof || c == DropClass::kIpv4Spoof ||
+                                         c == DropClass::kIpv6Spoof);
+  return "counter name \"" + name + "\" " +
+         (logged ? "log group " + std::to_string(log_group) + " prefix \"" + name + "\" " : "") +
          (mode == EnforceMode::kEnforce ? "drop" : "accept");
 }
 
@@ -127,8 +133,9 @@ void appendChain(std::string& out, std::string_view name, const std::vector<std:
 // they would fail, and each check after the one that makes its set lookup meaningful.
 // The checks of one mode: `check_<mode>` (or, with `head`, the guard chain itself) and
 // `arp_<mode>` (enforce drops, monitor accepts).
-void appendChecks(std::string& out, EnforceMode mode, std::vector<std::string> head = {}) {
-  auto v = [mode](DropClass c) { return " " + verdictFor(mode, c); };
+void appendChecks(std::string& out, EnforceMode mode, std::uint16_t log_group,
+                  std::vector<std::string> head = {}) {
+  auto v = [mode, log_group](DropClass c) { return " " + verdictFor(mode, c, log_group); };
   const std::string name(enforceModeName(mode));
   const std::string dhcp_request =
       "ether type ip ether daddr ff:ff:ff:ff:ff:ff ip saddr 0.0.0.0 ip daddr 255.255.255.255"
@@ -183,18 +190,20 @@ PortsByMode portsByMode(const RulesetSpec& spec, const std::vector<std::string>&
 // With one mode in use its checks are the guard chain itself (no jump per frame on the
 // forwarding path); with both, each port goes to its mode's chain. `hook`: the base chain's
 // declaration (the bridge's prerouting, or the host interfaces' ingress).
-void appendChains(std::string& out, const PortsByMode& ports, const std::string& hook) {
+void appendChains(std::string& out, const PortsByMode& ports, const std::string& hook,
+                  std::uint16_t log_group) {
   std::vector<std::string> guard{hook, "iifname != @guarded_ports accept"};
   const bool monitor = !ports.monitored.empty(), enforce = !ports.enforced.empty();
   if (monitor != enforce || (!monitor && !enforce)) {
     if (!monitor && !enforce) return appendChain(out, "guard", guard);  // nothing guarded
-    return appendChecks(out, monitor ? EnforceMode::kMonitor : EnforceMode::kEnforce, guard);
+    return appendChecks(out, monitor ? EnforceMode::kMonitor : EnforceMode::kEnforce, log_group,
+                        guard);
   }
   guard.push_back("iifname @monitored_ports goto check_monitor");
   guard.push_back("goto check_enforce");
   appendChain(out, "guard", guard);
-  appendChecks(out, EnforceMode::kMonitor);
-  appendChecks(out, EnforceMode::kEnforce);
+  appendChecks(out, EnforceMode::kMonitor, log_group);
+  appendChecks(out, EnforceMode::kEnforce, log_group);
 }
 
 Status checkNames(const RulesetSpec& spec) {
@@ -332,7 +341,8 @@ std::string hostTable(const RulesetSpec& spec) {
   out += t + " {\n";
   appendSets(out, spec, ports);
   appendChains(out, ports,
-               "type filter hook ingress devices = { " + list + " } priority -500; policy accept;");
+               "type filter hook ingress devices = { " + list + " } priority -500; policy accept;",
+               spec.log_group);
   out += "}\n";
   return out;
 }
@@ -345,7 +355,8 @@ Result<std::string> renderGuard(const RulesetSpec& spec) {
     const PortsByMode ports = portsByMode(spec, spec.guarded_ports);
     out += t + " {\n";
     appendSets(out, spec, ports);
-    appendChains(out, ports, "type filter hook prerouting priority -300; policy accept;");
+    appendChains(out, ports, "type filter hook prerouting priority -300; policy accept;",
+                 spec.log_group);
     out += "}\n";
   }
   return out + hostTable(spec);

@@ -22,9 +22,9 @@
 // The script replaces the whole table in one transaction (add, delete, define), so the kernel
 // holds either the old rules or the new ones, and nothing outside the table is touched.
 //
-//   RulesetSpec spec{.mode = EnforceMode::kEnforce, .guarded_ports = {"vm1p", "vm2p"}};
-//   spec.bindings.push_back({"vm1p", mac, {ip}});
-//   auto script = renderRuleset(spec);  // Result<std::string>: bad port names are refused
+//   RulesetSpec spec{.mode = EnforceMode::kEnforce, .log_group = 0, .guarded_ports = {"vm1p",
+//   "vm2p"}}; spec.bindings.push_back({"vm1p", mac, {ip}}); auto script = renderRuleset(spec);  //
+//   Result<std::string>: bad port names are refused
 
 #include <array>
 #include <cstdint>
@@ -89,6 +89,9 @@ struct PortForward {
 
 struct RulesetSpec {
   EnforceMode mode = EnforceMode::kEnforce;
+  // NFLOG group the MAC and IP source spoofing rules log each dropped frame to (drop_log.h);
+  // 0: none.
+  std::uint16_t log_group = 0;
   // Every bridge port that is not trusted (the agent re-reads them each second: a new port is
   // guarded within about a second). A guarded port with no binding sends nothing but DHCP
   // requests. (The kernel's `meta ibrname`, which would guard a new port at once, needs the

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "addr/addr_test_util.h"
+#include "enforce/drop_log.h"
 #include "enforce/ruleset.h"
 #include "wire/frames.h"
 
@@ -130,6 +131,7 @@ class EnforceLab : public ::testing::Test {
 
   void load(EnforceMode mode, std::vector<std::string> guarded = {"p1", "p2", "p3"}) {
     RulesetSpec spec{.mode = mode,
+                     .log_group = 0,
                      .guarded_ports = std::move(guarded),
                      .host_ports = {},
                      .bindings = {},
@@ -152,6 +154,14 @@ class EnforceLab : public ::testing::Test {
   int ends_[3] = {-1, -1, -1};
   std::unique_ptr<Nftables> nft_;
 };
+
+// Every bridge port p1..p3 guarded in `mode`, no binding yet.
+RulesetSpec threePorts(EnforceMode mode) {
+  RulesetSpec spec;
+  spec.mode = mode;
+  spec.guarded_ports = {"p1", "p2", "p3"};
+  return spec;
+}
 
 const addr::Ipv4 kIp1 = ip("192.0.2.1").v4();
 const addr::Ipv4 kIp2 = ip("192.0.2.2").v4();
@@ -235,13 +245,7 @@ TEST_F(EnforceLab, ATrustedPortIsNotGuarded) {
 
 TEST_F(EnforceLab, AScriptThatFailsLeavesTheLastGoodTable) {
   load(EnforceMode::kEnforce);
-  RulesetSpec moved{.mode = EnforceMode::kEnforce,
-                    .guarded_ports = {"p1", "p2", "p3"},
-                    .host_ports = {},
-                    .bindings = {},
-                    .held_macs = {},
-                    .port_modes = {},
-                    .forwards = {}};
+  RulesetSpec moved = threePorts(EnforceMode::kEnforce);
   moved.bindings.push_back({"p2", kMac2, {ip("192.0.2.1")}});  // .1 moved to station 2
   Status s = nft_->run(renderRuleset(moved).value() + "add rule bridge netledger guard bogus\n");
   ASSERT_FALSE(s.isOk());
@@ -253,6 +257,35 @@ TEST_F(EnforceLab, AScriptThatFailsLeavesTheLastGoodTable) {
   ASSERT_TRUE(nft_->run(renderRuleset(moved).value()).isOk());
   EXPECT_TRUE(delivered(2, 1, toBytes(wire::buildArpAnnouncement(kMac2, kIp1))));
   EXPECT_FALSE(delivered(1, 2, toBytes(wire::buildArpAnnouncement(kMac1, kIp1))));
+}
+
+// The spoofing the snooper cannot see (IP sources, unknown MACs) comes back through NFLOG: the
+// class, the port, the frame's MAC and source address.
+TEST_F(EnforceLab, DroppedSpoofsAreLoggedWithTheirEvidence) {
+  auto log = DropLog::open(7421);
+  ASSERT_TRUE(log.isOk()) << log.status().message();
+  RulesetSpec spec = threePorts(EnforceMode::kEnforce);
+  spec.log_group = 7421;
+  spec.bindings.push_back({"p1", kMac1, {ip("192.0.2.1")}});
+  spec.bindings.push_back({"p2", kMac2, {ip("192.0.2.2")}});
+  ASSERT_TRUE(nft_->run(renderRuleset(spec).value()).isOk());
+  EXPECT_FALSE(delivered(2, 1, udpFrame(kMac2, kIp1, 4000, 4001)));  // station 2 as station 1
+  EXPECT_FALSE(delivered(3, 1, udpFrame(kMac3, ip("192.0.2.3").v4(), 4000, 4001)));
+  EXPECT_TRUE(delivered(1, 2, udpFrame(kMac1, kIp1, 4000, 4001)));  // not logged
+  std::vector<LoggedDrop> got;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (got.size() < 2 && std::chrono::steady_clock::now() < deadline) {
+    pollfd p{(*log)->fd(), POLLIN, 0};
+    if (poll(&p, 1, 100) > 0) (*log)->read([&](const LoggedDrop& d) { got.push_back(d); });
+  }
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].cls, DropClass::kIpv4Spoof);
+  EXPECT_EQ(got[0].interface, "p2");
+  EXPECT_EQ(got[0].mac, kMac2);
+  EXPECT_EQ(got[0].ip, ip("192.0.2.1"));
+  EXPECT_EQ(got[1].cls, DropClass::kMacSpoof);
+  EXPECT_EQ(got[1].interface, "p3");
+  EXPECT_EQ(got[1].mac, kMac3);
 }
 
 // An NDP link-layer address option is what neighbours cache: it must be the sender's own MAC,
@@ -284,6 +317,7 @@ TEST_F(EnforceLab, NdpLinkLayerOptionsMustBeTheSendersMac) {
 // Pools decide per port: p1 enforced (the default), p2 monitored, p3 off (not guarded).
 TEST_F(EnforceLab, EachPortIsGuardedInItsOwnMode) {
   RulesetSpec spec{.mode = EnforceMode::kEnforce,
+                   .log_group = 0,
                    .guarded_ports = {"p1", "p2", "p3"},
                    .host_ports = {},
                    .bindings = {},
@@ -371,6 +405,7 @@ class HostInterfaceLab : public ::testing::Test {
 TEST_F(HostInterfaceLab, OnlyTheBindingsPairSpeaksOnAPlainInterface) {
   EXPECT_TRUE(answered(kMac1, "192.0.2.99"));  // no table: anyone is answered
   RulesetSpec spec{.mode = EnforceMode::kEnforce,
+                   .log_group = 0,
                    .guarded_ports = {},
                    .host_ports = {"p1"},
                    .bindings = {},
@@ -437,6 +472,7 @@ class ForwardLab : public ::testing::Test {
   }
   void load(std::optional<std::vector<PortForward>> forwards) {
     RulesetSpec spec{.mode = EnforceMode::kOff,
+                     .log_group = 0,
                      .guarded_ports = {},
                      .host_ports = {},
                      .bindings = {},
@@ -476,6 +512,7 @@ TEST_F(ForwardLab, ARefusedForwardScriptKeepsTheLastGoodOne) {
   load(std::vector<PortForward>{{"tcp", std::nullopt, 8080, ip("192.0.2.10"), 80}});
   RulesetSpec bad{
       .mode = EnforceMode::kOff,
+      .log_group = 0,
       .guarded_ports = {},
       .host_ports = {},
       .bindings = {},
@@ -484,6 +521,7 @@ TEST_F(ForwardLab, ARefusedForwardScriptKeepsTheLastGoodOne) {
       .forwards = std::vector<PortForward>{{"icmp", std::nullopt, 1, ip("192.0.2.10"), 1}}};
   EXPECT_EQ(renderRuleset(bad).status().code(), StatusCode::kInvalidArgument);
   RulesetSpec ok{.mode = EnforceMode::kOff,
+                 .log_group = 0,
                  .guarded_ports = {},
                  .host_ports = {},
                  .bindings = {},

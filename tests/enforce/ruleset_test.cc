@@ -2,6 +2,8 @@
 // pin what the renderer promises without one (names, refusals, one element per pair, modes).
 #include "enforce/ruleset.h"
 
+#include "enforce/drop_log.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
@@ -16,6 +18,7 @@ using addr::testing_util::mac;
 
 RulesetSpec twoPorts(EnforceMode mode) {
   RulesetSpec spec{.mode = mode,
+                   .log_group = 0,
                    .guarded_ports = {"vm1p", "vm2p"},
                    .host_ports = {},
                    .bindings = {},
@@ -87,6 +90,34 @@ TEST(RulesetTest, PortModesPickTheirChecksAndOnlyTheChainsInUseAreRendered) {
   auto one = renderRuleset(twoPorts(EnforceMode::kEnforce)).value();
   EXPECT_EQ(one.find("check_"), std::string::npos);
   EXPECT_EQ(one.find("goto"), std::string::npos);
+}
+
+TEST(RulesetTest, SpoofsTheSnooperCannotSeeAreLoggedToTheGroup) {
+  RulesetSpec spec = twoPorts(EnforceMode::kEnforce);
+  EXPECT_EQ(renderRuleset(spec).value().find("log group"), std::string::npos);
+  spec.log_group = 7421;
+  auto script = renderRuleset(spec).value();
+  for (const char* logged : {"mac_spoof", "ipv4_spoof", "ipv6_spoof"}) {
+    EXPECT_NE(script.find("log group 7421 prefix \"" + std::string(logged) + "\" drop"),
+              std::string::npos)
+        << logged;
+  }
+  EXPECT_EQ(script.find("prefix \"arp_spoof\""), std::string::npos);  // the snooper sees ARP
+}
+
+TEST(LoggedDropTest, HeadersAreReadOrRefusedNeverPastTheirEnd) {
+  const std::vector<std::uint8_t> eth{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 9, 8, 0};
+  std::vector<std::uint8_t> v4(20, 0);
+  v4[0] = 0x45;
+  v4[12] = 192, v4[13] = 0, v4[14] = 2, v4[15] = 7;
+  auto d = parseLoggedDrop("ipv4_spoof", "tap1", eth, v4);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->cls, DropClass::kIpv4Spoof);
+  EXPECT_EQ(d->mac, mac("02:00:00:00:00:09"));
+  EXPECT_EQ(d->ip, ip("192.0.2.7"));
+  EXPECT_FALSE(parseLoggedDrop("ipv4_spoof", "tap1", eth, std::span(v4).first(19))->ip);
+  EXPECT_FALSE(parseLoggedDrop("something", "tap1", eth, v4).has_value());
+  EXPECT_FALSE(parseLoggedDrop("mac_spoof", "tap1", std::span(eth).first(11), v4).has_value());
 }
 
 TEST(RulesetTest, EachPairIsAnElementOfItsFamilysSet) {
@@ -167,6 +198,7 @@ TEST(RulesetTest, PortNamesAreAcceptedExactlyWhenSafe) {
                 name.find_first_not_of("abcXYZ019-_.") == std::string::npos;
     EXPECT_EQ(validPortName(name), safe) << name;
     RulesetSpec spec{.mode = EnforceMode::kEnforce,
+                     .log_group = 0,
                      .guarded_ports = {name},
                      .host_ports = {},
                      .bindings = {},

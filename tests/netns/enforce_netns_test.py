@@ -10,6 +10,7 @@ in the root namespace; everything is deleted afterwards.
 
 Needs root. Run by ctest: NETLEDGER_BIN_DIR names the build's bin/.
 """
+import json
 import os
 import sys
 import time
@@ -85,6 +86,32 @@ class EnforceNetnsTest(LabTest):
             self.until(lambda: self.dropped("ipv4_spoof") > 0, "no ipv4_spoof counted", 2)
         finally:
             run("ip", "addr", "del", "192.0.2.11/32", "dev", "eth0", ns=self.vm2)
+
+    def test_ba_a_spoof_the_snooper_cannot_see_opens_a_conflict(self):
+        # One UDP packet through vm2's port from a MAC nobody has used and vm1's address, no ARP
+        # at all: only the guard sees it. Dropped, logged (NFLOG), reported: the engine opens
+        # the conflict with that evidence.
+        stranger = "02:00:00:00:e0:77"
+        self.assertFalse([c for c in self.api.conflicts() if stranger in json.dumps(c)])
+        send = """
+import socket, struct, sys
+def csum(b):
+    s = sum(struct.unpack("!10H", b)); s = (s & 0xffff) + (s >> 16); return (~s) & 0xffff
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28, 0, 0, 64, 17, 0,
+                 socket.inet_aton("192.0.2.11"), socket.inet_aton("192.0.2.1"))
+ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+eth = bytes.fromhex("020000000101") + bytes.fromhex(sys.argv[1]) + bytes([8, 0])
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind(("eth0", 0))
+s.send(eth + ip + struct.pack("!HHHH", 4000, 9, 8, 0))
+"""
+        before = self.dropped("mac_spoof")
+        run("python3", "-c", send, stranger.replace(":", ""), ns=self.vm2)
+        c, waited = self.api.wait_conflict(
+            None, lambda c: c.get("ip") == "192.0.2.11" and stranger in json.dumps(c), timeout=3)
+        print(f"\n  a spoof's conflict ({c['kind']}) opened {waited:.3f} s after the packet",
+              file=sys.stderr)
+        self.assertIn(self.p2, json.dumps(c))  # the port it came in on
+        self.until(lambda: self.dropped("mac_spoof") > before, "the spoof was not counted", 2)
 
     def test_bb_a_pools_own_mode_wins_and_follows_within_a_second(self):
         # vm2 uses vm1's address: dropped under the agent's enforce; the pool says monitor. The
