@@ -70,7 +70,7 @@ struct AgentConfig {
   // Host-port mappings of this node (/v1/portmaps): DNAT to the binding and masquerade, in
   // `table inet netledger` (agent/enforcer.h). Independent of `enforce`.
   bool port_maps = false;
-  // NFLOG group the guard logs MAC and IP source spoofing drops to; each becomes an observation
+  // NFLOG group the guard logs every refused frame to; each becomes an observation
   // (enforce/drop_log.h). 0: counted only.
   int enforce_log_group = 7421;
 };

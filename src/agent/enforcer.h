@@ -126,8 +126,8 @@ class Enforcer {
   // Lets pools override the agent's mode per port: call before start().
   void followPoolModes(FetchPoolModes fetch) { fetch_pool_modes_ = std::move(fetch); }
 
-  // Each frame the guard drops for MAC or IP source spoofing (logged to enforce_log_group),
-  // on the enforcer's log thread: the agent makes it an observation. Call before start().
+  // Each frame the guard refuses (logged to enforce_log_group), on the enforcer's log thread:
+  // the agent makes it an observation. Call before start().
   using OnDrop = std::function<void(const enforce::LoggedDrop&)>;
   void onDrop(OnDrop each) { on_drop_ = std::move(each); }
 

@@ -1,8 +1,9 @@
 #pragma once
-// The frames the guard drops, read back through NFLOG (libnetfilter_log stays inside
-// enforce/drop_log.cc): the rules of the classes the snooper cannot see for itself (MAC, IPv4
-// and IPv6 source spoofing) log each dropped frame to one netlink group, and the agent turns
-// each into an observation, so the consistency engine opens the conflict with the evidence.
+// The frames the guard refuses, read back through NFLOG (libnetfilter_log stays inside
+// enforce/drop_log.cc): every refusing rule also logs the frame to one netlink group, its class
+// as the prefix, and the agent turns each into an observation, so the consistency engine opens
+// the conflict with the evidence (the snooper reads ARP and NDP itself; IP source spoofing,
+// unknown MACs, rogue DHCP servers and RAs only the guard sees).
 //
 //   auto log = DropLog::open(7421);           // needs CAP_NET_ADMIN
 //   spec.log_group = 7421;                    // the rules log to it (ruleset.h)

@@ -87,12 +87,11 @@ void appendSet(std::string& out, std::string_view name, std::string_view type,
   out += "  }\n";
 }
 
-// Frames of the classes the snooper does not see (it reads ARP and NDP itself) are logged to
-// `log_group` too, so the agent reports them as observations.
+// Every refused frame is logged to `log_group` too (prefix: its class), so the agent reports it
+// as an observation: the evidence of the conflict the engine opens.
 std::string verdictFor(EnforceMode mode, DropClass c, std::uint16_t log_group) {
   const std::string name(dropClassName(c));
-  const bool logged = log_group != 0 && (c == DropClass::kMacSpoof || c == DropClass::kIpv4Spoof ||
-                                         c == DropClass::kIpv6Spoof);
+  const bool logged = log_group != 0;
   return "counter name \"" + name + "\" " +
          (logged ? "log group " + std::to_string(log_group) + " prefix \"" + name + "\" " : "") +
          (mode == EnforceMode::kEnforce ? "drop" : "accept");

@@ -89,7 +89,7 @@ struct PortForward {
 
 struct RulesetSpec {
   EnforceMode mode = EnforceMode::kEnforce;
-  // NFLOG group the MAC and IP source spoofing rules log each dropped frame to (drop_log.h);
+  // NFLOG group every refused frame is logged to, its class as the prefix (drop_log.h);
   // 0: none.
   std::uint16_t log_group = 0;
   // Every bridge port that is not trusted (the agent re-reads them each second: a new port is

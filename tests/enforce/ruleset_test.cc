@@ -92,17 +92,18 @@ TEST(RulesetTest, PortModesPickTheirChecksAndOnlyTheChainsInUseAreRendered) {
   EXPECT_EQ(one.find("goto"), std::string::npos);
 }
 
-TEST(RulesetTest, SpoofsTheSnooperCannotSeeAreLoggedToTheGroup) {
+TEST(RulesetTest, EveryRefusedFrameIsLoggedToTheGroupWithItsClass) {
   RulesetSpec spec = twoPorts(EnforceMode::kEnforce);
   EXPECT_EQ(renderRuleset(spec).value().find("log group"), std::string::npos);
   spec.log_group = 7421;
   auto script = renderRuleset(spec).value();
-  for (const char* logged : {"mac_spoof", "ipv4_spoof", "ipv6_spoof"}) {
-    EXPECT_NE(script.find("log group 7421 prefix \"" + std::string(logged) + "\" drop"),
-              std::string::npos)
-        << logged;
+  for (DropClass c : kDropClasses) {
+    const std::string name(dropClassName(c));
+    EXPECT_NE(script.find("log group 7421 prefix \"" + name + "\" drop"), std::string::npos)
+        << name;
   }
-  EXPECT_EQ(script.find("prefix \"arp_spoof\""), std::string::npos);  // the snooper sees ARP
+  spec.mode = EnforceMode::kMonitor;  // counted, logged and let through
+  EXPECT_NE(renderRuleset(spec).value().find("prefix \"ipv4_spoof\" accept"), std::string::npos);
 }
 
 TEST(LoggedDropTest, HeadersAreReadOrRefusedNeverPastTheirEnd) {
