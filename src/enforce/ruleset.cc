@@ -193,7 +193,7 @@ void appendChains(std::string& out, const PortsByMode& ports, const std::string&
                   std::uint16_t log_group) {
   std::vector<std::string> guard{hook, "iifname != @guarded_ports accept"};
   const bool monitor = !ports.monitored.empty(), enforce = !ports.enforced.empty();
-  if (monitor != enforce || (!monitor && !enforce)) {
+  if (!monitor || !enforce) {
     if (!monitor && !enforce) return appendChain(out, "guard", guard);  // nothing guarded
     return appendChecks(out, monitor ? EnforceMode::kMonitor : EnforceMode::kEnforce, log_group,
                         guard);

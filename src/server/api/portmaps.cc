@@ -234,7 +234,7 @@ Status checkHostAddress(ApiContext& ctx, const PortMap& m) {
 
 // Who holds a host port, as `actor` may be told: another tenant's mapping is not named.
 std::string holderText(const PortMap& holder, const Actor& actor) {
-  if (holder.id == "reserved") return describeHostSide(holder) + " is reserved by the node";
+  if (holder.id == kReservedHolder) return describeHostSide(holder) + " is reserved by the node";
   std::string text = describeHostSide(holder) + " is held";
   if (!actor.tenants.empty() && !actor.mayAccessTenant(holder.tenant)) return text;
   return text + " by portmap " + holder.id + " (binding " + std::to_string(holder.binding_id) +

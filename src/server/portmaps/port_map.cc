@@ -196,7 +196,7 @@ std::vector<PortMap> reservedHolders(const PortMap& candidate,
   std::vector<PortMap> out;
   for (const PortRun& r : reserved) {
     PortMap holder = candidate;  // same node, protocol and family; every address of the node
-    holder.id = "reserved";
+    holder.id = kReservedHolder;
     holder.host_address.reset();
     holder.host_ports = r;
     holder.binding_id = 0;

@@ -91,7 +91,8 @@ struct NodePortRange {
 std::optional<PortRun> parsePortRun(std::string_view text);
 std::string portRunText(PortRun r);
 // `candidate`'s ports that the node reserves, as mappings that hold them (for firstCollision
-// and findFreeRun): empty when none overlap.
+// and findFreeRun), with the id kReservedHolder.
+inline constexpr std::string_view kReservedHolder = "reserved";
 std::vector<PortMap> reservedHolders(const PortMap& candidate,
                                      const std::vector<PortRun>& reserved);
 boost::json::object toJson(const NodePortRange& r);
