@@ -167,6 +167,7 @@ void addClientCommands(CLI::App& app, const OutputFormat& format, CommandAction&
   addPcapCommands(app, env);
   addScanCommands(app, env);
   addPortMapCommands(app, env);
+  addConflictCommands(app, env);
 }
 
 }  // namespace netledger::cli

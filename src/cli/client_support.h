@@ -70,5 +70,6 @@ void addImportCommands(CLI::App& app, const ClientEnvPtr& env);
 void addPcapCommands(CLI::App& app, const ClientEnvPtr& env);
 void addScanCommands(CLI::App& app, const ClientEnvPtr& env);
 void addPortMapCommands(CLI::App& app, const ClientEnvPtr& env);
+void addConflictCommands(CLI::App& app, const ClientEnvPtr& env);
 
 }  // namespace netledger::cli
