@@ -40,14 +40,8 @@ addr::IpAddress docV4(int i) {
 }
 
 RulesetSpec thousandBindings() {
-  RulesetSpec spec{.mode = EnforceMode::kEnforce,
-                   .log_group = 0,
-                   .guarded_ports = {},
-                   .host_ports = {},
-                   .bindings = {},
-                   .held_macs = {},
-                   .port_modes = {},
-                   .forwards = {}};
+  RulesetSpec spec;
+  spec.mode = EnforceMode::kEnforce;
   for (int p = 0; p < kPorts; ++p) spec.guarded_ports.push_back("vm" + std::to_string(p));
   for (int i = 0; i < kPorts * kPerPort; ++i) {
     const auto mac = addr::Mac(0x020000000000ull + static_cast<std::uint64_t>(i) + 1);
@@ -128,14 +122,8 @@ int measure() {
 }
 
 int printScript(int argc, char** argv) {
-  RulesetSpec spec{.mode = EnforceMode::kEnforce,
-                   .log_group = 0,
-                   .guarded_ports = {},
-                   .host_ports = {},
-                   .bindings = {},
-                   .held_macs = {},
-                   .port_modes = {},
-                   .forwards = {}};
+  RulesetSpec spec;
+  spec.mode = EnforceMode::kEnforce;
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
     auto a = arg.find('='), b = arg.rfind('=');

@@ -200,14 +200,8 @@ enforce::RulesetSpec specFor(enforce::EnforceMode mode, const std::vector<std::s
                              const std::vector<std::string>& trusted,
                              const std::vector<NodeBinding>& bindings, const PortLearner& learned,
                              const PoolModes& pool_modes) {
-  enforce::RulesetSpec spec{.mode = mode,
-                            .log_group = 0,
-                            .guarded_ports = {},
-                            .host_ports = {},
-                            .bindings = {},
-                            .held_macs = {},
-                            .port_modes = {},
-                            .forwards = {}};
+  enforce::RulesetSpec spec;
+  spec.mode = mode;
   const std::set<std::string> trust(trusted.begin(), trusted.end());
   std::set<std::string> guarded;
   for (const std::string& p : ports) {

@@ -144,7 +144,8 @@ void addConflictCommands(CLI::App& app, const ClientEnvPtr& env) {
       "conflicts", "What the consistency engine found: list, show, ack, resolve");
   conflicts->require_subcommand(1);
   auto a = std::make_shared<ConflictArgs>();
-  auto* list = conflicts->add_subcommand("list", "List conflicts, filtered as the API filters them");
+  auto* list =
+      conflicts->add_subcommand("list", "List conflicts, filtered as the API filters them");
   addFilters(*list, a);
   list->callback([env, a] {
     env->action = [env, a](std::ostream& out, std::ostream& err) {

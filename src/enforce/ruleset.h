@@ -22,9 +22,10 @@
 // The script replaces the whole table in one transaction (add, delete, define), so the kernel
 // holds either the old rules or the new ones, and nothing outside the table is touched.
 //
-//   RulesetSpec spec{.mode = EnforceMode::kEnforce, .log_group = 0, .guarded_ports = {"vm1p",
-//   "vm2p"}}; spec.bindings.push_back({"vm1p", mac, {ip}}); auto script = renderRuleset(spec);  //
-//   Result<std::string>: bad port names are refused
+//   RulesetSpec spec;  // enforce mode, no ports, no forwards
+//   spec.guarded_ports = {"vm1p", "vm2p"};
+//   spec.bindings.push_back({"vm1p", mac, {ip}});
+//   auto script = renderRuleset(spec);  // Result<std::string>: bad port names are refused
 
 #include <array>
 #include <cstdint>

@@ -130,14 +130,9 @@ class EnforceLab : public ::testing::Test {
   }
 
   void load(EnforceMode mode, std::vector<std::string> guarded = {"p1", "p2", "p3"}) {
-    RulesetSpec spec{.mode = mode,
-                     .log_group = 0,
-                     .guarded_ports = std::move(guarded),
-                     .host_ports = {},
-                     .bindings = {},
-                     .held_macs = {},
-                     .port_modes = {},
-                     .forwards = {}};
+    RulesetSpec spec;
+    spec.mode = mode;
+    spec.guarded_ports = std::move(guarded);
     spec.bindings.push_back({"p1", kMac1, {ip("192.0.2.1"), ip("2001:db8::1")}});
     spec.bindings.push_back({"p2", kMac2, {ip("192.0.2.2")}});
     auto script = renderRuleset(spec);
@@ -316,14 +311,10 @@ TEST_F(EnforceLab, NdpLinkLayerOptionsMustBeTheSendersMac) {
 
 // Pools decide per port: p1 enforced (the default), p2 monitored, p3 off (not guarded).
 TEST_F(EnforceLab, EachPortIsGuardedInItsOwnMode) {
-  RulesetSpec spec{.mode = EnforceMode::kEnforce,
-                   .log_group = 0,
-                   .guarded_ports = {"p1", "p2", "p3"},
-                   .host_ports = {},
-                   .bindings = {},
-                   .held_macs = {},
-                   .port_modes = {{"p2", EnforceMode::kMonitor}, {"p3", EnforceMode::kOff}},
-                   .forwards = {}};
+  RulesetSpec spec;
+  spec.mode = EnforceMode::kEnforce;
+  spec.guarded_ports = {"p1", "p2", "p3"};
+  spec.port_modes = {{"p2", EnforceMode::kMonitor}, {"p3", EnforceMode::kOff}};
   spec.bindings.push_back({"p1", kMac1, {ip("192.0.2.1")}});
   spec.bindings.push_back({"p2", kMac2, {ip("192.0.2.2")}});
   spec.bindings.push_back({"p3", kMac3, {ip("192.0.2.3")}});
@@ -404,14 +395,9 @@ class HostInterfaceLab : public ::testing::Test {
 
 TEST_F(HostInterfaceLab, OnlyTheBindingsPairSpeaksOnAPlainInterface) {
   EXPECT_TRUE(answered(kMac1, "192.0.2.99"));  // no table: anyone is answered
-  RulesetSpec spec{.mode = EnforceMode::kEnforce,
-                   .log_group = 0,
-                   .guarded_ports = {},
-                   .host_ports = {"p1"},
-                   .bindings = {},
-                   .held_macs = {},
-                   .port_modes = {},
-                   .forwards = {}};
+  RulesetSpec spec;
+  spec.mode = EnforceMode::kEnforce;
+  spec.host_ports = {"p1"};
   spec.bindings.push_back({"p1", kMac1, {ip("192.0.2.11")}});
   auto script = renderRuleset(spec);
   ASSERT_TRUE(script.isOk()) << script.status().message();
@@ -471,14 +457,9 @@ class ForwardLab : public ::testing::Test {
     return true;
   }
   void load(std::optional<std::vector<PortForward>> forwards) {
-    RulesetSpec spec{.mode = EnforceMode::kOff,
-                     .log_group = 0,
-                     .guarded_ports = {},
-                     .host_ports = {},
-                     .bindings = {},
-                     .held_macs = {},
-                     .port_modes = {},
-                     .forwards = std::move(forwards)};
+    RulesetSpec spec;
+    spec.mode = EnforceMode::kOff;
+    spec.forwards = std::move(forwards);
     auto script = renderRuleset(spec);
     ASSERT_TRUE(script.isOk()) << script.status().message();
     ASSERT_TRUE(nft_->run(*script).isOk()) << *script;
@@ -520,14 +501,9 @@ TEST_F(ForwardLab, ARefusedForwardScriptKeepsTheLastGoodOne) {
       .port_modes = {},
       .forwards = std::vector<PortForward>{{"icmp", std::nullopt, 1, ip("192.0.2.10"), 1}}};
   EXPECT_EQ(renderRuleset(bad).status().code(), StatusCode::kInvalidArgument);
-  RulesetSpec ok{.mode = EnforceMode::kOff,
-                 .log_group = 0,
-                 .guarded_ports = {},
-                 .host_ports = {},
-                 .bindings = {},
-                 .held_macs = {},
-                 .port_modes = {},
-                 .forwards = std::vector<PortForward>{}};
+  RulesetSpec ok;
+  ok.mode = EnforceMode::kOff;
+  ok.forwards = std::vector<PortForward>{};
   EXPECT_FALSE(
       nft_->run(renderRuleset(ok).value() + "add rule inet netledger output bogus\n").isOk());
   EXPECT_TRUE(reaches("198.51.100.1", 8080));

@@ -17,14 +17,9 @@ using addr::testing_util::ip;
 using addr::testing_util::mac;
 
 RulesetSpec twoPorts(EnforceMode mode) {
-  RulesetSpec spec{.mode = mode,
-                   .log_group = 0,
-                   .guarded_ports = {"vm1p", "vm2p"},
-                   .host_ports = {},
-                   .bindings = {},
-                   .held_macs = {},
-                   .port_modes = {},
-                   .forwards = {}};
+  RulesetSpec spec;
+  spec.mode = mode;
+  spec.guarded_ports = {"vm1p", "vm2p"};
   spec.bindings.push_back({"vm1p", mac("02:00:00:00:00:01"), {ip("192.0.2.1"), ip("2001:db8::1")}});
   spec.bindings.push_back({"vm2p", mac("02:00:00:00:00:02"), {ip("192.0.2.2")}});
   return spec;
@@ -198,14 +193,9 @@ TEST(RulesetTest, PortNamesAreAcceptedExactlyWhenSafe) {
     bool safe = !name.empty() && name.size() <= 15 &&
                 name.find_first_not_of("abcXYZ019-_.") == std::string::npos;
     EXPECT_EQ(validPortName(name), safe) << name;
-    RulesetSpec spec{.mode = EnforceMode::kEnforce,
-                     .log_group = 0,
-                     .guarded_ports = {name},
-                     .host_ports = {},
-                     .bindings = {},
-                     .held_macs = {},
-                     .port_modes = {},
-                     .forwards = {}};
+    RulesetSpec spec;
+    spec.mode = EnforceMode::kEnforce;
+    spec.guarded_ports = {name};
     spec.bindings.push_back({name, mac("02:00:00:00:00:01"), {ip("192.0.2.1")}});
     auto r = renderRuleset(spec);
     ASSERT_EQ(r.isOk(), safe) << name;
