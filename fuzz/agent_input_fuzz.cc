@@ -19,7 +19,7 @@
 #include "agent/prober.h"
 #include "agent/reporter.h"
 #include "agent/snooper.h"
-#include "agent/sse.h"
+#include "httpclient/sse.h"
 #include "enforce/drop_log.h"
 #include "fuzz_check.h"
 
@@ -28,8 +28,8 @@ using namespace netledger;
 namespace {
 
 void fuzzEvents(std::string_view bytes) {
-  agent::SseParser parser(
-      [](const agent::SseEvent& e) {
+  httpclient::SseParser parser(
+      [](const httpclient::SseEvent& e) {
         auto job = agent::jobForEvent(e.event, e.data, "node-1");
         if (!job) return;
         if (const auto* s = std::get_if<agent::ScanJob>(&*job)) {

@@ -13,12 +13,12 @@
 #include "agent/reporter.h"
 #include "agent/scanner.h"
 #include "agent/snooper.h"
-#include "agent/sse.h"
 #include "enforce/drop_log.h"
 #include "http/metrics_handler.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "httpclient/http_client.h"
+#include "httpclient/sse.h"
 #include "metrics/registry.h"
 #include "observation/observation.h"
 
@@ -28,6 +28,8 @@ namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
 using httpclient::HttpClient;
 using httpclient::HttpRequest;
+using httpclient::SseEvent;
+using httpclient::SseParser;
 
 namespace {
 

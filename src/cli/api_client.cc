@@ -85,6 +85,33 @@ ApiReply ApiClient::callWithJsonText(std::string_view method, std::string target
   return send(method, std::move(target), &json_body);
 }
 
+std::optional<ApiClient::StreamFailure> ApiClient::stream(
+    std::string target, const std::string& last_event_id,
+    const std::function<bool(std::string_view)>& on_data, std::chrono::milliseconds idle_timeout) {
+  HttpRequest request;
+  request.method = "GET";
+  request.target = std::move(target);
+  request.headers.push_back({"Accept", "text/event-stream"});
+  if (!token_.empty()) request.headers.push_back({"Authorization", "Bearer " + token_});
+  if (!last_event_id.empty()) request.headers.push_back({"Last-Event-ID", last_event_id});
+  bool ended_by_caller = false;
+  std::string error_body;
+  auto status = http_->stream(
+      request,
+      [&](std::string_view bytes) {
+        ended_by_caller = !on_data(bytes);
+        return !ended_by_caller;
+      },
+      idle_timeout, &error_body);
+  if (ended_by_caller) return std::nullopt;
+  if (!status) return StreamFailure{reportFromStatus(status.status()), true};
+  if (*status == 200) return std::nullopt;
+  HttpResponse response;
+  response.status = *status;
+  response.body = std::move(error_body);
+  return StreamFailure{reportFromResponse(response), *status >= 500};
+}
+
 ApiReply ApiClient::send(std::string_view method, std::string target, std::string* json_body) {
   HttpRequest request;
   request.method = std::string(method);

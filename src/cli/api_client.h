@@ -4,6 +4,7 @@
 // every failure into a FailureReport (problem_report.h).
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,6 +60,23 @@ class ApiClient {
                 const boost::json::value* body = nullptr);
   // Like call, with a body that is already serialized JSON (large batches built elsewhere).
   ApiReply callWithJsonText(std::string_view method, std::string target, std::string json_body);
+
+  // Why a stream() ended early: the report as call() would give it, and whether trying again
+  // later may work (the server was unreachable, the connection broke, or a 5xx) or cannot
+  // (401, 403, 400).
+  struct StreamFailure {
+    FailureReport report;
+    bool retryable;
+  };
+  // GETs `target` as a server-sent event stream (HttpClient::stream) on its own connection,
+  // resuming after `last_event_id` when not empty, and hands the body to `on_data` as it
+  // arrives. nullopt when the server ended the stream, `on_data` returned false or
+  // abortStream() was called; otherwise the failure.
+  std::optional<StreamFailure> stream(std::string target, const std::string& last_event_id,
+                                      const std::function<bool(std::string_view)>& on_data,
+                                      std::chrono::milliseconds idle_timeout);
+  // Ends a stream() running on another thread. Thread-safe.
+  void abortStream() { http_->abortStream(); }
 
   const std::string& origin() const { return http_->origin(); }
 

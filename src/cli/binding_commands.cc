@@ -1,4 +1,6 @@
 // `netledger alloc|release|renew|migrate|move`: the life of a binding.
+#include <tuple>
+
 #include <boost/json.hpp>
 
 #include "addr/ip_address.h"
@@ -224,11 +226,111 @@ void addLifeCommands(CLI::App& app, const ClientEnvPtr& env) {
   });
 }
 
+struct BindingQueryArgs {
+  std::string id, ip, mac, instance, host, pool, state, host_mac, search;
+  int limit = 100;
+};
+
+void printBindingList(std::ostream& out, const json::value& body) {
+  printItems(out, body, {"ID", "INSTANCE", "ADDRESSES", "MAC", "HOST", "STATE", "EXPIRES"},
+             {"id", "instance", "addresses", "mac", "host", "state", "expires_at"});
+}
+
+int listBindings(const ClientEnv& env, const BindingQueryArgs& a, std::ostream& out,
+                 std::ostream& err) {
+  std::string ip = a.ip, mac = a.mac;
+  if (!ip.empty()) {
+    auto parsed = addr::IpAddress::parse(ip);
+    if (!parsed) return usageError(err, parsed.status().withContext("--ip").message());
+    ip = parsed->toString();
+  }
+  if (!mac.empty()) {
+    auto m = canonicalMac("--mac", mac);
+    if (!m) return usageError(err, m.status().message());
+    mac = *m;
+  }
+  ApiReply reply = fetchPages(
+      env,
+      [&](int page, const std::string& cursor) {
+        return "/v1/bindings?limit=" + std::to_string(page) +
+               queryPairs({{"ip", &ip},
+                           {"mac", &mac},
+                           {"instance", &a.instance},
+                           {"host", &a.host},
+                           {"pool", &a.pool},
+                           {"state", &a.state},
+                           {"q", &a.search},
+                           {"cursor", &cursor}});
+      },
+      a.limit);
+  return printReply(env, out, err, reply, printBindingList);
+}
+
+// PATCH /v1/bindings/{id}: the MAC, the host or the host's NIC, as the API allows.
+int updateBinding(const ClientEnv& env, const BindingQueryArgs& a, std::ostream& out,
+                  std::ostream& err) {
+  if (Status s = checkBindingId("ID", a.id); !s) return usageError(err, s.message());
+  json::object body;
+  for (const auto& [flag, key, value] :
+       {std::tuple{"--mac", "mac", &a.mac}, std::tuple{"--host-mac", "host_mac", &a.host_mac}}) {
+    if (value->empty()) continue;
+    auto m = canonicalMac(flag, *value);
+    if (!m) return usageError(err, m.status().message());
+    body[key] = *m;
+  }
+  if (!a.host.empty()) body["host"] = a.host;
+  if (body.empty()) return usageError(err, "binding update: give --mac, --host or --host-mac");
+  json::value v(std::move(body));
+  return callAndPrint(env, out, err, "PATCH", "/v1/bindings/" + a.id, &v, printBindingTable);
+}
+
+void addBindingGroup(CLI::App& app, const ClientEnvPtr& env) {
+  auto a = std::make_shared<BindingQueryArgs>();
+  auto* binding = app.add_subcommand("binding", "Bindings: list (search), show, update");
+  binding->require_subcommand(1);
+  auto* list = binding->add_subcommand("list", "Search bindings (all filters combine)");
+  list->add_option("--ip", a->ip, "Holding this address");
+  list->add_option("--mac", a->mac, "Holding this MAC");
+  list->add_option("--instance", a->instance, "Of this instance");
+  list->add_option("--host", a->host, "On this host");
+  list->add_option("--pool", a->pool, "With an address of this pool");
+  list->add_option("--state", a->state, "active, reserved, released or expired")
+      ->check(CLI::IsMember({"active", "reserved", "released", "expired"}));
+  list->add_option("--search", a->search, "Free text in instance, host, labels, ...");
+  list->add_option("--limit", a->limit, "At most this many (default 100)")
+      ->check(CLI::Range(1, 1000000));
+  list->callback([env, a] {
+    env->action = [env, a](std::ostream& out, std::ostream& err) {
+      return listBindings(*env, *a, out, err);
+    };
+  });
+  auto* show = binding->add_subcommand("show", "One binding");
+  show->add_option("id", a->id, "Binding id")->required();
+  show->callback([env, a] {
+    env->action = [env, a](std::ostream& out, std::ostream& err) {
+      if (Status s = checkBindingId("ID", a->id); !s) return usageError(err, s.message());
+      return callAndPrint(*env, out, err, "GET", "/v1/bindings/" + a->id, nullptr,
+                          printBindingTable);
+    };
+  });
+  auto* update = binding->add_subcommand("update", "Change a binding's MAC, host or host NIC");
+  update->add_option("id", a->id, "Binding id")->required();
+  update->add_option("--mac", a->mac, "The instance's new MAC (a unicast address)");
+  update->add_option("--host", a->host, "The host it now runs on");
+  update->add_option("--host-mac", a->host_mac, "That host's physical NIC");
+  update->callback([env, a] {
+    env->action = [env, a](std::ostream& out, std::ostream& err) {
+      return updateBinding(*env, *a, out, err);
+    };
+  });
+}
+
 }  // namespace
 
 void addBindingCommands(CLI::App& app, const ClientEnvPtr& env) {
   addAlloc(app, env);
   addLifeCommands(app, env);
+  addBindingGroup(app, env);
 }
 
 }  // namespace netledger::cli

@@ -61,6 +61,57 @@ int callAndConfirmDelete(const ClientEnv& env, std::ostream& out, std::ostream& 
   return kExitOk;
 }
 
+ApiReply fetchPages(const ClientEnv& env, const PageTarget& target, int limit) {
+  auto client = ApiClient::open(env.server);
+  if (!client) {
+    ApiReply reply;
+    reply.failure = reportFromStatus(client.status());
+    return reply;
+  }
+  json::array all;
+  std::string cursor;
+  ApiReply reply;
+  do {
+    const int page = std::min(1000, limit - static_cast<int>(all.size()));
+    reply = (*client)->call("GET", target(page, cursor));
+    if (!reply.ok()) return reply;
+    if (const json::value& items = member(reply.body, "items"); items.is_array()) {
+      for (const auto& item : items.as_array()) all.push_back(item);
+    }
+    const json::value& next = member(reply.body, "next_cursor");
+    cursor = next.is_string() ? std::string(next.as_string()) : std::string();
+  } while (!cursor.empty() && static_cast<int>(all.size()) < limit);
+  reply.body = json::object{{"items", std::move(all)},
+                            {"next_cursor", cursor.empty() ? json::value() : json::value(cursor)}};
+  return reply;
+}
+
+void printItems(std::ostream& out, const json::value& body, const std::vector<std::string>& header,
+                const RowOf& row) {
+  std::vector<std::vector<std::string>> rows;
+  if (const json::value& items = member(body, "items"); items.is_array()) {
+    for (const auto& item : items.as_array()) rows.push_back(row(item));
+  }
+  printTable(out, header, rows);
+}
+
+void printItems(std::ostream& out, const json::value& body, const std::vector<std::string>& header,
+                const std::vector<const char*>& keys) {
+  printItems(out, body, header, [&keys](const json::value& item) {
+    std::vector<std::string> row;
+    for (const char* key : keys) row.push_back(cellText(member(item, key)));
+    return row;
+  });
+}
+
+std::string queryPairs(std::initializer_list<std::pair<const char*, const std::string*>> pairs) {
+  std::string out;
+  for (const auto& [key, value] : pairs) {
+    if (!value->empty()) out += std::string("&") + key + "=" + encodeQueryValue(*value);
+  }
+  return out;
+}
+
 const json::value& member(const json::value& object, std::string_view key) {
   static const json::value kNull;
   if (!object.is_object()) return kNull;
@@ -168,6 +219,12 @@ void addClientCommands(CLI::App& app, const OutputFormat& format, CommandAction&
   addScanCommands(app, env);
   addPortMapCommands(app, env);
   addConflictCommands(app, env);
+  addPolicyCommands(app, env);
+  addObserveCommand(app, env);
+  addEventCommands(app, env);
+  addWebhookCommands(app, env);
+  addAuditCommand(app, env);
+  addCompletionCommand(app, env);
 }
 
 }  // namespace netledger::cli

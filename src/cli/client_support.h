@@ -3,6 +3,7 @@
 // connection options, the call-and-print helpers and the table renderers. Internal to src/cli.
 
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -52,8 +53,26 @@ int callAndPrint(const ClientEnv& env, std::ostream& out, std::ostream& err,
 int callAndConfirmDelete(const ClientEnv& env, std::ostream& out, std::ostream& err,
                          std::string target, std::string_view what, std::string_view name);
 
+// The target of one page of a list route: at most `page_size` items after `cursor` ("" for the
+// first page).
+using PageTarget = std::function<std::string(int page_size, const std::string& cursor)>;
+// GETs pages, following next_cursor, until `limit` items or the last page. The body keeps the
+// API's list shape: {"items": [...], "next_cursor": <where to go on from, or null>}.
+ApiReply fetchPages(const ClientEnv& env, const PageTarget& target, int limit);
+
+// "&key=value" for each pair whose value is not empty, values percent-encoded.
+std::string queryPairs(std::initializer_list<std::pair<const char*, const std::string*>> pairs);
+
 // A member of a JSON object, or null.
 const boost::json::value& member(const boost::json::value& object, std::string_view key);
+
+// Prints body["items"] as a table under `header`, one row per item (list routes' shape).
+using RowOf = std::function<std::vector<std::string>(const boost::json::value& item)>;
+void printItems(std::ostream& out, const boost::json::value& body,
+                const std::vector<std::string>& header, const RowOf& row);
+// The same when each column is one member of the item (cellText of it).
+void printItems(std::ostream& out, const boost::json::value& body,
+                const std::vector<std::string>& header, const std::vector<const char*>& keys);
 
 // Table renderers shared by several commands.
 void printBindingTable(std::ostream& out, const boost::json::value& binding);
@@ -71,5 +90,11 @@ void addPcapCommands(CLI::App& app, const ClientEnvPtr& env);
 void addScanCommands(CLI::App& app, const ClientEnvPtr& env);
 void addPortMapCommands(CLI::App& app, const ClientEnvPtr& env);
 void addConflictCommands(CLI::App& app, const ClientEnvPtr& env);
+void addPolicyCommands(CLI::App& app, const ClientEnvPtr& env);
+void addObserveCommand(CLI::App& app, const ClientEnvPtr& env);
+void addEventCommands(CLI::App& app, const ClientEnvPtr& env);
+void addWebhookCommands(CLI::App& app, const ClientEnvPtr& env);
+void addAuditCommand(CLI::App& app, const ClientEnvPtr& env);
+void addCompletionCommand(CLI::App& app, const ClientEnvPtr& env);
 
 }  // namespace netledger::cli

@@ -18,31 +18,21 @@ struct ConflictArgs {
 
 // ?status=...&kind=... from the flags that were given, and the page size.
 std::string listTarget(const ConflictArgs& a, int page, const std::string& cursor) {
-  std::string target = "/v1/conflicts?limit=" + std::to_string(page);
-  for (const auto& [key, value] :
-       {std::pair{"status", &a.status}, std::pair{"kind", &a.kind},
-        std::pair{"severity", &a.severity}, std::pair{"ip", &a.ip}, std::pair{"mac", &a.mac},
-        std::pair{"binding_id", &a.binding}, std::pair{"network", &a.network}}) {
-    if (!value->empty()) target += std::string("&") + key + "=" + encodeQueryValue(*value);
-  }
-  if (!cursor.empty()) target += "&cursor=" + encodeQueryValue(cursor);
-  return target;
-}
-
-std::vector<std::string> conflictRow(const json::value& c) {
-  return {cellText(member(c, "id")),        cellText(member(c, "kind")),
-          cellText(member(c, "severity")),  cellText(member(c, "status")),
-          cellText(member(c, "subject")),   cellText(member(c, "count")),
-          cellText(member(c, "last_seen")), cellText(member(c, "message"))};
+  return "/v1/conflicts?limit=" + std::to_string(page) +
+         queryPairs({{"status", &a.status},
+                     {"kind", &a.kind},
+                     {"severity", &a.severity},
+                     {"ip", &a.ip},
+                     {"mac", &a.mac},
+                     {"binding_id", &a.binding},
+                     {"network", &a.network},
+                     {"cursor", &cursor}});
 }
 
 void printConflictList(std::ostream& out, const json::value& body) {
-  std::vector<std::vector<std::string>> rows;
-  if (const json::value& list = member(body, "items"); list.is_array()) {
-    for (const auto& c : list.as_array()) rows.push_back(conflictRow(c));
-  }
-  printTable(out, {"ID", "KIND", "SEVERITY", "STATUS", "SUBJECT", "COUNT", "LAST SEEN", "MESSAGE"},
-             rows);
+  printItems(out, body,
+             {"ID", "KIND", "SEVERITY", "STATUS", "SUBJECT", "COUNT", "LAST SEEN", "MESSAGE"},
+             {"id", "kind", "severity", "status", "subject", "count", "last_seen", "message"});
 }
 
 void printConflict(std::ostream& out, const json::value& c) {
@@ -85,27 +75,10 @@ void printConflict(std::ostream& out, const json::value& c) {
 
 // Every page up to `limit` conflicts, as one list (the JSON form keeps the API's shape).
 int runList(const ClientEnv& env, const ConflictArgs& a, std::ostream& out, std::ostream& err) {
-  auto client = ApiClient::open(env.server);
-  if (!client) return reportFailure(err, reportFromStatus(client.status()));
-  json::array all;
-  std::string cursor;
-  do {
-    const int page = std::min(1000, a.limit - static_cast<int>(all.size()));
-    ApiReply reply = (*client)->call("GET", listTarget(a, page, cursor));
-    if (!reply.ok()) return reportFailure(err, *reply.failure);
-    if (const json::value& items = member(reply.body, "items"); items.is_array()) {
-      for (const auto& c : items.as_array()) all.push_back(c);
-    }
-    cursor = cellText(member(reply.body, "next_cursor"));
-    if (cursor == "-") cursor.clear();
-  } while (!cursor.empty() && static_cast<int>(all.size()) < a.limit);
-  json::value body(json::object{{"items", std::move(all)}, {"next_cursor", cursor}});
-  if (env.format == OutputFormat::kJson) {
-    out << json::serialize(body) << '\n';
-  } else {
-    printConflictList(out, body);
-  }
-  return kExitOk;
+  ApiReply reply = fetchPages(
+      env, [&a](int page, const std::string& cursor) { return listTarget(a, page, cursor); },
+      a.limit);
+  return printReply(env, out, err, reply, printConflictList);
 }
 
 void addFilters(CLI::App& list, const std::shared_ptr<ConflictArgs>& a) {

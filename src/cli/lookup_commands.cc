@@ -73,7 +73,59 @@ struct LookupArgs {
   int limit = 0;
 };
 
+struct AuditArgs {
+  std::string subject, op, actor, from, to;
+  int limit = 100;
+};
+
+void printAudit(std::ostream& out, const json::value& body) {
+  printItems(out, body, {"SEQ", "TIME", "ACTOR", "OP", "SUBJECT"},
+             {"seq", "time", "actor", "op", "subject"});
+}
+
+// Newest first, following the API's cursor over as many pages as --limit asks for.
+int runAudit(const ClientEnv& env, const AuditArgs& a, std::ostream& out, std::ostream& err) {
+  Subject subject;
+  if (!a.subject.empty()) subject = *classify(a.subject, true);
+  const std::string ip = subject.kind == "ip" ? subject.text : "";
+  const std::string mac = subject.kind == "mac" ? subject.text : "";
+  const std::string instance = subject.kind == "instance" ? subject.text : "";
+  ApiReply reply = fetchPages(
+      env,
+      [&](int page, const std::string& cursor) {
+        return "/v1/audit?limit=" + std::to_string(page) +
+               queryPairs({{"ip", &ip},
+                           {"mac", &mac},
+                           {"instance", &instance},
+                           {"op", &a.op},
+                           {"actor", &a.actor},
+                           {"from", &a.from},
+                           {"to", &a.to},
+                           {"cursor", &cursor}});
+      },
+      a.limit);
+  return printReply(env, out, err, reply, printAudit);
+}
+
 }  // namespace
+
+void addAuditCommand(CLI::App& app, const ClientEnvPtr& env) {
+  auto a = std::make_shared<AuditArgs>();
+  auto* audit =
+      app.add_subcommand("audit", "The audit log: every change, who made it, newest first");
+  audit->add_option("subject", a->subject, "Only changes of this IP address, MAC or instance");
+  audit->add_option("--op", a->op, "Only this operation (binding.create, pool.update, ...)");
+  audit->add_option("--actor", a->actor, "Only changes made by this actor (token name, agent)");
+  audit->add_option("--from", a->from, "From this time (RFC 3339 or unix s)");
+  audit->add_option("--to", a->to, "Up to this time");
+  audit->add_option("--limit", a->limit, "At most this many (default 100)")
+      ->check(CLI::Range(1, 1000000));
+  audit->callback([env, a] {
+    env->action = [env, a](std::ostream& out, std::ostream& err) {
+      return runAudit(*env, *a, out, err);
+    };
+  });
+}
 
 void addLookupCommands(CLI::App& app, const ClientEnvPtr& env) {
   auto a = std::make_shared<LookupArgs>();

@@ -18,7 +18,8 @@ namespace {
 constexpr auto kPollInterval = std::chrono::milliseconds(250);
 
 struct ScanArgs {
-  std::string pool, via;
+  std::string pool, via, id;
+  int limit = 100;
   int rate = 0;
   int timeout_s = 120;
   CLI::Option* rate_opt = nullptr;
@@ -85,20 +86,81 @@ int runScan(const ClientEnv& env, const ScanArgs& a, std::ostream& out, std::ost
   return kExitOk;
 }
 
+// A size, or "-" while the scan is not done.
+std::string listSize(const json::value& list) {
+  return list.is_array() ? std::to_string(list.as_array().size()) : "-";
+}
+
+void printScanList(std::ostream& out, const json::value& body) {
+  printItems(
+      out, body,
+      {"ID", "POOL", "VIA", "STATE", "ADDRESSES", "ANSWERED", "UNKNOWN", "SILENT", "CREATED"},
+      [](const json::value& s) -> std::vector<std::string> {
+        return {cellText(member(s, "id")),
+                cellText(member(s, "pool")),
+                cellText(member(s, "via")),
+                cellText(member(s, "state")),
+                cellText(member(s, "address_count")),
+                cellText(member(s, "answered_count")),
+                listSize(member(s, "unknown_stations")),
+                listSize(member(s, "silent_bindings")),
+                cellText(member(s, "created_at"))};
+      });
+}
+
+// A pending scan has no result to show yet: its request is shown instead.
+void printScan(std::ostream& out, const json::value& scan) {
+  if (cellText(member(scan, "state")) == "done") return printScanResult(out, scan);
+  printScanList(out, json::object{{"items", json::array{scan}}});
+}
+
+void addScanReads(CLI::App& scan, const ClientEnvPtr& env, const std::shared_ptr<ScanArgs>& a) {
+  auto* list = scan.add_subcommand("list", "Recent scans, newest first");
+  list->add_option("--limit", a->limit, "At most this many (default 100)")
+      ->check(CLI::Range(1, 1000));
+  list->callback([env, a] {
+    env->action = [env, a](std::ostream& out, std::ostream& err) {
+      return callAndPrint(*env, out, err, "GET", "/v1/scans?limit=" + std::to_string(a->limit),
+                          nullptr, printScanList);
+    };
+  });
+  auto* show = scan.add_subcommand("show", "One scan and what the ledger made of it");
+  show->add_option("id", a->id, "Scan id")->required();
+  show->callback([env, a] {
+    env->action = [env, a](std::ostream& out, std::ostream& err) {
+      return callAndPrint(*env, out, err, "GET", "/v1/scans/" + encodePathSegment(a->id), nullptr,
+                          printScan);
+    };
+  });
+}
+
+void addScanRunOptions(CLI::App& c, const std::shared_ptr<ScanArgs>& a) {
+  c.add_option("pool", a->pool, "Pool to scan (at most 65,536 addresses)");
+  c.add_option("--via", a->via, "Node whose agent scans");
+  a->rate_opt = c.add_option("--rate", a->rate, "Probes per second (1-10000, default 100)")
+                    ->check(CLI::Range(1, 10000));
+  c.add_option("--timeout", a->timeout_s, "Seconds to wait for the result (default 120)")
+      ->check(CLI::Range(1, 86400));
+}
+
 }  // namespace
 
+// `scan run POOL --via NODE`, or `scan POOL --via NODE` as before `list` and `show` existed.
 void addScanCommands(CLI::App& app, const ClientEnvPtr& env) {
   auto a = std::make_shared<ScanArgs>();
   auto* c = app.add_subcommand(
       "scan", "Have a node's agent probe every address of a pool and compare with the ledger");
-  c->add_option("pool", a->pool, "Pool to scan (at most 65,536 addresses)")->required();
-  c->add_option("--via", a->via, "Node whose agent scans")->required();
-  a->rate_opt = c->add_option("--rate", a->rate, "Probes per second (1-10000, default 100)")
-                    ->check(CLI::Range(1, 10000));
-  c->add_option("--timeout", a->timeout_s, "Seconds to wait for the result (default 120)")
-      ->check(CLI::Range(1, 86400));
-  c->callback([env, a] {
+  addScanRunOptions(*c, a);
+  auto* run = c->add_subcommand("run", "Scan a pool now and wait for the result");
+  run->add_option("pool", a->pool, "Pool to scan (at most 65,536 addresses)")->required();
+  run->add_option("--via", a->via, "Node whose agent scans")->required();
+  addScanReads(*c, env, a);
+  c->callback([env, a, c] {
+    if (!c->get_subcommands().empty() && !c->got_subcommand("run")) return;
     env->action = [env, a](std::ostream& out, std::ostream& err) {
+      if (a->pool.empty())
+        return usageError(err, "scan: pool is required (scan run POOL --via NODE)");
+      if (a->via.empty()) return usageError(err, "scan: --via is required");
       return runScan(*env, *a, out, err);
     };
   });

@@ -1,11 +1,9 @@
 // `netledger conflicts ...` in-process against the real daemon: what the engine found, listed and
 // filtered as the API does, shown with its evidence, acknowledged and resolved; bad flags are
 // usage errors naming the flag.
-#include <sstream>
 #include <tuple>
 
-#include "cli/cli.h"
-#include "integration/harness.h"
+#include "integration/cli_fixture.h"
 #include "testing/eventually.h"
 
 namespace netledger::it {
@@ -13,10 +11,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class CliConflictsTest : public ServerTest {
+class CliConflictsTest : public CliTest {
  protected:
   void SetUp() override {
-    ServerTest::SetUp();
+    CliTest::SetUp();
     createPool(obj({{"name", "vms"}, {"cidr", "192.0.2.0/24"}}));
     auto b = allocate(obj({{"instance", "vm-1"}, {"pool", "vms"}, {"mac", "02:00:00:00:00:01"}}));
     ip_ = strings(b, "addresses").at(0);
@@ -31,13 +29,6 @@ class CliConflictsTest : public ServerTest {
     ASSERT_TRUE(testing_util::eventually(
         [&] { return items(mustGet("/v1/conflicts?status=open")).size() == 1; }, 5s));
     id_ = std::to_string(num(items(mustGet("/v1/conflicts"))[0], "id"));
-  }
-  std::tuple<int, std::string, std::string> cli(std::vector<std::string> args) {
-    args.insert(args.end(), {"--server", "http://127.0.0.1:" + std::to_string(server_.port()),
-                             "--token", server_.adminToken()});
-    std::ostringstream out, err;
-    const int code = cli::runCli(args, out, err);
-    return {code, out.str(), err.str()};
   }
   std::string ip_, id_;
 };

@@ -201,6 +201,14 @@ HttpResponse HttpClient::request(std::string_view method, std::string_view targe
 // ---------------------------------------------------------------------------------------------
 // Server
 
+std::string netledgerCliPath() {
+#ifdef NETLEDGER_CLI_PATH
+  return NETLEDGER_CLI_PATH;
+#else
+  return "netledger";
+#endif
+}
+
 std::string netledgerdPath() {
   if (const char* p = std::getenv("NETLEDGERD"); p && *p) return p;
 #ifdef NETLEDGERD_PATH
@@ -246,7 +254,7 @@ void Server::start() {
 
   // Everything the child needs is prepared before fork: between fork and exec only
   // async-signal-safe calls are allowed (the test process has threads).
-  std::vector<std::string> args = {netledgerdPath(), "--listen",    "127.0.0.1:0", "--data-dir",
+  std::vector<std::string> args = {netledgerdPath(), "--listen",    listen_,  "--data-dir",
                                    dataDir(),        "--port-file", port_file};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   std::vector<std::string> env;

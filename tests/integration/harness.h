@@ -107,6 +107,8 @@ class Server {
   int wait(std::chrono::milliseconds timeout = std::chrono::seconds(20));
   // stop() then start() on the same data directory.
   void restart();
+  // Later start()s listen on the port this run got, so clients can reconnect to the same URL.
+  void keepPort() { listen_ = "127.0.0.1:" + std::to_string(port_); }
   // More netledgerd flags for the next start() ("--store", "etcd://...").
   void setExtraArgs(std::vector<std::string> args) { extra_args_ = std::move(args); }
   // The admin secret this server's clients use: replicas of one store share the first one's.
@@ -129,6 +131,7 @@ class Server {
   std::string root_;
   std::string admin_token_;
   std::vector<std::string> extra_args_;
+  std::string listen_ = "127.0.0.1:0";
   pid_t pid_ = -1;
   std::uint16_t port_ = 0;
   int starts_ = 0;
@@ -136,6 +139,8 @@ class Server {
 
 // The daemon binary: $NETLEDGERD, else the path CMake compiled in.
 std::string netledgerdPath();
+// The `netledger` CLI binary, for tests that need it as a process (signals, stdin).
+std::string netledgerCliPath();
 
 // ---------------------------------------------------------------------------------------------
 // JSON helpers

@@ -1,6 +1,6 @@
-#include "agent/sse.h"
+#include "httpclient/sse.h"
 
-namespace netledger::agent {
+namespace netledger::httpclient {
 
 bool SseParser::feed(std::string_view bytes) {
   for (char c : bytes) {
@@ -58,4 +58,4 @@ void SseParser::line(std::string_view text) {
   }
 }
 
-}  // namespace netledger::agent
+}  // namespace netledger::httpclient

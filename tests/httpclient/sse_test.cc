@@ -1,10 +1,10 @@
-#include "agent/sse.h"
+#include "httpclient/sse.h"
 
 #include <random>
 
 #include <gtest/gtest.h>
 
-namespace netledger::agent {
+namespace netledger::httpclient {
 namespace {
 
 std::vector<SseEvent> parseAll(std::string_view text, std::size_t piece = 0) {
@@ -87,4 +87,4 @@ TEST(SseParserTest, RandomBytesNeverCrash) {
 }
 
 }  // namespace
-}  // namespace netledger::agent
+}  // namespace netledger::httpclient

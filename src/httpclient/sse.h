@@ -1,7 +1,7 @@
 #pragma once
 // An incremental parser for text/event-stream (the HTML Living Standard's server-sent events):
-// the agent reads the server's /v1/events stream through it. Bytes go in as they arrive, in
-// pieces of any size; complete events come out.
+// the agent and `netledger events` read the server's /v1/events stream through it. Bytes go in as
+// they arrive, in pieces of any size; complete events come out.
 //
 // Only what the server sends is interpreted: `id`, `event`, `data` (several data lines are
 // joined with "\n"), comments (": keep-alive") and blank-line dispatch; `retry` and unknown
@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-namespace netledger::agent {
+namespace netledger::httpclient {
 
 struct SseEvent {
   std::string id;     // the last `id:` seen (it persists across events, as specified)
@@ -47,4 +47,4 @@ class SseParser {
   bool has_data_ = false;
 };
 
-}  // namespace netledger::agent
+}  // namespace netledger::httpclient

@@ -1,0 +1,31 @@
+#pragma once
+// A daemon per test and `netledger` run in-process against it (cli::runCli): what the CLI
+// integration tests share.
+
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "cli/cli.h"
+#include "integration/harness.h"
+
+namespace netledger::it {
+
+class CliTest : public ServerTest {
+ protected:
+  // Runs `netledger args... --server <this daemon> --token <admin>`: exit code, stdout, stderr.
+  std::tuple<int, std::string, std::string> cli(std::vector<std::string> args) {
+    return cliAs(server_.adminToken(), std::move(args));
+  }
+  std::tuple<int, std::string, std::string> cliAs(const std::string& token,
+                                                  std::vector<std::string> args) {
+    args.insert(args.end(), {"--server", "http://127.0.0.1:" + std::to_string(server_.port()),
+                             "--token", token});
+    std::ostringstream out, err;
+    const int code = cli::runCli(args, out, err);
+    return {code, out.str(), err.str()};
+  }
+};
+
+}  // namespace netledger::it
