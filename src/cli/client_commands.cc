@@ -224,6 +224,7 @@ void addClientCommands(CLI::App& app, const OutputFormat& format, CommandAction&
   addEventCommands(app, env);
   addWebhookCommands(app, env);
   addAuditCommand(app, env);
+  addCheckCommand(app, env);
   addCompletionCommand(app, env);
 }
 

@@ -95,6 +95,7 @@ void addObserveCommand(CLI::App& app, const ClientEnvPtr& env);
 void addEventCommands(CLI::App& app, const ClientEnvPtr& env);
 void addWebhookCommands(CLI::App& app, const ClientEnvPtr& env);
 void addAuditCommand(CLI::App& app, const ClientEnvPtr& env);
+void addCheckCommand(CLI::App& app, const ClientEnvPtr& env);
 void addCompletionCommand(CLI::App& app, const ClientEnvPtr& env);
 
 }  // namespace netledger::cli

@@ -161,7 +161,11 @@ void Engine::process(const std::vector<Observation>& batch) {
   queries.reserve(batch.size());
   for (const auto& o : batch) queries.push_back({o.network, o.ip, o.mac});
   auto facts = ledger_.lookupWire(queries);
-  for (std::size_t i = 0; i < batch.size(); ++i) inspect(batch[i], facts[i]);
+  {
+    // One lock per batch, not per observation: wireView() readers wait at most one batch.
+    std::lock_guard wire(wire_mu_);
+    for (std::size_t i = 0; i < batch.size(); ++i) inspect(batch[i], facts[i]);
+  }
   std::lock_guard lock(mu_);
   stats_.observations += batch.size();
   ++stats_.batches;
@@ -169,6 +173,7 @@ void Engine::process(const std::vector<Observation>& batch) {
 
 void Engine::inspect(const Observation& o, const ledger::WireFacts& facts) {
   if (!observed_since_.contains(o.network)) observed_since_.emplace(o.network, nowMs());
+  recordSighting(o);
   MacTrack& track = macs_[o.mac.value()];
   track.last = std::max(track.last, o.time);
   checkFlapping(o, track);
@@ -664,6 +669,10 @@ EngineStats Engine::stats() const {
   }
   std::lock_guard lock(queue_mu_);
   s.queued = queued_;
+  {
+    std::lock_guard wire(wire_mu_);
+    s.wire_view_dropped = wire_view_dropped_;
+  }
   return s;
 }
 
@@ -684,19 +693,19 @@ void Engine::tick() {
       checkNeverSeen(now);
     }
   }
+  const bool prune = now - last_prune_ >= 60'000;
+  if (prune) pruneWireView(now);  // takes wire_mu_, never under mu_ (process() nests the other way)
   std::lock_guard lock(mu_);
   if (resync_needed_) resyncLocked();
   if (leads) resolveQuiet(now);
   flushDirty();
-  if (now - last_prune_ >= 60'000) {
+  if (prune) {
     last_prune_ = now;
     // Forget what can no longer matter: claims and locations older than every window, and
     // resolved conflicts past their retention.
     const Millis horizon = now - std::max(options_.duplicate_window_ms, options_.flap_window_ms);
     const Millis idle = now - std::max<Millis>(3'600'000, options_.flap_window_ms);
     boost::unordered::erase_if(macs_, [&](const auto& kv) { return kv.second.last < idle; });
-    const Millis unseen = now - options_.never_seen_ms;
-    boost::unordered::erase_if(binding_seen_, [&](const auto& kv) { return kv.second < unseen; });
     boost::unordered::erase_if(ips_, [&](const auto& kv) {
       return std::all_of(kv.second.claims.begin(), kv.second.claims.end(),
                          [&](const IpClaim& c) { return c.last < horizon; });

@@ -53,6 +53,10 @@ struct EngineOptions {
   // Store::writerSlot(): replicas number the conflicts they open apart, as they do bindings
   // (ledger::nextForWriter); 0 takes every number.
   std::uint32_t writer_slot = 0;
+  // The wire view `netledger check` reads (wireView): sightings kept this long, at most this
+  // many (a new claim past the cap is counted in wire_view_dropped, not kept).
+  Millis wire_view_retention_ms = 7LL * 86'400'000;
+  std::size_t wire_view_max = 1'000'000;
 };
 
 // When a pool growing for `eta_s` more seconds runs out, as unix milliseconds; nullopt when that
@@ -73,6 +77,7 @@ struct EngineStats {
   std::uint64_t batches = 0;
   std::size_t queued = 0;
   std::uint64_t opened = 0, resolved = 0, remediations = 0, remediation_failures = 0;
+  std::uint64_t wire_view_dropped = 0;              // sightings not kept: the wire view was full
   std::map<std::string, std::size_t> open_by_kind;  // not yet resolved, by kind name
 };
 
@@ -156,6 +161,24 @@ class Engine {
   };
   std::optional<PoolForecast> forecast(const std::string& pool) const;
 
+  // What this engine's wire showed lately (observations posted to this replica), for the
+  // ledger-versus-wire check: the newest sighting of each (network, address, MAC) — or of a
+  // MAC seen without an address — and when each binding was last seen. Thread-safe; a copy.
+  struct Sighting {
+    std::string network;
+    std::optional<addr::IpAddress> ip;
+    addr::Mac mac;
+    std::string host, interface;
+    Millis last = 0;
+  };
+  struct WireView {
+    std::vector<Sighting> sightings;
+    std::map<std::uint64_t, Millis> binding_seen;
+    std::map<std::string, Millis> watched_since;  // network -> its first observation here
+    Millis retention_ms = 0;                      // how far back the view reaches
+  };
+  WireView wireView() const;
+
   EngineStats stats() const;
   const EngineOptions& options() const { return options_; }
   // The engine clock's now, in unix milliseconds (fills observations without a time).
@@ -222,6 +245,9 @@ class Engine {
   // An address nobody holds, in a managed network.
   void checkUnknownStation(const Observation& o, const ledger::WireFacts& facts);
   void checkMac(const Observation& o, const ledger::WireFacts& facts, MacTrack& track);
+  // ---- the wire view (wire_view.cc); wire_mu_ held ----
+  void recordSighting(const Observation& o);
+  void pruneWireView(Millis now);
 
   // ---- the periodic checks (periodic_checks.cc) ----
   void checkPools(Millis now);
@@ -281,7 +307,24 @@ class Engine {
   Clock& clock_;
   EngineOptions options_;
 
-  // Worker-only detection state.
+  // Worker-only detection state. What wireView() reads (sightings_, binding_seen_,
+  // observed_since_) the worker writes under wire_mu_, and reads without it.
+  mutable std::mutex wire_mu_;
+  struct SightingKey {
+    std::string network;
+    std::optional<addr::IpAddress> ip;
+    std::uint64_t mac = 0;
+    friend bool operator==(const SightingKey&, const SightingKey&) = default;
+  };
+  struct SightingKeyHash {
+    std::size_t operator()(const SightingKey& k) const noexcept;
+  };
+  struct SightingValue {
+    std::string host, interface;
+    Millis last = 0;
+  };
+  boost::unordered_flat_map<SightingKey, SightingValue, SightingKeyHash> sightings_;
+  std::uint64_t wire_view_dropped_ = 0;
   boost::unordered_flat_map<IpKey, IpTrack, IpKeyHash> ips_;
   boost::unordered_flat_map<std::uint64_t, MacTrack> macs_;
   boost::unordered_flat_map<std::uint64_t, Millis> binding_seen_;  // binding id -> last seen

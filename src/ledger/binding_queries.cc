@@ -257,6 +257,18 @@ std::vector<HeldAddress> Bindings::heldIn(const std::string& pool) const {
   return held;
 }
 
+std::map<std::string, std::vector<HeldAddress>> Bindings::heldByPool() const {
+  std::map<std::string, std::vector<HeldAddress>> held;
+  table_.scan(0, [&](std::size_t, const BindingTable::View& v) {
+    const BindingRecord b = *table_.get(v.id);
+    for (const auto& a : b.addresses) {
+      if (!a.pool.empty()) held[a.pool].push_back({a.ip, v.id, b.instance});
+    }
+    return true;
+  });
+  return held;
+}
+
 std::size_t Bindings::macPoolUsers(const std::string& pool) const {
   std::size_t users = 0;
   table_.scan(0, [&](std::size_t, const BindingTable::View& v) {

@@ -10,6 +10,7 @@
 // WriteSet. adopt/forget apply bindings that are already durable.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -108,6 +109,8 @@ class Bindings {
                                                                     std::size_t limit) const;
   // Every address of a binding drawn from `pool` (to rebuild the pool's layout).
   std::vector<HeldAddress> heldIn(const std::string& pool) const;
+  // Every pooled address of every binding, by pool, in one pass (the self-check).
+  std::map<std::string, std::vector<HeldAddress>> heldByPool() const;
   // How many bindings hold a MAC of MAC pool `pool`.
   std::size_t macPoolUsers(const std::string& pool) const;
   // The bound addresses of `pool` painted onto `builder`.

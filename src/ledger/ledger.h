@@ -203,6 +203,13 @@ class Ledger : public EventLog {
   // Every document of `kind`, in key order.
   std::vector<DocumentRecord> documents(const std::string& kind) const;
   std::optional<DocumentRecord> document(const std::string& kind, const std::string& key) const;
+  // Compares the allocators with the bindings, under one lock (self_check.cc): what an address
+  // authority must never get wrong, checked rather than assumed. `grace` spares quarantine and
+  // leases that ended so recently that the sweeps have not come by yet.
+  SelfCheck selfCheck(Millis grace) const;
+  // Frees every quarantined address whose hold ended (allocators sweep lazily, at the next
+  // allocation in a block, so until then the counts include them); returns how many.
+  std::size_t sweepQuarantine();
   // One lookup per query, all under one lock (the engine's batches).
   std::vector<WireFacts> lookupWire(std::span<const WireQuery> queries) const;
   // Active bindings last changed before `before`, visiting from `cursor` (0 first); at most

@@ -10,6 +10,7 @@
 #include "addr/ip_address.h"
 #include "addr/mac.h"
 #include "addr/prefix.h"
+#include "addr/uint128.h"
 #include "alloc/ip_allocator.h"
 #include "ledger/model.h"
 
@@ -78,6 +79,34 @@ struct WireFacts {
   bool gateway = false;                    // the ip is `pool`'s gateway
   bool reserved = false;                   // the ip is in one of `pool`'s reserved ranges
   bool external = false;  // the ip is in an external pool (another control plane's station)
+};
+
+// The ledger's own consistency (Ledger::selfCheck), what `netledger check` reports besides the
+// wire: each empty when all is well.
+struct SelfCheck {
+  // A pool whose allocators count another number of used addresses than its bindings hold.
+  struct PoolCount {
+    std::string pool;
+    addr::uint128 allocator_used = 0;
+    std::size_t bound = 0;
+  };
+  // A binding's address its pool's allocator does not have as used.
+  struct Unmarked {
+    std::uint64_t binding = 0;
+    std::string instance, pool;
+    addr::IpAddress ip;
+    std::string state;  // the allocator's view: "free", "quarantined", ..., or "no_block"
+  };
+  // Quarantine that ended more than the grace period ago and still holds the address.
+  struct Overdue {
+    std::string pool;
+    addr::IpAddress ip;
+    Millis until = 0;
+  };
+  std::vector<PoolCount> count_mismatches;
+  std::vector<Unmarked> unmarked;
+  std::vector<Overdue> overdue_quarantine;
+  std::vector<std::uint64_t> unswept_leases;  // lease ended more than the grace period ago
 };
 
 // How long the last start-up load took, for the start-up log line.

@@ -72,6 +72,7 @@ Status registerScanRoutes(http::Router& router, ApiContext& ctx);
 Status registerStatsRoutes(http::Router& router, ApiContext& ctx);
 Status registerPortMapRoutes(http::Router& router, ApiContext& ctx);
 Status registerNodeStatusRoutes(http::Router& router, ApiContext& ctx);
+Status registerCheckRoutes(http::Router& router, ApiContext& ctx);
 // The dashboard's embedded assets at / and /assets/{file} (no token needed to load the page).
 Status registerDashboardRoutes(http::Router& router);
 

@@ -169,6 +169,7 @@ Status registerApi(http::Router& router, ApiContext& ctx) {
   NL_RETURN_IF_ERROR(registerStatsRoutes(router, ctx));
   NL_RETURN_IF_ERROR(registerPortMapRoutes(router, ctx));
   NL_RETURN_IF_ERROR(registerNodeStatusRoutes(router, ctx));
+  NL_RETURN_IF_ERROR(registerCheckRoutes(router, ctx));
   NL_RETURN_IF_ERROR(registerDashboardRoutes(router));
   return registerTokenRoutes(router, ctx);
 }
