@@ -1,13 +1,10 @@
 // `netledger check [--since 24h] [--fix [--dry-run]]`: the ledger against the wire and against
 // itself (GET /v1/check, POST /v1/check/fix), like `calicoctl ipam check` with the wire too.
 // Exit 1 when anything is found (also when --fix mended it: the report is of what was found).
-#include <chrono>
-
 #include <boost/json.hpp>
 
 #include "cli/cli.h"
 #include "cli/client_support.h"
-#include "common/parse.h"
 
 namespace netledger::cli {
 
@@ -21,24 +18,6 @@ struct CheckArgs {
   bool fix = false;
   bool dry_run = false;
 };
-
-// "90s", "30m", "24h", "7d", "2w" as a unix time that long ago; anything else is passed on as
-// a time (RFC 3339 or unix seconds) for the server to read.
-Result<std::string> sinceParam(const std::string& text) {
-  static const std::pair<char, long long> kUnits[] = {
-      {'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 604800}};
-  if (text.size() < 2) return text;
-  for (const auto& [unit, seconds] : kUnits) {
-    if (text.back() != unit) continue;
-    auto n = parseUnsigned("--since", std::string_view(text).substr(0, text.size() - 1));
-    if (!n) return n.status();
-    const long long now = std::chrono::duration_cast<std::chrono::seconds>(
-                              std::chrono::system_clock::now().time_since_epoch())
-                              .count();
-    return std::to_string(now - static_cast<long long>(*n) * seconds);
-  }
-  return text;
-}
 
 struct Section {
   const char* key;
@@ -110,7 +89,7 @@ void printCheck(std::ostream& out, const json::value& r) {
 
 int runCheck(const ClientEnv& env, const CheckArgs& a, std::ostream& out, std::ostream& err) {
   if (a.dry_run && !a.fix) return usageError(err, "--dry-run: only with --fix");
-  auto since = sinceParam(a.since);
+  auto since = timeOrAgo("--since", a.since);
   if (!since) return usageError(err, since.status().message());
   ApiReply reply;
   if (a.fix && !a.dry_run) {

@@ -27,7 +27,7 @@ int runCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   OutputFormat format = OutputFormat::kTable;
   std::string output = "table";
   app.add_option("-o,--output", output, "Output format")
-      ->check(CLI::IsMember({"table", "json"}))
+      ->check(CLI::IsMember({"table", "json", "html"}))
       ->capture_default_str();
 
   CommandAction action;
@@ -50,6 +50,13 @@ int runCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     return kExitUsage;
   }
   format = output == "json" ? OutputFormat::kJson : OutputFormat::kTable;
+  if (output == "html") {
+    if (!app.got_subcommand("report")) {
+      err << "netledger: -o html: only `netledger report` writes HTML\n";
+      return kExitUsage;
+    }
+    format = OutputFormat::kHtml;
+  }
   if (!action) {
     err << "netledger: nothing to do\n";
     return kExitUsage;

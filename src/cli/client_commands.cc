@@ -1,11 +1,14 @@
 #include "cli/client_commands.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 
 #include <boost/json.hpp>
 
 #include "cli/cli.h"
 #include "cli/client_support.h"
+#include "common/parse.h"
 
 namespace netledger::cli {
 
@@ -84,6 +87,32 @@ ApiReply fetchPages(const ClientEnv& env, const PageTarget& target, int limit) {
   reply.body = json::object{{"items", std::move(all)},
                             {"next_cursor", cursor.empty() ? json::value() : json::value(cursor)}};
   return reply;
+}
+
+Result<std::string> timeOrAgo(std::string_view flag, const std::string& text) {
+  static const std::pair<char, long long> kUnits[] = {
+      {'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 604800}};
+  for (const auto& [unit, seconds] : kUnits) {
+    if (text.size() < 2) break;
+    if (text.back() != unit) continue;
+    auto n = parseUnsigned(flag, std::string_view(text).substr(0, text.size() - 1));
+    if (!n) return n.status();
+    const long long now = std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+    return std::to_string(now - static_cast<long long>(*n) * seconds);
+  }
+  // Unix seconds, or what starts like RFC 3339 (the server reads the rest).
+  const bool digits =
+      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  const bool rfc3339 = text.size() >= 11 && text[4] == '-' && text[7] == '-' &&
+                       (text[10] == 'T' || text[10] == 't' || text[10] == ' ');
+  if (!digits && !rfc3339) {
+    return Status::invalidArgument(std::string(flag) + ": \"" + text.substr(0, 40) +
+                                   "\" is not a duration (90m, 24h, 7d), an RFC 3339 time or unix "
+                                   "seconds");
+  }
+  return text;
 }
 
 void printItems(std::ostream& out, const json::value& body, const std::vector<std::string>& header,
@@ -225,6 +254,7 @@ void addClientCommands(CLI::App& app, const OutputFormat& format, CommandAction&
   addWebhookCommands(app, env);
   addAuditCommand(app, env);
   addCheckCommand(app, env);
+  addReportCommand(app, env);
   addCompletionCommand(app, env);
 }
 

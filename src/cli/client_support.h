@@ -60,6 +60,11 @@ using PageTarget = std::function<std::string(int page_size, const std::string& c
 // API's list shape: {"items": [...], "next_cursor": <where to go on from, or null>}.
 ApiReply fetchPages(const ClientEnv& env, const PageTarget& target, int limit);
 
+// A time argument: "90s", "30m", "24h", "7d", "2w" become the unix time that long ago (as
+// text); anything else is passed on as it is (RFC 3339 or unix seconds) for the server to read.
+// invalid_argument naming `flag` for a malformed number.
+Result<std::string> timeOrAgo(std::string_view flag, const std::string& text);
+
 // "&key=value" for each pair whose value is not empty, values percent-encoded.
 std::string queryPairs(std::initializer_list<std::pair<const char*, const std::string*>> pairs);
 
@@ -96,6 +101,7 @@ void addEventCommands(CLI::App& app, const ClientEnvPtr& env);
 void addWebhookCommands(CLI::App& app, const ClientEnvPtr& env);
 void addAuditCommand(CLI::App& app, const ClientEnvPtr& env);
 void addCheckCommand(CLI::App& app, const ClientEnvPtr& env);
+void addReportCommand(CLI::App& app, const ClientEnvPtr& env);
 void addCompletionCommand(CLI::App& app, const ClientEnvPtr& env);
 
 }  // namespace netledger::cli

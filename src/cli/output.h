@@ -11,7 +11,8 @@
 
 namespace netledger::cli {
 
-enum class OutputFormat { kTable, kJson };
+// kHtml: only `netledger report` writes it (runCli refuses it for the others).
+enum class OutputFormat { kTable, kJson, kHtml };
 
 void printResult(std::ostream& out, OutputFormat format, const boost::json::value& result);
 

@@ -115,6 +115,7 @@ Status loadConfigFile(const std::string& path, DaemonConfig& c) {
                           f.get("max_body_bytes", c.max_body_bytes),
                           f.get("retention_days", c.retention_days),
                           f.get("sweep_interval_ms", c.sweep_interval_ms),
+                          f.get("health_report_interval_s", c.health_report_interval_s),
                           f.get("probe_attempts", c.probe_attempts),
                           readEngine(*engine, c.engine),
                           readDhcp(*dhcp, c.dhcp)}));
@@ -209,6 +210,9 @@ Status checkConfig(const DaemonConfig& c) {
   if (c.io_threads == 0 || c.io_threads > 64) {
     return Status::invalidArgument("io_threads: must be 1 to 64");
   }
+  if (c.health_report_interval_s < 0 || c.health_report_interval_s > 366LL * 86'400) {
+    return Status::invalidArgument("health_report_interval_s: must be 0 (none) to 31622400");
+  }
   if (c.probe_attempts < 1 || c.probe_attempts > 16) {
     return Status::invalidArgument("probe_attempts: must be 1 to 16");
   }
@@ -286,6 +290,7 @@ struct Daemon::Impl {
       // Mappings of bindings that are gone forward nothing; the elected replica deletes them.
       if (auto* api_context = live_api.load(); leading && api_context != nullptr) {
         (void)reapPortMaps(*api_context);
+        (void)recordScheduledHealthReport(*api_context, config.health_report_interval_s * 1000);
       }
       relay->tick(leading);
       if (steady_clock::now() - last_heartbeat > seconds(15)) {

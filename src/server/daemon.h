@@ -36,6 +36,8 @@ struct DaemonConfig {
   std::size_t max_body_bytes = 1024 * 1024;
   std::int64_t retention_days = 180;
   std::int64_t sweep_interval_ms = 1000;
+  // The scheduled health report for webhooks subscribed to report.health (0: none).
+  std::int64_t health_report_interval_s = 86'400;
   std::optional<std::string> bootstrap_token;  // NETLEDGER_BOOTSTRAP_TOKEN
   int probe_attempts = 3;        // addresses found in use before a probed allocation gives up
   engine::EngineOptions engine;  // the `engine:` section
@@ -46,11 +48,11 @@ struct DaemonConfig {
 // Reads a YAML config file (keys as in DaemonConfig: listen, data_dir, store, etcd_ca,
 // etcd_cert, etcd_key, etcd_user, etcd_password_file, history_peer, history_peer_token_file,
 // history_peer_ca, tls_cert,
-// tls_key, io_threads, max_body_bytes, retention_days, sweep_interval_ms, probe_attempts (1 to
-// 16), and an `engine:` map with duplicate_window_s, flap_changes, flap_window_s,
-// quiet_period_s, never_seen_s, drift_confirmations, evidence_max and `policies:` {kind:
-// policy}, and a `dhcp:` map with interfaces, relay_address, node, probe_wait_ms) over `config`.
-// invalid_argument naming the file and the key.
+// tls_key, io_threads, max_body_bytes, retention_days, sweep_interval_ms,
+// health_report_interval_s, probe_attempts (1 to 16), and an `engine:` map with duplicate_window_s,
+// flap_changes, flap_window_s, quiet_period_s, never_seen_s, drift_confirmations, evidence_max and
+// `policies:` {kind: policy}, and a `dhcp:` map with interfaces, relay_address, node,
+// probe_wait_ms) over `config`. invalid_argument naming the file and the key.
 Status loadConfigFile(const std::string& path, DaemonConfig& config);
 // Checks what the file and the flags together say (io_threads 1 to 64, probe_attempts 1 to 16).
 Status checkConfig(const DaemonConfig& config);

@@ -8,11 +8,13 @@
 //   cd web && npm ci && npm run build        # (make builds and embeds the assets)
 //   NETLEDGER_BIN=build/bin node tests/web/dashboard_test.mjs
 
-import { readdirSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import zlib from 'node:zlib';
 import path from 'node:path';
 import {
+  REPO,
   artifactsDir,
   client,
   dashboardUrl,
@@ -128,6 +130,44 @@ async function signIn(page, url, token) {
   await page.getByLabel('API token').fill(token);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('navigation', { name: 'Main' }).waitFor({ timeout: 10000 });
+}
+
+// The figures a health report shows (page or file): each [data-figure] against the JSON, and
+// each chart's bars summed per kind against the JSON's series; every bar drawn with a size.
+async function checkHealthFigures(page, report) {
+  const at = (p) => p.split('.').reduce((o, k) => (o == null ? o : o[k]), report);
+  for (const p of ['conflicts.opened_total', 'conflicts.resolved_total', 'conflicts.open_now', 'probes.passed', 'probes.in_use', 'quarantine.entered', 'declines.count']) {
+    const shown = (await page.locator(`[data-figure="${p}"]`).first().textContent()).trim();
+    expectEqual(shown, String(at(p)), `figure ${p}`);
+  }
+  const rate = (await page.locator('[data-figure="sync.rate"]').first().textContent()).replace(/\s/g, '');
+  const want = report.sync.rate === null ? null : `${(report.sync.rate * 100).toFixed(1)}%`;
+  expect(want === null ? !/\d/.test(rate) : rate === want, `sync rate shown ${rate}, JSON ${want}`);
+  for (const [chart, series] of [['conflicts-opened', report.conflicts.opened], ['conflicts-resolved', report.conflicts.resolved]]) {
+    const drawn = await page.evaluate((id) => {
+      const sums = {};
+      for (const r of document.querySelectorAll(`svg[data-chart="${id}"] rect`)) {
+        const box = r.getBoundingClientRect();
+        if (box.width <= 0 || box.height <= 0) return { error: `an empty bar in ${id}` };
+        sums[r.dataset.kind] = (sums[r.dataset.kind] || 0) + Number(r.dataset.value);
+      }
+      return sums;
+    }, chart);
+    expect(!drawn.error, drawn.error);
+    const expected = Object.fromEntries(Object.entries(series).map(([k, v]) => [k, v.reduce((a, b) => a + b, 0)]).filter(([, n]) => n > 0));
+    expectEqual(JSON.stringify(drawn, Object.keys(drawn).sort()), JSON.stringify(expected, Object.keys(expected).sort()), `${chart} bars by kind`);
+  }
+  const lines = await page.locator('svg[data-chart="utilization"] polyline').count();
+  expectEqual(lines, Math.min(8, report.pools.length), 'utilization lines');
+}
+
+// `netledger ARGS` against the test's server (stdout).
+function runCli(server, args) {
+  const bin = path.join(path.resolve(REPO, process.env.NETLEDGER_BIN || 'build/bin'), 'netledger');
+  return execFileSync(bin, args, {
+    env: { ...process.env, NETLEDGER_URL: server.base, NETLEDGER_TOKEN: server.adminToken },
+    encoding: 'utf8',
+  });
 }
 
 const measureCount = (page, name) => page.evaluate((n) => performance.getEntriesByName(n, 'measure').length, name);
@@ -504,6 +544,39 @@ async function main() {
       });
       expectEqual(await page.locator('[data-testid="audit-row"]').count(), LAB_RELEASED, 'binding.release events');
       await shot(page, '09-audit');
+    });
+
+    await step('health: the report page draws its charts and its figures equal the JSON', page, async () => {
+      const answered = page.waitForResponse((r) => r.url().includes('/v1/reports/health'));
+      await page.getByRole('link', { name: 'Health' }).click();
+      const report = await (await answered).json();
+      await page.getByTestId('health-report').waitFor();
+      await checkHealthFigures(page, report);
+      expect(report.conflicts.opened_total >= 2, `the seed's conflicts are in the report (${report.conflicts.opened_total})`);
+      expect(report.pools.length === 6, `every leaf pool in the report (${report.pools.length})`);
+      expectEqual(await page.locator('[data-testid="health-pools"] tbody tr').count(), report.pools.length, 'pool rows');
+      await shot(page, '09b-health', true);
+    });
+
+    await step('health: `netledger report -o html` renders offline with the same figures', null, async () => {
+      const to = Math.floor(Date.now() / 1000);
+      const args = ['--since', String(to - 86400), '--until', String(to)];
+      const json = JSON.parse(runCli(server, ['report', '-o', 'json', ...args]));
+      const file = path.join(ARTIFACTS, 'health-report.html');
+      writeFileSync(file, runCli(server, ['report', '-o', 'html', ...args]));
+      const octx = await browser.newContext({ viewport: { width: 900, height: 900 }, offline: true });
+      const opage = await octx.newPage();
+      try {
+        const fetched = [];
+        opage.on('request', (r) => fetched.push(r.url()));
+        await opage.goto(`file://${file}`);
+        expectEqual(await opage.locator('svg[data-chart]').count(), 3, 'charts in the file');
+        await checkHealthFigures(opage, json);
+        expect(fetched.every((u) => u.startsWith('file:')), `the file fetched nothing: ${fetched.join(', ')}`);
+        await opage.screenshot({ path: path.join(ARTIFACTS, '09c-health-file.png'), fullPage: true });
+      } finally {
+        await octx.close();
+      }
     });
 
     await step('a viewer cannot acknowledge: button disabled, forced POST -> 403, state unchanged', null, async () => {

@@ -14,6 +14,7 @@ import { BindingView } from './views/Binding.jsx';
 import { Conflicts } from './views/Conflicts.jsx';
 import { Audit } from './views/Audit.jsx';
 import { PortMaps } from './views/PortMaps.jsx';
+import { Health } from './views/Health.jsx';
 import { ErrorBox } from './components/common.jsx';
 import { prefetch } from './prefetch.js';
 
@@ -32,6 +33,7 @@ const NAV = [
   { path: '/search', label: 'Search', match: (s) => s[0] === 'search' || s[0] === 'bindings' },
   { path: '/conflicts', label: 'Conflicts', match: (s) => s[0] === 'conflicts' },
   { path: '/portmaps', label: 'Port maps', match: (s) => s[0] === 'portmaps' },
+  { path: '/health', label: 'Health', match: (s) => s[0] === 'health' },
   { path: '/audit', label: 'Audit', match: (s) => s[0] === 'audit' },
 ];
 
@@ -57,7 +59,7 @@ function Shell({ session, onSignOut }) {
   const route = useRoute();
   const s = route.segments;
   useEffect(() => {
-    const titles = { pools: `Pool ${s[1]}`, search: 'Search', bindings: `Binding ${s[1]}`, conflicts: 'Conflicts', audit: 'Audit', portmaps: 'Port maps' };
+    const titles = { pools: `Pool ${s[1]}`, search: 'Search', bindings: `Binding ${s[1]}`, conflicts: 'Conflicts', audit: 'Audit', portmaps: 'Port maps', health: 'Address health' };
     document.title = s.length ? `${titles[s[0]] || 'netledger'} · netledger` : 'netledger';
   }, [route.path]);
   let view;
@@ -68,6 +70,7 @@ function Shell({ session, onSignOut }) {
   else if (s[0] === 'conflicts') view = <Conflicts params={route.params} />;
   else if (s[0] === 'audit') view = <Audit params={route.params} />;
   else if (s[0] === 'portmaps') view = <PortMaps params={route.params} />;
+  else if (s[0] === 'health') view = <Health params={route.params} />;
   else view = <div class="empty">No such page: <code>#{route.path}</code>. <a href="#/">Back to the overview</a></div>;
 
   return (

@@ -73,12 +73,19 @@ Status registerStatsRoutes(http::Router& router, ApiContext& ctx);
 Status registerPortMapRoutes(http::Router& router, ApiContext& ctx);
 Status registerNodeStatusRoutes(http::Router& router, ApiContext& ctx);
 Status registerCheckRoutes(http::Router& router, ApiContext& ctx);
+Status registerReportRoutes(http::Router& router, ApiContext& ctx);
 // The dashboard's embedded assets at / and /assets/{file} (no token needed to load the page).
 Status registerDashboardRoutes(http::Router& router);
 
 // Deletes the port mappings whose binding is gone (released or expired), audited as
 // portmap.delete by "portmaps"; returns how many. Run by the elected replica's sweeper.
 std::size_t reapPortMaps(ApiContext& ctx);
+
+// When a webhook subscribes to report.health and the last scheduled report is `interval_ms`
+// old (or there is none), records the health report of the last `interval_ms` as the document
+// health_report/latest with a `report.health` audit event, which the webhooks deliver. Run by
+// the elected replica's sweeper; true when it recorded one.
+bool recordScheduledHealthReport(ApiContext& ctx, ledger::Millis interval_ms);
 
 // Loads the stored webhook subscriptions into ctx.webhooks (call before serving).
 Status loadWebhooks(ApiContext& ctx);

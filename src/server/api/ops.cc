@@ -170,6 +170,7 @@ Status registerApi(http::Router& router, ApiContext& ctx) {
   NL_RETURN_IF_ERROR(registerPortMapRoutes(router, ctx));
   NL_RETURN_IF_ERROR(registerNodeStatusRoutes(router, ctx));
   NL_RETURN_IF_ERROR(registerCheckRoutes(router, ctx));
+  NL_RETURN_IF_ERROR(registerReportRoutes(router, ctx));
   NL_RETURN_IF_ERROR(registerDashboardRoutes(router));
   return registerTokenRoutes(router, ctx);
 }
