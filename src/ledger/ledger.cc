@@ -149,13 +149,23 @@ Result<std::pair<PoolView, PoolMap>> Ledger::poolMap(
   if (!found) return found.status();
   const PoolState& pool = **found;
   PoolMapBuilder builder(pool.record.cidrs, max_cells);
-  for (const auto& block : pool.blocks) {
-    for (const auto& r : block->allocatableRanges()) builder.addAllocatable(r);
-    for (const auto& [ip, until] : block->quarantined()) builder.addQuarantined(ip);
+  // A parent's space is what its children (carved from it) hold: their bindings, quarantine
+  // and reservations are painted on its map too.
+  std::vector<const PoolState*> family{&pool};
+  for (std::size_t i = 0; i < family.size(); ++i) {
+    for (const auto& child : family[i]->children) {
+      if (const PoolState* c = state_->pools.find(child)) family.push_back(c);
+    }
   }
-  for (const auto& r : pool.record.reserved) builder.addReserved(r);
-  if (pool.record.gateway) builder.addReserved(addr::IpRange(*pool.record.gateway));
-  state_->bindings.paint(name, builder);
+  for (const PoolState* p : family) {
+    for (const auto& block : p->blocks) {
+      for (const auto& r : block->allocatableRanges()) builder.addAllocatable(r);
+      for (const auto& [ip, until] : block->quarantined()) builder.addQuarantined(ip);
+    }
+    for (const auto& r : p->record.reserved) builder.addReserved(r);
+    if (p->record.gateway) builder.addReserved(addr::IpRange(*p->record.gateway));
+    state_->bindings.paint(p->record.name, builder);
+  }
   for (const auto& ip : conflicts) builder.addConflict(ip);
   return std::make_pair(pool.view(), builder.build());
 }

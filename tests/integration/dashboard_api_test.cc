@@ -141,6 +141,35 @@ TEST_F(DashboardApiTest, PoolMapAggregatesBigPoolsIntoBlocks) {
   EXPECT_TRUE(isProblem(api_->get("/v1/pools/nope/map"), 404, "not_found"));
 }
 
+// A parent pool's space is what its children hold: their bindings, quarantine and conflicts
+// show on the parent's map (not an empty-looking /24 whose addresses are all in use).
+TEST_F(DashboardApiTest, ParentPoolMapShowsItsChildrensBindings) {
+  createPool(obj({{"name", "dc"}, {"cidr", "198.51.100.0/24"}}));
+  createPool(obj({{"name", "rack1"}, {"parent", "dc"}, {"prefix_length", 26}}));
+  createPool(obj({{"name", "rack2"}, {"parent", "dc"}, {"prefix_length", 26}}));
+  createPool(obj({{"name", "row1"}, {"parent", "rack2"}, {"prefix_length", 27}}));
+  for (int i = 0; i < 3; ++i) {
+    allocate(obj({{"instance", "r-" + std::to_string(i)}, {"pool", "rack1"}}));
+  }
+  auto deep = allocate(obj({{"instance", "deep"}, {"pool", "row1"}, {"mac", "52:54:00:00:00:42"}}));
+  auto gone = allocate(obj({{"instance", "gone"}, {"pool", "rack1"}}));
+  ASSERT_EQ(api_->del("/v1/bindings/" + str(gone, "id")).status, 200u);
+  // A stranger answering for the grandchild's address: a conflict on the grandparent's map.
+  mustPost("/v1/observations",
+           obj({{"observations", json::array{obj({{"ip", strings(deep, "addresses").at(0)},
+                                                  {"mac", "52:54:00:00:00:99"},
+                                                  {"kind", "reply"},
+                                                  {"host", "hv1"}})}}}),
+           202);
+  auto map = waitUntil("/v1/pools/dc/map",
+                       [&](const json::value& m) { return census(cellsOf(m))['c'] == 1; });
+  auto cells = census(cellsOf(map));
+  EXPECT_EQ(cells['u'], 3);  // rack1's three (the fourth, deep, is the conflict)
+  EXPECT_EQ(cells['c'], 1);
+  EXPECT_EQ(cells['q'], 1);
+  EXPECT_EQ(census(cellsOf(mustGet("/v1/pools/row1/map")))['c'], 1);
+}
+
 TEST_F(DashboardApiTest, RatesCountAllocationsAndReleasesOfTheLastHour) {
   std::vector<std::string> ids;
   for (int i = 0; i < 3; ++i) {

@@ -405,8 +405,25 @@ async function main() {
       expectEqual(c.used, BIG_BINDINGS, 'used cells in the /16 vs the seed');
       expectEqual(c.used, big.utilization.used, 'used cells in the /16 vs the API');
       expectEqual(c.free, big.utilization.free, 'free cells in the /16 vs the API');
-      const size = await page.getByTestId('heatmap-canvas').evaluate((cv) => [cv.clientWidth, cv.clientHeight]);
-      expectEqual(size.join('x'), '768x768', 'the /16 canvas (256 x 256 cells of 3 px)');
+      // The whole map in the window, as big as fits: 256 x 256 cells of 2 px under the 900 px
+      // window's header (3 px would run past its bottom).
+      const box = await page.getByTestId('heatmap-canvas').evaluate((cv) => {
+        const r = cv.getBoundingClientRect();
+        return { w: cv.clientWidth, h: cv.clientHeight, bottom: r.bottom + window.scrollY, inner: window.innerHeight };
+      });
+      expectEqual(`${box.w}x${box.h}`, '512x512', 'the /16 canvas in a 900 px window');
+      expect(box.bottom <= box.inner, `the /16 map ends at ${box.bottom} px, the window at ${box.inner}`);
+      // A short window (a laptop with a dock, 1280 x 600): the map shrinks to fit, nothing scrolls.
+      await page.setViewportSize({ width: 1280, height: 600 });
+      await page.waitForFunction(() => {
+        const r = document.querySelector('[data-testid="heatmap-canvas"]').getBoundingClientRect();
+        return r.bottom + window.scrollY <= window.innerHeight;
+      }, null, { timeout: 5000 });
+      const short = await page.getByTestId('heatmap-canvas').evaluate((cv) => [cv.clientWidth, cv.clientHeight]);
+      expect(short[1] >= 256, `the /16 map keeps at least a pixel per address (${short.join('x')})`);
+      expectEqual(await page.evaluate(() => document.scrollingElement.scrollTop), 0, 'the page did not scroll');
+      await shot(page, '05b-pool-big16-short-window');
+      await page.setViewportSize({ width: 1440, height: 900 });
       const ms = await page.evaluate(() => performance.getEntriesByName('heatmap', 'measure').pop().duration);
       console.log(`     /16 heat map drawn ${ms.toFixed(0)} ms after the route change`);
       await shot(page, '05-pool-big16', true);
@@ -424,7 +441,7 @@ async function main() {
       const c = await legendCounts(page);
       expect(c.used >= 1, `at least one block holds the ${V6_BINDINGS} used addresses`);
       const canvas = page.getByTestId('heatmap-canvas');
-      await canvas.hover({ position: { x: 1, y: 1 } });
+      await canvas.hover({ position: { x: 0, y: 0 } }); // the first cell, however small the window made it
       const text = await page.getByTestId('heatmap-hover-address').textContent({ timeout: 8000 });
       expect(text.startsWith('2001:db8:42::'), `hover on the first block shows its v6 range, got "${text}"`);
     });

@@ -1,5 +1,7 @@
 // /v1/pools: IP pools, their hierarchy and utilization.
 
+#include <set>
+
 #include <boost/json.hpp>
 
 #include "common/parse.h"
@@ -206,8 +208,25 @@ Result<std::size_t> parseMaxCells(const http::Request& req) {
   return static_cast<std::size_t>(*n);
 }
 
-// The addresses of the pool's unresolved conflicts, painted over the heat map.
-std::vector<addr::IpAddress> conflictAddresses(ApiContext& ctx, const std::string& pool) {
+// The pool and every pool carved from it, at any depth (a parent's map shows its children's).
+std::set<std::string> familyOf(ApiContext& ctx, const Actor& actor, const std::string& pool) {
+  std::set<std::string> family{pool};
+  std::vector<std::string> todo{pool};
+  while (!todo.empty()) {
+    auto view = ctx.ledger.getPool(actor, todo.back());
+    todo.pop_back();
+    if (!view) continue;
+    for (const auto& child : view->children) {
+      if (family.insert(child).second) todo.push_back(child);
+    }
+  }
+  return family;
+}
+
+// The addresses of the unresolved conflicts of the pool (and its children), painted over the
+// heat map.
+std::vector<addr::IpAddress> conflictAddresses(ApiContext& ctx,
+                                               const std::set<std::string>& pools) {
   std::vector<addr::IpAddress> out;
   if (ctx.engine == nullptr) return out;
   for (auto status : {engine::ConflictStatus::kOpen, engine::ConflictStatus::kAcknowledged}) {
@@ -218,7 +237,7 @@ std::vector<addr::IpAddress> conflictAddresses(ApiContext& ctx, const std::strin
       auto page = ctx.engine->list(filter, cursor, 1000);
       if (!page) break;
       for (const auto& c : page->items) {
-        if (c.pool != pool || c.ip.empty()) continue;
+        if (!pools.contains(c.pool) || c.ip.empty()) continue;
         if (auto ip = addr::IpAddress::parse(c.ip)) out.push_back(*ip);
       }
       cursor = page->next_cursor;
@@ -300,7 +319,8 @@ void handleMap(ApiContext& ctx, http::Request& req, http::Responder res, const A
   auto max_cells = parseMaxCells(req);
   if (!max_cells) return respondError(res, max_cells.status());
   std::string name(req.param("name"));
-  auto map = ctx.ledger.poolMap(actor, name, *max_cells, conflictAddresses(ctx, name));
+  auto map = ctx.ledger.poolMap(actor, name, *max_cells,
+                                conflictAddresses(ctx, familyOf(ctx, actor, name)));
   if (!map) return respondError(res, map.status());
   respondJson(res, 200, poolMapJson(ctx, map->first, map->second));
 }

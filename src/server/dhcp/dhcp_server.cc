@@ -255,8 +255,10 @@ void DhcpServer::probed(const std::shared_ptr<Exchange>& ex, std::uint64_t id, I
                         int attempt, std::optional<addr::Mac> answer) {
   if (!answer) return reply(*ex, MessageType::kOffer, address);
   ++counters_.probes_in_use;
-  reportStation(*ex, address, *answer);
   skip(ex, id, address, attempt);
+  // After the skip: the binding no longer holds the address, so the engine sees a station the
+  // ledger never gave it to (unknown_station), not one at odds with our own offer.
+  reportStation(*ex, address, *answer);
 }
 
 // `address` must not be offered: to quarantine, and the binding gets the pool's next one.

@@ -1,7 +1,7 @@
 // The address space of a pool as a picture: one cell per address (or per block of addresses for
 // big pools, shaded by how full the block is), colored by state. Drawn one pixel per cell into an
 // ImageData and scaled up without smoothing, so a /16 (65,536 cells) costs a few milliseconds.
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { get } from '../api.js';
 import { navigate } from '../router.js';
 import { cssVar, useTheme } from '../theme.js';
@@ -26,6 +26,23 @@ function palette() {
   p.empty = hexToRgb(cssVar('--st-empty'));
   p.grid = hexToRgb(cssVar('--panel'));
   return p;
+}
+
+/**
+ * Columns and cell size for blocks of n cells that fit maxW x maxH pixels: the biggest cells that
+ * fit (at most MAX_CELL_PX), the squarest grid among equals; columns a power of two, 16..1024.
+ * A window too short for even 1 px cells gets 1 px cells in the square grid (the page scrolls).
+ */
+export function layoutFor(n, maxW, maxH) {
+  let best = null;
+  for (let cols = 16; cols <= 1024; cols *= 2) {
+    const rows = Math.max(1, Math.ceil(n / cols));
+    const px = Math.min(MAX_CELL_PX, Math.floor(maxW / cols), Math.floor(maxH / rows));
+    if (px < 1) continue;
+    const squarer = best && px === best.cellPx && Math.abs(cols - rows) < Math.abs(best.cols - best.rows);
+    if (!best || px > best.cellPx || squarer) best = { cols, rows, cellPx: px };
+  }
+  return best || { cols: columnsFor(n), rows: Math.ceil(n / columnsFor(n)), cellPx: 1 };
 }
 
 /** Columns for a block of n cells: a power of two near its square root, 16..256. */
@@ -130,6 +147,25 @@ function fetchHolder(map, ip) {
   return holderCache.get(ip);
 }
 
+// The height left for the map's blocks between the canvas's top and the window's bottom, so a
+// /16 fits a short window instead of running off it; follows resizes.
+function useAvailableHeight(root, blockCount) {
+  const measure = () => {
+    const box = root.current?.querySelector('.heat-canvas-box');
+    const top = box ? box.getBoundingClientRect().top + window.scrollY : 200;
+    const labels = Math.max(0, blockCount - 1) * 28;
+    return Math.max(64, Math.floor((window.innerHeight - top - 24 - labels) / Math.max(1, blockCount)));
+  };
+  const [height, setHeight] = useState(() => Math.max(64, window.innerHeight - 260));
+  useLayoutEffect(() => {
+    const update = () => setHeight(measure());
+    update();
+    addEventListener('resize', update);
+    return () => removeEventListener('resize', update);
+  }, [blockCount]);
+  return height;
+}
+
 export function HeatMap({ map, onDrawn }) {
   const [theme] = useTheme();
   const canvases = useRef([]);
@@ -139,8 +175,10 @@ export function HeatMap({ map, onDrawn }) {
   const hoverTimer = useRef(null);
   const cellSize = Number(map.cell_size) || 1;
   const blocks = map.blocks || [];
-  const cols = useMemo(() => columnsFor(blocks.reduce((m, b) => Math.max(m, (b.cells || '').length), 0)), [map]);
-  const cellPx = Math.max(1, Math.min(MAX_CELL_PX, Math.floor(MAX_WIDTH_PX / cols)));
+  const root = useRef(null);
+  const availHeight = useAvailableHeight(root, blocks.length);
+  const largest = blocks.reduce((m, b) => Math.max(m, (b.cells || '').length), 0);
+  const { cols, cellPx } = useMemo(() => layoutFor(largest, MAX_WIDTH_PX, availHeight), [largest, availHeight]);
   const counts = useMemo(() => countCells(blocks), [map]);
 
   useEffect(() => {
@@ -221,7 +259,7 @@ export function HeatMap({ map, onDrawn }) {
   };
 
   return (
-    <div class="heat">
+    <div class="heat" ref={root}>
       <ul class="legend" data-testid="heatmap-legend" aria-label="Legend: cells by state">
         {STATE_ORDER.map((ch) => (
           <li class={counts[ch] ? '' : 'zero'}>
