@@ -107,7 +107,7 @@ json::object findingJson(const wire::Finding& f) {
   o["first_seen"] = timeJson(f.first_us);
   o["last_seen"] = timeJson(f.last_us);
   o["detail"] = f.detail;
-  if (f.kind == wire::FindingKind::kNewStation) {
+  if (f.kind == wire::FindingKind::kNewStation || f.kind == wire::FindingKind::kRogueSegment) {
     json::array stations;
     for (const auto& s : f.stations) stations.emplace_back(stationJson(s));
     o["stations"] = std::move(stations);
@@ -295,7 +295,8 @@ int analyzePcap(const ClientEnv& env, const AnalyzeArgs& a, std::ostream& out, s
   if (!reader) return usageError(err, reader.status().message());
   wire::AnalyzerOptions options;
   options.window_us = static_cast<std::uint64_t>(a.window_s * 1e6);
-  options.examples = a.examples;
+  // The JSON is whole (every station); the table lists --examples of them.
+  options.examples = env.format == OutputFormat::kJson ? SIZE_MAX : a.examples;
   wire::CaptureAnalyzer analyzer(options);
   ReadProgress progress(err, **reader);
   wire::PcapFrame frame;

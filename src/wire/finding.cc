@@ -22,6 +22,8 @@ std::string_view findingKindName(FindingKind kind) {
       return "bound_mac_other_ip";
     case FindingKind::kUnknownStation:
       return "unknown_station";
+    case FindingKind::kRogueSegment:
+      return "rogue_segment";
     case FindingKind::kNewStation:
       return "new_station";
   }
@@ -51,6 +53,7 @@ FindingSeverity severityOf(FindingKind kind) {
     case FindingKind::kEthernetArpMismatch:
     case FindingKind::kBoundMacOtherIp:
     case FindingKind::kUnknownStation:
+    case FindingKind::kRogueSegment:
       return FindingSeverity::kWarning;
     case FindingKind::kNewStation:
       return FindingSeverity::kInfo;

@@ -26,10 +26,11 @@ enum class FindingKind : std::uint8_t {
   kBindingMismatch,  // a bound IP claimed by a MAC other than the bound one
   kBoundMacOtherIp,  // a bound MAC claiming an address its binding does not hold
   kUnknownStation,   // an address inside a pool that no binding holds
+  kRogueSegment,     // a VLAN or subnet where no pool is managed, with stations on it
   // Summary.
   kNewStation,  // first sightings of (IP, MAC) pairs
 };
-inline constexpr int kFindingKindCount = 9;
+inline constexpr int kFindingKindCount = 10;
 
 // How serious a finding of `netledger analyze-pcap` is. Its own scale, not a conflict's
 // (engine::Severity: info, warning, high, critical): a capture report says "error".
@@ -67,7 +68,8 @@ struct Finding {
   std::optional<addr::Mac> mac;       // the MAC concerned (arp_poisoning, mismatch, bound MAC)
   std::vector<addr::Mac> macs;        // the MACs involved (claimants, ARP sender addresses)
   std::vector<addr::IpAddress> ips;   // the addresses involved (arp_poisoning, bound MAC)
-  std::vector<Station> stations;      // new_station: the first sightings, oldest first
+  std::vector<Station> stations;      // new_station: the first sightings, oldest first;
+                                      // rogue_segment: the segment's stations
   std::uint64_t count = 0;            // events (switches, changes, frames, pairs: see detail)
   std::uint64_t first_us = 0;
   std::uint64_t last_us = 0;

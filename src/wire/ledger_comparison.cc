@@ -138,6 +138,50 @@ struct Comparison {
   }
 };
 
+// Whether a pool managed on `segment` holds `ip`: a pool of that VLAN, or of none.
+bool managedOn(const LedgerView& ledger, Segment segment, const IpAddress& ip) {
+  for (const LedgerPool& p : ledger.pools) {
+    if (p.vlan && *p.vlan != segment.vlan) continue;
+    for (const addr::Prefix& c : p.cidrs) {
+      if (c.contains(ip)) return true;
+    }
+  }
+  return false;
+}
+
+// Segments whose stations (link-local aside) are all outside every pool managed there.
+std::vector<Finding> rogueSegments(std::span<const Station> stations, const LedgerView& ledger) {
+  if (ledger.pools.empty()) return {};  // a ledger that manages nothing owns no segment either
+  std::map<Segment, std::vector<const Station*>> by_segment;
+  std::map<Segment, bool> managed;
+  for (const Station& s : stations) {
+    if (isLinkLocal(s.ip)) continue;
+    by_segment[s.segment].push_back(&s);
+    managed[s.segment] = managed[s.segment] || managedOn(ledger, s.segment, s.ip);
+  }
+  std::vector<Finding> out;
+  for (const auto& [segment, members] : by_segment) {
+    if (managed[segment]) continue;
+    Finding f;
+    f.kind = FindingKind::kRogueSegment;
+    f.severity = severityOf(f.kind);
+    f.segment = segment;
+    for (const Station* s : members) {
+      f.stations.push_back(*s);
+      f.macs.push_back(s->mac);
+      absorb(f, *s);
+    }
+    std::sort(f.macs.begin(), f.macs.end());
+    f.macs.erase(std::unique(f.macs.begin(), f.macs.end()), f.macs.end());
+    f.detail = std::to_string(members.size()) + " station(s) on " +
+               (segment.vlan == 0 ? std::string("the untagged segment")
+                                  : "VLAN " + std::to_string(segment.vlan)) +
+               ", where no pool is managed (no pool of this VLAN holds their addresses)";
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<Finding> compareWithLedger(std::span<const Station> stations,
@@ -147,7 +191,10 @@ std::vector<Finding> compareWithLedger(std::span<const Station> stations,
     comparison.checkIp(s);
     comparison.checkMac(s);
   }
-  return comparison.findings();
+  std::vector<Finding> out = comparison.findings();
+  for (Finding& f : rogueSegments(stations, ledger)) out.push_back(std::move(f));
+  std::sort(out.begin(), out.end(), findingOrder);
+  return out;
 }
 
 }  // namespace netledger::wire

@@ -10,6 +10,9 @@
 //                       skipped); mac = the bound MAC, ips = the other addresses.
 //   unknown_station     an address inside a pool's CIDR held by no binding, other than the
 //                       pool's gateway and its reserved ranges; macs = its claimants.
+//   rogue_segment       a segment (VLAN) none of whose stations is inside a pool managed there
+//                       (a pool of that VLAN, or of none, whose CIDRs hold the address):
+//                       someone else's network on our wire; stations = all of its stations.
 
 #include <optional>
 #include <span>
@@ -29,6 +32,7 @@ struct LedgerPool {
   std::vector<addr::Prefix> cidrs;
   std::optional<addr::IpAddress> gateway;
   std::vector<addr::IpRange> reserved;
+  std::optional<int> vlan;  // the VLAN the pool is on; unset: not tied to one
 };
 
 // A binding that holds its addresses (state reserved or active).
@@ -45,7 +49,8 @@ struct LedgerView {
 };
 
 // The ledger findings for `stations` (CaptureAnalyzer::stations()), sorted by findingOrder.
-// VLANs are not compared: the ledger's pools name networks, not segments.
+// Addresses are compared across VLANs (a pool names a network, not a segment); segments are
+// compared with the pools' VLANs (rogue_segment).
 std::vector<Finding> compareWithLedger(std::span<const Station> stations, const LedgerView& ledger);
 
 }  // namespace netledger::wire

@@ -56,7 +56,7 @@ TEST(CompletionTest, BashOffersCommandsOptionsAndChoices) {
   EXPECT_EQ(bashOffers(f, "netledger conflicts list --st", 3), "--status\n");
   EXPECT_EQ(bashOffers(f, "netledger conflicts list --status \"\"", 4),
             "open\nacknowledged\nresolved\n");
-  EXPECT_EQ(bashOffers(f, "netledger -o \"\"", 2), "table\njson\n");
+  EXPECT_EQ(bashOffers(f, "netledger -o \"\"", 2), "table\njson\nhtml\n");
   // Global options are offered under any command (they may come after it).
   EXPECT_NE(bashOffers(f, "netledger pool list --ser", 3).find("--server"), std::string::npos);
   std::filesystem::remove(f);

@@ -226,6 +226,46 @@ TEST(AnalyzePcapTest, ComparesWithTheLedger) {
   EXPECT_NE(all.out.find("\"ip\":\"198.51.100.5\""), std::string::npos) << all.out;
 }
 
+// 28 stations untagged and a lone one on VLAN 42: the JSON lists all 29 (the table the first
+// --examples), and against the ledger VLAN 42, where no pool is managed, is a rogue segment.
+TEST(AnalyzePcapTest, JsonListsEveryStationAndRogueSegments) {
+  ScratchDir dir;
+  CaptureFile c(dir.file("many.pcap"));
+  for (int i = 0; i < 28; ++i) {
+    c.add(i, wire::buildArpAnnouncement(addr::Mac(0x525400000100 + i),
+                                        v4("192.0.2." + std::to_string(100 + i))));
+  }
+  c.add(40, wire::buildArpAnnouncement(mac("02:00:00:00:00:42"), v4("198.51.100.77"),
+                                       wire::AnnouncementForm::kRequest, 42));
+  std::string file = c.close();
+  CliRun r = run({"analyze-pcap", file, "-o", "json"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  json::value report = json::parse(r.out);
+  const json::value* news = nullptr;
+  for (const auto& f : report.at("findings").as_array()) {
+    if (f.at("kind") == "new_station") news = &f;
+  }
+  ASSERT_NE(news, nullptr) << r.out;
+  ASSERT_EQ(news->at("stations").as_array().size(), 29u);
+  EXPECT_EQ(news->at("stations").as_array().back().at("vlan"), 42);  // the newest, last
+  CliRun table = run({"analyze-pcap", file, "--examples", "10"});
+  EXPECT_NE(table.out.find("first 10 of 29 new stations"), std::string::npos) << table.out;
+
+  FakeHttpServer server(ledgerHandler);
+  CliRun l = run({"analyze-pcap", file, "--server", server.url(), "--token", "tok", "--network",
+                  "default", "-o", "json"});
+  ASSERT_EQ(l.code, kExitOk) << l.err;
+  std::vector<std::string> rogue;
+  const json::value judged = json::parse(l.out);
+  for (const auto& f : judged.at("findings").as_array()) {
+    if (f.at("kind") != "rogue_segment") continue;
+    rogue.push_back(json::serialize(f.at("vlan")) + " " + json::serialize(f.at("macs")));
+    EXPECT_EQ(f.at("stations").as_array().size(), 1u);
+    EXPECT_EQ(f.at("severity"), "warning");
+  }
+  EXPECT_EQ(rogue, std::vector<std::string>{R"(42 ["02:00:00:00:00:42"])"});
+}
+
 TEST(AnalyzePcapTest, ServerFailuresKeepTheirExitCodes) {
   ScratchDir dir;
   FakeHttpServer server([](const SeenRequest&) {

@@ -90,6 +90,41 @@ TEST(LedgerComparisonTest, MismatchUnknownAndBoundMacElsewhere) {
   EXPECT_NE(findings[3].detail.find("pool lan"), std::string::npos) << findings[3].detail;
 }
 
+Station on(Segment segment, Station s) {
+  s.segment = segment;
+  return s;
+}
+
+// A segment none of whose stations is in a pool managed there is someone else's network.
+TEST(LedgerComparisonTest, RogueSegments) {
+  LedgerView v = ledger();
+  LedgerPool voice;
+  voice.name = "voice";
+  voice.cidrs = {addr::Prefix::parse("203.0.113.0/24").value()};
+  voice.vlan = 7;
+  v.pools.push_back(voice);
+  std::vector<Station> stations = {
+      station("192.0.2.10", "52:54:00:00:00:0a", 0, 9, 3),  // untagged, lan: managed
+      on(Segment{42}, station("198.51.100.5", "02:00:00:00:00:42", 1, 2, 4)),  // nobody's
+      on(Segment{42}, station("198.51.100.6", "02:00:00:00:00:43", 2, 3, 1)),
+      on(Segment{42}, station("fe80::1", "02:00:00:00:00:44", 2, 3, 9)),      // link-local: ignored
+      on(Segment{7}, station("203.0.113.9", "02:00:00:00:00:07", 1, 1, 1)),   // voice's VLAN
+      on(Segment{9}, station("203.0.113.10", "02:00:00:00:00:09", 1, 1, 1)),  // voice, wrong VLAN
+      on(Segment{5}, station("192.0.2.99", "02:00:00:00:00:05", 1, 1, 1)),    // lan has no VLAN
+  };
+  std::vector<std::string> rogue;
+  for (const auto& f : compareWithLedger(stations, v)) {
+    if (f.kind != FindingKind::kRogueSegment) continue;
+    rogue.push_back(line(f) + " vlan=" + std::to_string(f.segment.vlan) +
+                    " stations=" + std::to_string(f.stations.size()));
+    EXPECT_NE(f.detail.find("VLAN " + std::to_string(f.segment.vlan)), std::string::npos);
+  }
+  EXPECT_EQ(rogue, (std::vector<std::string>{
+                       "warning rogue_segment +02:00:00:00:00:09 count=1 vlan=9 stations=1",
+                       "warning rogue_segment +02:00:00:00:00:42 +02:00:00:00:00:43 count=5 "
+                       "vlan=42 stations=2"}));
+}
+
 TEST(LedgerComparisonTest, EmptyLedgerJudgesNothing) {
   std::vector<Station> stations = {station("192.0.2.10", "52:54:00:00:00:0a", 0, 9, 3)};
   EXPECT_TRUE(compareWithLedger(stations, LedgerView{}).empty());
