@@ -68,9 +68,17 @@ void printCheck(std::ostream& out, const json::value& r) {
   out << "netledger check: " << cellText(member(r, "findings")) << " findings since "
       << cellText(member(r, "since"))
       << " (wire: " << cellText(member(member(r, "wire"), "sightings")) << " sightings)\n";
-  const json::value& unwatched = member(r, "unwatched_networks");
+  const json::value& unwatched = member(r, "unwatched");
   if (unwatched.is_array() && !unwatched.as_array().empty()) {
-    out << "not judged for leaks (wire not watched that long): " << cellText(unwatched) << '\n';
+    out << "not judged for leaks (no agent heard from all along since then):";
+    for (const auto& u : unwatched.as_array()) {
+      out << ' ' << cellText(member(u, "host")) << '@' << cellText(member(u, "network"));
+    }
+    out << '\n';
+  }
+  const json::value& truncated = member(r, "truncated");
+  if (truncated.is_array() && !truncated.as_array().empty()) {
+    out << "lists cut at 10,000: " << cellText(truncated) << '\n';
   }
   for (const Section& s : kSections) {
     printSection(out, s.title, member(r, s.key), s.header, s.fields);

@@ -7,6 +7,8 @@
 //   1  the operation failed at the server or could not reach it: not found (404), conflict or
 //      pool exhausted (409), unauthorized (401), forbidden (403), server errors (5xx),
 //      connection refused, DNS or TLS failure, timeout; `import` when any pool failed.
+//      `check`: also when it found something (fixed or not), as `calicoctl ipam check` and
+//      `diff` do; the report is printed as usual.
 //   2  bad usage or bad input: unknown command or option, a missing or malformed argument
 //      (checked locally before any request), a file that cannot be read or parsed, and input
 //      the server rejected as invalid_argument (400) or payload_too_large (413).

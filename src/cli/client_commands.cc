@@ -97,6 +97,7 @@ Result<std::string> timeOrAgo(std::string_view flag, const std::string& text) {
     if (text.back() != unit) continue;
     auto n = parseUnsigned(flag, std::string_view(text).substr(0, text.size() - 1));
     if (!n) return n.status();
+    if (*n > 1'000'000'000) return Status::invalidArgument(std::string(flag) + ": too far back");
     const long long now = std::chrono::duration_cast<std::chrono::seconds>(
                               std::chrono::system_clock::now().time_since_epoch())
                               .count();

@@ -38,6 +38,7 @@ class InterruptScope {
     g_interrupted = false;
     struct sigaction sa {};
     sa.sa_handler = onInterrupt;
+    sa.sa_flags = SA_RESTART;  // a write to stdout is not cut short: the watcher ends the stream
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int_);
     sigaction(SIGTERM, &sa, &old_term_);
@@ -113,6 +114,13 @@ int follow(const ClientEnv& env, const EventArgs& a, std::ostream& out, std::ost
         },
         60s);
     if (g_interrupted || (a.count > 0 && seen >= a.count)) break;
+    if (!parser.ok()) {
+      // Reconnecting would read the same oversized event again.
+      err << "netledger: event stream: an event line over 1 MiB after id "
+          << (last_id.empty() ? std::string("(none)") : last_id) << '\n';
+      code = kExitFailure;
+      break;
+    }
     if (failure && !failure->retryable) {
       code = reportFailure(err, failure->report);
       break;

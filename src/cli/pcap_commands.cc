@@ -153,6 +153,9 @@ std::optional<wire::LedgerPool> poolFromJson(const json::value& item) {
     p.cidrs.push_back(*prefix);
   }
   if (auto gw = addr::IpAddress::parse(stringOr(member(item, "gateway")))) p.gateway = *gw;
+  if (const json::value& vlan = member(item, "vlan"); vlan.is_int64()) {
+    p.vlan = static_cast<int>(vlan.as_int64());
+  }
   const json::value& reserved = member(item, "reserved");
   if (reserved.is_array()) {
     for (const auto& r : reserved.as_array()) {

@@ -274,7 +274,7 @@ void Engine::checkIpHolder(const Observation& o, const ledger::WireFacts& facts)
     raise(std::move(f));
     return;
   }
-  binding_seen_[h.id] = o.time;
+  binding_seen_[h.id] = seenAt(o);
   if (h.is_static || h.expires_at == 0 || h.expires_at >= o.time) return;
   Detection f{ConflictKind::kStaleBinding};
   f.network = o.network;
@@ -314,7 +314,7 @@ void Engine::checkUnknownStation(const Observation& o, const ledger::WireFacts& 
 void Engine::checkMac(const Observation& o, const ledger::WireFacts& facts, MacTrack& track) {
   if (!facts.mac_holder) return;
   const ledger::BindingBrief& h = *facts.mac_holder;
-  if (!o.ip || (facts.ip_holder && facts.ip_holder->id == h.id)) binding_seen_[h.id] = o.time;
+  if (!o.ip || (facts.ip_holder && facts.ip_holder->id == h.id)) binding_seen_[h.id] = seenAt(o);
   std::string recorded = h.host;
   if (!recorded.empty() && !o.host.empty() && o.host != recorded) {
     // The facts were looked up for the whole batch: a migration recorded since (for an earlier
@@ -667,12 +667,12 @@ EngineStats Engine::stats() const {
       ++s.open_by_kind[std::string(conflictKindName(std::get<0>(key)))];
     }
   }
-  std::lock_guard lock(queue_mu_);
-  s.queued = queued_;
   {
     std::lock_guard wire(wire_mu_);
     s.wire_view_dropped = wire_view_dropped_;
   }
+  std::lock_guard lock(queue_mu_);
+  s.queued = queued_;
   return s;
 }
 

@@ -171,13 +171,26 @@ class Engine {
     std::string host, interface;
     Millis last = 0;
   };
+  // A host whose observations reach this engine: watched without a gap longer than kWatchGapMs
+  // since `since`, last heard from at `last`. A binding on a host not watched all along cannot
+  // be called silent (its agent may simply have been down).
+  struct WatchedHost {
+    std::string network, host;
+    Millis since = 0, last = 0;
+  };
+  static constexpr Millis kWatchGapMs = 15 * 60'000;
+  // Observation times later than now by more than this are taken as now (a client's clock).
+  static constexpr Millis kFutureSkewMs = 60'000;
   struct WireView {
     std::vector<Sighting> sightings;
     std::map<std::uint64_t, Millis> binding_seen;
     std::map<std::string, Millis> watched_since;  // network -> its first observation here
-    Millis retention_ms = 0;                      // how far back the view reaches
+    std::vector<WatchedHost> hosts;
+    Millis retention_ms = 0;  // how far back the view reaches
   };
   WireView wireView() const;
+  // When each binding was last seen on the wire (the view's binding_seen alone).
+  std::map<std::uint64_t, Millis> bindingSeen() const;
 
   EngineStats stats() const;
   const EngineOptions& options() const { return options_; }
@@ -324,6 +337,12 @@ class Engine {
     Millis last = 0;
   };
   boost::unordered_flat_map<SightingKey, SightingValue, SightingKeyHash> sightings_;
+  struct HostWatch {
+    Millis since = 0, last = 0;
+  };
+  boost::unordered_flat_map<std::string, HostWatch> hosts_watched_;  // "network\nhost"
+  // An observation's time, no later than now + kFutureSkewMs.
+  Millis seenAt(const Observation& o) const;
   std::uint64_t wire_view_dropped_ = 0;
   boost::unordered_flat_map<IpKey, IpTrack, IpKeyHash> ips_;
   boost::unordered_flat_map<std::uint64_t, MacTrack> macs_;

@@ -17,7 +17,17 @@ std::size_t Engine::SightingKeyHash::operator()(const SightingKey& k) const noex
   return h;
 }
 
+Millis Engine::seenAt(const Observation& o) const {
+  return std::min<Millis>(o.time, nowMs() + kFutureSkewMs);
+}
+
 void Engine::recordSighting(const Observation& o) {
+  const Millis t = seenAt(o);
+  HostWatch& w = hosts_watched_[o.network + '\n' + o.host];
+  if (t > w.last) {
+    if (t - w.last > kWatchGapMs) w.since = t;  // the first sighting, or one after a gap
+    w.last = t;
+  }
   // A probe asks about an address without claiming it: not a sighting of a holder.
   SightingKey key{o.network, claimsAddress(o) ? o.ip : std::nullopt, o.mac.value()};
   auto it = sightings_.find(key);
@@ -29,8 +39,8 @@ void Engine::recordSighting(const Observation& o) {
     it = sightings_.emplace(std::move(key), SightingValue{}).first;
   }
   SightingValue& v = it->second;
-  if (o.time < v.last) return;
-  v.last = o.time;
+  if (t < v.last) return;
+  v.last = t;
   if (!o.host.empty() && v.host != o.host) v.host = o.host;
   if (!o.interface.empty() && v.interface != o.interface) v.interface = o.interface;
 }
@@ -39,6 +49,8 @@ void Engine::pruneWireView(Millis now) {
   std::lock_guard wire(wire_mu_);
   const Millis horizon = now - options_.wire_view_retention_ms;
   boost::unordered::erase_if(sightings_, [&](const auto& kv) { return kv.second.last < horizon; });
+  boost::unordered::erase_if(hosts_watched_,
+                             [&](const auto& kv) { return kv.second.last < horizon; });
   // never_seen_ms decides stale_binding; the check may look back as far as the view reaches.
   const Millis unseen = now - std::max(options_.never_seen_ms, options_.wire_view_retention_ms);
   boost::unordered::erase_if(binding_seen_, [&](const auto& kv) { return kv.second < unseen; });
@@ -53,8 +65,17 @@ Engine::WireView Engine::wireView() const {
   }
   view.binding_seen.insert(binding_seen_.begin(), binding_seen_.end());
   view.watched_since = observed_since_;
+  for (const auto& [key, w] : hosts_watched_) {
+    const auto cut = key.find('\n');
+    view.hosts.push_back({key.substr(0, cut), key.substr(cut + 1), w.since, w.last});
+  }
   view.retention_ms = options_.wire_view_retention_ms;
   return view;
+}
+
+std::map<std::uint64_t, Millis> Engine::bindingSeen() const {
+  std::lock_guard wire(wire_mu_);
+  return {binding_seen_.begin(), binding_seen_.end()};
 }
 
 }  // namespace netledger::engine

@@ -69,10 +69,14 @@ Status readEngine(config::Section e, engine::EngineOptions& o) {
        readSeconds(e, "quiet_period_s", o.quiet_period_ms),
        readSeconds(e, "never_seen_s", o.never_seen_ms),
        e.get("drift_confirmations", o.drift_confirmations), e.get("evidence_max", o.evidence_max),
-       readPolicies(e, o)}));
+       readSeconds(e, "wire_view_retention_s", o.wire_view_retention_ms),
+       e.get("wire_view_max", o.wire_view_max), readPolicies(e, o)}));
   if (o.flap_changes < 1) return e.error("flap_changes", "must be positive");
   if (o.drift_confirmations < 1) return e.error("drift_confirmations", "must be positive");
   if (o.evidence_max < 1) return e.error("evidence_max", "must be positive");
+  if (o.wire_view_retention_ms < 60'000 || o.wire_view_retention_ms > 90LL * 86'400'000) {
+    return e.error("wire_view_retention_s", "must be 60 to 7776000 (90 days)");
+  }
   return Status::ok();
 }
 

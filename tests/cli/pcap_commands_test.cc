@@ -264,6 +264,23 @@ TEST(AnalyzePcapTest, JsonListsEveryStationAndRogueSegments) {
     EXPECT_EQ(f.at("severity"), "warning");
   }
   EXPECT_EQ(rogue, std::vector<std::string>{R"(42 ["02:00:00:00:00:42"])"});
+
+  // The pool on VLAN 10: the untagged stations in its addresses are not on a segment it manages.
+  FakeHttpServer tagged([](const SeenRequest& req) {
+    if (req.target != "/v1/pools") return ledgerHandler(req);
+    std::string pools = kPools;
+    pools.replace(pools.find("\"name\":\"lan\","), 13, "\"name\":\"lan\",\"vlan\":10,");
+    return jsonResponse(200, pools);
+  });
+  CliRun t = run({"analyze-pcap", file, "--server", tagged.url(), "--token", "tok", "--network",
+                  "default", "-o", "json"});
+  ASSERT_EQ(t.code, kExitOk) << t.err;
+  const json::value retagged = json::parse(t.out);
+  std::vector<std::string> vlans;
+  for (const auto& f : retagged.at("findings").as_array()) {
+    if (f.at("kind") == "rogue_segment") vlans.push_back(json::serialize(f.at("vlan")));
+  }
+  EXPECT_EQ(vlans, (std::vector<std::string>{"null", "42"}));
 }
 
 TEST(AnalyzePcapTest, ServerFailuresKeepTheirExitCodes) {

@@ -88,5 +88,34 @@ TEST_F(WireViewTest, BoundedAndForgottenAfterTheRetention) {
   EXPECT_EQ(engine_->wireView().sightings.size(), 1u);  // room again
 }
 
+// A host is watched from its first sighting until a gap longer than kWatchGapMs starts it
+// again; a client clock ahead of ours cannot date a sighting into the future.
+TEST_F(WireViewTest, WatchesHostsAcrossGapsAndClampsClientClocks) {
+  start();
+  auto hostOf = [&](const char* name) {
+    for (const auto& h : engine_->wireView().hosts) {
+      if (h.host == name) return h;
+    }
+    return Engine::WatchedHost{};
+  };
+  const Millis t0 = now();
+  engine_->process({obs("192.0.2.5", 0x020000000001, "hv1")});
+  clock_.advance(milliseconds(10 * 60'000));
+  engine_->process({obs("192.0.2.5", 0x020000000001, "hv1")});
+  EXPECT_EQ(hostOf("hv1").since, t0);  // a 10 min pause is no gap
+  EXPECT_EQ(hostOf("hv1").last, now());
+  clock_.advance(milliseconds(Engine::kWatchGapMs + 1));
+  engine_->process({obs("192.0.2.5", 0x020000000001, "hv1")});
+  EXPECT_EQ(hostOf("hv1").since, now());  // watched again from here only
+
+  Observation ahead = obs("192.0.2.6", 0x020000000002, "hv2");
+  ahead.time = now() + 86'400'000;
+  engine_->process({ahead});
+  EXPECT_EQ(hostOf("hv2").last, now() + Engine::kFutureSkewMs);
+  for (const auto& s : engine_->wireView().sightings) {
+    EXPECT_LE(s.last, now() + Engine::kFutureSkewMs);
+  }
+}
+
 }  // namespace
 }  // namespace netledger::engine

@@ -83,6 +83,8 @@ TEST_F(CliCheckTest, FindsEachSeededInconsistencyAndFixesWhatItMay) {
   auto moved = bind("vm-moved", "02:00:00:00:00:03");
   auto gone = bind("vm-gone", "02:00:00:00:00:04");
   const std::string lease = str(bind("vm-lease", "02:00:00:00:00:05", {{"ttl_s", 1}}), "id");
+  // On a host no agent reports from: its silence means nothing, so it is not a leak.
+  bind("vm-unwatched", "02:00:00:00:00:06", {{"host", "hv3"}});
   auto q = allocate(obj({{"instance", "vm-q"}, {"pool", "q"}}));
   ASSERT_EQ(api_->del("/v1/bindings/" + str(q, "id")).status, 200u);
   const std::string ip_seen = strings(seen, "addresses").at(0);
@@ -111,6 +113,8 @@ TEST_F(CliCheckTest, FindsEachSeededInconsistencyAndFixesWhatItMay) {
   EXPECT_TRUE(r.at("allocator").at("count_mismatches").as_array().empty()) << out;
   EXPECT_TRUE(r.at("allocator").at("unmarked").as_array().empty()) << out;
   EXPECT_EQ(num(r, "findings"), 8);
+  ASSERT_EQ(r.at("unwatched").as_array().size(), 1u) << out;
+  EXPECT_EQ(str(r.at("unwatched").at(0), "host"), "hv3");
 
   std::tie(code, out, err) = cli({"check", "--since", since, "--grace", "0"});
   EXPECT_EQ(code, 1);

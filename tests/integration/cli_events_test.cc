@@ -40,8 +40,15 @@ class CliEventsTest : public CliTest {
   static std::tuple<int, std::string, std::string> finish(
       std::future<std::tuple<int, std::string, std::string>>& f) {
     if (f.wait_for(30s) != std::future_status::ready) {
-      std::raise(SIGINT);  // ends the stream: the test fails below instead of hanging
       ADD_FAILURE() << "events did not end by itself";
+      // Ctrl-C ends the stream, as a user would; never the default action (the whole test
+      // binary) in case the command's handler is not in place at that instant.
+      struct sigaction ignore {};
+      ignore.sa_handler = [](int) {};
+      struct sigaction before {};
+      sigaction(SIGINT, nullptr, &before);
+      if (before.sa_handler == SIG_DFL) sigaction(SIGINT, &ignore, nullptr);
+      while (f.wait_for(100ms) != std::future_status::ready) std::raise(SIGINT);
     }
     return f.get();
   }

@@ -54,6 +54,8 @@ struct ApiContext {
     std::set<std::string> keys;
   };
   std::shared_ptr<InFlightKeys> in_flight_keys = std::make_shared<InFlightKeys>();
+  // When the sweeper last tried to record a scheduled health report (its thread only).
+  ledger::Millis health_report_attempt = 0;
 };
 
 Status registerApi(http::Router& router, ApiContext& ctx);

@@ -41,6 +41,8 @@ Result<CheckOptions> checkOptions(const ApiContext& ctx, std::optional<std::stri
   }
   const Millis reach = ctx.engine->options().wire_view_retention_ms;
   if (o.since > o.now) return Status::invalidArgument("since: in the future");
+  // "7d" computed by a client a moment ago (or by a clock a little behind) means the whole view.
+  if (o.since < o.now - reach && o.since >= o.now - reach - 300'000) o.since = o.now - reach;
   if (o.since < o.now - reach) {
     return Status::invalidArgument("since: the wire view reaches back " +
                                    std::to_string(reach / 86'400'000) + " days at most");

@@ -44,7 +44,7 @@ Result<HealthOptions> healthOptions(const ApiContext& ctx, const http::Request& 
     auto step = parseInteger("step_s", *v, 60, 366LL * 86'400);
     if (!step) return step.status();
     o.step = *step * 1000;
-    if (static_cast<std::size_t>((o.to - o.from) / o.step) > kMaxHealthBuckets) {
+    if (static_cast<std::size_t>((o.to - o.from + o.step - 1) / o.step) > kMaxHealthBuckets) {
       return Status::invalidArgument("step_s: more than " + std::to_string(kMaxHealthBuckets) +
                                      " buckets in the period; choose a longer step");
     }
@@ -72,15 +72,20 @@ bool recordScheduledHealthReport(ApiContext& ctx, Millis interval_ms) {
   const Millis now = ctx.engine->now();
   const auto last = ctx.ledger.document(kReportDoc, "latest");
   if (last && last->updated_at > now - interval_ms) return false;
+  // A failed attempt (a store refusing the write) is not retried every sweep.
+  if (ctx.health_report_attempt > now - 60'000) return false;
+  ctx.health_report_attempt = now;
   HealthOptions o;
   o.from = now - interval_ms;
   o.to = now;
-  json::object report = buildHealthReport(ctx.ledger, *ctx.engine, o);
-  std::string body = json::serialize(report);
+  const std::string report = json::serialize(buildHealthReport(ctx.ledger, *ctx.engine, o));
+  // The document only marks when; the event carries the report (once: no "before" copy).
+  const std::string mark = json::serialize(
+      json::object{{"from", ledger::formatTime(o.from)}, {"to", ledger::formatTime(o.to)}});
   // if_version: of two replicas that both think it is time, one writes it.
   auto put =
-      ctx.ledger.putDocument(Actor::system("report"), {kReportDoc, "latest", body}, "report.health",
-                             "report:health", {}, std::nullopt, last ? last->version : 0);
+      ctx.ledger.putDocument(Actor::system("report"), {kReportDoc, "latest", mark}, "report.health",
+                             "report:health", {}, report, last ? last->version : 0);
   return put.isOk();
 }
 

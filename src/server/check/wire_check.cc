@@ -72,6 +72,10 @@ std::map<std::uint64_t, const engine::Engine::Sighting*> whereMacs(
   return at;
 }
 
+// Each list holds at most this many findings (`truncated` names the full ones): a report of a
+// rogue /16 stays readable, and the lookups behind it bounded.
+constexpr std::size_t kSectionCap = 10'000;
+
 constexpr const char* kSections[] = {
     "leaks",          "unbound_addresses",  "lingering_leases", "misplaced_macs",
     "unswept_leases", "overdue_quarantine", "overlapping_pools"};
@@ -79,7 +83,14 @@ constexpr const char* kSections[] = {
 class Checker {
  public:
   Checker(const ledger::Ledger& ledger, const engine::Engine::WireView& wire, const CheckOptions& o)
-      : ledger_(ledger), wire_(wire), o_(o), pools_(ledger), macs_(whereMacs(wire)) {}
+      : ledger_(ledger), wire_(wire), o_(o), pools_(ledger), macs_(whereMacs(wire)) {
+    // Watched all along: heard from before `since`, with no long gap since, and lately.
+    for (const auto& h : wire.hosts) {
+      if (h.since > o.since || h.last < o.now - engine::Engine::kWatchGapMs) continue;
+      watched_hosts_.insert(h.network + '\n' + h.host);
+      watched_networks_.insert(h.network);
+    }
+  }
 
   CheckReport run() {
     for (auto* name : kSections) section(name);
@@ -95,10 +106,16 @@ class Checker {
     j["wire"] = json::object{{"sightings", wire_.sightings.size()},
                              {"watched_since", std::move(watched)},
                              {"retention_s", wire_.retention_ms / 1000}};
-    json::array unwatched;
-    for (const auto& n : unwatched_) unwatched.emplace_back(n);
-    j["unwatched_networks"] = std::move(unwatched);
-    for (auto* name : kSections) report_.findings += j[name].as_array().size();
+    json::array unwatched, truncated;
+    for (const auto& [network, host] : unwatched_) {
+      unwatched.emplace_back(json::object{{"network", network}, {"host", host}});
+    }
+    j["unwatched"] = std::move(unwatched);
+    for (auto* name : kSections) {
+      report_.findings += j[name].as_array().size();
+      if (j[name].as_array().size() >= kSectionCap) truncated.emplace_back(name);
+    }
+    j["truncated"] = std::move(truncated);
     const auto& alloc = j["allocator"].as_object();
     report_.findings +=
         alloc.at("count_mismatches").as_array().size() + alloc.at("unmarked").as_array().size();
@@ -112,6 +129,18 @@ class Checker {
     if (!v.is_array()) v = json::array();
     return v.as_array();
   }
+  bool full(const char* name) { return section(name).size() >= kSectionCap; }
+
+  // Whether the binding's host (or, without one, some host of its network) was watched all
+  // along since `since`: only then does its silence mean anything.
+  bool watched(const ledger::BindingRecord& b, const std::string& network) {
+    if (b.host.empty() ? watched_networks_.contains(network)
+                       : watched_hosts_.contains(network + '\n' + b.host)) {
+      return true;
+    }
+    unwatched_.insert({network, b.host});
+    return false;
+  }
 
   void visitBinding(const ledger::BindingRecord& b) {
     if (b.addresses.empty()) return;
@@ -119,18 +148,14 @@ class Checker {
     if (b.mac && !b.host.empty()) checkPlace(b);
   }
 
-  // Not seen since `since`, unchanged since, in a network watched all that time.
+  // Not seen since `since`, unchanged since, on a host watched all that time.
   void checkLeak(const ledger::BindingRecord& b) {
-    if (b.updated_at >= o_.since) return;
+    if (b.updated_at >= o_.since || full("leaks")) return;
     auto seen = wire_.binding_seen.find(b.id);
     const Millis last = seen == wire_.binding_seen.end() ? 0 : seen->second;
     if (last >= o_.since) return;
     const std::string network = pools_.networkOf(b);
-    auto watched = wire_.watched_since.find(network);
-    if (watched == wire_.watched_since.end() || watched->second > o_.since) {
-      unwatched_.insert(network);
-      return;
-    }
+    if (!watched(b, network)) return;
     section("leaks").push_back(
         json::object{{"binding_id", std::to_string(b.id)},
                      {"instance", b.instance},
@@ -142,8 +167,8 @@ class Checker {
                      {"last_seen", timeOrNull(last)},
                      {"updated_at", ledger::formatTime(b.updated_at)}});
     if (!b.is_static) {
-      report_.fixes.push_back(
-          {"release", b.id, "", "not seen on the wire since " + ledger::formatTime(o_.since)});
+      report_.fixes.push_back({"release", b.id, b.version, "",
+                               "not seen on the wire since " + ledger::formatTime(o_.since)});
     }
   }
 
@@ -152,7 +177,7 @@ class Checker {
     auto it = macs_.find(b.mac->value());
     if (it == macs_.end()) return;
     const auto& s = *it->second;
-    if (s.host == b.host || s.last <= b.updated_at) return;
+    if (s.host == b.host || s.last <= b.updated_at || full("misplaced_macs")) return;
     section("misplaced_macs")
         .push_back(json::object{{"binding_id", std::to_string(b.id)},
                                 {"instance", b.instance},
@@ -161,7 +186,8 @@ class Checker {
                                 {"seen_host", s.host},
                                 {"seen_interface", s.interface},
                                 {"last_seen", ledger::formatTime(s.last)}});
-    report_.fixes.push_back({"migrate", b.id, s.host, b.mac->toString() + " is on " + s.host});
+    report_.fixes.push_back(
+        {"migrate", b.id, b.version, s.host, b.mac->toString() + " is on " + s.host});
   }
 
   struct Ended {
@@ -173,6 +199,7 @@ class Checker {
   // ended before `seen`: a lease that ended while its station kept the address.
   std::optional<Ended> endedHolder(const addr::IpAddress& ip, addr::Mac mac, Millis seen) const;
   void checkSightings();
+  void judgeClaim(const engine::Engine::Sighting& s, const ledger::WireFacts& f);
   void checkSelf();
   void checkOverlaps();
 
@@ -181,7 +208,8 @@ class Checker {
   const CheckOptions& o_;
   PoolIndex pools_;
   std::map<std::uint64_t, const engine::Engine::Sighting*> macs_;
-  std::set<std::string> unwatched_;
+  std::set<std::string> watched_hosts_, watched_networks_;
+  std::set<std::pair<std::string, std::string>> unwatched_;  // (network, host)
   CheckReport report_;
 };
 
@@ -207,33 +235,41 @@ std::optional<Checker::Ended> Checker::endedHolder(const addr::IpAddress& ip, ad
 // know, or one whose lease ended and that kept the address (lingering).
 void Checker::checkSightings() {
   std::vector<const engine::Engine::Sighting*> claims;
-  std::vector<ledger::WireQuery> queries;
   for (const auto& s : wire_.sightings) {
-    if (!s.ip || s.last < o_.since) continue;
-    claims.push_back(&s);
-    queries.push_back({s.network, *s.ip, s.mac});
+    if (s.ip && s.last >= o_.since) claims.push_back(&s);
   }
-  auto facts = ledger_.lookupWire(queries);
-  for (std::size_t i = 0; i < claims.size(); ++i) {
-    const auto& s = *claims[i];
-    const auto& f = facts[i];
-    if (f.ip_holder || !f.network_managed || f.pool.empty() || f.gateway || f.external) continue;
-    json::object o{{"network", s.network},
-                   {"ip", s.ip->toString()},
-                   {"mac", s.mac.toString()},
-                   {"pool", f.pool},
-                   {"host", s.host},
-                   {"interface", s.interface},
-                   {"last_seen", ledger::formatTime(s.last)}};
-    if (auto ended = endedHolder(*s.ip, s.mac, s.last)) {
-      o["binding_id"] = std::to_string(ended->binding.id);
-      o["instance"] = ended->binding.instance;
-      o["ended"] = ended->op;
-      o["ended_at"] = ledger::formatTime(ended->time);
-      section("lingering_leases").push_back(std::move(o));
-    } else {
-      section("unbound_addresses").push_back(std::move(o));
+  // In chunks: each lookupWire holds the ledger's lock, which writers wait for.
+  constexpr std::size_t kChunk = 4096;
+  for (std::size_t first = 0; first < claims.size(); first += kChunk) {
+    if (full("unbound_addresses") && full("lingering_leases")) return;
+    std::vector<ledger::WireQuery> queries;
+    const std::size_t last = std::min(claims.size(), first + kChunk);
+    for (std::size_t i = first; i < last; ++i) {
+      queries.push_back({claims[i]->network, *claims[i]->ip, claims[i]->mac});
     }
+    auto facts = ledger_.lookupWire(queries);
+    for (std::size_t i = first; i < last; ++i) judgeClaim(*claims[i], facts[i - first]);
+  }
+}
+
+void Checker::judgeClaim(const engine::Engine::Sighting& s, const ledger::WireFacts& f) {
+  if (f.ip_holder || !f.network_managed || f.pool.empty() || f.gateway || f.external) return;
+  json::object o{{"network", s.network},
+                 {"ip", s.ip->toString()},
+                 {"mac", s.mac.toString()},
+                 {"pool", f.pool},
+                 {"host", s.host},
+                 {"interface", s.interface},
+                 {"last_seen", ledger::formatTime(s.last)}};
+  if (auto ended = endedHolder(*s.ip, s.mac, s.last)) {
+    if (full("lingering_leases")) return;
+    o["binding_id"] = std::to_string(ended->binding.id);
+    o["instance"] = ended->binding.instance;
+    o["ended"] = ended->op;
+    o["ended_at"] = ledger::formatTime(ended->time);
+    section("lingering_leases").push_back(std::move(o));
+  } else if (!full("unbound_addresses")) {
+    section("unbound_addresses").push_back(std::move(o));
   }
 }
 
@@ -254,7 +290,7 @@ void Checker::checkSelf() {
   }
   if (!self.overdue_quarantine.empty()) {
     report_.fixes.push_back(
-        {"sweep_quarantine", 0, "",
+        {"sweep_quarantine", 0, 0, "",
          std::to_string(self.overdue_quarantine.size()) + " addresses held past their quarantine"});
   }
   json::array counts, unmarked;
@@ -316,7 +352,17 @@ json::array applyFixes(ledger::Ledger& ledger, const CheckReport& report, bool d
       status = applied.status();
       if (applied) *last_ticket = std::max(*last_ticket, applied->ticket);
     };
-    if (!dry_run && f.action == "release") {
+    if (!dry_run && f.binding_id != 0) {
+      // Changed since the check looked (renewed, moved): what it saw no longer holds.
+      auto now = ledger.getBinding(checker(), f.binding_id);
+      if (!now || now->version != f.version) {
+        status = Status::conflict("binding " + std::to_string(f.binding_id) +
+                                  " changed since the check; run it again");
+      }
+    }
+    if (!status.isOk()) {
+      // Not applied: reported below.
+    } else if (!dry_run && f.action == "release") {
       note(ledger.release(checker(), f.binding_id));
     } else if (!dry_run && f.action == "migrate") {
       note(ledger.migrate(checker(), f.binding_id, f.host, std::nullopt));

@@ -4,7 +4,9 @@
 // only an address authority that watches the wire can say:
 //
 //   leaks              active bindings never seen on the wire since `since` (candidate leaks;
-//                      only in networks this replica's engine has watched since then)
+//                      only on hosts this replica's engine heard from all along since then,
+//                      without a gap of kWatchGapMs: a host whose agent was down is listed
+//                      under `unwatched`, its bindings not judged)
 //   unbound_addresses  addresses of managed pools seen on the wire with no binding
 //   lingering_leases   addresses whose binding ended, still used by its MAC
 //   misplaced_macs     a binding's MAC seen on another host than the binding's
@@ -41,7 +43,8 @@ struct CheckReport {
   struct Fix {
     std::string action;  // "release", "migrate", "sweep_quarantine"
     std::uint64_t binding_id = 0;
-    std::string host;  // migrate: the host the MAC is seen on
+    std::uint64_t version = 0;  // the binding's version the check saw: applied only if still so
+    std::string host;           // migrate: the host the MAC is seen on
     std::string reason;
   };
   std::vector<Fix> fixes;

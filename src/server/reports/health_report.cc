@@ -230,7 +230,7 @@ json::object HealthBuilder::conflictsJson() {
 
 // Of the active bindings seen on the wire in the period, those no disagreement was about.
 json::object HealthBuilder::syncJson() {
-  const auto wire = engine_.wireView();
+  const auto seen_at = engine_.bindingSeen();
   std::int64_t bindings = 0, observed = 0, agreeing = 0;
   ledger::BindingFilter active;
   active.state = ledger::BindingState::kActive;
@@ -240,8 +240,8 @@ json::object HealthBuilder::syncJson() {
     if (!page) break;
     for (const auto& b : page->items) {
       ++bindings;
-      auto seen = wire.binding_seen.find(b.id);
-      if (seen == wire.binding_seen.end() || seen->second < o_.from) continue;
+      auto seen = seen_at.find(b.id);
+      if (seen == seen_at.end() || seen->second < o_.from) continue;
       ++observed;
       agreeing += !disagreeing_.contains(b.id);
     }
