@@ -70,14 +70,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(claimed <= frames);
 
   LedgerView ledger;
-  ledger.pools.push_back({"lan",
-                          {addr::Prefix::parse("192.0.2.0/24").value()},
-                          addr::IpAddress::parse("192.0.2.1").value(),
-                          {}});
+  wire::LedgerPool lan;
+  lan.name = "lan";
+  lan.cidrs = {addr::Prefix::parse("192.0.2.0/24").value()};
+  lan.gateway = addr::IpAddress::parse("192.0.2.1").value();
+  ledger.pools.push_back(lan);
+  wire::LedgerPool voice;  // a pool tied to a VLAN: segments are judged against it too
+  voice.name = "voice";
+  voice.cidrs = {addr::Prefix::parse("198.51.100.0/24").value()};
+  voice.vlan = 7;
+  ledger.pools.push_back(voice);
   ledger.bindings.push_back(
       {"1", "vm", addr::Mac(0x020000000001ull), {addr::IpAddress::parse("192.0.2.2").value()}});
   for (const auto& f : compareWithLedger(stations, ledger)) {
     FUZZ_CHECK(f.first_us <= f.last_us && f.count > 0);
+    if (f.kind == wire::FindingKind::kRogueSegment) FUZZ_CHECK(!f.stations.empty());
   }
   return 0;
 }

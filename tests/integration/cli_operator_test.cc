@@ -123,8 +123,11 @@ TEST_F(CliOperatorTest, AuditFilters) {
 
 TEST_F(CliOperatorTest, WebhookLifecycle) {
   Receiver receiver;
-  auto [code, out, err] = cli({"-o", "json", "webhook", "create", receiver.url(), "--events",
-                               "binding.allocate,conflict.*"});
+  // Plain variables, not a structured binding: the lambda below captures them.
+  int code = 0;
+  std::string out, err;
+  std::tie(code, out, err) = cli({"-o", "json", "webhook", "create", receiver.url(), "--events",
+                                  "binding.allocate,conflict.*"});
   ASSERT_EQ(code, 0) << err;
   const json::value created = parseJson(out);
   const std::string id = str(created, "id");
@@ -201,7 +204,8 @@ TEST_F(CliOperatorTest, ObserveFromFiles) {
   EXPECT_EQ(code, 2);
   EXPECT_TRUE(has(err, "bad.ndjson:2")) << err;
   std::tie(code, out, err) =
-      cli({"observe", writeFile("field.json", R"({"observations":[{"ip":"nope","mac":"02:00:00:00:00:01"}]})")});
+      cli({"observe", writeFile("field.json",
+                                R"({"observations":[{"ip":"nope","mac":"02:00:00:00:00:01"}]})")});
   EXPECT_EQ(code, 2);
   EXPECT_TRUE(has(err, "observations[0].ip")) << err;
   std::tie(code, out, err) = cli({"observe", server_.root() + "/missing.json"});
