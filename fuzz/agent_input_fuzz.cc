@@ -19,9 +19,9 @@
 #include "agent/prober.h"
 #include "agent/reporter.h"
 #include "agent/snooper.h"
-#include "httpclient/sse.h"
 #include "enforce/drop_log.h"
 #include "fuzz_check.h"
+#include "httpclient/sse.h"
 
 using namespace netledger;
 

@@ -303,6 +303,17 @@ Result<Page<BindingRecord>> Ledger::searchBindings(const Actor& actor, const Bin
   return state_->bindings.search(actor, filter, cursor, limit);
 }
 
+void Ledger::forEachBinding(const Actor& actor, const BindingFilter& filter,
+                            const std::function<void(const BindingRecord&)>& visit) const {
+  std::string cursor;
+  do {
+    auto page = searchBindings(actor, filter, cursor, 1000);
+    if (!page) return;
+    for (const auto& b : page->items) visit(b);
+    cursor = page->next_cursor;
+  } while (!cursor.empty());
+}
+
 Result<BindingRecord> Ledger::holderOfAddress(const Actor& actor, const addr::IpAddress& ip) const {
   std::lock_guard lock(state_->mu);
   return state_->bindings.holderOfAddress(actor, ip);

@@ -196,6 +196,10 @@ class Ledger : public EventLog {
   // position when scanning, a count on the ip=/mac= index path).
   Result<Page<BindingRecord>> searchBindings(const Actor& actor, const BindingFilter& filter,
                                              const std::string& cursor, std::size_t limit) const;
+  // Every binding matching `filter` that `actor` may see, page by page: the lock is held for
+  // one page of 1,000 at a time, not for the whole walk (reports and checks over every binding).
+  void forEachBinding(const Actor& actor, const BindingFilter& filter,
+                      const std::function<void(const BindingRecord&)>& visit) const;
   Result<BindingRecord> holderOfAddress(const Actor& actor, const addr::IpAddress& ip) const;
   Result<BindingRecord> holderOfMac(const Actor& actor, addr::Mac mac) const;
   // Admin only; empty for other roles.

@@ -47,19 +47,6 @@ struct PoolIndex {
   }
 };
 
-void forEachActiveBinding(const ledger::Ledger& ledger,
-                          const std::function<void(const ledger::BindingRecord&)>& visit) {
-  ledger::BindingFilter filter;
-  filter.state = ledger::BindingState::kActive;
-  std::string cursor;
-  do {
-    auto page = ledger.searchBindings(checker(), filter, cursor, 1000);
-    if (!page) return;
-    for (const auto& b : page->items) visit(b);
-    cursor = page->next_cursor;
-  } while (!cursor.empty());
-}
-
 // The newest sighting with a host of each MAC (where the MAC is now).
 std::map<std::uint64_t, const engine::Engine::Sighting*> whereMacs(
     const engine::Engine::WireView& wire) {
@@ -94,7 +81,10 @@ class Checker {
 
   CheckReport run() {
     for (auto* name : kSections) section(name);
-    forEachActiveBinding(ledger_, [this](const ledger::BindingRecord& b) { visitBinding(b); });
+    ledger::BindingFilter active;
+    active.state = ledger::BindingState::kActive;
+    ledger_.forEachBinding(checker(), active,
+                           [this](const ledger::BindingRecord& b) { visitBinding(b); });
     checkSightings();
     checkSelf();
     checkOverlaps();

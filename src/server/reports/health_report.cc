@@ -234,19 +234,13 @@ json::object HealthBuilder::syncJson() {
   std::int64_t bindings = 0, observed = 0, agreeing = 0;
   ledger::BindingFilter active;
   active.state = ledger::BindingState::kActive;
-  std::string cursor;
-  do {
-    auto page = ledger_.searchBindings(reporter(), active, cursor, 1000);
-    if (!page) break;
-    for (const auto& b : page->items) {
-      ++bindings;
-      auto seen = seen_at.find(b.id);
-      if (seen == seen_at.end() || seen->second < o_.from) continue;
-      ++observed;
-      agreeing += !disagreeing_.contains(b.id);
-    }
-    cursor = page->next_cursor;
-  } while (!cursor.empty());
+  ledger_.forEachBinding(reporter(), active, [&](const ledger::BindingRecord& b) {
+    ++bindings;
+    auto seen = seen_at.find(b.id);
+    if (seen == seen_at.end() || seen->second < o_.from) return;
+    ++observed;
+    agreeing += !disagreeing_.contains(b.id);
+  });
   json::object o{{"bindings", bindings}, {"observed", observed}, {"agreeing", agreeing}};
   o["rate"] = observed > 0 ? json::value(static_cast<double>(agreeing) / observed) : nullptr;
   return o;
