@@ -4,7 +4,6 @@
 // nothing (exit 0); --fix --dry-run changes nothing; --fix releases, migrates and sweeps as
 // actor "check".
 #include <cstdlib>
-#include <fstream>
 #include <set>
 #include <thread>
 #include <tuple>
@@ -21,9 +20,7 @@ class CliCheckTest : public CliTest {
  protected:
   void SetUp() override {
     // The sweeper stalled for the test's life: a lease past its end stays (unswept).
-    const std::string config = server_.root() + "/netledgerd.yaml";
-    std::ofstream(config) << "sweep_interval_ms: 3600000\n";
-    server_.setExtraArgs({"--config", config});
+    configure("sweep_interval_ms: 3600000\n");
     CliTest::SetUp();
     createPool(obj({{"name", "vms"}, {"cidr", "192.0.2.0/24"}, {"cluster", "a"}}));
   }
@@ -31,15 +28,6 @@ class CliCheckTest : public CliTest {
     json::object body{{"instance", instance}, {"pool", "vms"}, {"mac", mac}, {"host", "hv1"}};
     for (auto& [k, v] : extra) body[k] = v;
     return allocate(json::value(std::move(body)));
-  }
-  void observe(const std::string& ip, const std::string& mac, const std::string& host) {
-    mustPost("/v1/observations",
-             obj({{"observations", json::array{obj({{"ip", ip},
-                                                    {"mac", mac},
-                                                    {"kind", "reply"},
-                                                    {"host", host},
-                                                    {"interface", "tap0"}})}}}),
-             202);
   }
   // Waits until the engine has taken in `n` sightings.
   void waitSightings(std::int64_t n) {

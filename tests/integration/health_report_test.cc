@@ -2,7 +2,6 @@
 // figures follow what was done (allocations per pool, conflicts opened and resolved, the sync
 // rate from real observations), bad periods are 400 naming the field, and a webhook subscribed
 // to report.health receives the report when it is due (and nobody is sent one unasked).
-#include <fstream>
 #include <thread>
 
 #include "integration/cli_fixture.h"
@@ -17,19 +16,8 @@ using namespace std::chrono_literals;
 class HealthReportTest : public CliTest {
  protected:
   void SetUp() override {
-    const std::string config = server_.root() + "/netledgerd.yaml";
-    std::ofstream(config) << "health_report_interval_s: 2\n";
-    server_.setExtraArgs({"--config", config});
+    configure("health_report_interval_s: 2\n");
     CliTest::SetUp();
-  }
-  void observe(const std::string& ip, const std::string& mac) {
-    mustPost("/v1/observations",
-             obj({{"observations", json::array{obj({{"ip", ip},
-                                                    {"mac", mac},
-                                                    {"kind", "reply"},
-                                                    {"host", "hv1"},
-                                                    {"interface", "tap0"}})}}}),
-             202);
   }
   static std::int64_t total(const json::value& series) {
     std::int64_t n = 0;
