@@ -142,7 +142,7 @@ void addEventCommands(CLI::App& app, const ClientEnvPtr& env) {
   auto* events = app.add_subcommand(
       "events", "Follow the ledger's events live (resumes after a reconnect; Ctrl-C ends)");
   events->add_option("--types", a->types,
-                     "Only these types, comma-separated (binding.create, pool.*, conflict.*)");
+                     "Only these types, comma-separated (binding.allocate, pool.*, conflict.*)");
   events->add_option("--since", a->since, "Replay the events after this id first (see id=)")
       ->check(CLI::NonNegativeNumber);
   events->add_option("--count", a->count, "Stop after this many events")

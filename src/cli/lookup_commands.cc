@@ -114,7 +114,7 @@ void addAuditCommand(CLI::App& app, const ClientEnvPtr& env) {
   auto* audit =
       app.add_subcommand("audit", "The audit log: every change, who made it, newest first");
   audit->add_option("subject", a->subject, "Only changes of this IP address, MAC or instance");
-  audit->add_option("--op", a->op, "Only this operation (binding.create, pool.update, ...)");
+  audit->add_option("--op", a->op, "Only this operation (binding.allocate, pool.update, ...)");
   audit->add_option("--actor", a->actor, "Only changes made by this actor (token name, agent)");
   audit->add_option("--from", a->from, "From this time (RFC 3339 or unix s)");
   audit->add_option("--to", a->to, "Up to this time");

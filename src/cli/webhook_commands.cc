@@ -47,7 +47,7 @@ void addWebhookCreate(CLI::App& webhook, const ClientEnvPtr& env,
   create->add_option("url", a->url, "Where to POST (http or https)")->required();
   create
       ->add_option("--events", a->events,
-                   "Event filters, comma-separated or repeated (conflict.*, binding.create, "
+                   "Event filters, comma-separated or repeated (conflict.*, binding.allocate, "
                    "report.health)")
       ->required()
       ->delimiter(',');
