@@ -5,12 +5,14 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/huge_pages.h"
 #include "config/flag_overrides.h"
 #include "server/daemon.h"
 #include "store/register.h"
 #include "store/sqlite/sqlite_store.h"
 
 int main(int argc, char** argv) {
+  netledger::reexecWithHugePageMalloc(argv);  // returns only if it did not re-execute
   netledger::server::DaemonConfig config;
   std::string config_file, restore, port_file, migrate_from;
   bool force_restore = false;

@@ -1,4 +1,7 @@
 // Leases, pool growth and restarts: what the daemon does over time and across its own life.
+#include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
@@ -210,6 +213,31 @@ TEST_F(ServerTest, SearchByIpAcrossNetworksHonoursLimit) {
   auto next = mustGet("/v1/bindings?ip=192.0.2.7&limit=1&cursor=" + str(page, "next_cursor"));
   ASSERT_EQ(items(next).size(), 1u);
   EXPECT_EQ(str(items(next)[0], "id"), str(b, "id"));
+}
+
+// netledgerd re-executes itself once (same PID) with glibc's huge page tunable, which
+// docs/PERFORMANCE.md credits with a third of the start-up time; NETLEDGER_HUGE_PAGES=0 opts out.
+TEST_F(ServerTest, DaemonRunsWithHugePageMallocUnlessOptedOut) {
+  auto environOf = [](pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
+    std::string env((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::replace(env.begin(), env.end(), '\0', '\n');
+    return env;
+  };
+  std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string mode((std::istreambuf_iterator<char>(thp)), std::istreambuf_iterator<char>());
+  const bool thp_on = mode.find("[never]") == std::string::npos && !mode.empty();
+  const std::string env = environOf(server_.pid());
+  EXPECT_EQ(env.find("GLIBC_TUNABLES=glibc.malloc.hugetlb=1") != std::string::npos, thp_on)
+      << "THP mode: " << mode;
+  EXPECT_EQ(api_->get("/v1/pools").status, 200u) << "the re-executed daemon serves";
+
+  ::setenv("NETLEDGER_HUGE_PAGES", "0", 1);
+  server_.restart();
+  ::unsetenv("NETLEDGER_HUGE_PAGES");
+  api_->setPort(server_.port());
+  EXPECT_EQ(environOf(server_.pid()).find("glibc.malloc.hugetlb"), std::string::npos);
+  EXPECT_EQ(api_->get("/v1/pools").status, 200u);
 }
 
 }  // namespace
