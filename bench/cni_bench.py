@@ -11,6 +11,8 @@ reference `bridge` plugin (Debian containernetworking-plugins) in one run.
 - cni_500_pods_hostlocal_s: the same 500 ADDs through `bridge` + host-local, same run, same
   bridges and sandboxes.
 - cni_500_pods_vs_hostlocal_ratio: the first divided by the second (target <= 1.0).
+- cni_exec_cpu_ms, cni_hostlocal_exec_cpu_ms: CPU of one exec of each IPAM plugin answering
+  VERSION (median of 100): the start-up every ADD and DEL pays.
 
 Network safety, as tests/netns/cni_netns_test.py (whose Lab this reuses): every namespace is
 created here with `ip netns add` and deleted in a finally block; the bridge and the host-side
@@ -40,7 +42,8 @@ PODS = int(os.environ.get("CNI_BENCH_PODS", "500"))
 PARALLEL = 8
 ROUNDS = int(os.environ.get("CNI_BENCH_ROUNDS", "3"))  # of the 500-pod runs; median
 FIGURES = ("cni_add_del_p50_ms", "cni_hostlocal_add_del_p50_ms", "cni_vs_hostlocal_ratio",
-           "cni_500_pods_s", "cni_500_pods_hostlocal_s", "cni_500_pods_vs_hostlocal_ratio")
+           "cni_500_pods_s", "cni_500_pods_hostlocal_s", "cni_500_pods_vs_hostlocal_ratio",
+           "cni_exec_cpu_ms", "cni_hostlocal_exec_cpu_ms")
 
 
 def load_helpers(bin_dir):
@@ -223,6 +226,21 @@ class Bench:
         self.lab.down()  # netledgerd, every sandbox, the node namespace (and its bridge), tmp
 
 
+def exec_cpu_ms(binary, runs=100):
+    """Median CPU (user + system, the child's own rusage) of one exec of a CNI plugin answering
+    VERSION: its start-up cost, paid twice per pod (ADD and DEL)."""
+    env = {"CNI_COMMAND": "VERSION", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    costs = []
+    for _ in range(runs):
+        with open(os.devnull, "rb") as stdin, open(os.devnull, "wb") as out:
+            proc = subprocess.Popen([binary], stdin=stdin, stdout=out, stderr=out, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise RuntimeError(f"{binary} VERSION: exit {os.waitstatus_to_exitcode(status)}")
+        costs.append((usage.ru_utime + usage.ru_stime) * 1000)
+    return statistics.median(costs)
+
+
 def run(bin_dir):
     """Returns the CNI figures, or {} after printing why they were skipped."""
     reason = skip_reason(bin_dir)
@@ -233,6 +251,9 @@ def run(bin_dir):
     try:
         bench.up()
         figures = bench.add_del_pairs()
+        cni_dir = os.environ.get("CNI_PLUGIN_DIR", "/usr/lib/cni")
+        figures["cni_exec_cpu_ms"] = exec_cpu_ms(os.path.join(bin_dir, "netledger-cni"))
+        figures["cni_hostlocal_exec_cpu_ms"] = exec_cpu_ms(os.path.join(cni_dir, "host-local"))
         figures.update(bench.pods_500())
     finally:
         bench.down()
