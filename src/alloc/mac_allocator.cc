@@ -13,37 +13,32 @@ Status MacRegistry::claim(Mac mac, TimePoint now, bool allow_quarantined) {
                                    "; a station needs a unicast MAC");
   }
   sweepQuarantine(now);
-  auto [it, inserted] = entries_.try_emplace(mac.value(), kInUse);
-  if (inserted) return Status::ok();
-  if (it->second == kInUse) return Status::conflict("mac " + mac.toString() + " is in use");
-  if (!allow_quarantined) {
-    return Status::conflict("mac " + mac.toString() + " is quarantined after release");
+  const std::uint64_t key = mac.value();
+  if (in_use_.contains(key)) return Status::conflict("mac " + mac.toString() + " is in use");
+  if (auto q = quarantine_.find(key); q != quarantine_.end()) {
+    if (!allow_quarantined) {
+      return Status::conflict("mac " + mac.toString() + " is quarantined after release");
+    }
+    quarantine_.erase(q);  // its heap entry is now stale
   }
-  it->second = kInUse;  // its heap entry is now stale
-  --quarantined_;
+  in_use_.insert(key);
   return Status::ok();
 }
 
 Status MacRegistry::release(Mac mac, TimePoint now, Duration hold) {
-  auto it = entries_.find(mac.value());
-  if (it == entries_.end() || it->second != kInUse) {
+  if (in_use_.erase(mac.value()) == 0) {
     return Status::notFound("mac " + mac.toString() + " is not in use");
   }
-  if (hold <= Duration::zero()) {
-    entries_.erase(it);
-    return Status::ok();
-  }
-  it->second = (now + hold).time_since_epoch().count();
-  ++quarantined_;
-  expiries_.emplace(it->second, mac.value());
+  if (hold <= Duration::zero()) return Status::ok();
+  const Duration::rep until = (now + hold).time_since_epoch().count();
+  quarantine_[mac.value()] = until;
+  expiries_.emplace(until, mac.value());
   return Status::ok();
 }
 
 void MacRegistry::forget(Mac mac) {
-  auto it = entries_.find(mac.value());
-  if (it == entries_.end()) return;
-  if (it->second != kInUse) --quarantined_;
-  entries_.erase(it);
+  in_use_.erase(mac.value());
+  quarantine_.erase(mac.value());
 }
 
 std::size_t MacRegistry::sweepQuarantine(TimePoint now) {
@@ -52,24 +47,22 @@ std::size_t MacRegistry::sweepQuarantine(TimePoint now) {
   while (!expiries_.empty() && expiries_.top().first <= now_ticks) {
     auto [until, mac] = expiries_.top();
     expiries_.pop();
-    auto it = entries_.find(mac);
-    if (it == entries_.end() || it->second != until) continue;  // stale
-    entries_.erase(it);
-    --quarantined_;
+    auto it = quarantine_.find(mac);
+    if (it == quarantine_.end() || it->second != until) continue;  // stale
+    quarantine_.erase(it);
     ++freed;
   }
   return freed;
 }
 
 MacState MacRegistry::stateOf(Mac mac) const {
-  auto it = entries_.find(mac.value());
-  if (it == entries_.end()) return MacState::kFree;
-  return it->second == kInUse ? MacState::kInUse : MacState::kQuarantined;
+  if (in_use_.contains(mac.value())) return MacState::kInUse;
+  return quarantine_.contains(mac.value()) ? MacState::kQuarantined : MacState::kFree;
 }
 
 std::size_t MacRegistry::memoryBytes() const {
-  return sizeof(*this) +
-         entries_.bucket_count() * (sizeof(std::uint64_t) + sizeof(Duration::rep) + 1) +
+  return sizeof(*this) + in_use_.bucket_count() * (sizeof(std::uint64_t) + 1) +
+         quarantine_.bucket_count() * (sizeof(std::uint64_t) + sizeof(Duration::rep) + 1) +
          expiries_.size() * sizeof(Expiry);
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <boost/unordered/unordered_flat_map.hpp>
+#include <boost/unordered/unordered_flat_set.hpp>
 
 #include "addr/mac.h"
 #include "common/clock.h"
@@ -37,18 +38,20 @@ class MacRegistry {
   std::size_t sweepQuarantine(TimePoint now);
 
   MacState stateOf(addr::Mac mac) const;
-  bool isTaken(addr::Mac mac) const { return entries_.contains(mac.value()); }
-  std::size_t inUseCount() const { return entries_.size() - quarantined_; }
-  std::size_t quarantinedCount() const { return quarantined_; }
+  bool isTaken(addr::Mac mac) const {
+    return in_use_.contains(mac.value()) || quarantine_.contains(mac.value());
+  }
+  std::size_t inUseCount() const { return in_use_.size(); }
+  std::size_t quarantinedCount() const { return quarantine_.size(); }
   std::size_t memoryBytes() const;
   // Makes room for `n` MACs at once (start-up), instead of rehashing as they arrive.
-  void reserve(std::size_t n) { entries_.reserve(n); }
+  void reserve(std::size_t n) { in_use_.reserve(n); }
 
  private:
-  static constexpr Duration::rep kInUse = -1;
-  // mac -> kInUse, or the quarantine end (ticks since the epoch).
-  boost::unordered_flat_map<std::uint64_t, Duration::rep> entries_;
-  std::size_t quarantined_ = 0;
+  // A MAC is in at most one of the two. In use, the common case, costs 8 bytes a slot; only the
+  // few quarantined ones carry their end (ticks since the epoch).
+  boost::unordered_flat_set<std::uint64_t> in_use_;
+  boost::unordered_flat_map<std::uint64_t, Duration::rep> quarantine_;
   using Expiry = std::pair<Duration::rep, std::uint64_t>;
   // Holds differ between pools, so expiries come out of order: a min-heap.
   std::priority_queue<Expiry, std::vector<Expiry>, std::greater<>> expiries_;

@@ -731,6 +731,13 @@ Result<ledger::StoreState> SqliteStore::load() {
   ledger::StoreState state;
   Status s = impl_->loadLocked(state);
   impl_->rollbackIfOpen();  // nothing was written
+  // Reading every row filled both connections' page caches (16 MiB each) with pages the
+  // writer will not touch again: give them back, as a steady-state server would hold them.
+  sqlite3_db_release_memory(impl_->db.handle());
+  {
+    std::lock_guard read_lock(impl_->read_mu);
+    sqlite3_db_release_memory(impl_->reader.handle());
+  }
   if (!s.isOk()) return s;
   return state;
 }
