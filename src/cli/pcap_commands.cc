@@ -3,6 +3,7 @@
 // netledgerd as observations. The codecs and the analysis are src/wire; this file reads the
 // options, talks to the server and prints.
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -79,6 +80,19 @@ json::value timeJson(std::uint64_t us) {
 
 json::value vlanJson(std::uint16_t vlan) {
   return vlan == 0 ? json::value(nullptr) : json::value(vlan);
+}
+
+// Streams `v` to `out` in 64 KiB pieces: a report listing every station runs to megabytes,
+// which json::serialize would first build as one string.
+void writeJson(std::ostream& out, const json::value& v) {
+  json::serializer serializer;
+  serializer.reset(&v);
+  std::array<char, 65536> buffer;
+  while (!serializer.done()) {
+    std::string_view piece = serializer.read(buffer.data(), buffer.size());
+    out.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+  }
+  out << '\n';
 }
 
 json::object stationJson(const wire::Station& s) {
@@ -346,7 +360,7 @@ int analyzePcap(const ClientEnv& env, const AnalyzeArgs& a, std::ostream& out, s
   }
   report["findings"] = std::move(items);
   if (env.format == OutputFormat::kJson) {
-    out << json::serialize(report) << '\n';
+    writeJson(out, report);
   } else {
     printAnalysis(out, report);
   }

@@ -45,7 +45,7 @@ Result<std::unique_ptr<PcapReader>> PcapReader::open(const std::string& path) {
     return Status::invalidArgument("\"" + path +
                                    "\": cannot read capture: " + std::strerror(errno));
   }
-  handle->buffer = std::make_unique<char[]>(kReadBuffer);
+  handle->buffer = std::make_unique_for_overwrite<char[]>(kReadBuffer);  // not zeroed
   std::setvbuf(file, handle->buffer.get(), _IOFBF, kReadBuffer);
   // The reader is single-threaded by contract: skip stdio's per-call stream lock.
   __fsetlocking(file, FSETLOCKING_BYCALLER);
