@@ -164,6 +164,7 @@ void Engine::process(const std::vector<Observation>& batch) {
   {
     // One lock per batch, not per observation: wireView() readers wait at most one batch.
     std::lock_guard wire(wire_mu_);
+    batch_now_ms_ = nowMs();  // one clock read per batch, not one per observation
     for (std::size_t i = 0; i < batch.size(); ++i) inspect(batch[i], facts[i]);
   }
   std::lock_guard lock(mu_);

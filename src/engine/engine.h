@@ -323,6 +323,7 @@ class Engine {
   // Worker-only detection state. What wireView() reads (sightings_, binding_seen_,
   // observed_since_) the worker writes under wire_mu_, and reads without it.
   mutable std::mutex wire_mu_;
+  Millis batch_now_ms_ = 0;  // the clock when process() took its batch (under wire_mu_)
   struct SightingKey {
     std::string network;
     std::optional<addr::IpAddress> ip;
@@ -342,6 +343,7 @@ class Engine {
   };
   boost::unordered_flat_map<std::string, HostWatch> hosts_watched_;  // "network\nhost"
   // An observation's time, no later than now + kFutureSkewMs.
+  // The observation's time, clamped to the clock of the batch being processed (+ skew).
   Millis seenAt(const Observation& o) const;
   std::uint64_t wire_view_dropped_ = 0;
   boost::unordered_flat_map<IpKey, IpTrack, IpKeyHash> ips_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 
 #include "ledger/codec.h"
@@ -111,8 +112,11 @@ Result<Observation> observationFromJson(const json::value& v, const std::string&
 Result<std::vector<Observation>> observationsFromJson(std::string_view body, Millis now,
                                                       std::size_t max) {
   if (body.empty()) return Status::invalidArgument("body: empty; send {\"observations\": [...]}");
+  // A batch is parsed, read and dropped at once: one bump allocator for the whole document
+  // instead of a malloc and a free per value (a third of the cost of ingest).
+  json::monotonic_resource arena(body.size() * 2 + 1024);
   json::error_code ec;
-  json::value v = json::parse(body, ec);
+  json::value v = json::parse(body, ec, &arena);
   if (ec) return Status::invalidArgument("body: malformed JSON: " + ec.message());
   const json::array* items = nullptr;
   if (v.is_array()) {
@@ -138,8 +142,13 @@ Result<std::vector<Observation>> observationsFromJson(std::string_view body, Mil
   }
   std::vector<Observation> out;
   out.reserve(items->size());
+  std::string where = "observations[";  // rebuilt in place for each item: no allocation
+  const std::size_t prefix = where.size();
   for (std::size_t i = 0; i < items->size(); ++i) {
-    auto o = observationFromJson((*items)[i], "observations[" + std::to_string(i) + "]", now);
+    where.resize(prefix);
+    where += std::to_string(i);
+    where += ']';
+    auto o = observationFromJson((*items)[i], where, now);
     if (!o) return o.status();
     out.push_back(std::move(*o));
   }

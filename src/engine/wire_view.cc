@@ -18,7 +18,7 @@ std::size_t Engine::SightingKeyHash::operator()(const SightingKey& k) const noex
 }
 
 Millis Engine::seenAt(const Observation& o) const {
-  return std::min<Millis>(o.time, nowMs() + kFutureSkewMs);
+  return std::min<Millis>(o.time, batch_now_ms_ + kFutureSkewMs);
 }
 
 void Engine::recordSighting(const Observation& o) {

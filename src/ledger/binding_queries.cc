@@ -179,17 +179,18 @@ std::vector<AddressNetwork> Bindings::addressNetworks(const BindingRecord& bindi
 }
 
 BindingBrief Bindings::brief(std::uint64_t id) const {
+  // On the engine's path for every observation: read the compact slot, build no BindingRecord.
   BindingBrief brief;
-  auto b = table_.get(id);
-  if (!b) return brief;
-  brief.id = b->id;
-  brief.instance = std::move(b->instance);
-  brief.host = std::move(b->host);
-  brief.mac = b->mac;
-  brief.state = b->state;
-  brief.is_static = b->is_static;
-  brief.expires_at = b->expires_at;
-  brief.updated_at = b->updated_at;
+  auto v = table_.view(id);
+  if (!v) return brief;
+  brief.id = v->id;
+  brief.instance.assign(v->instance);
+  brief.host.assign(v->host);
+  if (v->mac != 0) brief.mac = addr::Mac(v->mac);
+  brief.state = v->state;
+  brief.is_static = v->is_static;
+  brief.expires_at = v->expires_at;
+  brief.updated_at = v->updated_at;
   return brief;
 }
 

@@ -341,23 +341,32 @@ std::optional<std::uint64_t> BindingTable::idByMac(addr::Mac mac) const {
   return at(*it).id;
 }
 
+BindingTable::View BindingTable::viewOf(const Binding& b) const {
+  return View{b.id,
+              b.instance.view(),
+              symbols_.name(b.host),
+              symbols_.name(b.tenant),
+              symbols_.name(b.mac_pool),
+              b.mac,
+              static_cast<BindingState>(b.state),
+              b.is_static != 0,
+              b.expires_at,
+              b.updated_at,
+              b.addressCount()};
+}
+
+std::optional<BindingTable::View> BindingTable::view(std::uint64_t id) const {
+  std::size_t slot = slotOf(id);
+  if (slot == npos) return std::nullopt;
+  return viewOf(at(slot));
+}
+
 std::size_t BindingTable::scan(std::size_t start,
                                const std::function<bool(std::size_t, const View&)>& fn) const {
   for (std::size_t slot = start; slot < slot_count_; ++slot) {
     const Binding& b = at(slot);
     if (b.id == 0) continue;
-    View v{b.id,
-           b.instance.view(),
-           symbols_.name(b.host),
-           symbols_.name(b.tenant),
-           symbols_.name(b.mac_pool),
-           b.mac,
-           static_cast<BindingState>(b.state),
-           b.is_static != 0,
-           b.expires_at,
-           b.updated_at,
-           b.addressCount()};
-    if (!fn(slot, v)) return slot + 1;
+    if (!fn(slot, viewOf(b))) return slot + 1;
   }
   return npos;
 }

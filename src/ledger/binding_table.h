@@ -114,6 +114,9 @@ class BindingTable {
     Millis expires_at, updated_at;
     std::size_t address_count;
   };
+  // The light view of the binding with `id` (valid until the table changes), or nullopt: what a
+  // lookup on the hot path reads without expanding a BindingRecord.
+  std::optional<View> view(std::uint64_t id) const;
   // Visits bindings in slot order from `start_slot`; `fn` returns false to stop. Returns the
   // slot after the last visited one (the resume point), or npos at the end.
   std::size_t scan(std::size_t start_slot,
@@ -253,6 +256,7 @@ class BindingTable {
   template <typename Key>
   static void drop(Index<Key>& index, const Key& key, std::uint32_t entry);
 
+  View viewOf(const Binding& b) const;
   Binding compact(const BindingRecord& r);
   BindingRecord expand(const Binding& b) const;
   void index(std::uint32_t slot);
