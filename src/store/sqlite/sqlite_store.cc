@@ -19,6 +19,7 @@
 #include "store/sqlite/row_codec.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/sqlite_db.h"
+#include "store/sqlite/wal_checkpointer.h"
 
 namespace netledger::store {
 
@@ -219,6 +220,9 @@ struct SqliteStore::Impl {
   std::mutex read_mu;
   Connection reader;
   std::map<std::string, Statement> query_cache;
+  // Copies the WAL into the database off the writer's path (declared last: it unhooks from
+  // `db` before `db` closes).
+  std::unique_ptr<sqlite::WalCheckpointer> checkpointer;
 
   Status prepareWriteStatements();
   Status stepDone(Statement& stmt, std::string_view what);
@@ -710,7 +714,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
   // lets the WAL shrink back after a burst of large batches (it never does by default).
   NL_RETURN_IF_ERROR(c.exec(std::string("PRAGMA synchronous = ") +
                             (options.fsync_each_batch ? "FULL" : "NORMAL") +
-                            "; PRAGMA cache_size = -16384; PRAGMA journal_size_limit = 67108864"));
+                            "; PRAGMA cache_size = -16384; PRAGMA journal_size_limit = 67108864; "
+                            "PRAGMA wal_autocheckpoint = 100000"));
   NL_RETURN_IF_ERROR(sqlite::migrate(c, nowMillis()));
   NL_RETURN_IF_ERROR(impl->prepareWriteStatements());
 
@@ -720,6 +725,11 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
   if (sqlite3_busy_timeout(impl->reader.handle(), options.busy_timeout_ms) != SQLITE_OK) {
     return impl->reader.error(SQLITE_ERROR, "busy_timeout");
   }
+  auto checkpointer = sqlite::WalCheckpointer::start(
+      path, options.fsync_each_batch ? "FULL" : "NORMAL", options.busy_timeout_ms);
+  if (!checkpointer) return checkpointer.status();
+  impl->checkpointer = std::move(*checkpointer);
+  impl->checkpointer->attach(impl->db.handle());
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
 }
 
