@@ -1,6 +1,9 @@
 #include "ledger/bindings.h"
 
 #include <algorithm>
+#include <optional>
+#include <system_error>
+#include <thread>
 
 #include <boost/json.hpp>
 
@@ -44,7 +47,7 @@ void Bindings::clear() {
 // ---------------------------------------------------------------------------------------------
 // Durable records
 
-void Bindings::take(const BindingRecord& b, TimePoint now) {
+void Bindings::claimAllocations(const BindingRecord& b, TimePoint now) {
   for (const auto& a : b.addresses) {
     PoolState* pool = pools_.find(a.pool);
     if (!pool) continue;
@@ -53,14 +56,36 @@ void Bindings::take(const BindingRecord& b, TimePoint now) {
     ++pool->bindings;
   }
   if (b.mac) (void)macs_.claim(*b.mac, now, true);
-  table_.insert(b);
   raiseLastId(b.id);
+}
+
+void Bindings::take(const BindingRecord& b, TimePoint now) {
+  claimAllocations(b, now);
+  table_.insert(b);
 }
 
 void Bindings::load(std::vector<BindingRecord>& bindings, TimePoint now) {
   table_.reserve(bindings.size());
   macs_.reserve(bindings.size());
-  for (const auto& b : bindings) take(b, now);
+  // A million bindings: the table (slots and four indexes) fills on a helper thread while this
+  // one claims the addresses and MACs. The two share only reads of the pools' networks.
+  auto fill_table = [&] {
+    for (const auto& b : bindings) table_.insert(b);
+  };
+  std::optional<std::thread> helper;
+  if (bindings.size() >= kParallelLoadMinimum && std::thread::hardware_concurrency() > 1) {
+    try {
+      helper.emplace(fill_table);
+    } catch (const std::system_error&) {
+      // No thread to be had: fill it below, just slower.
+    }
+  }
+  for (const auto& b : bindings) claimAllocations(b, now);
+  if (helper) {
+    helper->join();
+  } else {
+    fill_table();
+  }
 }
 
 void Bindings::adopt(const BindingRecord& binding, TimePoint now) {

@@ -67,8 +67,10 @@ class Bindings {
   void strideIds(std::uint32_t slot) { id_slot_ = slot; }
   std::uint64_t nextId() const;
 
-  // Start-up: bindings from the store, none of them known yet.
+  // Start-up: bindings from the store, none of them known yet. From kParallelLoadMinimum on,
+  // the table fills on a helper thread while the allocators are claimed on this one.
   void load(std::vector<BindingRecord>& bindings, TimePoint now);
+  static constexpr std::size_t kParallelLoadMinimum = 50'000;
   // A durable binding (another replica's write): its addresses and MAC are taken
   // whatever the allocators say (they follow the store), replacing the earlier version if any.
   void adopt(const BindingRecord& binding, TimePoint now);
@@ -130,6 +132,8 @@ class Bindings {
   Result<BindingRecord> visible(const Actor& actor, std::uint64_t id) const;
   // Takes a durable binding's addresses and MAC and indexes it (it must not be in the table).
   void take(const BindingRecord& b, TimePoint now);
+  // take() without the table: the allocators' half (pool bitmaps, MAC registry, last id).
+  void claimAllocations(const BindingRecord& b, TimePoint now);
   // The bindings holding `ip`, one per network at most, in network-name order.
   std::vector<std::uint64_t> holdersOfIp(const addr::IpAddress& ip) const;
   BindingBrief brief(std::uint64_t id) const;

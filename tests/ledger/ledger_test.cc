@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "ledger/bindings.h"
 #include "ledger/codec.h"
 #include "store/memory/memory_store.h"
 
@@ -154,6 +155,60 @@ TEST_F(LedgerTest, StateSurvivesReopen) {
     auto b = durable(ledger_->allocate(op_, req("vm-" + std::to_string(i), {"v4"})));
     EXPECT_TRUE(held.insert(b.addresses[0].ip.toString()).second) << "duplicate after reopen";
   }
+}
+
+// Past Bindings::kParallelLoadMinimum the table fills on a helper thread while the allocators
+// are claimed on the opening one: every index and every allocator must come back whole.
+TEST_F(LedgerTest, ALargeLedgerReopensWithEveryIndexAndAllocator) {
+  makePool("big", "10.8.0.0/15");
+  MacPoolRecord mp;
+  mp.name = "macs";
+  mp.prefix = addr::MacPrefix::parse("02:00:00:00:00:00/24").value();
+  durable(ledger_->createMacPool(admin_, mp));
+  constexpr int kBindings = 60'000;
+  static_assert(kBindings > static_cast<int>(Bindings::kParallelLoadMinimum));
+  std::vector<BindingRecord> made;
+  std::uint64_t last_ticket = 0;
+  for (int i = 0; i < kBindings; ++i) {
+    auto r = req("vm-" + std::to_string(i), {"big"});
+    r.mac_pool = "macs";
+    auto applied = ledger_->allocate(op_, r);
+    ASSERT_TRUE(applied.isOk()) << applied.status().toString();
+    last_ticket = applied->ticket;
+    if (i % 997 == 0) made.push_back(applied->value);
+  }
+  ASSERT_TRUE(ledger_->waitDurable(last_ticket).isOk());
+  reopen();
+  EXPECT_EQ(ledger_->getPool(admin_, "big")->counts.used, static_cast<std::uint64_t>(kBindings));
+  for (const auto& b : made) {
+    auto by_id = ledger_->getBinding(viewer_, b.id);
+    ASSERT_TRUE(by_id.isOk()) << b.id;
+    EXPECT_EQ(by_id->instance, b.instance);
+    BindingFilter by_ip;
+    by_ip.ip = b.addresses[0].ip;
+    auto page = ledger_->searchBindings(admin_, by_ip, "", 10);
+    ASSERT_TRUE(page.isOk());
+    ASSERT_EQ(page->items.size(), 1u) << b.addresses[0].ip.toString();
+    EXPECT_EQ(page->items[0].id, b.id);
+    BindingFilter by_mac;
+    by_mac.mac = b.mac;
+    page = ledger_->searchBindings(admin_, by_mac, "", 10);
+    ASSERT_TRUE(page.isOk());
+    ASSERT_EQ(page->items.size(), 1u);
+    EXPECT_EQ(page->items[0].id, b.id);
+    // The MAC registry knows it is taken: claiming it explicitly is refused.
+    auto again = req(b.instance + "-copy", {"big"});
+    again.mac = b.mac;
+    EXPECT_EQ(ledger_->allocate(op_, again).status().code(), StatusCode::kConflict);
+  }
+  // The bitmaps and the id counter came back: new bindings take fresh addresses and ids.
+  std::set<std::string> seen;
+  for (const auto& b : made) seen.insert(b.addresses[0].ip.toString());
+  auto fresh = durable(ledger_->allocate(op_, req("vm-after", {"big"})));
+  EXPECT_GT(fresh.id, made.back().id);
+  EXPECT_EQ(ledger_->getPool(admin_, "big")->counts.used,
+            static_cast<std::uint64_t>(kBindings) + 1);
+  EXPECT_FALSE(seen.contains(fresh.addresses[0].ip.toString()));
 }
 
 TEST_F(LedgerTest, FailedCommitFailsTheWriterAndRollsMemoryBack) {
