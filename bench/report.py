@@ -530,6 +530,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", help="comma-separated groups to run (" + ",".join(GROUPS) +
                         "); the other rows of docs/PERFORMANCE.md are kept")
+    parser.add_argument("--no-doc", action="store_true",
+                        help="print the figures only (A/B runs against another build's bin/)")
     args = parser.parse_args()
     only = args.only.split(",") if args.only else None
     if only and not set(only) <= set(GROUPS):
@@ -548,7 +550,8 @@ def main():
     for name in TARGETS:
         if name not in figures and not only and name not in SKIPPED:
             missed.append(name + " (not measured)")
-    update_doc(figures, only)
+    if not args.no_doc:
+        update_doc(figures, only)
     if missed:
         print("targets missed: " + ", ".join(missed), file=sys.stderr)
         sys.exit(1)

@@ -1,0 +1,92 @@
+// MacRegistry against a model, and what an in-use MAC costs.
+#include <chrono>
+#include <cstdint>
+#include <iterator>
+#include <map>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "alloc/mac_allocator.h"
+#include "common/clock.h"
+
+namespace netledger::alloc {
+namespace {
+
+using addr::Mac;
+using std::chrono::seconds;
+
+class MacRegistryModelTest : public ::testing::Test {
+ protected:
+  FakeClock clock;
+  MacRegistry reg;
+};
+
+// A model of the registry (mac -> in use, or the quarantine end) driven by random operations:
+// states, counts and sweeps must agree at every step.
+TEST_F(MacRegistryModelTest, RandomOperationsMatchAModel) {
+  std::mt19937_64 rng(18);
+  std::map<std::uint64_t, std::int64_t> model;  // -1: in use; else quarantined until (s)
+  auto sweep = [&](std::int64_t t) {            // what a sweep at `t` frees
+    for (auto it = model.begin(); it != model.end();) {
+      it = it->second != -1 && it->second <= t ? model.erase(it) : std::next(it);
+    }
+  };
+  auto now_s = [&] { return std::chrono::duration_cast<seconds>(clock.now().time_since_epoch()); };
+  for (int step = 0; step < 20000; ++step) {
+    const Mac m = Mac(0x020000000000ull + rng() % 64);
+    const auto t = now_s().count();
+    sweep(t);
+    auto found = model.find(m.value());
+    switch (rng() % 5) {
+      case 0:
+      case 1: {
+        const bool allow = rng() % 2 == 0;
+        const bool ok = found == model.end() || (found->second != -1 && allow);
+        ASSERT_EQ(reg.claim(m, clock.now(), allow).isOk(), ok) << step;
+        if (ok) model[m.value()] = -1;
+        break;
+      }
+      case 2: {
+        const auto hold = seconds(rng() % 3);
+        const bool ok = found != model.end() && found->second == -1;
+        ASSERT_EQ(reg.release(m, clock.now(), hold).isOk(), ok) << step;
+        if (ok && hold.count() == 0) model.erase(m.value());
+        if (ok && hold.count() > 0) model[m.value()] = t + hold.count();
+        break;
+      }
+      case 3:
+        reg.forget(m);
+        model.erase(m.value());
+        break;
+      default:
+        clock.advance(seconds(1));
+        break;
+    }
+    reg.sweepQuarantine(clock.now());
+    sweep(now_s().count());
+    std::size_t in_use = 0;
+    for (const auto& [k, v] : model) in_use += v == -1;
+    ASSERT_EQ(reg.inUseCount(), in_use) << step;
+    ASSERT_EQ(reg.quarantinedCount(), model.size() - in_use) << step;
+    found = model.find(m.value());
+    const MacState want = found == model.end()  ? MacState::kFree
+                          : found->second == -1 ? MacState::kInUse
+                                                : MacState::kQuarantined;
+    ASSERT_EQ(reg.stateOf(m), want) << step;
+  }
+}
+
+// In use is the state of nearly every MAC of a large ledger: it costs a set slot, not a map
+// slot with an expiry (docs/PERFORMANCE.md, bytes_per_binding).
+TEST_F(MacRegistryModelTest, InUseMacsCostUnder20BytesEach) {
+  constexpr std::size_t kMacs = 100000;
+  reg.reserve(kMacs);
+  for (std::uint64_t i = 1; i <= kMacs; ++i) {
+    ASSERT_TRUE(reg.claim(Mac(0x020000000000ull + i), clock.now()).isOk());
+  }
+  EXPECT_LT(reg.memoryBytes() / kMacs, 20u);
+}
+
+}  // namespace
+}  // namespace netledger::alloc
