@@ -154,8 +154,8 @@ class Bench:
     def pods_500(self):
         """PODS pods ADDed PARALLEL at a time through bridge + netledger-cni IPAM, then
         netledger-cni chained (records the pod MAC and the node); before that, in the same
-        sandboxes and on the same bridges, PODS pods through bridge + host-local (informational:
-        what the bridge plugin and the machine cost without the ledger). Half the pods on each
+        sandboxes and on the same bridges, PODS pods through bridge + host-local (the peer of
+        cni_500_pods_vs_hostlocal_ratio). Half the pods on each
         of two bridges, 198.51.100.0/24 and 203.0.113.0/24; the ledger pools in a network of
         their own (the pairs' released addresses sit in quarantine in `default`)."""
         names = [self.lab.sandbox(i) for i in range(PODS)]
@@ -235,8 +235,9 @@ def exec_cpu_ms(binary, runs=100):
         with open(os.devnull, "rb") as stdin, open(os.devnull, "wb") as out:
             proc = subprocess.Popen([binary], stdin=stdin, stdout=out, stderr=out, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise RuntimeError(f"{binary} VERSION: exit {os.waitstatus_to_exitcode(status)}")
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here
+        if proc.returncode != 0:
+            raise RuntimeError(f"{binary} VERSION: exit {proc.returncode}")
         costs.append((usage.ru_utime + usage.ru_stime) * 1000)
     return statistics.median(costs)
 

@@ -1,6 +1,6 @@
 """Debian's nginx as the HTTP ceiling of the machine for api_vs_nginx_ratio: one instance on a
 loopback port of a temporary prefix, answering every request (the same POSTs the API benchmark
-sends) with a fixed small 201 JSON body. Two workers, like the two cores; no access log."""
+sends) with a fixed small 201 JSON body. One worker per core; no access log."""
 import os
 import shutil
 import socket
@@ -49,7 +49,7 @@ class Nginx:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                sys.exit(f"nginx exited at start-up; see {prefix}/error.log")
+                sys.exit("nginx exited at start-up (run it by hand with this config to see why)")
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
                 return

@@ -162,10 +162,12 @@ def http_load(url, token):
     started = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     out = proc.stdout.read()
+    proc.stdout.close()
     _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
     wall = time.monotonic() - started
     got = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
-    if (os.waitstatus_to_exitcode(status) != 0 or int(got.get("non_2xx", "1")) != 0 or
+    if (proc.returncode != 0 or int(got.get("non_2xx", "1")) != 0 or
             int(got.get("errors", "1")) != 0):
         sys.exit(f"http_load {url}: requests failed:\n" + out)
     return got, (usage.ru_utime + usage.ru_stime) / wall
@@ -189,8 +191,10 @@ def run_api_benchmarks():
             loads.append(load)
         with tempfile.TemporaryDirectory(prefix="netledger-nginx-") as d:
             peer = nginx_peer.Nginx(d)
-            got, load = http_load(f"http://127.0.0.1:{peer.port}/v1/bindings", "bench-token")
-            peer.stop()
+            try:
+                got, load = http_load(f"http://127.0.0.1:{peer.port}/v1/bindings", "bench-token")
+            finally:
+                peer.stop()
             peer_rates.append(float(got["requests_per_s"]))
             peer_loads.append(load)
     return {"api_durable_alloc_per_s": median(rates), "api_alloc_p99_ms": median(p99s),

@@ -48,7 +48,7 @@ class MacRegistry {
   void reserve(std::size_t n) { in_use_.reserve(n); }
 
  private:
-  // A MAC is in at most one of the two. In use, the common case, costs 8 bytes a slot; only the
+  // A MAC is in at most one of the two. In use, the common case, costs 9 bytes a slot; only the
   // few quarantined ones carry their end (ticks since the epoch).
   boost::unordered_flat_set<std::uint64_t> in_use_;
   boost::unordered_flat_map<std::uint64_t, Duration::rep> quarantine_;

@@ -342,8 +342,7 @@ class Engine {
     Millis since = 0, last = 0;
   };
   boost::unordered_flat_map<std::string, HostWatch> hosts_watched_;  // "network\nhost"
-  // An observation's time, no later than now + kFutureSkewMs.
-  // The observation's time, clamped to the clock of the batch being processed (+ skew).
+  // An observation's time, no later than the batch's clock + kFutureSkewMs.
   Millis seenAt(const Observation& o) const;
   std::uint64_t wire_view_dropped_ = 0;
   boost::unordered_flat_map<IpKey, IpTrack, IpKeyHash> ips_;

@@ -72,7 +72,7 @@ void Bindings::load(std::vector<BindingRecord>& bindings, TimePoint now) {
   auto fill_table = [&] {
     for (const auto& b : bindings) table_.insert(b);
   };
-  std::optional<std::thread> helper;
+  std::optional<std::jthread> helper;  // joins on every way out
   if (bindings.size() >= kParallelLoadMinimum && std::thread::hardware_concurrency() > 1) {
     try {
       helper.emplace(fill_table);

@@ -5,21 +5,48 @@
 namespace netledger {
 namespace {
 
-const std::string kMadvise = "always [madvise] never\n";
-
-TEST(HugePagesTest, ReexecutesWhenNothingSaysOtherwise) {
-  EXPECT_EQ(hugePageSkipReason(nullptr, nullptr, kMadvise), "");
-  EXPECT_EQ(hugePageSkipReason("1", "glibc.malloc.arena_max=2", "[always] madvise never"), "");
+HugePageInputs madvise() {
+  HugePageInputs in;
+  in.thp_enabled = "always [madvise] never\n";
+  return in;
 }
 
-TEST(HugePagesTest, SkipsWhenOptedOutAlreadySetOrThpOff) {
-  EXPECT_EQ(hugePageSkipReason("0", nullptr, kMadvise), "NETLEDGER_HUGE_PAGES=0");
-  // The re-executed process sees its own tunable and must not loop.
-  EXPECT_NE(hugePageSkipReason(nullptr, withHugePageTunable(nullptr).c_str(), kMadvise), "");
-  EXPECT_NE(hugePageSkipReason(nullptr, "glibc.malloc.hugetlb=0", kMadvise), "");
-  EXPECT_EQ(hugePageSkipReason(nullptr, nullptr, "always madvise [never]\n"),
-            "transparent huge pages are off");
-  EXPECT_EQ(hugePageSkipReason(nullptr, nullptr, ""), "transparent huge pages are off");
+TEST(HugePagesTest, ReexecutesWhenNothingSaysOtherwise) {
+  EXPECT_EQ(hugePageSkipReason(madvise()), "");
+  HugePageInputs in = madvise();
+  in.opt_out = "1";
+  in.tunables = "glibc.malloc.arena_max=2";
+  in.thp_enabled = "[always] madvise never";
+  EXPECT_EQ(hugePageSkipReason(in), "");
+}
+
+TEST(HugePagesTest, NeverTwice) {
+  // The marker alone stops it: a secure-mode process whose libc dropped the tunable must not
+  // execute itself again and again.
+  HugePageInputs in = madvise();
+  in.marker = "1";
+  EXPECT_EQ(hugePageSkipReason(in), "re-executed already");
+  in = madvise();
+  const std::string tunables = withHugePageTunable(nullptr);
+  in.tunables = tunables.c_str();
+  EXPECT_NE(hugePageSkipReason(in), "");
+}
+
+TEST(HugePagesTest, SkipsWhenOptedOutSecureSetOrThpOff) {
+  HugePageInputs in = madvise();
+  in.opt_out = "0";
+  EXPECT_EQ(hugePageSkipReason(in), "NETLEDGER_HUGE_PAGES=0");
+  in = madvise();
+  in.secure = true;
+  EXPECT_NE(hugePageSkipReason(in).find("secure mode"), std::string::npos);
+  in = madvise();
+  in.tunables = "glibc.malloc.hugetlb=0";  // the operator's choice stands
+  EXPECT_NE(hugePageSkipReason(in), "");
+  in = madvise();
+  in.thp_enabled = "always madvise [never]\n";
+  EXPECT_EQ(hugePageSkipReason(in), "transparent huge pages are off");
+  in.thp_enabled = "";
+  EXPECT_EQ(hugePageSkipReason(in), "transparent huge pages are off");
 }
 
 TEST(HugePagesTest, KeepsTheOperatorsTunables) {

@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/huge_pages.h"
 #include "integration/harness.h"
 
 namespace netledger::it {
@@ -228,8 +229,14 @@ TEST_F(ServerTest, DaemonRunsWithHugePageMallocUnlessOptedOut) {
   std::string mode((std::istreambuf_iterator<char>(thp)), std::istreambuf_iterator<char>());
   const bool thp_on = mode.find("[never]") == std::string::npos && !mode.empty();
   const std::string env = environOf(server_.pid());
-  EXPECT_EQ(env.find("GLIBC_TUNABLES=glibc.malloc.hugetlb=1") != std::string::npos, thp_on)
-      << "THP mode: " << mode;
+  EXPECT_EQ(env.find("glibc.malloc.hugetlb=1") != std::string::npos, thp_on) << "THP: " << mode;
+  // Re-executed by its real path: the process keeps its name (ps, pgrep, journald).
+  std::ifstream comm("/proc/" + std::to_string(server_.pid()) + "/comm");
+  std::string name;
+  std::getline(comm, name);
+  EXPECT_EQ(name, "netledgerd");
+  // /proc/PID/environ is what the exec was given: the marker of the one re-exec is there.
+  EXPECT_EQ(env.find(kHugePageMarker) != std::string::npos, thp_on);
   EXPECT_EQ(api_->get("/v1/pools").status, 200u) << "the re-executed daemon serves";
 
   ::setenv("NETLEDGER_HUGE_PAGES", "0", 1);

@@ -44,6 +44,7 @@ TEST(WalCheckpointerTest, CopiesTheWalOffTheWriterAndKeepsItBounded) {
   const auto stats = (*checkpointer)->stats();
   EXPECT_GT(stats.background, 0u) << "the thread never copied the WAL";
   EXPECT_GT(stats.by_writer, 0u) << "the writer never finished a checkpoint, so no restart";
+  EXPECT_EQ(stats.failed, 0u);
   // Without restarts the WAL would hold all 12,000 rows (~48 MB).
   const auto wal_bytes = std::filesystem::file_size(path + "-wal");
   EXPECT_LT(wal_bytes, std::uintmax_t{2} * WalCheckpointer::kWriterPages * 4096 + 1'000'000)

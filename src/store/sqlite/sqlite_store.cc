@@ -714,8 +714,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
   // lets the WAL shrink back after a burst of large batches (it never does by default).
   NL_RETURN_IF_ERROR(c.exec(std::string("PRAGMA synchronous = ") +
                             (options.fsync_each_batch ? "FULL" : "NORMAL") +
-                            "; PRAGMA cache_size = -16384; PRAGMA journal_size_limit = 67108864; "
-                            "PRAGMA wal_autocheckpoint = 100000"));
+                            "; PRAGMA cache_size = -16384; PRAGMA journal_size_limit = 67108864"));
   NL_RETURN_IF_ERROR(sqlite::migrate(c, nowMillis()));
   NL_RETURN_IF_ERROR(impl->prepareWriteStatements());
 
@@ -741,7 +740,7 @@ Result<ledger::StoreState> SqliteStore::load() {
   ledger::StoreState state;
   Status s = impl_->loadLocked(state);
   impl_->rollbackIfOpen();  // nothing was written
-  // Reading every row filled both connections' page caches (16 MiB each) with pages the
+  // Reading every row filled both connections' page caches (16 MiB and ~2 MiB) with pages the
   // writer will not touch again: give them back, as a steady-state server would hold them.
   sqlite3_db_release_memory(impl_->db.handle());
   {

@@ -47,12 +47,12 @@ int WalCheckpointer::onCommit(void* raw, sqlite3* db, const char* schema, int pa
     // The write lock is released but this writer is the only one: a passive checkpoint here
     // copies what the thread has not and lets the next transaction restart the WAL. SQLITE_BUSY
     // (the thread is mid-copy) leaves it to the next commit.
-    if (sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) ==
-        SQLITE_OK) {
-      std::lock_guard lock(self->mu_);
-      ++self->stats_.by_writer;
-    }
-    return SQLITE_OK;
+    const int rc =
+        sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    std::lock_guard lock(self->mu_);
+    if (rc == SQLITE_OK) ++self->stats_.by_writer;
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) ++self->stats_.failed;
+    return SQLITE_OK;  // the commit itself succeeded: a failed copy is retried at the next one
   }
   if (pages >= kWakePages) {
     {
@@ -77,6 +77,7 @@ void WalCheckpointer::run() {
                                        nullptr);
     lock.lock();
     if (rc == SQLITE_OK) ++stats_.background;
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) ++stats_.failed;
   }
 }
 

@@ -46,6 +46,7 @@ class WalCheckpointer {
   struct Stats {
     std::uint64_t background = 0;  // checkpoints run by the thread
     std::uint64_t by_writer = 0;   // checkpoints the writer finished itself
+    std::uint64_t failed = 0;      // checkpoints that failed other than busy (I/O, full disk)
   };
   Stats stats() const;
 
