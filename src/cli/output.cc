@@ -1,8 +1,11 @@
 #include "cli/output.h"
 
 #include <algorithm>
+#include <array>
+#include <string_view>
 
 #include <boost/json/serialize.hpp>
+#include <boost/json/serializer.hpp>
 
 namespace netledger::cli {
 
@@ -56,9 +59,20 @@ void printTable(std::ostream& out, const std::vector<std::string>& header,
   for (const auto& row : rows) print(row);
 }
 
+void writeJson(std::ostream& out, const boost::json::value& v) {
+  boost::json::serializer serializer;
+  serializer.reset(&v);
+  std::array<char, 65536> buffer;
+  while (!serializer.done()) {
+    std::string_view piece = serializer.read(buffer.data(), buffer.size());
+    out.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+  }
+  out << '\n';
+}
+
 void printResult(std::ostream& out, OutputFormat format, const boost::json::value& result) {
   if (format == OutputFormat::kJson) {
-    out << boost::json::serialize(result) << '\n';
+    writeJson(out, result);
     return;
   }
   if (result.is_object()) {

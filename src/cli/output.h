@@ -15,6 +15,9 @@ namespace netledger::cli {
 enum class OutputFormat { kTable, kJson, kHtml };
 
 void printResult(std::ostream& out, OutputFormat format, const boost::json::value& result);
+// Writes `v` and a newline to `out` in 64 KiB pieces, never as one string: a report listing
+// every station of a capture runs to megabytes.
+void writeJson(std::ostream& out, const boost::json::value& v);
 
 // Aligned columns under an upper-case header row, two spaces apart, no trailing blanks: how
 // list commands print in table mode (`pool list`, `token list`, `history`).

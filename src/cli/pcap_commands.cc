@@ -3,7 +3,6 @@
 // netledgerd as observations. The codecs and the analysis are src/wire; this file reads the
 // options, talks to the server and prints.
 #include <algorithm>
-#include <array>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -16,6 +15,7 @@
 #include "addr/network.h"
 #include "cli/cli.h"
 #include "cli/client_support.h"
+#include "cli/output.h"
 #include "cli/progress.h"
 #include "observation/observation.h"
 #include "wire/capture_analyzer.h"
@@ -80,19 +80,6 @@ json::value timeJson(std::uint64_t us) {
 
 json::value vlanJson(std::uint16_t vlan) {
   return vlan == 0 ? json::value(nullptr) : json::value(vlan);
-}
-
-// Streams `v` to `out` in 64 KiB pieces: a report listing every station runs to megabytes,
-// which json::serialize would first build as one string.
-void writeJson(std::ostream& out, const json::value& v) {
-  json::serializer serializer;
-  serializer.reset(&v);
-  std::array<char, 65536> buffer;
-  while (!serializer.done()) {
-    std::string_view piece = serializer.read(buffer.data(), buffer.size());
-    out.write(piece.data(), static_cast<std::streamsize>(piece.size()));
-  }
-  out << '\n';
 }
 
 json::object stationJson(const wire::Station& s) {
