@@ -138,7 +138,8 @@ class Netledgerd:
         import urllib.request
         req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", method=method,
                                      data=body.encode() if body else None,
-                                     headers={"Authorization": f"Bearer {self.token}"})
+                                     headers={"Authorization": f"Bearer {self.token}",
+                                              "Content-Type": "application/json"})
         with urllib.request.urlopen(req) as r:
             return r.status
 
@@ -222,7 +223,8 @@ def run_consistency_benchmarks(stations=2000, batch=1000, seconds=8.0):
         def call(method, path, body=None):
             req = urllib.request.Request(f"http://127.0.0.1:{server.port}{path}", method=method,
                                          data=body.encode() if body else None,
-                                         headers={"Authorization": f"Bearer {server.token}"})
+                                         headers={"Authorization": f"Bearer {server.token}",
+                                                  "Content-Type": "application/json"})
             with urllib.request.urlopen(req) as r:
                 return json.loads(r.read() or b"null")
 

@@ -12,6 +12,7 @@
 #include <boost/url/parse.hpp>
 
 #include "http/problem.h"
+#include "http/request_rules.h"
 #include "http/server_core.h"
 #include "http/stream_channel.h"
 
@@ -206,6 +207,12 @@ class Connection final : public ConnectionBase,
     request.method = message.method_string();
     request.target = message.target();
     isHead_ = request.method == "HEAD";
+    auto length = parser_->content_length();
+    const bool hasBody = parser_->chunked() || (length && *length > 0);
+    if (auto refused =
+            checkRequestHeader(message, version_, hasBody, core_.options.jsonBodiesOnly)) {
+      return reply(std::move(refused->response), refused->closeAfter);
+    }
     if (Status s = parseTarget(request.target, request); !s) {
       return reply(problemFromStatus(s), /*closeAfter=*/true);
     }
@@ -214,10 +221,7 @@ class Connection final : public ConnectionBase,
     allow_ = std::move(match.allow);
     if (parser_->is_done()) return dispatch();
 
-    bodyLimit_ = route_ != nullptr && route_->options.maxBodyBytes != 0
-                     ? route_->options.maxBodyBytes
-                     : core_.options.maxBodyBytes;
-    auto length = parser_->content_length();
+    bodyLimit_ = core_.options.maxBodyBytes;
     if (length && *length > bodyLimit_) return reply(payloadTooLarge(bodyLimit_), true);
     parser_->body_limit(bodyLimit_);
 
@@ -629,9 +633,25 @@ Status loadTlsContext(net::ssl::context& context, const std::string& certFile,
   return Status::ok();
 }
 
-Status parseTarget(std::string_view target, Request& request) {
-  auto url = boost::urls::parse_origin_form(target);
+Status parseTarget(std::string_view raw, Request& request) {
+  std::string target(raw);  // `raw` may be request.target itself
+  boost::system::result<boost::urls::url_view> url;
+  if (!target.empty() && target.front() == '/') {
+    url = boost::urls::parse_origin_form(target);
+  } else {
+    // The absolute form ("GET http://host/v1/pools HTTP/1.1"), which a server must accept
+    // (RFC 9112 section 3.2.2): from here on it is its origin form.
+    url = boost::urls::parse_absolute_uri(target);
+    if (!url || (url->scheme() != "http" && url->scheme() != "https")) {
+      return Status::invalidArgument("malformed request target (origin or absolute http form)");
+    }
+    std::string origin = url->encoded_path().empty() ? "/" : std::string(url->encoded_path());
+    if (url->has_query()) origin += "?" + std::string(url->encoded_query());
+    target = std::move(origin);
+    url = boost::urls::parse_origin_form(target);
+  }
   if (!url) return Status::invalidArgument("malformed request target");
+  request.target = target;
   request.path = url->path();
   auto segments = url->segments();
   request.segments.reserve(segments.size());

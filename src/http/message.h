@@ -115,9 +115,10 @@ struct Response {
   static Response eventStream(std::function<void(std::shared_ptr<StreamWriter>)> onStream);
 };
 
-// Fills request.path, .segments and .query from an origin-form target ("/v1/pools?limit=2"),
-// percent-decoding with Boost.URL. The server uses it for every request; in-process callers
-// (the API fuzzer) use it to see requests exactly as the server would.
+// Fills request.target, .path, .segments and .query from an origin-form target
+// ("/v1/pools?limit=2") or an absolute-form one ("http://host/v1/pools?limit=2", kept as its
+// origin form), percent-decoding with Boost.URL. The server uses it for every request;
+// in-process callers (the API fuzzer) use it to see requests exactly as the server would.
 Status parseTarget(std::string_view target, Request& request);
 
 }  // namespace netledger::http

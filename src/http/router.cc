@@ -92,8 +92,7 @@ Router::~Router() = default;
 Router::Router(Router&&) noexcept = default;
 Router& Router::operator=(Router&&) noexcept = default;
 
-Status Router::add(std::string_view method, std::string_view pattern, Handler handler,
-                   RouteOptions options) {
+Status Router::add(std::string_view method, std::string_view pattern, Handler handler) {
   if (method.empty()) return Status::invalidArgument("route method is empty");
   auto parsed = parsePattern(pattern);
   if (!parsed) return parsed.status();
@@ -101,7 +100,6 @@ Status Router::add(std::string_view method, std::string_view pattern, Handler ha
   route->method = method;
   route->pattern = pattern;
   route->handler = std::move(handler);
-  route->options = options;
   Node* node = root_.get();
   for (std::size_t i = 0; i < parsed->size(); ++i) {
     const PatternSegment& seg = (*parsed)[i];
@@ -142,10 +140,18 @@ Router::Match Router::match(std::string_view method,
   Match m;
   std::vector<const Node*> pathEnds;
   m.route = walk(*root_, segments, 0, method, pathEnds);
+  // HEAD is GET without the body (RFC 9110 §9.3.2): wherever GET is answered, so is HEAD.
+  if (m.route == nullptr && method == "HEAD") {
+    pathEnds.clear();
+    m.route = walk(*root_, segments, 0, "GET", pathEnds);
+  }
   if (m.route == nullptr && !pathEnds.empty()) {
     std::set<std::string> methods;
     for (const Node* n : pathEnds) {
-      for (const Route* r : n->routes) methods.insert(r->method);
+      for (const Route* r : n->routes) {
+        methods.insert(r->method);
+        if (r->method == "GET") methods.insert("HEAD");
+      }
     }
     for (const std::string& name : methods) {
       if (!m.allow.empty()) m.allow += ", ";

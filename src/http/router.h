@@ -5,7 +5,8 @@
 // of routes. Literal segments win over parameters ("/v1/pools/stats" before "/v1/pools/{name}").
 //
 // An unknown path answers 404 not_found; a known path with another method answers 405
-// method_not_allowed with `Allow` listing the methods the path accepts.
+// method_not_allowed with `Allow` listing the methods the path accepts. HEAD matches a path's GET
+// route unless the path registers HEAD itself (the server then sends the headers only).
 //
 // Thread safety: build it on one thread, then hand it to the Server; matching is const and
 // safe from any number of threads.
@@ -27,13 +28,6 @@ namespace netledger::http {
 // valid until the Responder is called or destroyed.
 using Handler = std::function<void(Request&, Responder)>;
 
-struct RouteOptions {
-  // Largest accepted request body in bytes; 0 means the server's default. Checked from the
-  // request header, before the body is read, so a route can accept more (a batch import) or
-  // less than the default.
-  std::size_t maxBodyBytes = 0;
-};
-
 struct RouteInfo {
   std::string method;
   std::string pattern;
@@ -49,7 +43,6 @@ class Router {
     // (segment index, parameter name) for each {name} segment.
     std::vector<std::pair<std::size_t, std::string>> params;
     Handler handler;
-    RouteOptions options;
   };
 
   struct Match {
@@ -67,8 +60,7 @@ class Router {
   // partial parameter ("{}", "a{b}"), a repeated parameter name, an empty method, or a
   // (method, pattern) pair that is already registered, including one that differs only in
   // parameter names.
-  Status add(std::string_view method, std::string_view pattern, Handler handler,
-             RouteOptions options = {});
+  Status add(std::string_view method, std::string_view pattern, Handler handler);
 
   // Every route in registration order, e.g. to compare with the OpenAPI document.
   std::vector<RouteInfo> routes() const;

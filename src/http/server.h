@@ -5,9 +5,13 @@
 //    only after the previous response is written;
 //  - N I/O threads, each running its own event loop; a connection lives on one of them for its
 //    whole life, so its state needs no locks (that loop is the connection's strand);
-//  - limits: request body (default 1 MiB, per route via RouteOptions) -> 413 payload_too_large,
+//  - limits: request body (one limit for every route, default 1 MiB) -> 413 payload_too_large,
 //    header block -> 431, malformed HTTP -> 400; these close the connection afterwards, since
 //    the rest of the stream cannot be trusted to be in sync;
+//  - RFC 9112 framing (request_rules.h): a missing or repeated Host is 400, a transfer coding
+//    other than chunked 501; absolute-form targets are read as their origin form; HEAD is
+//    answered wherever GET is, with the headers only; with jsonBodiesOnly a non-JSON
+//    Content-Type on a body is 415;
 //  - idle and read timeouts close stalled connections (slowloris);
 //  - optional TLS (PEM certificate chain and key files);
 //  - graceful stop: stop accepting, let requests in progress finish up to a deadline, close;
@@ -48,6 +52,8 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:8080";
   std::size_t ioThreads = 2;
   std::size_t maxBodyBytes = 1024 * 1024;
+  // Request bodies must be JSON: a body with another Content-Type is 415 (none: read as JSON).
+  bool jsonBodiesOnly = false;
   std::size_t maxHeaderBytes = 16 * 1024;
   // How long a keep-alive connection may sit idle before the next request starts.
   std::chrono::milliseconds idleTimeout{60'000};

@@ -458,6 +458,7 @@ Status Daemon::Impl::startServer() {
   so.listen = config.listen;
   so.ioThreads = config.io_threads;
   so.maxBodyBytes = config.max_body_bytes;
+  so.jsonBodiesOnly = true;
   so.tlsCertFile = config.tls_cert;
   so.tlsKeyFile = config.tls_key;
   so.metrics = &metrics;

@@ -33,7 +33,9 @@ struct DaemonConfig {
   std::string history_peer, history_peer_token_file, history_peer_ca;
   std::string tls_cert, tls_key;
   std::size_t io_threads = 2;
-  std::size_t max_body_bytes = 1024 * 1024;
+  // One request-body limit for every route (413 past it): large enough for a batch of 10,000
+  // observations or a /16 scan result.
+  std::size_t max_body_bytes = 8 * 1024 * 1024;
   std::int64_t retention_days = 180;
   std::int64_t sweep_interval_ms = 1000;
   // The scheduled health report for webhooks subscribed to report.health (0: none).

@@ -82,13 +82,13 @@ TEST_F(RouterTest, ParameterNeverMatchesAnEmptySegment) {
 TEST_F(RouterTest, WrongMethodIs405WithSortedAllow) {
   Response r = route(router_, makeRequest("PUT", {"v1", "pools", "blue"}));
   EXPECT_EQ(r.status, 405u);
-  EXPECT_EQ(r.headers.get("allow"), "DELETE, GET");
+  EXPECT_EQ(r.headers.get("allow"), "DELETE, GET, HEAD");
   EXPECT_EQ(boost::json::parse(r.body).at("code"), "method_not_allowed");
   // Allow covers every pattern the path matches (the literal "stats" and the {name} parameter),
   // not only the first one found...
   Response r2 = route(router_, makeRequest("PUT", {"v1", "pools", "stats"}));
   EXPECT_EQ(r2.status, 405u);
-  EXPECT_EQ(r2.headers.get("Allow"), "DELETE, GET");
+  EXPECT_EQ(r2.headers.get("Allow"), "DELETE, GET, HEAD");
   // ...and a method the literal lacks falls back to the parameter route.
   EXPECT_EQ(route(router_, makeRequest("DELETE", {"v1", "pools", "stats"})).body,
             "delete name=stats");
@@ -115,13 +115,30 @@ TEST_F(RouterTest, RejectsInvalidAndDuplicatePatterns) {
   EXPECT_EQ(router_.routes().size(), 10u);
 }
 
-TEST_F(RouterTest, MatchReportsTheRouteOptions) {
+TEST_F(RouterTest, HeadMatchesTheGetRouteAndAllowListsIt) {
   Router router;
-  ASSERT_TRUE(router.add("POST", "/v1/observations", tag("obs"), RouteOptions{8 << 20}).isOk());
-  auto m = router.match("POST", {"v1", "observations"});
+  ASSERT_TRUE(router.add("GET", "/v1/pools/{name}", tag("get")).isOk());
+  ASSERT_TRUE(router.add("DELETE", "/v1/pools/{name}", tag("delete")).isOk());
+  ASSERT_TRUE(router.add("POST", "/v1/pools", tag("create")).isOk());
+  auto head = router.match("HEAD", {"v1", "pools", "a"});
+  ASSERT_NE(head.route, nullptr);
+  EXPECT_EQ(head.route->method, "GET");
+  // A path without GET has no HEAD either, and its 405 does not offer one.
+  auto noGet = router.match("HEAD", {"v1", "pools"});
+  EXPECT_EQ(noGet.route, nullptr);
+  EXPECT_EQ(noGet.allow, "POST");
+  auto put = router.match("PUT", {"v1", "pools", "a"});
+  EXPECT_EQ(put.route, nullptr);
+  EXPECT_EQ(put.allow, "DELETE, GET, HEAD");
+}
+
+TEST_F(RouterTest, ARegisteredHeadRouteWinsOverGet) {
+  Router router;
+  ASSERT_TRUE(router.add("GET", "/x", tag("get")).isOk());
+  ASSERT_TRUE(router.add("HEAD", "/x", tag("head")).isOk());
+  auto m = router.match("HEAD", {"x"});
   ASSERT_NE(m.route, nullptr);
-  EXPECT_EQ(m.route->options.maxBodyBytes, 8u << 20);
-  EXPECT_EQ(m.route->pattern, "/v1/observations");
+  EXPECT_EQ(m.route->method, "HEAD");
 }
 
 }  // namespace

@@ -75,9 +75,8 @@ class HttpServerTest : public ::testing::Test {
 
   Router makeRouter() {
     Router router;
-    auto add = [&](std::string_view method, std::string_view pattern, Handler h,
-                   RouteOptions options = {}) {
-      Status s = router.add(method, pattern, std::move(h), options);
+    auto add = [&](std::string_view method, std::string_view pattern, Handler h) {
+      Status s = router.add(method, pattern, std::move(h));
       EXPECT_TRUE(s.isOk()) << s.toString();
     };
     auto echo = [](Request& req, Responder respond) {
@@ -101,12 +100,9 @@ class HttpServerTest : public ::testing::Test {
     add("DELETE", "/v1/echo/{name}", echo);
     add("POST", "/v1/echo",
         [](Request& req, Responder respond) { respond(Response::json(201, std::move(req.body))); });
-    add(
-        "POST", "/v1/big",
-        [](Request& req, Responder respond) {
-          respond(Response::text(200, std::to_string(req.body.size())));
-        },
-        RouteOptions{4 << 20});
+    add("POST", "/v1/big", [](Request& req, Responder respond) {
+      respond(Response::text(200, std::to_string(req.body.size())));
+    });
     add("GET", "/v1/slow", [this](Request& req, Responder respond) {
       // The request stays valid while its Responder lives, even on another thread.
       later(100ms, [&req, respond = std::move(respond)]() mutable {
@@ -221,7 +217,7 @@ TEST_F(HttpServerTest, WrongMethodIs405WithAllow) {
   ASSERT_FALSE(client.connect(server_->port()));
   HttpResponse r = client.request(bhttp::verb::put, "/v1/echo/x", "{}");
   EXPECT_EQ(r.result_int(), 405u);
-  EXPECT_EQ(r[bhttp::field::allow], "DELETE, GET");
+  EXPECT_EQ(r[bhttp::field::allow], "DELETE, GET, HEAD");
   EXPECT_EQ(field(r, "code"), "method_not_allowed");
 }
 
@@ -252,12 +248,20 @@ TEST_F(HttpServerTest, ChunkedBodyOverTheLimitIs413) {
   EXPECT_EQ(field(r, "code"), "payload_too_large");
 }
 
-TEST_F(HttpServerTest, RouteCanRaiseItsBodyLimit) {
+TEST_F(HttpServerTest, OneBodyLimitServesEveryRoute) {
+  ServerOptions options;
+  options.maxBodyBytes = 4 << 20;
+  startServer(options);
+  for (const char* route : {"/v1/big", "/v1/echo"}) {
+    TestClient client;
+    ASSERT_FALSE(client.connect(server_->port()));
+    HttpResponse r = client.request(bhttp::verb::post, route, std::string(2 << 20, 'z'));
+    EXPECT_EQ(r.result_int(), route == std::string_view("/v1/big") ? 200u : 201u) << route;
+  }
   TestClient client;
   ASSERT_FALSE(client.connect(server_->port()));
-  HttpResponse r = client.request(bhttp::verb::post, "/v1/big", std::string(2 << 20, 'z'));
-  EXPECT_EQ(r.result_int(), 200u);
-  EXPECT_EQ(r.body(), std::to_string(2 << 20));
+  HttpResponse r = client.request(bhttp::verb::post, "/v1/big", std::string((4 << 20) + 1, 'z'));
+  EXPECT_EQ(r.result_int(), 413u);
 }
 
 TEST_F(HttpServerTest, MalformedRequestLineIs400AndCloses) {

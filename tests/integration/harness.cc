@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -25,6 +26,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/json.hpp>
 
 extern char** environ;
 
@@ -37,6 +39,34 @@ using tcp = net::ip::tcp;
 using namespace std::chrono_literals;
 
 namespace {
+
+// Every netledgerd response the suite reads is appended to <dir>/<pid>.jsonl when the
+// directory exists (ctest creates it): tests/contract/responses_test.mjs then checks each one
+// against docs/api/openapi.json, so the document and the server cannot drift apart.
+void recordForContract(std::string_view method, std::string_view target, const HttpResponse& r) {
+#ifdef NETLEDGER_RESPONSES_DIR
+  static const bool enabled = std::filesystem::is_directory(NETLEDGER_RESPONSES_DIR);
+  if (!enabled) return;
+  auto server = r.headers.find("server");
+  if (server == r.headers.end() || server->second != "netledgerd") return;
+  auto type = r.headers.find("content-type");
+  boost::json::object o;
+  o["method"] = method;
+  o["target"] = target;
+  o["status"] = r.status;
+  o["content_type"] = type == r.headers.end() ? "" : type->second;
+  o["body"] = r.body.size() <= (1u << 20) ? r.body : std::string();
+  o["truncated"] = r.body.size() > (1u << 20);
+  static std::mutex mu;
+  static std::ofstream out(
+      std::string(NETLEDGER_RESPONSES_DIR) + "/" + std::to_string(::getpid()) + ".jsonl",
+      std::ios::app);
+  std::lock_guard lock(mu);
+  out << boost::json::serialize(o) << '\n' << std::flush;
+#else
+  (void)method, (void)target, (void)r;
+#endif
+}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -175,6 +205,7 @@ HttpResponse HttpClient::request(std::string_view method, std::string_view targe
   // A server may answer early and stop reading (413): try to read that answer before giving
   // up on a failed write.
   bhttp::response_parser<bhttp::string_body> parser;
+  parser.skip(method == "HEAD");  // its Content-Length announces a body that never comes
   parser.body_limit(512ull * 1024 * 1024);
   parser.header_limit(64 * 1024);
   s.expires_after(30s);
@@ -194,6 +225,7 @@ HttpResponse HttpClient::request(std::string_view method, std::string_view targe
     if (!inserted) it->second += ", " + value;
   }
   out.body = std::move(res.body());
+  recordForContract(method, target, out);
   if (!res.keep_alive() || write_ec) close();
   return out;
 }

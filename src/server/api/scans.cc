@@ -17,9 +17,6 @@ using ledger::Actor;
 
 namespace {
 
-// kMaxScanAddresses answers of ~60 bytes each, with room for pretty-printed JSON.
-constexpr std::size_t kScanResultBodyLimit = 8u << 20;
-
 Status checkVia(const std::string& via) {
   if (via.empty()) return Status::invalidArgument("via: required (the node whose agent scans)");
   for (unsigned char c : via) {
@@ -148,8 +145,7 @@ Status registerScanRoutes(http::Router& router, ApiContext& ctx) {
   NL_RETURN_IF_ERROR(router.add("GET", "/v1/scans", withAuth(ctx, handleListScans)));
   NL_RETURN_IF_ERROR(router.add("GET", "/v1/scans/{id}", withAuth(ctx, handleGetScan)));
   return router.add("POST", "/v1/scans/{id}/result",
-                    withAuth(ctx, handleResult, needsRole(Role::kOperator, "report scan results")),
-                    http::RouteOptions{kScanResultBodyLimit});
+                    withAuth(ctx, handleResult, needsRole(Role::kOperator, "report scan results")));
 }
 
 }  // namespace netledger::server
