@@ -3,9 +3,9 @@
 #include <algorithm>
 
 #include <boost/json/monotonic_resource.hpp>
-#include <boost/json/parse.hpp>
 
 #include "ledger/codec.h"
+#include "strictjson/strict_json.h"
 
 namespace netledger::engine {
 namespace json = boost::json;
@@ -115,9 +115,9 @@ Result<std::vector<Observation>> observationsFromJson(std::string_view body, Mil
   // A batch is parsed, read and dropped at once: one bump allocator for the whole document
   // instead of a malloc and a free per value (a third of the cost of ingest).
   json::monotonic_resource arena(body.size() * 2 + 1024);
-  json::error_code ec;
-  json::value v = json::parse(body, ec, &arena);
-  if (ec) return Status::invalidArgument("body: malformed JSON: " + ec.message());
+  auto parsed = strictjson::parse(body, {}, &arena);
+  if (!parsed) return parsed.status().withContext("body");
+  json::value v = std::move(parsed).value();
   const json::array* items = nullptr;
   if (v.is_array()) {
     items = &v.get_array();

@@ -61,7 +61,19 @@ PoolRecord patched(PoolRecord r, const PoolPatch& patch) {
   return r;
 }
 
-// Carves a child prefix of `length` from the parent's CIDRs.
+// Whether a /length prefix can exist in one of the parent's CIDRs at all (same family, not
+// shorter than the CIDR): an impossible length is bad input, not an exhausted or busy parent.
+Status checkCarvable(const PoolState& parent, int length) {
+  for (const auto& carver : parent.carvers) {
+    if (length >= carver->parent().length() && length <= carver->parent().network().width()) {
+      return Status::ok();
+    }
+  }
+  return Status::invalidArgument("prefix_length: /" + std::to_string(length) +
+                                 " does not fit in pool \"" + parent.record.name + "\"");
+}
+
+// Carves a child prefix of `length` (checkCarvable passed) from the parent's CIDRs.
 Result<Prefix> carve(PoolState& parent, int length) {
   Status last = Status::poolExhausted("parent: pool \"" + parent.record.name + "\" has no free /" +
                                       std::to_string(length));
@@ -72,14 +84,13 @@ Result<Prefix> carve(PoolState& parent, int length) {
     if (carved) return *carved;
     if (carved.status().code() != StatusCode::kPoolExhausted) last = carved.status();
   }
-  if (last.code() == StatusCode::kPoolExhausted) return last;
-  return Status::invalidArgument("prefix_length: /" + std::to_string(length) +
-                                 " does not fit in pool \"" + parent.record.name + "\"");
+  return last;
 }
 
 // A child pool's CIDRs: carved from the parent by prefix length, or given and reserved there.
 Status placeChild(PoolState& parent, PoolRecord& r, const std::optional<int>& prefix_length,
                   CarvedPrefixes& carved) {
+  if (prefix_length) NL_RETURN_IF_ERROR(checkCarvable(parent, *prefix_length));
   if (parent.bindings > 0) {
     return Status::conflict("parent: pool \"" + r.parent + "\" has " +
                             std::to_string(parent.bindings) +

@@ -232,10 +232,10 @@ TEST_F(ErrorTest, UnauthorizedForbiddenNotFoundMethodNotAllowed) {
   });
   // 405 carries Allow; 401 carries WWW-Authenticate.
   auto r = api_->request("PUT", "/v1/pools/main", "{}");
-  EXPECT_EQ(r.header("Allow"), "DELETE, GET, PATCH");
-  EXPECT_EQ(api_->request("DELETE", "/v1/pools").header("Allow"), "GET, POST");
+  EXPECT_EQ(r.header("Allow"), "DELETE, GET, HEAD, PATCH");
+  EXPECT_EQ(api_->request("DELETE", "/v1/pools").header("Allow"), "GET, HEAD, POST");
   EXPECT_EQ(api_->request("PUT", "/v1/bindings/" + held_, "{}").header("Allow"),
-            "DELETE, GET, PATCH");
+            "DELETE, GET, HEAD, PATCH");
   HttpClient anon(server_.port());
   EXPECT_EQ(anon.get("/v1/pools").header("WWW-Authenticate"), "Bearer");
 }
@@ -271,19 +271,117 @@ TEST_F(ErrorTest, ConflictsAndExhaustion) {
 
 TEST_F(ErrorTest, PayloadTooLarge) {
   const std::string before = fingerprint();
-  std::string big = R"({"name":"big","cidr":"203.0.113.0/24","cluster":")";
-  big.append(2 * 1024 * 1024, 'x');
-  big += "\"}";
-  HttpClient client(server_.port(), server_.adminToken());
-  std::string err;
-  auto r = client.tryRequest("POST", "/v1/pools", big, {}, &err);
-  ASSERT_TRUE(r) << err;
-  EXPECT_TRUE(isProblem(*r, 413, "payload_too_large", "bytes"));
-  // The connection is closed after a 413; the next request uses a new one and works.
-  auto after = client.get("/v1/pools");
-  EXPECT_EQ(after.status, 200u);
+  // One limit (8 MiB by default) for every route, the batch routes included.
+  for (const char* target : {"/v1/pools", "/v1/observations", "/v1/scans/1/result"}) {
+    SCOPED_TRACE(target);
+    std::string big = R"({"name":"big","cidr":"203.0.113.0/24","cluster":")";
+    big.append(8 * 1024 * 1024, 'x');
+    big += "\"}";
+    HttpClient client(server_.port(), server_.adminToken());
+    std::string err;
+    auto r = client.tryRequest("POST", target, big, {}, &err);
+    ASSERT_TRUE(r) << err;
+    EXPECT_TRUE(isProblem(*r, 413, "payload_too_large", "exceeds 8388608 bytes"));
+    // The connection is closed after a 413; the next request uses a new one and works.
+    auto after = client.get("/v1/pools");
+    EXPECT_EQ(after.status, 200u);
+  }
   EXPECT_EQ(fingerprint(), before);
-  EXPECT_TRUE(isProblem(api_->get("/v1/pools/big"), 404, "not_found"));
+  // Under the limit, a large body reaches the handler, which judges its content.
+  std::string padded = R"({"name":"big","cidr":"203.0.113.0/24"})";
+  padded.insert(1, 2 * 1024 * 1024, ' ');
+  EXPECT_EQ(api_->request("POST", "/v1/pools", padded).status, 201u);
+}
+
+// One rule per input class, whatever the route: control characters in free text, integers
+// written as fractions or exponents, impossible prefix lengths, unknown event types, non-station
+// MACs and repeated JSON keys are each a 400 naming the field, and change nothing.
+TEST_F(ErrorTest, InputClassesAreRefusedAlikeOnEveryRoute) {
+  mustPost("/v1/pools", obj({{"name", "par"}, {"cidr", "203.0.113.0/24"}}));
+  mustPost("/v1/pools", obj({{"name", "v6"}, {"cidr", "2001:db8::/48"}}));
+  const std::string b = "/v1/bindings/" + held_;
+  check({
+      // Control characters (the JSON escapes \u0000 and \u001b) in every kind of text field.
+      {"PATCH", "/v1/pools/main", R"({"cluster":"a\u0000b"})", 400, "invalid_argument",
+       "cluster: control characters"},
+      {"POST", "/v1/pools", R"({"name":"c","cidr":"198.51.100.64/26","cluster":"a\u001bb"})", 400,
+       "invalid_argument", "cluster: control characters"},
+      {"POST", b + "/probe", R"({"address":"192.0.2.10","result":"free","interface":"e\u0000"})",
+       400, "invalid_argument", "interface: control characters"},
+      {"POST", "/v1/bindings", R"({"instance":"l","pool":"main","labels":{"k":"v\u001b"}})", 400,
+       "invalid_argument", "labels.k: control characters"},
+      {"POST", "/v1/bindings", R"({"instance":"l\u0000","pool":"main"})", 400, "invalid_argument",
+       "instance:"},
+      {"POST", "/v1/observations",
+       R"({"observations":[{"ip":"192.0.2.9","mac":"02:00:00:00:00:09","host":"h\u001b"}]})", 400,
+       "invalid_argument", "control characters"},
+      // Integers are integers: no fraction, no exponent (1e-400 would underflow to 0).
+      {"POST", b + "/renew", R"({"ttl_s":1e-400})", 400, "invalid_argument",
+       "ttl_s: must be an integer (no fraction or exponent)"},
+      {"POST", b + "/renew", R"({"ttl_s":60.0})", 400, "invalid_argument", "ttl_s:"},
+      {"POST", "/v1/pools", R"({"name":"i","cidr":"198.51.100.64/26","vlan":1e1})", 400,
+       "invalid_argument", "vlan: must be an integer"},
+      {"POST", "/v1/pools", R"({"name":"i","cidr":"198.51.100.64/26","default_ttl_s":1.5})", 400,
+       "invalid_argument", "default_ttl_s:"},
+      {"PATCH", "/v1/pools/main", R"({"quarantine_s":3e2})", 400, "invalid_argument",
+       "quarantine_s:"},
+      {"POST", "/v1/pools", R"({"name":"k","parent":"par","prefix_length":28.0})", 400,
+       "invalid_argument", "prefix_length:"},
+      // Impossible prefix lengths are bad input, not an exhausted (or busy) parent.
+      {"POST", "/v1/pools", R"({"name":"k","parent":"main","prefix_length":100})", 400,
+       "invalid_argument", "prefix_length: /100 does not fit"},
+      {"POST", "/v1/pools", R"({"name":"k","parent":"par","prefix_length":20})", 400,
+       "invalid_argument", "prefix_length: /20 does not fit"},
+      {"POST", "/v1/pools",
+       R"({"name":"k","parent":"par","prefix_length":28,"auto_expand":true,"expand_prefix_length":100})",
+       400, "invalid_argument", "expand_prefix_length: /100 is longer than an IPv4 address"},
+      // Event filters name event types this server emits.
+      {"POST", "/v1/webhooks", R"({"url":"http://127.0.0.1:9/h","events":["binding.nuked"]})", 400,
+       "invalid_argument", "binding.nuked"},
+      {"POST", "/v1/webhooks", R"({"url":"http://127.0.0.1:9/h","events":["nuke.*"]})", 400,
+       "invalid_argument", "nuke.*"},
+      // host_mac is a station address like mac: unicast, not all-zero.
+      {"POST", "/v1/bindings", R"({"instance":"h","pool":"main","host_mac":"01:00:5e:00:00:01"})",
+       400, "invalid_argument", "host_mac: 01:00:5e:00:00:01 is not a unicast station address"},
+      {"POST", "/v1/bindings", R"({"instance":"h","pool":"main","host_mac":"00:00:00:00:00:00"})",
+       400, "invalid_argument", "host_mac:"},
+      {"PATCH", b, R"({"host_mac":"ff:ff:ff:ff:ff:ff"})", 400, "invalid_argument", "host_mac:"},
+      {"POST", b + "/migrate", R"({"host":"n2","host_mac":"33:33:00:00:00:01"})", 400,
+       "invalid_argument", "host_mac:"},
+      // A repeated key is refused, not resolved by the last one winning, at any depth.
+      {"PUT", "/v1/policies", R"({"duplicate_ip":"nuke","duplicate_ip":"alert"})", 400,
+       "invalid_argument", "body: duplicate key \"duplicate_ip\""},
+      {"POST", "/v1/pools", R"({"name":"d1","name":"d2","cidr":"198.51.100.64/26"})", 400,
+       "invalid_argument", "duplicate key \"name\""},
+      {"POST", "/v1/bindings", R"({"instance":"d","pool":"main","labels":{"a":"1","a":"2"}})", 400,
+       "invalid_argument", "duplicate key \"a\""},
+      {"POST", "/v1/observations",
+       R"({"observations":[{"ip":"192.0.2.9","ip":"192.0.2.8","mac":"02:00:00:00:00:09"}]})", 400,
+       "invalid_argument", "duplicate key \"ip\""},
+      // A required field given as null is missing.
+      {"POST", "/v1/pools", R"({"name":null,"cidr":"198.51.100.64/26"})", 400, "invalid_argument",
+       "name: required"},
+  });
+  // The same classes are accepted where they are right: an IPv6 parent takes /100.
+  mustPost("/v1/pools", obj({{"name", "k6"}, {"parent", "v6"}, {"prefix_length", 100}}));
+}
+
+// A JSON body with another media type is 415 on every route that reads one; JSON media types
+// (and no Content-Type, as curl --data-binary sends) are read.
+TEST_F(ErrorTest, NonJsonMediaTypeIs415) {
+  const std::string before = fingerprint();
+  for (const char* target : {"/v1/pools", "/v1/observations", "/v1/bindings"}) {
+    for (const char* type : {"text/plain", "application/x-www-form-urlencoded"}) {
+      SCOPED_TRACE(std::string(target) + " " + type);
+      auto r = api_->request("POST", target, R"({"name":"m","cidr":"198.51.100.64/26"})",
+                             {{"Content-Type", type}});
+      EXPECT_TRUE(isProblem(r, 415, "unsupported_media_type", "application/json"));
+    }
+  }
+  EXPECT_EQ(fingerprint(), before);
+  auto r = api_->request("POST", "/v1/pools", R"({"name":"m","cidr":"198.51.100.64/26"})",
+                         {{"Content-Type", "application/json; charset=utf-8"}});
+  EXPECT_EQ(r.status, 201u) << r.body;
 }
 
 }  // namespace

@@ -55,3 +55,59 @@ TEST(JsonBodyIntTest, OutOfRangeNamesTheBounds) {
 
 }  // namespace
 }  // namespace netledger::server
+
+namespace netledger::server {
+namespace {
+
+JsonBody parsedBody(const std::string& text) {
+  auto parsed = JsonBody::parse(text);
+  EXPECT_TRUE(parsed.isOk()) << text << ": " << parsed.status().toString();
+  return std::move(parsed).value();
+}
+
+TEST(JsonBodyTextTest, ControlCharactersAreRefusedInEveryTextAccessor) {
+  for (const char* c : {"\\u0000", "\\u001b", "\\n", "\\t", "\\u007f"}) {
+    SCOPED_TRACE(c);
+    const std::string v = std::string("\"a") + c + "b\"";
+    auto s = parsedBody(R"({"note":)" + v + "}").optString("note");
+    ASSERT_FALSE(s.isOk());
+    EXPECT_EQ(s.status().message(), "note: control characters are not allowed");
+    EXPECT_FALSE(parsedBody(R"({"pools":[)" + v + "]}").stringArray("pools", 4).isOk());
+    auto m = parsedBody(R"({"labels":{"k":)" + v + "}}").stringMap("labels");
+    ASSERT_FALSE(m.isOk());
+    EXPECT_EQ(m.status().message().rfind("labels.k:", 0), 0u) << m.status().message();
+    EXPECT_FALSE(parsedBody(R"({"labels":{)" + v + R"(:"x"}})").stringMap("labels").isOk());
+  }
+  // Printable text, UTF-8 included, is kept as sent.
+  EXPECT_EQ(parsedBody(R"({"note":"r\u00e9seau 10/8"})").string("note").value(),
+            "r\xc3\xa9seau 10/8");
+}
+
+TEST(JsonBodyTextTest, AMacIsAStationAddress) {
+  EXPECT_EQ(parsedBody(R"({"mac":"02:00:00:00:00:01"})").optMac("mac").value()->toString(),
+            "02:00:00:00:00:01");
+  for (const char* mac :
+       {"01:00:5e:00:00:01", "ff:ff:ff:ff:ff:ff", "00:00:00:00:00:00", "33:33:00:00:00:01"}) {
+    auto m = parsedBody(std::string(R"({"host_mac":")") + mac + "\"}").optMac("host_mac");
+    ASSERT_FALSE(m.isOk()) << mac;
+    EXPECT_NE(m.status().message().find("host_mac: " + std::string(mac) +
+                                        " is not a unicast station address"),
+              std::string::npos)
+        << m.status().message();
+  }
+}
+
+TEST(JsonBodyParseTest, RepeatedKeysAreRefusedAtAnyDepth) {
+  for (const char* text :
+       {R"({"a":1,"a":2})", R"({"x":{"a":1,"b":2,"a":3}})", R"({"l":[{"a":1},{"a":1,"a":1}]})"}) {
+    auto parsed = JsonBody::parse(text);
+    ASSERT_FALSE(parsed.isOk()) << text;
+    EXPECT_EQ(parsed.status().message().rfind("body: duplicate key \"a\"", 0), 0u)
+        << parsed.status().message();
+  }
+  // The same name in different objects is not a repeat.
+  EXPECT_TRUE(JsonBody::parse(R"({"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}]})").isOk());
+}
+
+}  // namespace
+}  // namespace netledger::server

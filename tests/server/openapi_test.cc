@@ -25,6 +25,7 @@
 #include "ledger/store.h"
 #include "metrics/registry.h"
 #include "server/api/api.h"
+#include "server/api/event_types.h"
 #include "server/events/activity_rates.h"
 #include "server/events/event_hub.h"
 #include "server/openapi_document.h"
@@ -271,6 +272,23 @@ TEST_F(OpenApiTest, PublicOperationsAreExactlyThoseWithoutAuth) {
       }
     }
   }
+}
+
+// The event types filters may name (server/api/event_types.h) are the document's EventType
+// enum, which also types every audit event's op: a new type must be added to both.
+TEST(OpenApiEventTypesTest, TheCatalogueIsTheDocumentsEnum) {
+  json::value doc = json::parse(readFile(kDocumentPath));
+  std::vector<std::string> documented;
+  for (const auto& t : doc.at("components").at("schemas").at("EventType").at("enum").as_array()) {
+    documented.emplace_back(t.as_string());
+  }
+  std::vector<std::string> served(eventTypes().begin(), eventTypes().end());
+  EXPECT_EQ(served, documented);
+  EXPECT_TRUE(std::is_sorted(served.begin(), served.end()));
+  EXPECT_TRUE(validateEventFilter("binding.*").isOk());
+  EXPECT_TRUE(validateEventFilter("*").isOk());
+  EXPECT_FALSE(validateEventFilter("binding.nuked").isOk());
+  EXPECT_FALSE(validateEventFilter("bind.*").isOk());
 }
 
 }  // namespace

@@ -237,10 +237,6 @@ Result<ProbeReport> parseProbeReport(const JsonBody& body) {
   if (!mac) return mac.status();
   r.mac = *mac;
   if (r.in_use && !r.mac) return Status::invalidArgument("mac: required when result is in_use");
-  if (r.mac && (r.mac->isMulticast() || r.mac->isZero())) {
-    return Status::invalidArgument("mac: " + r.mac->toString() +
-                                   " is not a unicast station address");
-  }
   if (auto v = body.optString("interface", 64); !v)
     return v.status();
   else if (*v)
@@ -249,9 +245,17 @@ Result<ProbeReport> parseProbeReport(const JsonBody& body) {
 }
 
 // PATCH /v1/bindings/{id}: facts learnt after allocation (the CNI chained plugin's pod MAC
-// and node). A MAC must be a unicast station address, as the wire will show it.
+// and node). A MAC must be a unicast station address, as the wire will show it (optMac).
 Result<ledger::BindingUpdate> parseUpdate(const JsonBody& body) {
   NL_RETURN_IF_ERROR(body.allowOnly({"mac", "host", "host_mac"}));
+  for (std::string_view field : {"mac", "host", "host_mac"}) {
+    // These facts are set, never cleared: null would silently mean "leave as is" here.
+    if (body.isNull(field)) {
+      return Status::invalidArgument(std::string(field) +
+                                     ": must not be null (it can be changed, "
+                                     "not cleared)");
+    }
+  }
   ledger::BindingUpdate u;
   if (auto v = body.optString("host", 253); !v)
     return v.status();
@@ -259,10 +263,6 @@ Result<ledger::BindingUpdate> parseUpdate(const JsonBody& body) {
     u.host = **v;
   auto mac = body.optMac("mac");
   if (!mac) return mac.status();
-  if (*mac && ((*mac)->isMulticast() || (*mac)->isZero())) {
-    return Status::invalidArgument("mac: " + (*mac)->toString() +
-                                   " is not a unicast station address");
-  }
   u.mac = *mac;
   auto host_mac = body.optMac("host_mac");
   if (!host_mac) return host_mac.status();

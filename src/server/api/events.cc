@@ -3,8 +3,10 @@
 // ledger::positionOf). Filters: ?types=binding.*,conflict.opened.
 #include <boost/json.hpp>
 
+#include "common/parse.h"
 #include "ledger/codec.h"
 #include "server/api/common.h"
+#include "server/api/event_types.h"
 #include "server/events/event_hub.h"
 #include "webhooks/dispatcher.h"
 
@@ -21,7 +23,7 @@ Result<std::vector<std::string>> parseTypes(std::string_view text) {
   while (!text.empty()) {
     auto comma = text.find(',');
     std::string_view t = text.substr(0, comma);
-    if (Status s = webhooks::validateFilter(t); !s.isOk()) return s.withContext("types");
+    if (Status s = validateEventFilter(t); !s.isOk()) return s.withContext("types");
     out.emplace_back(t);
     if (comma == std::string_view::npos) break;
     text.remove_prefix(comma + 1);
@@ -57,11 +59,17 @@ void handleEvents(ApiContext& ctx, http::Request& req, http::Responder res, cons
     types = std::move(*parsed);
   }
   std::uint64_t after = 0;
-  auto last = req.header("Last-Event-ID");
-  if (!last) last = req.queryParam("last_event_id");
+  std::string_view field = "Last-Event-ID";
+  auto last = req.header(field);
+  if (!last) last = req.queryParam(field = "last_event_id");
   if (last && !last->empty()) {
-    auto id = parseId("Last-Event-ID", *last);
-    if (!id) return respondError(res, id.status());
+    auto id = parseUnsigned(field, *last, UINT64_MAX);
+    if (!id || *id == 0) {
+      return respondError(res, Status::invalidArgument(
+                                   std::string(field) + ": \"" + std::string(last->substr(0, 40)) +
+                                   "\" is not an event id (the positive integer `id:` of an "
+                                   "event this stream sent)"));
+    }
     after = *id;
   }
   http::Response r;

@@ -2,9 +2,26 @@
 
 #include <boost/json.hpp>
 
+#include "strictjson/strict_json.h"
+
 namespace netledger::server {
 
 namespace json = boost::json;
+
+namespace {
+
+// Free text never carries control characters (NUL, ESC, line breaks, DEL): they would reach
+// logs, terminals and the CSV/HTML exports verbatim.
+Status checkText(std::string_view field, std::string_view s) {
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) {
+      return Status::invalidArgument(std::string(field) + ": control characters are not allowed");
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace
 
 Status badField(std::string_view field, std::string_view what, const json::value& got) {
   std::string shown = json::serialize(got);
@@ -15,17 +32,9 @@ Status badField(std::string_view field, std::string_view what, const json::value
 
 Result<JsonBody> JsonBody::parse(std::string_view body) {
   if (body.empty()) return Status::invalidArgument("body: empty; a JSON object is required");
-  boost::system::error_code ec;
-  json::parse_options opts;
-  opts.max_depth = 32;
-  json::stream_parser p({}, opts);
-  std::size_t n = p.write_some(body.data(), body.size(), ec);
-  if (!ec) p.finish(ec);
-  if (ec) {
-    return Status::invalidArgument("body: malformed JSON near offset " + std::to_string(n) + ": " +
-                                   ec.message());
-  }
-  json::value v = p.release();
+  auto parsed = strictjson::parse(body);
+  if (!parsed) return parsed.status().withContext("body");
+  json::value v = std::move(parsed).value();
   if (!v.is_object()) return badField("body", "must be a JSON object", v);
   return JsonBody(std::move(v.as_object()));
 }
@@ -65,6 +74,7 @@ Result<std::optional<std::string>> JsonBody::optString(std::string_view field,
     return Status::invalidArgument(std::string(field) + ": longer than " + std::to_string(max) +
                                    " characters");
   }
+  NL_RETURN_IF_ERROR(checkText(field, v->as_string()));
   return std::optional<std::string>(std::string(v->as_string()));
 }
 
@@ -134,6 +144,7 @@ Result<std::vector<std::string>> JsonBody::stringArray(std::string_view field,
     if (!item.is_string() || item.as_string().size() > 1024) {
       return badField(field, "must be an array of strings", item);
     }
+    NL_RETURN_IF_ERROR(checkText(field, item.as_string()));
     out.emplace_back(item.as_string());
   }
   return out;
@@ -154,6 +165,10 @@ Result<std::optional<addr::Mac>> JsonBody::optMac(std::string_view field) const 
   if (!*s) return std::optional<addr::Mac>();
   auto m = addr::Mac::parse(**s);
   if (!m) return m.status().withContext(field);
+  if (m->isMulticast() || m->isZero()) {
+    return Status::invalidArgument(std::string(field) + ": " + m->toString() +
+                                   " is not a unicast station address");
+  }
   return std::optional<addr::Mac>(*m);
 }
 
@@ -218,6 +233,9 @@ Result<std::vector<std::pair<std::string, std::string>>> JsonBody::stringMap(
       return badField(std::string(field) + "." + std::string(kv.key()), "must be a string",
                       kv.value());
     }
+    NL_RETURN_IF_ERROR(checkText(field, kv.key()));
+    NL_RETURN_IF_ERROR(
+        checkText(std::string(field) + "." + std::string(kv.key()), kv.value().as_string()));
     out.emplace_back(std::string(kv.key()), std::string(kv.value().as_string()));
   }
   return out;

@@ -40,6 +40,7 @@ class JsonBody {
   Result<std::optional<bool>> optBool(std::string_view field) const;
   Result<std::vector<std::string>> stringArray(std::string_view field, std::size_t max_items) const;
   Result<std::optional<addr::IpAddress>> optIp(std::string_view field) const;
+  // A station's MAC, as the wire shows it: unicast and not all-zero.
   Result<std::optional<addr::Mac>> optMac(std::string_view field) const;
   Result<std::vector<addr::Prefix>> prefixes(std::string_view field) const;  // string or array
   Result<std::vector<addr::IpRange>> ranges(std::string_view field) const;

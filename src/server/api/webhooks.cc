@@ -7,6 +7,7 @@
 #include "common/crypto.h"
 #include "ledger/codec.h"
 #include "server/api/common.h"
+#include "server/api/event_types.h"
 #include "server/api/json_input.h"
 #include "webhooks/dispatcher.h"
 
@@ -164,7 +165,7 @@ Result<WebhookCreate> parseWebhookCreate(const JsonBody& body) {
   if (events->empty()) {
     return Status::invalidArgument("events: give at least one filter (e.g. conflict.opened)");
   }
-  for (const auto& f : *events) NL_RETURN_IF_ERROR(webhooks::validateFilter(f));
+  for (const auto& f : *events) NL_RETURN_IF_ERROR(validateEventFilter(f));
   c.events = *events;
   auto secret = body.optString("secret", 256);
   if (!secret) return secret.status();
