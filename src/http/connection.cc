@@ -182,8 +182,8 @@ class Connection final : public ConnectionBase,
     isHead_ = false;
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(core_.options.maxHeaderBytes));
-    // No body limit yet: Beast would check Content-Length against it while parsing the header,
-    // before the route (which may raise the limit) is known. onHeader sets the real one.
+    // No body limit yet: Beast would check Content-Length against it while parsing the header
+    // and fail the read; onHeader checks it itself to answer 413, then sets the limit.
     parser_->body_limit(boost::none);
     bodyLimit_ = core_.options.maxBodyBytes;
     lowest().expires_after(core_.options.idleTimeout);
@@ -307,10 +307,12 @@ class Connection final : public ConnectionBase,
                          "handler produced invalid status " + std::to_string(status));
       status = 500;
     }
+    // A HEAD served by a GET route is counted as HEAD.
     std::string_view method =
-        route_ != nullptr ? std::string_view(route_->method)
-                          : methodLabel(exchange_ ? std::string_view(exchange_->request.method)
-                                                  : std::string_view("other"));
+        isHead_             ? std::string_view("HEAD")
+        : route_ != nullptr ? std::string_view(route_->method)
+                            : methodLabel(exchange_ ? std::string_view(exchange_->request.method)
+                                                    : std::string_view("other"));
     core_.metrics.recordRequest(route_ != nullptr ? std::string_view(route_->pattern) : "unmatched",
                                 method, status,
                                 std::chrono::duration<double>(Clock::now() - started_).count());
@@ -630,33 +632,6 @@ Status loadTlsContext(net::ssl::context& context, const std::string& certFile,
   if (ec) return Status::invalidArgument("tls-cert " + certFile + ": " + ec.message());
   context.use_private_key_file(keyFile, net::ssl::context::pem, ec);
   if (ec) return Status::invalidArgument("tls-key " + keyFile + ": " + ec.message());
-  return Status::ok();
-}
-
-Status parseTarget(std::string_view raw, Request& request) {
-  std::string target(raw);  // `raw` may be request.target itself
-  boost::system::result<boost::urls::url_view> url;
-  if (!target.empty() && target.front() == '/') {
-    url = boost::urls::parse_origin_form(target);
-  } else {
-    // The absolute form ("GET http://host/v1/pools HTTP/1.1"), which a server must accept
-    // (RFC 9112 section 3.2.2): from here on it is its origin form.
-    url = boost::urls::parse_absolute_uri(target);
-    if (!url || (url->scheme() != "http" && url->scheme() != "https")) {
-      return Status::invalidArgument("malformed request target (origin or absolute http form)");
-    }
-    std::string origin = url->encoded_path().empty() ? "/" : std::string(url->encoded_path());
-    if (url->has_query()) origin += "?" + std::string(url->encoded_query());
-    target = std::move(origin);
-    url = boost::urls::parse_origin_form(target);
-  }
-  if (!url) return Status::invalidArgument("malformed request target");
-  request.target = target;
-  request.path = url->path();
-  auto segments = url->segments();
-  request.segments.reserve(segments.size());
-  for (std::string segment : segments) request.segments.push_back(std::move(segment));
-  for (auto param : url->params()) request.query.emplace(param.key, param.value);
   return Status::ok();
 }
 

@@ -63,14 +63,24 @@ PoolRecord patched(PoolRecord r, const PoolPatch& patch) {
 
 // Whether a /length prefix can exist in one of the parent's CIDRs at all (same family, not
 // shorter than the CIDR): an impossible length is bad input, not an exhausted or busy parent.
-Status checkCarvable(const PoolState& parent, int length) {
+Status checkCarvable(const PoolState& parent, int length,
+                     std::string_view field = "prefix_length") {
   for (const auto& carver : parent.carvers) {
     if (length >= carver->parent().length() && length <= carver->parent().network().width()) {
       return Status::ok();
     }
   }
-  return Status::invalidArgument("prefix_length: /" + std::to_string(length) +
+  return Status::invalidArgument(std::string(field) + ": /" + std::to_string(length) +
                                  " does not fit in pool \"" + parent.record.name + "\"");
+}
+
+// A new expand_prefix_length must be carvable from the parent the pool expands from.
+Status checkExpandLength(const PoolState* parent, int length) {
+  if (length <= 0) return Status::ok();
+  if (parent == nullptr) {
+    return Status::invalidArgument("expand_prefix_length: needs a parent pool to expand from");
+  }
+  return checkCarvable(*parent, length, "expand_prefix_length");
 }
 
 // Carves a child prefix of `length` (checkCarvable passed) from the parent's CIDRs.
@@ -309,6 +319,7 @@ Result<PoolView> Pools::create(const Actor& actor, PoolCreate create, WriteSet& 
       return Status::notFound("parent: pool \"" + r.parent + "\" not found");
     }
   }
+  NL_RETURN_IF_ERROR(checkExpandLength(parent, r.expand_prefix_length));
   CarvedPrefixes carved(parent);
   if (parent) {
     NL_RETURN_IF_ERROR(placeChild(*parent, r, create.prefix_length, carved));
@@ -371,6 +382,10 @@ Result<PoolView> Pools::update(const Actor& actor, const std::string& name, cons
                                const std::vector<HeldAddress>& held, WriteSet& ws) {
   PoolState* pool = find(name);
   if (!pool || !actor.mayAccessTenant(pool->record.tenant)) return poolNotFound(name);
+  if (patch.expand_prefix_length) {
+    const PoolState* parent = pool->record.parent.empty() ? nullptr : find(pool->record.parent);
+    NL_RETURN_IF_ERROR(checkExpandLength(parent, *patch.expand_prefix_length));
+  }
   PoolRecord r = patched(pool->record, patch);
   NL_RETURN_IF_ERROR(validatePool(r));
   NL_RETURN_IF_ERROR(validatePoolLayout(r));

@@ -102,12 +102,6 @@ Status validatePoolLayout(const PoolRecord& r) {
   if (r.gateway && !inside(*r.gateway)) {
     return invalid("gateway", r.gateway->toString() + " is not inside the pool's CIDR");
   }
-  if (r.expand_prefix_length > 0 && !r.cidrs.empty() &&
-      r.expand_prefix_length > r.cidrs.front().network().width()) {
-    return invalid("expand_prefix_length",
-                   "/" + std::to_string(r.expand_prefix_length) + " is longer than an " +
-                       (r.cidrs.front().network().isV4() ? "IPv4" : "IPv6") + " address");
-  }
   for (const auto* list : {&r.ranges, &r.reserved}) {
     for (const auto& range : *list) {
       bool contained = std::any_of(r.cidrs.begin(), r.cidrs.end(), [&](const addr::Prefix& c) {

@@ -458,6 +458,13 @@ Status Daemon::Impl::startServer() {
   so.listen = config.listen;
   so.ioThreads = config.io_threads;
   so.maxBodyBytes = config.max_body_bytes;
+  if (config.max_body_bytes < 8 * 1024 * 1024) {
+    // The limit is one for every route: agents' observation batches and scan results too.
+    std::fprintf(stderr,
+                 "netledgerd: warning: max_body_bytes %zu is below 8 MiB; large observation "
+                 "batches and scan results will be refused (413)\n",
+                 config.max_body_bytes);
+  }
   so.jsonBodiesOnly = true;
   so.tlsCertFile = config.tls_cert;
   so.tlsKeyFile = config.tls_key;

@@ -58,7 +58,8 @@ struct Handler {
   json::value_stack st;
   KeyScopes scopes;
   std::string key;        // the key being read (it may arrive in parts)
-  std::string duplicate;  // set when parsing stopped at a repeated key
+  bool repeated = false;  // parsing stopped at a repeated key: `duplicate` (may be "")
+  std::string duplicate;
 
   explicit Handler(json::storage_ptr sp) { st.reset(std::move(sp)); }
 
@@ -86,6 +87,7 @@ struct Handler {
   bool on_key(string_view s, std::size_t, error_code& ec) {
     key.append(s.data(), s.size());
     if (!scopes.add(key)) {
+      repeated = true;
       duplicate = std::move(key);
       ec = boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
       return false;
@@ -136,8 +138,13 @@ Result<json::value> parse(std::string_view text, Limits limits, json::storage_pt
   error_code ec;
   std::size_t n = p.write_some(false, text.data(), text.size(), ec);
   if (!ec && n < text.size()) ec = json::error::extra_data;
-  if (!p.handler().duplicate.empty()) {
+  if (p.handler().repeated) {
     std::string shown = p.handler().duplicate.substr(0, 64);
+    // Whole UTF-8 characters only: the message goes into a JSON problem detail.
+    while (!shown.empty() && shown.size() < p.handler().duplicate.size() &&
+           (static_cast<unsigned char>(p.handler().duplicate[shown.size()]) & 0xC0) == 0x80) {
+      shown.pop_back();
+    }
     return Status::invalidArgument("duplicate key \"" + shown + "\" near offset " +
                                    std::to_string(n));
   }

@@ -70,7 +70,7 @@ async function seed() {
 // A valid body for each operation: the mutations below change one field of it at a time.
 function baseBodies(s) {
   return {
-    'POST /v1/pools': { name: 'q1', cidr: '198.51.100.0/24' },
+    'POST /v1/pools': { name: 'q1', cidr: '198.51.100.0/24', dhcp: { lease_s: 600 } },
     'PATCH /v1/pools/{name}': { cluster: 'c1' },
     'POST /v1/mac-pools': { name: 'm2', prefix: '02:20:00:00:00:00/24' },
     'POST /v1/bindings': { instance: 'vm9', pool: 'p' },
@@ -80,13 +80,17 @@ function baseBodies(s) {
     'POST /v1/bindings/{id}/probe': { address: s.address, result: 'free' },
     'POST /v1/addresses/{ip}/move': { to: 'vm1' },
     'POST /v1/tokens': { name: 't1' },
-    'POST /v1/observations': { observations: [] },
+    'POST /v1/observations': {
+      observations: [{ ip: '192.0.2.150', mac: '02:00:00:00:cc:01', host: 'node-1' }],
+    },
     'POST /v1/conflicts/{id}/ack': { note: 'seen' },
     'POST /v1/conflicts/{id}/resolve': { note: 'fixed' },
     'PUT /v1/policies': { duplicate_ip: 'alert' },
     'POST /v1/webhooks': { url: 'http://127.0.0.1:9/hook', events: ['binding.*'] },
     'POST /v1/scans': { pool: 'p', via: 'node-1' },
-    'POST /v1/scans/{id}/result': { probed: 1, answered: [] },
+    'POST /v1/scans/{id}/result': {
+      probed: 1, answered: [{ ip: '192.0.2.151', mac: '02:00:00:00:cc:02' }],
+    },
     'POST /v1/portmaps': { binding_id: Number(s.binding), port: 80 },
     'PUT /v1/portranges/{node}': { first: 30000, last: 30100 },
     'PUT /v1/hosts/{host}/enforcement': { ok: true },
@@ -106,7 +110,51 @@ function pathFor(template, s) {
 
 function names(detail, field) {
   return typeof detail === 'string' &&
-         (detail.includes(`${field}:`) || detail.includes(`${field}.`) || detail.includes(`"${field}"`));
+         (detail.includes(`${field}:`) || detail.includes(`${field}.`) ||
+          detail.includes(`${field}[`) || detail.includes(`"${field}"`));
+}
+
+// The value-class cases for each property of `schema`, set into a copy of `base` through
+// `wrap` (which puts an object where the schema applies: the body itself, body.dhcp,
+// body.observations[0], ...). Objects and arrays of objects are followed one level down when the
+// base body holds one; a property shape with no case here fails the test, so none is skipped
+// silently.
+async function mutateProperties(schema, base, wrap, M, path, expect400, depth = 0) {
+  const at = (field, value) => wrap({ ...base, [field]: value });
+  if (depth > 0 && schema.additionalProperties === false) {
+    await expect400('unknown nested field', M, path, wrap({ ...base, zz_unknown: 1 }), 'zz_unknown');
+  }
+  for (const [field, raw] of Object.entries(schema.properties || {})) {
+    const prop = deref(doc, raw);
+    const branches = (prop.anyOf || prop.oneOf || prop.allOf || []).map((b) => deref(doc, b));
+    const nullable = prop.nullable || branches.some((b) => b.nullable);
+    if (!nullable) await expect400('null', M, path, at(field, null), field);
+    const type = prop.type || (branches.length ? 'composite' : undefined);
+    if (type === 'integer') {
+      await expect400('fraction', M, path, at(field, 1.5), field);
+      const text = JSON.stringify(at(field, 123456789));
+      await expect400('exponent', M, path, text.replace('123456789', '1e-400'), field);
+    } else if (type === 'string' && !prop.enum) {
+      await expect400('control character', M, path, at(field, 'a\u001bb'), field);
+    } else if (type === 'array') {
+      const items = deref(doc, prop.items || {});
+      if (items.type === 'string') {
+        await expect400('control character in an item', M, path, at(field, ['a\u0000b']), field);
+      } else if (items.type === 'object' && depth === 0 && Array.isArray(base[field]) &&
+                 base[field].length > 0) {
+        await mutateProperties(items, base[field][0],
+                               (item) => at(field, [item, ...base[field].slice(1)]), M, path,
+                               expect400, depth + 1);
+      }
+    } else if ((type === 'object' || type === 'composite') && depth === 0 &&
+               base[field] && typeof base[field] === 'object' && !Array.isArray(base[field])) {
+      const target = prop.properties ? prop : branches.find((b) => b.properties) || prop;
+      await mutateProperties(target, base[field], (inner) => at(field, inner), M, path,
+                             expect400, depth + 1);
+    } else if (!['boolean', 'number', 'object', 'composite', 'string', 'array'].includes(type)) {
+      throw new Error(`${M} ${path}: property ${field} has a shape this test does not know`);
+    }
+  }
 }
 
 async function run() {
@@ -142,21 +190,7 @@ async function run() {
       const dupText = `{"${firstKey}":${JSON.stringify(baseBody[firstKey])},` +
                       JSON.stringify(baseBody).slice(1);
       await expect400('duplicate key', M, path, dupText, firstKey);
-      for (const [field, raw] of Object.entries(schema.properties || {})) {
-        const prop = deref(doc, raw);
-        const nullable = prop.nullable || (prop.anyOf || []).some((b) => deref(doc, b).nullable);
-        if (!nullable) await expect400('null', M, path, { ...baseBody, [field]: null }, field);
-        if (prop.type === 'integer') {
-          await expect400('fraction', M, path, { ...baseBody, [field]: 1.5 }, field);
-          await expect400('exponent', M, path, `${JSON.stringify({ ...baseBody, [field]: 0 }).slice(0, -1).replace(`"${field}":0`, `"${field}":1e-400`)}}`, field);
-        }
-        if (prop.type === 'string' && !prop.enum) {
-          await expect400('control character', M, path, { ...baseBody, [field]: 'a\u001bb' }, field);
-        }
-        if (prop.type === 'array' && deref(doc, prop.items || {}).type === 'string') {
-          await expect400('control character in an item', M, path, { ...baseBody, [field]: ['a\u0000b'] }, field);
-        }
-      }
+      await mutateProperties(schema, baseBody, (b) => b, M, path, expect400);
     }
   }
   console.log(`${cases} cases`);

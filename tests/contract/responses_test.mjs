@@ -115,8 +115,11 @@ for (const file of files) {
     const path = rec.target.split('?')[0];
     const { o, pathKnown } = findOperation(rec.method, path);
     if (!o) {
-      // 404 for an unknown path and 405 for a known one are the router's, on any path.
-      if ((!pathKnown && rec.status === 404) || (pathKnown && rec.status === 405)) continue;
+      // 404 for a path no route has and 405 for a known one are the router's answers; a 404
+      // from a handler on an undocumented path is a finding.
+      const routerAnswer = rec.status === 405 ||
+          (rec.status === 404 && /"detail":"no resource at /.test(rec.body));
+      if ((!pathKnown && routerAnswer) || (pathKnown && rec.status === 405)) continue;
       finding(pathKnown ? 'undocumented method' : 'undocumented path', rec, '');
       continue;
     }

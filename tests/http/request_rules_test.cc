@@ -125,6 +125,27 @@ TEST_F(RequestRulesTest, AbsoluteFormTargetIsServedAsItsOriginForm) {
   EXPECT_EQ(bad.result_int(), 400u);
 }
 
+TEST_F(RequestRulesTest, SchemesAreCaseInsensitiveAndControlCharactersAreRefused) {
+  auto [upper, c1] = send("GET HTTP://example.test/v1/echo HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(upper.result_int(), 200u) << upper.body();
+  for (const char* target : {"/v1/echo?q=a%07b", "/v1/echo?a%00=1", "/v1/ec%1Bho"}) {
+    auto [r, closed] = send(std::string("GET ") + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(r.result_int(), 400u) << target;
+    EXPECT_NE(r.body().find("control characters"), std::string::npos) << target << r.body();
+  }
+}
+
+TEST_F(RequestRulesTest, HostMustBeHostAndPort) {
+  for (const char* host : {"a b", "user@x", "[::1", "x:port"}) {
+    auto [r, closed] = send(std::string("GET /v1/echo HTTP/1.1\r\nHost: ") + host + "\r\n\r\n");
+    EXPECT_EQ(r.result_int(), 400u) << host;
+  }
+  for (const char* host : {"x", "x:80", "[2001:db8::1]:8080", "192.0.2.1"}) {
+    auto [r, closed] = send(std::string("GET /v1/echo HTTP/1.1\r\nHost: ") + host + "\r\n\r\n");
+    EXPECT_EQ(r.result_int(), 200u) << host << r.body();
+  }
+}
+
 TEST_F(RequestRulesTest, HeadIsAnsweredWhereGetIsWithTheHeadersOnly) {
   auto [get, c1] = send("GET /v1/echo HTTP/1.1\r\nHost: x\r\n\r\n");
   auto [head, c2] = send("HEAD /v1/echo HTTP/1.1\r\nHost: x\r\n\r\n", kHeadersOnly);

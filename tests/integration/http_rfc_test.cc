@@ -23,7 +23,8 @@ std::string exchange(std::uint16_t port, const std::string& raw) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{2, 0};
+  timeval tv{};
+  tv.tv_sec = 2;
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   std::string got;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
@@ -79,6 +80,43 @@ TEST_F(HttpRfcTest, UnsupportedTransferCodingIs501AndNothingIsStored) {
   EXPECT_EQ(statusLine(r), "HTTP/1.1 201 Created") << r;
 }
 
+// The framings a request could be smuggled through: each refused, the connection closed, and
+// nothing stored (the body is never read as the next request).
+TEST_F(HttpRfcTest, AmbiguousFramingIs400AndNothingIsStored) {
+  const std::string before = fingerprint();
+  const std::string body = R"({"name":"sm","cidr":"198.51.100.0/24"})";
+  const std::string chunked = "26\r\n" + body + "\r\n0\r\n\r\n";
+  const std::string head =
+      "POST /v1/pools HTTP/1.1\r\nHost: x\r\n" + auth() + "Content-Type: application/json\r\n";
+  for (const std::string& raw : {
+           head + "Content-Length: 42\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked,
+           head + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked,
+           head + "Transfer-Encoding: chunked, chunked\r\n\r\n" + chunked,
+           "POST /v1/pools HTTP/1.0\r\n" + auth() +
+               "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked,
+       }) {
+    std::string r = exchange(server_.port(), raw);
+    EXPECT_EQ(r.substr(9, 3), "400") << raw << "\n-> " << r;
+    // One response only: the body was not taken for a second request.
+    EXPECT_EQ(r.find("Server: netledgerd"), r.rfind("Server: netledgerd")) << r;
+  }
+  EXPECT_EQ(fingerprint(), before);
+}
+
+TEST_F(HttpRfcTest, HostMustBeHostAndPort) {
+  for (const char* host : {"a b", "user@host", "[::1"}) {
+    std::string r = exchange(server_.port(), std::string("GET /v1/pools HTTP/1.1\r\nHost: ") +
+                                                 host + "\r\n" + auth() + "\r\n");
+    EXPECT_EQ(statusLine(r), "HTTP/1.1 400 Bad Request") << host << ": " << r;
+  }
+  for (const char* host : {"127.0.0.1:8080", "[::1]:8080", "netledger.example", ""}) {
+    std::string r =
+        exchange(server_.port(), std::string("GET /v1/pools HTTP/1.1\r\nHost: ") + host +
+                                     "\r\nConnection: close\r\n" + auth() + "\r\n");
+    EXPECT_EQ(statusLine(r), "HTTP/1.1 200 OK") << host << ": " << r;
+  }
+}
+
 TEST_F(HttpRfcTest, AbsoluteFormTargetsAreAccepted) {
   createPool(obj({{"name", "abs"}, {"cidr", "198.51.100.0/24"}}));
   std::string r =
@@ -112,6 +150,12 @@ TEST_F(HttpRfcTest, HeadIsAnsweredWhereverGetIs) {
       EXPECT_EQ(head.header("Content-Length"), std::to_string(get.body.size()));
     }
   }
+  // HEAD on the event stream: the stream's headers, no body, and the connection is not held.
+  std::string events = exchange(server_.port(), "HEAD /v1/events HTTP/1.1\r\nHost: x\r\n" + auth() +
+                                                    "Connection: close\r\n\r\n");
+  EXPECT_EQ(statusLine(events), "HTTP/1.1 200 OK") << events;
+  EXPECT_NE(events.find("text/event-stream"), std::string::npos) << events;
+  EXPECT_EQ(events.find("retry:"), std::string::npos) << events;
   // A path without GET offers no HEAD: 405 with Allow.
   const HttpResponse r = api_->request("HEAD", "/v1/observations");
   EXPECT_EQ(r.status, 405u);
