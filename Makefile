@@ -17,7 +17,7 @@ UNITY      ?= ON
 SOURCES = $(shell git ls-files '*.cc' '*.h' 2>/dev/null)
 # The unit-test binaries (one per library); the sanitizer build builds these and the fuzzers.
 # The integration suite drives the release netledgerd binary in the unit-test stage.
-UNIT_TESTS = common_test config_test addr_test alloc_test metrics_test http_test httpclient_test webhooks_test \
+UNIT_TESTS = common_test strictjson_test config_test addr_test alloc_test metrics_test http_test httpclient_test webhooks_test \
              ledger_test store_test cli_test server_test engine_test vendor_test observation_test \
              wire_test agent_test cni_test dhcp_test enforce_test
 

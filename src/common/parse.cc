@@ -56,4 +56,16 @@ Result<std::uint64_t> parseUnsigned(std::string_view field, std::string_view tex
   return value;
 }
 
+bool hasControlCharacter(std::string_view text) {
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
+Status refuseControlCharacters(std::string_view field, std::string_view text) {
+  if (!hasControlCharacter(text)) return Status::ok();
+  return Status::invalidArgument(std::string(field) + ": control characters are not allowed");
+}
+
 }  // namespace netledger

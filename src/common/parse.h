@@ -21,4 +21,11 @@ Result<std::int64_t> parseInteger(std::string_view field, std::string_view text,
 Result<std::uint64_t> parseUnsigned(std::string_view field, std::string_view text,
                                     std::uint64_t max = std::numeric_limits<std::uint64_t>::max());
 
+// Text the API stores or echoes never carries control characters (C0 or DEL: NUL, ESC, line
+// breaks): they would reach logs, terminals and exports verbatim. The one rule every reader of
+// text applies (request targets, JSON strings, observations, ledger records).
+bool hasControlCharacter(std::string_view text);
+// kInvalidArgument "<field>: control characters are not allowed" when `text` has one.
+Status refuseControlCharacters(std::string_view field, std::string_view text);
+
 }  // namespace netledger

@@ -4,6 +4,7 @@
 
 #include <boost/json/monotonic_resource.hpp>
 
+#include "common/parse.h"
 #include "ledger/codec.h"
 #include "strictjson/strict_json.h"
 
@@ -25,12 +26,7 @@ Result<std::string> stringField(const json::object& o, std::string_view name,
     return Status::invalidArgument(where + "." + std::string(name) + ": longer than " +
                                    std::to_string(max) + " bytes");
   }
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) {
-      return Status::invalidArgument(where + "." + std::string(name) +
-                                     ": control characters are not allowed");
-    }
-  }
+  NL_RETURN_IF_ERROR(refuseControlCharacters(where + "." + std::string(name), s));
   return std::string(s);
 }
 

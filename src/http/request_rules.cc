@@ -9,6 +9,7 @@
 #include <boost/beast/http/rfc7230.hpp>
 #include <boost/url/parse.hpp>
 
+#include "common/parse.h"
 #include "http/problem.h"
 
 namespace netledger::http {
@@ -27,10 +28,6 @@ std::string_view trimSpace(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
-}
-
-bool hasControl(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
 }
 
 // At most `max` bytes of `s`, cut back to a whole UTF-8 character (error details stay UTF-8).
@@ -132,13 +129,11 @@ Status parseTarget(std::string_view raw, Request& request) {
   request.segments.reserve(segments.size());
   for (std::string segment : segments) {
     // Path parameters become names and keys ("/v1/hosts/{host}/..."): same rule as body text.
-    if (hasControl(segment)) {
-      return Status::invalidArgument("path: control characters are not allowed");
-    }
+    NL_RETURN_IF_ERROR(refuseControlCharacters("path", segment));
     request.segments.push_back(std::move(segment));
   }
   for (auto param : url->params()) {
-    if (hasControl(param.key) || hasControl(param.value)) {
+    if (hasControlCharacter(param.key) || hasControlCharacter(param.value)) {
       return Status::invalidArgument(excerpt(param.key) + ": control characters are not allowed");
     }
     request.query.emplace(param.key, param.value);

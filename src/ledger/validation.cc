@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/parse.h"
+
 namespace netledger::ledger {
 
 namespace {
@@ -37,10 +39,7 @@ Status validatePrintable(std::string_view field, std::string_view value, std::si
   if (value.empty()) return required ? invalid(field, "required") : Status::ok();
   if (value.size() > max)
     return invalid(field, "longer than " + std::to_string(max) + " characters");
-  for (unsigned char c : value) {
-    if (c < 0x20 || c == 0x7f) return invalid(field, "control characters are not allowed");
-  }
-  return Status::ok();
+  return refuseControlCharacters(field, value);
 }
 
 Status validateTtl(std::string_view field, std::optional<std::int64_t> ttl_s) {

@@ -2,26 +2,12 @@
 
 #include <boost/json.hpp>
 
+#include "common/parse.h"
 #include "strictjson/strict_json.h"
 
 namespace netledger::server {
 
 namespace json = boost::json;
-
-namespace {
-
-// Free text never carries control characters (NUL, ESC, line breaks, DEL): they would reach
-// logs, terminals and the CSV/HTML exports verbatim.
-Status checkText(std::string_view field, std::string_view s) {
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) {
-      return Status::invalidArgument(std::string(field) + ": control characters are not allowed");
-    }
-  }
-  return Status::ok();
-}
-
-}  // namespace
 
 Status badField(std::string_view field, std::string_view what, const json::value& got) {
   std::string shown = json::serialize(got);
@@ -74,7 +60,7 @@ Result<std::optional<std::string>> JsonBody::optString(std::string_view field,
     return Status::invalidArgument(std::string(field) + ": longer than " + std::to_string(max) +
                                    " characters");
   }
-  NL_RETURN_IF_ERROR(checkText(field, v->as_string()));
+  NL_RETURN_IF_ERROR(refuseControlCharacters(field, v->as_string()));
   return std::optional<std::string>(std::string(v->as_string()));
 }
 
@@ -144,7 +130,7 @@ Result<std::vector<std::string>> JsonBody::stringArray(std::string_view field,
     if (!item.is_string() || item.as_string().size() > 1024) {
       return badField(field, "must be an array of strings", item);
     }
-    NL_RETURN_IF_ERROR(checkText(field, item.as_string()));
+    NL_RETURN_IF_ERROR(refuseControlCharacters(field, item.as_string()));
     out.emplace_back(item.as_string());
   }
   return out;
@@ -233,9 +219,9 @@ Result<std::vector<std::pair<std::string, std::string>>> JsonBody::stringMap(
       return badField(std::string(field) + "." + std::string(kv.key()), "must be a string",
                       kv.value());
     }
-    NL_RETURN_IF_ERROR(checkText(field, kv.key()));
-    NL_RETURN_IF_ERROR(
-        checkText(std::string(field) + "." + std::string(kv.key()), kv.value().as_string()));
+    NL_RETURN_IF_ERROR(refuseControlCharacters(field, kv.key()));
+    NL_RETURN_IF_ERROR(refuseControlCharacters(std::string(field) + "." + std::string(kv.key()),
+                                               kv.value().as_string()));
     out.emplace_back(std::string(kv.key()), std::string(kv.value().as_string()));
   }
   return out;

@@ -6,6 +6,7 @@
 //   GET  /v1/scans, /v1/scans/{id}
 #include <boost/json.hpp>
 
+#include "common/parse.h"
 #include "server/api/common.h"
 #include "server/api/json_input.h"
 #include "server/scans/scan_service.h"
@@ -19,12 +20,7 @@ namespace {
 
 Status checkVia(const std::string& via) {
   if (via.empty()) return Status::invalidArgument("via: required (the node whose agent scans)");
-  for (unsigned char c : via) {
-    if (c < 0x20 || c == 0x7f) {
-      return Status::invalidArgument("via: control characters are not allowed");
-    }
-  }
-  return Status::ok();
+  return refuseControlCharacters("via", via);
 }
 
 Result<ScanRequest> parseRequest(const JsonBody& body) {
