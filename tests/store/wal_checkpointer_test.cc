@@ -43,7 +43,9 @@ TEST(WalCheckpointerTest, CopiesTheWalOffTheWriterAndKeepsItBounded) {
   }
   const auto stats = (*checkpointer)->stats();
   EXPECT_GT(stats.background, 0u) << "the thread never copied the WAL";
-  EXPECT_GT(stats.by_writer, 0u) << "the writer never finished a checkpoint, so no restart";
+  // Whether the writer also had to finish one depends on how far the thread kept up (under
+  // ASan on two busy cores it may keep the WAL under the writer's mark all along); the bound
+  // below is what either path must hold.
   EXPECT_EQ(stats.failed, 0u);
   // Without restarts the WAL would hold all 12,000 rows (~48 MB).
   const auto wal_bytes = std::filesystem::file_size(path + "-wal");

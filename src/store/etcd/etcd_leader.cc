@@ -22,12 +22,16 @@ std::int64_t steadyNanos() {
 
 }  // namespace
 
-Status EtcdStore::health() const {
-  const std::int64_t ago = steadyNanos() - quorum_seen_.load();
-  if (quorum_seen_.load() != 0 && ago < 3'000'000'000LL) return Status::ok();
+Status EtcdStore::health() const { return healthAsOf(quorum_seen_.load()); }
+
+// One reading of quorum_seen_ for the whole judgement: the campaign thread may set it between
+// two loads (a store that had seen no quorum yet was then refused as if it had lost one).
+Status EtcdStore::healthAsOf(std::int64_t seen) const {
+  const std::int64_t ago = steadyNanos() - seen;
+  if (seen != 0 && ago < 3'000'000'000LL) return Status::ok();
   return Status::unavailable(
       "etcd has answered no request that needs a quorum for " +
-      std::to_string(quorum_seen_.load() == 0 ? -1 : ago / 1'000'000'000LL) +
+      std::to_string(seen == 0 ? -1 : ago / 1'000'000'000LL) +
       " s (no quorum, or no member reachable): writes are refused, reads come from memory");
 }
 

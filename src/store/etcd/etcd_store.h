@@ -205,8 +205,10 @@ class EtcdStore final : public ledger::Store {
   std::int64_t lease_ = 0;                      // campaign thread only
   std::atomic<std::int64_t> fence_{0};          // 0: not leading
   std::atomic<std::int64_t> leading_until_{0};  // steady clock, ns
-  std::atomic<std::int64_t> quorum_seen_{0};    // steady clock, ns: the last quorum answer
-  std::int64_t compact_below_ = 0;              // pruneEvents only
+  // health() from one reading of quorum_seen_ (steady clock, ns; 0: none yet).
+  Status healthAsOf(std::int64_t quorum_seen_ns) const;
+  std::atomic<std::int64_t> quorum_seen_{0};  // steady clock, ns: the last quorum answer
+  std::int64_t compact_below_ = 0;            // pruneEvents only
 
   const std::unique_ptr<HistoryArchive> archive_;
   const std::int64_t log_hours_;

@@ -356,7 +356,10 @@ std::optional<std::int64_t> EtcdStore::landedEarlier(const std::string& mark) {
 Status EtcdStore::commit(std::vector<Write>& batch) {
   // Known unreachable or without quorum: refuse at once rather than hold every writer for the
   // client's 5 s of retries (the campaign re-checks within a second).
-  if (Status h = health(); !h.isOk() && quorum_seen_.load() != 0) return h;
+  // (Not yet any quorum answer at all, just after start-up: let the write itself find out.)
+  if (const std::int64_t seen = quorum_seen_.load(); seen != 0) {
+    if (Status h = healthAsOf(seen); !h.isOk()) return h;
+  }
   {
     std::lock_guard lock(mu_);  // seqs another replica already used (the feed told us): skip them
     renumberAfter(batch, last_seq_, slot_);
