@@ -44,7 +44,8 @@ test: unit-test asan-test fuzz
 	@echo "make test: all stages passed"
 
 unit-test: build
-	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) || \
+	  { scripts/ctest-failures $(BUILD); exit 1; }
 
 # Debug (assertions on) -O1, clang, ASan+UBSan with UB fatal, -Werror. asan-test and fuzz
 # share it: one compile of the code base instead of two.
@@ -56,7 +57,8 @@ san-build: deps web
 
 asan-test: san-build
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --test-dir $(SAN_BUILD) --output-on-failure -j $(JOBS) -LE integration
+	  ctest --test-dir $(SAN_BUILD) --output-on-failure -j $(JOBS) -LE integration || \
+	  { scripts/ctest-failures $(SAN_BUILD); exit 1; }
 
 fuzz: san-build
 	@scripts/run-fuzzers $(SAN_BUILD)/bin $(FUZZ_SECONDS)

@@ -82,6 +82,31 @@ class ReplicaFaultsTest : public ::testing::Test {
     return out;
   }
 
+  // What a replica counts as used in `pool`, or -1 when it does not answer.
+  std::int64_t usedOn(int replica, const std::string& pool) {
+    HttpClient c(ports_[replica], servers_[0]->adminToken());
+    std::string error;
+    auto r = c.tryRequest("GET", "/v1/pools/" + pool, {}, {}, &error);
+    if (!r || r->status != 200) return -1;
+    return num(r->json().at("utilization"), "used");
+  }
+
+  // Returns once every replica holds the full /22 and the same count of IPv6 bindings, or after
+  // `limit`.
+  void awaitConvergence(std::chrono::milliseconds limit) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+      bool same = true;
+      const std::int64_t v6 = usedOn(0, "v6");
+      for (int i = 0; i < kReplicas && same; ++i) {
+        same =
+            usedOn(i, "v4") == static_cast<std::int64_t>(kV4Allocatable) && usedOn(i, "v6") == v6;
+      }
+      if (same) return;
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+
   // One client: allocates (v4 twice in ten, v6 five times) and releases its own v6 bindings,
   // each request on its replica and, after a transport error, on the next one.
   void client(int n) {
@@ -213,16 +238,14 @@ TEST_F(ReplicaFaultsTest, ClientsOverFaultsLoseNothingAndNeverHoldAnythingTwice)
   RecordProperty("unanswered_or_503", unanswered);
   RecordProperty("refused_503", refused);
 
-  // Every replica converges on one ledger.
+  // Every replica converges on one ledger. A replica's memory trails etcd by its watch, so the
+  // last writes another replica acknowledged may not have reached it yet: wait (bounded) until
+  // all of them hold the full /22 and the same number of bindings, then compare them entry by
+  // entry. A replica that never gets there fails below.
+  awaitConvergence(15s);
   std::map<std::string, std::vector<Held>> first;
   for (int i = 0; i < kReplicas; ++i) {
-    std::map<std::string, std::vector<Held>> here;
-    const auto until = std::chrono::steady_clock::now() + 10s;
-    do {
-      here = bindingsOn(i);
-      if (i == 0 || here.size() == first.size()) break;
-      std::this_thread::sleep_for(100ms);
-    } while (std::chrono::steady_clock::now() < until);
+    const std::map<std::string, std::vector<Held>> here = bindingsOn(i);
     std::set<std::string> ips, macs;
     std::size_t v4 = 0;
     for (const auto& [instance, held] : here) {
