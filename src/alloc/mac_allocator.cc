@@ -14,7 +14,7 @@ Status MacRegistry::claim(Mac mac, TimePoint now, bool allow_quarantined) {
   }
   sweepQuarantine(now);
   const std::uint64_t key = mac.value();
-  if (in_use_.contains(key)) return Status::conflict("mac " + mac.toString() + " is in use");
+  if (isInUse(mac)) return Status::conflict("mac " + mac.toString() + " is in use");
   if (auto q = quarantine_.find(key); q != quarantine_.end()) {
     if (!allow_quarantined) {
       return Status::conflict("mac " + mac.toString() + " is quarantined after release");
@@ -25,8 +25,14 @@ Status MacRegistry::claim(Mac mac, TimePoint now, bool allow_quarantined) {
   return Status::ok();
 }
 
+void MacRegistry::settled(Mac mac) {
+  in_use_.erase(mac.value());
+  quarantine_.erase(mac.value());  // its heap entry, if any, is now stale
+}
+
 Status MacRegistry::release(Mac mac, TimePoint now, Duration hold) {
-  if (in_use_.erase(mac.value()) == 0) {
+  const bool claimed_here = in_use_.erase(mac.value()) != 0;
+  if (!claimed_here && !(holders_ && holders_->holds(mac))) {
     return Status::notFound("mac " + mac.toString() + " is not in use");
   }
   if (hold <= Duration::zero()) return Status::ok();
@@ -56,7 +62,7 @@ std::size_t MacRegistry::sweepQuarantine(TimePoint now) {
 }
 
 MacState MacRegistry::stateOf(Mac mac) const {
-  if (in_use_.contains(mac.value())) return MacState::kInUse;
+  if (isInUse(mac)) return MacState::kInUse;
   return quarantine_.contains(mac.value()) ? MacState::kQuarantined : MacState::kFree;
 }
 

@@ -24,23 +24,40 @@ namespace netledger::alloc {
 
 enum class MacState { kFree, kInUse, kQuarantined };
 
+// Whoever else knows which MACs are held. The ledger's binding table already indexes every MAC
+// a binding holds: with it as holder, the registry keeps no second copy of a million MACs
+// (18 bytes each), only the few claimed and not yet held.
+class MacHolders {
+ public:
+  virtual ~MacHolders() = default;
+  virtual bool holds(addr::Mac mac) const = 0;
+};
+
 class MacRegistry {
  public:
+  MacRegistry() = default;
+  // `holders` (may be null; must outlive the registry): a MAC it holds is in use without a
+  // claim here, and the owner calls settled() once a claimed MAC is held there.
+  explicit MacRegistry(const MacHolders* holders) : holders_(holders) {}
+
   // Claims `mac` (a generated or an explicitly registered one). kInvalidArgument for a
   // multicast, broadcast or all-zero MAC; kConflict if it is in use, or quarantined and
   // `allow_quarantined` is false. Expired quarantine is swept first.
   Status claim(addr::Mac mac, TimePoint now, bool allow_quarantined = false);
-  // Releases an in-use MAC into quarantine for `hold` (straight to free for a zero hold).
-  // kNotFound if it is not in use.
+  // `mac` is held by the holders now (or a durable record that holds it is being loaded): the
+  // registry's own claim and any quarantine are dropped. Never reads the holders, so start-up
+  // may call it while another thread fills them.
+  void settled(addr::Mac mac);
+  // Releases an in-use MAC (claimed here or held by the holders) into quarantine for `hold`
+  // (straight to free for a zero hold). kNotFound if it is not in use.
   Status release(addr::Mac mac, TimePoint now, Duration hold);
   // Forgets a MAC whatever its state (an allocation undone before it was acknowledged).
   void forget(addr::Mac mac);
   std::size_t sweepQuarantine(TimePoint now);
 
   MacState stateOf(addr::Mac mac) const;
-  bool isTaken(addr::Mac mac) const {
-    return in_use_.contains(mac.value()) || quarantine_.contains(mac.value());
-  }
+  bool isTaken(addr::Mac mac) const { return isInUse(mac) || quarantine_.contains(mac.value()); }
+  // MACs claimed here and not (yet) held by the holders: without holders, every in-use MAC.
   std::size_t inUseCount() const { return in_use_.size(); }
   std::size_t quarantinedCount() const { return quarantine_.size(); }
   std::size_t memoryBytes() const;
@@ -48,8 +65,13 @@ class MacRegistry {
   void reserve(std::size_t n) { in_use_.reserve(n); }
 
  private:
-  // A MAC is in at most one of the two. In use, the common case, costs 9 bytes a slot; only the
-  // few quarantined ones carry their end (ticks since the epoch).
+  bool isInUse(addr::Mac mac) const {
+    return in_use_.contains(mac.value()) || (holders_ && holders_->holds(mac));
+  }
+
+  const MacHolders* holders_ = nullptr;
+  // A MAC is in at most one of the two. In use costs 9 bytes a slot (none for one the holders
+  // hold); only the few quarantined ones carry their end (ticks since the epoch).
   boost::unordered_flat_set<std::uint64_t> in_use_;
   boost::unordered_flat_map<std::uint64_t, Duration::rep> quarantine_;
   using Expiry = std::pair<Duration::rep, std::uint64_t>;

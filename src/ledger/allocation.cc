@@ -179,6 +179,7 @@ Applied<BindingRecord> Bindings::recordAllocation(const AllocateRequest& req, Bi
   b.version = 1;
   for (auto* p : targets.pools) ++p->bindings;
   table_.insert(b);
+  if (b.mac) macs_.settled(*b.mac);
   std::string json = boost::json::serialize(toJson(b));  // the event's "after", the API's answer
   ws.put(PutBinding{b, 0});
   ws.event("binding.allocate", "binding:" + std::to_string(b.id), bindingHistoryKeys(b, true), "",

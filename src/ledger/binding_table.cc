@@ -134,6 +134,30 @@ BindingTable::IpKey BindingTable::ipKey(const CompactAddress& a) {
   return IpKey{a.hi, a.lo, a.network, a.v6 != 0};
 }
 
+bool BindingTable::PackedTimes::fits(const Times& t) {
+  constexpr Millis kEnd = Millis{1} << kBits;
+  auto in = [](Millis m) { return m >= 0 && m < kEnd; };
+  return in(t.expires_at) && in(t.created_at) && in(t.updated_at);
+}
+
+void BindingTable::PackedTimes::set(const Times& t) {
+  const auto e = static_cast<std::uint64_t>(t.expires_at);
+  const auto c = static_cast<std::uint64_t>(t.created_at);
+  const auto u = static_cast<std::uint64_t>(t.updated_at);
+  constexpr int kLowPart = 64 - kBits;  // created's bits that fit in low_
+  low_ = e | (c << kBits);
+  high_ = (c >> kLowPart) | (u << (kBits - kLowPart));
+}
+
+BindingTable::Times BindingTable::PackedTimes::get() const {
+  constexpr std::uint64_t kMask = (std::uint64_t{1} << kBits) - 1;
+  constexpr int kLowPart = 64 - kBits;
+  const std::uint64_t e = low_ & kMask;
+  const std::uint64_t c = ((low_ >> kBits) | (high_ << kLowPart)) & kMask;
+  const std::uint64_t u = (high_ >> (kBits - kLowPart)) & kMask;
+  return {static_cast<Millis>(e), static_cast<Millis>(c), static_cast<Millis>(u)};
+}
+
 BindingTable::BindingTable(std::function<std::string(const std::string&)> network_of)
     : network_of_(std::move(network_of)),
       by_id_(0, EntryHash<IdKey>{this}, EntryEq<IdKey>{this}),
@@ -153,18 +177,22 @@ BindingTable::Binding BindingTable::compact(const BindingRecord& r) {
   b.is_static = r.is_static;
   b.version = static_cast<std::uint32_t>(r.version);
   b.mac = r.mac ? r.mac->value() : 0;
-  b.expires_at = r.expires_at;
   b.ttl_s = static_cast<std::int32_t>(r.ttl_s);
-  b.created_at = r.created_at;
-  b.updated_at = r.updated_at;
+  const Times times{r.expires_at, r.created_at, r.updated_at};
+  const bool packed = PackedTimes::fits(times);
+  if (packed) b.packed_times.set(times);
   Symbol service = symbols_.intern(r.service);
   std::uint64_t host_mac = r.host_mac ? r.host_mac->value() : 0;
-  if (service != 0 || host_mac != 0 || r.addresses.size() > 1 || !r.labels.empty()) {
+  if (service != 0 || host_mac != 0 || r.addresses.size() > 1 || !r.labels.empty() || !packed) {
     b.extra = std::make_unique<Extra>();
     b.extra->service = service;
     b.extra->host_mac = host_mac;
     b.extra->labels = r.labels;
     if (r.addresses.size() > 1) b.extra->more.reserve(r.addresses.size() - 1);
+    if (!packed) {
+      b.extra->times = times;
+      b.times_in_extra = 1;
+    }
   }
   for (std::size_t i = 0; i < r.addresses.size(); ++i) {
     const auto& a = r.addresses[i];
@@ -196,10 +224,11 @@ BindingRecord BindingTable::expand(const Binding& b) const {
   r.is_static = b.is_static;
   r.version = b.version;
   if (b.mac) r.mac = addr::Mac(b.mac);
-  r.expires_at = b.expires_at;
+  const Times times = b.times();
+  r.expires_at = times.expires_at;
   r.ttl_s = b.ttl_s;
-  r.created_at = b.created_at;
-  r.updated_at = b.updated_at;
+  r.created_at = times.created_at;
+  r.updated_at = times.updated_at;
   const std::size_t n = b.addressCount();
   r.addresses.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
@@ -342,6 +371,7 @@ std::optional<std::uint64_t> BindingTable::idByMac(addr::Mac mac) const {
 }
 
 BindingTable::View BindingTable::viewOf(const Binding& b) const {
+  const Times times = b.times();
   return View{b.id,
               b.instance.view(),
               symbols_.name(b.host),
@@ -350,8 +380,8 @@ BindingTable::View BindingTable::viewOf(const Binding& b) const {
               b.mac,
               static_cast<BindingState>(b.state),
               b.is_static != 0,
-              b.expires_at,
-              b.updated_at,
+              times.expires_at,
+              times.updated_at,
               b.addressCount()};
 }
 

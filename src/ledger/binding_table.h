@@ -1,11 +1,13 @@
 #pragma once
-// The in-memory home of every binding and its indexes, laid out for a million bindings: 112
+// The in-memory home of every binding and its indexes, laid out for a million bindings: 104
 // bytes per binding in fixed-size chunks plus ~40 bytes of indexes, against ~850 for
 // BindingRecords in std containers. Strings that repeat (interface, host, service, tenant, pool
 // and network names) are interned as 32-bit symbols; the instance name is stored inline when
-// short; the first address is stored inline; the fields most bindings leave empty (service,
-// host MAC, further addresses, labels) share one pointer. The indexes are hash sets of 32-bit
-// slot references whose keys are read from the slots themselves, so no key is stored twice.
+// short; the first address is stored inline; the three times share 16 bytes; the fields most
+// bindings leave empty (service, host MAC, further addresses, labels) share one pointer. The
+// indexes are hash sets of 32-bit slot references whose keys are read from the slots
+// themselves, so no key is stored twice; the MAC index also serves the MAC registry
+// (alloc::MacHolders), which therefore keeps no copy of the MACs bindings hold.
 // The Ledger converts to and from BindingRecord at its edges.
 //
 // Not thread-safe: the Ledger's lock guards it.
@@ -147,12 +149,30 @@ class BindingTable {
     std::uint32_t v6 : 1 = 0;
     addr::IpAddress ip() const;
   };
+  struct Times {
+    Millis expires_at = 0, created_at = 0, updated_at = 0;
+  };
+  // Three times in 16 bytes instead of 24: 42 bits each, milliseconds since the epoch (until
+  // 2109). A binding with a time outside that (one imported from elsewhere) keeps its times in
+  // its Extra instead, so nothing is ever cut.
+  class PackedTimes {
+   public:
+    static constexpr int kBits = 42;
+    static bool fits(const Times& t);
+    void set(const Times& t);  // `t` must fit
+    Times get() const;
+
+   private:
+    std::uint64_t low_ = 0,
+                  high_ = 0;  // expires | created's low 22 bits, created's high 20 | updated
+  };
   // What most bindings leave empty, allocated only when one of them is set.
   struct Extra {
     Symbol service = 0;
     std::uint64_t host_mac = 0;
     std::vector<CompactAddress> more;  // addresses after the first
     Labels labels;
+    Times times;  // when the slot's PackedTimes cannot hold them (times_in_extra)
   };
   struct Binding {
     std::uint64_t id = 0;  // 0: a free slot
@@ -164,14 +184,17 @@ class BindingTable {
     std::uint64_t state : 8 = 0;
     std::uint64_t is_static : 1 = 0;
     std::uint64_t has_first : 1 = 0;
-    Millis expires_at = 0, created_at = 0, updated_at = 0;
+    std::uint64_t times_in_extra : 1 = 0;
+    PackedTimes packed_times;
     CompactAddress first;
     std::unique_ptr<Extra> extra;
     std::size_t addressCount() const { return has_first + (extra ? extra->more.size() : 0); }
     const CompactAddress& address(std::size_t i) const {
       return i == 0 ? first : extra->more[i - 1];
     }
+    Times times() const { return times_in_extra ? extra->times : packed_times.get(); }
   };
+  static_assert(sizeof(Binding) == 104, "docs/PERFORMANCE.md counts on a 104-byte slot");
 
   // Slots live in fixed-size chunks that never move: no per-block slack as in a deque, and no
   // doubling copy as in a vector.

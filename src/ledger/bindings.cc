@@ -35,7 +35,9 @@ std::vector<std::string> bindingHistoryKeys(const BindingRecord& b, bool with_ad
 Bindings::Bindings(Pools& pools, MacPools& macs)
     : pools_(pools),
       macs_(macs),
-      table_([&pools](const std::string& pool) { return pools.networkOf(pool); }) {}
+      table_([&pools](const std::string& pool) { return pools.networkOf(pool); }) {
+  macs_.setHolders(&table_macs_);
+}
 
 std::uint64_t Bindings::nextId() const { return nextForWriter(last_id_, id_slot_); }
 
@@ -55,7 +57,9 @@ void Bindings::claimAllocations(const BindingRecord& b, TimePoint now) {
     if (auto* block = pool->blockFor(a.ip)) (void)block->allocateSpecific(a.ip, now, true);
     ++pool->bindings;
   }
-  if (b.mac) (void)macs_.claim(*b.mac, now, true);
+  // The table holds the MAC once it holds the binding (at start-up it fills on another thread,
+  // which settled() does not read).
+  if (b.mac) macs_.settled(*b.mac);
   raiseLastId(b.id);
 }
 
@@ -66,7 +70,6 @@ void Bindings::take(const BindingRecord& b, TimePoint now) {
 
 void Bindings::load(std::vector<BindingRecord>& bindings, TimePoint now) {
   table_.reserve(bindings.size());
-  macs_.reserve(bindings.size());
   // A million bindings: the table (slots and four indexes) fills on a helper thread while this
   // one claims the addresses and MACs. The two share only reads of the pools' networks.
   auto fill_table = [&] {
@@ -267,6 +270,7 @@ Result<Applied<BindingRecord>> Bindings::update(std::uint64_t id, const BindingU
   b.version += 1;
   b.updated_at = ws.nowMs();
   table_.update(b);
+  if (new_mac) macs_.settled(*b.mac);
   auto keys = bindingHistoryKeys(b, true);
   // The old MAC's history ends here: its lineage must show where it went.
   if (old_mac) keys.push_back("mac:" + old_mac->toString());

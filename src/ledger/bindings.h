@@ -51,8 +51,10 @@ struct AllocationTargets {
 
 class Bindings {
  public:
-  // `pools` and `macs` must outlive the Bindings.
+  // `pools` and `macs` must outlive the Bindings. The table answers for the MACs it holds
+  // (MacPools::setHolders) until the Bindings are gone.
   Bindings(Pools& pools, MacPools& macs);
+  ~Bindings() { macs_.setHolders(nullptr); }
   Bindings(const Bindings&) = delete;
   Bindings& operator=(const Bindings&) = delete;
 
@@ -140,9 +142,17 @@ class Bindings {
   // kConflict: "<field>: <what> is held by binding <id> (<instance>)".
   Status heldBy(std::string_view field, const std::string& what, std::uint64_t id) const;
 
+  // The table's MAC index as the registry's holders: one copy of each MAC, not two.
+  struct TableMacs final : alloc::MacHolders {
+    explicit TableMacs(const BindingTable& t) : table(t) {}
+    bool holds(addr::Mac mac) const override { return table.idByMac(mac).has_value(); }
+    const BindingTable& table;
+  };
+
   Pools& pools_;
   MacPools& macs_;
   BindingTable table_;
+  TableMacs table_macs_{table_};
   std::uint64_t last_id_ = 0;
   std::uint32_t id_slot_ = 0;  // kept across clear()
 };

@@ -6,9 +6,14 @@
 
 namespace netledger::ledger {
 
+void MacPools::setHolders(const alloc::MacHolders* holders) {
+  holders_ = holders;
+  registry_ = alloc::MacRegistry(holders);
+}
+
 void MacPools::clear() {
   pools_.clear();
-  registry_ = alloc::MacRegistry();
+  registry_ = alloc::MacRegistry(holders_);
 }
 
 void MacPools::adopt(const MacPoolRecord& r) {

@@ -29,8 +29,10 @@ class MacPools {
   // With a writer slot > 0 (a replica of a shared store), each sequential pool's cursor starts at
   // the slot's golden-ratio fraction of the prefix, as Pools::spreadCursors does for addresses.
   void spreadCursors(std::uint32_t slot) { spread_slot_ = slot; }
+  // Who holds the MACs of bindings (the binding table), so the registry keeps no copy of them;
+  // kept across clear(). Call settled() once a claimed MAC is held there.
+  void setHolders(const alloc::MacHolders* holders);
   void clear();
-  void reserve(std::size_t macs) { registry_.reserve(macs); }
   // Durable records (start-up, another replica's writes).
   void adopt(const MacPoolRecord& record);
   void forget(const std::string& name) { pools_.erase(name); }
@@ -55,6 +57,8 @@ class MacPools {
   void release(addr::Mac mac, const std::string& pool, WriteSet& ws);
   // Forgets `mac` at once (a durable deletion whose quarantine, if any, arrives as a record).
   void forget(addr::Mac mac) { registry_.forget(mac); }
+  // `mac` is held by the holders now (see alloc::MacRegistry::settled).
+  void settled(addr::Mac mac) { registry_.settled(mac); }
   // A durable quarantine entry.
   void restoreQuarantine(const QuarantineRecord& entry, TimePoint now);
 
@@ -65,8 +69,9 @@ class MacPools {
   };
 
   const std::int64_t default_quarantine_s_;
-  std::uint32_t spread_slot_ = 0;  // kept across clear()
-  alloc::MacRegistry registry_;    // before pools_: their allocators point at it
+  std::uint32_t spread_slot_ = 0;               // kept across clear()
+  const alloc::MacHolders* holders_ = nullptr;  // kept across clear()
+  alloc::MacRegistry registry_;                 // before pools_: their allocators point at it
   std::map<std::string, PoolState> pools_;
 };
 

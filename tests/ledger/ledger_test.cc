@@ -117,6 +117,64 @@ TEST_F(LedgerTest, OverlappingPoolsInOneNetworkAreRefusedNamingThePool) {
   EXPECT_TRUE(ledger_->createPool(admin_, c).isOk());
 }
 
+// The MAC registry keeps no copy of the MACs bindings hold: it asks the binding table. Every way
+// a MAC comes to be held (generated, explicit, loaded at start-up, changed by an update) must
+// still keep it from anyone else, and every way it is let go must quarantine it.
+TEST_F(LedgerTest, MacsHeldByBindingsStayUniqueThroughRestartUpdateAndRelease) {
+  makePool("v4", "192.0.2.0/27");
+  MacPoolRecord mp;
+  mp.name = "tiny";
+  mp.prefix = addr::MacPrefix::parse("02:00:00:00:00:00/44").value();  // 16 MACs
+  mp.strategy = alloc::MacStrategy::kSequential;
+  mp.quarantine_s = 60;
+  durable(ledger_->createMacPool(admin_, mp));
+  auto from_pool = [&](const char* instance) {
+    auto r = req(instance, {"v4"});
+    r.mac_pool = "tiny";
+    return ledger_->allocate(op_, r);
+  };
+  auto explicit_mac = [&](const char* instance, const char* text) {
+    auto r = req(instance, {"v4"});
+    r.mac = Mac::parse(text).value();
+    return ledger_->allocate(op_, r);
+  };
+  const auto a = durable(from_pool("a"));
+  const auto b = durable(from_pool("b"));
+  const auto c = durable(explicit_mac("c", "02:00:00:00:00:0f"));
+  ASSERT_TRUE(a.mac && b.mac && c.mac);
+  std::set<std::uint64_t> macs = {a.mac->value(), b.mac->value(), c.mac->value()};
+  for (int i = 0; i < 13; ++i) {
+    const auto filler = durable(from_pool(("fill-" + std::to_string(i)).c_str()));
+    ASSERT_TRUE(filler.mac.has_value());
+    macs.insert(filler.mac->value());
+  }
+  EXPECT_EQ(macs.size(), 16u);
+  for (int round = 0; round < 2; ++round) {  // as allocated, then as loaded from the store
+    SCOPED_TRACE(round == 0 ? "as allocated" : "after a restart");
+    auto d = from_pool("d");
+    EXPECT_EQ(d.status().code(), StatusCode::kPoolExhausted)
+        << (d.isOk() && d->value.mac ? d->value.mac->toString() : "");
+    EXPECT_EQ(explicit_mac("e", a.mac->toString().c_str()).status().code(), StatusCode::kConflict);
+    EXPECT_EQ(ledger_->updateBinding(op_, a.id, BindingUpdate{{}, b.mac, {}}).status().code(),
+              StatusCode::kConflict);
+    reopen();
+  }
+  // An update moves a's MAC: the old one is quarantined, the new one held.
+  const Mac moved = Mac::parse("0a:58:c0:00:02:09").value();
+  durable(ledger_->updateBinding(op_, a.id, BindingUpdate{{}, moved, {}}));
+  EXPECT_EQ(explicit_mac("f", "0a:58:c0:00:02:09").status().code(), StatusCode::kConflict);
+  EXPECT_EQ(from_pool("g").status().code(), StatusCode::kPoolExhausted);  // a's old MAC: held back
+  // A release quarantines too, across a restart, until the hold ends.
+  durable(ledger_->release(op_, c.id));
+  reopen();
+  EXPECT_EQ(explicit_mac("h", "02:00:00:00:00:0f").status().code(), StatusCode::kConflict);
+  EXPECT_EQ(explicit_mac("i", "0a:58:c0:00:02:09").status().code(), StatusCode::kConflict);
+  clock_.advance(seconds(61));
+  const auto j = durable(from_pool("j"));
+  ASSERT_TRUE(j.mac.has_value());
+  EXPECT_TRUE(*j.mac == *a.mac || *j.mac == *c.mac) << j.mac->toString();
+}
+
 TEST_F(LedgerTest, ReleaseQuarantinesAddressAndMac) {
   makePool("v4", "192.0.2.0/29", "", 60);
   MacPoolRecord mp;
