@@ -1,6 +1,8 @@
 #include "engine/observation.h"
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 
 #include <boost/json/monotonic_resource.hpp>
 
@@ -13,10 +15,30 @@ namespace json = boost::json;
 
 namespace {
 
+// The fields of an observation, each found once: one pass over the object's members instead of
+// a look-up per field (strictjson has already refused a repeated member).
+enum Field { kIp, kMac, kNetwork, kHost, kInterface, kVlan, kSource, kKind, kTime, kFieldCount };
+constexpr std::string_view kFieldNames[kFieldCount] = {
+    "ip", "mac", "network", "host", "interface", "vlan", "source", "kind", "time"};
+using Fields = std::array<const json::value*, kFieldCount>;
+
+Result<Fields> fieldsOf(const json::object& o, const std::string& where) {
+  Fields fields{};
+  for (const auto& member : o) {
+    const auto* known = std::find(std::begin(kFieldNames), std::end(kFieldNames), member.key());
+    if (known == std::end(kFieldNames)) {
+      return Status::invalidArgument(where + "." + std::string(member.key()) + ": unknown field");
+    }
+    fields[static_cast<std::size_t>(known - std::begin(kFieldNames))] = &member.value();
+  }
+  return fields;
+}
+
 // A printable string field of at most `max` bytes.
-Result<std::string> stringField(const json::object& o, std::string_view name,
-                                const std::string& where, std::size_t max) {
-  const json::value* v = o.if_contains(name);
+Result<std::string> stringField(const Fields& fields, Field field, const std::string& where,
+                                std::size_t max) {
+  const json::value* v = fields[field];
+  const std::string_view name = kFieldNames[field];
   if (v == nullptr || v->is_null()) return std::string();
   if (!v->is_string()) {
     return Status::invalidArgument(where + "." + std::string(name) + ": must be a string");
@@ -35,44 +57,39 @@ Result<std::string> stringField(const json::object& o, std::string_view name,
 Result<Observation> observationFromJson(const json::value& v, const std::string& where,
                                         Millis now) {
   if (!v.is_object()) return Status::invalidArgument(where + ": must be an object");
-  const json::object& o = v.get_object();
-  static constexpr std::string_view kKnown[] = {"ip",   "mac",    "network", "host", "interface",
-                                                "vlan", "source", "kind",    "time"};
-  for (const auto& field : o) {
-    if (std::find(std::begin(kKnown), std::end(kKnown), field.key()) == std::end(kKnown)) {
-      return Status::invalidArgument(where + "." + std::string(field.key()) + ": unknown field");
-    }
-  }
+  auto found = fieldsOf(v.get_object(), where);
+  if (!found) return found.status();
+  const Fields& o = *found;
   Observation obs;
-  const json::value* mac = o.if_contains("mac");
+  const json::value* mac = o[kMac];
   if (mac == nullptr || !mac->is_string()) {
     return Status::invalidArgument(where + ".mac: required, a MAC address string");
   }
   auto parsed_mac = addr::Mac::parse(mac->get_string());
   if (!parsed_mac) return parsed_mac.status().withContext(where + ".mac");
   obs.mac = *parsed_mac;
-  if (const json::value* ip = o.if_contains("ip"); ip != nullptr && !ip->is_null()) {
+  if (const json::value* ip = o[kIp]; ip != nullptr && !ip->is_null()) {
     if (!ip->is_string()) return Status::invalidArgument(where + ".ip: must be a string");
     auto parsed = addr::IpAddress::parse(ip->get_string());
     if (!parsed) return parsed.status().withContext(where + ".ip");
     obs.ip = *parsed;
   }
-  auto network = stringField(o, "network", where, 63);
+  auto network = stringField(o, kNetwork, where, 63);
   if (!network) return network.status();
   if (!network->empty()) obs.network = std::move(*network);
-  auto host = stringField(o, "host", where, 253);
+  auto host = stringField(o, kHost, where, 253);
   if (!host) return host.status();
   obs.host = std::move(*host);
-  auto interface = stringField(o, "interface", where, 64);
+  auto interface = stringField(o, kInterface, where, 64);
   if (!interface) return interface.status();
   obs.interface = std::move(*interface);
-  if (const json::value* vlan = o.if_contains("vlan"); vlan != nullptr && !vlan->is_null()) {
+  if (const json::value* vlan = o[kVlan]; vlan != nullptr && !vlan->is_null()) {
     if (!vlan->is_int64() || vlan->get_int64() < 0 || vlan->get_int64() > 4094) {
       return Status::invalidArgument(where + ".vlan: must be an integer 0 to 4094");
     }
     obs.vlan = static_cast<std::uint16_t>(vlan->get_int64());
   }
-  if (auto source = stringField(o, "source", where, 16); !source) {
+  if (auto source = stringField(o, kSource, where, 16); !source) {
     return source.status();
   } else if (!source->empty()) {
     auto parsed = parseSource(*source);
@@ -80,7 +97,7 @@ Result<Observation> observationFromJson(const json::value& v, const std::string&
     if (!parsed) return Status::invalidArgument(where + "." + parsed.status().message());
     obs.source = *parsed;
   }
-  if (auto kind = stringField(o, "kind", where, 16); !kind) {
+  if (auto kind = stringField(o, kKind, where, 16); !kind) {
     return kind.status();
   } else if (!kind->empty()) {
     auto parsed = parseFrameKind(*kind);
@@ -92,7 +109,7 @@ Result<Observation> observationFromJson(const json::value& v, const std::string&
     return Status::invalidArgument(where + ".ip: required for kind \"" +
                                    std::string(frameKindName(obs.kind)) + "\"");
   }
-  if (const json::value* time = o.if_contains("time"); time != nullptr && !time->is_null()) {
+  if (const json::value* time = o[kTime]; time != nullptr && !time->is_null()) {
     if (!time->is_string()) {
       return Status::invalidArgument(where + ".time: must be an RFC 3339 string");
     }
@@ -140,9 +157,10 @@ Result<std::vector<Observation>> observationsFromJson(std::string_view body, Mil
   out.reserve(items->size());
   std::string where = "observations[";  // rebuilt in place for each item: no allocation
   const std::size_t prefix = where.size();
+  char digits[24];
   for (std::size_t i = 0; i < items->size(); ++i) {
     where.resize(prefix);
-    where += std::to_string(i);
+    where.append(digits, std::to_chars(digits, digits + sizeof digits, i).ptr);
     where += ']';
     auto o = observationFromJson((*items)[i], where, now);
     if (!o) return o.status();
