@@ -426,7 +426,9 @@ def table_row(name, value):
 def without_figures(note, figures):
     """A "Re-measured ...: `a`, `b`." note without the figures measured again now; None when
     none of its own are left."""
-    head, _, names = note.partition(": `")
+    head, found, names = note.partition(": `")
+    if not found:
+        return note  # not a note this tool wrote: kept as it is
     kept = [n for n in re.findall(r"`([a-z0-9_]+)`", "`" + names) if n not in figures]
     if not kept:
         return None

@@ -1,6 +1,7 @@
 #pragma once
-// MAC allocation. One MacRegistry holds every MAC in the ledger — from every MAC pool and every
-// explicitly registered (physical) MAC — so uniqueness is global, not per pool. A MacAllocator
+// MAC allocation. One MacRegistry answers for every MAC in the ledger — from every MAC pool and
+// every explicitly registered (physical) MAC — so uniqueness is global, not per pool (the MACs
+// bindings hold it reads from their table, MacHolders, instead of keeping a copy). A MacAllocator
 // is one MAC pool: a prefix and a strategy, drawing from and recording into the registry.
 //
 // Not thread-safe: the Ledger is the single writer and serializes calls.
@@ -39,6 +40,8 @@ class MacRegistry {
   // `holders` (may be null; must outlive the registry): a MAC it holds is in use without a
   // claim here, and the owner calls settled() once a claimed MAC is held there.
   explicit MacRegistry(const MacHolders* holders) : holders_(holders) {}
+  // Changes who the holders are, keeping every claim and quarantine.
+  void setHolders(const MacHolders* holders) { holders_ = holders; }
 
   // Claims `mac` (a generated or an explicitly registered one). kInvalidArgument for a
   // multicast, broadcast or all-zero MAC; kConflict if it is in use, or quarantined and
@@ -49,7 +52,8 @@ class MacRegistry {
   // may call it while another thread fills them.
   void settled(addr::Mac mac);
   // Releases an in-use MAC (claimed here or held by the holders) into quarantine for `hold`
-  // (straight to free for a zero hold). kNotFound if it is not in use.
+  // (straight to free for a zero hold). kNotFound if it is not in use: so a holder lets go of
+  // a MAC only after releasing it here, or the MAC is free at once, unquarantined.
   Status release(addr::Mac mac, TimePoint now, Duration hold);
   // Forgets a MAC whatever its state (an allocation undone before it was acknowledged).
   void forget(addr::Mac mac);

@@ -190,7 +190,7 @@ BindingTable::Binding BindingTable::compact(const BindingRecord& r) {
     b.extra->labels = r.labels;
     if (r.addresses.size() > 1) b.extra->more.reserve(r.addresses.size() - 1);
     if (!packed) {
-      b.extra->times = times;
+      b.extra->times = std::make_unique<Times>(times);
       b.times_in_extra = 1;
     }
   }
@@ -448,6 +448,7 @@ std::size_t BindingTable::memoryBytes() const {
     bytes += b.instance.heapBytes();
     if (b.extra) {
       bytes += sizeof(Extra) + b.extra->more.capacity() * sizeof(CompactAddress);
+      if (b.extra->times) bytes += sizeof(Times);
       // A std::map node: the pair plus the tree links.
       for (const auto& [k, v] : b.extra->labels) {
         bytes += 32 + sizeof(std::pair<const std::string, std::string>);

@@ -172,7 +172,9 @@ class BindingTable {
     std::uint64_t host_mac = 0;
     std::vector<CompactAddress> more;  // addresses after the first
     Labels labels;
-    Times times;  // when the slot's PackedTimes cannot hold them (times_in_extra)
+    // When the slot's PackedTimes cannot hold them (times_in_extra): behind a pointer, so the
+    // Extra of every other binding pays 8 bytes for this rarity, not 24.
+    std::unique_ptr<Times> times;
   };
   struct Binding {
     std::uint64_t id = 0;  // 0: a free slot
@@ -192,7 +194,7 @@ class BindingTable {
     const CompactAddress& address(std::size_t i) const {
       return i == 0 ? first : extra->more[i - 1];
     }
-    Times times() const { return times_in_extra ? extra->times : packed_times.get(); }
+    Times times() const { return times_in_extra ? *extra->times : packed_times.get(); }
   };
   static_assert(sizeof(Binding) == 104, "docs/PERFORMANCE.md counts on a 104-byte slot");
 

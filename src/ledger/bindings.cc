@@ -57,8 +57,8 @@ void Bindings::claimAllocations(const BindingRecord& b, TimePoint now) {
     if (auto* block = pool->blockFor(a.ip)) (void)block->allocateSpecific(a.ip, now, true);
     ++pool->bindings;
   }
-  // The table holds the MAC once it holds the binding (at start-up it fills on another thread,
-  // which settled() does not read).
+  // The binding is durable and the table takes it next (at start-up on another thread, which
+  // settled() does not read): no claim of the registry's own, and no quarantine, is kept.
   if (b.mac) macs_.settled(*b.mac);
   raiseLastId(b.id);
 }
@@ -198,7 +198,7 @@ Result<BindingRecord> Bindings::end(std::uint64_t id, bool expire, WriteSet& ws)
     --pool->bindings;
     pools_.releaseAddress(a.pool, a.ip, ws);
   }
-  if (b.mac) macs_.release(*b.mac, b.mac_pool, ws);
+  if (b.mac) macs_.release(*b.mac, b.mac_pool, ws);  // before the table lets go of it
   table_.erase(id);
   std::string before = dump(b);
   ws.put(DeleteBinding{b.id, b.version});
@@ -257,7 +257,7 @@ Result<Applied<BindingRecord>> Bindings::update(std::uint64_t id, const BindingU
     if (b.mac) {
       old_mac = b.mac;
       // The old MAC's quarantine goes in the binding update's own batch: a crash cannot keep
-      // one without the other.
+      // one without the other. Released while the table still holds it (table_.update below).
       macs_.release(*b.mac, b.mac_pool, ws);
     }
     b.mac = update.mac;

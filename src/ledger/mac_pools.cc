@@ -8,7 +8,7 @@ namespace netledger::ledger {
 
 void MacPools::setHolders(const alloc::MacHolders* holders) {
   holders_ = holders;
-  registry_ = alloc::MacRegistry(holders);
+  registry_.setHolders(holders);
 }
 
 void MacPools::clear() {

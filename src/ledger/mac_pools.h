@@ -53,7 +53,8 @@ class MacPools {
   Result<addr::Mac> generate(const std::string& pool, TimePoint now, std::string_view instance,
                              std::string_view interface);
   // Releases `mac`, drawn from `pool` ("" when explicit), into its hold and records the
-  // quarantine entry.
+  // quarantine entry. Call it while the binding table still holds the MAC (before the binding
+  // leaves it or changes its MAC): the registry finds a held MAC only there.
   void release(addr::Mac mac, const std::string& pool, WriteSet& ws);
   // Forgets `mac` at once (a durable deletion whose quarantine, if any, arrives as a record).
   void forget(addr::Mac mac) { registry_.forget(mac); }
