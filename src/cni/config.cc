@@ -1,7 +1,8 @@
 #include "cni/config.h"
 
 #include <algorithm>
-#include <cctype>
+
+#include "common/parse.h"
 
 namespace netledger::cni {
 
@@ -186,8 +187,7 @@ CniResult<PortMapping> parsePortMapping(const json::value& v, const std::string&
   auto protocol = optString(*o, "protocol", where + ".");
   if (!protocol) return protocol.error();
   if (!protocol->empty()) m.protocol = *protocol;
-  std::transform(m.protocol.begin(), m.protocol.end(), m.protocol.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  m.protocol = asciiLower(m.protocol);
   if (m.protocol != "tcp" && m.protocol != "udp" && m.protocol != "sctp") {
     return invalidConfig(where + ".protocol: must be tcp, udp or sctp");
   }

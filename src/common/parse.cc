@@ -63,6 +63,14 @@ bool hasControlCharacter(std::string_view text) {
   return false;
 }
 
+std::string asciiLower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
 Status refuseControlCharacters(std::string_view field, std::string_view text) {
   if (!hasControlCharacter(text)) return Status::ok();
   return Status::invalidArgument(std::string(field) + ": control characters are not allowed");

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <string>
 #include <string_view>
 
 #include "common/status.h"
@@ -27,5 +28,9 @@ Result<std::uint64_t> parseUnsigned(std::string_view field, std::string_view tex
 bool hasControlCharacter(std::string_view text);
 // kInvalidArgument "<field>: control characters are not allowed" when `text` has one.
 Status refuseControlCharacters(std::string_view field, std::string_view text);
+
+// `text` with A-Z turned to a-z and every other byte kept (tokens that compare case-blind:
+// schemes, transfer codings, media types, protocols), whatever the locale.
+std::string asciiLower(std::string_view text);
 
 }  // namespace netledger

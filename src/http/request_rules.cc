@@ -17,13 +17,6 @@ namespace {
 
 namespace bhttp = boost::beast::http;
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 std::string_view trimSpace(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -64,7 +57,7 @@ std::optional<HeaderVerdict> checkTransferEncoding(const bhttp::fields& fields, 
   std::vector<std::string> codings;
   auto [first, last] = fields.equal_range(bhttp::field::transfer_encoding);
   for (auto it = first; it != last; ++it) {
-    for (auto coding : bhttp::token_list{it->value()}) codings.push_back(lower(coding));
+    for (auto coding : bhttp::token_list{it->value()}) codings.push_back(asciiLower(coding));
   }
   if (first == last) return std::nullopt;
   if (version < 11) return badRequest("Transfer-Encoding: not allowed in an HTTP/1.0 request");
@@ -83,7 +76,7 @@ std::optional<HeaderVerdict> checkTransferEncoding(const bhttp::fields& fields, 
 }
 
 bool isJsonMediaType(std::string_view content_type) {
-  std::string type = lower(trimSpace(content_type.substr(0, content_type.find(';'))));
+  std::string type = asciiLower(trimSpace(content_type.substr(0, content_type.find(';'))));
   if (type == "application/json") return true;
   constexpr std::string_view kApp = "application/", kSuffix = "+json";
   return type.size() > kApp.size() + kSuffix.size() && type.starts_with(kApp) &&

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -30,13 +29,6 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
 using SteadyClock = std::chrono::steady_clock;
-
-std::string lowerCase(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 bool isHostNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -231,7 +223,7 @@ Result<PostTarget> parsePostUrl(std::string_view text) {
     return bad("not an absolute URL (http://host[:port]/path or https://...)");
   }
   const auto& u = *parsed;
-  std::string scheme = lowerCase(u.scheme());
+  std::string scheme = asciiLower(u.scheme());
   if (scheme != "http" && scheme != "https") return bad("scheme must be http or https");
   if (!u.has_authority() || u.encoded_host().empty()) return bad("no host");
   if (u.has_userinfo()) return bad("user info is not supported");

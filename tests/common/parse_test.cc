@@ -58,5 +58,20 @@ TEST(ParseIntegerTest, RoundTripsRandomValues) {
   }
 }
 
+// Every byte value: A-Z become a-z, everything else (digits, punctuation, UTF-8 bytes, NUL)
+// stays as it is, and the length never changes.
+TEST(AsciiLowerTest, LowersOnlyAsciiLettersOfEveryByte) {
+  std::string all;
+  for (int c = 0; c < 256; ++c) all += static_cast<char>(c);
+  const std::string lowered = asciiLower(all);
+  ASSERT_EQ(lowered.size(), 256u);
+  for (int c = 0; c < 256; ++c) {
+    const char want = c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : static_cast<char>(c);
+    EXPECT_EQ(lowered[static_cast<std::size_t>(c)], want) << c;
+  }
+  EXPECT_EQ(asciiLower("Chunked, GZip"), "chunked, gzip");
+  EXPECT_EQ(asciiLower(""), "");
+}
+
 }  // namespace
 }  // namespace netledger
