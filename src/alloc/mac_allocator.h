@@ -1,8 +1,9 @@
 #pragma once
 // MAC allocation. One MacRegistry answers for every MAC in the ledger — from every MAC pool and
-// every explicitly registered (physical) MAC — so uniqueness is global, not per pool (the MACs
-// bindings hold it reads from their table, MacHolders, instead of keeping a copy). A MacAllocator
-// is one MAC pool: a prefix and a strategy, drawing from and recording into the registry.
+// every explicitly registered (physical) MAC — so uniqueness is global, not per pool. It asks
+// the bindings' table (MacHolders) about the MACs bindings hold instead of keeping a copy. A
+// MacAllocator is one MAC pool: a prefix and a strategy, drawing from and recording into the
+// registry.
 //
 // Not thread-safe: the Ledger is the single writer and serializes calls.
 

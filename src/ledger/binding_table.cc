@@ -189,10 +189,7 @@ BindingTable::Binding BindingTable::compact(const BindingRecord& r) {
     b.extra->host_mac = host_mac;
     b.extra->labels = r.labels;
     if (r.addresses.size() > 1) b.extra->more.reserve(r.addresses.size() - 1);
-    if (!packed) {
-      b.extra->times = std::make_unique<Times>(times);
-      b.times_in_extra = 1;
-    }
+    if (!packed) b.extra->times = std::make_unique<Times>(times);
   }
   for (std::size_t i = 0; i < r.addresses.size(); ++i) {
     const auto& a = r.addresses[i];

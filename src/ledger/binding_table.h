@@ -163,8 +163,8 @@ class BindingTable {
     Times get() const;
 
    private:
-    std::uint64_t low_ = 0,
-                  high_ = 0;  // expires | created's low 22 bits, created's high 20 | updated
+    // low_: expires, then created's low 22 bits; high_: created's high 20 bits, then updated.
+    std::uint64_t low_ = 0, high_ = 0;
   };
   // What most bindings leave empty, allocated only when one of them is set.
   struct Extra {
@@ -172,8 +172,8 @@ class BindingTable {
     std::uint64_t host_mac = 0;
     std::vector<CompactAddress> more;  // addresses after the first
     Labels labels;
-    // When the slot's PackedTimes cannot hold them (times_in_extra): behind a pointer, so the
-    // Extra of every other binding pays 8 bytes for this rarity, not 24.
+    // Set when the slot's PackedTimes cannot hold them: behind a pointer, so the Extra of every
+    // other binding pays 8 bytes for this rarity, not 24.
     std::unique_ptr<Times> times;
   };
   struct Binding {
@@ -186,7 +186,6 @@ class BindingTable {
     std::uint64_t state : 8 = 0;
     std::uint64_t is_static : 1 = 0;
     std::uint64_t has_first : 1 = 0;
-    std::uint64_t times_in_extra : 1 = 0;
     PackedTimes packed_times;
     CompactAddress first;
     std::unique_ptr<Extra> extra;
@@ -194,7 +193,7 @@ class BindingTable {
     const CompactAddress& address(std::size_t i) const {
       return i == 0 ? first : extra->more[i - 1];
     }
-    Times times() const { return times_in_extra ? *extra->times : packed_times.get(); }
+    Times times() const { return extra && extra->times ? *extra->times : packed_times.get(); }
   };
   static_assert(sizeof(Binding) == 104, "docs/PERFORMANCE.md counts on a 104-byte slot");
 
